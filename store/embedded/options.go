@@ -1,0 +1,34 @@
+package embedded
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configures Open. The zero value is usable apart from Dir: it opens
+// a durable store that logs nowhere and exports no metrics.
+type Options struct {
+	// Dir is the directory holding the store. It is created if missing.
+	// Ignored when InMemory is set.
+	Dir string
+
+	// InMemory keeps everything in memory: nothing touches the disk and
+	// everything is lost on Close. For tests and demos.
+	InMemory bool
+
+	// Logger receives the store's log lines. Nil discards them.
+	Logger *slog.Logger
+
+	// Registerer, if set, receives the store's Prometheus collectors.
+	Registerer prometheus.Registerer
+
+	// RetentionInterval is how often records past their stream's retention
+	// are trimmed. Zero means one minute.
+	RetentionInterval time.Duration
+
+	// Now returns the current time; nil means time.Now. Tests use it to move
+	// the clock for retention.
+	Now func() time.Time
+}
