@@ -1,0 +1,378 @@
+package recordbatch
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+)
+
+// MaxDecompressedSize bounds the decompressed records of one batch, to
+// defuse decompression bombs; a batch over it is ErrTooLarge. Kafka's
+// default message.max.bytes is 1 MiB of compressed batch, so 64 MiB leaves
+// room for any sane compression ratio. Set it at program start, before any
+// Decode: it is read without synchronisation.
+var MaxDecompressedSize = 64 << 20
+
+// appendWriter is an io.Writer appending to a slice, so that streaming
+// compressors write straight into the caller's batch buffer.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// Encoders are pooled together with the appendWriter they write to, so that
+// Reset does not make a fresh writer escape on every call.
+type gzipEncoder struct {
+	w   *gzip.Writer
+	out appendWriter
+}
+
+type lz4Encoder struct {
+	w   *lz4.Writer
+	out appendWriter
+}
+
+var (
+	gzipEncoders = sync.Pool{New: func() any {
+		e := new(gzipEncoder)
+		e.w, _ = gzip.NewWriterLevel(&e.out, gzip.DefaultCompression)
+		return e
+	}}
+	lz4Encoders = sync.Pool{New: func() any {
+		e := new(lz4Encoder)
+		e.w = lz4.NewWriter(&e.out)
+		// 64 KiB blocks as the Java producer writes them (the default, 4
+		// MiB, would pin 4 MiB buffers in every pooled writer). Blocks are
+		// independent and a content checksum is written, as kgo does;
+		// Java, librdkafka and sarama read that.
+		_ = e.w.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.CompressionLevelOption(lz4.Fast))
+		return e
+	}}
+)
+
+// zstdEnc is one encoder shared by all goroutines: EncodeAll is safe for
+// concurrent use, up to GOMAXPROCS calls at once without waiting. Settings
+// follow kgo: a 64 KiB window bounds what a consumer needs to decode.
+var zstdEnc = sync.OnceValue(func() *zstd.Encoder {
+	e, err := zstd.NewWriter(nil,
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithWindowSize(64<<10),
+		zstd.WithZeroFrames(true),
+	)
+	if err != nil {
+		panic("recordbatch: zstd encoder: " + err.Error()) // constant options: cannot happen
+	}
+	return e
+})
+
+// appendCompressed appends src compressed with c to dst.
+func appendCompressed(dst, src []byte, c Codec) ([]byte, error) {
+	switch c {
+	case Gzip:
+		e := gzipEncoders.Get().(*gzipEncoder)
+		e.out.b = dst
+		e.w.Reset(&e.out)
+		_, err := e.w.Write(src)
+		if err == nil {
+			err = e.w.Close()
+		}
+		dst, e.out.b = e.out.b, nil
+		gzipEncoders.Put(e)
+		return dst, err
+	case Snappy:
+		return appendXerial(dst, src), nil
+	case LZ4:
+		e := lz4Encoders.Get().(*lz4Encoder)
+		e.out.b = dst
+		e.w.Reset(&e.out)
+		_, err := e.w.Write(src)
+		if err == nil {
+			err = e.w.Close()
+		}
+		dst, e.out.b = e.out.b, nil
+		lz4Encoders.Put(e)
+		return dst, err
+	case Zstd:
+		return zstdEnc().EncodeAll(src, dst), nil
+	}
+	return dst, ErrUnknownCodec
+}
+
+// Snappy in Kafka comes in two shapes: the Java producer (and brokers
+// recompressing) write xerial-snappy-java's stream framing, a 16-byte
+// header and then blocks each behind a big-endian length; other clients
+// (older sarama, some librdkafka versions) write one raw snappy block. All
+// consumers read both. We write the xerial framing like Java.
+var (
+	xerialMagic  = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
+	xerialHeader = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1} // version 1, min compatible 1
+)
+
+const (
+	xerialHeaderSize = 16
+	xerialBlockSize  = 32 << 10 // what the Java stream writes
+	// snappyMaxRatio bounds how far standard snappy can expand: the best
+	// element is a 3-byte copy of 64 bytes (21.3x). A block claiming more
+	// is not snappy, so it is refused before its output is allocated.
+	snappyMaxRatio = 22
+)
+
+// appendXerial appends src as xerial-framed snappy, the way kgo's
+// xerialWriter does.
+func appendXerial(dst, src []byte) []byte {
+	dst = append(dst, xerialHeader...)
+	for len(src) > 0 {
+		n := min(xerialBlockSize, len(src))
+		dst = slices.Grow(dst, 4+s2.MaxEncodedLen(n))
+		at := len(dst)
+		block := s2.EncodeSnappy(dst[at+4:cap(dst)], src[:n]) // encodes in place, given the room
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(block)))
+		dst = dst[:at+4+len(block)]
+		src = src[n:]
+	}
+	return dst
+}
+
+// decompress returns src decompressed with c, at most limit bytes, in a newly
+// allocated slice.
+func decompress(src []byte, c Codec, limit int) ([]byte, error) {
+	var (
+		out []byte
+		err error
+	)
+	switch c {
+	case Gzip:
+		out, err = gunzip(src, limit)
+	case Snappy:
+		out, err = unsnappy(src, limit)
+	case LZ4:
+		out, err = unlz4(src, limit)
+	case Zstd:
+		out, err = unzstd(src, limit)
+	default:
+		return nil, fmt.Errorf("%w: %d", ErrUnknownCodec, c)
+	}
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, c, err)
+	}
+	if len(out) > limit { // belt and braces: every path above bounds already
+		return nil, errTooLarge(limit)
+	}
+	return out, nil
+}
+
+func errTooLarge(limit int) error {
+	return fmt.Errorf("%w: records decompress to more than %d bytes (MaxDecompressedSize)", ErrTooLarge, limit)
+}
+
+// Decoders are pooled with the bytes.Reader they read from.
+type gzipDecoder struct {
+	r   gzip.Reader
+	src bytes.Reader
+}
+
+type lz4Decoder struct {
+	r   *lz4.Reader
+	src bytes.Reader
+}
+
+var (
+	gzipDecoders = sync.Pool{New: func() any { return new(gzipDecoder) }}
+	lz4Decoders  = sync.Pool{New: func() any { return &lz4Decoder{r: lz4.NewReader(nil)} }}
+)
+
+// deflateMaxRatio bounds how far deflate can expand (1032:1), used to cap
+// the preallocation a gzip trailer's claimed size can cause.
+const deflateMaxRatio = 1032
+
+func gunzip(src []byte, limit int) ([]byte, error) {
+	d := gzipDecoders.Get().(*gzipDecoder)
+	defer func() {
+		d.src.Reset(nil)
+		gzipDecoders.Put(d)
+	}()
+	d.src.Reset(src)
+	if err := d.r.Reset(&d.src); err != nil {
+		return nil, err
+	}
+	// The trailer holds the size mod 2^32: a good first guess, bounded.
+	hint := 4 * len(src)
+	if len(src) >= 18 {
+		hint = int(binary.LittleEndian.Uint32(src[len(src)-4:]))
+	}
+	hint = min(hint, deflateMaxRatio*len(src), limit)
+	return readCapped(&d.r, hint, limit)
+}
+
+func unlz4(src []byte, limit int) ([]byte, error) {
+	d := lz4Decoders.Get().(*lz4Decoder)
+	defer func() {
+		d.r.Reset(nil)
+		d.src.Reset(nil)
+		lz4Decoders.Put(d)
+	}()
+	d.src.Reset(src)
+	d.r.Reset(&d.src)
+	return readCapped(d.r, min(4*len(src), limit), limit)
+}
+
+// readCapped reads r to EOF into a new slice of at most limit bytes, starting
+// with hint bytes of capacity.
+func readCapped(r io.Reader, hint, limit int) ([]byte, error) {
+	// One spare byte, so that reading exactly hint bytes sees EOF without
+	// growing.
+	buf := make([]byte, 0, hint+1)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				return nil, errTooLarge(limit)
+			}
+			grow := min(max(cap(buf), 4<<10), limit+1-len(buf))
+			buf = slices.Grow(buf, grow)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return nil, errTooLarge(limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func unsnappy(src []byte, limit int) ([]byte, error) {
+	if len(src) >= xerialHeaderSize && bytes.HasPrefix(src, xerialMagic) {
+		return unxerial(src[xerialHeaderSize:], limit)
+	}
+	n, err := snappyLen(src, limit)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s2.Decode(make([]byte, n), src)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var errXerial = errors.New("malformed xerial snappy framing")
+
+// snappyLen returns the decoded length a raw snappy block claims, refusing
+// claims over limit or beyond what snappy can expand to.
+func snappyLen(block []byte, limit int) (int, error) {
+	n, err := s2.DecodedLen(block)
+	if err != nil {
+		return 0, err
+	}
+	if n > limit {
+		return 0, errTooLarge(limit)
+	}
+	if n > snappyMaxRatio*len(block) {
+		return 0, fmt.Errorf("snappy block of %d bytes claims %d", len(block), n)
+	}
+	return n, nil
+}
+
+// unxerial decodes the blocks after a xerial header. It walks the block
+// lengths first, so that the output is allocated once and each block
+// decodes straight into it (as kgo's xerialDecode does).
+func unxerial(src []byte, limit int) ([]byte, error) {
+	total := 0
+	for rem := src; len(rem) > 0; {
+		if len(rem) < 4 {
+			return nil, errXerial
+		}
+		size := binary.BigEndian.Uint32(rem)
+		rem = rem[4:]
+		if uint64(size) > uint64(len(rem)) {
+			return nil, errXerial
+		}
+		n, err := snappyLen(rem[:size], limit)
+		if err != nil {
+			return nil, err
+		}
+		if total += n; total > limit {
+			return nil, errTooLarge(limit)
+		}
+		rem = rem[size:]
+	}
+	out := make([]byte, 0, total)
+	for len(src) > 0 {
+		size := binary.BigEndian.Uint32(src)
+		block := src[4 : 4+size]
+		src = src[4+size:]
+		n, _ := s2.DecodedLen(block) // checked above
+		got, err := s2.Decode(out[len(out):len(out)+n], block)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) != n {
+			return nil, errXerial
+		}
+		out = out[:len(out)+n]
+	}
+	return out, nil
+}
+
+// zstdDecoder is a shared decoder (DecodeAll is safe for concurrent use, up
+// to GOMAXPROCS calls at once) whose memory bound is fixed when it is made:
+// if MaxDecompressedSize changes, a new one replaces it.
+type zstdDecoder struct {
+	d   *zstd.Decoder
+	max int
+}
+
+var zstdDec atomic.Pointer[zstdDecoder]
+
+func zstdDecoderFor(limit int) (*zstd.Decoder, error) {
+	if z := zstdDec.Load(); z != nil && z.max == limit {
+		return z.d, nil
+	}
+	d, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithDecoderMaxMemory(uint64(limit)),
+	)
+	if err != nil {
+		return nil, err
+	}
+	zstdDec.Store(&zstdDecoder{d: d, max: limit})
+	return d, nil
+}
+
+func unzstd(src []byte, limit int) ([]byte, error) {
+	if limit < 1 {
+		return nil, errTooLarge(limit)
+	}
+	d, err := zstdDecoderFor(limit)
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.DecodeAll(src, nil)
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		return nil, fmt.Errorf("%w: %w", errTooLarge(limit), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
