@@ -9,7 +9,7 @@ import (
 // The bound comes from the 14-digit shard field of SequenceNumber; ShardID
 // uses the same bound so that every shard that has an id also has sequence
 // numbers.
-const MaxShardIndex = 1e14 - 1
+const MaxShardIndex = 99_999_999_999_999
 
 // shardIDPrefix and shardIDDigits give the AWS shard id shape,
 // e.g. shardId-000000000007.
