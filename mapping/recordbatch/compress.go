@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/snappy/xerial"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
@@ -113,37 +114,35 @@ func appendCompressed(dst, src []byte, c Codec) ([]byte, error) {
 
 // Snappy in Kafka comes in two shapes: the Java producer (and brokers
 // recompressing) write xerial-snappy-java's stream framing, a 16-byte
-// header and then blocks each behind a big-endian length; other clients
-// (older sarama, some librdkafka versions) write one raw snappy block. All
-// consumers read both. We write the xerial framing like Java.
-var (
-	xerialMagic  = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
-	xerialHeader = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1} // version 1, min compatible 1
-)
+// header and then blocks of at most 32 KiB each behind a big-endian length;
+// other clients (older sarama, some librdkafka versions) write one raw
+// snappy block. Every consumer reads both. We write the xerial framing, as
+// Java does, with klauspost's xerial package (which sarama uses too).
+var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 
 const (
 	xerialHeaderSize = 16
-	xerialBlockSize  = 32 << 10 // what the Java stream writes
+	xerialBlockSize  = 32 << 10
 	// snappyMaxRatio bounds how far standard snappy can expand: the best
 	// element is a 3-byte copy of 64 bytes (21.3x). A block claiming more
 	// is not snappy, so it is refused before its output is allocated.
 	snappyMaxRatio = 22
 )
 
-// appendXerial appends src as xerial-framed snappy, the way kgo's
-// xerialWriter does.
+// appendXerial appends src as xerial-framed snappy.
 func appendXerial(dst, src []byte) []byte {
-	dst = append(dst, xerialHeader...)
-	for len(src) > 0 {
-		n := min(xerialBlockSize, len(src))
-		dst = slices.Grow(dst, 4+s2.MaxEncodedLen(n))
-		at := len(dst)
-		block := s2.EncodeSnappy(dst[at+4:cap(dst)], src[:n]) // encodes in place, given the room
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(block)))
-		dst = dst[:at+4+len(block)]
-		src = src[n:]
+	// xerial.Encode writes the framing header only into an empty dst, and
+	// encodes in place when dst has the room: give it a zero-length window
+	// at the end of dst that is large enough for the worst case.
+	blocks := (len(src) + xerialBlockSize - 1) / xerialBlockSize
+	worst := xerialHeaderSize + blocks*(4+s2.MaxEncodedLen(min(len(src), xerialBlockSize)))
+	dst = slices.Grow(dst, worst)
+	at := len(dst)
+	out := xerial.Encode(dst[at:at], src)
+	if len(out) > 0 && cap(out) == cap(dst)-at && &out[0] == &dst[:at+1][at] {
+		return dst[:at+len(out)] // encoded in place
 	}
-	return dst
+	return append(dst, out...) // cannot happen given the room; stay correct anyway
 }
 
 // decompress returns src decompressed with c, at most limit bytes, in a newly
@@ -260,22 +259,7 @@ func readCapped(r io.Reader, hint, limit int) ([]byte, error) {
 	}
 }
 
-func unsnappy(src []byte, limit int) ([]byte, error) {
-	if len(src) >= xerialHeaderSize && bytes.HasPrefix(src, xerialMagic) {
-		return unxerial(src[xerialHeaderSize:], limit)
-	}
-	n, err := snappyLen(src, limit)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s2.Decode(make([]byte, n), src)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-var errXerial = errors.New("malformed xerial snappy framing")
+var errXerial = xerial.ErrMalformed
 
 // snappyLen returns the decoded length a raw snappy block claims, refusing
 // claims over limit or beyond what snappy can expand to.
@@ -293,43 +277,48 @@ func snappyLen(block []byte, limit int) (int, error) {
 	return n, nil
 }
 
-// unxerial decodes the blocks after a xerial header. It walks the block
-// lengths first, so that the output is allocated once and each block
-// decodes straight into it (as kgo's xerialDecode does).
-func unxerial(src []byte, limit int) ([]byte, error) {
+// unsnappy decodes raw or xerial-framed snappy. The xerial package alone
+// would trust every block's claimed length (and s2's extensions can expand
+// far beyond snappy), so the block lengths are walked first, as kgo does:
+// the total is bounded, allocated once, and xerial.DecodeCapped then decodes
+// every block straight into it.
+func unsnappy(src []byte, limit int) ([]byte, error) {
 	total := 0
-	for rem := src; len(rem) > 0; {
-		if len(rem) < 4 {
+	if bytes.HasPrefix(src, xerialMagic) {
+		if len(src) < xerialHeaderSize {
 			return nil, errXerial
 		}
-		size := binary.BigEndian.Uint32(rem)
-		rem = rem[4:]
-		if uint64(size) > uint64(len(rem)) {
-			return nil, errXerial
+		for rem := src[xerialHeaderSize:]; len(rem) > 0; {
+			if len(rem) < 4 {
+				return nil, errXerial
+			}
+			size := binary.BigEndian.Uint32(rem)
+			rem = rem[4:]
+			if uint64(size) > uint64(len(rem)) {
+				return nil, errXerial
+			}
+			n, err := snappyLen(rem[:size], limit)
+			if err != nil {
+				return nil, err
+			}
+			if total += n; total > limit {
+				return nil, errTooLarge(limit)
+			}
+			rem = rem[size:]
 		}
-		n, err := snappyLen(rem[:size], limit)
+	} else {
+		n, err := snappyLen(src, limit)
 		if err != nil {
 			return nil, err
 		}
-		if total += n; total > limit {
-			return nil, errTooLarge(limit)
-		}
-		rem = rem[size:]
+		total = n
 	}
-	out := make([]byte, 0, total)
-	for len(src) > 0 {
-		size := binary.BigEndian.Uint32(src)
-		block := src[4 : 4+size]
-		src = src[4+size:]
-		n, _ := s2.DecodedLen(block) // checked above
-		got, err := s2.Decode(out[len(out):len(out)+n], block)
-		if err != nil {
-			return nil, err
-		}
-		if len(got) != n {
-			return nil, errXerial
-		}
-		out = out[:len(out)+n]
+	out, err := xerial.DecodeCapped(make([]byte, 0, total), src)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) != total {
+		return nil, errXerial
 	}
 	return out, nil
 }
