@@ -1,0 +1,387 @@
+// Package server runs `bridge serve`: the order in which a bridge process
+// comes up and goes down. It binds every port first, opens the store, builds
+// the front ends on top of it and serves; Shutdown undoes this in reverse so
+// that in-flight requests finish before the store closes under them.
+//
+// Front ends plug in through Config.NewKafka (a Service on the Kafka port)
+// and Config.NewAWS (an http.Handler on the AWS port, shared by the Kinesis,
+// SQS and S3-style APIs). Until they are set, placeholders answer.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streambridge/bridge/internal/buildinfo"
+	"github.com/streambridge/bridge/server/admin"
+	"github.com/streambridge/bridge/store/embedded"
+)
+
+// Config says what to serve where. Zero values are not defaults (the CLI
+// owns those): addresses must be set, and DataDir unless InMemory.
+type Config struct {
+	// DataDir holds everything the server keeps on disk; the embedded store
+	// lives in DataDir/store. Created if missing, locked against a second
+	// bridge. Ignored when InMemory is set.
+	DataDir string
+	// InMemory keeps the store in memory: nothing touches the disk and
+	// everything is lost on Shutdown. For tests and demos.
+	InMemory bool
+
+	// KafkaAddr, AWSAddr and AdminAddr are host:port to listen on; port 0
+	// picks a free port (see Server.Addrs for the one picked).
+	KafkaAddr string
+	AWSAddr   string
+	AdminAddr string
+	// AdvertisedKafkaAddr is the host:port Kafka clients are told to connect
+	// to. Empty derives it from KafkaAddr and the bound port, with
+	// "localhost" for an unspecified bind host; never 0.0.0.0.
+	AdvertisedKafkaAddr string
+
+	// Logger receives the server's log lines; nil discards them.
+	Logger *slog.Logger
+
+	// NewKafka builds the service for the Kafka port. Nil serves a
+	// placeholder that closes every connection.
+	NewKafka func(Deps) (Service, error)
+	// NewAWS builds the handler for the AWS port. Nil answers every request
+	// with HTTP 400 UnknownOperationException.
+	NewAWS func(Deps) (http.Handler, error)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	for _, a := range []struct{ flag, addr string }{
+		{"--kafka-addr", c.KafkaAddr},
+		{"--aws-addr", c.AWSAddr},
+		{"--admin-addr", c.AdminAddr},
+	} {
+		if err := checkAddr(a.flag, a.addr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if !c.InMemory && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is empty; set it, or use --in-memory"))
+	}
+	return errors.Join(errs...)
+}
+
+// Lifecycle states, in the only order they happen.
+const (
+	stateStarting int32 = iota
+	stateReady
+	stateStopping
+	stateStopped
+)
+
+// component is one listening port and what serves it.
+type component struct {
+	name    string
+	ln      net.Listener
+	svc     Service       // nil until built
+	started bool          // Serve was called; from then on svc owns ln
+	done    chan struct{} // closed when Serve has returned
+}
+
+// Server is a running bridge. It is created by Start and ended by Shutdown.
+type Server struct {
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	addrs Addrs
+
+	lock  *dataDirLock
+	store *embedded.Store
+
+	admin, kafka, aws *component
+
+	state atomic.Int32
+
+	done     chan struct{} // closed when serving stops: failure or Shutdown
+	doneOnce sync.Once
+	errMu    sync.Mutex
+	err      error // first unexpected failure
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Start brings a server up and returns once it is ready: every port is
+// bound, the store is open and every front end is serving. ctx bounds the
+// start only; the running server ignores it. On error nothing is left
+// running, bound or locked.
+func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	info := buildinfo.Read()
+	s := &Server{log: log, reg: admin.NewRegistry(info), done: make(chan struct{})}
+	log.Info("starting bridge", "version", info.Version, "commit", info.Commit, "go", info.GoVersion)
+
+	lns, err := listenAll([]listenSpec{
+		{"kafka", "--kafka-addr", cfg.KafkaAddr},
+		{"aws", "--aws-addr", cfg.AWSAddr},
+		{"admin", "--admin-addr", cfg.AdminAddr},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.kafka = &component{name: "kafka", ln: lns[0]}
+	s.aws = &component{name: "aws", ln: lns[1]}
+	s.admin = &component{name: "admin", ln: lns[2]}
+	defer func() {
+		if err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = s.stop(ctx)
+		}
+	}()
+
+	advertised, local, err := advertisedKafkaAddr(cfg.AdvertisedKafkaAddr, cfg.KafkaAddr, s.kafka.ln.Addr())
+	if err != nil {
+		return nil, err
+	}
+	s.addrs = Addrs{
+		Kafka:           s.kafka.ln.Addr().String(),
+		AdvertisedKafka: advertised,
+		AWS:             s.aws.ln.Addr().String(),
+		Admin:           s.admin.ln.Addr().String(),
+	}
+
+	// Admin first: /healthz answers and /readyz says "starting" while the
+	// store opens, which can take a while after a crash.
+	adminLog := log.With("listener", "admin")
+	s.admin.svc = NewHTTPService(newHTTPServer(admin.NewHandler(s.reg, s.readyErr), adminLog, false))
+	s.serve(s.admin)
+	logListening(log, "admin", s.admin.ln)
+
+	if err := s.openStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+
+	deps := func(name string) Deps {
+		return Deps{Store: s.store, Logger: log.With("listener", name), Registerer: s.reg, Addrs: s.addrs}
+	}
+	if cfg.NewKafka != nil {
+		if s.kafka.svc, err = cfg.NewKafka(deps("kafka")); err != nil {
+			return nil, fmt.Errorf("kafka front end: %w", err)
+		}
+	} else {
+		s.kafka.svc = newClosingKafka(log.With("listener", "kafka"))
+	}
+	var awsHandler http.Handler = http.HandlerFunc(unknownOperation)
+	if cfg.NewAWS != nil {
+		if awsHandler, err = cfg.NewAWS(deps("aws")); err != nil {
+			return nil, fmt.Errorf("aws front end: %w", err)
+		}
+	}
+	s.aws.svc = NewHTTPService(newHTTPServer(awsHandler, log.With("listener", "aws"), true))
+	if err := context.Cause(ctx); err != nil {
+		return nil, fmt.Errorf("start interrupted: %w", err)
+	}
+
+	s.serve(s.kafka)
+	logListening(log, "kafka", s.kafka.ln, "advertised", advertised)
+	if local {
+		log.Info("advertising localhost to Kafka clients; set --advertised-kafka-addr for clients on other machines",
+			"advertised", advertised)
+	}
+	s.serve(s.aws)
+	logListening(log, "aws", s.aws.ln)
+
+	s.state.Store(stateReady)
+	log.Info("ready", "kafka", s.addrs.Kafka, "aws", s.addrs.AWS, "admin", s.addrs.Admin)
+	return s, nil
+}
+
+func (s *Server) openStore(ctx context.Context, cfg Config) error {
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("start interrupted: %w", err)
+	}
+	opts := embedded.Options{
+		InMemory:   cfg.InMemory,
+		Logger:     s.log.With("component", "store"),
+		Registerer: s.reg,
+	}
+	if !cfg.InMemory {
+		dir, err := filepath.Abs(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if s.lock, err = lockDataDir(dir); err != nil {
+			return err
+		}
+		opts.Dir = filepath.Join(dir, storeSubdir)
+	}
+	s.log.Info("opening store", "dir", opts.Dir, "in_memory", opts.InMemory)
+	began := time.Now()
+	st, err := embedded.Open(opts)
+	if err != nil {
+		if opts.InMemory {
+			return fmt.Errorf("open in-memory store: %w", err)
+		}
+		return fmt.Errorf("open store in %s: %w", opts.Dir, err)
+	}
+	s.store = st
+	s.log.Info("store opened", "took", time.Since(began).Round(time.Millisecond).String())
+	// The store could not be interrupted while opening; honour a
+	// cancellation that arrived meanwhile now that it can be closed.
+	if err := context.Cause(ctx); err != nil {
+		return fmt.Errorf("start interrupted: %w", err)
+	}
+	return nil
+}
+
+// serve runs c's Serve in its own goroutine. A Serve that returns before
+// Shutdown began is a failure of the whole server: see Done.
+func (s *Server) serve(c *component) {
+	c.started = true
+	c.done = make(chan struct{})
+	go func() {
+		defer close(c.done)
+		err := c.svc.Serve(c.ln)
+		if s.state.Load() >= stateStopping {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped serving")
+		}
+		s.fail(fmt.Errorf("%s listener: %w", c.name, err))
+	}()
+}
+
+func (s *Server) fail(err error) {
+	s.errMu.Lock()
+	first := s.err == nil
+	if first {
+		s.err = err
+	}
+	s.errMu.Unlock()
+	if first {
+		s.log.Error("server failed; shut it down", "err", err)
+	}
+	s.doneOnce.Do(func() { close(s.done) })
+}
+
+// Addrs returns the addresses the server listens on and advertises.
+func (s *Server) Addrs() Addrs { return s.addrs }
+
+// Done is closed when the server stops serving: when a listener fails (Err
+// says why) or when Shutdown begins. After a failure the caller must still
+// call Shutdown, which drains the other front ends and closes the store.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err returns the failure that closed Done, or nil if there was none.
+func (s *Server) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+// readyErr is /readyz: nil only while every front end serves on an open store.
+func (s *Server) readyErr() error {
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("failed: %w", err)
+	}
+	switch s.state.Load() {
+	case stateReady:
+		return nil
+	case stateStarting:
+		return errors.New("starting")
+	default:
+		return errors.New("shutting down")
+	}
+}
+
+// Shutdown stops the server gracefully and waits until it has stopped:
+//  1. /readyz turns 503 and the Kafka and AWS ports stop accepting;
+//  2. in-flight requests finish; when ctx is done first, the connections
+//     still open are closed (logged as a warning, not returned: the server
+//     is then down all the same);
+//  3. the store is closed, and the data dir unlocked;
+//  4. the admin port closes last, so /healthz and /metrics stay up while
+//     the front ends drain.
+//
+// It returns an error only if the store or the data dir lock could not be
+// released cleanly. Calling it again returns the first result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.stop(ctx) })
+	return s.shutdownErr
+}
+
+// stop is Shutdown's body, also used to undo a failed Start; every step
+// skips what was never set up.
+func (s *Server) stop(ctx context.Context) error {
+	s.state.Store(stateStopping)
+	s.doneOnce.Do(func() { close(s.done) })
+	attrs := []any{}
+	if dl, ok := ctx.Deadline(); ok {
+		attrs = append(attrs, "drain_timeout", time.Until(dl).Round(time.Millisecond).String())
+	}
+	s.log.Info("shutting down: no new connections, waiting for in-flight requests", attrs...)
+
+	var wg sync.WaitGroup
+	for _, c := range []*component{s.kafka, s.aws} {
+		wg.Go(func() { s.stopComponent(ctx, c) })
+	}
+	wg.Wait()
+
+	var errs []error
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+			s.log.Error("closing the store failed", "err", err)
+		} else {
+			s.log.Info("store closed")
+		}
+	}
+	if err := s.lock.release(); err != nil {
+		errs = append(errs, fmt.Errorf("unlock data dir: %w", err))
+	}
+	s.stopComponent(ctx, s.admin)
+
+	s.state.Store(stateStopped)
+	s.log.Info("stopped")
+	return errors.Join(errs...)
+}
+
+func (s *Server) stopComponent(ctx context.Context, c *component) {
+	if c == nil {
+		return
+	}
+	if !c.started {
+		_ = c.ln.Close()
+		return
+	}
+	if err := c.svc.Shutdown(ctx); err != nil {
+		if ctx.Err() != nil {
+			s.log.Warn("shutdown timeout reached; closed connections still in flight", "listener", c.name)
+		} else {
+			s.log.Warn("shutdown of listener failed", "listener", c.name, "err", err)
+		}
+	}
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		// The Service contract says Serve returns once Shutdown has; allow a
+		// moment, then go on rather than hang the process.
+		select {
+		case <-c.done:
+		case <-time.After(time.Second):
+			s.log.Error("listener did not stop; continuing shutdown without it", "listener", c.name)
+		}
+	}
+}
