@@ -101,7 +101,9 @@ func TestStartInMemory(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var body struct{ Type string `json:"__type"` }
+		var body struct {
+			Type string `json:"__type"`
+		}
 		json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
 		if resp.StatusCode != 400 || body.Type != "UnknownOperationException" {
