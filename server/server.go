@@ -144,6 +144,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.admin = &component{name: "admin", ln: lns[2]}
 	defer func() {
 		if err != nil {
+			log.Info("start failed; releasing ports, store and data dir", "err", err)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = s.stop(ctx)
@@ -325,13 +326,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // stop is Shutdown's body, also used to undo a failed Start; every step
 // skips what was never set up.
 func (s *Server) stop(ctx context.Context) error {
-	s.state.Store(stateStopping)
 	s.doneOnce.Do(func() { close(s.done) })
-	attrs := []any{}
-	if dl, ok := ctx.Deadline(); ok {
-		attrs = append(attrs, "drain_timeout", time.Until(dl).Round(time.Millisecond).String())
+	if s.state.Swap(stateStopping) == stateReady {
+		attrs := []any{}
+		if dl, ok := ctx.Deadline(); ok {
+			attrs = append(attrs, "drain_timeout", time.Until(dl).Round(time.Millisecond).String())
+		}
+		s.log.Info("shutting down: no new connections, waiting for in-flight requests", attrs...)
 	}
-	s.log.Info("shutting down: no new connections, waiting for in-flight requests", attrs...)
 
 	var wg sync.WaitGroup
 	for _, c := range []*component{s.kafka, s.aws} {
