@@ -1,14 +1,464 @@
-// Package embedded is the default stream store: streams, shards and Kafka
-// partitions kept in a local pebble database, durable on acknowledgement.
+// Package embedded is the default stream store: streams, their shards and
+// Kafka partitions in a local pebble database, durable on acknowledgement.
+//
+// Invariants:
+//   - An append returns only after its records are synced to the write-ahead
+//     log; readers see a partition only up to its high watermark, the end of
+//     what is synced, so nothing a reader saw can be lost by a crash.
+//   - Offsets of a partition are assigned under the partition's lock, and the
+//     batch enters pebble's commit pipeline under the same lock, so the WAL
+//     holds a partition's batches in offset order. A synced WAL is a prefix,
+//     so a crash can drop only a suffix of unacknowledged batches: no holes.
+//   - Syncs are shared: concurrent appenders, to any partitions, wait on the
+//     same fsync (pebble's commit pipeline groups them).
+//   - A stream's layout (shards, partitions) changes only with every one of
+//     its partitions locked, so no append straddles a split or merge.
 package embedded
 
-import "errors"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
 
 // Store is an open embedded store. It is safe for concurrent use.
-type Store struct{}
+type Store struct {
+	db      *pebble.DB
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+
+	// live guards the database against use after Close: operations hold it
+	// shared, Close takes it exclusively.
+	live    sync.RWMutex
+	closed  bool
+	closing chan struct{}
+	bg      sync.WaitGroup
+
+	mu      sync.RWMutex // guards streams and nextID
+	streams map[string]*stream
+	nextID  uint64
+}
+
+// stream is the in-memory state of one stream.
+type stream struct {
+	id uint64
+
+	// changeMu serializes changes of layout, config and retention. Appends
+	// and reads do not take it: they load layout and parts atomically.
+	changeMu sync.Mutex
+	layout   atomic.Pointer[store.Stream]
+	parts    atomic.Pointer[[]*partition]
+	deleted  atomic.Bool
+}
+
+// streamRecord is a stream's persisted metadata.
+type streamRecord struct {
+	ID     uint64       `json:"id"`
+	Stream store.Stream `json:"stream"`
+}
 
 // Open opens (creating if needed) the store described by opts.
-func Open(opts Options) (*Store, error) { return nil, errors.New("not implemented yet") }
+func Open(opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	popts := pebbleOptions(log)
+	dir := opts.Dir
+	if opts.InMemory {
+		popts.FS = vfs.NewMem()
+		dir = ""
+	} else if dir == "" {
+		return nil, errors.New("store: Options.Dir is required unless InMemory is set")
+	}
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	s := &Store{
+		db:      db,
+		log:     log,
+		now:     now,
+		closing: make(chan struct{}),
+		streams: map[string]*stream{},
+		nextID:  1,
+	}
+	if err := s.recover(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.metrics = newMetrics(opts.Registerer, s)
+	interval := opts.RetentionInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	s.bg.Add(1)
+	go s.retentionLoop(interval)
+	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "streams", len(s.streams))
+	return s, nil
+}
 
-// Close flushes and closes the store. Blocked readers return ErrClosed.
-func (s *Store) Close() error { return nil }
+func pebbleOptions(log *slog.Logger) *pebble.Options {
+	o := &pebble.Options{
+		FormatMajorVersion:          pebble.FormatNewest,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		BytesPerSync:                1 << 20,
+		WALBytesPerSync:             0,
+		Logger:                      pebbleLogger{log},
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+	}
+	o.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
+	o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{
+			Enabled:               true,
+			MinimumSize:           4096,
+			MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge:     10 * time.Minute,
+			TargetGarbageRatio:    0.2,
+		}
+	}
+	return o
+}
+
+// recover loads stream metadata and each partition's offsets.
+func (s *Store) recover() error {
+	if v, closer, err := s.db.Get(keyNextID); err == nil {
+		if err := json.Unmarshal(v, &s.nextID); err != nil {
+			closer.Close()
+			return fmt.Errorf("store: corrupt next stream id: %w", err)
+		}
+		closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return err
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: keyStreamsFrom, UpperBound: keyStreamsTo})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		var rec streamRecord
+		if err := json.Unmarshal(it.Value(), &rec); err != nil {
+			return fmt.Errorf("store: corrupt metadata under %q: %w", it.Key(), err)
+		}
+		st := &stream{id: rec.ID}
+		parts := make([]*partition, len(rec.Stream.Partitions))
+		for i, p := range rec.Stream.Partitions {
+			part, err := s.recoverPartition(rec.ID, int32(i), p.Retired)
+			if err != nil {
+				return fmt.Errorf("store: stream %q partition %d: %w", rec.Stream.Name, i, err)
+			}
+			parts[i] = part
+		}
+		layout := rec.Stream
+		st.layout.Store(&layout)
+		st.parts.Store(&parts)
+		s.streams[rec.Stream.Name] = st
+	}
+	return it.Error()
+}
+
+// recoverPartition rebuilds a partition's offsets from its last batch, its
+// last time index entry and its persisted log start.
+func (s *Store) recoverPartition(id uint64, p int32, retired bool) (*partition, error) {
+	part := newPartition(id, p)
+	part.retired = retired
+	if v, closer, err := s.db.Get(logStartKey(id, p)); err == nil {
+		var start int64
+		err := json.Unmarshal(v, &start)
+		closer.Close()
+		if err != nil {
+			return nil, fmt.Errorf("corrupt log start: %w", err)
+		}
+		part.logStart.Store(start)
+		part.next = start
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return nil, err
+	}
+	last, err := s.lastKey(partitionPrefix(nil, tagData, id, p))
+	if err != nil {
+		return nil, err
+	}
+	if last != nil {
+		info, err := recordbatch.Parse(last.value)
+		if err != nil {
+			return nil, fmt.Errorf("corrupt batch at offset %d: %w", dataKeyOffset(last.key), err)
+		}
+		part.next = max(part.next, dataKeyOffset(last.key)+int64(info.LastOffsetDelta)+1)
+	}
+	part.durable.Store(part.next)
+	tlast, err := s.lastKey(partitionPrefix(nil, tagTime, id, p))
+	if err != nil {
+		return nil, err
+	}
+	part.maxTimestamp = -1
+	if tlast != nil {
+		part.maxTimestamp, _ = timeKeyParts(tlast.key)
+	}
+	return part, nil
+}
+
+type kv struct{ key, value []byte }
+
+// lastKey returns a copy of the last key (and value) under prefix, or nil.
+func (s *Store) lastKey(prefix []byte) (*kv, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return nil, it.Error()
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return nil, err
+	}
+	return &kv{key: append([]byte(nil), it.Key()...), value: append([]byte(nil), v...)}, nil
+}
+
+// Close stops background work, wakes blocked readers (they get
+// store.ErrClosed) and closes the database. Callers finish their requests
+// first; operations after Close return store.ErrClosed.
+func (s *Store) Close() error {
+	s.live.Lock()
+	if s.closed {
+		s.live.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	s.live.Unlock()
+	s.bg.Wait()
+	s.metrics.unregister()
+	err := s.db.Close()
+	s.log.Info("store closed")
+	return err
+}
+
+// enter marks the start of an operation; it fails once the store is closed.
+// Every successful enter is paired with exit.
+func (s *Store) enter() error {
+	s.live.RLock()
+	if s.closed {
+		s.live.RUnlock()
+		return store.ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) exit() { s.live.RUnlock() }
+
+// stream returns the live stream called name.
+func (s *Store) stream(name string) (*stream, error) {
+	s.mu.RLock()
+	st := s.streams[name]
+	s.mu.RUnlock()
+	if st == nil {
+		return nil, fmt.Errorf("%w: %s", store.ErrStreamNotFound, name)
+	}
+	return st, nil
+}
+
+// partition returns partition p of st.
+func (st *stream) partition(p int32) (*partition, error) {
+	parts := *st.parts.Load()
+	if p < 0 || int(p) >= len(parts) {
+		return nil, fmt.Errorf("%w: %d of %d", store.ErrPartitionNotFound, p, len(parts))
+	}
+	return parts[p], nil
+}
+
+// lockAll locks every partition of st in order, freezing its offsets.
+func (st *stream) lockAll() func() {
+	parts := *st.parts.Load()
+	for _, p := range parts {
+		p.mu.Lock()
+	}
+	return func() {
+		for i := len(parts) - 1; i >= 0; i-- {
+			parts[i].mu.Unlock()
+		}
+	}
+}
+
+// persist writes st's metadata durably, with extra writes in the same commit.
+func (s *Store) persist(st *stream, layout *store.Stream, extra func(b *pebble.Batch) error) error {
+	v, err := json.Marshal(streamRecord{ID: st.id, Stream: *layout})
+	if err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(streamKey(layout.Name), v, nil); err != nil {
+		return err
+	}
+	if extra != nil {
+		if err := extra(b); err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// CreateStream creates a stream with cfg.ShardCount shards splitting the
+// hash space evenly; partition i is carried by shard i.
+func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store.Stream, error) {
+	if err := s.enter(); err != nil {
+		return store.Stream{}, err
+	}
+	defer s.exit()
+	if cfg.Name == "" {
+		return store.Stream{}, fmt.Errorf("%w: empty stream name", store.ErrInvalidArgument)
+	}
+	if cfg.Retention < 0 {
+		return store.Stream{}, fmt.Errorf("%w: negative retention", store.ErrInvalidArgument)
+	}
+	layout, err := store.NewStream(cfg.Name, cfg.ShardCount, s.now().Truncate(time.Millisecond))
+	if err != nil {
+		return store.Stream{}, err
+	}
+	layout.Retention = cfg.Retention
+	if len(cfg.Config) > 0 {
+		layout.Config = make(map[string]string, len(cfg.Config))
+		for k, v := range cfg.Config {
+			layout.Config[k] = v
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[cfg.Name]; ok {
+		return store.Stream{}, fmt.Errorf("%w: %s", store.ErrStreamExists, cfg.Name)
+	}
+	st := &stream{id: s.nextID}
+	nextID, _ := json.Marshal(s.nextID + 1)
+	err = s.persist(st, &layout, func(b *pebble.Batch) error { return b.Set(keyNextID, nextID, nil) })
+	if err != nil {
+		return store.Stream{}, err
+	}
+	s.nextID++
+	parts := make([]*partition, len(layout.Partitions))
+	for i := range parts {
+		parts[i] = newPartition(st.id, int32(i))
+		parts[i].maxTimestamp = -1
+	}
+	st.layout.Store(&layout)
+	st.parts.Store(&parts)
+	s.streams[cfg.Name] = st
+	s.metrics.streamCreated()
+	s.log.Info("stream created", "stream", cfg.Name, "shards", cfg.ShardCount)
+	return layout.Clone(), nil
+}
+
+// DeleteStream deletes a stream and all its records. Blocked readers of it
+// return store.ErrStreamNotFound.
+func (s *Store) DeleteStream(ctx context.Context, name string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.exit()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.streams[name]
+	if st == nil {
+		return fmt.Errorf("%w: %s", store.ErrStreamNotFound, name)
+	}
+	st.changeMu.Lock()
+	defer st.changeMu.Unlock()
+	unlock := st.lockAll()
+	defer unlock()
+
+	b := s.db.NewBatch()
+	defer b.Close()
+	_ = b.Delete(streamKey(name), nil)
+	for _, tag := range []byte{tagData, tagTime, tagLogStart} {
+		prefix := streamPrefix(tag, st.id)
+		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	st.deleted.Store(true)
+	for _, p := range *st.parts.Load() {
+		p.wake()
+	}
+	delete(s.streams, name)
+	s.metrics.streamDeleted()
+	s.log.Info("stream deleted", "stream", name)
+	return nil
+}
+
+// DescribeStream returns a snapshot of a stream's layout.
+func (s *Store) DescribeStream(name string) (store.Stream, error) {
+	st, err := s.stream(name)
+	if err != nil {
+		return store.Stream{}, err
+	}
+	return st.layout.Load().Clone(), nil
+}
+
+// ListStreams returns the names of all streams, sorted.
+func (s *Store) ListStreams() []string {
+	s.mu.RLock()
+	names := make([]string, 0, len(s.streams))
+	for name := range s.streams {
+		names = append(names, name)
+	}
+	s.mu.RUnlock()
+	sort.Strings(names)
+	return names
+}
+
+// UpdateStream applies change to a copy of a stream's retention and config
+// and persists the result. change must not touch shards or partitions.
+func (s *Store) UpdateStream(ctx context.Context, name string, change func(*store.Stream) error) (store.Stream, error) {
+	if err := s.enter(); err != nil {
+		return store.Stream{}, err
+	}
+	defer s.exit()
+	st, err := s.stream(name)
+	if err != nil {
+		return store.Stream{}, err
+	}
+	st.changeMu.Lock()
+	defer st.changeMu.Unlock()
+	if st.deleted.Load() {
+		return store.Stream{}, fmt.Errorf("%w: %s", store.ErrStreamNotFound, name)
+	}
+	cur := st.layout.Load()
+	next := cur.Clone()
+	if err := change(&next); err != nil {
+		return store.Stream{}, err
+	}
+	if next.Name != cur.Name || len(next.Shards) != len(cur.Shards) || len(next.Partitions) != len(cur.Partitions) {
+		return store.Stream{}, fmt.Errorf("%w: UpdateStream cannot rename or reshard", store.ErrInvalidArgument)
+	}
+	if next.Retention < 0 {
+		return store.Stream{}, fmt.Errorf("%w: negative retention", store.ErrInvalidArgument)
+	}
+	if err := s.persist(st, &next, nil); err != nil {
+		return store.Stream{}, err
+	}
+	st.layout.Store(&next)
+	return next.Clone(), nil
+}

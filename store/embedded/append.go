@@ -1,0 +1,158 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
+
+// AppendBatch appends one Kafka v2 record batch to a partition, atomically
+// and durably: it returns once the batch is synced, and then the batch is
+// readable. The batch is stored as given (compression kept) except for its
+// base offset, which AppendBatch rewrites in place; the CRC does not cover
+// it. Checking the CRC is the caller's job: the Kafka front end does it once
+// per request, before the store sees anything.
+func (s *Store) AppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (store.AppendResult, error) {
+	if err := s.enter(); err != nil {
+		return store.AppendResult{}, err
+	}
+	defer s.exit()
+	if err := ctx.Err(); err != nil {
+		return store.AppendResult{}, err
+	}
+	info, err := recordbatch.Parse(batch)
+	if err != nil {
+		return store.AppendResult{}, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
+	}
+	if info.Size() != len(batch) {
+		return store.AppendResult{}, fmt.Errorf("%w: batch length field says %d bytes, got %d", store.ErrInvalidArgument, info.Size(), len(batch))
+	}
+	if info.LastOffsetDelta < 0 || info.NumRecords <= 0 {
+		return store.AppendResult{}, fmt.Errorf("%w: batch holds no records", store.ErrInvalidArgument)
+	}
+	st, err := s.stream(name)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	p, err := st.partition(partitionID)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	return s.append(st, p, -1, batch, info, opts)
+}
+
+// AppendToShard appends records to an open shard as one uncompressed batch,
+// the Kinesis way: each record's Timestamp is set to the arrival time, stored
+// as a log-append timestamp. It fails with store.ErrShardClosed when the
+// shard has been split or merged meanwhile; the caller routes again by hash
+// key.
+func (s *Store) AppendToShard(ctx context.Context, name string, shardIndex int, records []recordbatch.Record, opts store.AppendOptions) (store.AppendResult, error) {
+	if err := s.enter(); err != nil {
+		return store.AppendResult{}, err
+	}
+	defer s.exit()
+	if err := ctx.Err(); err != nil {
+		return store.AppendResult{}, err
+	}
+	if len(records) == 0 {
+		return store.AppendResult{}, fmt.Errorf("%w: no records", store.ErrInvalidArgument)
+	}
+	st, err := s.stream(name)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	sh, ok := st.layout.Load().Shard(shardIndex)
+	if !ok {
+		return store.AppendResult{}, fmt.Errorf("%w: %d", store.ErrShardNotFound, shardIndex)
+	}
+	p, err := st.partition(sh.Partition)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	arrival := s.now().Truncate(time.Millisecond)
+	for i := range records {
+		records[i].Timestamp = arrival
+		records[i].Offset = int64(i)
+	}
+	raw, err := recordbatch.Encode(nil, records, recordbatch.EncodeOptions{LogAppendTime: true})
+	if err != nil {
+		return store.AppendResult{}, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
+	}
+	info, err := recordbatch.Parse(raw)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	res, err := s.append(st, p, shardIndex, raw, info, opts)
+	if err == nil {
+		for i := range records {
+			records[i].Offset = res.BaseOffset + int64(i)
+		}
+	}
+	return res, err
+}
+
+// append is the one write path. See the package invariants for why the
+// batch enters pebble under the partition lock and is waited on outside it.
+// shard, when not -1, must be the partition's open shard.
+func (s *Store) append(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (store.AppendResult, error) {
+	started := time.Now()
+	b := s.db.NewBatchWithSize(len(raw) + 64)
+	defer b.Close()
+
+	p.mu.Lock()
+	cur, err := s.appendable(st, p, shard)
+	if err != nil {
+		p.mu.Unlock()
+		return store.AppendResult{}, err
+	}
+	base := p.next
+	last := base + int64(info.LastOffsetDelta)
+	maxTs := max(p.maxTimestamp, info.MaxTimestamp)
+	recordbatch.SetBaseOffset(raw, base)
+	_ = b.Set(dataKey(p.id, p.number, base), raw, nil)
+	_ = b.Set(timeKey(p.id, p.number, maxTs, base), nil, nil)
+	for _, w := range opts.State {
+		if w.Value == nil {
+			_ = b.Delete(stateKey(w.Namespace, w.Key), nil)
+		} else {
+			_ = b.Set(stateKey(w.Namespace, w.Key), w.Value, nil)
+		}
+	}
+	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+		p.mu.Unlock()
+		return store.AppendResult{}, err
+	}
+	p.next = last + 1
+	p.maxTimestamp = maxTs
+	p.mu.Unlock()
+
+	if err := b.SyncWait(); err != nil {
+		s.log.Error("store: WAL sync failed", "err", err)
+		return store.AppendResult{}, err
+	}
+	p.advance(last + 1)
+	s.metrics.appended(len(raw), int(info.NumRecords), time.Since(started))
+	return store.AppendResult{Shard: cur, BaseOffset: base, LastOffset: last}, nil
+}
+
+// appendable checks, under p.mu, that p takes writes and returns the shard
+// that takes them.
+func (s *Store) appendable(st *stream, p *partition, shard int) (store.Shard, error) {
+	if st.deleted.Load() {
+		return store.Shard{}, store.ErrStreamNotFound
+	}
+	layout := st.layout.Load()
+	cur, _ := layout.CurrentShard(p.number)
+	if shard >= 0 && cur.Index != shard {
+		return store.Shard{}, fmt.Errorf("%w: %s", store.ErrShardClosed, store.Shard{Index: shard}.ID())
+	}
+	if p.retired {
+		return store.Shard{}, fmt.Errorf("%w: partition %d", store.ErrPartitionRetired, p.number)
+	}
+	return cur, nil
+}

@@ -1,0 +1,192 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
+
+const defaultReadBytes = 1 << 20
+
+// Read returns the stored batches of a partition from the one holding offset
+// onwards, up to the high watermark and within lim. The first batch may
+// start before offset: batches are returned whole, as Kafka fetches do.
+// Reading at the high watermark returns no batches; outside
+// [log start, high watermark] it fails with store.ErrOffsetOutOfRange.
+func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset int64, lim store.ReadLimits) (store.ReadResult, error) {
+	if err := s.enter(); err != nil {
+		return store.ReadResult{}, err
+	}
+	defer s.exit()
+	st, err := s.stream(name)
+	if err != nil {
+		return store.ReadResult{}, err
+	}
+	p, err := st.partition(partitionID)
+	if err != nil {
+		return store.ReadResult{}, err
+	}
+	res := store.ReadResult{LogStartOffset: p.logStart.Load(), HighWatermark: p.durable.Load()}
+	if offset < res.LogStartOffset || offset > res.HighWatermark {
+		return res, fmt.Errorf("%w: %d is outside [%d, %d]", store.ErrOffsetOutOfRange, offset, res.LogStartOffset, res.HighWatermark)
+	}
+	end := res.HighWatermark
+	if lim.EndOffset > 0 && lim.EndOffset < end {
+		end = lim.EndOffset
+	}
+	if offset >= end {
+		return res, nil
+	}
+	maxBytes := lim.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = defaultReadBytes
+	}
+
+	prefix := partitionPrefix(make([]byte, 0, 13), tagData, p.id, p.number)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: dataKey(p.id, p.number, end)})
+	if err != nil {
+		return res, err
+	}
+	defer it.Close()
+	if !it.SeekLT(dataKey(p.id, p.number, offset+1)) {
+		it.First()
+	}
+	var (
+		arena          []byte
+		total, records int
+	)
+	for ; it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return res, err
+		}
+		info, err := recordbatch.Parse(v)
+		if err != nil {
+			return res, fmt.Errorf("store: corrupt batch at %s/%d offset %d: %w", name, partitionID, dataKeyOffset(it.Key()), err)
+		}
+		base := dataKeyOffset(it.Key())
+		last := base + int64(info.LastOffsetDelta)
+		if last < offset {
+			continue
+		}
+		if len(res.Batches) > 0 && total+len(v) > maxBytes {
+			break
+		}
+		if cap(arena)-len(arena) < len(v) {
+			// One allocation holds every batch of a typical read.
+			arena = make([]byte, 0, max(min(maxBytes, 8<<20), len(v)))
+		}
+		start := len(arena)
+		arena = append(arena, v...)
+		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last, Raw: arena[start:len(arena):len(arena)]})
+		total += len(v)
+		records += int(info.NumRecords)
+		if lim.MaxRecords > 0 && records >= lim.MaxRecords {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return res, err
+	}
+	s.metrics.read(total)
+	return res, nil
+}
+
+// OffsetForTimestamp returns the first record of a partition, at or after its
+// log start and below its high watermark, whose timestamp is at least ts
+// (Unix milliseconds), with that timestamp. found is false when there is
+// none. Records of a log-append-time batch all carry the batch's time.
+func (s *Store) OffsetForTimestamp(ctx context.Context, name string, partitionID int32, ts int64) (offset, recordTs int64, found bool, err error) {
+	if err := s.enter(); err != nil {
+		return 0, 0, false, err
+	}
+	defer s.exit()
+	st, err := s.stream(name)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	p, err := st.partition(partitionID)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	logStart, hw := p.logStart.Load(), p.durable.Load()
+	prefix := partitionPrefix(make([]byte, 0, 13), tagTime, p.id, p.number)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer it.Close()
+	// Entries are ordered by running maximum timestamp; the first at or
+	// above ts is the first batch that can hold a match. Entries of trimmed
+	// batches are skipped.
+	for it.SeekGE(timeKey(p.id, p.number, ts, 0)); it.Valid(); it.Next() {
+		_, base := timeKeyParts(it.Key())
+		if base >= hw {
+			break
+		}
+		off, rts, ok, err := s.searchBatch(p, base, ts, logStart)
+		if err != nil || ok {
+			return off, rts, ok, err
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	return 0, 0, false, it.Error()
+}
+
+// MaxTimestamp returns the offset and timestamp of the record with the
+// largest timestamp in a partition (the first such record), as Kafka's
+// ListOffsets with timestamp -3 wants. found is false for an empty partition.
+func (s *Store) MaxTimestamp(ctx context.Context, name string, partitionID int32) (offset, recordTs int64, found bool, err error) {
+	st, err := s.stream(name)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	p, err := st.partition(partitionID)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	p.mu.Lock()
+	maxTs := p.maxTimestamp
+	p.mu.Unlock()
+	if maxTs < 0 {
+		return 0, 0, false, nil
+	}
+	return s.OffsetForTimestamp(ctx, name, partitionID, maxTs)
+}
+
+// searchBatch looks in the batch at base for the first record at or after
+// from with a timestamp of at least ts.
+func (s *Store) searchBatch(p *partition, base, ts, from int64) (int64, int64, bool, error) {
+	v, closer, err := s.db.Get(dataKey(p.id, p.number, base))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, 0, false, nil // trimmed
+	}
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer closer.Close()
+	info, records, err := recordbatch.Decode(v)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("store: corrupt batch at offset %d: %w", base, err)
+	}
+	for _, r := range records {
+		rts := r.Timestamp.UnixMilli()
+		if info.LogAppendTime() {
+			rts = info.MaxTimestamp
+		}
+		if r.Offset >= from && rts >= ts {
+			return r.Offset, rts, true, nil
+		}
+	}
+	return 0, 0, false, nil
+}

@@ -1,0 +1,55 @@
+package store
+
+import "time"
+
+// StreamConfig is what CreateStream needs.
+type StreamConfig struct {
+	Name       string
+	ShardCount int
+	Retention  time.Duration // zero keeps records forever
+	Config     map[string]string
+}
+
+// AppendOptions carries what an append commits besides its records.
+type AppendOptions struct {
+	// State is gateway state (a producer's last sequence, say) written in
+	// the same atomic, durable commit as the records.
+	State []KV
+}
+
+// AppendResult is the position of an acknowledged append.
+type AppendResult struct {
+	Shard      Shard // the shard that took the records
+	BaseOffset int64 // offset of the first record
+	LastOffset int64 // offset of the last record
+}
+
+// KV is one write to the gateway state area; a nil Value deletes the key.
+type KV struct {
+	Namespace string
+	Key       string
+	Value     []byte
+}
+
+// ReadLimits bounds a read. A read returns at least one batch when one is
+// available, even over MaxBytes, so a consumer can always make progress (as
+// Kafka does since KIP-74).
+type ReadLimits struct {
+	MaxBytes   int   // stop once this many bytes are returned; 0 means 1 MiB
+	MaxRecords int   // stop once this many records are returned; 0 means no limit
+	EndOffset  int64 // stop before this offset (a closed shard's end); 0 means no limit
+}
+
+// Batch is one stored Kafka v2 record batch.
+type Batch struct {
+	BaseOffset int64
+	LastOffset int64
+	Raw        []byte // the whole batch, base offset rewritten to BaseOffset
+}
+
+// ReadResult is what a read returns, with the partition's bounds at the time.
+type ReadResult struct {
+	Batches        []Batch
+	LogStartOffset int64 // first readable offset
+	HighWatermark  int64 // one past the last acknowledged offset
+}

@@ -1,0 +1,226 @@
+package store
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"time"
+
+	"github.com/streambridge/bridge/mapping"
+)
+
+// The functions here are pure: they compute a stream's next layout and leave
+// persisting it, and freezing the partitions while that happens, to the
+// backend. end(p) is partition p's next offset at the moment of the change:
+// a shard closed by the change ends there and its successor starts there, so
+// offsets stay dense and no record changes position.
+//
+// The slot rule (DESIGN.md): a split closes the parent; the lower child
+// continues the parent's partition and the upper child starts a new partition
+// at the end. A merge continues the lower-numbered of the two partitions; the
+// other is retired.
+
+// MaxShards bounds the shards of one stream, open and closed together; it
+// keeps a runaway resharding loop from eating the store.
+const MaxShards = 100000
+
+// NewStream lays out a new stream of n shards splitting the hash space
+// evenly, partition i carried by shard i.
+func NewStream(name string, n int, created time.Time) (Stream, error) {
+	if n < 1 || n > MaxShards {
+		return Stream{}, fmt.Errorf("%w: shard count %d must be between 1 and %d", ErrInvalidArgument, n, MaxShards)
+	}
+	st := Stream{Name: name, Created: created}
+	for i, r := range mapping.EvenSplit(n) {
+		st.Shards = append(st.Shards, Shard{
+			Index: i, HashRange: r, Parent: NoShard, AdjacentParent: NoShard,
+			Partition: int32(i), EndOffset: -1,
+		})
+		st.Partitions = append(st.Partitions, Partition{ID: int32(i), Shards: []int{i}})
+	}
+	return st, nil
+}
+
+// Split returns st with shard split at hash key at: the lower child covers
+// [start, at-1] and continues the parent's partition, the upper child covers
+// [at, end] and carries a new partition.
+func (st *Stream) Split(shard int, at mapping.HashKey, end func(int32) int64) (Stream, error) {
+	next := st.Clone()
+	if err := next.split(shard, at, end); err != nil {
+		return Stream{}, err
+	}
+	return next, nil
+}
+
+func (st *Stream) split(shard int, at mapping.HashKey, end func(int32) int64) error {
+	parent, err := st.openShard(shard)
+	if err != nil {
+		return err
+	}
+	r := parent.HashRange
+	if at.Cmp(r.Start) <= 0 || at.Cmp(r.End) > 0 {
+		return fmt.Errorf("%w: new starting hash key %s must be above %s and at most %s for %s",
+			ErrInvalidArgument, at, r.Start, r.End, parent.ID())
+	}
+	if len(st.Shards)+2 > MaxShards {
+		return fmt.Errorf("%w: stream would exceed %d shards", ErrInvalidArgument, MaxShards)
+	}
+	closeAt := end(parent.Partition)
+	st.Shards[shard].EndOffset = closeAt
+
+	lower := Shard{
+		Index: len(st.Shards), HashRange: mapping.HashRange{Start: r.Start, End: at.Prev()},
+		Parent: shard, AdjacentParent: NoShard, Partition: parent.Partition,
+		StartOffset: closeAt, EndOffset: -1,
+	}
+	upperPartition := int32(len(st.Partitions))
+	upper := Shard{
+		Index: lower.Index + 1, HashRange: mapping.HashRange{Start: at, End: r.End},
+		Parent: shard, AdjacentParent: NoShard, Partition: upperPartition,
+		EndOffset: -1,
+	}
+	st.Shards = append(st.Shards, lower, upper)
+	p := &st.Partitions[parent.Partition]
+	p.Shards = append(p.Shards, lower.Index)
+	st.Partitions = append(st.Partitions, Partition{ID: upperPartition, Shards: []int{upper.Index}})
+	return nil
+}
+
+// Merge returns st with two open shards whose hash ranges touch merged into
+// one child. The child's parent is shard and its adjacent parent is
+// adjacent, as in Kinesis MergeShards.
+func (st *Stream) Merge(shard, adjacent int, end func(int32) int64) (Stream, error) {
+	next := st.Clone()
+	if err := next.merge(shard, adjacent, end); err != nil {
+		return Stream{}, err
+	}
+	return next, nil
+}
+
+func (st *Stream) merge(shard, adjacent int, end func(int32) int64) error {
+	a, err := st.openShard(shard)
+	if err != nil {
+		return err
+	}
+	b, err := st.openShard(adjacent)
+	if err != nil {
+		return err
+	}
+	lo, hi := a, b
+	if hi.HashRange.Start.Cmp(lo.HashRange.Start) < 0 {
+		lo, hi = hi, lo
+	}
+	if shard == adjacent || lo.HashRange.End.Next() != hi.HashRange.Start || lo.HashRange.End == mapping.MaxHashKey {
+		return fmt.Errorf("%w: shards %s and %s are not adjacent", ErrInvalidArgument, a.ID(), b.ID())
+	}
+	if len(st.Shards)+1 > MaxShards {
+		return fmt.Errorf("%w: stream would exceed %d shards", ErrInvalidArgument, MaxShards)
+	}
+	keep, retire := a.Partition, b.Partition
+	if retire < keep {
+		keep, retire = retire, keep
+	}
+	st.Shards[a.Index].EndOffset = end(a.Partition)
+	st.Shards[b.Index].EndOffset = end(b.Partition)
+	child := Shard{
+		Index:     len(st.Shards),
+		HashRange: mapping.HashRange{Start: lo.HashRange.Start, End: hi.HashRange.End},
+		Parent:    a.Index, AdjacentParent: b.Index, Partition: keep,
+		StartOffset: end(keep), EndOffset: -1,
+	}
+	st.Shards = append(st.Shards, child)
+	st.Partitions[keep].Shards = append(st.Partitions[keep].Shards, child.Index)
+	st.Partitions[retire].Retired = true
+	return nil
+}
+
+// ScaleUniformly returns st resharded to target open shards splitting the
+// hash space evenly, the way Kinesis UpdateShardCount with UNIFORM_SCALING
+// does: split where a target boundary is missing, then merge where a current
+// boundary is not a target one.
+func (st *Stream) ScaleUniformly(target int, end func(int32) int64) (Stream, error) {
+	if target < 1 || target > MaxShards {
+		return Stream{}, fmt.Errorf("%w: target shard count %d must be between 1 and %d", ErrInvalidArgument, target, MaxShards)
+	}
+	next := st.Clone()
+	want := map[mapping.HashKey]bool{}
+	for _, r := range mapping.EvenSplit(target) {
+		want[r.Start] = true
+	}
+	for _, r := range mapping.EvenSplit(target) {
+		have := next.ShardForHashKey(r.Start)
+		if have.HashRange.Start != r.Start {
+			if err := next.split(have.Index, r.Start, end); err != nil {
+				return Stream{}, err
+			}
+		}
+	}
+	for {
+		open := next.OpenShards()
+		merged := false
+		for i := 1; i < len(open); i++ {
+			if !want[open[i].HashRange.Start] {
+				if err := next.merge(open[i-1].Index, open[i].Index, end); err != nil {
+					return Stream{}, err
+				}
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			return next, nil
+		}
+	}
+}
+
+// GrowPartitions returns st with at least total partitions, made by splitting
+// the widest open shard at its midpoint until there are enough: Kafka's
+// CreatePartitions under the slot rule.
+func (st *Stream) GrowPartitions(total int, end func(int32) int64) (Stream, error) {
+	if total < len(st.Partitions) {
+		return Stream{}, fmt.Errorf("%w: partition count can only grow: stream has %d, asked for %d",
+			ErrInvalidArgument, len(st.Partitions), total)
+	}
+	next := st.Clone()
+	for len(next.Partitions) < total {
+		open := next.OpenShards()
+		sort.SliceStable(open, func(i, j int) bool {
+			return width(open[i].HashRange).Cmp(width(open[j].HashRange)) > 0
+		})
+		widest := open[0]
+		if widest.HashRange.Start == widest.HashRange.End {
+			return Stream{}, fmt.Errorf("%w: no shard left to split", ErrInvalidArgument)
+		}
+		if err := next.split(widest.Index, midpoint(widest.HashRange), end); err != nil {
+			return Stream{}, err
+		}
+	}
+	return next, nil
+}
+
+func (st *Stream) openShard(index int) (Shard, error) {
+	sh, ok := st.Shard(index)
+	if !ok {
+		return Shard{}, fmt.Errorf("%w: %s", ErrShardNotFound, mapping.ShardID(index))
+	}
+	if !sh.IsOpen() {
+		return Shard{}, fmt.Errorf("%w: %s", ErrShardClosed, sh.ID())
+	}
+	return sh, nil
+}
+
+// width returns End-Start of r (one less than its size, so the full space fits).
+func width(r mapping.HashRange) mapping.HashKey {
+	lo, borrow := bits.Sub64(r.End.Lo, r.Start.Lo, 0)
+	hi, _ := bits.Sub64(r.End.Hi, r.Start.Hi, borrow)
+	return mapping.HashKey{Hi: hi, Lo: lo}
+}
+
+// midpoint returns the first key of the upper half of r (r has two keys or more).
+func midpoint(r mapping.HashRange) mapping.HashKey {
+	w := width(r)
+	half := mapping.HashKey{Hi: w.Hi >> 1, Lo: w.Lo>>1 | w.Hi<<63}
+	lo, carry := bits.Add64(r.Start.Lo, half.Lo, 0)
+	hi, _ := bits.Add64(r.Start.Hi, half.Hi, carry)
+	return mapping.HashKey{Hi: hi, Lo: lo}.Next()
+}
