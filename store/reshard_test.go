@@ -117,7 +117,6 @@ func TestReshardKeepsInvariants(t *testing.T) {
 	}
 }
 
-
 func TestScaleUniformlyMatchesEvenSplit(t *testing.T) {
 	for _, tc := range []struct{ from, to int }{{1, 2}, {2, 4}, {4, 2}, {2, 3}, {3, 2}, {5, 7}, {8, 1}, {1, 10}} {
 		st, _ := NewStream("s", tc.from, time.Time{})
