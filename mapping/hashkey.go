@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"strconv"
+	"unicode/utf8"
 )
 
 // HashKey is an unsigned 128-bit Kinesis hash key: Hi holds the most
@@ -26,10 +27,16 @@ const maxHashKeyDigits = 39
 // the MD5 digest of its UTF-8 bytes read as a big-endian unsigned 128-bit
 // integer. It does not validate the partition key; see ValidPartitionKey.
 func HashPartitionKey(partitionKey string) HashKey {
-	// md5.Sum takes a []byte; the conversion does not escape, so the compiler
-	// avoids copying for short keys and this stays allocation-free.
-	sum := md5.Sum([]byte(partitionKey))
-	return HashKeyFromBytes(sum)
+	// md5.Sum takes a []byte. A plain conversion allocates for keys over 32
+	// bytes, so copy into a stack buffer that holds any valid partition key
+	// (256 characters of at most 4 bytes); only invalid, longer keys pay for
+	// an allocation.
+	var buf [utf8.UTFMax * MaxPartitionKeyLength]byte
+	if len(partitionKey) <= len(buf) {
+		n := copy(buf[:], partitionKey)
+		return HashKeyFromBytes(md5.Sum(buf[:n]))
+	}
+	return HashKeyFromBytes(md5.Sum([]byte(partitionKey)))
 }
 
 // HashKeyFromBytes reads b as a big-endian unsigned 128-bit integer.

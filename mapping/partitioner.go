@@ -1,6 +1,9 @@
 package mapping
 
-import "encoding/binary"
+import (
+	"crypto/md5"
+	"encoding/binary"
+)
 
 // Murmur2 returns the 32-bit MurmurHash2 of data exactly as the Kafka Java
 // client computes it (org.apache.kafka.common.utils.Utils.murmur2, seed
@@ -78,5 +81,14 @@ func KafkaPartition(key []byte, numPartitions int) int {
 // Like ShardForHashKey it returns -1 if no range contains the hash key, which
 // cannot happen when ranges tile the hash space.
 func KinesisPartition(key []byte, ranges []HashRange) int {
-	return ShardForHashKey(ranges, HashPartitionKey(PartitionKeyForKafkaKey(key)))
+	var h HashKey
+	if len(key) > 0 && usableAsPartitionKey(key) {
+		// The common case, hashed in place: PartitionKeyForKafkaKey would
+		// return the key unchanged, and converting it to a string would
+		// allocate on every record.
+		h = HashKeyFromBytes(md5.Sum(key))
+	} else {
+		h = HashPartitionKey(PartitionKeyForKafkaKey(key))
+	}
+	return ShardForHashKey(ranges, h)
 }

@@ -49,10 +49,7 @@ func PartitionKeyForKafkaKey(key []byte) string {
 		return NullKeyPartitionKey
 	case len(key) == 0:
 		return EmptyKeyPartitionKey
-	case len(key) <= utf8.UTFMax*MaxPartitionKeyLength && utf8.Valid(key) &&
-		// At most 256 bytes cannot be more than 256 characters; only
-		// longer keys need counting.
-		(len(key) <= MaxPartitionKeyLength || utf8.RuneCount(key) <= MaxPartitionKeyLength):
+	case usableAsPartitionKey(key):
 		return string(key)
 	}
 	sum := md5.Sum(key)
@@ -60,6 +57,16 @@ func PartitionKeyForKafkaKey(key []byte) string {
 	n := copy(buf[:], HashedKeyPartitionKeyPrefix)
 	hex.Encode(buf[n:], sum[:])
 	return string(buf[:])
+}
+
+// usableAsPartitionKey reports whether a non-empty Kafka key is a valid
+// partition key as it is: valid UTF-8 of at most MaxPartitionKeyLength
+// characters.
+func usableAsPartitionKey(key []byte) bool {
+	return len(key) <= utf8.UTFMax*MaxPartitionKeyLength && utf8.Valid(key) &&
+		// At most 256 bytes cannot be more than 256 characters; only
+		// longer keys need counting.
+		(len(key) <= MaxPartitionKeyLength || utf8.RuneCount(key) <= MaxPartitionKeyLength)
 }
 
 // KafkaKeyForPartitionKey returns the Kafka key under which a Kafka reader
