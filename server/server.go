@@ -228,7 +228,6 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 		opts.Dir = filepath.Join(dir, storeSubdir)
 	}
 	s.log.Info("opening store", "dir", opts.Dir, "in_memory", opts.InMemory)
-	began := time.Now()
 	st, err := embedded.Open(opts)
 	if err != nil {
 		if opts.InMemory {
@@ -237,7 +236,6 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("open store in %s: %w", opts.Dir, err)
 	}
 	s.store = st
-	s.log.Info("store opened", "took", time.Since(began).Round(time.Millisecond).String())
 	// The store could not be interrupted while opening; honour a
 	// cancellation that arrived meanwhile now that it can be closed.
 	if err := context.Cause(ctx); err != nil {
@@ -346,8 +344,6 @@ func (s *Server) stop(ctx context.Context) error {
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 			s.log.Error("closing the store failed", "err", err)
-		} else {
-			s.log.Info("store closed")
 		}
 	}
 	if err := s.lock.release(); err != nil {

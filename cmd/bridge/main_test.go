@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestServeStopsOnSignal(t *testing.T) {
 func TestServeSecondSignalForcesExit(t *testing.T) {
 	sigs := make(chan os.Signal, 2)
 	forced := make(chan struct{})
-	stuck := &stuckService{serving: make(chan struct{}), release: make(chan struct{})}
+	stuck := &stuckService{serving: make(chan struct{}), release: make(chan struct{}), stopped: make(chan struct{})}
 	cfg := testServerConfig(t)
 	cfg.NewKafka = func(server.Deps) (server.Service, error) { return stuck, nil }
 	done := make(chan error, 1)
@@ -116,15 +117,18 @@ func TestServeSecondSignalForcesExit(t *testing.T) {
 // stuckService is a Kafka front end whose shutdown hangs until released.
 type stuckService struct {
 	serving, release chan struct{}
+	stopOnce         sync.Once
+	stopped          chan struct{}
 }
 
 func (s *stuckService) Serve(l net.Listener) error {
 	close(s.serving)
-	<-s.release
+	<-s.stopped
 	return l.Close()
 }
 
 func (s *stuckService) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stopped) })
 	select {
 	case <-s.release:
 		return nil
