@@ -145,22 +145,24 @@ func appendXerial(dst, src []byte) []byte {
 	return append(dst, out...) // cannot happen given the room; stay correct anyway
 }
 
-// decompress returns src decompressed with c, at most limit bytes, in a newly
-// allocated slice.
-func decompress(src []byte, c Codec, limit int) ([]byte, error) {
+// decompress returns src decompressed with c, at most limit bytes. The
+// output goes into buf's capacity when buf is not nil (growing it as
+// needed), and into a new slice of the right size when it is nil.
+func decompress(buf, src []byte, c Codec, limit int) ([]byte, error) {
 	var (
 		out []byte
 		err error
 	)
+	buf = buf[:0]
 	switch c {
 	case Gzip:
-		out, err = gunzip(src, limit)
+		out, err = gunzip(buf, src, limit)
 	case Snappy:
-		out, err = unsnappy(src, limit)
+		out, err = unsnappy(buf, src, limit)
 	case LZ4:
-		out, err = unlz4(src, limit)
+		out, err = unlz4(buf, src, limit)
 	case Zstd:
-		out, err = unzstd(src, limit)
+		out, err = unzstd(buf, src, limit)
 	default:
 		return nil, fmt.Errorf("%w: %d", ErrUnknownCodec, c)
 	}
@@ -189,6 +191,7 @@ type gzipDecoder struct {
 type lz4Decoder struct {
 	r   *lz4.Reader
 	src bytes.Reader
+	buf []byte
 }
 
 var (
@@ -200,7 +203,7 @@ var (
 // the preallocation a gzip trailer's claimed size can cause.
 const deflateMaxRatio = 1032
 
-func gunzip(src []byte, limit int) ([]byte, error) {
+func gunzip(buf, src []byte, limit int) ([]byte, error) {
 	d := gzipDecoders.Get().(*gzipDecoder)
 	defer func() {
 		d.src.Reset(nil)
@@ -216,10 +219,15 @@ func gunzip(src []byte, limit int) ([]byte, error) {
 		hint = int(binary.LittleEndian.Uint32(src[len(src)-4:]))
 	}
 	hint = min(hint, deflateMaxRatio*len(src), limit)
-	return readCapped(&d.r, hint, limit)
+	// One spare byte, so that reading exactly hint bytes sees EOF without
+	// growing.
+	if cap(buf) < hint+1 {
+		buf = make([]byte, 0, hint+1)
+	}
+	return readCapped(&d.r, buf, limit)
 }
 
-func unlz4(src []byte, limit int) ([]byte, error) {
+func unlz4(buf, src []byte, limit int) ([]byte, error) {
 	d := lz4Decoders.Get().(*lz4Decoder)
 	defer func() {
 		d.r.Reset(nil)
@@ -228,15 +236,25 @@ func unlz4(src []byte, limit int) ([]byte, error) {
 	}()
 	d.src.Reset(src)
 	d.r.Reset(&d.src)
-	return readCapped(d.r, min(4*len(src), limit), limit)
+	if buf != nil {
+		return readCapped(d.r, buf, limit)
+	}
+	// Kafka's LZ4 frames do not declare their content size, so decode into
+	// a pooled buffer that grows to fit and hand out an exact copy.
+	buf, err := readCapped(d.r, d.buf[:0], limit)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(buf)
+	if cap(buf) <= maxPooledScratch {
+		d.buf = buf[:0]
+	}
+	return out, nil
 }
 
-// readCapped reads r to EOF into a new slice of at most limit bytes, starting
-// with hint bytes of capacity.
-func readCapped(r io.Reader, hint, limit int) ([]byte, error) {
-	// One spare byte, so that reading exactly hint bytes sees EOF without
-	// growing.
-	buf := make([]byte, 0, hint+1)
+// readCapped reads r to EOF, appending to buf, and fails once more than
+// limit bytes came.
+func readCapped(r io.Reader, buf []byte, limit int) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) > limit {
@@ -282,7 +300,7 @@ func snappyLen(block []byte, limit int) (int, error) {
 // far beyond snappy), so the block lengths are walked first, as kgo does:
 // the total is bounded, allocated once, and xerial.DecodeCapped then decodes
 // every block straight into it.
-func unsnappy(src []byte, limit int) ([]byte, error) {
+func unsnappy(buf, src []byte, limit int) ([]byte, error) {
 	total := 0
 	if bytes.HasPrefix(src, xerialMagic) {
 		if len(src) < xerialHeaderSize {
@@ -313,7 +331,10 @@ func unsnappy(src []byte, limit int) ([]byte, error) {
 		}
 		total = n
 	}
-	out, err := xerial.DecodeCapped(make([]byte, 0, total), src)
+	if buf == nil || cap(buf) < total {
+		buf = make([]byte, 0, total)
+	}
+	out, err := xerial.DecodeCapped(buf, src)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +369,7 @@ func zstdDecoderFor(limit int) (*zstd.Decoder, error) {
 	return d, nil
 }
 
-func unzstd(src []byte, limit int) ([]byte, error) {
+func unzstd(buf, src []byte, limit int) ([]byte, error) {
 	if limit < 1 {
 		return nil, errTooLarge(limit)
 	}
@@ -356,7 +377,7 @@ func unzstd(src []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.DecodeAll(src, nil)
+	out, err := d.DecodeAll(src, buf)
 	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
 		return nil, fmt.Errorf("%w: %w", errTooLarge(limit), err)
 	}

@@ -38,11 +38,12 @@ func DecodeAppend(dst []Record, batch []byte) (Info, []Record, error) {
 	}
 	data := batch[HeaderSize:size:size]
 	if c := info.Codec(); c != None {
-		if data, err = decompress(data, c, MaxDecompressedSize); err != nil {
+		if data, err = decompress(nil, data, c, MaxDecompressedSize); err != nil {
 			return info, dst, err
 		}
 	}
-	out, err := decodeRecords(dst, data, &info)
+	var st headerState
+	out, err := decodeRecords(dst, data, &info, &st)
 	if err != nil {
 		return info, dst, err
 	}
@@ -53,8 +54,15 @@ func corrupt(record int, what string) error {
 	return fmt.Errorf("%w: record %d: %s", ErrCorrupt, record, what)
 }
 
+// headerState carries header storage between records, and between batches
+// for a Decoder.
+type headerState struct {
+	slab []Header // the records' headers are cut from it
+	prev []Header // the last headers decoded, to share their key strings
+}
+
 // decodeRecords appends the info.NumRecords records encoded in data to dst.
-func decodeRecords(dst []Record, data []byte, info *Info) ([]Record, error) {
+func decodeRecords(dst []Record, data []byte, info *Info, st *headerState) ([]Record, error) {
 	n := int(info.NumRecords)
 	if n > len(data)/minRecordSize {
 		return dst, fmt.Errorf("%w: %d records cannot fit in %d bytes", ErrCorrupt, n, len(data))
@@ -66,9 +74,7 @@ func decodeRecords(dst []Record, data []byte, info *Info) ([]Record, error) {
 	var (
 		logAppend = info.LogAppendTime()
 		appendTS  = fromMillis(info.MaxTimestamp)
-		hdrs      []Header // slab the records' headers are cut from
-		prevHdrs  []Header // the previous record's headers, to share key strings
-		p         int      // position in data; 0 <= p <= len(data) throughout
+		p         int // position in data; 0 <= p <= len(data) throughout
 	)
 	for i := range recs {
 		length, q := readVarint(data, p)
@@ -102,12 +108,14 @@ func decodeRecords(dst []Record, data []byte, info *Info) ([]Record, error) {
 
 		var headers []Header
 		if nh := int(numHeaders); nh > 0 {
-			if cap(hdrs)-len(hdrs) < nh {
+			if cap(st.slab)-len(st.slab) < nh {
 				// Guess that the records left look like this one,
-				// bounded by what the bytes left can hold.
+				// bounded by what the bytes left can hold. Records
+				// decoded so far keep the old slab.
 				guess := min(int64(nh)*int64(n-i), int64((len(data)-q)/minHeaderSize))
-				hdrs = make([]Header, 0, max(int(guess), nh))
+				st.slab = make([]Header, 0, max(int(guess), nh))
 			}
+			hdrs := st.slab
 			start := len(hdrs)
 			for h := range nh {
 				var kb, hv []byte
@@ -122,15 +130,16 @@ func decodeRecords(dst []Record, data []byte, info *Info) ([]Record, error) {
 				// Records of a batch mostly carry the same header keys:
 				// reuse the previous record's string when it matches.
 				var k string
-				if h < len(prevHdrs) && prevHdrs[h].Key == string(kb) {
-					k = prevHdrs[h].Key
+				if h < len(st.prev) && st.prev[h].Key == string(kb) {
+					k = st.prev[h].Key
 				} else {
 					k = string(kb)
 				}
 				hdrs = append(hdrs, Header{Key: k, Value: hv})
 			}
+			st.slab = hdrs
 			headers = hdrs[start:len(hdrs):len(hdrs)]
-			prevHdrs = headers
+			st.prev = headers
 		}
 		if j != len(body) {
 			return dst[:orig], corrupt(i, "length does not match its fields")
@@ -180,4 +189,71 @@ func readBytes(b []byte, p int) ([]byte, int) {
 	}
 	end := q + int(l)
 	return b[q:end:end], end
+}
+
+// Decoder decodes batches reusing its buffers: once they have grown to the
+// batches' size, a Decode allocates nothing (header key strings are shared
+// with the previous record's when equal).
+// The price is aliasing: the records a call returns, and their keys, values
+// and headers, are valid only until the next call on the same Decoder. Use
+// it where each batch is consumed at once (serving a read), and Decode
+// where records must outlive the next batch. The zero value is ready to
+// use; a Decoder is not safe for concurrent use.
+type Decoder struct {
+	buf     []byte   // decompressed records
+	records []Record // returned records
+	headers headerState
+	keys    []Header // the last batch's last header keys (no values)
+}
+
+// maxKeptBuffer keeps one huge batch from pinning its buffer in a Decoder.
+const maxKeptBuffer = 8 << 20
+
+// Decode is the package's Decode, reusing d's buffers.
+func (d *Decoder) Decode(batch []byte) (Info, []Record, error) {
+	info, err := Parse(batch)
+	if err != nil {
+		return info, nil, err
+	}
+	size := info.Size()
+	if len(batch) < size {
+		return info, nil, ErrTruncated
+	}
+	data := batch[HeaderSize:size:size]
+	if c := info.Codec(); c != None {
+		buf := d.buf
+		if buf == nil {
+			buf = []byte{} // not nil: decompress into a buffer we keep
+		}
+		data, err = decompress(buf, data, c, MaxDecompressedSize)
+		if err != nil {
+			return info, nil, err
+		}
+		if cap(data) <= maxKeptBuffer {
+			d.buf = data[:0]
+		} else {
+			d.buf = nil
+		}
+	}
+	clear(d.records) // drop references to the previous batch
+	clear(d.headers.slab)
+	// The previous batch's keys live apart from the slab that is about to
+	// be overwritten.
+	d.headers.slab, d.headers.prev = d.headers.slab[:0], d.keys
+	recs, err := decodeRecords(d.records[:0], data, &info, &d.headers)
+	if len(d.headers.prev) > 0 && (len(d.keys) == 0 || &d.headers.prev[0] != &d.keys[0]) {
+		d.keys = d.keys[:0]
+		for _, h := range d.headers.prev {
+			d.keys = append(d.keys, Header{Key: h.Key})
+		}
+	}
+	d.headers.prev = nil
+	if cap(d.headers.slab) > maxKeptBuffer/32 {
+		d.headers.slab = nil
+	}
+	if err != nil {
+		return info, nil, err
+	}
+	d.records = recs
+	return info, recs, nil
 }

@@ -157,6 +157,9 @@ var (
 	// ErrTooLarge: decompressed records exceed MaxDecompressedSize, or an
 	// encoded batch would exceed the 2 GiB a batchLength can describe.
 	ErrTooLarge = errors.New("recordbatch: batch too large")
+	// ErrInvalidRecord: a well-formed batch that a broker refuses from a
+	// producer (Kafka's INVALID_RECORD), see CheckProduce.
+	ErrInvalidRecord = errors.New("recordbatch: invalid record batch")
 	// ErrNoRecords: Encode was given no records.
 	ErrNoRecords = errors.New("recordbatch: no records to encode")
 	// ErrInvalidOffsets: Encode was given offsets that do not increase
@@ -297,6 +300,45 @@ func countBatches(records []byte) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// CheckProduce makes the checks a Kafka broker makes on a batch from a
+// producer before appending it, short of decompressing it: batch is exactly
+// one complete v2 batch (as Split returns them), its CRC matches, its codec
+// is known, it holds at least one record, its offset deltas span exactly
+// its records (lastOffsetDelta = numRecords-1), and it is not a control
+// batch (only brokers write those). It allocates nothing on success.
+//
+// Errors: those of Parse and VerifyCRC, ErrCorrupt for bytes after the
+// batch, ErrUnknownCodec, and ErrInvalidRecord for the rest. Map ErrCorrupt
+// (including ErrCorruptCRC) and ErrTruncated to CORRUPT_MESSAGE,
+// ErrUnsupportedMagic to UNSUPPORTED_VERSION (or CORRUPT_MESSAGE), and
+// ErrInvalidRecord and ErrUnknownCodec to INVALID_RECORD.
+func CheckProduce(batch []byte) (Info, error) {
+	i, err := Parse(batch)
+	if err != nil {
+		return i, err
+	}
+	switch size := i.Size(); {
+	case len(batch) < size:
+		return i, ErrTruncated
+	case len(batch) > size:
+		return i, fmt.Errorf("%w: %d bytes after the batch", ErrCorrupt, len(batch)-size)
+	}
+	if err := VerifyCRC(batch); err != nil {
+		return i, err
+	}
+	switch {
+	case i.Codec() > Zstd:
+		return i, fmt.Errorf("%w: %d", ErrUnknownCodec, i.Codec())
+	case i.NumRecords == 0:
+		return i, fmt.Errorf("%w: no records", ErrInvalidRecord)
+	case i.LastOffsetDelta != i.NumRecords-1:
+		return i, fmt.Errorf("%w: lastOffsetDelta %d with %d records", ErrInvalidRecord, i.LastOffsetDelta, i.NumRecords)
+	case i.Control():
+		return i, fmt.Errorf("%w: control batch from a client", ErrInvalidRecord)
+	}
+	return i, nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
