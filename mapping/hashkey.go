@@ -137,20 +137,6 @@ func (h HashKey) appendDecimal(dst []byte) []byte {
 	return dst
 }
 
-// appendPadded appends v in decimal, left-padded with zeros to width digits.
-// v must have at most width digits.
-func appendPadded(dst []byte, v uint64, width int) []byte {
-	start := len(dst)
-	for i := 0; i < width; i++ {
-		dst = append(dst, '0')
-	}
-	for i := len(dst) - 1; i >= start && v != 0; i-- {
-		dst[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return dst
-}
-
 // Cmp returns -1, 0 or +1 as h is less than, equal to or greater than o.
 func (h HashKey) Cmp(o HashKey) int {
 	switch {

@@ -66,31 +66,3 @@ func ParseShardID(s string) (int, error) {
 	}
 	return int(v), nil
 }
-
-// parseDigits parses s, which must be 1 to 19 ASCII decimal digits (leading
-// zeros allowed), so that the value always fits in a uint64 without overflow
-// checks. It reports false if s is empty, too long or has a non-digit.
-func parseDigits(s string) (uint64, bool) {
-	if len(s) == 0 || len(s) > 19 {
-		return 0, false
-	}
-	var v uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	return v, true
-}
-
-// decimalDigits returns the number of decimal digits of v (1 for 0).
-func decimalDigits(v uint64) int {
-	n := 1
-	for v >= 10 {
-		v /= 10
-		n++
-	}
-	return n
-}
