@@ -109,15 +109,22 @@ func FuzzDecode(f *testing.F) {
 	old := MaxDecompressedSize
 	MaxDecompressedSize = 4 << 20
 	f.Cleanup(func() { MaxDecompressedSize = old })
+	var d Decoder // shared across inputs, as a server would
 	f.Fuzz(func(t *testing.T, batch []byte) {
 		_ = VerifyCRC(batch)
+		_, _ = CheckProduce(batch)
 		info, recs, err := Decode(batch)
+		dinfo, drecs, derr := d.Decode(batch)
+		if (err == nil) != (derr == nil) || dinfo != info {
+			t.Fatalf("Decode: %v; Decoder.Decode: %v", err, derr)
+		}
 		if err != nil {
-			if recs != nil {
+			if recs != nil || drecs != nil {
 				t.Fatal("records with an error")
 			}
 			return
 		}
+		equalRecords(t, drecs, recs)
 		if len(recs) != int(info.NumRecords) {
 			t.Fatalf("%d records, header says %d", len(recs), info.NumRecords)
 		}
