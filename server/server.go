@@ -55,7 +55,11 @@ type Config struct {
 	// placeholder that closes every connection.
 	NewKafka func(Deps) (Service, error)
 	// NewAWS builds the handler for the AWS port. Nil answers every request
-	// with HTTP 400 UnknownOperationException.
+	// with HTTP 400 UnknownOperationException. If the handler also has a
+	// Shutdown(context.Context) error method, it is called as soon as the
+	// port starts shutting down, alongside the drain, so that long polls and
+	// event streams (SQS ReceiveMessage waits, SubscribeToShard) can end
+	// early instead of holding the drain to its timeout.
 	NewAWS func(Deps) (http.Handler, error)
 }
 
@@ -189,9 +193,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("aws front end: %w", err)
 		}
 	}
-	s.aws.svc = NewHTTPService(newHTTPServer(awsHandler, log.With("listener", "aws"), true))
-	if err := context.Cause(ctx); err != nil {
-		return nil, fmt.Errorf("start interrupted: %w", err)
+	s.aws.svc = newAWSService(newHTTPServer(awsHandler, log.With("listener", "aws"), true), awsHandler)
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
 
 	s.serve(s.kafka)
@@ -209,8 +213,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 }
 
 func (s *Server) openStore(ctx context.Context, cfg Config) error {
-	if err := context.Cause(ctx); err != nil {
-		return fmt.Errorf("start interrupted: %w", err)
+	if err := interrupted(ctx); err != nil {
+		return err
 	}
 	opts := embedded.Options{
 		InMemory:   cfg.InMemory,
@@ -238,10 +242,23 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 	s.store = st
 	// The store could not be interrupted while opening; honour a
 	// cancellation that arrived meanwhile now that it can be closed.
-	if err := context.Cause(ctx); err != nil {
-		return fmt.Errorf("start interrupted: %w", err)
+	if err := interrupted(ctx); err != nil {
+		return err
 	}
 	return nil
+}
+
+// interrupted returns the error for a start abandoned because ctx ended,
+// keeping ctx.Err() for errors.Is and the cause (a signal, say) for the log.
+func interrupted(ctx context.Context) error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("start interrupted (%v): %w", cause, err)
+	}
+	return fmt.Errorf("start interrupted: %w", err)
 }
 
 // serve runs c's Serve in its own goroutine. A Serve that returns before
@@ -361,6 +378,12 @@ func (s *Server) stopComponent(ctx context.Context, c *component) {
 		return
 	}
 	if !c.started {
+		// Built but never served (a later start step failed): the
+		// contract allows Shutdown before Serve, so whatever the
+		// constructor started is released too.
+		if c.svc != nil {
+			_ = c.svc.Shutdown(ctx)
+		}
 		_ = c.ln.Close()
 		return
 	}

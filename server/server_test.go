@@ -384,3 +384,94 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// longPoll is an AWS handler whose requests wait for news, like an SQS
+// ReceiveMessage with WaitTimeSeconds, and that hears about the shutdown.
+type longPoll struct {
+	entered  chan struct{}
+	shutdown chan struct{}
+}
+
+func (l *longPoll) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	close(l.entered)
+	<-l.shutdown
+	io.WriteString(w, "woken")
+}
+
+func (l *longPoll) Shutdown(context.Context) error {
+	close(l.shutdown)
+	return nil
+}
+
+func TestAWSHandlerHearsShutdown(t *testing.T) {
+	lp := &longPoll{entered: make(chan struct{}), shutdown: make(chan struct{})}
+	cfg := testConfig(t)
+	cfg.NewAWS = func(Deps) (http.Handler, error) { return lp, nil }
+	s := start(t, cfg)
+
+	body := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + s.Addrs().AWS + "/")
+		if err != nil {
+			body <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body <- string(b)
+	}()
+	<-lp.entered
+
+	// Without the hook this drain would last until the deadline and cut the
+	// request; with it the long poll answers and the drain ends.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("drain ran to its deadline")
+	}
+	if got := <-body; got != "woken" {
+		t.Fatalf("long poll answered %q, want woken", got)
+	}
+}
+
+// recordingService notes whether it was shut down.
+type recordingService struct{ shutDown chan struct{} }
+
+func (r *recordingService) Serve(l net.Listener) error {
+	<-r.shutDown
+	return l.Close()
+}
+
+func (r *recordingService) Shutdown(context.Context) error {
+	close(r.shutDown)
+	return nil
+}
+
+// A front end built before a later start step failed must still be shut
+// down: its constructor may have started work.
+func TestStartFailureShutsDownBuiltFrontEnds(t *testing.T) {
+	rec := &recordingService{shutDown: make(chan struct{})}
+	cfg := testConfig(t)
+	cfg.NewKafka = func(Deps) (Service, error) { return rec, nil }
+	cfg.NewAWS = func(Deps) (http.Handler, error) { return nil, errors.New("no") }
+	if _, err := Start(t.Context(), cfg); err == nil {
+		t.Fatal("Start succeeded")
+	}
+	select {
+	case <-rec.shutDown:
+	default:
+		t.Fatal("kafka front end built but never shut down")
+	}
+}
+
+func TestStartCanceledWithCause(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(errors.New("signal terminated"))
+	_, err := Start(ctx, testConfig(t))
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "signal terminated") {
+		t.Fatalf("Start = %v, want context.Canceled naming the cause", err)
+	}
+}

@@ -79,6 +79,32 @@ func (h httpService) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// awsService is the AWS port: an http.Server whose handler may want to hear
+// about the shutdown while the server drains (see Config.NewAWS).
+type awsService struct {
+	httpService
+	handler interface {
+		Shutdown(context.Context) error
+	}
+}
+
+func newAWSService(srv *http.Server, h http.Handler) Service {
+	hs, ok := h.(interface {
+		Shutdown(context.Context) error
+	})
+	if !ok {
+		return httpService{srv}
+	}
+	return awsService{httpService{srv}, hs}
+}
+
+func (a awsService) Shutdown(ctx context.Context) error {
+	handlerErr := make(chan error, 1)
+	go func() { handlerErr <- a.handler.Shutdown(ctx) }()
+	err := a.httpService.Shutdown(ctx)
+	return errors.Join(err, <-handlerErr)
+}
+
 // newHTTPServer returns an http.Server with the timeouts every bridge port
 // needs: a client that never finishes its headers must not hold a connection
 // (or a graceful shutdown) forever. There is deliberately no ReadTimeout or
