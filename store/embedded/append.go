@@ -18,76 +18,73 @@ import (
 // it. Checking the CRC is the caller's job: the Kafka front end does it once
 // per request, before the store sees anything.
 func (s *Store) AppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (store.AppendResult, error) {
-	if err := s.enter(); err != nil {
+	pd, err := s.StartAppendBatch(ctx, name, partitionID, batch, opts)
+	if err != nil {
 		return store.AppendResult{}, err
 	}
-	defer s.exit()
+	return pd.Wait()
+}
+
+// StartAppendBatch is AppendBatch in two steps: it assigns the batch its
+// offsets and queues it for the log, in call order, and returns; Wait on the
+// result returns once the batch is durable. A connection handling pipelined
+// produce requests starts each in order and waits for all of them together,
+// so their syncs are shared instead of taken one after another.
+//
+// Every Pending must be waited on, exactly once: until then it holds the
+// store open.
+func (s *Store) StartAppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (*Pending, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	pd, err := s.startAppendBatch(ctx, name, partitionID, batch, opts)
+	if err != nil {
+		s.exit()
+		return nil, err
+	}
+	return pd, nil
+}
+
+func (s *Store) startAppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (*Pending, error) {
 	if err := ctx.Err(); err != nil {
-		return store.AppendResult{}, err
+		return nil, err
 	}
 	info, err := recordbatch.Parse(batch)
 	if err != nil {
-		return store.AppendResult{}, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
+		return nil, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
 	}
 	if info.Size() != len(batch) {
-		return store.AppendResult{}, fmt.Errorf("%w: batch length field says %d bytes, got %d", store.ErrInvalidArgument, info.Size(), len(batch))
+		return nil, fmt.Errorf("%w: batch length field says %d bytes, got %d", store.ErrInvalidArgument, info.Size(), len(batch))
 	}
 	if info.LastOffsetDelta < 0 || info.NumRecords <= 0 {
-		return store.AppendResult{}, fmt.Errorf("%w: batch holds no records", store.ErrInvalidArgument)
+		return nil, fmt.Errorf("%w: batch holds no records", store.ErrInvalidArgument)
 	}
 	st, err := s.stream(name)
 	if err != nil {
-		return store.AppendResult{}, err
+		return nil, err
 	}
 	p, err := st.partition(partitionID)
 	if err != nil {
-		return store.AppendResult{}, err
+		return nil, err
 	}
-	return s.append(st, p, -1, batch, info, opts)
+	return s.start(st, p, -1, batch, info, opts)
 }
 
 // AppendToShard appends records to an open shard as one uncompressed batch,
 // the Kinesis way: each record's Timestamp is set to the arrival time, stored
-// as a log-append timestamp. It fails with store.ErrShardClosed when the
-// shard has been split or merged meanwhile; the caller routes again by hash
-// key.
+// as a log-append timestamp, and its Offset to the offset it got. It fails
+// with store.ErrShardClosed when the shard has been split or merged
+// meanwhile; the caller routes again by hash key.
 func (s *Store) AppendToShard(ctx context.Context, name string, shardIndex int, records []recordbatch.Record, opts store.AppendOptions) (store.AppendResult, error) {
 	if err := s.enter(); err != nil {
 		return store.AppendResult{}, err
 	}
-	defer s.exit()
-	if err := ctx.Err(); err != nil {
+	pd, err := s.startAppendToShard(ctx, name, shardIndex, records, opts)
+	if err != nil {
+		s.exit()
 		return store.AppendResult{}, err
 	}
-	if len(records) == 0 {
-		return store.AppendResult{}, fmt.Errorf("%w: no records", store.ErrInvalidArgument)
-	}
-	st, err := s.stream(name)
-	if err != nil {
-		return store.AppendResult{}, err
-	}
-	sh, ok := st.layout.Load().Shard(shardIndex)
-	if !ok {
-		return store.AppendResult{}, fmt.Errorf("%w: %d", store.ErrShardNotFound, shardIndex)
-	}
-	p, err := st.partition(sh.Partition)
-	if err != nil {
-		return store.AppendResult{}, err
-	}
-	arrival := s.now().Truncate(time.Millisecond)
-	for i := range records {
-		records[i].Timestamp = arrival
-		records[i].Offset = int64(i)
-	}
-	raw, err := recordbatch.Encode(nil, records, recordbatch.EncodeOptions{LogAppendTime: true})
-	if err != nil {
-		return store.AppendResult{}, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
-	}
-	info, err := recordbatch.Parse(raw)
-	if err != nil {
-		return store.AppendResult{}, err
-	}
-	res, err := s.append(st, p, shardIndex, raw, info, opts)
+	res, err := pd.Wait()
 	if err == nil {
 		for i := range records {
 			records[i].Offset = res.BaseOffset + int64(i)
@@ -96,19 +93,81 @@ func (s *Store) AppendToShard(ctx context.Context, name string, shardIndex int, 
 	return res, err
 }
 
-// append is the one write path. See the package invariants for why the
-// batch enters pebble under the partition lock and is waited on outside it.
-// shard, when not -1, must be the partition's open shard.
-func (s *Store) append(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (store.AppendResult, error) {
+func (s *Store) startAppendToShard(ctx context.Context, name string, shardIndex int, records []recordbatch.Record, opts store.AppendOptions) (*Pending, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(records) == 0 {
+		return nil, fmt.Errorf("%w: no records", store.ErrInvalidArgument)
+	}
+	st, err := s.stream(name)
+	if err != nil {
+		return nil, err
+	}
+	sh, ok := st.layout.Load().Shard(shardIndex)
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", store.ErrShardNotFound, shardIndex)
+	}
+	p, err := st.partition(sh.Partition)
+	if err != nil {
+		return nil, err
+	}
+	arrival := s.now().Truncate(time.Millisecond)
+	for i := range records {
+		records[i].Timestamp = arrival
+		records[i].Offset = int64(i)
+	}
+	raw, err := recordbatch.Encode(nil, records, recordbatch.EncodeOptions{LogAppendTime: true})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
+	}
+	info, err := recordbatch.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return s.start(st, p, shardIndex, raw, info, opts)
+}
+
+// Pending is an append whose offsets are assigned and whose batch is on its
+// way to the log.
+type Pending struct {
+	s       *Store
+	b       *pebble.Batch
+	p       *partition
+	res     store.AppendResult
+	bytes   int
+	records int
+	started time.Time
+}
+
+// Wait returns once the append is durable (and readable), with its position.
+func (pd *Pending) Wait() (store.AppendResult, error) {
+	s := pd.s
+	defer s.exit()
+	err := pd.b.SyncWait()
+	pd.b.Close()
+	if err != nil {
+		s.log.Error("store: WAL sync failed", "err", err)
+		return store.AppendResult{}, err
+	}
+	pd.p.advance(pd.res.LastOffset + 1)
+	s.metrics.appended(pd.bytes, pd.records, time.Since(pd.started))
+	return pd.res, nil
+}
+
+// start is the one write path. See the package invariants for why the batch
+// enters pebble under the partition lock and is waited on outside it. shard,
+// when not -1, must be the partition's open shard.
+func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*Pending, error) {
 	started := time.Now()
 	b := s.db.NewBatchWithSize(len(raw) + 64)
-	defer b.Close()
 
 	p.mu.Lock()
 	cur, err := s.appendable(st, p, shard)
 	if err != nil {
 		p.mu.Unlock()
-		return store.AppendResult{}, err
+		b.Close()
+		return nil, err
 	}
 	base := p.next
 	last := base + int64(info.LastOffsetDelta)
@@ -125,19 +184,17 @@ func (s *Store) append(st *stream, p *partition, shard int, raw []byte, info rec
 	}
 	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
 		p.mu.Unlock()
-		return store.AppendResult{}, err
+		b.Close()
+		return nil, err
 	}
 	p.next = last + 1
 	p.maxTimestamp = maxTs
 	p.mu.Unlock()
-
-	if err := b.SyncWait(); err != nil {
-		s.log.Error("store: WAL sync failed", "err", err)
-		return store.AppendResult{}, err
-	}
-	p.advance(last + 1)
-	s.metrics.appended(len(raw), int(info.NumRecords), time.Since(started))
-	return store.AppendResult{Shard: cur, BaseOffset: base, LastOffset: last}, nil
+	return &Pending{
+		s: s, b: b, p: p,
+		res:   store.AppendResult{Shard: cur, BaseOffset: base, LastOffset: last},
+		bytes: len(raw), records: int(info.NumRecords), started: started,
+	}, nil
 }
 
 // appendable checks, under p.mu, that p takes writes and returns the shard

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -31,4 +32,7 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. Tests use it to move
 	// the clock for retention.
 	Now func() time.Time
+
+	// tune adjusts pebble's options; benchmarks use it to compare settings.
+	tune func(*pebble.Options)
 }

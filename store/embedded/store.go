@@ -82,6 +82,9 @@ func Open(opts Options) (*Store, error) {
 		now = time.Now
 	}
 	popts := pebbleOptions(log)
+	if opts.tune != nil {
+		opts.tune(popts)
+	}
 	dir := opts.Dir
 	if opts.InMemory {
 		popts.FS = vfs.NewMem()

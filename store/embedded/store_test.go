@@ -500,3 +500,30 @@ func mustCreate(t testing.TB, s *Store, name string, shards int) {
 		t.Fatal(err)
 	}
 }
+
+// Pipelined appends keep call order and may be waited on in any order.
+func TestStartAppendBatchKeepsOrder(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	mustCreate(t, s, "pipe", 1)
+	var pending []*Pending
+	for i := 0; i < 10; i++ {
+		pd, err := s.StartAppendBatch(ctx, "pipe", 0, kafkaBatch(t, 2, fmt.Sprint(i), 0), store.AppendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, pd)
+	}
+	for i := len(pending) - 1; i >= 0; i-- {
+		res, err := pending[i].Wait()
+		if err != nil || res.BaseOffset != int64(2*i) {
+			t.Fatalf("append %d: %+v %v", i, res, err)
+		}
+	}
+	got := readAll(t, s, "pipe", 0, 0)
+	for i, r := range got {
+		if string(r.Key) != fmt.Sprintf("k-%d-%d", i/2, i%2) {
+			t.Fatalf("record %d: %s", i, r.Key)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package embedded
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
+
+// The store benchmarks use the workload of the README's figures: 1 KiB
+// records in batches of 100, 4 shards, on disk, every append durable.
+
+const (
+	benchRecordSize = 1024
+	benchBatchSize  = 100
+	benchShards     = 4
+)
+
+func benchBatch(b testing.TB, seed int) []byte {
+	recs := make([]recordbatch.Record, benchBatchSize)
+	for i := range recs {
+		v := make([]byte, benchRecordSize)
+		for j := range v {
+			v[j] = byte(seed*31 + i*7 + j*13) // not trivially compressible by pebble
+		}
+		recs[i] = recordbatch.Record{Key: fmt.Appendf(nil, "key-%d", i), Value: v}
+	}
+	raw, err := recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
+
+var benchSettings = []struct {
+	name string
+	tune func(*pebble.Options)
+}{
+	{"default", nil},
+	{"no-value-separation", func(o *pebble.Options) {
+		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy { return pebble.ValueSeparationPolicy{} }
+	}},
+}
+
+// BenchmarkAppendDurable appends from 16 goroutines spread over 4 shards;
+// each append returns only once synced.
+func BenchmarkAppendDurable(b *testing.B) {
+	for _, set := range benchSettings {
+		b.Run(set.name, func(b *testing.B) {
+			s, err := Open(Options{Dir: b.TempDir(), tune: set.tune})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "bench", ShardCount: benchShards}); err != nil {
+				b.Fatal(err)
+			}
+			size := len(benchBatch(b, 0))
+			b.SetBytes(int64(size))
+			b.SetParallelism(8)
+			var worker atomic.Int32
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := worker.Add(1)
+				raw := benchBatch(b, int(w))
+				for pb.Next() {
+					if _, err := s.AppendBatch(ctx, "bench", w%benchShards, raw, store.AppendOptions{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N*benchBatchSize)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkRead reads 1 MiB at a time from 4 partitions holding 64 MiB each,
+// flushed out of the memtable, from 2 goroutines.
+func BenchmarkRead(b *testing.B) {
+	for _, set := range benchSettings {
+		b.Run(set.name, func(b *testing.B) {
+			s, err := Open(Options{Dir: b.TempDir(), tune: set.tune})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "bench", ShardCount: benchShards}); err != nil {
+				b.Fatal(err)
+			}
+			raw := benchBatch(b, 1)
+			perPartition := (64 << 20) / len(raw)
+			for p := int32(0); p < benchShards; p++ {
+				for i := 0; i < perPartition; i++ {
+					if _, err := s.AppendBatch(ctx, "bench", p, raw, store.AppendOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			if err := s.db.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			hw := int64(perPartition * benchBatchSize)
+			var total, records atomic.Int64
+			var reader atomic.Int32
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				p := reader.Add(1) % benchShards
+				var off int64
+				for pb.Next() {
+					res, err := s.Read(ctx, "bench", p, off, store.ReadLimits{MaxBytes: 1 << 20})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					for _, batch := range res.Batches {
+						total.Add(int64(len(batch.Raw)))
+						records.Add(batch.LastOffset - batch.BaseOffset + 1)
+						off = batch.LastOffset + 1
+					}
+					if off >= hw {
+						off, p = 0, (p+1)%benchShards
+					}
+				}
+			})
+			b.ReportMetric(float64(total.Load())/1e6/b.Elapsed().Seconds(), "MB/s")
+			b.ReportMetric(float64(records.Load())/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
