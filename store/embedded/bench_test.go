@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -41,8 +42,13 @@ var benchSettings = []struct {
 	tune func(*pebble.Options)
 }{
 	{"default", nil},
-	{"no-value-separation", func(o *pebble.Options) {
-		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy { return pebble.ValueSeparationPolicy{} }
+	{"value-separation", func(o *pebble.Options) {
+		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+			return pebble.ValueSeparationPolicy{
+				Enabled: true, MinimumSize: 4096, MaxBlobReferenceDepth: 10,
+				RewriteMinimumAge: 10 * time.Minute, TargetGarbageRatio: 0.2,
+			}
+		}
 	}},
 }
 

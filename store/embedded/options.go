@@ -33,6 +33,9 @@ type Options struct {
 	// the clock for retention.
 	Now func() time.Time
 
+	// CacheSize is the block cache in bytes; zero means 256 MiB.
+	CacheSize int64
+
 	// tune adjusts pebble's options; benchmarks use it to compare settings.
 	tune func(*pebble.Options)
 }
