@@ -161,6 +161,12 @@ func (pd *Pending) Wait() (store.AppendResult, error) {
 func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*Pending, error) {
 	started := time.Now()
 	b := s.db.NewBatchWithSize(len(raw) + 64)
+	// A batch without timestamps (-1) is indexed, and so kept by retention,
+	// by its arrival time, as Kafka falls back to a segment's mtime.
+	batchTs := info.MaxTimestamp
+	if batchTs < 0 {
+		batchTs = s.now().UnixMilli()
+	}
 
 	p.mu.Lock()
 	cur, err := s.appendable(st, p, shard)
@@ -171,7 +177,7 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	}
 	base := p.next
 	last := base + int64(info.LastOffsetDelta)
-	maxTs := max(p.maxTimestamp, info.MaxTimestamp)
+	maxTs := max(p.maxTimestamp, batchTs)
 	recordbatch.SetBaseOffset(raw, base)
 	_ = b.Set(dataKey(p.id, p.number, base), raw, nil)
 	_ = b.Set(timeKey(p.id, p.number, maxTs, base), nil, nil)

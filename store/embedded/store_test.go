@@ -527,3 +527,26 @@ func TestStartAppendBatchKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// Records without timestamps are kept by retention from their arrival.
+func TestRetentionKeepsUntimedRecords(t *testing.T) {
+	now := time.UnixMilli(50_000_000)
+	s, err := Open(Options{InMemory: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "u", ShardCount: 1, Retention: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := recordbatch.Encode(nil, []recordbatch.Record{{Value: []byte("no time")}}, recordbatch.EncodeOptions{})
+	if _, err := s.AppendBatch(ctx, "u", 0, raw, store.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnforceRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if start, _, _ := s.Offsets("u", 0); start != 0 {
+		t.Fatalf("untimed record trimmed at once: log start %d", start)
+	}
+}
