@@ -1,0 +1,60 @@
+// Package kafka is the Kafka wire protocol front end: a single-node "cluster"
+// (node 0) whose topics are streams of the embedded store. Unmodified Kafka
+// clients produce, fetch and administer topics through it.
+//
+// # Layout
+//
+//   - server.go: Config, New, Serve, Shutdown; the listener and its limits.
+//   - conn.go: one connection: a reader goroutine that reads frames, decodes
+//     them and runs handlers in request order, and a writer goroutine that
+//     completes deferred replies and writes responses in that same order.
+//   - registry.go: the table of APIs (key, versions, handler). ApiVersions
+//     answers from it, so advertised versions cannot drift from handlers.
+//   - one file per API key (produce.go, fetch.go, metadata.go, ...), each
+//     opening with a comment on what the API does here and its versions.
+//   - errors.go: store errors to Kafka error codes.
+//
+// # Adding an API
+//
+// Write one file, say createtopics.go, that registers the API in an init
+// function and implements a Handler:
+//
+//	func init() {
+//		register(API{Key: kmsg.CreateTopics, MinVersion: 0, MaxVersion: 7, Handle: handleCreateTopics})
+//	}
+//
+//	func handleCreateTopics(ctx context.Context, r *Request) (Reply, error) {
+//		req := r.Body.(*kmsg.CreateTopicsRequest) // always this type, Version set
+//		resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+//		for _, t := range req.Topics {
+//			// ... use r.Server.store, r.Server.cfg, r.Server.log ...
+//		}
+//		return Respond(resp), nil
+//	}
+//
+// The contract, in full:
+//
+//   - The handler runs on the connection's reader goroutine, one request at a
+//     time, in the order the client sent them. Work that blocks for long
+//     (durability waits, long polls) belongs in RespondLater, which the
+//     writer goroutine runs in response order, so the reader can go on
+//     decoding and starting the next requests meanwhile. Short store calls
+//     (CreateStream, UpdateStream, ...) may simply run in the handler.
+//   - r.Body is the request decoded by kmsg at r.Version, which the registry
+//     guarantees lies in [MinVersion, MaxVersion]. Build the response with
+//     r.Body.ResponseKind(): its version is already the request's, and the
+//     connection forces it again before encoding, so a handler cannot answer
+//     with another version.
+//   - Protocol-level failures (unknown topic, bad config, ...) go into the
+//     response's error codes, never into the returned error. A non-nil error
+//     means the connection cannot continue: it is logged and the connection
+//     is closed. A panic in a handler is recovered, logged and likewise
+//     closes the connection; the server keeps running.
+//   - ctx is the connection's context: it ends when the connection closes or
+//     a Shutdown gives up waiting. Pass it to store calls.
+//   - NoResponse() answers nothing (Produce with acks=0 only).
+//   - Useful shared helpers: errorCode (errors.go) maps store errors to
+//     Kafka codes; topicID and newTopicConfig (metadata.go) give every topic
+//     its stable id; createTopic (metadata.go) creates a topic the way
+//     auto-creation does.
+package kafka

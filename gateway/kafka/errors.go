@@ -1,0 +1,58 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/streambridge/bridge/store"
+)
+
+// errorCode maps a store error to the Kafka error code a client acts on
+// correctly. nil is 0 (NONE). Handlers use it for every store call whose
+// error ends up in a response.
+//
+// A retired partition (its shard was merged away through the Kinesis API) is
+// answered with POLICY_VIOLATION. No Kafka client moves a batch to another
+// partition on retry: a retriable code (NOT_LEADER_OR_FOLLOWER,
+// UNKNOWN_TOPIC_OR_PARTITION) would make it refresh metadata, find the same
+// partition led by node 0, and retry until its delivery timeout, which in
+// franz-go is unbounded by default. The partition refuses writes for good,
+// so a non-retriable code that fails the batch at once, with the reason in
+// the error message where the version carries one, is the honest answer.
+func errorCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, store.ErrStreamNotFound), errors.Is(err, store.ErrPartitionNotFound):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, store.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, store.ErrPartitionRetired):
+		return kerr.PolicyViolation.Code
+	case errors.Is(err, store.ErrStreamExists):
+		return kerr.TopicAlreadyExists.Code
+	case errors.Is(err, store.ErrInvalidArgument):
+		return kerr.InvalidRequest.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return kerr.RequestTimedOut.Code
+	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
+		// The store is going away with the process: clients retry
+		// elsewhere (or here after a restart).
+		return kerr.NotLeaderForPartition.Code
+	default:
+		return kerr.UnknownServerError.Code
+	}
+}
+
+// errorMessage is the message for a response's ErrorMessage field where the
+// version has one: nil when there is no error, so clients print the code's
+// own text.
+func errorMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}
