@@ -1,0 +1,395 @@
+package kafka
+
+// Topic configs: the Kafka view of a stream's settings.
+//
+// A stream's retention lives in store.Stream.Retention, because the store
+// enforces it and the Kinesis front end changes it too (its retention period
+// is the same setting). Every other Kafka topic config lives in
+// store.Stream.Config under its Kafka name, and only when it was set
+// explicitly: a key absent from the map means "the default", which is how
+// DescribeConfigs tells DEFAULT_CONFIG from DYNAMIC_TOPIC_CONFIG and how
+// AlterConfigs returns unspecified keys to their defaults. Other front ends
+// keep their own keys in the same map, so this file only ever touches the
+// keys it owns (topicConfigDefs).
+//
+// Only the configs that mean something here are accepted; an unknown key is
+// rejected with INVALID_CONFIG rather than silently ignored, so a client never
+// believes a setting took effect when it did not. A few broker-fixed values
+// (min.insync.replicas, compression.type) are reported read-only and accepted
+// only with the value they already have, because admin tools commonly send them
+// on create.
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
+)
+
+// Kafka topic config names this gateway understands.
+const (
+	cfgRetentionMs      = "retention.ms"
+	cfgRetentionBytes   = "retention.bytes"
+	cfgMaxMessageBytes  = "max.message.bytes"
+	cfgCleanupPolicy    = "cleanup.policy"
+	cfgTimestampType    = "message.timestamp.type"
+	cfgMinInsyncRepl    = "min.insync.replicas"
+	cfgCompressionType  = "compression.type"
+	timestampCreateTime = "CreateTime"
+	timestampLogAppend  = "LogAppendTime"
+)
+
+// Defaults are Kafka's own, so a client sees what a stock broker would say.
+const (
+	// DefaultRetentionMs is Kafka's log.retention.hours=168. A Kafka-created
+	// topic without retention.ms gets it, as on a stock broker.
+	DefaultRetentionMs int64 = 7 * 24 * 60 * 60 * 1000
+	// DefaultMaxMessageBytes is Kafka's message.max.bytes default: 1 MiB
+	// plus the record batch overhead.
+	DefaultMaxMessageBytes int32 = 1048588
+	// DefaultRetention is DefaultRetentionMs as a store retention.
+	DefaultRetention = time.Duration(DefaultRetentionMs) * time.Millisecond
+)
+
+// TopicConfig is the effective Kafka config of a topic, defaults filled in.
+type TopicConfig struct {
+	RetentionMs     int64  // -1 keeps records forever
+	RetentionBytes  int64  // -1 for no size limit; stored and reported, not enforced yet
+	MaxMessageBytes int32  // largest record batch Produce accepts
+	CleanupPolicy   string // always "delete" for now
+	LogAppendTime   bool   // message.timestamp.type=LogAppendTime: the broker stamps batches
+}
+
+// TopicConfigFor returns the effective config of st. Values stored under the
+// Kafka keys were validated when set; one that does not parse (a hand-edited
+// store, say) counts as unset rather than failing Produce.
+func TopicConfigFor(st *store.Stream) TopicConfig {
+	tc := TopicConfig{
+		RetentionMs:     retentionMsOf(st),
+		RetentionBytes:  -1,
+		MaxMessageBytes: DefaultMaxMessageBytes,
+		CleanupPolicy:   "delete",
+	}
+	if v, ok := st.Config[cfgRetentionBytes]; ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= -1 {
+			tc.RetentionBytes = n
+		}
+	}
+	if v, ok := st.Config[cfgMaxMessageBytes]; ok {
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil && n >= 0 {
+			tc.MaxMessageBytes = int32(n)
+		}
+	}
+	tc.LogAppendTime = st.Config[cfgTimestampType] == timestampLogAppend
+	return tc
+}
+
+// DefaultTopicStreamConfig is what a topic created without configs is made
+// of (CreateTopics without configs, and auto-creation by Produce/Metadata,
+// so that both report the same defaults).
+func DefaultTopicStreamConfig(name string, partitions int) store.StreamConfig {
+	return store.StreamConfig{Name: name, ShardCount: partitions, Retention: DefaultRetention}
+}
+
+// adminError is a Kafka error code with the message the versions that carry
+// one send back.
+type adminError struct {
+	err *kerr.Error
+	msg string
+}
+
+func (e *adminError) Error() string { return e.err.Message + ": " + e.msg }
+
+// code returns the wire error code, 0 for nil.
+func (e *adminError) code() int16 {
+	if e == nil {
+		return 0
+	}
+	return e.err.Code
+}
+
+// message returns the error message for the wire, nil for nil.
+func (e *adminError) message() *string {
+	if e == nil {
+		return nil
+	}
+	return &e.msg
+}
+
+func adminErrorf(err *kerr.Error, format string, args ...any) *adminError {
+	return &adminError{err: err, msg: fmt.Sprintf(format, args...)}
+}
+
+// topicConfigDef describes one topic config key.
+type topicConfigDef struct {
+	name     string
+	typ      kmsg.ConfigType
+	synonym  string // the broker-level config this topic config defaults from
+	readOnly bool   // fixed here: accepted only with its default value
+	doc      string
+	// normalize validates a value and returns its canonical form.
+	normalize func(v string) (string, *adminError)
+}
+
+// topicConfigDefs lists the keys in the order DescribeConfigs reports them.
+var topicConfigDefs = []topicConfigDef{
+	{name: cfgCleanupPolicy, typ: kmsg.ConfigTypeList, synonym: "log.cleanup.policy",
+		doc:       `Only "delete" (by retention.ms) is supported; compaction is not implemented yet.`,
+		normalize: normalizeCleanupPolicy},
+	{name: cfgCompressionType, typ: kmsg.ConfigTypeString, synonym: "compression.type", readOnly: true,
+		doc:       `Always "producer": batches are stored exactly as the producer compressed them.`,
+		normalize: fixedValue(cfgCompressionType, "producer")},
+	{name: cfgMaxMessageBytes, typ: kmsg.ConfigTypeInt, synonym: "message.max.bytes",
+		doc:       "The largest record batch size allowed in this topic; larger produce requests get MESSAGE_TOO_LARGE.",
+		normalize: intRange(cfgMaxMessageBytes, 0, math.MaxInt32)},
+	{name: cfgTimestampType, typ: kmsg.ConfigTypeString, synonym: "log.message.timestamp.type",
+		doc:       "CreateTime keeps the producer's timestamps; LogAppendTime stamps each batch with the time it was stored.",
+		normalize: normalizeTimestampType},
+	{name: cfgMinInsyncRepl, typ: kmsg.ConfigTypeInt, synonym: "min.insync.replicas", readOnly: true,
+		doc:       "Always 1: the bridge is a single node and acks=all means durably stored on it.",
+		normalize: fixedValue(cfgMinInsyncRepl, "1")},
+	{name: cfgRetentionBytes, typ: kmsg.ConfigTypeLong, synonym: "log.retention.bytes",
+		doc:       "Stored and reported; not enforced yet (records are deleted by retention.ms and DeleteRecords only).",
+		normalize: intRange(cfgRetentionBytes, -1, math.MaxInt64)},
+	{name: cfgRetentionMs, typ: kmsg.ConfigTypeLong, synonym: "log.retention.ms",
+		doc:       "How long records are kept, by timestamp; -1 keeps them forever. Shared with the Kinesis retention period.",
+		normalize: intRange(cfgRetentionMs, -1, math.MaxInt64)},
+}
+
+// topicConfigDefFor returns the definition of name.
+func topicConfigDefFor(name string) (*topicConfigDef, bool) {
+	for i := range topicConfigDefs {
+		if topicConfigDefs[i].name == name {
+			return &topicConfigDefs[i], true
+		}
+	}
+	return nil, false
+}
+
+// normalizeTopicConfig validates one key and value the way Kafka's ConfigDef
+// does and returns the canonical value. A nil value is an error: Kafka
+// rejects null topic config values on create and alter.
+func normalizeTopicConfig(name string, value *string) (string, *adminError) {
+	def, ok := topicConfigDefFor(name)
+	if !ok {
+		return "", adminErrorf(kerr.InvalidConfig, "Unknown topic config name: %s", name)
+	}
+	if value == nil {
+		return "", adminErrorf(kerr.InvalidConfig, "Null value not supported for topic config: %s", name)
+	}
+	return def.normalize(strings.TrimSpace(*value))
+}
+
+func intRange(name string, lo, hi int64) func(string) (string, *adminError) {
+	typ := "LONG"
+	bits := 64
+	if hi == math.MaxInt32 {
+		typ, bits = "INT", 32
+	}
+	return func(v string) (string, *adminError) {
+		n, err := strconv.ParseInt(v, 10, bits)
+		if err != nil {
+			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration %s: Not a number of type %s", v, name, typ)
+		}
+		if n < lo {
+			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration %s: Value must be at least %d", v, name, lo)
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
+}
+
+func fixedValue(name, fixed string) func(string) (string, *adminError) {
+	return func(v string) (string, *adminError) {
+		if v != fixed {
+			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration %s: it is fixed at %s on this single-node bridge", v, name, fixed)
+		}
+		return v, nil
+	}
+}
+
+func normalizeCleanupPolicy(v string) (string, *adminError) {
+	var policies []string
+	for _, p := range strings.Split(v, ",") {
+		policies = append(policies, strings.TrimSpace(p))
+	}
+	for _, p := range policies {
+		switch p {
+		case "delete":
+		case "compact":
+			return "", adminErrorf(kerr.InvalidConfig, "cleanup.policy=compact is not supported yet: this bridge only deletes records by retention (cleanup.policy=delete)")
+		default:
+			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration cleanup.policy: String must be one of: compact, delete", v)
+		}
+	}
+	return "delete", nil
+}
+
+func normalizeTimestampType(v string) (string, *adminError) {
+	if v != timestampCreateTime && v != timestampLogAppend {
+		return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime", v)
+	}
+	return v, nil
+}
+
+// topicConfigDefault returns the default value of a key as Kafka prints it.
+func topicConfigDefault(name string) string {
+	switch name {
+	case cfgCleanupPolicy:
+		return "delete"
+	case cfgCompressionType:
+		return "producer"
+	case cfgMaxMessageBytes:
+		return strconv.FormatInt(int64(DefaultMaxMessageBytes), 10)
+	case cfgTimestampType:
+		return timestampCreateTime
+	case cfgMinInsyncRepl:
+		return "1"
+	case cfgRetentionBytes:
+		return "-1"
+	case cfgRetentionMs:
+		return strconv.FormatInt(DefaultRetentionMs, 10)
+	}
+	return ""
+}
+
+// maxRetentionMs is the largest retention.ms a time.Duration holds (about
+// 292 years). Larger values (Long.MAX_VALUE is a common "forever") are kept
+// as the longest Duration, with the exact value remembered in Config so it
+// is reported back as set.
+const maxRetentionMs = math.MaxInt64 / int64(time.Millisecond)
+
+// retentionMsOf returns st's retention as Kafka's retention.ms.
+func retentionMsOf(st *store.Stream) int64 {
+	switch {
+	case st.Retention <= 0:
+		return -1
+	case st.Retention == time.Duration(math.MaxInt64):
+		if n, err := strconv.ParseInt(st.Config[cfgRetentionMs], 10, 64); err == nil && n > maxRetentionMs {
+			return n
+		}
+	}
+	return st.Retention.Milliseconds()
+}
+
+// retentionFromMs converts retention.ms to a store retention. The store reads
+// zero as "forever", so Kafka's retention.ms=0 (delete everything at once)
+// becomes one nanosecond, which reads back as 0 ms.
+func retentionFromMs(ms int64) time.Duration {
+	switch {
+	case ms < 0:
+		return 0
+	case ms == 0:
+		return 1
+	case ms > maxRetentionMs:
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// topicOverrides returns the explicitly set (non-default) Kafka configs of
+// st, canonical values keyed by Kafka name.
+func topicOverrides(st *store.Stream) map[string]string {
+	o := map[string]string{}
+	for _, def := range topicConfigDefs {
+		if def.name == cfgRetentionMs || def.readOnly {
+			continue
+		}
+		if v, ok := st.Config[def.name]; ok {
+			o[def.name] = v
+		}
+	}
+	if st.Retention != DefaultRetention {
+		o[cfgRetentionMs] = strconv.FormatInt(retentionMsOf(st), 10)
+	}
+	return o
+}
+
+// applyTopicOverrides makes o (canonical values from normalizeTopicConfig)
+// the complete set of st's explicit Kafka configs: owned keys missing from o
+// return to their defaults; keys other front ends own are left alone. A key
+// set to its default value stays explicit (DYNAMIC_TOPIC_CONFIG), as in
+// Kafka, except retention.ms: the store keeps only a duration, so a
+// retention equal to the default reads back as the default.
+func applyTopicOverrides(st *store.Stream, o map[string]string) {
+	for _, def := range topicConfigDefs {
+		delete(st.Config, def.name)
+	}
+	st.Retention = DefaultRetention
+	for name, v := range o {
+		def, ok := topicConfigDefFor(name)
+		if !ok || def.readOnly {
+			continue
+		}
+		if name == cfgRetentionMs {
+			ms, _ := strconv.ParseInt(v, 10, 64)
+			st.Retention = retentionFromMs(ms)
+			if ms <= maxRetentionMs {
+				continue // Retention says it all
+			}
+		}
+		if st.Config == nil {
+			st.Config = map[string]string{}
+		}
+		st.Config[name] = v
+	}
+}
+
+// normalizeTopicConfigs validates a whole config set (CreateTopics,
+// AlterConfigs) and returns it canonical, later duplicates winning as in
+// Kafka's Properties. Read-only keys pass validation but are not kept.
+func normalizeTopicConfigs(entries []topicConfigEntry) (map[string]string, *adminError) {
+	o := map[string]string{}
+	for _, e := range entries {
+		v, aerr := normalizeTopicConfig(e.name, e.value)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if def, _ := topicConfigDefFor(e.name); !def.readOnly {
+			o[e.name] = v
+		}
+	}
+	return o, nil
+}
+
+// topicConfigEntry is one name and value of a request, whichever API sent it.
+type topicConfigEntry struct {
+	name  string
+	value *string
+}
+
+// configValue is one config as DescribeConfigs and CreateTopics v5+ report it.
+type configValue struct {
+	name     string
+	value    string
+	source   kmsg.ConfigSource // DEFAULT_CONFIG or DYNAMIC_TOPIC_CONFIG (STATIC_BROKER_CONFIG for brokers)
+	readOnly bool
+	typ      kmsg.ConfigType
+	doc      string
+	synonym  string // broker-level config this one defaults from; "" for none
+	dflt     string // the synonym's value
+}
+
+// topicConfigValues lists every topic config of st, in topicConfigDefs
+// order, with its effective value and where it comes from.
+func topicConfigValues(st *store.Stream) []configValue {
+	o := topicOverrides(st)
+	out := make([]configValue, 0, len(topicConfigDefs))
+	for _, def := range topicConfigDefs {
+		cv := configValue{
+			name: def.name, value: topicConfigDefault(def.name), source: kmsg.ConfigSourceDefaultConfig,
+			readOnly: def.readOnly, typ: def.typ, doc: def.doc,
+			synonym: def.synonym, dflt: topicConfigDefault(def.name),
+		}
+		if v, ok := o[def.name]; ok {
+			cv.value, cv.source = v, kmsg.ConfigSourceDynamicTopicConfig
+		}
+		out = append(out, cv)
+	}
+	return out
+}
