@@ -24,8 +24,14 @@ import (
 	"time"
 )
 
-// bridgeBin is the bridge binary built once for the whole package.
-var bridgeBin string
+// The bridge binary is built once per run of this package, on first use, into
+// a directory TestMain removes at the end.
+var (
+	binDir    string
+	buildOnce sync.Once
+	bridgeBin string
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
@@ -38,21 +44,70 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bridgeBin = filepath.Join(dir, "bridge")
-	args := []string{"build", "-o", bridgeBin}
+	binDir = dir
+	return m.Run()
+}
+
+// bridgeBinary returns the path of the bridge binary, building it the first
+// time. It runs inside the tests, not in TestMain, so that the source files
+// it reads count as the tests' inputs: `go test` then reruns this package
+// when the bridge's code changes, instead of replaying a cached pass for a
+// binary it never saw.
+func bridgeBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() { bridgeBin, buildErr = buildBridge() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return bridgeBin
+}
+
+func buildBridge() (string, error) {
+	const pkg = "github.com/streambridge/bridge/cmd/bridge"
+	if err := readSources(pkg); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(binDir, "bridge")
+	args := []string{"build", "-o", bin}
 	if raceEnabled() {
 		// The child gets the race detector too: the lifecycle is where
 		// goroutines meet.
 		args = append(args, "-race")
 	}
-	args = append(args, "github.com/streambridge/bridge/cmd/bridge")
-	build := exec.Command(goTool(), args...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "itest: go %s: %v\n", strings.Join(args, " "), err)
-		return 1
+	args = append(args, pkg)
+	out, err := exec.Command(goTool(), args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return m.Run()
+	return bin, nil
+}
+
+// readSources reads go.mod, go.sum and every file of this module that pkg is
+// built from; see bridgeBinary for why.
+func readSources(pkg string) error {
+	out, err := exec.Command(goTool(), "list", "-deps", "-f",
+		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}
+{{end}}{{range .CgoFiles}}{{$d}}/{{.}}
+{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}
+{{end}}{{end}}{{end}}`, pkg).Output()
+	if err != nil {
+		return fmt.Errorf("go list -deps %s: %w", pkg, err)
+	}
+	gomod, err := exec.Command(goTool(), "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(gomod))
+	files := append(strings.Split(string(out), "\n"), mod, filepath.Join(filepath.Dir(mod), "go.sum"))
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		if _, err := os.ReadFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // raceEnabled reports whether this test binary was built with -race.
@@ -117,7 +172,7 @@ type proc struct {
 // launch starts `bridge args...` without waiting for it to be ready.
 func launch(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bridgeBin, args...)
+	cmd := exec.Command(bridgeBinary(t), args...)
 	cmd.Env = append(cleanEnv(), env...)
 	p := &proc{t: t, cmd: cmd, changed: make(chan struct{})}
 	cmd.Stdout = &lockedWriter{mu: &p.mu, w: &p.stdout}
@@ -315,7 +370,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 }
 
 func TestVersion(t *testing.T) {
-	out, err := exec.Command(bridgeBin, "version").Output()
+	out, err := exec.Command(bridgeBinary(t), "version").Output()
 	if err != nil {
 		t.Fatalf("bridge version: %v", err)
 	}
@@ -516,7 +571,7 @@ func TestServeConfigLayers(t *testing.T) {
 func TestServeRejectsUnknownConfigKey(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "bridge.yaml")
 	os.WriteFile(cfg, []byte("data_dir: ./x\n"), 0o644)
-	cmd := exec.Command(bridgeBin, "serve", "--config", cfg)
+	cmd := exec.Command(bridgeBinary(t), "serve", "--config", cfg)
 	cmd.Env = cleanEnv()
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
