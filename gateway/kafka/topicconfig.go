@@ -126,6 +126,15 @@ func adminErrorf(err *kerr.Error, format string, args ...any) *adminError {
 	return &adminError{err: err, msg: fmt.Sprintf(format, args...)}
 }
 
+// storeAdminError turns a store error into the Kafka code errorCode picks,
+// keeping the store's text as the message.
+func storeAdminError(err error) *adminError {
+	if err == nil {
+		return nil
+	}
+	return &adminError{err: kerr.TypedErrorForCode(errorCode(err)), msg: err.Error()}
+}
+
 // topicConfigDef describes one topic config key.
 type topicConfigDef struct {
 	name     string
