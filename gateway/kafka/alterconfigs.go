@@ -1,0 +1,157 @@
+// AlterConfigs (key 33), versions 0-2: replaces a topic's whole config set,
+// as Kafka does: keys the request does not name return to their defaults
+// (retention.ms included), which is why clients prefer
+// IncrementalAlterConfigs. Every key is validated first
+// (topicconfig.go); one bad key fails the resource (INVALID_CONFIG, or
+// INVALID_REQUEST for a null value) and changes nothing. The new set is
+// written in one store update, so readers see the old set or the new one.
+// ValidateOnly checks and changes nothing.
+//
+// Broker configs are read-only here (they come from bridge flags): a broker
+// resource with configs to set is INVALID_REQUEST, one with none is a no-op.
+// Other resource types are INVALID_REQUEST; an unknown topic is
+// UNKNOWN_TOPIC_OR_PARTITION; a resource listed twice is INVALID_REQUEST.
+// All versions carry ErrorMessage; v2 is the flexible encoding.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
+)
+
+func init() {
+	register(API{Key: kmsg.AlterConfigs, MinVersion: 0, MaxVersion: 2, Handle: handleAlterConfigs})
+}
+
+func handleAlterConfigs(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.AlterConfigsRequest)
+	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
+	dup := duplicateResources(len(req.Resources), func(i int) (kmsg.ConfigResourceType, string) {
+		return req.Resources[i].ResourceType, req.Resources[i].ResourceName
+	})
+	for i, res := range req.Resources {
+		var aerr *adminError
+		switch {
+		case dup[i]:
+			aerr = adminErrorf(kerr.InvalidRequest, "Duplicate resource %s %q in request.", res.ResourceType, res.ResourceName)
+		case res.ResourceType == kmsg.ConfigResourceTypeTopic:
+			entries := make([]topicConfigEntry, len(res.Configs))
+			for j, c := range res.Configs {
+				entries[j] = topicConfigEntry{name: c.Name, value: c.Value}
+			}
+			aerr = alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
+				if aerr := nullConfigValue(entries); aerr != nil {
+					return aerr
+				}
+				next, aerr := normalizeTopicConfigs(entries)
+				if aerr != nil {
+					return aerr
+				}
+				clear(o)
+				for k, v := range next {
+					o[k] = v
+				}
+				return nil
+			})
+		case res.ResourceType == kmsg.ConfigResourceTypeBroker:
+			aerr = alterBrokerConfigs(res.ResourceName, len(res.Configs))
+		default:
+			aerr = unsupportedResource(res.ResourceType)
+		}
+		rr := kmsg.NewAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return Respond(resp), nil
+}
+
+// nullConfigValue refuses null values the way Kafka's alter APIs do.
+func nullConfigValue(entries []topicConfigEntry) *adminError {
+	for _, e := range entries {
+		if e.value == nil {
+			return adminErrorf(kerr.InvalidRequest, "Null value not supported for : %s", e.name)
+		}
+	}
+	return nil
+}
+
+// alterTopicConfigs applies change to the explicit configs of topic (see
+// topicOverrides) in one store update; with validateOnly it runs change on
+// a copy and stores nothing. change gets canonical values and must leave
+// only canonical values (from normalizeTopicConfig) behind.
+func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnly bool, change func(o map[string]string) *adminError) *adminError {
+	unknown := func(err error) *adminError {
+		aerr := storeAdminError(err)
+		if aerr.err == kerr.UnknownTopicOrPartition {
+			aerr.msg = "Topic " + topic + " does not exist."
+		}
+		return aerr
+	}
+	if validateOnly {
+		st, err := s.store.DescribeStream(topic)
+		if err != nil {
+			return unknown(err)
+		}
+		return change(topicOverrides(&st))
+	}
+	var before, after map[string]string
+	_, err := s.store.UpdateStream(ctx, topic, func(st *store.Stream) error {
+		o := topicOverrides(st)
+		before = topicOverrides(st)
+		if aerr := change(o); aerr != nil {
+			return aerr
+		}
+		applyTopicOverrides(st, o)
+		after = o
+		return nil
+	})
+	var aerr *adminError
+	switch {
+	case errors.As(err, &aerr):
+		return aerr
+	case err != nil:
+		return unknown(err)
+	}
+	s.log.Info("topic configs altered", "topic", topic, "before", fmt.Sprint(before), "after", fmt.Sprint(after))
+	return nil
+}
+
+// alterBrokerConfigs answers an attempt to change broker configs: they are
+// read-only, fixed by bridge flags.
+func alterBrokerConfigs(name string, changes int) *adminError {
+	if _, aerr := checkBrokerResource(name); aerr != nil {
+		return aerr
+	}
+	if changes > 0 {
+		return adminErrorf(kerr.InvalidRequest, "Broker configs are read-only on this bridge; set them with bridge serve flags.")
+	}
+	return nil
+}
+
+// duplicateResources marks the resources of a request that share a type and
+// name with another one: Kafka refuses all of them.
+func duplicateResources(n int, at func(int) (kmsg.ConfigResourceType, string)) []bool {
+	type key struct {
+		typ  kmsg.ConfigResourceType
+		name string
+	}
+	count := map[key]int{}
+	keys := make([]key, n)
+	for i := range n {
+		typ, name := at(i)
+		keys[i] = key{typ, name}
+		count[keys[i]]++
+	}
+	dup := make([]bool, n)
+	for i, k := range keys {
+		dup[i] = count[k] > 1
+	}
+	return dup
+}

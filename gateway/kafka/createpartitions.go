@@ -1,0 +1,92 @@
+// CreatePartitions (key 37), versions 0-3: grows a topic to Count partitions
+// under the slot rule (DESIGN.md): the store splits the widest open shards,
+// each split's lower child continuing its parent's partition (offsets go on)
+// and the upper child carrying a new partition at the end. Existing
+// partitions keep every record and offset. Kafka partition counts only
+// grow: a Count at or below the current count is INVALID_PARTITIONS, as in
+// Kafka. A manual assignment must give each new partition the single
+// replica 0 (INVALID_REPLICA_ASSIGNMENT otherwise). ValidateOnly runs the
+// checks and changes nothing. Versions differ only in encoding (v2+ is
+// flexible); every version carries ErrorMessage.
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
+)
+
+func init() {
+	register(API{Key: kmsg.CreatePartitions, MinVersion: 0, MaxVersion: 3, Handle: handleCreatePartitions})
+}
+
+func handleCreatePartitions(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.CreatePartitionsRequest)
+	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	count := map[string]int{}
+	for _, t := range req.Topics {
+		count[t.Topic]++
+	}
+	for i := range req.Topics {
+		t := &req.Topics[i]
+		var aerr *adminError
+		if count[t.Topic] > 1 {
+			aerr = adminErrorf(kerr.InvalidRequest, "Duplicate topic in request: %s", t.Topic)
+		} else {
+			aerr = growTopic(ctx, r.Server, t, req.ValidateOnly)
+		}
+		rt := kmsg.NewCreatePartitionsResponseTopic()
+		rt.Topic = t.Topic
+		rt.ErrorCode, rt.ErrorMessage = aerr.code(), aerr.message()
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return Respond(resp), nil
+}
+
+// growTopic checks one topic of the request and, unless validateOnly, grows it.
+func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTopic, validateOnly bool) *adminError {
+	st, err := s.store.DescribeStream(t.Topic)
+	if err != nil {
+		aerr := storeAdminError(err)
+		if aerr.err == kerr.UnknownTopicOrPartition {
+			aerr.msg = "The topic '" + t.Topic + "' does not exist."
+		}
+		return aerr
+	}
+	have, want := len(st.Partitions), int(t.Count)
+	switch {
+	case want < have:
+		return adminErrorf(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", have, want)
+	case want == have:
+		return adminErrorf(kerr.InvalidPartitions, "Topic already has %d partitions.", have)
+	case len(st.Shards)+2*(want-have) > store.MaxShards:
+		// Each new partition is one split: two new shards.
+		return adminErrorf(kerr.InvalidPartitions, "Growing to %d partitions would exceed this bridge's limit of %d shards per topic (it has %d).",
+			want, store.MaxShards, len(st.Shards))
+	}
+	if t.Assignment != nil {
+		if len(t.Assignment) != want-have {
+			return adminErrorf(kerr.InvalidReplicaAssignment, "Increasing the number of partitions by %d but %d assignments provided.", want-have, len(t.Assignment))
+		}
+		for i, a := range t.Assignment {
+			if len(a.Replicas) != 1 || a.Replicas[0] != 0 {
+				return adminErrorf(kerr.InvalidReplicaAssignment, "The manual partition assignment for new partition %d must be [0]: this bridge is a single broker (node 0), got %v.", have+i, a.Replicas)
+			}
+		}
+	}
+	if validateOnly {
+		return nil
+	}
+	if _, err := s.store.GrowPartitions(ctx, t.Topic, want); err != nil {
+		aerr := storeAdminError(err)
+		if aerr.err == kerr.InvalidRequest {
+			aerr.err = kerr.InvalidPartitions
+		}
+		return aerr
+	}
+	s.log.Info("topic partitions added", "topic", t.Topic, "from", have, "to", want)
+	return nil
+}

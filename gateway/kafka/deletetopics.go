@@ -1,0 +1,112 @@
+// DeleteTopics (key 20), versions 0-6: deletes the stream behind each topic,
+// records included, for every front end at once (a Kafka topic is the
+// Kinesis stream of the same name). v0-v5 name topics; v6 names them or
+// gives their ids (exactly one of the two per entry, else INVALID_REQUEST).
+// Unknown names are UNKNOWN_TOPIC_OR_PARTITION and unknown ids
+// UNKNOWN_TOPIC_ID; a topic listed twice is INVALID_REQUEST. v5+ carries
+// ErrorMessage. Deletion is synchronous and durable before the response, so
+// TimeoutMillis is ignored.
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() {
+	register(API{Key: kmsg.DeleteTopics, MinVersion: 0, MaxVersion: 6, Handle: handleDeleteTopics})
+}
+
+func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.DeleteTopicsRequest)
+	resp := req.ResponseKind().(*kmsg.DeleteTopicsResponse)
+
+	// One entry per requested topic: v6 entries, or v0-v5 names as entries.
+	entries := req.Topics
+	if r.Version < 6 {
+		entries = make([]kmsg.DeleteTopicsRequestTopic, len(req.TopicNames))
+		for i, name := range req.TopicNames {
+			entries[i].Topic = kmsg.StringPtr(name)
+		}
+	}
+	var ids map[[16]byte]string // built on the first lookup by id
+	type target struct {
+		name string
+		aerr *adminError
+	}
+	targets := make([]target, len(entries))
+	count := map[string]int{}
+	for i, e := range entries {
+		switch {
+		case e.Topic != nil && e.TopicID != [16]byte{}:
+			targets[i].aerr = adminErrorf(kerr.InvalidRequest, "You may not specify both topic name and topic id.")
+		case e.Topic != nil:
+			targets[i].name = *e.Topic
+		case e.TopicID != [16]byte{}:
+			if ids == nil {
+				ids = topicIDIndex(r.Server)
+			}
+			name, ok := ids[e.TopicID]
+			if !ok {
+				targets[i].aerr = adminErrorf(kerr.UnknownTopicID, "Topic id %s does not exist.", formatUUID(e.TopicID))
+				continue
+			}
+			targets[i].name = name
+		default:
+			targets[i].aerr = adminErrorf(kerr.InvalidRequest, "Neither topic name nor topic id was given.")
+		}
+		if targets[i].aerr == nil {
+			count[targets[i].name]++
+		}
+	}
+
+	for i, e := range entries {
+		t := kmsg.NewDeleteTopicsResponseTopic()
+		t.Topic, t.TopicID = e.Topic, e.TopicID
+		aerr := targets[i].aerr
+		name := targets[i].name
+		if aerr == nil {
+			t.Topic = kmsg.StringPtr(name)
+			if count[name] > 1 {
+				aerr = adminErrorf(kerr.InvalidRequest, "Topic %s is listed more than once.", name)
+			} else {
+				aerr = deleteOneTopic(ctx, r.Server, name)
+			}
+		}
+		t.ErrorCode, t.ErrorMessage = aerr.code(), aerr.message()
+		resp.Topics = append(resp.Topics, t)
+	}
+	return Respond(resp), nil
+}
+
+// deleteOneTopic deletes the stream called name.
+func deleteOneTopic(ctx context.Context, s *Server, name string) *adminError {
+	st, err := s.store.DescribeStream(name)
+	if err == nil {
+		err = s.store.DeleteStream(ctx, name)
+	}
+	if err != nil {
+		aerr := storeAdminError(err)
+		if aerr.err == kerr.UnknownTopicOrPartition {
+			aerr.msg = "Topic " + name + " does not exist."
+		}
+		return aerr
+	}
+	s.log.Info("topic deleted", "topic", name, "partitions", len(st.Partitions))
+	return nil
+}
+
+// topicIDIndex maps the id of every topic to its name. Ids live in each
+// stream's config (or derive from its name and creation), so finding one by
+// id is a scan; deletions by id are rare enough for that to be fine.
+func topicIDIndex(s *Server) map[[16]byte]string {
+	ids := map[[16]byte]string{}
+	for _, name := range s.store.ListStreams() {
+		if st, err := s.store.DescribeStream(name); err == nil {
+			ids[topicID(st)] = name
+		}
+	}
+	return ids
+}
