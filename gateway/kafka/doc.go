@@ -13,6 +13,9 @@
 //   - one file per API key (produce.go, fetch.go, metadata.go, ...), each
 //     opening with a comment on what the API does here and its versions.
 //   - errors.go: store errors to Kafka error codes.
+//   - producers.go: idempotent producer state (dedup window, epochs),
+//     persisted with the batches it describes.
+//   - metrics.go: the bridge_kafka_* Prometheus collectors.
 //
 // # Adding an API
 //
@@ -53,8 +56,12 @@
 //   - ctx is the connection's context: it ends when the connection closes or
 //     a Shutdown gives up waiting. Pass it to store calls.
 //   - NoResponse() answers nothing (Produce with acks=0 only).
-//   - Useful shared helpers: errorCode (errors.go) maps store errors to
-//     Kafka codes; topicID and newTopicConfig (metadata.go) give every topic
-//     its stable id; createTopic (metadata.go) creates a topic the way
-//     auto-creation does.
+//   - Useful shared helpers: errorCode and errorMessage (errors.go) map
+//     store errors to Kafka codes and messages; topicID and newTopicConfig
+//     (metadata.go) give every topic its stable id (pass a new topic's
+//     Config through newTopicConfig); validTopicName (metadata.go) is
+//     Kafka's naming rule; s.autoCreate / s.createTopic (metadata.go) create
+//     topics the way auto-creation does; s.clusterID is the stable cluster
+//     id Metadata reports; s.producers.forget(topicID(st)) drops the
+//     idempotent-producer state of a deleted topic.
 package kafka

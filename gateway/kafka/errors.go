@@ -9,6 +9,9 @@ import (
 	"github.com/streambridge/bridge/store"
 )
 
+// errInvalidTopic marks a topic name Kafka would refuse (validTopicName).
+var errInvalidTopic = errors.New("invalid topic name")
+
 // errorCode maps a store error to the Kafka error code a client acts on
 // correctly. nil is 0 (NONE). Handlers use it for every store call whose
 // error ends up in a response.
@@ -25,6 +28,8 @@ func errorCode(err error) int16 {
 	switch {
 	case err == nil:
 		return 0
+	case errors.Is(err, errInvalidTopic):
+		return kerr.InvalidTopicException.Code
 	case errors.Is(err, store.ErrStreamNotFound), errors.Is(err, store.ErrPartitionNotFound):
 		return kerr.UnknownTopicOrPartition.Code
 	case errors.Is(err, store.ErrOffsetOutOfRange):

@@ -15,10 +15,128 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streambridge/bridge/store"
 )
+
+func init() {
+	register(API{Key: kmsg.Metadata, MinVersion: 0, MaxVersion: 12, Handle: handleMetadata})
+}
+
+func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.MetadataRequest)
+	resp := req.ResponseKind().(*kmsg.MetadataResponse)
+	s := r.Server
+
+	b := kmsg.NewMetadataResponseBroker()
+	b.NodeID = 0
+	b.Host = s.host
+	b.Port = s.port
+	resp.Brokers = append(resp.Brokers, b)
+	resp.ClusterID = &s.clusterID
+	resp.ControllerID = 0
+
+	// v0 asks for every topic with an empty list, v1+ with a null one.
+	all := req.Topics == nil || (r.Version == 0 && len(req.Topics) == 0)
+	if all {
+		for _, name := range s.store.ListStreams() {
+			st, err := s.store.DescribeStream(name)
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			resp.Topics = append(resp.Topics, metadataTopic(st))
+		}
+		return Respond(resp), nil
+	}
+
+	var byID map[[16]byte]store.Stream
+	for _, rt := range req.Topics {
+		if rt.Topic == nil || *rt.Topic == "" {
+			// v10+: by topic id only.
+			if byID == nil {
+				byID = s.topicsByID()
+			}
+			st, ok := byID[rt.TopicID]
+			if !ok {
+				t := kmsg.NewMetadataResponseTopic()
+				t.TopicID = rt.TopicID
+				t.ErrorCode = kerr.UnknownTopicID.Code
+				resp.Topics = append(resp.Topics, t)
+				continue
+			}
+			resp.Topics = append(resp.Topics, metadataTopic(st))
+			continue
+		}
+		name := *rt.Topic
+		st, err := s.autoCreate(ctx, name, r.Version < 4 || req.AllowAutoTopicCreation)
+		if err != nil {
+			t := kmsg.NewMetadataResponseTopic()
+			t.Topic = kmsg.StringPtr(name)
+			t.ErrorCode = errorCode(err)
+			resp.Topics = append(resp.Topics, t)
+			continue
+		}
+		resp.Topics = append(resp.Topics, metadataTopic(st))
+	}
+	return Respond(resp), nil
+}
+
+// metadataTopic describes a topic: every partition led by node 0.
+func metadataTopic(st store.Stream) kmsg.MetadataResponseTopic {
+	t := kmsg.NewMetadataResponseTopic()
+	t.Topic = kmsg.StringPtr(st.Name)
+	t.TopicID = topicID(st)
+	t.Partitions = make([]kmsg.MetadataResponseTopicPartition, len(st.Partitions))
+	for i, p := range st.Partitions {
+		mp := kmsg.NewMetadataResponseTopicPartition()
+		mp.Partition = p.ID
+		mp.Leader = 0
+		mp.LeaderEpoch = 0
+		mp.Replicas = []int32{0}
+		mp.ISR = []int32{0}
+		mp.OfflineReplicas = []int32{}
+		t.Partitions[i] = mp
+	}
+	return t
+}
+
+// topicsByID maps every topic's id to the topic, for requests naming topics
+// by id. Ids are not indexed: lookups by id are rare (Metadata v12 only).
+func (s *Server) topicsByID() map[[16]byte]store.Stream {
+	names := s.store.ListStreams()
+	m := make(map[[16]byte]store.Stream, len(names))
+	for _, name := range names {
+		if st, err := s.store.DescribeStream(name); err == nil {
+			m[topicID(st)] = st
+		}
+	}
+	return m
+}
+
+// validTopicName applies Kafka's rule for topic names: 1-249 characters of
+// [a-zA-Z0-9._-], and not "." or "..".
+func validTopicName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("topic name is empty")
+	case name == "." || name == "..":
+		return errors.New(`topic name cannot be "." or ".."`)
+	case len(name) > 249:
+		return errors.New("topic name is longer than 249 characters")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("topic name %q has an illegal character %q; legal are [a-zA-Z0-9._-]", name, c)
+		}
+	}
+	return nil
+}
 
 // topicIDKey is where a topic's id lives in store.Stream.Config.
 const topicIDKey = "kafka.topic.id"
@@ -65,20 +183,35 @@ func newTopicConfig(cfg map[string]string) map[string]string {
 	return out
 }
 
-// createTopic creates a topic with partitions partitions (one shard each,
-// per the slot rule) and Kafka configs cfg, as auto-creation does. An
-// existing topic is not an error: concurrent auto-creations race, and the
-// loser wants the winner's topic.
-func (s *Server) createTopic(ctx context.Context, name string, partitions int, cfg map[string]string) (store.Stream, error) {
-	st, err := s.store.CreateStream(ctx, store.StreamConfig{
-		Name:       name,
-		ShardCount: partitions,
-		Config:     newTopicConfig(cfg),
-	})
+// createTopic creates a topic the way auto-creation does: partitions
+// partitions (one shard each, per the slot rule) and the default topic
+// configs (DefaultTopicStreamConfig). An existing topic is not an error:
+// concurrent auto-creations race, and the loser wants the winner's topic.
+func (s *Server) createTopic(ctx context.Context, name string, partitions int) (store.Stream, error) {
+	cfg := DefaultTopicStreamConfig(name, partitions)
+	cfg.Config = newTopicConfig(cfg.Config)
+	st, err := s.store.CreateStream(ctx, cfg)
 	if errors.Is(err, store.ErrStreamExists) {
 		return s.store.DescribeStream(name)
 	}
+	if err == nil {
+		s.log.Info("kafka: topic auto-created", "topic", name, "partitions", partitions)
+	}
 	return st, err
+}
+
+// autoCreate looks a topic up and, when it does not exist and auto-creation
+// is on, creates it with Config.DefaultPartitions (Metadata and Produce).
+// Invalid names get INVALID_TOPIC_EXCEPTION via errInvalidTopic.
+func (s *Server) autoCreate(ctx context.Context, name string, allowed bool) (store.Stream, error) {
+	st, err := s.store.DescribeStream(name)
+	if !errors.Is(err, store.ErrStreamNotFound) || !allowed || !s.cfg.AutoCreateTopics {
+		return st, err
+	}
+	if verr := validTopicName(name); verr != nil {
+		return st, fmt.Errorf("%w: %v", errInvalidTopic, verr)
+	}
+	return s.createTopic(ctx, name, s.cfg.DefaultPartitions)
 }
 
 func formatUUID(id [16]byte) string {

@@ -1,11 +1,19 @@
 package kafka
 
 import (
+	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streambridge/bridge/store"
 	"github.com/streambridge/bridge/store/embedded"
 )
 
@@ -32,11 +40,35 @@ type Config struct {
 }
 
 // Server is the Kafka protocol server. Handlers reach the store, the
-// configuration and the logger through it.
+// configuration and the logger through it; its methods are safe for
+// concurrent use.
 type Server struct {
 	store *embedded.Store
 	cfg   Config
 	log   *slog.Logger
+	m     *metrics
+
+	// host and port split cfg.AdvertisedAddr for Metadata.
+	host string
+	port int32
+	// clusterID is stable for the store's life (kept in its state area),
+	// so clients that cache it across restarts see the same cluster.
+	clusterID string
+
+	producers *producerStates // idempotent producer state, by partition
+	pids      pidAllocator
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	shutdown  bool
+	// draining is closed when Shutdown starts: readers stop taking new
+	// requests and long polls answer at once with what they have.
+	draining chan struct{}
+	// forced is closed when Shutdown gives up waiting: every connection is
+	// closed and its context canceled.
+	forced chan struct{}
+	wg     sync.WaitGroup // connection goroutines
 }
 
 // New checks cfg and builds a server; Serve starts it.
@@ -44,8 +76,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("kafka: Config.Store is nil")
 	}
-	if cfg.AdvertisedAddr == "" {
-		return nil, errors.New("kafka: Config.AdvertisedAddr is empty")
+	host, port, err := splitHostPort(cfg.AdvertisedAddr)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -59,5 +92,198 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 10000
 	}
-	return &Server{store: cfg.Store, cfg: cfg, log: cfg.Logger}, nil
+	s := &Server{
+		store:     cfg.Store,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		host:      host,
+		port:      port,
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+		draining:  make(chan struct{}),
+		forced:    make(chan struct{}),
+	}
+	s.producers = newProducerStates(s)
+	s.pids.s = s
+	if s.clusterID, err = s.loadClusterID(); err != nil {
+		return nil, err
+	}
+	if s.m, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Serve accepts Kafka connections on l until Shutdown, then returns nil. It
+// closes l when it returns. Any other return is a failure of the listener.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+		l.Close()
+	}()
+
+	var backoff time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.isShutdown() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors and the like: wait, as
+				// net/http does, instead of failing the whole server.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("kafka accept failed; retrying", "err", err, "retry_in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.accept(nc)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// accept starts a connection, or closes it at once when the server is at
+// its connection limit or shutting down.
+func (s *Server) accept(nc net.Conn) {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if len(s.conns) >= s.cfg.MaxConnections {
+		s.mu.Unlock()
+		s.m.rejected.Inc()
+		s.log.Warn("kafka connection limit reached; closing new connection",
+			"remote", nc.RemoteAddr().String(), "limit", s.cfg.MaxConnections)
+		nc.Close()
+		return
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	s.m.open.Inc()
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// closed is called by a connection once both its goroutines are done.
+func (s *Server) closed(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.m.open.Dec()
+}
+
+func (s *Server) isShutdown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown
+}
+
+// Shutdown stops accepting, stops reading new requests, lets the requests
+// already read finish (long-poll fetches answer at once with what they
+// have) and returns nil once every connection is closed. When ctx ends
+// first it closes every connection, cancels what is still running and
+// returns ctx.Err(). It may be called before Serve.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.shutdown {
+		s.shutdown = true
+		close(s.draining)
+		for l := range s.listeners {
+			l.Close()
+		}
+		for c := range s.conns {
+			c.stopReading()
+		}
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	select {
+	case <-s.forced:
+	default:
+		close(s.forced)
+	}
+	for c := range s.conns {
+		c.kill()
+	}
+	s.mu.Unlock()
+	// Connection goroutines finish quickly now (pending appends still
+	// complete, which the store needs); wait so the caller may close the
+	// store after we return.
+	<-done
+	return ctx.Err()
+}
+
+// loadClusterID returns the cluster id from the store's state area, making
+// one on first use.
+func (s *Server) loadClusterID() (string, error) {
+	const ns, key = "kafka", "cluster.id"
+	v, err := s.store.Get(ns, key)
+	if err == nil && len(v) > 0 {
+		return string(v), nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	// The same shape as Kafka's: a UUID in base64url, 22 characters.
+	id := newTopicConfig(nil)[topicIDKey]
+	uuid, _ := parseUUID(id)
+	cid := encodeClusterID(uuid)
+	if err := s.store.Update(context.Background(), store.KV{Namespace: ns, Key: key, Value: []byte(cid)}); err != nil {
+		return "", err
+	}
+	return cid, nil
+}
+
+func encodeClusterID(id [16]byte) string {
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+// splitHostPort checks an advertised address: clients connect to it, so it
+// must name a host and a real port.
+func splitHostPort(addr string) (string, int32, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("kafka: AdvertisedAddr %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("kafka: AdvertisedAddr %q: want a port from 1 to 65535", addr)
+	}
+	if host == "" {
+		return "", 0, fmt.Errorf("kafka: AdvertisedAddr %q: no host", addr)
+	}
+	return host, int32(port), nil
 }

@@ -1,0 +1,314 @@
+package kafka
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// maxInFlight bounds the requests of one connection that are read but not
+// yet answered. Kafka clients pipeline at most 5 produce requests per
+// connection by default; 32 leaves room for ones configured higher without
+// letting one connection queue unbounded work.
+const maxInFlight = 32
+
+// minFrame is the smallest request frame that can hold a request header:
+// key, version, correlation id and a client id length.
+const minFrame = 2 + 2 + 4 + 2
+
+// conn is one client connection. Its reader goroutine reads frames, decodes
+// them and runs their handlers in order; its writer goroutine completes the
+// deferred replies and writes responses in that same order. The queue
+// between them carries every request read, so the writer sees each one,
+// including those it will not answer (acks=0) and, after a write error,
+// those it can no longer answer: deferred work such as pending appends is
+// always completed, which the store requires.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	remote net.Addr
+	ctx    context.Context
+	cancel context.CancelFunc
+	queue  chan *inflight
+
+	// stopping is set when Shutdown asked the reader to stop: its read
+	// then fails with a deadline error that is no cause for a log line.
+	stopping atomic.Bool
+}
+
+// inflight is one request between reader and writer.
+type inflight struct {
+	key      int16
+	version  int16 // the response's version
+	corr     int32
+	reply    Reply
+	received time.Time
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &conn{
+		s:      s,
+		nc:     nc,
+		remote: nc.RemoteAddr(),
+		ctx:    ctx,
+		cancel: cancel,
+		queue:  make(chan *inflight, maxInFlight),
+	}
+}
+
+// stopReading makes the reader stop before its next request (Shutdown).
+func (c *conn) stopReading() {
+	c.stopping.Store(true)
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+// kill closes the connection and cancels its requests.
+func (c *conn) kill() {
+	c.cancel()
+	_ = c.nc.Close()
+}
+
+func (c *conn) readLoop() {
+	defer c.s.wg.Done()
+	defer close(c.queue)
+	var size [4]byte
+	for {
+		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
+			c.readFailed(err)
+			return
+		}
+		n := int32(binary.BigEndian.Uint32(size[:]))
+		if n < minFrame || n > c.s.cfg.MaxRequestBytes {
+			c.s.log.Warn("kafka: bad request size; closing connection",
+				"remote", c.remote.String(), "size", n, "max", c.s.cfg.MaxRequestBytes)
+			c.s.m.malformed.Inc()
+			return
+		}
+		// A frame of its own per request: decoded requests alias it (a
+		// produce's records go to the store without a copy) and live
+		// until their response is written.
+		frame := make([]byte, n)
+		if _, err := io.ReadFull(c.nc, frame); err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.s.m.bytesIn.Add(float64(4 + n))
+		inf, err := c.dispatch(frame, time.Now())
+		if err != nil {
+			c.s.log.Warn("kafka: closing connection", "remote", c.remote.String(), "err", err)
+			return
+		}
+		c.queue <- inf // the writer drains the queue until it is closed
+	}
+}
+
+func (c *conn) readFailed(err error) {
+	switch {
+	case c.stopping.Load() && errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		c.s.log.Debug("kafka: connection closed mid-request", "remote", c.remote.String())
+	default:
+		c.s.log.Debug("kafka: connection read failed", "remote", c.remote.String(), "err", err)
+	}
+}
+
+// errMalformed marks requests that cannot be decoded.
+var errMalformed = errors.New("malformed request")
+
+// dispatch decodes one frame and runs its handler. An error closes the
+// connection: the frame could not be decoded, names an API we do not have,
+// or its handler failed.
+func (c *conn) dispatch(frame []byte, received time.Time) (*inflight, error) {
+	key, version, corr, body, err := decodeRequest(frame)
+	if err != nil {
+		c.s.m.malformed.Inc()
+		return nil, err
+	}
+	inf := &inflight{key: key, version: version, corr: corr, received: received}
+	api, ok := lookup(key)
+	switch {
+	case !ok:
+		c.s.m.malformed.Inc()
+		return nil, fmt.Errorf("unknown API key %d (version %d)", key, version)
+	case version < api.MinVersion || version > api.MaxVersion:
+		if key == int16(kmsg.ApiVersions) {
+			// KIP-511: a client tries its newest ApiVersions first;
+			// answer in v0, which every client reads, so it retries
+			// at a version we list.
+			inf.version = 0
+			inf.reply = Respond(unsupportedAPIVersions())
+			return inf, nil
+		}
+		c.s.m.malformed.Inc()
+		return nil, fmt.Errorf("%s v%d is not supported (v%d-v%d are)", api.Key.Name(), version, api.MinVersion, api.MaxVersion)
+	}
+	if err := body.req.ReadFrom(body.rest); err != nil {
+		c.s.m.malformed.Inc()
+		return nil, fmt.Errorf("%w: %s v%d body: %v", errMalformed, api.Key.Name(), version, err)
+	}
+	r := &Request{
+		Server:        c.s,
+		Key:           key,
+		Version:       version,
+		CorrelationID: corr,
+		ClientID:      body.clientID,
+		Remote:        c.remote,
+		Body:          body.req,
+	}
+	inf.reply, err = c.call(api, r)
+	return inf, err
+}
+
+// decodedHeader is a request header and the undecoded body behind it.
+type decodedHeader struct {
+	clientID string
+	req      kmsg.Request // version set, body not read yet; nil for unknown keys
+	rest     []byte
+}
+
+// decodeRequest reads the request header (v1, or v2 for flexible versions)
+// of frame. The body is left to the caller, which first checks that the
+// version is one we answer.
+func decodeRequest(frame []byte) (key, version int16, corr int32, h decodedHeader, err error) {
+	r := kbin.Reader{Src: frame}
+	key = r.Int16()
+	version = r.Int16()
+	corr = r.Int32()
+	if cid := r.NullableString(); cid != nil {
+		h.clientID = *cid
+	}
+	if !r.Ok() {
+		return 0, 0, 0, h, fmt.Errorf("%w: truncated header", errMalformed)
+	}
+	if h.req = kmsg.RequestForKey(key); h.req != nil && version >= 0 {
+		h.req.SetVersion(version)
+		if h.req.IsFlexible() {
+			kmsg.SkipTags(&r)
+			if !r.Ok() {
+				return 0, 0, 0, h, fmt.Errorf("%w: truncated header tags", errMalformed)
+			}
+		}
+	}
+	h.rest = r.Src
+	return key, version, corr, h, nil
+}
+
+// call runs a handler, turning a panic into an error that closes the
+// connection: bad input must never take the server down.
+func (c *conn) call(api *API, r *Request) (rep Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.m.panics.Inc()
+			err = fmt.Errorf("%s v%d handler panicked: %v\n%s", api.Key.Name(), r.Version, p, debug.Stack())
+		}
+	}()
+	return api.Handle(c.ctx, r)
+}
+
+// finish completes a reply on the writer goroutine: runs its deferred part,
+// if any, with the same panic guard as call.
+func (c *conn) finish(inf *inflight) (resp kmsg.Response, err error) {
+	if inf.reply.later == nil {
+		return inf.reply.resp, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.m.panics.Inc()
+			err = fmt.Errorf("%s v%d deferred reply panicked: %v\n%s", kmsg.NameForKey(inf.key), inf.version, p, debug.Stack())
+		}
+	}()
+	return inf.reply.later(c.ctx)
+}
+
+func (c *conn) writeLoop() {
+	defer c.s.closed(c)
+	defer c.s.wg.Done()
+	defer c.kill()
+
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	var (
+		buf  []byte
+		dead bool // the connection failed; complete what is queued, write nothing
+	)
+	for inf := range c.queue {
+		resp, err := c.finish(inf)
+		if err == nil && resp != nil && resp.Key() != inf.key {
+			err = fmt.Errorf("%s handler answered with a %s response", kmsg.NameForKey(inf.key), kmsg.NameForKey(resp.Key()))
+		}
+		if err != nil {
+			if !dead {
+				c.s.log.Warn("kafka: closing connection", "remote", c.remote.String(), "err", err)
+			}
+			dead = true
+			c.kill()
+			continue
+		}
+		if inf.reply.none || resp == nil {
+			c.s.m.observe(inf, nil, 0)
+			continue
+		}
+		if dead {
+			continue
+		}
+		buf = encodeResponse(buf[:0], inf, resp)
+		if _, err := w.Write(buf); err != nil {
+			c.writeFailed(err)
+			dead = true
+			c.kill()
+			continue
+		}
+		if len(c.queue) == 0 {
+			// Nothing else is ready: send now. Responses that are
+			// ready together go out in one write.
+			if err := w.Flush(); err != nil {
+				c.writeFailed(err)
+				dead = true
+				c.kill()
+				continue
+			}
+		}
+		c.s.m.observe(inf, resp, len(buf))
+		if cap(buf) > 8<<20 {
+			buf = nil // do not pin one huge fetch's buffer for the connection's life
+		}
+	}
+	if !dead {
+		_ = w.Flush()
+	}
+}
+
+func (c *conn) writeFailed(err error) {
+	if !errors.Is(err, net.ErrClosed) {
+		c.s.log.Debug("kafka: connection write failed", "remote", c.remote.String(), "err", err)
+	}
+}
+
+// encodeResponse appends the framed response: size, correlation id, the
+// header's tag buffer for flexible versions, then the body. ApiVersions
+// responses never carry the tag buffer, whatever their version: clients
+// read them before they know which versions we speak (KIP-511).
+func encodeResponse(dst []byte, inf *inflight, resp kmsg.Response) []byte {
+	resp.SetVersion(inf.version)
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(inf.corr))
+	if resp.IsFlexible() && inf.key != int16(kmsg.ApiVersions) {
+		dst = append(dst, 0)
+	}
+	dst = resp.AppendTo(dst)
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-4))
+	return dst
+}

@@ -1,0 +1,226 @@
+// Fetch (key 1), versions 4-12: returns the stored record batches of each
+// requested partition from its fetch offset, as stored (the bytes producers
+// sent, base offsets rewritten), never decoded or re-encoded. Batches are
+// whole, so the first may start before the fetch offset; clients skip the
+// records before it, as with any broker.
+//
+// Limits follow KIP-74: MaxBytes bounds the response and PartitionMaxBytes
+// each partition, except that the first batch of the first partition with
+// data is returned even when larger, so a consumer always progresses.
+//
+// Long poll: when less than MinBytes is available the fetch waits, up to
+// MaxWaitMillis, for any of its partitions to grow (store.Wait: woken by
+// appends, no polling), then reads again from where it stopped. A Shutdown
+// cuts the wait short. The wait runs in the deferred reply, on the
+// connection's writer goroutine, so it blocks nothing but this connection's
+// later responses, which must come after it anyway.
+//
+// Offsets outside [log start, high watermark] get OFFSET_OUT_OF_RANGE. An
+// empty partition returns an empty, non-null record set. LastStableOffset is
+// the high watermark (no transactions); IsolationLevel changes nothing.
+//
+// Fetch sessions (v7+, KIP-227) are not kept: every response carries
+// session id 0, which tells the client no session was created, so it sends
+// full requests (as against kfake). A request naming a session id gets
+// FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to sessionless
+// fetches. v9+ CurrentLeaderEpoch above 0 (ours is always 0) gets
+// UNKNOWN_LEADER_EPOCH; v11 rack-aware PreferredReadReplica is always -1;
+// v12 LastFetchedEpoch needs no divergence check with one epoch.
+package kafka
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
+)
+
+func init() {
+	register(API{Key: kmsg.Fetch, MinVersion: 4, MaxVersion: 12, Handle: handleFetch})
+}
+
+// fetchPart is one requested partition while a fetch is being answered.
+type fetchPart struct {
+	topic     string
+	partition int32
+	rp        *kmsg.FetchResponseTopicPartition
+	maxBytes  int   // PartitionMaxBytes
+	next      int64 // next offset to read
+	bytes     int   // bytes collected so far
+	batches   [][]byte
+	done      bool // failed or full: read no more
+}
+
+func handleFetch(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.FetchRequest)
+	received := time.Now()
+	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
+		return r.Server.fetch(ctx, req, received), nil
+	}), nil
+}
+
+func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time) *kmsg.FetchResponse {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	resp.SessionID = 0
+	if req.Version >= 7 {
+		switch {
+		case req.SessionID != 0:
+			resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+			return resp
+		case req.SessionEpoch != 0 && req.SessionEpoch != -1:
+			resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
+			return resp
+		}
+	}
+
+	var parts []*fetchPart
+	resp.Topics = make([]kmsg.FetchResponseTopic, len(req.Topics))
+	for i := range req.Topics {
+		rt := &req.Topics[i]
+		t := &resp.Topics[i]
+		*t = kmsg.NewFetchResponseTopic()
+		t.Topic = rt.Topic
+		t.TopicID = rt.TopicID
+		t.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
+		for j := range rt.Partitions {
+			p := &rt.Partitions[j]
+			rp := &t.Partitions[j]
+			*rp = kmsg.NewFetchResponseTopicPartition()
+			rp.Partition = p.Partition
+			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
+			rp.RecordBatches = []byte{}
+			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset}
+			if req.Version >= 9 && p.CurrentLeaderEpoch > 0 {
+				rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+				fp.done = true
+			}
+			parts = append(parts, fp)
+		}
+	}
+
+	var (
+		total    int
+		budget   = int(req.MaxBytes)
+		minBytes = int(req.MinBytes)
+		deadline = received.Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+		failed   bool
+	)
+	for {
+		for _, fp := range parts {
+			if fp.done {
+				continue
+			}
+			n, err := s.fetchPartition(ctx, fp, budget-total, total == 0)
+			total += n
+			if err != nil {
+				failed = true
+			}
+		}
+		if total >= minBytes || failed || !time.Now().Before(deadline) || !s.waitFetch(ctx, parts, deadline) {
+			break
+		}
+	}
+	for _, fp := range parts {
+		fp.rp.RecordBatches = concatBatches(fp.batches, fp.bytes)
+	}
+	return resp
+}
+
+// fetchPartition reads what fits of one partition into fp, within room
+// bytes of the response; first says no batch is in the response yet (so
+// one may exceed the limits). It returns the bytes added and the error that
+// ended the partition, if any.
+func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, first bool) (int, error) {
+	limit := min(room, fp.maxBytes-fp.bytes)
+	if limit <= 0 && !first {
+		return 0, nil
+	}
+	res, err := s.store.Read(ctx, fp.topic, fp.partition, fp.next, store.ReadLimits{MaxBytes: max(limit, 1)})
+	rp := fp.rp
+	if err != nil && !(res.HighWatermark > 0 || res.LogStartOffset > 0) {
+		// Unknown topic or partition: no bounds to report.
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
+	} else {
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+	}
+	if err != nil {
+		fp.done = true
+		if fp.bytes > 0 {
+			// Keep what was collected (a trim raced the long poll, say);
+			// the next fetch reports the error.
+			return 0, nil
+		}
+		rp.ErrorCode = errorCode(err)
+		return 0, err
+	}
+	added := 0
+	for _, b := range res.Batches {
+		n := len(b.Raw)
+		if !(first && added == 0) && (added+n > limit) {
+			fp.done = true // full: the rest waits for the next fetch
+			break
+		}
+		fp.batches = append(fp.batches, b.Raw)
+		fp.next = b.LastOffset + 1
+		added += n
+	}
+	fp.bytes += added
+	return added, nil
+}
+
+// waitFetch blocks until one of the partitions still open for reading may
+// have grown past what was read, the deadline passes, ctx ends or a
+// Shutdown starts. It reports whether reading again is worthwhile.
+func (s *Server) waitFetch(ctx context.Context, parts []*fetchPart, deadline time.Time) bool {
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	woke := make(chan struct{}, 1)
+	waiting := 0
+	for _, fp := range parts {
+		if fp.done {
+			continue
+		}
+		waiting++
+		go func(topic string, partition int32, next int64) {
+			// Any return but our own cancellation means "look again":
+			// new records, or the topic went away (the read reports it).
+			if err := s.store.Wait(wctx, topic, partition, next); err == nil || wctx.Err() == nil {
+				select {
+				case woke <- struct{}{}:
+				default:
+				}
+			}
+		}(fp.topic, fp.partition, fp.next)
+	}
+	if waiting == 0 {
+		return false
+	}
+	select {
+	case <-woke:
+		return true
+	case <-wctx.Done():
+		return false
+	case <-s.draining:
+		return false
+	}
+}
+
+// concatBatches joins a partition's batches into its records field: empty,
+// not null, when there are none (clients treat null as an error), and the
+// batch itself, uncopied, when there is one.
+func concatBatches(batches [][]byte, size int) []byte {
+	switch len(batches) {
+	case 0:
+		return []byte{}
+	case 1:
+		return batches[0]
+	}
+	out := make([]byte, 0, size)
+	for _, b := range batches {
+		out = append(out, b...)
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+// ListOffsets (key 2), versions 1-7: per partition, the offset for a
+// timestamp: -1 (latest) is the high watermark, -2 (earliest) the log start
+// offset, -3 (v7, KIP-734) the offset and timestamp of the record with the
+// largest timestamp; any other timestamp the first record at or after it
+// (store.OffsetForTimestamp). When there is no such record the answer is
+// offset -1 and timestamp -1, as Kafka's. The special timestamps of later
+// versions (-4, -5) do not exist at v7 and get INVALID_REQUEST, like any
+// other negative one. Latest and earliest report
+// timestamp -1. v2+ IsolationLevel changes nothing (no transactions); v4+
+// CurrentLeaderEpoch above 0 gets UNKNOWN_LEADER_EPOCH and LeaderEpoch is
+// always 0. v0's MaxNumOffsets form is not served.
+package kafka
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
+)
+
+func init() {
+	register(API{Key: kmsg.ListOffsets, MinVersion: 1, MaxVersion: 7, Handle: handleListOffsets})
+}
+
+func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	s := r.Server
+	resp.Topics = make([]kmsg.ListOffsetsResponseTopic, len(req.Topics))
+	for i, rt := range req.Topics {
+		t := &resp.Topics[i]
+		*t = kmsg.NewListOffsetsResponseTopic()
+		t.Topic = rt.Topic
+		t.Partitions = make([]kmsg.ListOffsetsResponseTopicPartition, len(rt.Partitions))
+		for j, p := range rt.Partitions {
+			rp := &t.Partitions[j]
+			*rp = kmsg.NewListOffsetsResponseTopicPartition()
+			rp.Partition = p.Partition
+			rp.Timestamp, rp.Offset, rp.LeaderEpoch = -1, -1, -1
+			if r.Version >= 4 && p.CurrentLeaderEpoch > 0 {
+				rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+				continue
+			}
+			off, ts, err := s.listOffset(ctx, rt.Topic, p.Partition, p.Timestamp)
+			if err != nil {
+				rp.ErrorCode = errorCode(err)
+				continue
+			}
+			rp.Offset, rp.Timestamp, rp.LeaderEpoch = off, ts, 0
+		}
+	}
+	return Respond(resp), nil
+}
+
+// listOffset resolves one partition's timestamp query to (offset, ts).
+func (s *Server) listOffset(ctx context.Context, topic string, partition int32, ts int64) (int64, int64, error) {
+	logStart, hw, err := s.store.Offsets(topic, partition)
+	if err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case ts == -1:
+		return hw, -1, nil
+	case ts == -2:
+		return logStart, -1, nil
+	case ts == -3:
+		off, rts, found, err := s.store.MaxTimestamp(ctx, topic, partition)
+		if err != nil || !found {
+			return -1, -1, err
+		}
+		return off, rts, nil
+	case ts < 0:
+		return 0, 0, fmt.Errorf("%w: timestamp %d", store.ErrInvalidArgument, ts)
+	}
+	off, rts, found, err := s.store.OffsetForTimestamp(ctx, topic, partition, ts)
+	if err != nil || !found {
+		return -1, -1, err
+	}
+	return off, rts, nil
+}

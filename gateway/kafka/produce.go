@@ -1,0 +1,266 @@
+// Produce (key 0), versions 3-11: record batch v2 only (v3 is the first
+// version carrying it). Each partition's records must be exactly one batch
+// (as Kafka requires from v3): CRC-checked by recordbatch.CheckProduce and
+// stored as sent, compression kept (gzip, snappy, lz4, zstd), with only the
+// base offset and partition leader epoch rewritten; a topic with
+// message.timestamp.type=LogAppendTime gets the arrival time stamped into
+// the batch header. A batch over the topic's max.message.bytes gets
+// MESSAGE_TOO_LARGE; other partitions of the request are unaffected.
+//
+// Acks: 1 and -1 both answer once the batch is durable, since this single
+// node is the whole ISR; 0 answers nothing. The handler starts every append
+// in request order (offsets and order fixed), and the deferred reply waits
+// for durability, so pipelined requests share fsyncs.
+//
+// Idempotent producers (producer id >= 0) are checked against per-partition
+// state (producers.go): a retry of one of the last five batches is answered
+// with its original offsets and is not stored again, a gap is
+// OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH.
+// Transactions are not supported: a transactional request or batch gets
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED / INVALID_TXN_STATE.
+//
+// v5+ report LogStartOffset; v8+ ErrorMessage; v10-11 add only tagged
+// fields (leader hints) we never need to send: node 0 leads everything.
+// A merged-away partition answers POLICY_VIOLATION (see errorCode).
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+	"github.com/streambridge/bridge/store/embedded"
+)
+
+func init() {
+	register(API{Key: kmsg.Produce, MinVersion: 3, MaxVersion: 11, Handle: handleProduce})
+}
+
+// produceWait is a partition's append between start and durability.
+type produceWait struct {
+	rp        *kmsg.ProduceResponseTopicPartition
+	topic     string
+	partition int32
+	pd        *embedded.Pending // nil for a duplicate
+	dup       batchMeta         // the original, when pd is nil
+	offsets   *batchOffsets     // an idempotent append's, resolved at finish
+}
+
+func handleProduce(ctx context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	s := r.Server
+
+	refuse := int16(0)
+	switch {
+	case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
+		refuse = kerr.InvalidRequiredAcks.Code
+	case req.TransactionID != nil:
+		refuse = kerr.TransactionalIDAuthorizationFailed.Code
+	}
+
+	now := time.Now().UnixMilli()
+	var waits []produceWait
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for i := range req.Topics {
+		rt := &req.Topics[i]
+		t := &resp.Topics[i]
+		*t = kmsg.NewProduceResponseTopic()
+		t.Topic = rt.Topic
+		t.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+
+		var (
+			st   store.Stream
+			terr error
+		)
+		if refuse == 0 {
+			st, terr = s.autoCreate(ctx, rt.Topic, true)
+		}
+		tc := TopicConfigFor(&st)
+		for j := range rt.Partitions {
+			rp := &t.Partitions[j]
+			*rp = kmsg.NewProduceResponseTopicPartition()
+			rp.Partition = rt.Partitions[j].Partition
+			rp.BaseOffset = -1
+			rp.LogAppendTime = -1
+			rp.LogStartOffset = -1
+			switch {
+			case refuse != 0:
+				rp.ErrorCode = refuse
+				continue
+			case terr != nil:
+				rp.ErrorCode = errorCode(terr)
+				continue
+			}
+			w, err := s.startProduce(ctx, &st, tc, rp.Partition, rt.Partitions[j].Records, now)
+			if err != nil {
+				rp.ErrorCode = errorCode(err)
+				var pe *produceError
+				if errors.As(err, &pe) {
+					rp.ErrorCode = pe.code
+				}
+				if r.Version >= 8 {
+					rp.ErrorMessage = errorMessage(err)
+				}
+				continue
+			}
+			if tc.LogAppendTime {
+				rp.LogAppendTime = now
+			}
+			w.rp = rp
+			waits = append(waits, w)
+		}
+	}
+
+	finish := func(ctx context.Context) (kmsg.Response, error) {
+		for i := range waits {
+			s.finishProduce(ctx, &waits[i])
+		}
+		return resp, nil
+	}
+	if req.Acks == 0 {
+		// No response, but the appends must still be waited on.
+		return Reply{later: finish, none: true}, nil
+	}
+	return RespondLater(finish), nil
+}
+
+// produceError is a refusal with its own Kafka code and a message.
+type produceError struct {
+	code int16
+	msg  string
+}
+
+func (e *produceError) Error() string { return e.msg }
+
+func refuseProduce(err *kerr.Error, format string, args ...any) error {
+	return &produceError{code: err.Code, msg: fmt.Sprintf(format, args...)}
+}
+
+// startProduce checks one partition's batch and starts its append (or
+// recognises it as a retry). It runs on the reader goroutine, in request
+// order.
+func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicConfig, partition int32, batch []byte, now int64) (produceWait, error) {
+	w := produceWait{topic: st.Name, partition: partition}
+	if partition < 0 || int(partition) >= len(st.Partitions) {
+		return w, fmt.Errorf("%w: %s has no partition %d", store.ErrPartitionNotFound, st.Name, partition)
+	}
+	if st.Partitions[partition].Retired {
+		return w, fmt.Errorf("%w: partition %d of %s was merged away (its shard was merged) and accepts no writes; produce to another partition", store.ErrPartitionRetired, partition, st.Name)
+	}
+	info, err := recordbatch.CheckProduce(batch)
+	switch {
+	case err == nil:
+	case errors.Is(err, recordbatch.ErrCorrupt), errors.Is(err, recordbatch.ErrTruncated):
+		return w, refuseProduce(kerr.CorruptMessage, "%v", err)
+	default: // magic 0/1, unknown codec, control batch, bad offset deltas
+		return w, refuseProduce(kerr.InvalidRecord, "%v", err)
+	}
+	if int64(len(batch)) > int64(tc.MaxMessageBytes) {
+		return w, refuseProduce(kerr.MessageTooLarge, "batch of %d bytes is over %s's max.message.bytes of %d", len(batch), st.Name, tc.MaxMessageBytes)
+	}
+	if info.Transactional() {
+		return w, refuseProduce(kerr.InvalidTxnState, "transactions are not supported")
+	}
+	if tc.LogAppendTime {
+		recordbatch.SetLogAppendTime(batch, now)
+	}
+	// As a broker does on append; consumers compare it with the epoch
+	// Metadata reports (always 0). The CRC does not cover it.
+	recordbatch.SetPartitionLeaderEpoch(batch, 0)
+
+	if info.ProducerID < 0 {
+		w.pd, err = s.store.StartAppendBatch(ctx, st.Name, partition, batch, store.AppendOptions{})
+		return w, err
+	}
+	if info.ProducerEpoch < 0 || info.BaseSequence < 0 {
+		return w, refuseProduce(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
+	}
+	return s.startIdempotent(ctx, st, partition, batch, info)
+}
+
+// startIdempotent checks a batch of an idempotent producer against the
+// partition's producer state and starts its append with the updated state.
+func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partition int32, batch []byte, info recordbatch.Info) (produceWait, error) {
+	w := produceWait{topic: st.Name, partition: partition}
+	pp := s.producers.partition(topicID(*st), partition)
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	e, err := pp.entry(st, s, info.ProducerID)
+	if err != nil {
+		return w, err
+	}
+	firstSeq, lastSeq := info.BaseSequence, nextSeq(info.BaseSequence, info.LastOffsetDelta)
+	chk := e.check(info.ProducerEpoch, firstSeq, lastSeq)
+	switch {
+	case chk.code != 0:
+		var msg string
+		if chk.code == kerr.InvalidProducerEpoch.Code {
+			msg = fmt.Sprintf("producer %d epoch %d is older than the current %d", info.ProducerID, info.ProducerEpoch, e.epoch)
+		} else {
+			msg = fmt.Sprintf("producer %d: sequence %d does not follow the last one appended", info.ProducerID, firstSeq)
+		}
+		return w, &produceError{code: chk.code, msg: msg}
+	case chk.dup:
+		w.dup = chk.orig
+		return w, nil
+	}
+	_, hw, err := s.store.Offsets(st.Name, partition)
+	if err != nil {
+		return w, err
+	}
+	w.offsets = &batchOffsets{done: make(chan struct{})}
+	next := e.next(info.ProducerEpoch, batchMeta{firstSeq: firstSeq, lastSeq: lastSeq, base: hw, last: -1, pending: w.offsets})
+	w.pd, err = s.store.StartAppendBatch(ctx, st.Name, partition, batch, store.AppendOptions{
+		State: []store.KV{{Namespace: producerNamespace, Key: pp.key(info.ProducerID), Value: next.encode()}},
+	})
+	if err != nil {
+		return w, err
+	}
+	pp.entries[info.ProducerID] = next
+	return w, nil
+}
+
+// finishProduce waits for a partition's append to be durable and fills in
+// its response. It runs on the writer goroutine.
+func (s *Server) finishProduce(ctx context.Context, w *produceWait) {
+	rp := w.rp
+	if w.pd == nil {
+		// A retry: answer once the original is durable, with its offsets.
+		orig := w.dup
+		if orig.pending != nil {
+			select {
+			case <-orig.pending.done:
+			case <-ctx.Done():
+				rp.ErrorCode = errorCode(ctx.Err())
+				return
+			}
+			if err := orig.pending.err; err != nil {
+				rp.ErrorCode = errorCode(err)
+				return
+			}
+			orig = orig.settle()
+		}
+		rp.BaseOffset = orig.base
+	} else {
+		res, err := w.pd.Wait()
+		if o := w.offsets; o != nil {
+			o.base, o.last, o.err = res.BaseOffset, res.LastOffset, err
+			close(o.done)
+		}
+		if err != nil {
+			rp.ErrorCode = errorCode(err)
+			return
+		}
+		rp.BaseOffset = res.BaseOffset
+	}
+	if logStart, _, err := s.store.Offsets(w.topic, w.partition); err == nil {
+		rp.LogStartOffset = logStart
+	}
+}
