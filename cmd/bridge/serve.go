@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/server"
 )
 
@@ -31,6 +32,8 @@ type serveOptions struct {
 	logFormat           choice
 	logLevel            choice
 	shutdownTimeout     time.Duration
+	autoCreateTopics    bool
+	defaultPartitions   int
 }
 
 func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
@@ -47,10 +50,15 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.adminAddr, "admin-addr", ":8080", "address for /healthz, /readyz and /metrics")
 	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
 	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())
+	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
+	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM before their connections are closed")
 }
 
 func (o *serveOptions) check() error {
+	if o.defaultPartitions < 1 {
+		return fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions)
+	}
 	if o.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout %v: want a positive duration, e.g. 10s", o.shutdownTimeout)
 	}
@@ -66,6 +74,16 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 		AWSAddr:             o.awsAddr,
 		AdminAddr:           o.adminAddr,
 		Logger:              log,
+		NewKafka: func(d server.Deps) (server.Service, error) {
+			return kafka.New(kafka.Config{
+				Store:             d.Store,
+				Logger:            d.Logger,
+				Registerer:        d.Registerer,
+				AdvertisedAddr:    d.Addrs.AdvertisedKafka,
+				AutoCreateTopics:  o.autoCreateTopics,
+				DefaultPartitions: o.defaultPartitions,
+			})
+		},
 	}
 }
 
