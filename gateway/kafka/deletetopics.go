@@ -13,6 +13,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
 )
 
 func init() {
@@ -31,7 +33,9 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 			entries[i].Topic = kmsg.StringPtr(name)
 		}
 	}
-	var ids map[[16]byte]string // built on the first lookup by id
+	// Ids live in each stream's config (or derive from its name and
+	// creation), so a lookup by id is a scan, done once per request.
+	var ids map[[16]byte]store.Stream
 	type target struct {
 		name string
 		aerr *adminError
@@ -46,14 +50,14 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 			targets[i].name = *e.Topic
 		case e.TopicID != [16]byte{}:
 			if ids == nil {
-				ids = topicIDIndex(r.Server)
+				ids = r.Server.topicsByID()
 			}
-			name, ok := ids[e.TopicID]
+			st, ok := ids[e.TopicID]
 			if !ok {
 				targets[i].aerr = adminErrorf(kerr.UnknownTopicID, "Topic id %s does not exist.", formatUUID(e.TopicID))
 				continue
 			}
-			targets[i].name = name
+			targets[i].name = st.Name
 		default:
 			targets[i].aerr = adminErrorf(kerr.InvalidRequest, "Neither topic name nor topic id was given.")
 		}
@@ -94,19 +98,9 @@ func deleteOneTopic(ctx context.Context, s *Server, name string) *adminError {
 		}
 		return aerr
 	}
+	// Idempotent-producer state is keyed by topic id: a topic created again
+	// under the same name has a new id and starts clean.
+	s.producers.forget(topicID(st))
 	s.log.Info("topic deleted", "topic", name, "partitions", len(st.Partitions))
 	return nil
-}
-
-// topicIDIndex maps the id of every topic to its name. Ids live in each
-// stream's config (or derive from its name and creation), so finding one by
-// id is a scan; deletions by id are rare enough for that to be fine.
-func topicIDIndex(s *Server) map[[16]byte]string {
-	ids := map[[16]byte]string{}
-	for _, name := range s.store.ListStreams() {
-		if st, err := s.store.DescribeStream(name); err == nil {
-			ids[topicID(st)] = name
-		}
-	}
-	return ids
 }
