@@ -230,6 +230,15 @@ func TestAdminDescribeErrorsAndBroker(t *testing.T) {
 	if _, err := e.adm.CreateTopic(ctx, 1, 1, nil, "one"); err != nil {
 		t.Fatal(err)
 	}
+	grow := kmsg.NewPtrCreatePartitionsRequest()
+	gt := kmsg.NewCreatePartitionsRequestTopic()
+	gt.Topic, gt.Count = "one", 1+maxPartitionsAdded+1
+	grow.Topics = append(grow.Topics, gt)
+	if r := w.do(grow).(*kmsg.CreatePartitionsResponse).Topics[0]; r.ErrorCode != kerr.InvalidPartitions.Code ||
+		r.ErrorMessage == nil || !strings.Contains(*r.ErrorMessage, "grow in steps") {
+		t.Errorf("adding %d partitions at once: %+v", maxPartitionsAdded+1, r)
+	}
+
 	dreq := kmsg.NewPtrDeleteRecordsRequest()
 	for _, tp := range []struct {
 		topic  string

@@ -5,9 +5,10 @@
 // partitions keep every record and offset. Kafka partition counts only
 // grow: a Count at or below the current count is INVALID_PARTITIONS, as in
 // Kafka. A manual assignment must give each new partition the single
-// replica 0 (INVALID_REPLICA_ASSIGNMENT otherwise). ValidateOnly runs the
-// checks and changes nothing. Versions differ only in encoding (v2+ is
-// flexible); every version carries ErrorMessage.
+// replica 0 (INVALID_REPLICA_ASSIGNMENT otherwise). One request adds at
+// most maxPartitionsAdded partitions (INVALID_PARTITIONS beyond, asking to
+// grow in steps). ValidateOnly runs the checks and changes nothing. Versions
+// differ only in encoding (v2+ is flexible); all carry ErrorMessage.
 package kafka
 
 import (
@@ -22,6 +23,14 @@ import (
 func init() {
 	register(API{Key: kmsg.CreatePartitions, MinVersion: 0, MaxVersion: 3, Handle: handleCreatePartitions})
 }
+
+// maxPartitionsAdded bounds the partitions one request adds. The store
+// grows a topic one split at a time, each costing time in proportion to the
+// topic's open shards, with every partition of the topic locked (produce to
+// it waits): 1000 at once takes well under a second on a topic of a few
+// hundred partitions and about four seconds on one of 10000. Bigger jumps
+// go in steps, so no single request stalls a topic for minutes.
+const maxPartitionsAdded = 1000
 
 func handleCreatePartitions(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.CreatePartitionsRequest)
@@ -62,6 +71,8 @@ func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTo
 		return adminErrorf(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", have, want)
 	case want == have:
 		return adminErrorf(kerr.InvalidPartitions, "Topic already has %d partitions.", have)
+	case want-have > maxPartitionsAdded:
+		return adminErrorf(kerr.InvalidPartitions, "Adding %d partitions at once is over this bridge's limit of %d per request; grow in steps.", want-have, maxPartitionsAdded)
 	case len(st.Shards)+2*(want-have) > store.MaxShards:
 		// Each new partition is one split: two new shards.
 		return adminErrorf(kerr.InvalidPartitions, "Growing to %d partitions would exceed this bridge's limit of %d shards per topic (it has %d).",

@@ -14,8 +14,8 @@
 // empty: there are none. Other broker ids, broker loggers and other resource
 // types are INVALID_REQUEST; an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.
 //
-// ConfigNames filters the list (null means all, unknown names are left out,
-// as in Kafka). v1+ reports ConfigSource and, when IncludeSynonyms, the
+// ConfigNames filters the list (null or empty means all, unknown names are
+// left out, as in Kafka). v1+ reports ConfigSource and, when IncludeSynonyms, the
 // synonyms (the topic value if set, then the broker default it falls back
 // to); v3+ reports ConfigType and, when IncludeDocumentation, a line on what
 // the config does here. v4 is the flexible encoding.
@@ -43,7 +43,7 @@ func handleDescribeConfigs(ctx context.Context, r *Request) (Reply, error) {
 		values, aerr := describeResource(r.Server, res.ResourceType, res.ResourceName)
 		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
 		for _, cv := range values {
-			if res.ConfigNames != nil && !slices.Contains(res.ConfigNames, cv.name) {
+			if len(res.ConfigNames) > 0 && !slices.Contains(res.ConfigNames, cv.name) {
 				continue
 			}
 			rr.Configs = append(rr.Configs, describeEntry(cv, req.IncludeSynonyms, req.IncludeDocumentation))
