@@ -90,9 +90,10 @@ func TopicConfigFor(st *store.Stream) TopicConfig {
 	return tc
 }
 
-// DefaultTopicStreamConfig is what a topic created without configs is made
-// of (CreateTopics without configs, and auto-creation by Produce/Metadata,
-// so that both report the same defaults).
+// DefaultTopicStreamConfig is what auto-creation (Metadata, Produce) makes a
+// topic of: the same defaults CreateTopics without configs gives, so every
+// topic reports the same defaults however it came to be. The caller adds the
+// topic id (newTopicConfig).
 func DefaultTopicStreamConfig(name string, partitions int) store.StreamConfig {
 	return store.StreamConfig{Name: name, ShardCount: partitions, Retention: DefaultRetention}
 }
@@ -167,7 +168,7 @@ var topicConfigDefs = []topicConfigDef{
 		doc:       "Stored and reported; not enforced yet (records are deleted by retention.ms and DeleteRecords only).",
 		normalize: intRange(cfgRetentionBytes, -1, math.MaxInt64)},
 	{name: cfgRetentionMs, typ: kmsg.ConfigTypeLong, synonym: "log.retention.ms",
-		doc:       "How long records are kept, by timestamp; -1 keeps them forever. Shared with the Kinesis retention period.",
+		doc:       "How long records are kept, by timestamp (the store trims periodically); -1 keeps them forever. Shared with the Kinesis retention period.",
 		normalize: intRange(cfgRetentionMs, -1, math.MaxInt64)},
 }
 
