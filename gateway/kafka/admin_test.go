@@ -7,6 +7,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -345,6 +346,16 @@ func TestAdminPartitionsAndRecordsKadm(t *testing.T) {
 // consume reads n record values of topic/partition from offset.
 func (e *adminEnv) consume(t *testing.T, topic string, p int32, from int64, n int) []string {
 	t.Helper()
+	var vals []string
+	for _, r := range e.consumeRecords(t, topic, p, from, n) {
+		vals = append(vals, string(r.Value))
+	}
+	return vals
+}
+
+// consumeRecords reads n records of topic/partition from offset.
+func (e *adminEnv) consumeRecords(t *testing.T, topic string, p int32, from int64, n int) []*kgo.Record {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
 		topic: {p: kgo.NewOffset().At(from)},
 	}))
@@ -353,15 +364,15 @@ func (e *adminEnv) consume(t *testing.T, topic string, p int32, from int64, n in
 	}
 	defer cl.Close()
 	ctx := adminCtx(t)
-	var vals []string
-	for len(vals) < n {
+	var recs []*kgo.Record
+	for len(recs) < n {
 		fs := cl.PollFetches(ctx)
 		if err := fs.Err(); err != nil {
-			t.Fatalf("consume %s/%d: %v (have %v)", topic, p, err, vals)
+			t.Fatalf("consume %s/%d: %v (have %d records)", topic, p, err, len(recs))
 		}
-		fs.EachRecord(func(r *kgo.Record) { vals = append(vals, string(r.Value)) })
+		recs = append(recs, fs.Records()...)
 	}
-	return vals
+	return recs
 }
 
 // fetchCode fetches topic/partition at offset once and returns the
@@ -420,4 +431,59 @@ func TestAdminDescribeClusterStable(t *testing.T) {
 	if again, _ := clusterID(); again != first {
 		t.Errorf("cluster id changed across restart: %q then %q", first, again)
 	}
+}
+
+// TestAdminConfigsTakeEffect checks that the configs set through the admin
+// APIs are the ones Produce and the store act on, and that they survive a
+// restart.
+func TestAdminConfigsTakeEffect(t *testing.T) {
+	dir := t.TempDir()
+	e := startAdminEnv(t, dir, nil)
+	ctx := adminCtx(t)
+	_, err := e.adm.CreateTopic(ctx, 1, 1, map[string]*string{
+		"max.message.bytes":      kadm.StringPtr("2000"),
+		"message.timestamp.type": kadm.StringPtr("LogAppendTime"),
+	}, "effect")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr), kgo.DisableIdempotentWrite(),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RecordRetries(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	old := time.Now().Add(-48 * time.Hour)
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "effect", Value: []byte("small"), Timestamp: old}).FirstErr(); err != nil {
+		t.Fatalf("small record: %v", err)
+	}
+	big := &kgo.Record{Topic: "effect", Value: make([]byte, 3000)}
+	if err := cl.ProduceSync(ctx, big).FirstErr(); !errors.Is(err, kerr.MessageTooLarge) {
+		t.Errorf("record over max.message.bytes: %v, want MESSAGE_TOO_LARGE", err)
+	}
+	recs := e.consumeRecords(t, "effect", 0, 0, 1)
+	if ts := recs[0].Timestamp; time.Since(ts) > time.Hour {
+		t.Errorf("LogAppendTime topic kept the producer's timestamp %v", ts)
+	}
+
+	// retention.ms reaches the store: a tiny retention trims the record.
+	rs, err := e.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: kadm.StringPtr("1")}}, "effect")
+	if err != nil || rs[0].Err != nil {
+		t.Fatalf("alter retention: %v %+v", err, rs)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := e.store.EnforceRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if start, hw, err := e.store.Offsets("effect", 0); err != nil || start != hw || hw != 1 {
+		t.Errorf("after retention: start %d, high watermark %d, %v; want both 1", start, hw, err)
+	}
+
+	e.stop()
+	e = startAdminEnv(t, dir, nil)
+	cs := e.topicConfigs(t, "effect")
+	wantConfig(t, cs, "max.message.bytes", "2000", srcTopic)
+	wantConfig(t, cs, "message.timestamp.type", "LogAppendTime", srcTopic)
+	wantConfig(t, cs, "retention.ms", "1", srcTopic)
+	wantConfig(t, cs, "retention.bytes", "-1", srcDefault)
 }
