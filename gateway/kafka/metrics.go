@@ -20,6 +20,7 @@ type metrics struct {
 	panics    prometheus.Counter
 	bytesIn   prometheus.Counter
 	bytesOut  prometheus.Counter
+	dups      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -57,9 +58,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_kafka_sent_bytes_total",
 			Help: "Bytes of Kafka responses written, frames included.",
 		}),
+		dups: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_kafka_produce_duplicates_total",
+			Help: "Batches of idempotent producers recognised as retries and answered without storing them again.",
+		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.latency, m.open, m.rejected, m.malformed, m.panics, m.bytesIn, m.bytesOut} {
+		for _, c := range []prometheus.Collector{m.requests, m.latency, m.open, m.rejected, m.malformed, m.panics, m.bytesIn, m.bytesOut, m.dups} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

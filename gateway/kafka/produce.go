@@ -208,6 +208,7 @@ func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partitio
 		}
 		return w, &produceError{code: chk.code, msg: msg}
 	case chk.dup:
+		s.m.dups.Inc()
 		w.dup = chk.orig
 		return w, nil
 	}
