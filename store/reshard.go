@@ -1,9 +1,9 @@
 package store
 
 import (
+	"container/heap"
 	"fmt"
 	"math/bits"
-	"sort"
 	"time"
 
 	"github.com/streambridge/bridge/mapping"
@@ -173,29 +173,56 @@ func (st *Stream) ScaleUniformly(target int, end func(int32) int64) (Stream, err
 	}
 }
 
-// GrowPartitions returns st with at least total partitions, made by splitting
-// the widest open shard at its midpoint until there are enough: Kafka's
-// CreatePartitions under the slot rule.
+// GrowPartitions returns st with total partitions, made by splitting the
+// widest open shard at its midpoint until there are enough: Kafka's
+// CreatePartitions under the slot rule. total must exceed the current count,
+// so two racing requests for the same count cannot both succeed.
 func (st *Stream) GrowPartitions(total int, end func(int32) int64) (Stream, error) {
-	if total < len(st.Partitions) {
+	if total <= len(st.Partitions) {
 		return Stream{}, fmt.Errorf("%w: partition count can only grow: stream has %d, asked for %d",
 			ErrInvalidArgument, len(st.Partitions), total)
 	}
+	if need := 2 * (total - len(st.Partitions)); len(st.Shards)+need > MaxShards {
+		return Stream{}, fmt.Errorf("%w: stream would exceed %d shards", ErrInvalidArgument, MaxShards)
+	}
 	next := st.Clone()
+	open := &widestFirst{}
+	for _, sh := range next.OpenShards() {
+		heap.Push(open, sh)
+	}
 	for len(next.Partitions) < total {
-		open := next.OpenShards()
-		sort.SliceStable(open, func(i, j int) bool {
-			return width(open[i].HashRange).Cmp(width(open[j].HashRange)) > 0
-		})
-		widest := open[0]
+		widest := heap.Pop(open).(Shard)
 		if widest.HashRange.Start == widest.HashRange.End {
 			return Stream{}, fmt.Errorf("%w: no shard left to split", ErrInvalidArgument)
 		}
 		if err := next.split(widest.Index, midpoint(widest.HashRange), end); err != nil {
 			return Stream{}, err
 		}
+		n := len(next.Shards)
+		heap.Push(open, next.Shards[n-2])
+		heap.Push(open, next.Shards[n-1])
 	}
 	return next, nil
+}
+
+// widestFirst is a heap of shards, the widest hash range on top and, among
+// equals, the lowest index, so growth is deterministic.
+type widestFirst []Shard
+
+func (h widestFirst) Len() int { return len(h) }
+func (h widestFirst) Less(i, j int) bool {
+	if c := width(h[i].HashRange).Cmp(width(h[j].HashRange)); c != 0 {
+		return c > 0
+	}
+	return h[i].Index < h[j].Index
+}
+func (h widestFirst) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *widestFirst) Push(x any)   { *h = append(*h, x.(Shard)) }
+func (h *widestFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func (st *Stream) openShard(index int) (Shard, error) {

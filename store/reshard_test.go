@@ -103,7 +103,7 @@ func TestReshardKeepsInvariants(t *testing.T) {
 			case 2:
 				n, err = st.ScaleUniformly(1+rng.IntN(12), end)
 			case 3:
-				n, err = st.GrowPartitions(len(st.Partitions)+rng.IntN(3), end)
+				n, err = st.GrowPartitions(len(st.Partitions)+1+rng.IntN(3), end)
 			}
 			if err != nil {
 				t.Fatalf("round %d step %d: %v", round, step, err)
@@ -186,5 +186,20 @@ func TestMergeKeepsLowerPartition(t *testing.T) {
 	}
 	if _, err := st.Merge(0, 2, func(int32) int64 { return 0 }); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("merge of non-adjacent shards: %v", err)
+	}
+}
+
+func TestGrowPartitions(t *testing.T) {
+	st, _ := NewStream("s", 3, time.Time{})
+	n, err := st.GrowPartitions(2000, func(int32) int64 { return 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Partitions) != 2000 {
+		t.Fatalf("%d partitions", len(n.Partitions))
+	}
+	checkLayout(t, &n)
+	if _, err := n.GrowPartitions(2000, func(int32) int64 { return 0 }); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("growing to the current count: %v", err)
 	}
 }
