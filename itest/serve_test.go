@@ -22,6 +22,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // The bridge binary is built once per run of this package, on first use, into
@@ -432,16 +435,16 @@ func TestServeLifecycle(t *testing.T) {
 		t.Errorf("AWS port answered %d %+v (%v), want 400 UnknownOperationException", resp.StatusCode, awsErr, decErr)
 	}
 
-	// Kafka port: accepted and closed until the protocol lands.
-	c, err := net.Dial("tcp", b.kafka)
+	// Kafka port: a Kafka client gets the broker we advertise.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.kafka))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetReadDeadline(time.Now().Add(time.Minute))
-	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
-		t.Errorf("kafka port read = %v, want EOF", err)
+	brokers, err := kadm.NewClient(cl).ListBrokers(context.Background())
+	cl.Close()
+	if err != nil || len(brokers) != 1 || fmt.Sprintf("%s:%d", brokers[0].Host, brokers[0].Port) != b.kafka {
+		t.Errorf("kafka port: brokers %+v, %v; want one at %s", brokers, err, b.kafka)
 	}
-	c.Close()
 
 	t.Run("second instance on the same ports", func(t *testing.T) {
 		second := launch(t, nil, "serve",
