@@ -125,7 +125,8 @@ func (st *Stream) OpenShards() []Shard {
 	return open
 }
 
-// ShardForHashKey returns the open shard whose range holds h.
+// ShardForHashKey returns the open shard whose range holds h. It sorts the
+// open shards on every call; hot paths use the store's own routing.
 func (st *Stream) ShardForHashKey(h mapping.HashKey) Shard {
 	open := st.OpenShards()
 	ranges := make([]mapping.HashRange, len(open))

@@ -30,6 +30,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/streambridge/bridge/mapping"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
@@ -61,8 +62,28 @@ type stream struct {
 	// and reads do not take it: they load layout and parts atomically.
 	changeMu sync.Mutex
 	layout   atomic.Pointer[store.Stream]
+	routes   atomic.Pointer[routing]
 	parts    atomic.Pointer[[]*partition]
 	deleted  atomic.Bool
+}
+
+// routing is the open shards of a layout in hash order, computed once per
+// layout change so routing a record by hash key is one binary search.
+type routing struct {
+	ranges []mapping.HashRange
+	shards []store.Shard
+}
+
+// publish makes layout the stream's current one. Callers hold changeMu (or
+// own st exclusively, before it is shared).
+func (st *stream) publish(layout *store.Stream) {
+	r := &routing{shards: layout.OpenShards()}
+	r.ranges = make([]mapping.HashRange, len(r.shards))
+	for i, sh := range r.shards {
+		r.ranges[i] = sh.HashRange
+	}
+	st.routes.Store(r)
+	st.layout.Store(layout)
 }
 
 // streamRecord is a stream's persisted metadata.
@@ -173,7 +194,7 @@ func (s *Store) recover() error {
 			parts[i] = part
 		}
 		layout := rec.Stream
-		st.layout.Store(&layout)
+		st.publish(&layout)
 		st.parts.Store(&parts)
 		s.streams[rec.Stream.Name] = st
 	}
@@ -365,7 +386,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 		parts[i] = newPartition(st.id, int32(i))
 		parts[i].maxTimestamp = -1
 	}
-	st.layout.Store(&layout)
+	st.publish(&layout)
 	st.parts.Store(&parts)
 	s.streams[cfg.Name] = st
 	s.metrics.streamCreated()
@@ -420,6 +441,19 @@ func (s *Store) DescribeStream(name string) (store.Stream, error) {
 	return st.layout.Load().Clone(), nil
 }
 
+// ShardForHashKey returns the open shard of a stream whose hash range holds
+// h: where Kinesis puts a record. The answer may be stale by the time the
+// caller appends; AppendToShard then fails with store.ErrShardClosed and the
+// caller asks again.
+func (s *Store) ShardForHashKey(name string, h mapping.HashKey) (store.Shard, error) {
+	st, err := s.stream(name)
+	if err != nil {
+		return store.Shard{}, err
+	}
+	r := st.routes.Load()
+	return r.shards[mapping.ShardForHashKey(r.ranges, h)], nil
+}
+
 // ListStreams returns the names of all streams, sorted.
 func (s *Store) ListStreams() []string {
 	s.mu.RLock()
@@ -462,6 +496,6 @@ func (s *Store) UpdateStream(ctx context.Context, name string, change func(*stor
 	if err := s.persist(st, &next, nil); err != nil {
 		return store.Stream{}, err
 	}
-	st.layout.Store(&next)
+	st.publish(&next)
 	return next.Clone(), nil
 }

@@ -550,3 +550,25 @@ func TestRetentionKeepsUntimedRecords(t *testing.T) {
 		t.Fatalf("untimed record trimmed at once: log start %d", start)
 	}
 }
+
+func TestShardForHashKeyFollowsResharding(t *testing.T) {
+	s := openStore(t, "")
+	defer s.Close()
+	mustCreate(t, s, "h", 2)
+	upper := mapping.EvenSplit(2)[1].Start
+	if sh, err := s.ShardForHashKey("h", upper); err != nil || sh.Index != 1 {
+		t.Fatalf("%+v %v", sh, err)
+	}
+	if _, err := s.SplitShard(ctx, "h", 1, upper.Next()); err != nil {
+		t.Fatal(err)
+	}
+	if sh, _ := s.ShardForHashKey("h", upper); sh.Index != 2 {
+		t.Fatalf("after split: %s", sh.ID())
+	}
+	if sh, _ := s.ShardForHashKey("h", mapping.MaxHashKey); sh.Index != 3 {
+		t.Fatalf("after split: %s", sh.ID())
+	}
+	if _, err := s.ShardForHashKey("nope", upper); !errors.Is(err, store.ErrStreamNotFound) {
+		t.Fatal(err)
+	}
+}
