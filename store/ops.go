@@ -7,6 +7,8 @@ type StreamConfig struct {
 	Name       string
 	ShardCount int
 	Retention  time.Duration // zero keeps records forever
+	// RetentionBytes caps each partition's size; zero means no cap.
+	RetentionBytes int64
 	Config     map[string]string
 }
 

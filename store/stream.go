@@ -31,6 +31,10 @@ type Stream struct {
 	// Zero keeps records forever.
 	Retention time.Duration
 
+	// RetentionBytes caps each partition's size: the oldest whole batches
+	// go while a partition holds more. Zero means no cap.
+	RetentionBytes int64
+
 	// Shards holds every shard the stream ever had, open or closed;
 	// Shards[i].Index == i.
 	Shards []Shard

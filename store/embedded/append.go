@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -181,6 +182,8 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	recordbatch.SetBaseOffset(raw, base)
 	_ = b.Set(dataKey(p.id, p.number, base), raw, nil)
 	_ = b.Set(timeKey(p.id, p.number, maxTs, base), nil, nil)
+	endPos := p.endPos.Load() + int64(len(raw))
+	_ = b.Set(endPosKey(p.id, p.number), binary.BigEndian.AppendUint64(nil, uint64(endPos)), nil)
 	for _, w := range opts.State {
 		if w.Value == nil {
 			_ = b.Delete(stateKey(w.Namespace, w.Key), nil)
@@ -195,6 +198,7 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	}
 	p.next = last + 1
 	p.maxTimestamp = maxTs
+	p.endPos.Store(endPos)
 	p.mu.Unlock()
 	return &Pending{
 		s: s, b: b, p: p,

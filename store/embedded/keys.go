@@ -13,10 +13,15 @@ import (
 //
 //	'm' "s/" name                              stream metadata (JSON)
 //	'm' "n"                                    next stream id
-//	'l' id partition                           log start offset of a partition
+//	'l' id partition                           log start: offset, byte position (2 x uint64)
+//	'z' id partition                           byte position of the log's end (uint64)
 //	'd' id partition baseOffset                a Kafka v2 record batch
 //	't' id partition runningMaxTs baseOffset   time index (empty value)
 //	'k' namespace 0x00 key                     gateway state
+//
+// Byte positions count the bytes of every batch ever appended to a
+// partition; a partition's size is end minus start. The end is written with
+// each append, in the same commit, so size needs no scan at open.
 //
 // The time index holds, per batch, the largest record timestamp of the
 // partition up to and including that batch. It never decreases along the
@@ -25,6 +30,7 @@ import (
 const (
 	tagMeta     = 'm'
 	tagLogStart = 'l'
+	tagEndPos   = 'z'
 	tagData     = 'd'
 	tagTime     = 't'
 	tagState    = 'k'
@@ -53,6 +59,10 @@ func streamPrefix(tag byte, id uint64) []byte {
 
 func logStartKey(id uint64, partition int32) []byte {
 	return partitionPrefix(make([]byte, 0, 13), tagLogStart, id, partition)
+}
+
+func endPosKey(id uint64, partition int32) []byte {
+	return partitionPrefix(make([]byte, 0, 13), tagEndPos, id, partition)
 }
 
 func dataKey(id uint64, partition int32, base int64) []byte {

@@ -25,6 +25,11 @@ type partition struct {
 	durable  atomic.Int64
 	logStart atomic.Int64
 
+	// endPos (written under mu) and startPos (written under the stream's
+	// changeMu) are byte positions: endPos-startPos is the partition's size.
+	endPos   atomic.Int64
+	startPos atomic.Int64
+
 	// arrived is closed and replaced whenever durable advances, waking every
 	// reader blocked on the partition at once.
 	notifyMu sync.Mutex
@@ -92,6 +97,19 @@ func (s *Store) Wait(ctx context.Context, name string, partitionID int32, offset
 			return store.ErrClosed
 		}
 	}
+}
+
+// Size returns the bytes a partition holds: its stored batches, whole.
+func (s *Store) Size(name string, partitionID int32) (int64, error) {
+	st, err := s.stream(name)
+	if err != nil {
+		return 0, err
+	}
+	p, err := st.partition(partitionID)
+	if err != nil {
+		return 0, err
+	}
+	return p.endPos.Load() - p.startPos.Load(), nil
 }
 
 // Offsets returns a partition's log start offset and high watermark.

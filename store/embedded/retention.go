@@ -2,7 +2,7 @@ package embedded
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -13,8 +13,8 @@ import (
 )
 
 // Records leave a partition from its start only: by retention (records older
-// than the stream's retention, by timestamp) or by TrimBefore (Kafka
-// DeleteRecords). Either way the log start offset moves up and is persisted
+// than the stream's retention, by timestamp, or the oldest while a partition
+// is over the stream's byte cap) or by TrimBefore (Kafka DeleteRecords). Either way the log start offset moves up and is persisted
 // in the same commit that deletes the data below it. A batch straddling the
 // new start stays stored but is never returned below the start.
 
@@ -50,13 +50,20 @@ func (s *Store) EnforceRetention(ctx context.Context) error {
 	now := s.now()
 	for _, st := range streams {
 		layout := st.layout.Load()
-		if layout.Retention <= 0 {
+		if layout.Retention <= 0 && layout.RetentionBytes <= 0 {
 			continue
 		}
 		cutoff := now.Add(-layout.Retention).UnixMilli()
 		for _, p := range *st.parts.Load() {
-			if err := s.trimOlderThan(st, p, cutoff); err != nil {
-				return fmt.Errorf("%s/%d: %w", layout.Name, p.number, err)
+			if layout.Retention > 0 {
+				if err := s.trimOlderThan(st, p, cutoff); err != nil {
+					return fmt.Errorf("%s/%d: %w", layout.Name, p.number, err)
+				}
+			}
+			if layout.RetentionBytes > 0 {
+				if err := s.trimToSize(st, p, layout.RetentionBytes); err != nil {
+					return fmt.Errorf("%s/%d: %w", layout.Name, p.number, err)
+				}
 			}
 			if err := ctx.Err(); err != nil {
 				return err
@@ -64,6 +71,45 @@ func (s *Store) EnforceRetention(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// trimToSize drops the oldest batches of p while it holds more than limit
+// bytes. Only acknowledged batches go.
+func (s *Store) trimToSize(st *stream, p *partition, limit int64) error {
+	st.changeMu.Lock()
+	defer st.changeMu.Unlock()
+	excess := p.endPos.Load() - p.startPos.Load() - limit
+	if st.deleted.Load() || excess <= 0 {
+		return nil
+	}
+	prefix := partitionPrefix(nil, tagData, p.id, p.number)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: dataKey(p.id, p.number, p.durable.Load())})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	newStart := p.logStart.Load()
+	for it.First(); it.Valid() && excess > 0; it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		info, err := recordbatch.Parse(v)
+		if err != nil {
+			return err
+		}
+		excess -= int64(len(v))
+		newStart = max(newStart, dataKeyOffset(it.Key())+int64(info.LastOffsetDelta)+1)
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if newStart <= p.logStart.Load() {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	return s.commitTrim(b, p, newStart)
 }
 
 // trimOlderThan drops the batches of p whose records are all older than
@@ -151,30 +197,41 @@ func (s *Store) TrimBefore(ctx context.Context, name string, partitionID int32, 
 
 // commitTrim adds to b the deletion of every batch lying wholly below
 // newStart and the new log start, commits, then publishes the new start.
+// Callers hold the stream's changeMu.
 func (s *Store) commitTrim(b *pebble.Batch, p *partition, newStart int64) error {
-	// The batch holding newStart-1 may straddle newStart: keep it.
-	keepFrom := newStart
+	// Sum what goes, so the partition's size stays exact; the batch holding
+	// newStart-1 may straddle newStart and then stays.
 	prefix := partitionPrefix(nil, tagData, p.id, p.number)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: dataKey(p.id, p.number, newStart)})
 	if err != nil {
 		return err
 	}
-	if it.Last() {
-		if v, err := it.ValueAndErr(); err == nil {
-			if info, err := recordbatch.Parse(v); err == nil && dataKeyOffset(it.Key())+int64(info.LastOffsetDelta) >= newStart {
-				keepFrom = dataKeyOffset(it.Key())
-			}
+	keepFrom, dropped := newStart, int64(0)
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
 		}
+		base := dataKeyOffset(it.Key())
+		if info, err := recordbatch.Parse(v); err == nil && base+int64(info.LastOffsetDelta) >= newStart {
+			keepFrom = base
+			break
+		}
+		dropped += int64(len(v))
 	}
 	if err := it.Close(); err != nil {
 		return err
 	}
 	_ = b.DeleteRange(prefix, dataKey(p.id, p.number, keepFrom), nil)
-	v, _ := json.Marshal(newStart)
+	startPos := p.startPos.Load() + dropped
+	v := binary.BigEndian.AppendUint64(nil, uint64(newStart))
+	v = binary.BigEndian.AppendUint64(v, uint64(startPos))
 	_ = b.Set(logStartKey(p.id, p.number), v, nil)
 	if err := b.Commit(pebble.Sync); err != nil {
 		return err
 	}
+	p.startPos.Store(startPos)
 	p.logStart.Store(newStart)
 	return nil
 }

@@ -17,6 +17,7 @@ package embedded
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,17 +207,23 @@ func (s *Store) recover() error {
 func (s *Store) recoverPartition(id uint64, p int32, retired bool) (*partition, error) {
 	part := newPartition(id, p)
 	part.retired = retired
-	if v, closer, err := s.db.Get(logStartKey(id, p)); err == nil {
-		var start int64
-		err := json.Unmarshal(v, &start)
-		closer.Close()
-		if err != nil {
-			return nil, fmt.Errorf("corrupt log start: %w", err)
-		}
-		part.logStart.Store(start)
-		part.next = start
-	} else if !errors.Is(err, pebble.ErrNotFound) {
+	if v, err := s.getCopy(logStartKey(id, p)); err != nil {
 		return nil, err
+	} else if v != nil {
+		if len(v) != 16 {
+			return nil, fmt.Errorf("corrupt log start record (%d bytes)", len(v))
+		}
+		part.logStart.Store(int64(binary.BigEndian.Uint64(v)))
+		part.startPos.Store(int64(binary.BigEndian.Uint64(v[8:])))
+		part.next = part.logStart.Load()
+	}
+	if v, err := s.getCopy(endPosKey(id, p)); err != nil {
+		return nil, err
+	} else if v != nil {
+		if len(v) != 8 {
+			return nil, fmt.Errorf("corrupt end position record (%d bytes)", len(v))
+		}
+		part.endPos.Store(int64(binary.BigEndian.Uint64(v)))
 	}
 	last, err := s.lastKey(partitionPrefix(nil, tagData, id, p))
 	if err != nil {
@@ -239,6 +246,19 @@ func (s *Store) recoverPartition(id uint64, p int32, retired bool) (*partition, 
 		part.maxTimestamp, _ = timeKeyParts(tlast.key)
 	}
 	return part, nil
+}
+
+// getCopy returns a copy of the value under key, or nil when there is none.
+func (s *Store) getCopy(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return append([]byte{}, v...), nil
 }
 
 type kv struct{ key, value []byte }
@@ -354,7 +374,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 	if cfg.Name == "" {
 		return store.Stream{}, fmt.Errorf("%w: empty stream name", store.ErrInvalidArgument)
 	}
-	if cfg.Retention < 0 {
+	if cfg.Retention < 0 || cfg.RetentionBytes < 0 {
 		return store.Stream{}, fmt.Errorf("%w: negative retention", store.ErrInvalidArgument)
 	}
 	layout, err := store.NewStream(cfg.Name, cfg.ShardCount, s.now().Truncate(time.Millisecond))
@@ -362,6 +382,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 		return store.Stream{}, err
 	}
 	layout.Retention = cfg.Retention
+	layout.RetentionBytes = cfg.RetentionBytes
 	if len(cfg.Config) > 0 {
 		layout.Config = make(map[string]string, len(cfg.Config))
 		for k, v := range cfg.Config {
@@ -415,7 +436,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(streamKey(name), nil)
-	for _, tag := range []byte{tagData, tagTime, tagLogStart} {
+	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos} {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
@@ -490,7 +511,7 @@ func (s *Store) UpdateStream(ctx context.Context, name string, change func(*stor
 	if next.Name != cur.Name || len(next.Shards) != len(cur.Shards) || len(next.Partitions) != len(cur.Partitions) {
 		return store.Stream{}, fmt.Errorf("%w: UpdateStream cannot rename or reshard", store.ErrInvalidArgument)
 	}
-	if next.Retention < 0 {
+	if next.Retention < 0 || next.RetentionBytes < 0 {
 		return store.Stream{}, fmt.Errorf("%w: negative retention", store.ErrInvalidArgument)
 	}
 	if err := s.persist(st, &next, nil); err != nil {

@@ -572,3 +572,48 @@ func TestShardForHashKeyFollowsResharding(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRetentionBytes(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "b", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	one := len(kafkaBatch(t, 10, "0", 0))
+	for i := 0; i < 10; i++ {
+		if _, err := s.AppendBatch(ctx, "b", 0, kafkaBatch(t, 10, fmt.Sprint(i), 0), store.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size, _ := s.Size("b", 0); size != int64(10*one) {
+		t.Fatalf("size %d, want %d", size, 10*one)
+	}
+	// A cap of 3.5 batches keeps the newest 3.
+	if _, err := s.UpdateStream(ctx, "b", func(st *store.Stream) error { st.RetentionBytes = int64(3*one + one/2); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnforceRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start, hw, _ := s.Offsets("b", 0)
+	size, _ := s.Size("b", 0)
+	if start != 70 || hw != 100 || size != int64(3*one) {
+		t.Fatalf("after cap: start %d hw %d size %d", start, hw, size)
+	}
+	// DeleteRecords inside a batch keeps the batch and its bytes.
+	if _, err := s.TrimBefore(ctx, "b", 0, 85); err != nil {
+		t.Fatal(err)
+	}
+	if size, _ := s.Size("b", 0); size != int64(2*one) {
+		t.Fatalf("after trim to 85: size %d, want %d", size, 2*one)
+	}
+	s.Close()
+	s = openStore(t, dir)
+	defer s.Close()
+	if size, _ := s.Size("b", 0); size != int64(2*one) {
+		t.Fatalf("after reopen: size %d", size)
+	}
+	if start, _, _ := s.Offsets("b", 0); start != 85 {
+		t.Fatalf("after reopen: start %d", start)
+	}
+}
