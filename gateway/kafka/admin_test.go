@@ -479,11 +479,38 @@ func TestAdminConfigsTakeEffect(t *testing.T) {
 		t.Errorf("after retention: start %d, high watermark %d, %v; want both 1", start, hw, err)
 	}
 
+	// retention.bytes reaches the store: the oldest batches go until a
+	// partition fits, whole batches only.
+	rs, err = e.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
+		{Op: kadm.DeleteConfig, Name: "retention.ms"},
+		{Op: kadm.SetConfig, Name: "retention.bytes", Value: kadm.StringPtr("1000")},
+	}, "effect")
+	if err != nil || rs[0].Err != nil {
+		t.Fatalf("alter retention.bytes: %v %+v", err, rs)
+	}
+	for i := 0; i < 10; i++ { // one batch each, about 300 bytes
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "effect", Value: make([]byte, 200)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.store.EnforceRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start, hw, _ := e.store.Offsets("effect", 0)
+	size, _ := e.store.Size("effect", 0)
+	if hw != 11 || size > 1000 || size < 500 || start < 7 {
+		t.Errorf("after retention.bytes=1000: start %d, high watermark %d, size %d", start, hw, size)
+	}
+	rs, err = e.adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "retention.ms", Value: kadm.StringPtr("1")}}, "effect")
+	if err != nil || rs[0].Err != nil {
+		t.Fatalf("alter retention back: %v %+v", err, rs)
+	}
+
 	e.stop()
 	e = startAdminEnv(t, dir, nil)
 	cs := e.topicConfigs(t, "effect")
 	wantConfig(t, cs, "max.message.bytes", "2000", srcTopic)
 	wantConfig(t, cs, "message.timestamp.type", "LogAppendTime", srcTopic)
 	wantConfig(t, cs, "retention.ms", "1", srcTopic)
-	wantConfig(t, cs, "retention.bytes", "-1", srcDefault)
+	wantConfig(t, cs, "retention.bytes", "1000", srcTopic)
 }

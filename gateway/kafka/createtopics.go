@@ -120,10 +120,11 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 		return proto, nil
 	}
 	st, err := s.store.CreateStream(ctx, store.StreamConfig{
-		Name:       t.Topic,
-		ShardCount: partitions,
-		Retention:  proto.Retention,
-		Config:     newTopicConfig(proto.Config),
+		Name:           t.Topic,
+		ShardCount:     partitions,
+		Retention:      proto.Retention,
+		RetentionBytes: proto.RetentionBytes,
+		Config:         newTopicConfig(proto.Config),
 	})
 	switch {
 	case errors.Is(err, store.ErrStreamExists):

@@ -4,7 +4,8 @@ package kafka
 //
 // A stream's retention lives in store.Stream.Retention, because the store
 // enforces it and the Kinesis front end changes it too (its retention period
-// is the same setting). Every other Kafka topic config lives in
+// is the same setting). retention.bytes is kept under its Kafka name and
+// mirrored into store.Stream.RetentionBytes, which the store enforces. Every other Kafka topic config lives in
 // store.Stream.Config under its Kafka name, and only when it was set
 // explicitly: a key absent from the map means "the default", which is how
 // DescribeConfigs tells DEFAULT_CONFIG from DYNAMIC_TOPIC_CONFIG and how
@@ -60,7 +61,7 @@ const (
 // TopicConfig is the effective Kafka config of a topic, defaults filled in.
 type TopicConfig struct {
 	RetentionMs     int64  // -1 keeps records forever
-	RetentionBytes  int64  // -1 for no size limit; stored and reported, not enforced yet
+	RetentionBytes  int64  // -1 for no size limit; per partition, oldest whole batches go first
 	MaxMessageBytes int32  // largest record batch Produce accepts
 	CleanupPolicy   string // always "delete" for now
 	LogAppendTime   bool   // message.timestamp.type=LogAppendTime: the broker stamps batches
@@ -347,6 +348,10 @@ func applyTopicOverrides(st *store.Stream, o map[string]string) {
 			st.Config = map[string]string{}
 		}
 		st.Config[name] = v
+	}
+	st.RetentionBytes = 0
+	if n, err := strconv.ParseInt(st.Config[cfgRetentionBytes], 10, 64); err == nil && n > 0 {
+		st.RetentionBytes = n
 	}
 }
 
