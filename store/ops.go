@@ -9,7 +9,7 @@ type StreamConfig struct {
 	Retention  time.Duration // zero keeps records forever
 	// RetentionBytes caps each partition's size; zero means no cap.
 	RetentionBytes int64
-	Config     map[string]string
+	Config         map[string]string
 }
 
 // AppendOptions carries what an append commits besides its records.
@@ -51,7 +51,10 @@ type Batch struct {
 
 // ReadResult is what a read returns, with the partition's bounds at the time.
 type ReadResult struct {
-	Batches        []Batch
+	Batches []Batch
+	// Bytes is every batch back to back: Batches[i].Raw are consecutive
+	// pieces of it. A Kafka fetch sends it as the partition's records.
+	Bytes          []byte
 	LogStartOffset int64 // first readable offset
 	HighWatermark  int64 // one past the last acknowledged offset
 }

@@ -56,9 +56,13 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 	if !it.SeekLT(dataKey(p.id, p.number, offset+1)) {
 		it.First()
 	}
+	// Batches are copied back to back into one buffer, so the whole read is
+	// also one contiguous byte slice (ReadResult.Bytes): a Kafka fetch sends
+	// it as is. The buffer grows by append; Raw slices are cut at the end.
 	var (
-		arena          []byte
-		total, records int
+		arena   []byte
+		sizes   []int
+		records int
 	)
 	for ; it.Valid(); it.Next() {
 		v, err := it.ValueAndErr()
@@ -74,17 +78,15 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		if last < offset {
 			continue
 		}
-		if len(res.Batches) > 0 && total+len(v) > maxBytes {
+		if len(res.Batches) > 0 && len(arena)+len(v) > maxBytes {
 			break
 		}
-		if cap(arena)-len(arena) < len(v) {
-			// One allocation holds every batch of a typical read.
-			arena = make([]byte, 0, max(min(maxBytes, 8<<20), len(v)))
+		if arena == nil {
+			arena = make([]byte, 0, max(min(maxBytes, 1<<20), len(v)))
 		}
-		start := len(arena)
 		arena = append(arena, v...)
-		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last, Raw: arena[start:len(arena):len(arena)]})
-		total += len(v)
+		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last})
+		sizes = append(sizes, len(v))
 		records += int(info.NumRecords)
 		if lim.MaxRecords > 0 && records >= lim.MaxRecords {
 			break
@@ -96,7 +98,13 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 	if err := it.Error(); err != nil {
 		return res, err
 	}
-	s.metrics.read(total)
+	res.Bytes = arena[:len(arena):len(arena)]
+	for i := range res.Batches {
+		n := sizes[i]
+		res.Batches[i].Raw = arena[:n:n]
+		arena = arena[n:]
+	}
+	s.metrics.read(len(res.Bytes))
 	return res, nil
 }
 

@@ -148,6 +148,9 @@ func TestAppendAndRead(t *testing.T) {
 	if len(res.Batches) != 2 {
 		t.Fatalf("MaxRecords 15 gave %d batches", len(res.Batches))
 	}
+	if !bytes.Equal(res.Bytes, append(bytes.Clone(res.Batches[0].Raw), res.Batches[1].Raw...)) {
+		t.Fatal("Bytes is not the batches back to back")
+	}
 	res, _ = s.Read(ctx, "t", 0, 0, store.ReadLimits{EndOffset: 30})
 	if n := len(res.Batches); n != 3 || res.Batches[n-1].LastOffset != 29 {
 		t.Fatalf("EndOffset 30 gave %d batches", n)
