@@ -7,14 +7,13 @@ package itest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -144,6 +143,19 @@ func (k *kafkaCluster) endOffsets(topic string) map[int32]int64 {
 	ends := map[int32]int64{}
 	lo.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
 	return ends
+}
+
+// waitOrFail waits for wg, failing the test (which runs its cleanups and
+// prints the bridge's log) if that takes longer than d.
+func waitOrFail(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s: still waiting after %v", what, d)
+	}
 }
 
 // ---- tools ----
@@ -491,21 +503,25 @@ func compareRecs(t *testing.T, who string, wants map[string]want, got []rec) {
 	}
 }
 
-// ---- a TCP proxy that can cut connections ----
+// ---- a Kafka-aware TCP proxy that can cut connections ----
 
-// cutProxy forwards 127.0.0.1 connections to a target. cut closes every
-// connection open at the time; dropResponses makes the proxy swallow the
-// next n server-to-client chunks and close those connections instead, so a
-// request the server processed never gets its response to the client.
+// cutProxy forwards Kafka connections on 127.0.0.1 to a target, frame by
+// frame, and knows which responses answer Produce requests. cut closes every
+// connection open at the time; dropProduceResponses makes it swallow the
+// next n Produce responses and close those connections instead, so the
+// server has written a batch whose acknowledgement never reaches the client:
+// the client must retry, and only the server's idempotence keeps the retry
+// from writing the batch twice.
 type cutProxy struct {
 	ln     net.Listener
 	target func() string
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	drop  int
-	cuts  int
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	drop    int // Produce responses still to swallow
+	dropped int // Produce responses swallowed
+	cuts    int
+	wg      sync.WaitGroup
 }
 
 func newCutProxy(t *testing.T, target func() string) *cutProxy {
@@ -523,6 +539,13 @@ func newCutProxy(t *testing.T, target func() string) *cutProxy {
 
 func (p *cutProxy) addr() string { return p.ln.Addr().String() }
 
+// pair is one proxied connection: the correlation ids of the Produce
+// requests it carried, so their responses can be recognised.
+type pair struct {
+	mu       sync.Mutex
+	produces map[int32]bool
+}
+
 func (p *cutProxy) accept() {
 	defer p.wg.Done()
 	for {
@@ -538,13 +561,17 @@ func (p *cutProxy) accept() {
 		p.mu.Lock()
 		p.conns[c], p.conns[s] = struct{}{}, struct{}{}
 		p.mu.Unlock()
+		pr := &pair{produces: map[int32]bool{}}
 		p.wg.Add(2)
-		go p.pipe(c, s, false)
-		go p.pipe(s, c, true)
+		go p.pipe(c, s, pr, false)
+		go p.pipe(s, c, pr, true)
 	}
 }
 
-func (p *cutProxy) pipe(from, to net.Conn, fromServer bool) {
+// pipe copies whole frames (int32 size, then the body). A request body
+// starts with api key, api version and correlation id; a response body
+// with the correlation id.
+func (p *cutProxy) pipe(from, to net.Conn, pr *pair, fromServer bool) {
 	defer p.wg.Done()
 	defer func() {
 		from.Close()
@@ -554,43 +581,62 @@ func (p *cutProxy) pipe(from, to net.Conn, fromServer bool) {
 		delete(p.conns, to)
 		p.mu.Unlock()
 	}()
-	buf := make([]byte, 64<<10)
+	var size [4]byte
 	for {
-		n, err := from.Read(buf)
-		if n > 0 {
-			if fromServer {
+		if _, err := io.ReadFull(from, size[:]); err != nil {
+			return
+		}
+		n := int32(binary.BigEndian.Uint32(size[:]))
+		if n < 4 || n > 256<<20 {
+			return
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(from, body); err != nil {
+			return
+		}
+		if fromServer {
+			corr := int32(binary.BigEndian.Uint32(body[:4]))
+			pr.mu.Lock()
+			isProduce := pr.produces[corr]
+			delete(pr.produces, corr)
+			pr.mu.Unlock()
+			if isProduce {
 				p.mu.Lock()
 				dropping := p.drop > 0
 				if dropping {
 					p.drop--
-					p.cuts++
+					p.dropped++
 				}
 				p.mu.Unlock()
 				if dropping {
-					return
+					return // closes both sides: the acknowledgement is lost
 				}
 			}
-			if _, werr := to.Write(buf[:n]); werr != nil {
-				return
-			}
+		} else if n >= 8 && binary.BigEndian.Uint16(body[:2]) == 0 { // Produce
+			pr.mu.Lock()
+			pr.produces[int32(binary.BigEndian.Uint32(body[4:8]))] = true
+			pr.mu.Unlock()
 		}
-		if err != nil {
+		if _, err := to.Write(append(size[:], body...)); err != nil {
 			return
 		}
 	}
 }
 
-// dropResponses arms the proxy to swallow the next n server replies.
-func (p *cutProxy) dropResponses(n int) {
+// dropProduceResponses arms the proxy to swallow the next n Produce
+// responses (closing their connections); it replaces what was still armed.
+func (p *cutProxy) dropProduceResponses(n int) {
 	p.mu.Lock()
-	p.drop += n
+	p.drop = n
 	p.mu.Unlock()
 }
 
-func (p *cutProxy) cutCount() int {
+// stats returns how many Produce responses were swallowed and how many
+// times cut closed connections.
+func (p *cutProxy) stats() (dropped, cuts int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cuts
+	return p.dropped, p.cuts
 }
 
 // cut closes every open connection.
@@ -632,6 +678,3 @@ func itestDir(t *testing.T) string {
 	return wd
 }
 
-var _ = filepath.Join
-var _ = errors.Is
-var _ = io.EOF
