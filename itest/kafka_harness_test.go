@@ -667,14 +667,3 @@ func dialVia(addr string) kgo.Opt {
 		return d.DialContext(ctx, network, addr)
 	})
 }
-
-// itestDir is the itest package directory (tests run in it).
-func itestDir(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wd
-}
-
