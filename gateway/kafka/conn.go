@@ -54,6 +54,7 @@ type inflight struct {
 	corr     int32
 	reply    Reply
 	received time.Time
+	frame    []byte // the request's buffer, pooled again once answered
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -97,19 +98,26 @@ func (c *conn) readLoop() {
 			return
 		}
 		// A frame of its own per request: decoded requests alias it (a
-		// produce's records go to the store without a copy) and live
-		// until their response is written.
-		frame := make([]byte, n)
+		// produce's records go to the store without a copy), and it goes
+		// back to its pool once the response is written.
+		frame := getFrame(int(n))
 		if _, err := io.ReadFull(c.nc, frame); err != nil {
+			putFrame(frame)
 			c.readFailed(err)
 			return
 		}
 		c.s.m.bytesIn.Add(float64(4 + n))
 		inf, err := c.dispatch(frame, time.Now())
 		if err != nil {
+			// A failed (or panicked) handler may have kept slices of
+			// the frame; only a frame that never reached one is reused.
+			if inf == nil {
+				putFrame(frame)
+			}
 			c.s.log.Warn("kafka: closing connection", "remote", c.remote.String(), "err", err)
 			return
 		}
+		inf.frame = frame
 		c.queue <- inf // the writer drains the queue until it is closed
 	}
 }
@@ -244,45 +252,14 @@ func (c *conn) writeLoop() {
 		dead bool // the connection failed; complete what is queued, write nothing
 	)
 	for inf := range c.queue {
-		resp, err := c.finish(inf)
-		if err == nil && resp != nil && resp.Key() != inf.key {
-			err = fmt.Errorf("%s handler answered with a %s response", kmsg.NameForKey(inf.key), kmsg.NameForKey(resp.Key()))
-		}
+		err := c.write(w, inf, &buf, dead)
+		putFrame(inf.frame)
 		if err != nil {
-			if !dead {
+			if !dead && !errors.Is(err, errWrite) {
 				c.s.log.Warn("kafka: closing connection", "remote", c.remote.String(), "err", err)
 			}
 			dead = true
 			c.kill()
-			continue
-		}
-		if inf.reply.none || resp == nil {
-			c.s.m.observe(inf, nil, 0)
-			continue
-		}
-		if dead {
-			continue
-		}
-		buf = encodeResponse(buf[:0], inf, resp)
-		if _, err := w.Write(buf); err != nil {
-			c.writeFailed(err)
-			dead = true
-			c.kill()
-			continue
-		}
-		if len(c.queue) == 0 {
-			// Nothing else is ready: send now. Responses that are
-			// ready together go out in one write.
-			if err := w.Flush(); err != nil {
-				c.writeFailed(err)
-				dead = true
-				c.kill()
-				continue
-			}
-		}
-		c.s.m.observe(inf, resp, len(buf))
-		if cap(buf) > 8<<20 {
-			buf = nil // do not pin one huge fetch's buffer for the connection's life
 		}
 	}
 	if !dead {
@@ -290,10 +267,74 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// errWrite wraps a failed socket write: the client went away, which is no
+// cause for a warning.
+var errWrite = errors.New("write failed")
+
+// write completes one request and writes its response (unless dead: then
+// it only completes it).
+func (c *conn) write(w *bufio.Writer, inf *inflight, buf *[]byte, dead bool) error {
+	resp, err := c.finish(inf)
+	if err == nil && resp != nil && resp.Key() != inf.key {
+		err = fmt.Errorf("%s handler answered with a %s response", kmsg.NameForKey(inf.key), kmsg.NameForKey(resp.Key()))
+	}
+	if err != nil {
+		return err
+	}
+	if inf.reply.none || resp == nil {
+		c.s.m.observe(inf, nil, 0)
+		return nil
+	}
+	if dead {
+		return nil
+	}
+	var n int
+	if fr, ok := resp.(*fetchResponse); ok {
+		n, err = c.writeFetch(w, fr, inf, buf)
+	} else {
+		*buf = encodeResponse((*buf)[:0], inf, resp)
+		n, err = w.Write(*buf)
+	}
+	if err == nil && len(c.queue) == 0 {
+		// Nothing else is ready: send now. Responses that are ready
+		// together go out in one write.
+		err = w.Flush()
+	}
+	if err != nil {
+		c.writeFailed(err)
+		return fmt.Errorf("%w: %v", errWrite, err)
+	}
+	c.s.m.observe(inf, resp, n)
+	if cap(*buf) > 8<<20 {
+		*buf = nil // do not pin one huge response's buffer for the connection's life
+	}
+	return nil
+}
+
 func (c *conn) writeFailed(err error) {
 	if !errors.Is(err, net.ErrClosed) {
 		c.s.log.Debug("kafka: connection write failed", "remote", c.remote.String(), "err", err)
 	}
+}
+
+// writeFetch writes a fetch response without copying its record batches
+// (fetchwire.go): small ones through w like any response, large ones by
+// writev after flushing w, so the order on the wire is kept.
+func (c *conn) writeFetch(w *bufio.Writer, fr *fetchResponse, inf *inflight, scratch *[]byte) (int, error) {
+	fr.SetVersion(inf.version)
+	bufs, s, n := fr.appendSegments((*scratch)[:0], inf.corr)
+	*scratch = s
+	if n <= w.Available() {
+		for _, b := range bufs {
+			w.Write(b) // cannot fail: it fits
+		}
+		return n, nil
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	_, err := bufs.WriteTo(c.nc)
+	return n, err
 }
 
 // encodeResponse appends the framed response: size, correlation id, the

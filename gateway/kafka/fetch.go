@@ -47,11 +47,11 @@ type fetchPart struct {
 	topic     string
 	partition int32
 	rp        *kmsg.FetchResponseTopicPartition
-	maxBytes  int   // PartitionMaxBytes
-	next      int64 // next offset to read
-	bytes     int   // bytes collected so far
-	batches   [][]byte
-	done      bool // failed or full: read no more
+	maxBytes  int       // PartitionMaxBytes
+	next      int64     // next offset to read
+	bytes     int       // bytes collected so far
+	out       *[][]byte // the batches collected: the response's records
+	done      bool      // failed or full: read no more
 }
 
 func handleFetch(ctx context.Context, r *Request) (Reply, error) {
@@ -62,8 +62,8 @@ func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 	}), nil
 }
 
-func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time) *kmsg.FetchResponse {
-	resp := req.ResponseKind().(*kmsg.FetchResponse)
+func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time) *fetchResponse {
+	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
 	resp.SessionID = 0
 	if req.Version >= 7 {
 		switch {
@@ -78,6 +78,7 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 
 	var parts []*fetchPart
 	resp.Topics = make([]kmsg.FetchResponseTopic, len(req.Topics))
+	resp.records = make([][][][]byte, len(req.Topics))
 	for i := range req.Topics {
 		rt := &req.Topics[i]
 		t := &resp.Topics[i]
@@ -85,14 +86,14 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 		t.Topic = rt.Topic
 		t.TopicID = rt.TopicID
 		t.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
+		resp.records[i] = make([][][]byte, len(rt.Partitions))
 		for j := range rt.Partitions {
 			p := &rt.Partitions[j]
 			rp := &t.Partitions[j]
 			*rp = kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
-			rp.RecordBatches = []byte{}
-			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset}
+			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j]}
 			if req.Version >= 9 && p.CurrentLeaderEpoch > 0 {
 				rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
 				fp.done = true
@@ -122,9 +123,6 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 		if total >= minBytes || failed || !time.Now().Before(deadline) || !s.waitFetch(ctx, parts, deadline) {
 			break
 		}
-	}
-	for _, fp := range parts {
-		fp.rp.RecordBatches = concatBatches(fp.batches, fp.bytes)
 	}
 	return resp
 }
@@ -156,16 +154,25 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 		rp.ErrorCode = errorCode(err)
 		return 0, err
 	}
-	added := 0
+	added, n := 0, 0
 	for _, b := range res.Batches {
-		n := len(b.Raw)
-		if !(first && added == 0) && (added+n > limit) {
+		if !(first && added == 0) && (added+len(b.Raw) > limit) {
 			fp.done = true // full: the rest waits for the next fetch
 			break
 		}
-		fp.batches = append(fp.batches, b.Raw)
 		fp.next = b.LastOffset + 1
-		added += n
+		added += len(b.Raw)
+		n++
+	}
+	switch {
+	case added == 0:
+	case len(res.Bytes) >= added:
+		// The batches are back to back in one buffer: send its prefix.
+		*fp.out = append(*fp.out, res.Bytes[:added])
+	default:
+		for _, b := range res.Batches[:n] {
+			*fp.out = append(*fp.out, b.Raw)
+		}
 	}
 	fp.bytes += added
 	return added, nil
@@ -206,21 +213,4 @@ func (s *Server) waitFetch(ctx context.Context, parts []*fetchPart, deadline tim
 	case <-s.draining:
 		return false
 	}
-}
-
-// concatBatches joins a partition's batches into its records field: empty,
-// not null, when there are none (clients treat null as an error), and the
-// batch itself, uncopied, when there is one.
-func concatBatches(batches [][]byte, size int) []byte {
-	switch len(batches) {
-	case 0:
-		return []byte{}
-	case 1:
-		return batches[0]
-	}
-	out := make([]byte, 0, size)
-	for _, b := range batches {
-		out = append(out, b...)
-	}
-	return out
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	mathrand "math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,6 +298,53 @@ func TestFetchConsumerSeesNewRecords(t *testing.T) {
 			}
 		case <-ctx.Done():
 			t.Fatal("record never consumed")
+		}
+	}
+}
+
+// The writev encoding of fetch responses is byte for byte kmsg's.
+func TestFetchWireMatchesKmsg(t *testing.T) {
+	rng := mathrand.New(mathrand.NewPCG(1, 2))
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		return b
+	}
+	for v := int16(4); v <= 12; v++ {
+		for round := range 50 {
+			resp := &fetchResponse{FetchResponse: kmsg.NewPtrFetchResponse()}
+			resp.Version = v
+			resp.ThrottleMillis = rng.Int32()
+			resp.ErrorCode = int16(rng.IntN(3))
+			resp.SessionID = rng.Int32()
+			nt := rng.IntN(4)
+			resp.records = make([][][][]byte, nt)
+			for i := range nt {
+				tp := kmsg.NewFetchResponseTopic()
+				tp.Topic = strings.Repeat("t", rng.IntN(300))
+				np := rng.IntN(4)
+				resp.records[i] = make([][][]byte, np)
+				for j := range np {
+					p := kmsg.NewFetchResponseTopicPartition()
+					p.Partition = rng.Int32()
+					p.ErrorCode = int16(rng.IntN(3))
+					p.HighWatermark, p.LastStableOffset, p.LogStartOffset = rng.Int64(), rng.Int64(), rng.Int64()
+					p.PreferredReadReplica = -1
+					for range rng.IntN(4) {
+						resp.records[i][j] = append(resp.records[i][j], randBytes(rng.IntN(200)+1))
+					}
+					tp.Partitions = append(tp.Partitions, p)
+				}
+				resp.Topics = append(resp.Topics, tp)
+			}
+			bufs, _, n := resp.appendSegments(nil, 77)
+			got := bytes.Join(bufs, nil)
+			want := encodeResponse(nil, &inflight{key: 1, version: v, corr: 77}, resp)
+			if n != len(got) || !bytes.Equal(got, want) {
+				t.Fatalf("v%d round %d: %d bytes (n=%d) differ from kmsg's %d", v, round, len(got), n, len(want))
+			}
 		}
 	}
 }

@@ -108,6 +108,8 @@ func firstErrorCode(resp kmsg.Response) int16 {
 			}
 		}
 		return 0
+	case *fetchResponse:
+		return firstErrorCode(r.FetchResponse)
 	case *kmsg.FetchResponse:
 		if r.ErrorCode != 0 {
 			return r.ErrorCode

@@ -1,0 +1,166 @@
+package kafka
+
+// Fetch responses are written without copying the record batches: the
+// response is encoded around them, and the batches (as store.Read returned
+// them) go to the socket by writev. kmsg would copy every batch into one
+// buffer first; for a consumer that is the whole payload, once more.
+
+import (
+	"encoding/binary"
+	"net"
+
+	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// fetchResponse is a Fetch response whose partitions' records are kept as
+// the stored batches, records[topic][partition], instead of in
+// RecordBatches. It is a kmsg.Response like any other: AppendTo joins the
+// batches (tests and the fuzzer use it); the connection writes it with
+// appendSegments instead.
+type fetchResponse struct {
+	*kmsg.FetchResponse
+	records [][][][]byte
+}
+
+// AppendTo encodes the response the kmsg way, records joined.
+func (r *fetchResponse) AppendTo(dst []byte) []byte {
+	for i := range r.Topics {
+		for j := range r.Topics[i].Partitions {
+			r.Topics[i].Partitions[j].RecordBatches = joinBatches(r.records[i][j])
+		}
+	}
+	return r.FetchResponse.AppendTo(dst)
+}
+
+func joinBatches(batches [][]byte) []byte {
+	switch len(batches) {
+	case 0:
+		return []byte{} // empty, not null: clients treat null as an error
+	case 1:
+		return batches[0]
+	}
+	n := 0
+	for _, b := range batches {
+		n += len(b)
+	}
+	out := make([]byte, 0, n)
+	for _, b := range batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// piece is a part of an encoded response: a range of the scratch buffer,
+// or a stored batch.
+type piece struct {
+	from, to int
+	batch    []byte
+}
+
+// appendSegments frames and encodes the response (versions 4-12) for
+// correlation id corr: scratch receives everything but the batches, and
+// the returned buffers interleave it with the batches, ready for writev.
+// It encodes what fetch sets and nothing more: no aborted transactions
+// (null), no tagged fields; TestFetchWireMatchesKmsg holds it to kmsg's
+// encoding.
+func (r *fetchResponse) appendSegments(scratch []byte, corr int32) (net.Buffers, []byte, int) {
+	v := r.Version
+	flexible := v >= 12
+	var pieces []piece
+	start := len(scratch)
+	mark := start // start of the scratch range not yet in pieces
+	cut := func() {
+		if len(scratch) > mark {
+			pieces = append(pieces, piece{from: mark, to: len(scratch)})
+		}
+		mark = len(scratch)
+	}
+
+	scratch = append(scratch, 0, 0, 0, 0) // size, filled in at the end
+	scratch = kbin.AppendInt32(scratch, corr)
+	if flexible {
+		scratch = append(scratch, 0) // response header tags
+	}
+	scratch = kbin.AppendInt32(scratch, r.ThrottleMillis)
+	if v >= 7 {
+		scratch = kbin.AppendInt16(scratch, r.ErrorCode)
+		scratch = kbin.AppendInt32(scratch, r.SessionID)
+	}
+	scratch = appendLen(scratch, len(r.Topics), flexible)
+	for i := range r.Topics {
+		t := &r.Topics[i]
+		if flexible {
+			scratch = kbin.AppendCompactString(scratch, t.Topic)
+		} else {
+			scratch = kbin.AppendString(scratch, t.Topic)
+		}
+		scratch = appendLen(scratch, len(t.Partitions), flexible)
+		for j := range t.Partitions {
+			p := &t.Partitions[j]
+			scratch = kbin.AppendInt32(scratch, p.Partition)
+			scratch = kbin.AppendInt16(scratch, p.ErrorCode)
+			scratch = kbin.AppendInt64(scratch, p.HighWatermark)
+			scratch = kbin.AppendInt64(scratch, p.LastStableOffset)
+			if v >= 5 {
+				scratch = kbin.AppendInt64(scratch, p.LogStartOffset)
+			}
+			// Aborted transactions: null.
+			if flexible {
+				scratch = kbin.AppendUvarint(scratch, 0)
+			} else {
+				scratch = kbin.AppendInt32(scratch, -1)
+			}
+			if v >= 11 {
+				scratch = kbin.AppendInt32(scratch, p.PreferredReadReplica)
+			}
+			batches := r.records[i][j]
+			n := 0
+			for _, b := range batches {
+				n += len(b)
+			}
+			if flexible {
+				scratch = kbin.AppendUvarint(scratch, uint32(n)+1)
+			} else {
+				scratch = kbin.AppendInt32(scratch, int32(n))
+			}
+			if n > 0 {
+				cut()
+				for _, b := range batches {
+					pieces = append(pieces, piece{batch: b})
+				}
+			}
+			if flexible {
+				scratch = append(scratch, 0) // partition tags
+			}
+		}
+		if flexible {
+			scratch = append(scratch, 0) // topic tags
+		}
+	}
+	if flexible {
+		scratch = append(scratch, 0) // response tags
+	}
+	cut()
+
+	total := 0
+	bufs := make(net.Buffers, 0, len(pieces))
+	for _, pc := range pieces {
+		if pc.batch != nil {
+			bufs = append(bufs, pc.batch)
+			total += len(pc.batch)
+		} else {
+			bufs = append(bufs, scratch[pc.from:pc.to])
+			total += pc.to - pc.from
+		}
+	}
+	binary.BigEndian.PutUint32(scratch[start:], uint32(total-4))
+	return bufs, scratch, total
+}
+
+func appendLen(dst []byte, n int, flexible bool) []byte {
+	if flexible {
+		return kbin.AppendCompactArrayLen(dst, n)
+	}
+	return kbin.AppendArrayLen(dst, n)
+}
