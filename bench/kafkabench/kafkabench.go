@@ -1,0 +1,523 @@
+// Package kafkabench is a Kafka producer/consumer load generator built on
+// franz-go, for any Kafka-compatible address: `bridge bench kafka` runs it.
+//
+// A run creates the topic if it is missing, produces a number of records (or
+// for a duration) from one or more producers, then consumes exactly what it
+// produced with one or more consumers reading by partition assignment, and
+// reports throughput (MB/s, records/s) for both phases and the produce
+// latency: the time from handing a record to the client to its
+// acknowledgement, at the 50th and 99th percentiles.
+//
+// StartKfake runs franz-go's in-process fake cluster (kfake), the reference
+// that `bridge bench kafka --compare-kfake` measures the bridge against in
+// the same invocation.
+package kafkabench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config is one benchmark run.
+type Config struct {
+	// Brokers are the bootstrap host:port addresses.
+	Brokers []string
+	// Topic is created with Partitions partitions if it does not exist;
+	// an existing topic is used as it is.
+	Topic      string
+	Partitions int
+	// RecordSize is the value size in bytes; records have no key.
+	RecordSize int
+	// Records to produce in all; or, when Duration is set instead, produce
+	// for that long.
+	Records  int64
+	Duration time.Duration
+	// Producers and Consumers are the numbers of clients in each phase.
+	// Consumers split the topic's partitions between them.
+	Producers int
+	Consumers int
+	// Acks is "all" (the default; idempotent), "1" or "0".
+	Acks string
+	// Compression is none, gzip, snappy, lz4 or zstd.
+	Compression string
+	// MaxBuffered bounds each producer's records awaiting acknowledgement
+	// (franz-go's MaxBufferedRecords; 0 means its default, 10000). Produce
+	// latency includes the time a record waits for room, as with Kafka's
+	// own perf tool, so a big buffer under full load means high latency.
+	MaxBuffered int
+	// Progress, if set, receives a line every ProgressEvery (default 2s).
+	Progress      io.Writer
+	ProgressEvery time.Duration
+}
+
+// Result is what a run measured.
+type Result struct {
+	Target string // a name for the table, e.g. "bridge" or "kfake"
+
+	ProducedRecords int64
+	ProducedBytes   int64 // record values
+	ProduceTime     time.Duration
+	// Latency percentiles of per-record acknowledgement.
+	LatencyP50, LatencyP99, LatencyMax time.Duration
+
+	ConsumedRecords int64
+	ConsumedBytes   int64
+	ConsumeTime     time.Duration
+}
+
+func mbps(bytes int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(bytes) / (1 << 20) / d.Seconds()
+}
+
+func perSec(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// ProduceMBps and the others are the derived rates.
+func (r Result) ProduceMBps() float64     { return mbps(r.ProducedBytes, r.ProduceTime) }
+func (r Result) ProduceRecsPerS() float64 { return perSec(r.ProducedRecords, r.ProduceTime) }
+func (r Result) ConsumeMBps() float64     { return mbps(r.ConsumedBytes, r.ConsumeTime) }
+func (r Result) ConsumeRecsPerS() float64 { return perSec(r.ConsumedRecords, r.ConsumeTime) }
+
+func (c *Config) check() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("no brokers"))
+	}
+	if c.Topic == "" {
+		errs = append(errs, errors.New("no topic"))
+	}
+	if c.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("partitions %d: want at least 1", c.Partitions))
+	}
+	if c.RecordSize < 0 {
+		errs = append(errs, fmt.Errorf("record size %d: want 0 or more", c.RecordSize))
+	}
+	if (c.Records > 0) == (c.Duration > 0) {
+		errs = append(errs, errors.New("set exactly one of records and duration"))
+	}
+	if c.MaxBuffered < 0 {
+		errs = append(errs, fmt.Errorf("max buffered %d: want 0 or more", c.MaxBuffered))
+	}
+	if c.Producers < 1 || c.Consumers < 1 {
+		errs = append(errs, fmt.Errorf("producers %d, consumers %d: want at least 1 each", c.Producers, c.Consumers))
+	}
+	if _, err := acksOpt(c.Acks); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := codecOpt(c.Compression); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func acksOpt(acks string) ([]kgo.Opt, error) {
+	switch acks {
+	case "all", "-1", "":
+		return []kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks())}, nil
+	case "1":
+		return []kgo.Opt{kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite()}, nil
+	case "0":
+		return []kgo.Opt{kgo.RequiredAcks(kgo.NoAck()), kgo.DisableIdempotentWrite()}, nil
+	}
+	return nil, fmt.Errorf("acks %q: want all, 1 or 0", acks)
+}
+
+// Codecs are the values Config.Compression takes.
+var Codecs = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+func codecOpt(name string) (kgo.CompressionCodec, error) {
+	switch name {
+	case "none", "":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("compression %q: want one of %s", name, strings.Join(Codecs, ", "))
+}
+
+// Run runs the benchmark against cfg.Brokers.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.check(); err != nil {
+		return Result{}, err
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = 2 * time.Second
+	}
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	if err != nil {
+		return Result{}, err
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+
+	if err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions); err != nil {
+		return Result{}, err
+	}
+	starts, err := endOffsets(ctx, adm, cfg.Topic)
+	if err != nil {
+		return Result{}, fmt.Errorf("offsets before producing: %w", err)
+	}
+
+	var res Result
+	if err := produce(ctx, cfg, &res); err != nil {
+		return res, err
+	}
+	ends, err := endOffsets(ctx, adm, cfg.Topic)
+	if err != nil {
+		return res, fmt.Errorf("offsets after producing: %w", err)
+	}
+	var grown int64
+	for p, end := range ends {
+		grown += end - starts[p]
+	}
+	if cfg.Acks != "0" && grown != res.ProducedRecords {
+		// Someone else wrote to the topic meanwhile, or records were lost.
+		return res, fmt.Errorf("topic %s grew by %d records while %d were acknowledged", cfg.Topic, grown, res.ProducedRecords)
+	}
+	if err := consume(ctx, cfg, starts, ends, &res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int) error {
+	resp, err := adm.CreateTopic(ctx, int32(partitions), 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+func endOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64, error) {
+	lo, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = lo.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32]int64{}
+	lo.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	if len(out) == 0 {
+		return nil, fmt.Errorf("topic %s has no partitions", topic)
+	}
+	return out, nil
+}
+
+// payloads returns a few distinct values of size n: random upper-case
+// letters, like Kafka's own perf tool, so compression has something to do
+// without the data being trivially compressible.
+func payloads(n int) [][]byte {
+	out := make([][]byte, 16)
+	for i := range out {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = 'A' + byte(rand.IntN(26))
+		}
+		out[i] = b
+	}
+	return out
+}
+
+func produce(ctx context.Context, cfg Config, res *Result) error {
+	codec, _ := codecOpt(cfg.Compression)
+	acks, _ := acksOpt(cfg.Acks)
+	values := payloads(cfg.RecordSize)
+
+	var (
+		sent, done atomic.Int64
+		failed     atomic.Int64
+		errMu      sync.Mutex
+		firstErr   error
+		latMu      sync.Mutex
+		lats       []time.Duration
+	)
+	if cfg.Records > 0 {
+		lats = make([]time.Duration, 0, cfg.Records)
+	}
+	clients := make([]*kgo.Client, cfg.Producers)
+	for i := range clients {
+		opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic),
+			kgo.ProducerBatchCompression(codec)}, acks...)
+		if cfg.MaxBuffered > 0 {
+			opts = append(opts, kgo.MaxBufferedRecords(cfg.MaxBuffered))
+		}
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		clients[i] = cl
+	}
+
+	stopProgress := progress(cfg, "produce", &done, cfg.RecordSize)
+	defer stopProgress()
+
+	var deadline time.Time
+	if cfg.Duration > 0 {
+		deadline = time.Now().Add(cfg.Duration)
+	}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, cl := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				if cfg.Records > 0 {
+					if sent.Add(1) > cfg.Records {
+						return
+					}
+				} else if n%64 == 0 && time.Now().After(deadline) {
+					return
+				}
+				r := &kgo.Record{Value: values[(i+n)%len(values)]}
+				t0 := time.Now()
+				cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+					lat := time.Since(t0)
+					if err != nil {
+						failed.Add(1)
+						errMu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						errMu.Unlock()
+						return
+					}
+					done.Add(1)
+					latMu.Lock()
+					lats = append(lats, lat)
+					latMu.Unlock()
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	for _, cl := range clients {
+		if err := cl.Flush(ctx); err != nil {
+			return fmt.Errorf("flush: %w", err)
+		}
+	}
+	res.ProduceTime = time.Since(start)
+	res.ProducedRecords = done.Load()
+	res.ProducedBytes = res.ProducedRecords * int64(cfg.RecordSize)
+	if n := failed.Load(); n > 0 {
+		return fmt.Errorf("%d records failed to produce, first: %w", n, firstErr)
+	}
+	slices.Sort(lats)
+	res.LatencyP50, res.LatencyP99, res.LatencyMax = percentile(lats, 0.50), percentile(lats, 0.99), percentile(lats, 1)
+	return nil
+}
+
+// percentile of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res *Result) error {
+	var parts []int32
+	for p := range ends {
+		if ends[p] > starts[p] {
+			parts = append(parts, p)
+		}
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	n := min(cfg.Consumers, max(1, len(parts)))
+	assign := make([]map[int32]kgo.Offset, n)
+	for i, p := range parts {
+		if assign[i%n] == nil {
+			assign[i%n] = map[int32]kgo.Offset{}
+		}
+		assign[i%n][p] = kgo.NewOffset().At(starts[p])
+	}
+
+	var records, bytes atomic.Int64
+	stopProgress := progress(cfg, "consume", &records, cfg.RecordSize)
+	defer stopProgress()
+	errs := make(chan error, n)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, a := range assign {
+		if len(a) == 0 {
+			continue
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...),
+			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: a}))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			left := len(a)
+			next := map[int32]int64{}
+			for left > 0 {
+				fs := cl.PollFetches(ctx)
+				if err := ctx.Err(); err != nil {
+					errs <- err
+					return
+				}
+				var fetchErr error
+				fs.EachError(func(t string, p int32, err error) { fetchErr = fmt.Errorf("fetch %s/%d: %w", t, p, err) })
+				if fetchErr != nil {
+					errs <- fetchErr
+					return
+				}
+				fs.EachPartition(func(ftp kgo.FetchTopicPartition) {
+					p := ftp.Partition
+					before := next[p] >= ends[p]
+					for _, r := range ftp.Records {
+						if r.Offset < ends[p] {
+							records.Add(1)
+							bytes.Add(int64(len(r.Value)))
+						}
+						next[p] = r.Offset + 1
+					}
+					if !before && next[p] >= ends[p] {
+						left--
+					}
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	res.ConsumeTime = time.Since(start)
+	res.ConsumedRecords, res.ConsumedBytes = records.Load(), bytes.Load()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	var want int64
+	for p, end := range ends {
+		want += end - starts[p]
+	}
+	if res.ConsumedRecords != want {
+		return fmt.Errorf("consumed %d records, want %d", res.ConsumedRecords, want)
+	}
+	return nil
+}
+
+// progress prints what counter says every cfg.ProgressEvery until the
+// returned stop is called.
+func progress(cfg Config, phase string, counter *atomic.Int64, size int) (stop func()) {
+	if cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		tick := time.NewTicker(cfg.ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				n := counter.Load()
+				el := time.Since(start)
+				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, mbps(n*int64(size), el), el.Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// StartKfake starts an in-process kfake cluster (one broker on
+// 127.0.0.1, auto-creating topics) and returns its address and a stop.
+func StartKfake() (addr string, stop func(), err error) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		return "", nil, err
+	}
+	return c.ListenAddrs()[0], c.Close, nil
+}
+
+// WriteTable prints results side by side; with two, a third column gives
+// the first over the second (for latency, above 1 means the first is
+// slower).
+func WriteTable(w io.Writer, cfg Config, results ...Result) error {
+	var b strings.Builder
+	buffered := "10000"
+	if cfg.MaxBuffered > 0 {
+		buffered = fmt.Sprint(cfg.MaxBuffered)
+	}
+	fmt.Fprintf(&b, "%d records of %d bytes, %d partitions, %d producers (up to %s records buffered each), %d consumers, acks=%s, compression=%s\n\n",
+		results[0].ProducedRecords, cfg.RecordSize, cfg.Partitions, cfg.Producers, buffered, cfg.Consumers, orDefault(cfg.Acks, "all"), orDefault(cfg.Compression, "none"))
+	ratio := len(results) == 2
+	fmt.Fprintf(&b, "%-22s", "")
+	for _, r := range results {
+		fmt.Fprintf(&b, "%14s", r.Target)
+	}
+	if ratio {
+		fmt.Fprintf(&b, "%16s", results[0].Target+"/"+results[1].Target)
+	}
+	b.WriteString("\n")
+	row := func(name string, f func(Result) float64, format string) {
+		fmt.Fprintf(&b, "%-22s", name)
+		for _, r := range results {
+			fmt.Fprintf(&b, "%14s", fmt.Sprintf(format, f(r)))
+		}
+		if ratio {
+			if d := f(results[1]); d != 0 {
+				fmt.Fprintf(&b, "%16.2f", f(results[0])/d)
+			} else {
+				fmt.Fprintf(&b, "%16s", "-")
+			}
+		}
+		b.WriteString("\n")
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	row("produce MB/s", Result.ProduceMBps, "%.1f")
+	row("produce records/s", Result.ProduceRecsPerS, "%.0f")
+	row("produce p50 ms", func(r Result) float64 { return ms(r.LatencyP50) }, "%.2f")
+	row("produce p99 ms", func(r Result) float64 { return ms(r.LatencyP99) }, "%.2f")
+	row("consume MB/s", Result.ConsumeMBps, "%.1f")
+	row("consume records/s", Result.ConsumeRecsPerS, "%.0f")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

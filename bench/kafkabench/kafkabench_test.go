@@ -1,0 +1,78 @@
+package kafkabench
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRunAgainstKfake(t *testing.T) {
+	addr, stop, err := StartKfake()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, tc := range []Config{
+		{Records: 3000, Partitions: 3, Producers: 2, Consumers: 2, Acks: "all", Compression: "zstd"},
+		{Records: 1000, Partitions: 1, Producers: 1, Consumers: 3, Acks: "1", Compression: "none"},
+		{Duration: 300 * time.Millisecond, Partitions: 2, Producers: 1, Consumers: 1, Acks: "all", Compression: "lz4"},
+	} {
+		tc.Brokers, tc.Topic, tc.RecordSize = []string{addr}, "t-"+tc.Compression, 200
+		var progress bytes.Buffer
+		tc.Progress, tc.ProgressEvery = &progress, 50*time.Millisecond
+		res, err := Run(ctx, tc)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		if tc.Records > 0 && res.ProducedRecords != tc.Records {
+			t.Errorf("produced %d records, want %d", res.ProducedRecords, tc.Records)
+		}
+		if res.ProducedRecords == 0 || res.ConsumedRecords != res.ProducedRecords || res.ConsumedBytes != res.ProducedRecords*200 {
+			t.Errorf("produced %d, consumed %d records (%d bytes)", res.ProducedRecords, res.ConsumedRecords, res.ConsumedBytes)
+		}
+		if res.LatencyP50 <= 0 || res.LatencyP99 < res.LatencyP50 || res.LatencyMax < res.LatencyP99 {
+			t.Errorf("latencies p50 %v p99 %v max %v", res.LatencyP50, res.LatencyP99, res.LatencyMax)
+		}
+		res.Target = "kfake"
+		var table bytes.Buffer
+		if err := WriteTable(&table, tc, res, res); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"produce MB/s", "produce p99 ms", "consume records/s", "kfake/kfake", "1.00"} {
+			if !strings.Contains(table.String(), want) {
+				t.Errorf("table lacks %q:\n%s", want, table.String())
+			}
+		}
+	}
+	// A second run on an existing topic counts only its own records.
+	res, err := Run(ctx, Config{Brokers: []string{addr}, Topic: "t-zstd", Partitions: 3, RecordSize: 10, Records: 500, Producers: 1, Consumers: 1})
+	if err != nil || res.ConsumedRecords != 500 {
+		t.Errorf("second run on an existing topic: %v, consumed %d", err, res.ConsumedRecords)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	err := (&Config{Brokers: []string{"x:1"}, Topic: "t", Partitions: 0, Records: 1, Duration: time.Second, Producers: 1, Consumers: 0, Acks: "2", Compression: "brotli"}).check()
+	for _, want := range []string{"partitions 0", "exactly one of records and duration", "consumers 0", `acks "2"`, `compression "brotli"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	if p50, p99, p100 := percentile(d, .5), percentile(d, .99), percentile(d, 1); p50 != 50 || p99 != 99 || p100 != 100 {
+		t.Errorf("p50 %v p99 %v p100 %v", p50, p99, p100)
+	}
+	if percentile(nil, .5) != 0 || percentile(d[:1], .99) != 1 {
+		t.Error("edge cases")
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/streambridge/bridge/bench/kafkabench"
+	"github.com/streambridge/bridge/server"
+)
+
+// newBenchCmd builds `bridge bench`, the load generators.
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load generators for the bridge or any compatible server",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newBenchKafkaCmd())
+	return cmd
+}
+
+type benchKafkaOptions struct {
+	cfg          kafkabench.Config
+	embedded     bool
+	dataDir      string
+	compareKfake bool
+	name         string
+	quiet        bool
+}
+
+func newBenchKafkaCmd() *cobra.Command {
+	var o benchKafkaOptions
+	cmd := &cobra.Command{
+		Use:   "kafka",
+		Short: "Produce then consume records and report throughput and latency",
+		Long: `Produce records to a topic (created if missing) from one or more franz-go
+producers, then consume exactly those records by partition assignment, and
+report produce and consume MB/s and records/s and the produce latency (the
+time from handing a record to the client to its acknowledgement, p50 and
+p99).
+
+The target is any Kafka-compatible server (--brokers), or a bridge started in
+this process on 127.0.0.1 with a temporary data dir (--embedded).
+--compare-kfake runs the same load against franz-go's in-process fake Kafka
+cluster too, and prints the ratio target/kfake.
+
+  bridge bench kafka --embedded --compare-kfake
+  bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("duration") && !cmd.Flags().Changed("records") {
+				o.cfg.Records = 0
+			}
+			return runBenchKafka(cmd.Context(), &o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringSliceVar(&o.cfg.Brokers, "brokers", nil, "bootstrap host:port addresses of the server to load")
+	fs.BoolVar(&o.embedded, "embedded", false, "start a bridge in this process on 127.0.0.1 (temporary data dir) and load it")
+	fs.StringVar(&o.dataDir, "data-dir", "", "with --embedded: the data dir to use (default: a temporary one, removed afterwards)")
+	fs.BoolVar(&o.compareKfake, "compare-kfake", false, "also run the same load against an in-process kfake cluster and print the ratio")
+	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target")`)
+	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
+	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
+	fs.IntVar(&o.cfg.RecordSize, "record-size", 1024, "value size in bytes")
+	fs.Int64Var(&o.cfg.Records, "records", 100000, "records to produce (in all, over all producers)")
+	fs.DurationVar(&o.cfg.Duration, "duration", 0, "produce for this long instead of a number of records")
+	fs.IntVar(&o.cfg.Producers, "producers", 1, "producer clients")
+	fs.IntVar(&o.cfg.Consumers, "consumers", 1, "consumer clients (they split the partitions)")
+	fs.StringVar(&o.cfg.Acks, "acks", "all", "all (idempotent), 1 or 0")
+	fs.StringVar(&o.cfg.Compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
+	fs.IntVar(&o.cfg.MaxBuffered, "max-buffered", 10000, "records each producer may have awaiting acknowledgement; latency includes waiting for room")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	return cmd
+}
+
+func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.Writer) error {
+	if o.embedded == (len(o.cfg.Brokers) > 0) {
+		return errors.New("give either --brokers host:port or --embedded")
+	}
+	if !o.quiet {
+		o.cfg.Progress = stderr
+	}
+	name := o.name
+	if name == "" {
+		name = "target"
+		if o.embedded {
+			name = "bridge"
+		}
+	}
+
+	var results []kafkabench.Result
+	run := func(target string, brokers []string) error {
+		cfg := o.cfg
+		cfg.Brokers = brokers
+		fmt.Fprintf(stderr, "bench kafka: %s at %v\n", target, brokers)
+		res, err := kafkabench.Run(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", target, err)
+		}
+		res.Target = target
+		results = append(results, res)
+		return nil
+	}
+
+	if o.embedded {
+		addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, stderr)
+		if err != nil {
+			return err
+		}
+		err = run(name, []string{addr})
+		if stopErr := stop(); err == nil && stopErr != nil {
+			err = fmt.Errorf("stopping the embedded bridge: %w", stopErr)
+		}
+		if err != nil {
+			return err
+		}
+	} else if err := run(name, o.cfg.Brokers); err != nil {
+		return err
+	}
+
+	if o.compareKfake {
+		addr, stop, err := kafkabench.StartKfake()
+		if err != nil {
+			return fmt.Errorf("kfake: %w", err)
+		}
+		err = run("kfake", []string{addr})
+		stop()
+		if err != nil {
+			return err
+		}
+	}
+	return kafkabench.WriteTable(stdout, o.cfg, results...)
+}
+
+// startEmbeddedBridge starts the same server `bridge serve` runs, with its
+// default settings, on 127.0.0.1 ports the kernel picks and a data dir that
+// is temporary unless dataDir is set.
+func startEmbeddedBridge(ctx context.Context, dataDir string, stderr io.Writer) (addr string, stop func() error, err error) {
+	var so serveOptions
+	so.addFlags(pflag.NewFlagSet("embedded", pflag.ContinueOnError)) // serve's defaults
+	cleanup := func() error { return nil }
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "bridge-bench-"); err != nil {
+			return "", nil, err
+		}
+		tmp := dataDir
+		cleanup = func() error { return os.RemoveAll(tmp) }
+	}
+	so.dataDir = dataDir
+	so.kafkaAddr, so.awsAddr, so.adminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	srv, err := server.Start(ctx, so.serverConfig(newLogger(stderr, "text", "warn")))
+	if err != nil {
+		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
+	}
+	return srv.Addrs().Kafka, func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return errors.Join(srv.Shutdown(sctx), cleanup())
+	}, nil
+}
