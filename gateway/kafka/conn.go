@@ -98,8 +98,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		// A frame of its own per request: decoded requests alias it (a
-		// produce's records go to the store without a copy), and it goes
-		// back to its pool once the response is written.
+		// produce's records go to the store without a copy).
 		frame := getFrame(int(n))
 		if _, err := io.ReadFull(c.nc, frame); err != nil {
 			putFrame(frame)
@@ -117,7 +116,14 @@ func (c *conn) readLoop() {
 			c.s.log.Warn("kafka: closing connection", "remote", c.remote.String(), "err", err)
 			return
 		}
-		inf.frame = frame
+		if inf.key == int16(kmsg.Produce) {
+			// Only Produce frames are recycled: its handler copies the
+			// records into the store before answering, and nothing
+			// else of the request outlives the reply. Other handlers
+			// may keep request bytes (a group member's metadata), so
+			// their frames are left to the garbage collector.
+			inf.frame = frame
+		}
 		c.queue <- inf // the writer drains the queue until it is closed
 	}
 }

@@ -53,9 +53,9 @@
 //     means the connection cannot continue: it is logged and the connection
 //     is closed. A panic in a handler is recovered, logged and likewise
 //     closes the connection; the server keeps running.
-//   - r.Body's byte slices (a produce's records, say) alias the request's
-//     frame, which is reused for another request once the response is
-//     written: copy what must outlive the reply. Strings are copies.
+//   - r.Body's byte slices alias the request's frame, which stays valid as
+//     long as anything refers to it; strings are copies. (Only Produce
+//     frames are recycled, by produce.go's own rules: see frames.go.)
 //   - ctx is the connection's context: it ends when the connection closes or
 //     a Shutdown gives up waiting. Pass it to store calls.
 //   - NoResponse() answers nothing (Produce with acks=0 only).

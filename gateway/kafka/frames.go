@@ -8,9 +8,12 @@ import (
 // Request frames are pooled by size class: a producer sends the same large
 // frames (up to its batch size, 1 MiB by default) over and over, and a fresh
 // allocation for each costs zeroing, page faults and garbage collections
-// for nothing. A frame goes back to its pool once the request's response is
-// written, which is why handlers must not keep slices of a request past
-// their reply (see the package documentation).
+// for nothing. Only Produce frames go back to the pool, once the response
+// is written: the produce handler has copied the records into the store by
+// then (StartAppendBatch copies them into its write batch) and keeps no
+// other slice of the request. Frames of other requests are left to the
+// garbage collector, so their handlers may keep request bytes as long as
+// they like.
 
 const (
 	minFrameClass = 10 // 1 KiB
