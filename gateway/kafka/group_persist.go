@@ -1,0 +1,299 @@
+package kafka
+
+// What a group leaves in the store's state area, namespace "kafka.group":
+//
+//	"m" + name            -> the group's metadata record (JSON, below)
+//	"o" + name + topic + partition -> one committed offset (binary, below)
+//
+// where a name or topic is its length as a uvarint followed by its bytes,
+// so every group's keys share one prefix no other group's keys have, and
+// a partition is 4 bytes big-endian (partitions scan in order).
+//
+// Every write is one store.Update: atomic and durable (fsync) before the
+// request that caused it is answered.
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/streambridge/bridge/store"
+)
+
+const groupNamespace = "kafka.group"
+
+func appendName(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func readName(b []byte) (string, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", nil, false
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], true
+}
+
+func groupMetaKey(group string) string { return string(appendName([]byte("m"), group)) }
+
+func groupOffsetPrefix(group string) string { return string(appendName([]byte("o"), group)) }
+
+func offsetKey(group, topic string, partition int32) string {
+	b := appendName([]byte("o"), group)
+	b = appendName(b, topic)
+	return string(binary.BigEndian.AppendUint32(b, uint32(partition)))
+}
+
+// parseOffsetKey splits an offset key (without its "o").
+func parseOffsetKey(k string) (group, topic string, partition int32, ok bool) {
+	b := []byte(k)
+	if group, b, ok = readName(b); !ok {
+		return
+	}
+	if topic, b, ok = readName(b); !ok || len(b) != 4 {
+		return "", "", 0, false
+	}
+	return group, topic, int32(binary.BigEndian.Uint32(b)), true
+}
+
+// committedOffset is one committed offset and what came with it. topicID is
+// the topic's id at commit time: a topic deleted and created again under
+// its name has another id, and its old offsets no longer count, as Kafka
+// drops a deleted topic's offsets.
+type committedOffset struct {
+	offset      int64
+	leaderEpoch int32
+	metadata    string
+	commitMs    int64
+	topicID     [16]byte
+}
+
+// Offset value layout: version byte 0, offset, leader epoch, commit time
+// (Unix ms), topic id, then the metadata string's bytes.
+func (o committedOffset) encode() []byte {
+	b := make([]byte, 0, 1+8+4+8+16+len(o.metadata))
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(o.offset))
+	b = binary.BigEndian.AppendUint32(b, uint32(o.leaderEpoch))
+	b = binary.BigEndian.AppendUint64(b, uint64(o.commitMs))
+	b = append(b, o.topicID[:]...)
+	return append(b, o.metadata...)
+}
+
+func decodeCommittedOffset(b []byte) (committedOffset, error) {
+	const fixed = 1 + 8 + 4 + 8 + 16
+	if len(b) < fixed || b[0] != 0 {
+		return committedOffset{}, fmt.Errorf("bad committed offset value (%d bytes)", len(b))
+	}
+	var o committedOffset
+	o.offset = int64(binary.BigEndian.Uint64(b[1:]))
+	o.leaderEpoch = int32(binary.BigEndian.Uint32(b[9:]))
+	o.commitMs = int64(binary.BigEndian.Uint64(b[13:]))
+	copy(o.topicID[:], b[21:37])
+	o.metadata = string(b[fixed:])
+	return o, nil
+}
+
+// groupRecord is a group's stored metadata: Kafka's GroupMetadataValue.
+type groupRecord struct {
+	Version      int            `json:"v"`
+	ProtocolType string         `json:"protocol_type"`
+	Protocol     string         `json:"protocol,omitempty"`
+	Generation   int32          `json:"generation"`
+	Leader       string         `json:"leader,omitempty"`
+	Members      []memberRecord `json:"members,omitempty"`
+	StoredMs     int64          `json:"stored_ms"`
+}
+
+type memberRecord struct {
+	ID                 string           `json:"id"`
+	InstanceID         *string          `json:"instance_id,omitempty"`
+	ClientID           string           `json:"client_id"`
+	ClientHost         string           `json:"client_host"`
+	SessionTimeoutMs   int64            `json:"session_timeout_ms"`
+	RebalanceTimeoutMs int64            `json:"rebalance_timeout_ms"`
+	Protocols          []protocolRecord `json:"protocols"`
+	Assignment         []byte           `json:"assignment"`
+}
+
+type protocolRecord struct {
+	Name     string `json:"name"`
+	Metadata []byte `json:"metadata"`
+}
+
+// storeMetadata writes the group's metadata with assign as the members'
+// assignments (nil: their current ones).
+func (g *group) storeMetadata(assign map[string][]byte) error {
+	rec := groupRecord{
+		ProtocolType: g.protocolType,
+		Protocol:     g.protocol,
+		Generation:   g.generation,
+		Leader:       g.leader,
+		StoredMs:     time.Now().UnixMilli(),
+	}
+	for _, m := range g.sortedMembers() {
+		mr := memberRecord{
+			ID:                 m.id,
+			InstanceID:         m.instanceID,
+			ClientID:           m.clientID,
+			ClientHost:         m.clientHost,
+			SessionTimeoutMs:   m.session.Milliseconds(),
+			RebalanceTimeoutMs: m.rebalance.Milliseconds(),
+			Assignment:         m.assignment,
+		}
+		if assign != nil {
+			mr.Assignment = g.assignmentOrEmpty(assign[m.id])
+		}
+		for _, p := range m.protocols {
+			mr.Protocols = append(mr.Protocols, protocolRecord{Name: p.Name, Metadata: p.Metadata})
+		}
+		rec.Members = append(rec.Members, mr)
+	}
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := g.c.s.store.Update(context.Background(), store.KV{Namespace: groupNamespace, Key: groupMetaKey(g.name), Value: v}); err != nil {
+		return err
+	}
+	g.persisted = true
+	return nil
+}
+
+// deleteStored removes the group's metadata and offsets from the store.
+func (g *group) deleteStored() error {
+	writes := []store.KV{{Namespace: groupNamespace, Key: groupMetaKey(g.name)}}
+	for topic, ps := range g.offsets {
+		for p := range ps {
+			writes = append(writes, store.KV{Namespace: groupNamespace, Key: offsetKey(g.name, topic, p)})
+		}
+	}
+	if err := g.c.s.store.Update(context.Background(), writes...); err != nil {
+		return err
+	}
+	g.persisted = false
+	return nil
+}
+
+// load rebuilds the groups from the store; see the package's group
+// documentation (group.go) for the state they come back in.
+func (c *coordinator) load() error {
+	st := c.s.store
+	err := st.Scan(groupNamespace, "m", func(key string, value []byte) error {
+		name, rest, ok := readName([]byte(key[1:]))
+		if !ok || len(rest) != 0 {
+			c.s.log.Warn("kafka: skipping malformed group key", "key", fmt.Sprintf("%q", key))
+			return nil
+		}
+		var rec groupRecord
+		if err := json.Unmarshal(value, &rec); err != nil {
+			c.s.log.Warn("kafka: skipping malformed group record", "group", name, "err", err)
+			return nil
+		}
+		c.groups[name] = c.restore(name, rec)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ids := map[string][16]byte{} // topic -> current id; absent: no topic
+	for _, name := range st.ListStreams() {
+		if s, err := st.DescribeStream(name); err == nil {
+			ids[name] = topicID(s)
+		}
+	}
+	var stale []store.KV
+	err = st.Scan(groupNamespace, "o", func(key string, value []byte) error {
+		group, topic, p, ok := parseOffsetKey(key[1:])
+		if !ok {
+			c.s.log.Warn("kafka: skipping malformed offset key", "key", fmt.Sprintf("%q", key))
+			return nil
+		}
+		o, err := decodeCommittedOffset(value)
+		if err != nil {
+			c.s.log.Warn("kafka: skipping malformed committed offset", "group", group, "topic", topic, "partition", p, "err", err)
+			return nil
+		}
+		if id, ok := ids[topic]; !ok || id != o.topicID {
+			// The topic was deleted (and maybe created again)
+			// while the offset was committed: Kafka drops those.
+			stale = append(stale, store.KV{Namespace: groupNamespace, Key: key})
+			return nil
+		}
+		g := c.groups[group]
+		if g == nil {
+			g = newGroup(c, group) // a simple group: offsets only
+			c.groups[group] = g
+		}
+		if g.offsets[topic] == nil {
+			g.offsets[topic] = map[int32]committedOffset{}
+		}
+		g.offsets[topic][p] = o
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(stale) > 0 {
+		if err := st.Update(context.Background(), stale...); err != nil && !errors.Is(err, store.ErrClosed) {
+			c.s.log.Warn("kafka: dropping offsets of deleted topics failed", "offsets", len(stale), "err", err)
+		}
+	}
+	for _, g := range c.groups {
+		g.mu.Lock()
+		g.maybeRetire()
+		g.mu.Unlock()
+	}
+	if n := len(c.groups); n > 0 {
+		c.s.log.Info("kafka: consumer groups loaded", "groups", n)
+	}
+	return nil
+}
+
+// restore makes a group from its stored record: Stable with its members,
+// each with a fresh session timer, or Empty without.
+func (c *coordinator) restore(name string, rec groupRecord) *group {
+	g := newGroup(c, name)
+	g.protocolType = rec.ProtocolType
+	g.protocol = rec.Protocol
+	g.generation = rec.Generation
+	g.leader = rec.Leader
+	g.persisted = true
+	g.state = groupEmpty
+	if len(rec.Members) == 0 {
+		g.protocol, g.leader = "", ""
+		return g
+	}
+	g.state = groupStable
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, mr := range rec.Members {
+		m := &member{
+			id:           mr.ID,
+			instanceID:   mr.InstanceID,
+			clientID:     mr.ClientID,
+			clientHost:   mr.ClientHost,
+			protocolType: rec.ProtocolType,
+			session:      time.Duration(mr.SessionTimeoutMs) * time.Millisecond,
+			rebalance:    time.Duration(mr.RebalanceTimeoutMs) * time.Millisecond,
+			assignment:   mr.Assignment,
+		}
+		for _, p := range mr.Protocols {
+			m.protocols = append(m.protocols, kmsgProtocol(p.Name, p.Metadata))
+		}
+		g.members[m.id] = m
+		g.order = append(g.order, m.id)
+		if m.instanceID != nil {
+			g.static[*m.instanceID] = m.id
+		}
+		g.scheduleSession(m, m.session)
+	}
+	if g.members[g.leader] == nil {
+		g.leader = g.order[0]
+	}
+	return g
+}

@@ -1,0 +1,44 @@
+// ListGroups (key 16), versions 0-4: every group this node coordinates,
+// with its protocol type ("consumer", or "" for a group that only holds
+// offsets) and, from v4, its state, filtered by StatesFilter when given
+// (matched without regard to case, as Kafka does).
+package kafka
+
+import (
+	"context"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() {
+	register(API{Key: kmsg.ListGroups, MinVersion: 0, MaxVersion: 4, Handle: handleListGroups})
+}
+
+func handleListGroups(_ context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.ListGroupsRequest)
+	return RespondLater(func(context.Context) (kmsg.Response, error) {
+		resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
+		c, err := r.Server.groupCoordinator()
+		if err != nil {
+			resp.ErrorCode = coordinatorErrorCode(r.Server, err)
+			return resp, nil
+		}
+		want := map[string]bool{}
+		for _, s := range req.StatesFilter {
+			want[strings.ToLower(s)] = true
+		}
+		for _, g := range c.all() {
+			g.mu.Lock()
+			gone, state, ptype := g.gone, g.state, g.protocolType
+			g.mu.Unlock()
+			if gone || len(want) > 0 && !want[strings.ToLower(state.String())] {
+				continue
+			}
+			lg := kmsg.NewListGroupsResponseGroup()
+			lg.Group, lg.ProtocolType, lg.GroupState = g.name, ptype, state.String()
+			resp.Groups = append(resp.Groups, lg)
+		}
+		return resp, nil
+	}), nil
+}

@@ -1,0 +1,93 @@
+// OffsetDelete (key 47), version 0: deletes a group's committed offsets for
+// some partitions. A group with members may lose offsets only of topics no
+// member subscribes to (GROUP_SUBSCRIBED_TO_TOPIC otherwise, read from the
+// members' consumer protocol metadata) and only if it uses the consumer
+// protocol (NON_EMPTY_GROUP otherwise). GROUP_ID_NOT_FOUND for a group that
+// does not exist. Partitions without an offset succeed.
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store"
+)
+
+func init() {
+	register(API{Key: kmsg.OffsetDelete, MinVersion: 0, MaxVersion: 0, Handle: handleOffsetDelete})
+}
+
+func handleOffsetDelete(_ context.Context, r *Request) (Reply, error) {
+	req := r.Body.(*kmsg.OffsetDeleteRequest)
+	return RespondLater(func(context.Context) (kmsg.Response, error) {
+		return deleteOffsets(r.Server, req), nil
+	}), nil
+}
+
+func deleteOffsets(s *Server, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteResponse {
+	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	if req.Group == "" {
+		resp.ErrorCode = kerr.InvalidGroupID.Code
+		return resp
+	}
+	c, err := s.groupCoordinator()
+	if err != nil {
+		resp.ErrorCode = coordinatorErrorCode(s, err)
+		return resp
+	}
+	g, err := c.group(req.Group, false)
+	if err != nil {
+		resp.ErrorCode = coordinatorErrorCode(s, err)
+		return resp
+	}
+	if g == nil {
+		resp.ErrorCode = kerr.GroupIDNotFound.Code
+		return resp
+	}
+	defer g.mu.Unlock()
+	if g.state != groupEmpty && g.protocolType != "consumer" {
+		resp.ErrorCode = kerr.NonEmptyGroup.Code
+		return resp
+	}
+
+	type del struct {
+		topic string
+		p     int32
+	}
+	var dels []del
+	var writes []store.KV
+	for _, t := range req.Topics {
+		rt := kmsg.NewOffsetDeleteResponseTopic()
+		rt.Topic = t.Topic
+		subscribed := g.state != groupEmpty && g.isSubscribedTo(t.Topic)
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
+			rp.Partition = p.Partition
+			if subscribed {
+				rp.ErrorCode = kerr.GroupSubscribedToTopic.Code
+			} else if _, ok := g.offsets[t.Topic][p.Partition]; ok {
+				dels = append(dels, del{t.Topic, p.Partition})
+				writes = append(writes, store.KV{Namespace: groupNamespace, Key: offsetKey(g.name, t.Topic, p.Partition)})
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if len(writes) > 0 {
+		if err := s.store.Update(context.Background(), writes...); err != nil {
+			resp.ErrorCode = coordinatorErrorCode(s, err)
+			resp.Topics = nil
+			return resp
+		}
+	}
+	for _, d := range dels {
+		delete(g.offsets[d.topic], d.p)
+		if len(g.offsets[d.topic]) == 0 {
+			delete(g.offsets, d.topic)
+		}
+	}
+	g.maybeRetire()
+	return resp
+}
