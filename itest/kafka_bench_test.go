@@ -27,8 +27,11 @@ func TestKafkaBenchCommand(t *testing.T) {
 		t.Errorf("the bench wrote %d records to the bridge, want 3000", total)
 	}
 
-	out = runBench(t, "--embedded", "--records", "1000", "--record-size", "100", "--quiet")
+	out = runBench(t, "--embedded", "--records", "1000", "--record-size", "100", "--repeat", "2", "--quiet")
 	checkBenchTable(t, out, "bridge")
+	if !strings.Contains(out, "median of 2 runs") {
+		t.Errorf("--repeat 2: the output does not say it shows medians:\n%s", out)
+	}
 }
 
 func runBench(t *testing.T, args ...string) string {

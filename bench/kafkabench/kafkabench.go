@@ -460,6 +460,39 @@ func progress(cfg Config, phase string, counter *atomic.Int64, size int) (stop f
 	return func() { close(done); wg.Wait() }
 }
 
+// Median combines the results of repeated runs against one target: each
+// figure is the median of that figure over the runs (so a row of the table
+// may come from different runs), which keeps one disturbed run from
+// deciding a comparison.
+func Median(runs []Result) Result {
+	if len(runs) == 0 {
+		return Result{}
+	}
+	med := func(f func(Result) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	dur := func(f func(Result) time.Duration) time.Duration {
+		return time.Duration(med(func(r Result) float64 { return float64(f(r)) }))
+	}
+	out := runs[0]
+	// Rates are kept by fixing the counts at the first run's and scaling
+	// the times to the median rates.
+	out.ProduceTime = time.Duration(float64(out.ProducedRecords) / med(Result.ProduceRecsPerS) * float64(time.Second))
+	out.ConsumeTime = time.Duration(float64(out.ConsumedRecords) / med(Result.ConsumeRecsPerS) * float64(time.Second))
+	out.LatencyP50 = dur(func(r Result) time.Duration { return r.LatencyP50 })
+	out.LatencyP99 = dur(func(r Result) time.Duration { return r.LatencyP99 })
+	out.LatencyMax = dur(func(r Result) time.Duration { return r.LatencyMax })
+	return out
+}
+
 // StartKfake starts an in-process kfake cluster (one broker on
 // 127.0.0.1, auto-creating topics) and returns its address and a stop.
 func StartKfake() (addr string, stop func(), err error) {

@@ -76,3 +76,24 @@ func TestPercentile(t *testing.T) {
 		t.Error("edge cases")
 	}
 }
+
+func TestMedian(t *testing.T) {
+	mk := func(produceSecs, consumeSecs float64, p50 time.Duration) Result {
+		return Result{ProducedRecords: 1000, ProducedBytes: 1000 << 10, ProduceTime: time.Duration(produceSecs * float64(time.Second)),
+			ConsumedRecords: 1000, ConsumedBytes: 1000 << 10, ConsumeTime: time.Duration(consumeSecs * float64(time.Second)),
+			LatencyP50: p50, LatencyP99: 2 * p50, LatencyMax: 3 * p50}
+	}
+	m := Median([]Result{mk(1, 4, 10), mk(2, 1, 30), mk(4, 2, 20)})
+	if got := m.ProduceRecsPerS(); got < 499 || got > 501 { // rates 1000, 500, 250
+		t.Errorf("median produce rate %v, want 500", got)
+	}
+	if got := m.ConsumeRecsPerS(); got < 499 || got > 501 { // rates 250, 1000, 500
+		t.Errorf("median consume rate %v, want 500", got)
+	}
+	if m.LatencyP50 != 20 || m.LatencyP99 != 40 || m.LatencyMax != 60 {
+		t.Errorf("median latencies %v %v %v", m.LatencyP50, m.LatencyP99, m.LatencyMax)
+	}
+	if m2 := Median([]Result{mk(1, 1, 10), mk(3, 3, 20)}); m2.LatencyP50 != 15 {
+		t.Errorf("even count: p50 %v, want 15", m2.LatencyP50)
+	}
+}

@@ -32,6 +32,7 @@ type benchKafkaOptions struct {
 	dataDir      string
 	compareKfake bool
 	name         string
+	repeat       int
 	quiet        bool
 }
 
@@ -77,11 +78,12 @@ cluster too, and prints the ratio target/kfake.
 	fs.StringVar(&o.cfg.Acks, "acks", "all", "all (idempotent), 1 or 0")
 	fs.StringVar(&o.cfg.Compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
 	fs.IntVar(&o.cfg.MaxBuffered, "max-buffered", 10000, "records each producer may have awaiting acknowledgement; latency includes waiting for room")
+	fs.IntVar(&o.repeat, "repeat", 1, "run the load this many times (alternating with kfake) and report the median of each figure")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	return cmd
 }
 
-func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.Writer) error {
+func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.Writer) (err error) {
 	if o.embedded == (len(o.cfg.Brokers) > 0) {
 		return errors.New("give either --brokers host:port or --embedded")
 	}
@@ -96,46 +98,61 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		}
 	}
 
-	var results []kafkabench.Result
-	run := func(target string, brokers []string) error {
+	if o.repeat < 1 {
+		return fmt.Errorf("--repeat %d: want at least 1", o.repeat)
+	}
+	runs := map[string][]kafkabench.Result{}
+	run := func(target string, brokers []string, round int) error {
 		cfg := o.cfg
 		cfg.Brokers = brokers
-		fmt.Fprintf(stderr, "bench kafka: %s at %v\n", target, brokers)
+		fmt.Fprintf(stderr, "bench kafka: %s at %v (run %d of %d)\n", target, brokers, round+1, o.repeat)
 		res, err := kafkabench.Run(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", target, err)
 		}
 		res.Target = target
-		results = append(results, res)
+		runs[target] = append(runs[target], res)
 		return nil
 	}
 
+	brokers := o.cfg.Brokers
 	if o.embedded {
 		addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, stderr)
 		if err != nil {
 			return err
 		}
-		err = run(name, []string{addr})
-		if stopErr := stop(); err == nil && stopErr != nil {
-			err = fmt.Errorf("stopping the embedded bridge: %w", stopErr)
-		}
-		if err != nil {
-			return err
-		}
-	} else if err := run(name, o.cfg.Brokers); err != nil {
-		return err
+		defer func() {
+			if stopErr := stop(); err == nil && stopErr != nil {
+				err = fmt.Errorf("stopping the embedded bridge: %w", stopErr)
+			}
+		}()
+		brokers = []string{addr}
 	}
-
+	var kfakeAddr []string
 	if o.compareKfake {
 		addr, stop, err := kafkabench.StartKfake()
 		if err != nil {
 			return fmt.Errorf("kfake: %w", err)
 		}
-		err = run("kfake", []string{addr})
-		stop()
-		if err != nil {
+		defer stop()
+		kfakeAddr = []string{addr}
+	}
+	for i := 0; i < o.repeat; i++ {
+		if err := run(name, brokers, i); err != nil {
 			return err
 		}
+		if o.compareKfake {
+			if err := run("kfake", kfakeAddr, i); err != nil {
+				return err
+			}
+		}
+	}
+	results := []kafkabench.Result{kafkabench.Median(runs[name])}
+	if o.compareKfake {
+		results = append(results, kafkabench.Median(runs["kfake"]))
+	}
+	if o.repeat > 1 {
+		fmt.Fprintf(stdout, "median of %d runs per target, alternating\n", o.repeat)
 	}
 	return kafkabench.WriteTable(stdout, o.cfg, results...)
 }
