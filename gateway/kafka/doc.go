@@ -16,6 +16,8 @@
 //   - producers.go: idempotent producer state (dedup window, epochs),
 //     persisted with the batches it describes.
 //   - metrics.go: the bridge_kafka_* Prometheus collectors.
+//   - fetchwire.go: Fetch responses written by writev around the stored
+//     batches; frames.go: the pool of Produce request buffers.
 //
 // # Adding an API
 //
@@ -57,7 +59,9 @@
 //     long as anything refers to it; strings are copies. (Only Produce
 //     frames are recycled, by produce.go's own rules: see frames.go.)
 //   - ctx is the connection's context: it ends when the connection closes or
-//     a Shutdown gives up waiting. Pass it to store calls.
+//     a Shutdown gives up waiting. Pass it to store calls. r.Server.draining
+//     is closed as soon as Shutdown starts: deferred replies that wait for
+//     something (long polls) should answer with what they have then.
 //   - NoResponse() answers nothing (Produce with acks=0 only).
 //   - Useful shared helpers: errorCode and errorMessage (errors.go) map
 //     store errors to Kafka codes and messages; topicID and newTopicConfig
