@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -42,13 +41,8 @@ var benchSettings = []struct {
 	tune func(*pebble.Options)
 }{
 	{"default", nil},
-	{"value-separation", func(o *pebble.Options) {
-		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
-			return pebble.ValueSeparationPolicy{
-				Enabled: true, MinimumSize: 4096, MaxBlobReferenceDepth: 10,
-				RewriteMinimumAge: 10 * time.Minute, TargetGarbageRatio: 0.2,
-			}
-		}
+	{"no-value-separation", func(o *pebble.Options) {
+		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy { return pebble.ValueSeparationPolicy{} }
 	}},
 }
 

@@ -65,7 +65,14 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		records int
 	)
 	for ; it.Valid(); it.Next() {
-		v, err := it.ValueAndErr()
+		// A batch that would not fit ends the read before its value is
+		// fetched: with values in blob files, the length is known from
+		// the key's handle alone.
+		lv := it.LazyValue()
+		if len(res.Batches) > 0 && len(arena)+lv.Len() > maxBytes {
+			break
+		}
+		v, _, err := lv.Value(nil)
 		if err != nil {
 			return res, err
 		}
@@ -77,9 +84,6 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		last := base + int64(info.LastOffsetDelta)
 		if last < offset {
 			continue
-		}
-		if len(res.Batches) > 0 && len(arena)+len(v) > maxBytes {
-			break
 		}
 		if arena == nil {
 			arena = make([]byte, 0, max(min(maxBytes, 1<<20), len(v)))
