@@ -30,9 +30,11 @@ func appendName(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// readName reads what appendName wrote; a length not in its shortest form
+// is refused, so a key has exactly one reading.
 func readName(b []byte) (string, []byte, bool) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < n {
+	if k <= 0 || k != len(binary.AppendUvarint(nil, n)) || uint64(len(b)-k) < n {
 		return "", nil, false
 	}
 	return string(b[k : k+int(n)]), b[k+int(n):], true
