@@ -145,7 +145,10 @@ type Pending struct {
 func (pd *Pending) Wait() (store.AppendResult, error) {
 	s := pd.s
 	defer s.exit()
-	err := pd.b.SyncWait()
+	var err error
+	if !s.noWAL {
+		err = pd.b.SyncWait()
+	}
 	pd.b.Close()
 	if err != nil {
 		s.log.Error("store: WAL sync failed", "err", err)
@@ -191,7 +194,11 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 			_ = b.Set(stateKey(w.Namespace, w.Key), w.Value, nil)
 		}
 	}
-	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+	apply := func() error { return s.db.ApplyNoSyncWait(b, pebble.Sync) }
+	if s.noWAL {
+		apply = func() error { return s.db.Apply(b, pebble.NoSync) }
+	}
+	if err := apply(); err != nil {
 		p.mu.Unlock()
 		b.Close()
 		return nil, err

@@ -47,7 +47,7 @@ func (s *Store) Update(ctx context.Context, writes ...store.KV) error {
 			_ = b.Set(stateKey(w.Namespace, w.Key), w.Value, nil)
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return b.Commit(s.syncOpts())
 }
 
 // Scan calls fn for each key of namespace starting with prefix, in key order,

@@ -228,7 +228,7 @@ func (s *Store) commitTrim(b *pebble.Batch, p *partition, newStart int64) error 
 	v := binary.BigEndian.AppendUint64(nil, uint64(newStart))
 	v = binary.BigEndian.AppendUint64(v, uint64(startPos))
 	_ = b.Set(logStartKey(p.id, p.number), v, nil)
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(s.syncOpts()); err != nil {
 		return err
 	}
 	p.startPos.Store(startPos)

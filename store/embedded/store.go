@@ -39,6 +39,7 @@ import (
 // Store is an open embedded store. It is safe for concurrent use.
 type Store struct {
 	db      *pebble.DB
+	noWAL   bool // InMemory: appends are done when applied
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -114,6 +115,9 @@ func Open(opts Options) (*Store, error) {
 	dir := opts.Dir
 	if opts.InMemory {
 		popts.FS = vfs.NewMem()
+		// Nothing outlives the process, so a write-ahead log buys nothing;
+		// an in-memory one is a file grown by copying, which is slow.
+		popts.DisableWAL = true
 		dir = ""
 	} else if dir == "" {
 		return nil, errors.New("store: Options.Dir is required unless InMemory is set")
@@ -124,6 +128,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db:      db,
+		noWAL:   opts.InMemory,
 		log:     log,
 		now:     now,
 		closing: make(chan struct{}),
@@ -370,7 +375,7 @@ func (s *Store) persist(st *stream, layout *store.Stream, extra func(b *pebble.B
 			return err
 		}
 	}
-	return b.Commit(pebble.Sync)
+	return b.Commit(s.syncOpts())
 }
 
 // CreateStream creates a stream with cfg.ShardCount shards splitting the
@@ -449,7 +454,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(s.syncOpts()); err != nil {
 		return err
 	}
 	st.deleted.Store(true)
@@ -528,4 +533,13 @@ func (s *Store) UpdateStream(ctx context.Context, name string, change func(*stor
 	}
 	st.publish(&next)
 	return next.Clone(), nil
+}
+
+// syncOpts is how commits other than appends wait: synced, unless there is
+// no log to sync (InMemory).
+func (s *Store) syncOpts() *pebble.WriteOptions {
+	if s.noWAL {
+		return pebble.NoSync
+	}
+	return pebble.Sync
 }
