@@ -100,7 +100,9 @@ func deleteOneTopic(ctx context.Context, s *Server, name string) *adminError {
 	}
 	// Idempotent-producer state is keyed by topic id: a topic created again
 	// under the same name has a new id and starts clean.
-	s.producers.forget(topicID(st))
+	if err := s.producers.forget(ctx, s.store, topicID(st)); err != nil {
+		s.log.Warn("kafka: dropping a deleted topic's producer state", "topic", name, "err", err)
+	}
 	s.log.Info("topic deleted", "topic", name, "partitions", len(st.Partitions))
 	return nil
 }

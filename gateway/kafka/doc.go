@@ -69,6 +69,6 @@
 //     Config through newTopicConfig); validTopicName (metadata.go) is
 //     Kafka's naming rule; s.autoCreate / s.createTopic (metadata.go) create
 //     topics the way auto-creation does; s.clusterID is the stable cluster
-//     id Metadata reports; s.producers.forget(topicID(st)) drops the
+//     id Metadata reports; s.producers.forget(ctx, s.store, topicID(st)) drops the
 //     idempotent-producer state of a deleted topic.
 package kafka

@@ -21,6 +21,7 @@ import (
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
+	"github.com/streambridge/bridge/store/embedded"
 )
 
 // producerNamespace is the store state namespace of producer state. Keys
@@ -123,16 +124,17 @@ func (ps *producerStates) partition(topic [16]byte, partition int32) *partProduc
 	return pp
 }
 
-// forget drops the in-memory state of a deleted topic's partitions. The
-// stored state is keyed by topic id and never read again.
-func (ps *producerStates) forget(topic [16]byte) {
+// forget drops the state of a deleted topic's partitions: in memory, and in
+// the store, where it is keyed by topic id and would never be read again.
+func (ps *producerStates) forget(ctx context.Context, st *embedded.Store, topic [16]byte) error {
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
 	for k := range ps.parts {
 		if k.topic == topic {
 			delete(ps.parts, k)
 		}
 	}
+	ps.mu.Unlock()
+	return st.DeletePrefix(ctx, producerNamespace, hex.EncodeToString(topic[:])+"/")
 }
 
 // entry returns a producer's state, loading it from the store on first

@@ -76,3 +76,17 @@ func (s *Store) Scan(namespace, prefix string, fn func(key string, value []byte)
 	}
 	return it.Error()
 }
+
+// DeletePrefix deletes, durably, every key of namespace starting with
+// prefix: the state a front end kept for something that is gone.
+func (s *Store) DeletePrefix(ctx context.Context, namespace, prefix string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.exit()
+	from := stateKey(namespace, prefix)
+	b := s.db.NewBatch()
+	defer b.Close()
+	_ = b.DeleteRange(from, prefixEnd(from), nil)
+	return b.Commit(s.syncOpts())
+}

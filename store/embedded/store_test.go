@@ -495,6 +495,15 @@ func TestStateArea(t *testing.T) {
 	if _, err := s.Get("g", "a/1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted key: %v", err)
 	}
+	if err := s.DeletePrefix(ctx, "g", "a/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("g", "a/2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("key under a deleted prefix: %v", err)
+	}
+	if v, err := s.Get("gg", "a/3"); err != nil || string(v) != "4" {
+		t.Fatalf("other namespace touched: %q %v", v, err)
+	}
 }
 
 func mustCreate(t testing.TB, s *Store, name string, shards int) {
