@@ -137,9 +137,11 @@ func (s *Server) groupCoordinator() (*coordinator, error) {
 		return nil, fmt.Errorf("loading consumer groups: %w", err)
 	}
 	coordinators.Store(s, c)
+	unregister := c.registerMetrics()
 	go func() {
 		<-s.draining
 		c.close()
+		unregister()
 		coordinators.Delete(s)
 		groupConfigOverrides.Delete(s)
 	}()
@@ -148,8 +150,9 @@ func (s *Server) groupCoordinator() (*coordinator, error) {
 
 // coordinator holds every group of one server.
 type coordinator struct {
-	s   *Server
-	cfg groupConfig
+	s        *Server
+	cfg      groupConfig
+	counters groupCounters
 
 	mu     sync.Mutex
 	groups map[string]*group

@@ -11,10 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/store/embedded"
 )
 
 func TestGroupAdminKadm(t *testing.T) {
@@ -366,5 +369,51 @@ func TestGroupOffsetsOfDeletedTopic(t *testing.T) {
 	ts.createTopic(t, "gone", 2)
 	if os, err := adm.FetchOffsetsForTopics(ctx, "g", "gone"); err != nil || os["gone"][1].At != -1 {
 		t.Fatalf("offsets of a topic created again: %+v %v", os, err)
+	}
+}
+
+func TestGroupMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	st, err := embedded.Open(embedded.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServerOn(t, st, func(c *Config) { c.Registerer = reg })
+	groupConfigOverrides.Store(ts.Server, fastGroups)
+	ts.createTopic(t, "m", 1)
+	c := dialRaw(t, ts.addr)
+	id, gen := joinOne(t, c, 9, "mg")
+	c.roundTrip(t, commitReq(9, "mg", id, gen, "m", map[int32]int64{0: 3}))
+	c.roundTrip(t, commitReq(9, "simple", "", -1, "m", map[int32]int64{0: 1}))
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			name := mf.GetName()
+			for _, l := range m.Label {
+				name += "{" + l.GetValue() + "}"
+			}
+			switch {
+			case m.Gauge != nil:
+				got[name] = m.Gauge.GetValue()
+			case m.Counter != nil:
+				got[name] = m.Counter.GetValue()
+			}
+		}
+	}
+	want := map[string]float64{
+		"bridge_kafka_consumer_groups{Stable}":         1,
+		"bridge_kafka_consumer_groups{Empty}":          1,
+		"bridge_kafka_consumer_group_members":          1,
+		"bridge_kafka_consumer_group_rebalances_total": 1,
+		"bridge_kafka_offset_commits_total":            2,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
 	}
 }

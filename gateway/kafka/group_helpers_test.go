@@ -7,8 +7,10 @@ package kafka
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sort"
 	"strconv"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streambridge/bridge/store/embedded"
 )
@@ -277,4 +280,64 @@ func waitAssigned(t testing.TB, n int, timeout time.Duration, cond func() bool, 
 
 func (ts *testServer) admin(t testing.TB) *kadm.Client {
 	return kadm.NewClient(ts.client(t))
+}
+
+func openMemStore(t testing.TB) *embedded.Store {
+	t.Helper()
+	st, err := embedded.Open(embedded.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func listenLocal(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// plainConn is a raw connection for goroutines other than the test's:
+// its round trip returns errors instead of failing the test.
+type plainConn struct {
+	net.Conn
+	corr int32
+	f    *kmsg.RequestFormatter
+}
+
+func dialPlain(addr string) (*plainConn, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &plainConn{Conn: c, f: kmsg.NewRequestFormatter(kmsg.FormatterClientID("plain"))}, nil
+}
+
+func (c *plainConn) rt(req kmsg.Request) (kmsg.Response, error) {
+	c.corr++
+	if _, err := c.Write(c.f.AppendRequest(nil, req, c.corr)); err != nil {
+		return nil, err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	var size [4]byte
+	if _, err := io.ReadFull(c, size[:]); err != nil {
+		return nil, fmt.Errorf("%s: %w", kmsg.NameForKey(req.Key()), err)
+	}
+	body := make([]byte, binary.BigEndian.Uint32(size[:]))
+	if _, err := io.ReadFull(c, body); err != nil {
+		return nil, err
+	}
+	if got := int32(binary.BigEndian.Uint32(body)); got != c.corr {
+		return nil, fmt.Errorf("correlation id %d, want %d", got, c.corr)
+	}
+	resp := req.ResponseKind()
+	resp.SetVersion(req.GetVersion())
+	body = body[4:]
+	if resp.IsFlexible() {
+		body = body[1:]
+	}
+	return resp, resp.ReadFrom(body)
 }

@@ -258,6 +258,7 @@ func (g *group) completeJoin() {
 	}
 	g.protocol = g.selectProtocol()
 	g.transition(groupCompletingRebalance)
+	g.c.counters.rebalances.Add(1)
 	g.c.s.log.Info("kafka: consumer group rebalanced", "group", g.name, "generation", g.generation,
 		"members", len(g.members), "protocol", g.protocol, "leader", g.leader)
 	for _, m := range g.sortedMembers() {
@@ -382,6 +383,7 @@ func (g *group) expireMember(m *member) {
 	if !m.isNew && (m.join != nil || m.sync != nil) {
 		return
 	}
+	g.c.counters.expiries.Add(1)
 	g.c.s.log.Info("kafka: group member session expired", "group", g.name, "member", m.id,
 		"client_id", m.clientID, "session_timeout", m.session)
 	g.removeMember(m)

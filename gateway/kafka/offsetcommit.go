@@ -148,6 +148,7 @@ func commitOffsets(s *Server, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitR
 		g.offsets[cm.topic][cm.p] = cm.o
 	}
 	g.cleanupTimer.stop()
+	g.c.counters.commits.Add(int64(len(commits)))
 	return resp
 }
 
