@@ -4,6 +4,7 @@ package kafka
 // delete) and the offset APIs on the wire.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -415,5 +416,30 @@ func TestGroupMetrics(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+// forgetTopicOffsets (for DeleteTopics) removes the offsets at once, and a
+// simple group left with nothing goes.
+func TestGroupForgetTopicOffsets(t *testing.T) {
+	ts := startGroupServer(t, "", fastGroups)
+	ts.createTopic(t, "f1", 1)
+	ts.createTopic(t, "f2", 1)
+	c := dialRaw(t, ts.addr)
+	c.roundTrip(t, commitReq(9, "both", "", -1, "f1", map[int32]int64{0: 1}))
+	c.roundTrip(t, commitReq(9, "both", "", -1, "f2", map[int32]int64{0: 2}))
+	c.roundTrip(t, commitReq(9, "one", "", -1, "f1", map[int32]int64{0: 3}))
+	if err := ts.forgetTopicOffsets(context.Background(), "f1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fetchOne(t, c, 9, "both", "", -1); got != "f2:0@2(m2)" {
+		t.Errorf("both: %s", got)
+	}
+	if d := describe(t, c, 5, "one"); d.State != "Dead" {
+		t.Errorf("a simple group with no offsets left is %s", d.State)
+	}
+	n := 0
+	if err := ts.store.Scan(groupNamespace, "o", func(string, []byte) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("%d offsets stored (%v), want 1", n, err)
 	}
 }

@@ -91,3 +91,36 @@ func deleteOffsets(s *Server, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteR
 	g.maybeRetire()
 	return resp
 }
+
+// forgetTopicOffsets drops every group's committed offsets of topic, as
+// Kafka does when a topic is deleted. DeleteTopics does not call it yet
+// (deletetopics.go belongs to the front end core): meanwhile a deleted
+// topic's offsets stop counting at once anyway, because each stored offset
+// carries its topic's id (see committedOffset), and they leave the store at
+// the next restart. Calling this from deleteOneTopic would also remove them
+// from the store right away and let a group left with nothing go.
+func (s *Server) forgetTopicOffsets(ctx context.Context, topic string) error {
+	c, err := s.groupCoordinator()
+	if err != nil {
+		return err
+	}
+	for _, g := range c.all() {
+		g.mu.Lock()
+		if g.gone || len(g.offsets[topic]) == 0 {
+			g.mu.Unlock()
+			continue
+		}
+		var writes []store.KV
+		for p := range g.offsets[topic] {
+			writes = append(writes, store.KV{Namespace: groupNamespace, Key: offsetKey(g.name, topic, p)})
+		}
+		if err := s.store.Update(ctx, writes...); err != nil {
+			g.mu.Unlock()
+			return err
+		}
+		delete(g.offsets, topic)
+		g.maybeRetire()
+		g.mu.Unlock()
+	}
+	return nil
+}
