@@ -1,6 +1,7 @@
 // DeleteGroups (key 42), versions 0-2: removes empty groups and their
 // committed offsets from the store. A group with members is
-// NON_EMPTY_GROUP; one that does not exist GROUP_ID_NOT_FOUND.
+// NON_EMPTY_GROUP; one that does not exist GROUP_ID_NOT_FOUND. The empty
+// group id is a group like any other here, as in Kafka.
 package kafka
 
 import (
@@ -29,9 +30,6 @@ func handleDeleteGroups(_ context.Context, r *Request) (Reply, error) {
 }
 
 func deleteGroup(s *Server, name string) int16 {
-	if name == "" {
-		return kerr.InvalidGroupID.Code
-	}
 	c, err := s.groupCoordinator()
 	if err != nil {
 		return coordinatorErrorCode(s, err)

@@ -5,13 +5,13 @@
 // metadata and assignment are given only while the group is Stable. A
 // group that does not exist is described as Dead with no error (v0-v5 have
 // no GROUP_ID_NOT_FOUND here). Authorized operations (v3+) are every group
-// operation when asked for, since there is no authorizer.
+// operation when asked for, since there is no authorizer. The empty group id
+// is described like any other (Kafka does, for old clients).
 package kafka
 
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -42,10 +42,6 @@ func describeGroup(s *Server, name string) kmsg.DescribeGroupsResponseGroup {
 	dg := kmsg.NewDescribeGroupsResponseGroup()
 	dg.Group = name
 	dg.State = groupDead.String()
-	if name == "" {
-		dg.ErrorCode = kerr.InvalidGroupID.Code
-		return dg
-	}
 	c, err := s.groupCoordinator()
 	if err != nil {
 		dg.ErrorCode = coordinatorErrorCode(s, err)

@@ -245,7 +245,7 @@ func TestGroupOffsetCommitRules(t *testing.T) {
 	big := commitReq(9, "simple", "", -1, "oc", map[int32]int64{0: 5})
 	big.Topics[0].Partitions[0].Metadata = kmsg.StringPtr(strings.Repeat("x", 4097))
 	check("metadata too large", big, "oc/0:"+kerr.OffsetMetadataTooLarge.Error())
-	check("empty group id", commitReq(9, "", "", -1, "oc", map[int32]int64{0: 1}), "oc/0:"+kerr.InvalidGroupID.Error())
+	check("empty group id (allowed, as in Kafka)", commitReq(9, "", "", -1, "oc", map[int32]int64{0: 4}), none)
 	check("v8 generation of no group", commitReq(8, "nogroup", "m", 3, "oc", map[int32]int64{0: 1}), "oc/0:"+kerr.IllegalGeneration.Error())
 	check("v9 generation of no group", commitReq(9, "nogroup", "m", 3, "oc", map[int32]int64{0: 1}), "oc/0:"+kerr.GroupIDNotFound.Error())
 	if d := describe(t, c, 5, "nogroup"); d.State != "Dead" {
@@ -285,7 +285,7 @@ func TestGroupOffsetCommitRules(t *testing.T) {
 	}
 	resp := c.roundTrip(t, req).(*kmsg.OffsetFetchResponse)
 	if len(resp.Groups) != 3 || len(resp.Groups[0].Topics) != 1 || resp.Groups[1].Topics[0].Partitions[0].Offset != 7 ||
-		resp.Groups[2].ErrorCode != kerr.InvalidGroupID.Code {
+		resp.Groups[2].Topics[0].Partitions[0].Offset != 4 {
 		t.Fatalf("batched fetch %+v", resp.Groups)
 	}
 }

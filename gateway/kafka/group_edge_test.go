@@ -262,7 +262,7 @@ func TestGroupAdminEveryVersion(t *testing.T) {
 		req.Groups = []string{"live", "nosuch", ""}
 		resp := c.roundTrip(t, req).(*kmsg.DeleteGroupsResponse)
 		got := fmt.Sprint(codeName(resp.Groups[0].ErrorCode), " ", codeName(resp.Groups[1].ErrorCode), " ", codeName(resp.Groups[2].ErrorCode))
-		want := fmt.Sprint(kerr.NonEmptyGroup.Error(), " ", kerr.GroupIDNotFound.Error(), " ", kerr.InvalidGroupID.Error())
+		want := fmt.Sprint(kerr.NonEmptyGroup.Error(), " ", kerr.GroupIDNotFound.Error(), " ", kerr.GroupIDNotFound.Error())
 		if got != want {
 			t.Errorf("v%d delete: %s, want %s", v, got, want)
 		}

@@ -10,7 +10,8 @@
 // for a group that does not exist is ILLEGAL_GENERATION, GROUP_ID_NOT_FOUND
 // from v9. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION and
 // metadata over 4096 bytes OFFSET_METADATA_TOO_LARGE, each on its own. A
-// member's commit counts as a heartbeat. Retention times (v2-v4), commit
+// member's commit counts as a heartbeat. The empty group id is a group like
+// any other here (Kafka keeps it for old clients). Retention times (v2-v4), commit
 // timestamps (v1) and the v9 KIP-848 member epoch semantics are ignored: a
 // classic group reads the epoch field as its generation.
 package kafka
@@ -56,9 +57,6 @@ func commitOffsets(s *Server, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitR
 			}
 		}
 		return resp
-	}
-	if req.Group == "" {
-		return fill(kerr.InvalidGroupID.Code)
 	}
 	gen, memberID := req.Generation, req.MemberID
 	if req.Version == 0 {

@@ -6,14 +6,14 @@
 // Offsets of a deleted topic do not count (see committedOffset). The v9
 // member id and epoch are for KIP-848 groups and ignored for classic ones,
 // as Kafka does; RequireStable (v7+) is ignored: there are no transactional
-// offset commits here.
+// offset commits here. The empty group id is a group like any other, as
+// in Kafka.
 package kafka
 
 import (
 	"context"
 	"sort"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -96,9 +96,6 @@ func fetchGroupOffsets(s *Server, name string, topics []kmsg.OffsetFetchRequestG
 			}
 		}
 		return out
-	}
-	if name == "" {
-		return fail(kerr.InvalidGroupID.Code)
 	}
 	c, err := s.groupCoordinator()
 	if err != nil {
