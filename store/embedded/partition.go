@@ -30,6 +30,8 @@ type partition struct {
 	endPos   atomic.Int64
 	startPos atomic.Int64
 
+	ahead partitionReadAhead
+
 	// arrived is closed and replaced whenever durable advances, waking every
 	// reader blocked on the partition at once.
 	notifyMu sync.Mutex

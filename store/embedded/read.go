@@ -46,7 +46,26 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 	if maxBytes <= 0 {
 		maxBytes = defaultReadBytes
 	}
+	key := readKey{offset: offset, end: end, maxBytes: maxBytes, maxRecords: lim.MaxRecords}
+	if ahead, ok := p.takeReadAhead(key); ok {
+		s.readAheadHits.Add(1)
+		ahead.LogStartOffset, ahead.HighWatermark = res.LogStartOffset, res.HighWatermark
+		s.readAhead(p, key, ahead)
+		s.metrics.read(len(ahead.Bytes))
+		return ahead, nil
+	}
+	res, err = s.read(ctx, p, key, res)
+	if err == nil {
+		s.readAhead(p, key, res)
+		s.metrics.read(len(res.Bytes))
+	}
+	return res, err
+}
 
+// read reads from pebble what key asks for, into res.
+func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.ReadResult) (store.ReadResult, error) {
+	offset, end, maxBytes := key.offset, key.end, key.maxBytes
+	lim := store.ReadLimits{MaxRecords: key.maxRecords}
 	prefix := partitionPrefix(make([]byte, 0, 13), tagData, p.id, p.number)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: dataKey(p.id, p.number, end)})
 	if err != nil {
@@ -78,7 +97,7 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		}
 		info, err := recordbatch.Parse(v)
 		if err != nil {
-			return res, fmt.Errorf("store: corrupt batch at %s/%d offset %d: %w", name, partitionID, dataKeyOffset(it.Key()), err)
+			return res, fmt.Errorf("store: corrupt batch at partition %d offset %d: %w", p.number, dataKeyOffset(it.Key()), err)
 		}
 		base := dataKeyOffset(it.Key())
 		last := base + int64(info.LastOffsetDelta)
@@ -108,7 +127,6 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		res.Batches[i].Raw = arena[:n:n]
 		arena = arena[n:]
 	}
-	s.metrics.read(len(res.Bytes))
 	return res, nil
 }
 

@@ -40,6 +40,8 @@ import (
 type Store struct {
 	db      *pebble.DB
 	noWAL   bool // InMemory: appends are done when applied
+
+	readAheadHits atomic.Int64 // reads answered by a read-ahead (tests)
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics

@@ -629,3 +629,42 @@ func TestRetentionBytes(t *testing.T) {
 		t.Fatalf("after reopen: start %d", start)
 	}
 }
+
+// Sequential reads are answered by read-ahead, with the same bytes, and a
+// trim or a different ask falls back to reading.
+func TestReadAhead(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	mustCreate(t, s, "ra", 1)
+	for i := 0; i < 20; i++ {
+		if _, err := s.AppendBatch(ctx, "ra", 0, kafkaBatch(t, 5, fmt.Sprint(i), 0), store.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var off int64
+	for off < 50 {
+		res, err := s.Read(ctx, "ra", 0, off, store.ReadLimits{MaxBytes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, recs, _ := recordbatch.Decode(res.Batches[0].Raw)
+		if len(res.Batches) != 1 || recs[0].Offset != off || string(recs[0].Key) != fmt.Sprintf("k-%d-0", off/5) || res.HighWatermark != 100 {
+			t.Fatalf("read at %d: %d batches, first %+v, hw %d", off, len(res.Batches), recs[0], res.HighWatermark)
+		}
+		off = res.Batches[0].LastOffset + 1
+	}
+	if hits := s.readAheadHits.Load(); hits < 8 {
+		t.Fatalf("only %d of 9 sequential reads came from read-ahead", hits)
+	}
+	// A trim past the prefetched piece: the read must fail, not serve it.
+	if _, err := s.TrimBefore(ctx, "ra", 0, 60); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Read(ctx, "ra", 0, 50, store.ReadLimits{MaxBytes: 1}); !errors.Is(err, store.ErrOffsetOutOfRange) {
+		t.Fatalf("read below the trimmed start: %v", err)
+	}
+	res, err := s.Read(ctx, "ra", 0, 60, store.ReadLimits{})
+	if err != nil || res.Batches[0].BaseOffset != 60 || res.Batches[len(res.Batches)-1].LastOffset != 99 {
+		t.Fatalf("read after trim: %+v %v", res.Batches, err)
+	}
+}
