@@ -38,13 +38,13 @@ import (
 
 // Store is an open embedded store. It is safe for concurrent use.
 type Store struct {
-	db      *pebble.DB
-	noWAL   bool // InMemory: appends are done when applied
+	db    *pebble.DB
+	noWAL bool // InMemory: appends are done when applied
 
 	readAheadHits atomic.Int64 // reads answered by a read-ahead (tests)
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *metrics
+	log           *slog.Logger
+	now           func() time.Time
+	metrics       *metrics
 
 	// live guards the database against use after Close: operations hold it
 	// shared, Close takes it exclusively.
