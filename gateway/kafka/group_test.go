@@ -7,6 +7,7 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -293,5 +294,51 @@ func TestGroupStateAfterRestart(t *testing.T) {
 	c = dialRaw(t, r.ts.addr)
 	if d := describe(t, c, 5, "dies"); d.State != "Empty" || len(d.Members) != 0 {
 		t.Fatalf("emptied group after a second restart: %+v", d)
+	}
+}
+
+// A static member (group.instance.id) that restarts within its session gets
+// its partitions back without a rebalance: the other member keeps its own
+// throughout, whichever of the two leads.
+func TestGroupFranzStaticMember(t *testing.T) {
+	for _, restart := range []string{"a", "b"} {
+		t.Run("restart-"+restart, func(t *testing.T) {
+			ts := startGroupServer(t, "", fastGroups)
+			ts.createTopic(t, "static", 4)
+			ts.produceNumbered(t, "static", 0, 200)
+			s := newSeen()
+			opts := func(id string) []kgo.Opt {
+				return []kgo.Opt{kgo.InstanceID(id), kgo.SessionTimeout(20 * time.Second), kgo.Balancers(kgo.RangeBalancer())}
+			}
+			ms := map[string]*groupMember{}
+			ms["a"] = ts.startMember(t, "a", "sg", "static", s, opts("instance-a")...)
+			ms["b"] = ts.startMember(t, "b", "sg", "static", s, opts("instance-b")...)
+			waitAssigned(t, 4, time.Minute, func() bool { return len(ms["a"].owned()) == 2 }, ms["a"], ms["b"])
+			s.waitFor(t, 0, 200, time.Minute)
+			other := "b"
+			if restart == "b" {
+				other = "a"
+			}
+			stay := ms[other]
+			stay.mu.Lock()
+			revokedBefore := len(stay.revoked)
+			stay.mu.Unlock()
+			kept, gone := stay.owned(), ms[restart].owned()
+
+			ms[restart].cl.Close() // a static member does not leave
+			again := ts.startMember(t, restart+"2", "sg", "static", s, opts("instance-"+restart)...)
+			waitAssigned(t, 4, time.Minute, nil, again, stay)
+			ts.produceNumbered(t, "static", 200, 200)
+			s.waitFor(t, 0, 400, time.Minute)
+			stay.mu.Lock()
+			revs := stay.revoked[revokedBefore:]
+			stay.mu.Unlock()
+			if len(revs) != 0 || fmt.Sprint(stay.owned()) != fmt.Sprint(kept) {
+				t.Errorf("the member that stayed owned %v, now %v, revocations %v: want no rebalance", kept, stay.owned(), revs)
+			}
+			if fmt.Sprint(again.owned()) != fmt.Sprint(gone) {
+				t.Errorf("the restarted instance got %v, had %v", again.owned(), gone)
+			}
+		})
 	}
 }
