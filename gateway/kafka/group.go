@@ -9,11 +9,11 @@
 //   - group_state.go: the state machine (Empty, PreparingRebalance,
 //     CompletingRebalance, Stable, Dead) that JoinGroup, SyncGroup,
 //     Heartbeat, LeaveGroup and the timers drive.
-//   - group_offsets.go: OffsetCommit, OffsetFetch and OffsetDelete on a
-//     group.
 //   - group_persist.go: what survives a restart, in the store's state area.
-//   - one file per API (joingroup.go, syncgroup.go, ...) decoding requests
-//     and shaping responses.
+//   - group_metrics.go: the bridge_kafka_consumer_group* metrics.
+//   - one file per API: findcoordinator.go, joingroup.go, syncgroup.go,
+//     heartbeat.go, leavegroup.go, offsetcommit.go, offsetfetch.go,
+//     listgroups.go, describegroups.go, deletegroups.go, offsetdelete.go.
 //
 // # Concurrency
 //
@@ -47,7 +47,14 @@
 // rejoin if they were mid-rebalance: their generation is then unknown and
 // they get ILLEGAL_GENERATION or REBALANCE_IN_PROGRESS), and members that
 // died with the bridge expire after their session timeout. A group without
-// members comes back Empty with its offsets.
+// members comes back Empty with its offsets. Clients see what a Kafka
+// coordinator failover gives them: their connections break, they find the
+// coordinator again (node 0), and either carry on or, told
+// UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION or REBALANCE_IN_PROGRESS, rejoin;
+// consumption resumes from the last commit, so nothing committed is lost
+// and nothing uncommitted is skipped. The coordinator (and with it the
+// restored session timers and the metrics) starts with the first group
+// request after a restart.
 //
 // Not implemented: offset expiry (offsets.retention.minutes), the group
 // size limit, KIP-848 consumer groups (ConsumerGroupHeartbeat) and
