@@ -103,6 +103,11 @@ func deleteOneTopic(ctx context.Context, s *Server, name string) *adminError {
 	if err := s.producers.forget(ctx, s.store, topicID(st)); err != nil {
 		s.log.Warn("kafka: dropping a deleted topic's producer state", "topic", name, "err", err)
 	}
+	// Committed offsets name the topic: a topic created again under the
+	// same name must not inherit them.
+	if err := s.forgetTopicOffsets(ctx, name); err != nil {
+		s.log.Warn("kafka: dropping a deleted topic's committed offsets", "topic", name, "err", err)
+	}
 	s.log.Info("topic deleted", "topic", name, "partitions", len(st.Partitions))
 	return nil
 }

@@ -443,3 +443,28 @@ func TestGroupForgetTopicOffsets(t *testing.T) {
 		t.Errorf("%d offsets stored (%v), want 1", n, err)
 	}
 }
+
+// DeleteTopics drops the topic's committed offsets: a topic created again
+// under the same name starts with none.
+func TestDeleteTopicsForgetsOffsets(t *testing.T) {
+	ts := startGroupServer(t, "", fastGroups)
+	ts.createTopic(t, "gone", 1)
+	c := dialRaw(t, ts.addr)
+	c.roundTrip(t, commitReq(9, "g", "", -1, "gone", map[int32]int64{0: 5}))
+	if got := fetchOne(t, c, 9, "g", "", -1); got == "" {
+		t.Fatal("the commit did not take")
+	}
+	del := kmsg.NewPtrDeleteTopicsRequest()
+	del.TopicNames = []string{"gone"}
+	del.Topics = []kmsg.DeleteTopicsRequestTopic{{Topic: kmsg.StringPtr("gone")}}
+	del.Version = 4
+	c.roundTrip(t, del)
+	ts.createTopic(t, "gone", 1)
+	if got := fetchOne(t, c, 9, "g", "", -1); got != "" {
+		t.Errorf("offsets after delete and re-create: %q", got)
+	}
+	n := 0
+	if err := ts.store.Scan(groupNamespace, "o", func(string, []byte) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("%d offsets stored (%v), want 0", n, err)
+	}
+}
