@@ -1,9 +1,6 @@
 package embedded
 
-import (
-	"encoding/binary"
-	"math"
-)
+import "encoding/binary"
 
 // Key layout. Every key starts with a one-byte tag naming its kind; numbers
 // are big-endian so pebble's byte order is numeric order. Streams are keyed
@@ -105,4 +102,3 @@ func stateKey(namespace, key string) []byte {
 	return append(k, key...)
 }
 
-const maxTimestamp = math.MaxInt64
