@@ -52,8 +52,9 @@ type Batch struct {
 // ReadResult is what a read returns, with the partition's bounds at the time.
 type ReadResult struct {
 	Batches []Batch
-	// Bytes is every batch back to back: Batches[i].Raw are consecutive
-	// pieces of it. A Kafka fetch sends it as the partition's records.
+	// Bytes, when not nil, is every batch back to back: Batches[i].Raw are
+	// consecutive pieces of it, and a Kafka fetch sends it as the
+	// partition's records. Nil when the batches are not contiguous in memory.
 	Bytes          []byte
 	LogStartOffset int64 // first readable offset
 	HighWatermark  int64 // one past the last acknowledged offset

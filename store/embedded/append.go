@@ -206,6 +206,7 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	p.next = last + 1
 	p.maxTimestamp = maxTs
 	p.endPos.Store(endPos)
+	p.tail.add(&s.tail, base, last, raw)
 	p.mu.Unlock()
 	return &Pending{
 		s: s, b: b, p: p,

@@ -101,4 +101,3 @@ func stateKey(namespace, key string) []byte {
 	k = append(k, 0)
 	return append(k, key...)
 }
-

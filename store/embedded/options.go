@@ -36,6 +36,11 @@ type Options struct {
 	// CacheSize is the block cache in bytes; zero means 256 MiB.
 	CacheSize int64
 
+	// TailCacheBytes bounds the memory holding each partition's latest
+	// batches, shared evenly by the partitions; zero means 256 MiB and a
+	// negative value turns the tail cache off.
+	TailCacheBytes int64
+
 	// tune adjusts pebble's options; benchmarks use it to compare settings.
 	tune func(*pebble.Options)
 }

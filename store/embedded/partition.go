@@ -31,6 +31,7 @@ type partition struct {
 	startPos atomic.Int64
 
 	ahead partitionReadAhead
+	tail  partitionTail
 
 	// arrived is closed and replaced whenever durable advances, waking every
 	// reader blocked on the partition at once.

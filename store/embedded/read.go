@@ -47,6 +47,13 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		maxBytes = defaultReadBytes
 	}
 	key := readKey{offset: offset, end: end, maxBytes: maxBytes, maxRecords: lim.MaxRecords}
+	if cached, ok := p.tail.read(key, res); ok {
+		s.tailHits.Add(1)
+		for _, b := range cached.Batches {
+			s.metrics.read(len(b.Raw))
+		}
+		return cached, nil
+	}
 	if ahead, ok := p.takeReadAhead(key); ok {
 		s.readAheadHits.Add(1)
 		ahead.LogStartOffset, ahead.HighWatermark = res.LogStartOffset, res.HighWatermark

@@ -81,6 +81,7 @@ func (s *Store) reshape(ctx context.Context, name, op string, change func(*store
 		grown[i].retired = p.Retired // held locked above for i < len(parts)
 	}
 	st.parts.Store(&grown)
+	s.tail.partitions.Add(int64(len(grown) - len(parts)))
 	st.publish(&next)
 	s.log.Info("stream resharded", "stream", name, "op", op,
 		"open_shards", len(next.OpenShards()), "partitions", len(next.Partitions))

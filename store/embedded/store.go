@@ -41,7 +41,10 @@ type Store struct {
 	db    *pebble.DB
 	noWAL bool // InMemory: appends are done when applied
 
+	tail tailBudget
+
 	readAheadHits atomic.Int64 // reads answered by a read-ahead (tests)
+	tailHits      atomic.Int64 // reads answered by the tail cache (tests)
 	log           *slog.Logger
 	now           func() time.Time
 	metrics       *metrics
@@ -137,6 +140,10 @@ func Open(opts Options) (*Store, error) {
 		streams: map[string]*stream{},
 		nextID:  1,
 	}
+	s.tail.bytes = opts.TailCacheBytes
+	if s.tail.bytes == 0 {
+		s.tail.bytes = defaultTailCacheBytes
+	}
 	if err := s.recover(); err != nil {
 		db.Close()
 		return nil, err
@@ -214,6 +221,7 @@ func (s *Store) recover() error {
 		st.publish(&layout)
 		st.parts.Store(&parts)
 		s.streams[rec.Stream.Name] = st
+		s.tail.partitions.Add(int64(len(parts)))
 	}
 	return it.Error()
 }
@@ -426,6 +434,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 	st.publish(&layout)
 	st.parts.Store(&parts)
 	s.streams[cfg.Name] = st
+	s.tail.partitions.Add(int64(len(parts)))
 	s.metrics.streamCreated()
 	s.log.Info("stream created", "stream", cfg.Name, "shards", cfg.ShardCount)
 	return layout.Clone(), nil
@@ -464,6 +473,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 		p.wake()
 	}
 	delete(s.streams, name)
+	s.tail.partitions.Add(-int64(len(*st.parts.Load())))
 	s.metrics.streamDeleted()
 	s.log.Info("stream deleted", "stream", name)
 	return nil

