@@ -22,9 +22,27 @@ type tailBatch struct {
 }
 
 type partitionTail struct {
-	mu      sync.RWMutex
-	batches []tailBatch // consecutive batches of the partition, oldest first
+	mu sync.RWMutex
+	// batches[head:] are consecutive batches of the partition, oldest
+	// first; evicted ones before head are compacted away in bulk, so an
+	// append does not shift the whole slice.
+	batches []tailBatch
+	head    int
 	bytes   int
+}
+
+// evict forgets the oldest cached batch. Called with t.mu held.
+func (t *partitionTail) evict() {
+	t.bytes -= len(t.batches[t.head].raw)
+	t.batches[t.head] = tailBatch{}
+	t.head++
+	if t.head == len(t.batches) {
+		t.batches, t.head = t.batches[:0], 0
+	} else if t.head >= 64 && 2*t.head >= len(t.batches) {
+		n := copy(t.batches, t.batches[t.head:])
+		clear(t.batches[n:])
+		t.batches, t.head = t.batches[:n], 0
+	}
 }
 
 // tailBudget is the store-wide cache budget and the partition count it is
@@ -52,20 +70,14 @@ func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
 	defer t.mu.Unlock()
 	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: cp})
 	t.bytes += len(cp)
-	drop := 0
 	for t.bytes > share {
-		t.bytes -= len(t.batches[drop].raw)
-		t.batches[drop] = tailBatch{}
-		drop++
-	}
-	if drop > 0 {
-		t.batches = append(t.batches[:0], t.batches[drop:]...)
+		t.evict()
 	}
 }
 
 func (t *partitionTail) reset() {
 	t.mu.Lock()
-	t.batches, t.bytes = nil, 0
+	t.batches, t.head, t.bytes = nil, 0, 0
 	t.mu.Unlock()
 }
 
@@ -74,21 +86,22 @@ func (t *partitionTail) reset() {
 func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResult, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	if len(t.batches) == 0 || key.offset < t.batches[0].base {
+	cached := t.batches[t.head:]
+	if len(cached) == 0 || key.offset < cached[0].base {
 		return res, false
 	}
 	// Batches are consecutive: find the one holding offset by binary search.
-	lo, hi := 0, len(t.batches)
+	lo, hi := 0, len(cached)
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if t.batches[mid].last < key.offset {
+		if cached[mid].last < key.offset {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
 	total, records := 0, 0
-	for _, b := range t.batches[lo:] {
+	for _, b := range cached[lo:] {
 		if b.base >= key.end {
 			break
 		}
@@ -115,10 +128,7 @@ func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResul
 func (t *partitionTail) dropBelow(start int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	drop := 0
-	for drop < len(t.batches) && t.batches[drop].last < start {
-		t.bytes -= len(t.batches[drop].raw)
-		drop++
+	for t.head < len(t.batches) && t.batches[t.head].last < start {
+		t.evict()
 	}
-	t.batches = append(t.batches[:0], t.batches[drop:]...)
 }
