@@ -80,17 +80,19 @@ func BenchmarkAppendDurable(b *testing.B) {
 }
 
 // BenchmarkRead reads 1 MiB at a time from 2 goroutines, cycling over 4
-// partitions of 32 MiB each, flushed out of the memtable. "hot" has the
-// block cache the data fits in (consumers at the tail); "cold" has an 8 MiB
-// cache, so every block is read from the file (consumers catching up; the OS
-// page cache still holds the file).
+// partitions of 32 MiB each, flushed out of the memtable. "tail-cache" is
+// the default: the data fits the tail cache (consumers at the tail). "hot"
+// turns the tail cache off and has a block cache the data fits in; "cold"
+// has an 8 MiB block cache, so every value is read from its file (consumers
+// catching up; the OS page cache still holds the file).
 func BenchmarkRead(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
 		cache int64
-	}{{"hot", 0}, {"cold", 8 << 20}} {
+		tail  int64
+	}{{"tail-cache", 0, 0}, {"hot", 0, -1}, {"cold", 8 << 20, -1}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s, err := Open(Options{Dir: b.TempDir(), CacheSize: bc.cache})
+			s, err := Open(Options{Dir: b.TempDir(), CacheSize: bc.cache, TailCacheBytes: bc.tail})
 			if err != nil {
 				b.Fatal(err)
 			}
