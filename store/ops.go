@@ -42,7 +42,8 @@ type ReadLimits struct {
 	EndOffset  int64 // stop before this offset (a closed shard's end); 0 means no limit
 }
 
-// Batch is one stored Kafka v2 record batch.
+// Batch is one stored Kafka v2 record batch. Raw may be shared with other
+// readers: read it, never write it.
 type Batch struct {
 	BaseOffset int64
 	LastOffset int64

@@ -18,6 +18,9 @@ const defaultReadBytes = 1 << 20
 // start before offset: batches are returned whole, as Kafka fetches do.
 // Reading at the high watermark returns no batches; outside
 // [log start, high watermark] it fails with store.ErrOffsetOutOfRange.
+//
+// The returned bytes may be shared with other readers (the tail cache hands
+// out its own memory): callers must not modify them.
 func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset int64, lim store.ReadLimits) (store.ReadResult, error) {
 	if err := s.enter(); err != nil {
 		return store.ReadResult{}, err
