@@ -189,6 +189,27 @@ func (g *group) joinExisting(r *Request, req *kmsg.JoinGroupRequest, resp *kmsg.
 	return nil, p
 }
 
+// renameMember puts m, known until now as from, under the id to in every
+// index the group keeps, and restarts its session timer.
+func (g *group) renameMember(from, to string, m *member, instanceID string) {
+	delete(g.members, from)
+	g.members[to] = m
+	for i, id := range g.order {
+		if id == from {
+			g.order[i] = to
+		}
+	}
+	if g.leader == from {
+		g.leader = to
+	}
+	if g.pendingSync[from] {
+		delete(g.pendingSync, from)
+		g.pendingSync[to] = true
+	}
+	g.static[instanceID] = to
+	g.scheduleSession(m, m.session)
+}
+
 // replaceStatic handles a static member joining without its member id while
 // the group knows its instance id: the old incarnation is fenced and the
 // new one takes over its place, assignment included.
@@ -209,22 +230,7 @@ func (g *group) replaceStatic(req *kmsg.JoinGroupRequest, resp *kmsg.JoinGroupRe
 		rebalance:    old.rebalance,
 		assignment:   old.assignment,
 	}
-	delete(g.members, oldID)
-	g.members[newID] = m
-	for i, id := range g.order {
-		if id == oldID {
-			g.order[i] = newID
-		}
-	}
-	if g.leader == oldID {
-		g.leader = newID
-	}
-	if g.pendingSync[oldID] {
-		delete(g.pendingSync, oldID)
-		g.pendingSync[newID] = true
-	}
-	g.static[*req.InstanceID] = newID
-	g.scheduleSession(m, m.session)
+	g.renameMember(oldID, newID, m, *req.InstanceID)
 
 	p := newParked(req)
 	g.updateMember(m, req, p)
@@ -241,22 +247,7 @@ func (g *group) replaceStatic(req *kmsg.JoinGroupRequest, resp *kmsg.JoinGroupRe
 		if err := g.storeMetadata(nil); err != nil {
 			g.c.s.log.Warn("kafka: storing replaced static member failed", "group", g.name, "err", err)
 			// Put the old incarnation back; the new one may retry.
-			delete(g.members, newID)
-			g.members[oldID] = old
-			for i, id := range g.order {
-				if id == newID {
-					g.order[i] = oldID
-				}
-			}
-			if g.leader == newID {
-				g.leader = oldID
-			}
-			if g.pendingSync[newID] {
-				delete(g.pendingSync, newID)
-				g.pendingSync[oldID] = true
-			}
-			g.static[*req.InstanceID] = oldID
-			g.scheduleSession(old, old.session)
+			g.renameMember(newID, oldID, old, *req.InstanceID)
 			resp.MemberID = ""
 			resp.ErrorCode = coordinatorErrorCode(g.c.s, err)
 			return resp, nil
