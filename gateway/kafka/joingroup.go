@@ -118,6 +118,12 @@ func (g *group) joinNew(r *Request, req *kmsg.JoinGroupRequest, resp *kmsg.JoinG
 		resp.ErrorCode = kerr.MemberIDRequired.Code
 		return resp, nil
 	}
+	return nil, g.addJoiner(r, req, id)
+}
+
+// addJoiner adds a member joining under id with what its JoinGroup says,
+// and parks its join until the rebalance completes.
+func (g *group) addJoiner(r *Request, req *kmsg.JoinGroupRequest, id string) *parked {
 	m := &member{
 		id:           id,
 		instanceID:   req.InstanceID,
@@ -130,7 +136,7 @@ func (g *group) joinNew(r *Request, req *kmsg.JoinGroupRequest, resp *kmsg.JoinG
 	}
 	p := newParked(req)
 	g.addMember(m, p)
-	return nil, p
+	return p
 }
 
 // joinExisting handles a join with a member id.
@@ -141,19 +147,7 @@ func (g *group) joinExisting(r *Request, req *kmsg.JoinGroupRequest, resp *kmsg.
 	}
 	if _, ok := g.pending[req.MemberID]; ok {
 		// Back with the id MEMBER_ID_REQUIRED gave it: it joins now.
-		m := &member{
-			id:           req.MemberID,
-			instanceID:   req.InstanceID,
-			clientID:     r.ClientID,
-			clientHost:   clientHost(r.Remote),
-			protocolType: req.ProtocolType,
-			protocols:    req.Protocols,
-			session:      time.Duration(req.SessionTimeoutMillis) * time.Millisecond,
-			rebalance:    joinRebalanceTimeout(req),
-		}
-		p := newParked(req)
-		g.addMember(m, p)
-		return nil, p
+		return nil, g.addJoiner(r, req, req.MemberID)
 	}
 	if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
 		resp.ErrorCode = code
