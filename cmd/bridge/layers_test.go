@@ -186,7 +186,7 @@ func TestSettingsErrors(t *testing.T) {
 		wantErr []string // substrings, all required
 	}{
 		{"unknown key", []string{"--config", "$CONFIG"}, nil, "data-dir: x\nkafka_addr: :1\n",
-			[]string{"bridge.yaml:2", `unknown key "kafka_addr"`, "did you mean kafka-addr?", "known keys: admin-addr"}},
+			[]string{"bridge.yaml:2", `unknown key "kafka_addr"`, "did you mean kafka-addr?", "known keys: account, admin-addr"}},
 		{"env-style key", []string{"--config", "$CONFIG"}, nil, "BRIDGE_DATA_DIR: x\n",
 			[]string{`unknown key "BRIDGE_DATA_DIR"`, "did you mean data-dir?"}},
 		{"config key in the file", []string{"--config", "$CONFIG"}, nil, "config: other.yaml\n",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/streambridge/bridge/gateway/kafka"
+	"github.com/streambridge/bridge/gateway/kinesis"
 	"github.com/streambridge/bridge/server"
 )
 
@@ -34,6 +36,10 @@ type serveOptions struct {
 	shutdownTimeout     time.Duration
 	autoCreateTopics    bool
 	defaultPartitions   int
+	region              string
+	account             string
+	kinesisLimits       bool
+	kinesisStateDelay   time.Duration
 }
 
 func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
@@ -52,12 +58,25 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())
 	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
 	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
+	fs.StringVar(&o.region, "region", "us-east-1", "AWS region in the ARNs the AWS-style APIs return and accept")
+	fs.StringVar(&o.account, "account", "000000000000", "12-digit AWS account id in the ARNs the AWS-style APIs return and accept")
+	fs.BoolVar(&o.kinesisLimits, "kinesis-enforce-limits", false, "emulate Kinesis provisioned throughput per shard (1 MB/s or 1000 records/s in, 2 MB/s and 5 reads/s out)")
+	fs.DurationVar(&o.kinesisStateDelay, "kinesis-state-delay", 0, "how long Kinesis streams stay CREATING, UPDATING or DELETING, so clients' waiters are exercised")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM before their connections are closed")
 }
 
 func (o *serveOptions) check() error {
 	if o.defaultPartitions < 1 {
 		return fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions)
+	}
+	if len(o.account) != 12 || strings.Trim(o.account, "0123456789") != "" {
+		return fmt.Errorf("--account %q: want 12 digits", o.account)
+	}
+	if o.region == "" {
+		return errors.New("--region: want a region name, e.g. us-east-1")
+	}
+	if o.kinesisStateDelay < 0 {
+		return fmt.Errorf("--kinesis-state-delay %v: want zero or a positive duration", o.kinesisStateDelay)
 	}
 	if o.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout %v: want a positive duration, e.g. 10s", o.shutdownTimeout)
@@ -82,6 +101,17 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 				AdvertisedAddr:    d.Addrs.AdvertisedKafka,
 				AutoCreateTopics:  o.autoCreateTopics,
 				DefaultPartitions: o.defaultPartitions,
+			})
+		},
+		NewAWS: func(d server.Deps) (http.Handler, error) {
+			return kinesis.New(kinesis.Config{
+				Store:         d.Store,
+				Logger:        d.Logger,
+				Registerer:    d.Registerer,
+				Region:        o.region,
+				Account:       o.account,
+				EnforceLimits: o.kinesisLimits,
+				StateDelay:    o.kinesisStateDelay,
 			})
 		},
 	}

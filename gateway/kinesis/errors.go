@@ -1,0 +1,84 @@
+package kinesis
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/streambridge/bridge/store"
+)
+
+// Error is an AWS error response: HTTP status, __type and message.
+type Error struct {
+	Status  int
+	Type    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Type + ": " + e.Message }
+
+func newError(typ, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+// The error types Kinesis answers with.
+const (
+	errResourceNotFound     = "ResourceNotFoundException"
+	errResourceInUse        = "ResourceInUseException"
+	errInvalidArgument      = "InvalidArgumentException"
+	errValidation           = "ValidationException"
+	errLimitExceeded        = "LimitExceededException"
+	errExpiredIterator      = "ExpiredIteratorException"
+	errExpiredNextToken     = "ExpiredNextTokenException"
+	errThroughputExceeded   = "ProvisionedThroughputExceededException"
+	errUnknownOperation     = "UnknownOperationException"
+	errSerialization        = "SerializationException"
+	errAccessDenied         = "AccessDeniedException"
+	errInternalFailure      = "InternalFailure"
+	errKMSInvalidState      = "KMSInvalidStateException"
+	errMissingAction        = "MissingAction"
+	errIncompleteSignature  = "IncompleteSignatureException"
+	errInvalidContentType   = "InvalidContentTypeException"
+	errUnsupportedMediaType = "UnsupportedMediaTypeException"
+)
+
+func resourceNotFound(format string, args ...any) *Error {
+	return newError(errResourceNotFound, format, args...)
+}
+
+func resourceInUse(format string, args ...any) *Error {
+	return newError(errResourceInUse, format, args...)
+}
+
+func invalidArgument(format string, args ...any) *Error {
+	return newError(errInvalidArgument, format, args...)
+}
+
+func limitExceeded(format string, args ...any) *Error {
+	return newError(errLimitExceeded, format, args...)
+}
+
+// streamNotFound is AWS's message for a stream that does not exist.
+func (h *Handler) streamNotFound(name string) *Error {
+	return resourceNotFound("Stream %s under account %s not found.", name, h.cfg.Account)
+}
+
+// storeError translates a store error about stream name into the API's
+// error; errors it does not know become InternalFailure (HTTP 500).
+func (h *Handler) storeError(name string, err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, store.ErrStreamNotFound):
+		return h.streamNotFound(name)
+	case errors.Is(err, store.ErrStreamExists):
+		return resourceInUse("Stream %s under account %s already exists.", name, h.cfg.Account)
+	case errors.Is(err, store.ErrShardNotFound):
+		return resourceNotFound("Could not find shard in stream %s under account %s.", name, h.cfg.Account)
+	case errors.Is(err, store.ErrInvalidArgument), errors.Is(err, store.ErrShardClosed),
+		errors.Is(err, store.ErrOffsetOutOfRange):
+		return invalidArgument("%v", err)
+	}
+	return &Error{Status: http.StatusInternalServerError, Type: errInternalFailure, Message: err.Error()}
+}

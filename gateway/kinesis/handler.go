@@ -1,0 +1,191 @@
+package kinesis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streambridge/bridge/store/embedded"
+)
+
+// targetPrefix starts the X-Amz-Target of every Kinesis operation.
+const targetPrefix = "Kinesis_20131202."
+
+// maxBodyBytes bounds a request body: a 10 MiB record (UpdateMaxRecordSize's
+// ceiling) base64-encoded in JSON, with room to spare.
+const maxBodyBytes = 16 << 20
+
+// Config configures a Handler.
+type Config struct {
+	// Store holds the streams. Required.
+	Store *embedded.Store
+	// Logger receives request problems; nil discards them.
+	Logger *slog.Logger
+	// Registerer takes the bridge_kinesis_* collectors; nil registers none.
+	Registerer prometheus.Registerer
+	// Region and Account appear in ARNs; empty means us-east-1 and
+	// 000000000000.
+	Region  string
+	Account string
+	// EnforceLimits emulates provisioned throughput per shard (1 MB/s or
+	// 1000 records/s in, 2 MB/s and 5 GetRecords calls/s out).
+	EnforceLimits bool
+	// StateDelay keeps streams CREATING, UPDATING or DELETING this long
+	// before they become ACTIVE (or go), so clients' waiters are exercised.
+	StateDelay time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the Kinesis API. It is an http.Handler for the AWS port;
+// Shutdown ends its long-lived responses (SubscribeToShard).
+type Handler struct {
+	store *embedded.Store
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
+
+	draining     chan struct{}
+	drainingOnce sync.Once
+}
+
+// New returns a Handler over cfg.Store.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("kinesis: Config.Store is required")
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Account == "" {
+		cfg.Account = "000000000000"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{store: cfg.Store, cfg: cfg, log: log, m: m, draining: make(chan struct{})}, nil
+}
+
+// Shutdown makes long-lived responses end now. It does not wait for them:
+// the HTTP server's drain does.
+func (h *Handler) Shutdown(context.Context) error {
+	h.drainingOnce.Do(func() { close(h.draining) })
+	return nil
+}
+
+// Handles reports whether r is a Kinesis request, for a router sharing the
+// AWS port with other APIs.
+func Handles(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	x := &exchange{w: w, r: r, op: name}
+	w.Header().Set("x-amzn-RequestId", requestID())
+
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	c, ok := codecFor(mt)
+	if !ok {
+		c = jsonCodec{}
+	}
+	x.codec = c
+	err := h.serve(r.Context(), x, ok)
+	code := "OK"
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Status: http.StatusInternalServerError, Type: errInternalFailure, Message: err.Error()}
+		}
+		code = e.Type
+		if e.Status >= 500 {
+			h.log.Error("kinesis: request failed", "op", name, "err", err)
+		} else {
+			h.log.Debug("kinesis: request refused", "op", name, "type", e.Type, "message", e.Message)
+		}
+		h.writeError(x, e)
+	}
+	h.m.observe(name, code, time.Since(start))
+}
+
+func (h *Handler) serve(ctx context.Context, x *exchange, knownType bool) error {
+	r := x.r
+	if r.Method != http.MethodPost {
+		return newError(errUnknownOperation, "")
+	}
+	op := operations[x.op]
+	if op == nil || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) {
+		return newError(errUnknownOperation, "")
+	}
+	if !knownType {
+		return newError(errSerialization, "Unsupported Content-Type %q", r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Type: errSerialization, Message: fmt.Sprintf("Request body over %d bytes", maxBodyBytes)}
+		}
+		return newError(errSerialization, "reading the body: %v", err)
+	}
+	x.body = body
+	return op.serve(ctx, h, x)
+}
+
+// respond writes a 200 response with v encoded in the request's encoding.
+func (h *Handler) respond(x *exchange, v any) error {
+	body, err := x.codec.encode(v)
+	if err != nil {
+		return err
+	}
+	x.w.Header().Set("Content-Type", x.codec.contentType())
+	x.w.WriteHeader(http.StatusOK)
+	_, _ = x.w.Write(body)
+	return nil
+}
+
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message,omitempty"`
+}
+
+func (h *Handler) writeError(x *exchange, e *Error) {
+	body, err := x.codec.encode(errorBody{Type: e.Type, Message: e.Message})
+	if err != nil {
+		body = []byte(`{"__type":"InternalFailure"}`)
+	}
+	x.w.Header().Set("Content-Type", x.codec.contentType())
+	x.w.Header().Set("x-amzn-ErrorType", e.Type)
+	x.w.WriteHeader(e.Status)
+	_, _ = x.w.Write(body)
+}
+
+// requestID returns a random UUID-shaped request id.
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
+
+func (h *Handler) now() time.Time { return h.cfg.Now() }

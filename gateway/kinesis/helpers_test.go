@@ -1,0 +1,96 @@
+package kinesis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/streambridge/bridge/store/embedded"
+)
+
+// testServer is a Handler over an in-memory store, served on 127.0.0.1
+// with HTTP/1.1 and h2c like the AWS port.
+type testServer struct {
+	*Handler
+	store *embedded.Store
+	url   string
+}
+
+func startTestServer(t testing.TB, cfgs ...func(*Config)) *testServer {
+	t.Helper()
+	st, err := embedded.Open(embedded.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Store: st}
+	for _, f := range cfgs {
+		f(&cfg)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: h, Protocols: &p}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		_ = h.Shutdown(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = st.Close()
+	})
+	return &testServer{Handler: h, store: st, url: "http://" + ln.Addr().String()}
+}
+
+// client returns an aws-sdk-go-v2 Kinesis client for the server, with
+// dummy credentials and retries off (tests look at first answers).
+func (ts *testServer) client(opts ...func(*awskinesis.Options)) *awskinesis.Client {
+	return awskinesis.New(awskinesis.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(ts.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Retryer:      aws.NopRetryer{},
+	}, opts...)
+}
+
+// call posts a raw JSON 1.1 request and returns the status and decoded
+// body, for checks on exact wire shapes and errors.
+func (ts *testServer) call(t testing.TB, op string, body any) (int, map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, ts.url+"/", bytes.NewReader(b))
+	req.Header.Set("Content-Type", contentTypeJSON)
+	req.Header.Set("X-Amz-Target", targetPrefix+op)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s: response %q is not JSON: %v", op, raw, err)
+		}
+	}
+	return resp.StatusCode, out
+}
