@@ -97,3 +97,13 @@ func TestMedian(t *testing.T) {
 		t.Errorf("even count: p50 %v, want 15", m2.LatencyP50)
 	}
 }
+
+func TestLoopback(t *testing.T) {
+	got, err := Loopback(t.Context(), 64<<10, 4<<20)
+	if err != nil || got <= 0 {
+		t.Fatalf("Loopback = %v, %v; want a positive rate", got, err)
+	}
+	if _, err := Loopback(t.Context(), 0, 1); err == nil {
+		t.Fatal("Loopback accepted a zero frame size")
+	}
+}

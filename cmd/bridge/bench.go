@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,7 @@ type benchKafkaOptions struct {
 	embedded     bool
 	dataDir      string
 	compareKfake bool
+	loopback     bool
 	name         string
 	repeat       int
 	quiet        bool
@@ -50,7 +52,9 @@ p99).
 The target is any Kafka-compatible server (--brokers), or a bridge started in
 this process on 127.0.0.1 with a temporary data dir (--embedded).
 --compare-kfake runs the same load against franz-go's in-process fake Kafka
-cluster too, and prints the ratio target/kfake.
+cluster too, and prints the ratio target/kfake. --compare-loopback also
+measures the machine's ceiling for consuming: 1 MiB frames sent over
+127.0.0.1 and read into fresh buffers, with no broker work at all.
 
   bridge bench kafka --embedded --compare-kfake
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
@@ -67,6 +71,7 @@ cluster too, and prints the ratio target/kfake.
 	fs.BoolVar(&o.embedded, "embedded", false, "start a bridge in this process on 127.0.0.1 (temporary data dir) and load it")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --embedded: the data dir to use (default: a temporary one, removed afterwards)")
 	fs.BoolVar(&o.compareKfake, "compare-kfake", false, "also run the same load against an in-process kfake cluster and print the ratio")
+	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target")`)
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
@@ -137,6 +142,7 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		defer stop()
 		kfakeAddr = []string{addr}
 	}
+	var loopback []float64
 	for i := 0; i < o.repeat; i++ {
 		if err := run(name, brokers, i); err != nil {
 			return err
@@ -146,6 +152,14 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 				return err
 			}
 		}
+		if o.loopback {
+			fmt.Fprintf(stderr, "bench kafka: loopback ceiling (run %d of %d)\n", i+1, o.repeat)
+			mb, err := kafkabench.Loopback(ctx, 1<<20, max(int64(o.cfg.RecordSize)*o.cfg.Records, 64<<20))
+			if err != nil {
+				return fmt.Errorf("loopback: %w", err)
+			}
+			loopback = append(loopback, mb)
+		}
 	}
 	results := []kafkabench.Result{kafkabench.Median(runs[name])}
 	if o.compareKfake {
@@ -154,7 +168,14 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	if o.repeat > 1 {
 		fmt.Fprintf(stdout, "median of %d runs per target, alternating\n", o.repeat)
 	}
-	return kafkabench.WriteTable(stdout, o.cfg, results...)
+	if err := kafkabench.WriteTable(stdout, o.cfg, results...); err != nil {
+		return err
+	}
+	if o.loopback {
+		slices.Sort(loopback)
+		fmt.Fprintf(stdout, "\nloopback ceiling      %8.1f MB/s  (1 MiB frames over 127.0.0.1 into fresh buffers, median; no broker can be consumed faster here)\n", loopback[len(loopback)/2])
+	}
+	return nil
 }
 
 // startEmbeddedBridge starts the same server `bridge serve` runs, with its
