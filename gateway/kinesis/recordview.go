@@ -260,3 +260,38 @@ func (v *recordViewer) view(r *recordbatch.Record) kinesisRecord {
 	}
 	return out
 }
+
+// childShard is a child of a shard that a reader reached the end of, as
+// GetRecords and SubscribeToShardEvent report it.
+type childShard struct {
+	ShardId      string         `json:"ShardId"`
+	ParentShards []string       `json:"ParentShards"`
+	HashKeyRange childHashRange `json:"HashKeyRange"`
+}
+
+type childHashRange struct {
+	StartingHashKey string `json:"StartingHashKey"`
+	EndingHashKey   string `json:"EndingHashKey"`
+}
+
+// childShardsOf returns the shards created from shard parent of st by a
+// split (two children) or a merge (one child, with the other parent as
+// adjacent parent), in index order: where a reader goes on from parent.
+func childShardsOf(st *store.Stream, parent int) []childShard {
+	var out []childShard
+	for _, sh := range st.Shards {
+		if sh.Parent != parent && sh.AdjacentParent != parent {
+			continue
+		}
+		parents := []string{mapping.ShardID(sh.Parent)}
+		if sh.AdjacentParent != store.NoShard {
+			parents = append(parents, mapping.ShardID(sh.AdjacentParent))
+		}
+		out = append(out, childShard{
+			ShardId:      sh.ID(),
+			ParentShards: parents,
+			HashKeyRange: childHashRange{StartingHashKey: sh.HashRange.Start.String(), EndingHashKey: sh.HashRange.End.String()},
+		})
+	}
+	return out
+}
