@@ -1,0 +1,321 @@
+// Package kinesisbench is a Kinesis Data Streams load generator built on
+// aws-sdk-go-v2, for any Kinesis endpoint: `bridge bench kinesis` runs it.
+//
+// A run creates the stream if it is missing and waits for it to be ACTIVE,
+// puts a number of records with PutRecords from one or more concurrent
+// callers, then reads exactly what it put with GetRecords, one reader per
+// shard, and reports throughput (MB/s, records/s) for both phases and the
+// PutRecords call latency at the 50th and 99th percentiles.
+//
+// Emulators and provisioned streams throttle: PutRecords calls or records
+// refused with ProvisionedThroughputExceededException, LimitExceededException
+// or another retryable error are sent again after a backoff, and GetRecords
+// calls likewise; the retries are counted and reported, and their waiting is
+// part of the measured time. The SDK's own retryer is off, so every retry is
+// one this package made and counted.
+//
+// Records put by a run carry partition keys with a random run prefix; the
+// read phase starts each shard at the first sequence number the run got
+// there and counts only records with that prefix, so a run on an existing
+// stream, or repeated runs on one stream, read back exactly their own
+// records.
+package kinesisbench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// Kinesis's own limits that shape a run.
+const (
+	maxBatchRecords    = 500     // records per PutRecords
+	maxBatchBytes      = 5 << 20 // data and partition keys per PutRecords
+	maxGetRecordsLimit = 10000   // GetRecords Limit
+)
+
+// Config is one benchmark run.
+type Config struct {
+	// Endpoint is the Kinesis endpoint URL, e.g. http://127.0.0.1:4566.
+	Endpoint string
+	// Region signs the requests; empty means us-east-1. Credentials are
+	// dummy ones.
+	Region string
+	// Stream is created with Shards shards if it does not exist; an
+	// existing stream is used as it is.
+	Stream string
+	Shards int
+	// RecordSize is the data size in bytes of each record.
+	RecordSize int
+	// Records to put in all, over all producers.
+	Records int64
+	// Producers are concurrent PutRecords callers; each sends Batch records
+	// per call (at most 500, and fewer if Batch records would pass 5 MiB).
+	Producers int
+	Batch     int
+	// Limit is GetRecords' Limit; 0 means 10000, the most Kinesis allows.
+	Limit int
+	// ActiveTimeout bounds the wait for the stream to be ACTIVE (default
+	// 2 minutes); StallTimeout bounds how long a producer or shard reader
+	// may go without progress, retrying, before the run fails (default 1
+	// minute).
+	ActiveTimeout time.Duration
+	StallTimeout  time.Duration
+	// Progress, if set, receives a line every ProgressEvery (default 2s).
+	Progress      io.Writer
+	ProgressEvery time.Duration
+}
+
+// Result is what a run measured.
+type Result struct {
+	Target string // a name for the table, e.g. "bridge" or "kinesalite"
+
+	PutRecords int64 // records acknowledged
+	PutBytes   int64 // their data
+	PutTime    time.Duration
+	PutCalls   int64 // PutRecords calls, retries included
+	// PutRetries counts PutRecords calls sent again, whole or in part,
+	// because the call or some of its records were refused with a
+	// retryable error; PutThrottled counts the records so refused.
+	PutRetries   int64
+	PutThrottled int64
+	// Latency percentiles of PutRecords calls, retries included.
+	LatencyP50, LatencyP99, LatencyMax time.Duration
+
+	GetRecords int64 // records read back (this run's only)
+	GetBytes   int64
+	GetTime    time.Duration
+	GetCalls   int64 // GetRecords calls, retries included
+	GetRetries int64 // GetRecords calls repeated after a retryable error
+	Shards     int   // shards the run put records into
+}
+
+func mbps(bytes int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(bytes) / (1 << 20) / d.Seconds()
+}
+
+func perSec(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// PutMBps and the others are the derived rates.
+func (r Result) PutMBps() float64     { return mbps(r.PutBytes, r.PutTime) }
+func (r Result) PutRecsPerS() float64 { return perSec(r.PutRecords, r.PutTime) }
+func (r Result) GetMBps() float64     { return mbps(r.GetBytes, r.GetTime) }
+func (r Result) GetRecsPerS() float64 { return perSec(r.GetRecords, r.GetTime) }
+
+func (c *Config) check() error {
+	var errs []error
+	if c.Endpoint == "" {
+		errs = append(errs, errors.New("no endpoint"))
+	} else if !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+		errs = append(errs, fmt.Errorf("endpoint %q: want an http:// or https:// URL", c.Endpoint))
+	}
+	if c.Stream == "" {
+		errs = append(errs, errors.New("no stream"))
+	}
+	if c.Shards < 1 {
+		errs = append(errs, fmt.Errorf("shards %d: want at least 1", c.Shards))
+	}
+	if c.RecordSize < 1 || c.RecordSize > 1<<20 {
+		errs = append(errs, fmt.Errorf("record size %d: want 1 to 1048576 bytes", c.RecordSize))
+	}
+	if c.Records < 1 {
+		errs = append(errs, fmt.Errorf("records %d: want at least 1", c.Records))
+	}
+	if c.Producers < 1 {
+		errs = append(errs, fmt.Errorf("producers %d: want at least 1", c.Producers))
+	}
+	if c.Batch < 1 || c.Batch > maxBatchRecords {
+		errs = append(errs, fmt.Errorf("batch %d: want 1 to %d records", c.Batch, maxBatchRecords))
+	}
+	if c.Limit < 0 || c.Limit > maxGetRecordsLimit {
+		errs = append(errs, fmt.Errorf("limit %d: want 1 to %d records (0 for %d)", c.Limit, maxGetRecordsLimit, maxGetRecordsLimit))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) setDefaults() {
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.Limit == 0 {
+		c.Limit = maxGetRecordsLimit
+	}
+	if c.ActiveTimeout <= 0 {
+		c.ActiveTimeout = 2 * time.Minute
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = time.Minute
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 2 * time.Second
+	}
+}
+
+// newClient returns a Kinesis client for cfg.Endpoint with dummy
+// credentials, no SDK retries (this package retries and counts), and a
+// connection pool big enough that no caller waits for a connection.
+func newClient(cfg Config) *kinesis.Client {
+	conns := cfg.Producers + cfg.Shards + 4
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
+		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, conns)
+	})
+	return kinesis.New(kinesis.Options{
+		Region:       cfg.Region,
+		BaseEndpoint: aws.String(cfg.Endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBRIDGEBENCH", "bench-secret", ""),
+		Retryer:      aws.NopRetryer{},
+		HTTPClient:   httpClient,
+	})
+}
+
+// Run runs the benchmark against cfg.Endpoint.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.check(); err != nil {
+		return Result{}, err
+	}
+	cfg.setDefaults()
+	cl := newClient(cfg)
+	if err := ensureStream(ctx, cl, cfg); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	prefix := runPrefix()
+	written, err := put(ctx, cl, cfg, prefix, &res)
+	if err != nil {
+		return res, err
+	}
+	res.Shards = len(written)
+	if err := get(ctx, cl, cfg, prefix, written, &res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// ensureStream creates the stream unless it exists and waits until it is
+// ACTIVE.
+func ensureStream(ctx context.Context, cl *kinesis.Client, cfg Config) error {
+	_, err := cl.CreateStream(ctx, &kinesis.CreateStreamInput{
+		StreamName: aws.String(cfg.Stream),
+		ShardCount: aws.Int32(int32(cfg.Shards)),
+	})
+	if err != nil && errorCode(err) != "ResourceInUseException" {
+		return fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+	}
+	deadline := time.Now().Add(cfg.ActiveTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		status, err := streamStatus(ctx, cl, cfg.Stream)
+		// Some emulators create the stream after answering CreateStream.
+		if code := errorCode(err); err != nil && !retryable(code) && code != "ResourceNotFoundException" {
+			return fmt.Errorf("describe stream %s: %w", cfg.Stream, err)
+		}
+		if status == types.StreamStatusActive {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("stream %s is %s after %v, not ACTIVE", cfg.Stream, status, cfg.ActiveTimeout)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// streamStatus asks DescribeStreamSummary, which every emulator here knows;
+// a Limit of 1 keeps a DescribeStream fallback short too.
+func streamStatus(ctx context.Context, cl *kinesis.Client, stream string) (types.StreamStatus, error) {
+	out, err := cl.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+	if err == nil {
+		return out.StreamDescriptionSummary.StreamStatus, nil
+	}
+	if code := errorCode(err); code != "UnknownOperationException" && code != "InvalidAction" {
+		return "", err
+	}
+	d, err := cl.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(stream), Limit: aws.Int32(1)})
+	if err != nil {
+		return "", err
+	}
+	return d.StreamDescription.StreamStatus, nil
+}
+
+// runPrefix returns a partition key prefix unique to one run.
+func runPrefix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-"
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// backoff is a capped exponential wait with jitter between retries.
+type backoff struct{ next time.Duration }
+
+func (b *backoff) wait(ctx context.Context) error {
+	if b.next == 0 {
+		b.next = 5 * time.Millisecond
+	}
+	d := b.next/2 + jitter(b.next/2)
+	b.next = min(2*b.next, time.Second)
+	return sleep(ctx, d)
+}
+
+func (b *backoff) reset() { b.next = 0 }
+
+// progress prints what counter says every cfg.ProgressEvery until the
+// returned stop is called.
+func progress(cfg Config, phase string, counter *atomic.Int64) (stop func()) {
+	if cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		tick := time.NewTicker(cfg.ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				n := counter.Load()
+				el := time.Since(start)
+				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, mbps(n*int64(cfg.RecordSize), el), el.Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
