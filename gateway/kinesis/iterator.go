@@ -319,7 +319,7 @@ func (h *Handler) parseIterator(ctx context.Context, token string) (shardIterato
 // more than five minutes before now.
 func (h *Handler) checkIteratorAge(it shardIterator) error {
 	now := h.now()
-	if now.Sub(it.issued) <= iteratorLifetime {
+	if now.UnixMilli()-it.issued.UnixMilli() <= iteratorLifetime.Milliseconds() {
 		return nil
 	}
 	const layout = "Mon Jan 02 15:04:05 UTC 2006"
