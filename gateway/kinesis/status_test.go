@@ -21,8 +21,10 @@ type cpClock struct {
 	t  time.Time
 }
 
+// newCPClock starts at the real time: the store stamps stream creation
+// with its own clock.
 func newCPClock() *cpClock {
-	return &cpClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	return &cpClock{t: time.Now()}
 }
 
 func (c *cpClock) Now() time.Time {
