@@ -10,9 +10,10 @@ import (
 )
 
 // `bridge bench kafka` runs end to end: against the bridge under test (and
-// kfake in the same invocation), and self-contained with --embedded. A
-// short run, to prove the command works; its figures are printed, never
-// asserted.
+// kfake, in a child process, in the same invocation), self-contained with
+// --embedded (a child `bridge serve`), and with both servers in the bench's
+// own process (--in-process). Short runs, to prove the command works; their
+// figures are printed, never asserted.
 func TestKafkaBenchCommand(t *testing.T) {
 	k := startKafka(t)
 	out := runBench(t, "--brokers", k.addr, "--name", "bridge", "--compare-kfake", "--topic", "bench-itest",
@@ -31,6 +32,16 @@ func TestKafkaBenchCommand(t *testing.T) {
 	checkBenchTable(t, out, "bridge")
 	if !strings.Contains(out, "median of 2 runs") {
 		t.Errorf("--repeat 2: the output does not say it shows medians:\n%s", out)
+	}
+	// The --embedded bridge ran in a child process: its CPU time is known.
+	if !strings.Contains(out, "server CPU ms/MB in") || !strings.Contains(out, "server CPU ms/MB out") {
+		t.Errorf("--embedded: no server CPU rows:\n%s", out)
+	}
+
+	out = runBench(t, "--embedded", "--in-process", "--compare-kfake", "--records", "1000", "--record-size", "100", "--quiet")
+	checkBenchTable(t, out, "bridge", "kfake", "bridge/kfake")
+	if strings.Contains(out, "server CPU") {
+		t.Errorf("--in-process: server CPU rows, but the servers share the bench's process:\n%s", out)
 	}
 }
 

@@ -59,6 +59,14 @@ type Config struct {
 	// latency includes the time a record waits for room, as with Kafka's
 	// own perf tool, so a big buffer under full load means high latency.
 	MaxBuffered int
+	// ServerCPU, if set, reports the CPU seconds the server under load has
+	// used so far (see ProcessCPU); Run reads it around each phase and
+	// reports the server's CPU time per MB moved. It also lets Run wait,
+	// between the phases, until the server is idle: work a server defers
+	// (flushing what was produced) is then counted in the produce phase,
+	// where it belongs, and does not compete with the consumers, as when a
+	// consumer benchmark reads data written earlier.
+	ServerCPU func() (float64, error)
 	// Progress, if set, receives a line every ProgressEvery (default 2s).
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -77,6 +85,10 @@ type Result struct {
 	ConsumedRecords int64
 	ConsumedBytes   int64
 	ConsumeTime     time.Duration
+
+	// ProduceServerCPU and ConsumeServerCPU are the CPU seconds the server
+	// spent during each phase; negative when unknown (no Config.ServerCPU).
+	ProduceServerCPU, ConsumeServerCPU float64
 }
 
 func mbps(bytes int64, d time.Duration) float64 {
@@ -98,6 +110,18 @@ func (r Result) ProduceMBps() float64     { return mbps(r.ProducedBytes, r.Produ
 func (r Result) ProduceRecsPerS() float64 { return perSec(r.ProducedRecords, r.ProduceTime) }
 func (r Result) ConsumeMBps() float64     { return mbps(r.ConsumedBytes, r.ConsumeTime) }
 func (r Result) ConsumeRecsPerS() float64 { return perSec(r.ConsumedRecords, r.ConsumeTime) }
+
+// ProduceCPUPerMB and ConsumeCPUPerMB are the server's CPU milliseconds per
+// MB of record values moved in each phase; negative when unknown.
+func (r Result) ProduceCPUPerMB() float64 { return cpuPerMB(r.ProduceServerCPU, r.ProducedBytes) }
+func (r Result) ConsumeCPUPerMB() float64 { return cpuPerMB(r.ConsumeServerCPU, r.ConsumedBytes) }
+
+func cpuPerMB(seconds float64, bytes int64) float64 {
+	if seconds < 0 || bytes == 0 {
+		return -1
+	}
+	return seconds * 1e3 / (float64(bytes) / 1e6)
+}
 
 func (c *Config) check() error {
 	var errs []error
@@ -185,10 +209,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("offsets before producing: %w", err)
 	}
 
-	var res Result
+	res := Result{ProduceServerCPU: -1, ConsumeServerCPU: -1}
+	cpuBefore := serverCPU(cfg)
 	if err := produce(ctx, cfg, &res); err != nil {
 		return res, err
 	}
+	if cfg.ServerCPU != nil {
+		if err := waitIdle(ctx, cfg.ServerCPU); err != nil {
+			return res, err
+		}
+	}
+	res.ProduceServerCPU = cpuBefore()
 	ends, err := endOffsets(ctx, adm, cfg.Topic)
 	if err != nil {
 		return res, fmt.Errorf("offsets after producing: %w", err)
@@ -201,10 +232,67 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		// Someone else wrote to the topic meanwhile, or records were lost.
 		return res, fmt.Errorf("topic %s grew by %d records while %d were acknowledged", cfg.Topic, grown, res.ProducedRecords)
 	}
+	cpuBefore = serverCPU(cfg)
 	if err := consume(ctx, cfg, starts, ends, &res); err != nil {
 		return res, err
 	}
+	res.ConsumeServerCPU = cpuBefore()
 	return res, nil
+}
+
+// Idle means using under idleShare of a core over idleWindow; waitIdle
+// gives up waiting after idleMaxWait.
+const (
+	idleWindow  = 250 * time.Millisecond
+	idleShare   = 0.05
+	idleMaxWait = time.Minute
+)
+
+// waitIdle waits until the server's CPU use over a window drops under
+// idleShare of a core. A server that never settles is waited for
+// idleMaxWait, then the run goes on.
+func waitIdle(ctx context.Context, cpu func() (float64, error)) error {
+	deadline := time.Now().Add(idleMaxWait)
+	prev, err := cpu()
+	if err != nil {
+		return nil // unknown: nothing to wait for
+	}
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(idleWindow):
+		}
+		now, err := cpu()
+		if err != nil {
+			return nil
+		}
+		if now-prev < idleShare*idleWindow.Seconds() {
+			return nil
+		}
+		prev = now
+	}
+	return nil
+}
+
+// serverCPU reads the server's CPU time now and returns a function that
+// gives the CPU seconds spent since, or -1 when it cannot be known.
+func serverCPU(cfg Config) (since func() float64) {
+	unknown := func() float64 { return -1 }
+	if cfg.ServerCPU == nil {
+		return unknown
+	}
+	before, err := cfg.ServerCPU()
+	if err != nil {
+		return unknown
+	}
+	return func() float64 {
+		after, err := cfg.ServerCPU()
+		if err != nil {
+			return -1
+		}
+		return after - before
+	}
 }
 
 func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int) error {
@@ -490,6 +578,8 @@ func Median(runs []Result) Result {
 	out.LatencyP50 = dur(func(r Result) time.Duration { return r.LatencyP50 })
 	out.LatencyP99 = dur(func(r Result) time.Duration { return r.LatencyP99 })
 	out.LatencyMax = dur(func(r Result) time.Duration { return r.LatencyMax })
+	out.ProduceServerCPU = med(func(r Result) float64 { return r.ProduceServerCPU })
+	out.ConsumeServerCPU = med(func(r Result) float64 { return r.ConsumeServerCPU })
 	return out
 }
 
@@ -544,6 +634,23 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 	row("produce p99 ms", func(r Result) float64 { return ms(r.LatencyP99) }, "%.2f")
 	row("consume MB/s", Result.ConsumeMBps, "%.1f")
 	row("consume records/s", Result.ConsumeRecsPerS, "%.0f")
+	known := func(f func(Result) float64) bool {
+		for _, r := range results {
+			if f(r) < 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if known(Result.ProduceCPUPerMB) {
+		row("server CPU ms/MB in", Result.ProduceCPUPerMB, "%.2f")
+	}
+	if known(Result.ConsumeCPUPerMB) {
+		row("server CPU ms/MB out", Result.ConsumeCPUPerMB, "%.2f")
+	}
+	if known(Result.ProduceCPUPerMB) || known(Result.ConsumeCPUPerMB) {
+		b.WriteString("(server CPU: user + system time of the server process per MB of values; lower is better)\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

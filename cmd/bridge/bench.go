@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Load generators for the bridge or any compatible server",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd())
+	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchKfakeServerCmd())
 	return cmd
 }
 
@@ -33,6 +34,7 @@ type benchKafkaOptions struct {
 	dataDir      string
 	compareKfake bool
 	loopback     bool
+	inProcess    bool
 	name         string
 	repeat       int
 	quiet        bool
@@ -49,10 +51,15 @@ report produce and consume MB/s and records/s and the produce latency (the
 time from handing a record to the client to its acknowledgement, p50 and
 p99).
 
-The target is any Kafka-compatible server (--brokers), or a bridge started in
-this process on 127.0.0.1 with a temporary data dir (--embedded).
---compare-kfake runs the same load against franz-go's in-process fake Kafka
-cluster too, and prints the ratio target/kfake. --compare-loopback also
+The target is any Kafka-compatible server (--brokers), or a bridge started by
+this command on 127.0.0.1 with a temporary data dir (--embedded).
+--compare-kfake runs the same load against franz-go's in-memory fake Kafka
+cluster (kfake) too, and prints the ratio target/kfake.
+
+Started servers run in child processes, so the load generator's garbage
+collection and page faults are not charged to them, and the table adds each
+server's CPU time per MB in and out. --in-process runs them in this process
+instead (one process to profile). --compare-loopback also
 measures the machine's ceiling for consuming: 1 MiB frames sent over
 127.0.0.1 and read into fresh buffers, with no broker work at all.
 
@@ -71,6 +78,7 @@ measures the machine's ceiling for consuming: 1 MiB frames sent over
 	fs.BoolVar(&o.embedded, "embedded", false, "start a bridge in this process on 127.0.0.1 (temporary data dir) and load it")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --embedded: the data dir to use (default: a temporary one, removed afterwards)")
 	fs.BoolVar(&o.compareKfake, "compare-kfake", false, "also run the same load against an in-process kfake cluster and print the ratio")
+	fs.BoolVar(&o.inProcess, "in-process", false, "run the --embedded bridge and kfake in this process rather than in child processes (no server CPU figures)")
 	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target")`)
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
@@ -107,9 +115,10 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		return fmt.Errorf("--repeat %d: want at least 1", o.repeat)
 	}
 	runs := map[string][]kafkabench.Result{}
-	run := func(target string, brokers []string, round int) error {
+	run := func(target string, srv benchServer, round int) error {
 		cfg := o.cfg
-		cfg.Brokers = brokers
+		brokers := []string{srv.addr}
+		cfg.Brokers, cfg.ServerCPU = brokers, srv.cpu
 		fmt.Fprintf(stderr, "bench kafka: %s at %v (run %d of %d)\n", target, brokers, round+1, o.repeat)
 		res, err := kafkabench.Run(ctx, cfg)
 		if err != nil {
@@ -120,35 +129,31 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		return nil
 	}
 
-	brokers := o.cfg.Brokers
+	target := benchServer{addr: strings.Join(o.cfg.Brokers, ",")}
 	if o.embedded {
-		addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, stderr)
-		if err != nil {
+		if target, err = startBenchBridge(ctx, o, stderr); err != nil {
 			return err
 		}
 		defer func() {
-			if stopErr := stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping the embedded bridge: %w", stopErr)
+			if stopErr := target.stop(); err == nil && stopErr != nil {
+				err = fmt.Errorf("stopping the bridge: %w", stopErr)
 			}
 		}()
-		brokers = []string{addr}
 	}
-	var kfakeAddr []string
+	var kfake benchServer
 	if o.compareKfake {
-		addr, stop, err := kafkabench.StartKfake()
-		if err != nil {
-			return fmt.Errorf("kfake: %w", err)
+		if kfake, err = startBenchKfake(ctx, o); err != nil {
+			return err
 		}
-		defer stop()
-		kfakeAddr = []string{addr}
+		defer kfake.stop()
 	}
 	var loopback []float64
 	for i := 0; i < o.repeat; i++ {
-		if err := run(name, brokers, i); err != nil {
+		if err := run(name, target, i); err != nil {
 			return err
 		}
 		if o.compareKfake {
-			if err := run("kfake", kfakeAddr, i); err != nil {
+			if err := run("kfake", kfake, i); err != nil {
 				return err
 			}
 		}
@@ -176,6 +181,29 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		fmt.Fprintf(stdout, "\nloopback ceiling      %8.1f MB/s  (1 MiB frames over 127.0.0.1 into fresh buffers, median; no broker can be consumed faster here)\n", loopback[len(loopback)/2])
 	}
 	return nil
+}
+
+// startBenchBridge starts the bridge to load: a child process, or with
+// --in-process one in this process.
+func startBenchBridge(ctx context.Context, o *benchKafkaOptions, stderr io.Writer) (benchServer, error) {
+	if !o.inProcess {
+		return startChildBridge(ctx, o.dataDir, stderr)
+	}
+	addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, stderr)
+	return benchServer{addr: addr, stop: stop}, err
+}
+
+// startBenchKfake starts the kfake reference: a child process, or with
+// --in-process one in this process.
+func startBenchKfake(ctx context.Context, o *benchKafkaOptions) (benchServer, error) {
+	if !o.inProcess {
+		return startChildKfake(ctx)
+	}
+	addr, stop, err := kafkabench.StartKfake()
+	if err != nil {
+		return benchServer{}, fmt.Errorf("kfake: %w", err)
+	}
+	return benchServer{addr: addr, stop: func() error { stop(); return nil }}, nil
 }
 
 // startEmbeddedBridge starts the same server `bridge serve` runs, with its

@@ -1,0 +1,173 @@
+package main
+
+// Servers under load run in their own processes by default, as they do in
+// production: the load generator's allocations, garbage collection and page
+// faults are then not charged to the server, and the server's CPU time can
+// be read on its own (/proc/<pid>/stat).
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/streambridge/bridge/bench/kafkabench"
+)
+
+// benchServer is a server the bench loads.
+type benchServer struct {
+	addr string
+	// cpu reports the server's CPU seconds so far; nil when the server
+	// shares this process.
+	cpu  func() (float64, error)
+	stop func() error
+}
+
+// startChildBridge runs `bridge serve` (this executable) with its default
+// settings on 127.0.0.1 ports the kernel picks and a data dir that is
+// temporary unless dataDir is set. Its warnings and errors go to stderr.
+func startChildBridge(ctx context.Context, dataDir string, stderr io.Writer) (benchServer, error) {
+	cleanup := func() error { return nil }
+	if dataDir == "" {
+		dir, err := os.MkdirTemp("", "bridge-bench-")
+		if err != nil {
+			return benchServer{}, err
+		}
+		dataDir = dir
+		cleanup = func() error { return os.RemoveAll(dir) }
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return benchServer{}, errors.Join(err, cleanup())
+	}
+	cmd := exec.Command(exe, "serve", "--data-dir", dataDir,
+		"--kafka-addr", "127.0.0.1:0", "--aws-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--log-format", "json", "--log-level", "info")
+	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
+		var l struct{ Level, Msg, Listener, Addr string }
+		if json.Unmarshal(line, &l) != nil {
+			fmt.Fprintf(stderr, "bridge: %s\n", line) // not a log line: a crash, say
+			return "", false
+		}
+		if l.Msg == "listening" && l.Listener == "kafka" {
+			return l.Addr, true
+		}
+		if l.Level == "WARN" || l.Level == "ERROR" {
+			fmt.Fprintf(stderr, "bridge: %s\n", line)
+		}
+		return "", false
+	})
+	if err != nil {
+		return benchServer{}, errors.Join(fmt.Errorf("bridge serve: %w", err), cleanup())
+	}
+	return benchServer{
+		addr: addr,
+		cpu:  kafkabench.ProcessCPU(cmd.Process.Pid),
+		stop: func() error { return errors.Join(stopChild(cmd, exited), cleanup()) },
+	}, nil
+}
+
+// startChildKfake runs an in-memory kfake cluster in a child process
+// (`bridge bench kfake-server`).
+func startChildKfake(ctx context.Context) (benchServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return benchServer{}, err
+	}
+	cmd := exec.Command(exe, "bench", "kfake-server")
+	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
+		a, ok := strings.CutPrefix(string(line), "listening ")
+		return a, ok
+	})
+	if err != nil {
+		return benchServer{}, fmt.Errorf("kfake: %w", err)
+	}
+	return benchServer{addr: addr, cpu: kafkabench.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
+}
+
+// startChild starts cmd and waits until listening finds the address in a
+// line of its stderr (bridge serve logs there) or stdout. Later lines keep
+// being passed to listening, whose result is then ignored. exited receives
+// the process's end.
+func startChild(ctx context.Context, cmd *exec.Cmd, listening func([]byte) (string, bool)) (addr string, exited <-chan error, err error) {
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	ended := make(chan error, 1)
+	go func() { err := cmd.Wait(); pw.Close(); ended <- err }()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sent := false
+		for sc.Scan() {
+			if addr, ok := listening(sc.Bytes()); ok && !sent {
+				found <- addr
+				sent = true
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	select {
+	case addr := <-found:
+		return addr, ended, nil
+	case err := <-ended:
+		return "", nil, fmt.Errorf("exited before listening: %v", err)
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-ended
+		return "", nil, fmt.Errorf("not listening: %w", ctx.Err())
+	}
+}
+
+// stopChild asks the process to stop (SIGTERM) and waits for it; after 30 s
+// it is killed.
+func stopChild(cmd *exec.Cmd, exited <-chan error) error {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		return errors.New("did not stop within 30s of SIGTERM; killed")
+	}
+}
+
+// newBenchKfakeServerCmd is the hidden `bridge bench kfake-server`: an
+// in-memory kfake cluster that prints "listening ADDR" and runs until
+// SIGINT or SIGTERM. `bench kafka --compare-kfake` starts it.
+func newBenchKfakeServerCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "kfake-server",
+		Short:  "Run franz-go's in-memory fake Kafka cluster (the bench reference) until interrupted",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			addr, stop, err := kafkabench.StartKfake()
+			if err != nil {
+				return err
+			}
+			defer stop()
+			fmt.Fprintf(cmd.OutOrStdout(), "listening %s\n", addr)
+			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer cancel()
+			<-ctx.Done()
+			return nil
+		},
+	}
+}
