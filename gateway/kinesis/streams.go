@@ -124,6 +124,8 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 	}
 	layout := store.Stream{Config: cfg}
 	h.markStatus(&layout, statusCreating)
+	// A stream of this name whose DELETING delay is over goes first.
+	_, _, _ = h.lookupStream(ctx, name)
 	_, err := h.store.CreateStream(ctx, store.StreamConfig{
 		Name:       name,
 		ShardCount: shards,
