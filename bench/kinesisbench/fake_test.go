@@ -4,8 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"log"
+	"maps"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,7 +50,7 @@ func startFakeKinesis(t *testing.T) *fakeKinesis {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: f}
+	srv := &http.Server{Handler: f, ErrorLog: log.New(os.Stderr, "fake: ", 0)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { _ = srv.Close() })
 	f.url = "http://" + ln.Addr().String()
@@ -54,23 +59,40 @@ func startFakeKinesis(t *testing.T) *fakeKinesis {
 
 type fakeError struct{ typ, msg string }
 
+func (f *fakeKinesis) streamNames() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.streams))
+}
+
 func (f *fakeKinesis) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "Kinesis_20131202.")
+	body, err := io.ReadAll(r.Body)
 	var in map[string]json.RawMessage
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+	if err == nil {
+		err = json.Unmarshal(body, &in)
+	}
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	f.mu.Lock()
 	f.calls[op]++
 	out, ferr := f.serve(op, f.calls[op], in)
+	if ferr != nil {
+		out = map[string]any{"__type": ferr.typ, "message": ferr.msg}
+	}
+	resp, err := json.Marshal(out) // under the lock: out may share the streams' slices
 	f.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	if ferr != nil {
 		w.WriteHeader(http.StatusBadRequest)
-		out = map[string]any{"__type": ferr.typ, "message": ferr.msg}
 	}
-	_ = json.NewEncoder(w).Encode(out)
+	_, _ = w.Write(resp)
 }
 
 func str(in map[string]json.RawMessage, field string) string {
@@ -98,6 +120,9 @@ func (f *fakeKinesis) serve(op string, call int, in map[string]json.RawMessage) 
 			return nil, &fakeError{"ResourceInUseException", "stream exists"}
 		}
 		f.streams[str(in, "StreamName")] = &fakeStream{shards: make([][]fakeRecord, num(in, "ShardCount"))}
+		return map[string]any{}, nil
+	case "DeleteStream":
+		delete(f.streams, str(in, "StreamName"))
 		return map[string]any{}, nil
 	case "DescribeStreamSummary":
 		stream.described++

@@ -69,12 +69,23 @@ type Config struct {
 	Batch     int
 	// Limit is GetRecords' Limit; 0 means 10000, the most Kinesis allows.
 	Limit int
+	// KeepStream keeps a stream the run created. By default the run
+	// deletes it at the end (and waits until it is gone), so repeated runs
+	// each start from an empty stream: emulators that slow down as they
+	// hold more records (kinesis-local does, markedly) are then measured
+	// alike in every run. A stream that existed before is never deleted.
+	KeepStream bool
 	// ActiveTimeout bounds the wait for the stream to be ACTIVE (default
 	// 2 minutes); StallTimeout bounds how long a producer or shard reader
 	// may go without progress, retrying, before the run fails (default 1
 	// minute).
 	ActiveTimeout time.Duration
 	StallTimeout  time.Duration
+	// ServerCPU, if set, reports the CPU seconds the server under load has
+	// used so far (kafkabench.ProcessCPU of its pid); the result then has
+	// the server's CPU time per phase, and the put phase ends when the
+	// server is idle again.
+	ServerCPU func() (float64, error)
 	// Progress, if set, receives a line every ProgressEvery (default 2s).
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -102,6 +113,10 @@ type Result struct {
 	GetCalls   int64 // GetRecords calls, retries included
 	GetRetries int64 // GetRecords calls repeated after a retryable error
 	Shards     int   // shards the run put records into
+
+	// PutServerCPU and GetServerCPU are the CPU seconds the server spent
+	// during each phase; negative when unknown (no Config.ServerCPU).
+	PutServerCPU, GetServerCPU float64
 }
 
 func mbps(bytes int64, d time.Duration) float64 {
@@ -192,55 +207,102 @@ func newClient(cfg Config) *kinesis.Client {
 }
 
 // Run runs the benchmark against cfg.Endpoint.
-func Run(ctx context.Context, cfg Config) (Result, error) {
+func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	if err := cfg.check(); err != nil {
 		return Result{}, err
 	}
 	cfg.setDefaults()
 	cl := newClient(cfg)
-	if err := ensureStream(ctx, cl, cfg); err != nil {
+	created, err := ensureStream(ctx, cl, cfg)
+	if err != nil {
 		return Result{}, err
 	}
-	var res Result
+	if created && !cfg.KeepStream {
+		defer func() {
+			if delErr := deleteStream(context.WithoutCancel(ctx), cl, cfg); err == nil {
+				err = delErr
+			}
+		}()
+	}
+	res.PutServerCPU, res.GetServerCPU = -1, -1
 	prefix := runPrefix()
+	cpuSince := serverCPU(cfg)
 	written, err := put(ctx, cl, cfg, prefix, &res)
 	if err != nil {
 		return res, err
 	}
+	if err := waitIdle(ctx, cfg.ServerCPU); err != nil {
+		return res, err
+	}
+	res.PutServerCPU = cpuSince()
 	res.Shards = len(written)
+	cpuSince = serverCPU(cfg)
 	if err := get(ctx, cl, cfg, prefix, written, &res); err != nil {
 		return res, err
 	}
+	res.GetServerCPU = cpuSince()
 	return res, nil
 }
 
 // ensureStream creates the stream unless it exists and waits until it is
-// ACTIVE.
-func ensureStream(ctx context.Context, cl *kinesis.Client, cfg Config) error {
-	_, err := cl.CreateStream(ctx, &kinesis.CreateStreamInput{
+// ACTIVE. It says whether it created the stream.
+func ensureStream(ctx context.Context, cl *kinesis.Client, cfg Config) (created bool, err error) {
+	_, err = cl.CreateStream(ctx, &kinesis.CreateStreamInput{
 		StreamName: aws.String(cfg.Stream),
 		ShardCount: aws.Int32(int32(cfg.Shards)),
 	})
 	if err != nil && errorCode(err) != "ResourceInUseException" {
-		return fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		return false, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
 	}
+	created = err == nil
 	deadline := time.Now().Add(cfg.ActiveTimeout)
 	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
 		status, err := streamStatus(ctx, cl, cfg.Stream)
 		// Some emulators create the stream after answering CreateStream.
 		if code := errorCode(err); err != nil && !retryable(code) && code != "ResourceNotFoundException" {
-			return fmt.Errorf("describe stream %s: %w", cfg.Stream, err)
+			return created, fmt.Errorf("describe stream %s: %w", cfg.Stream, err)
 		}
 		if status == types.StreamStatusActive {
-			return nil
+			return created, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("stream %s is %s after %v, not ACTIVE", cfg.Stream, status, cfg.ActiveTimeout)
+			return created, fmt.Errorf("stream %s is %s after %v, not ACTIVE", cfg.Stream, orString(string(status), "missing"), cfg.ActiveTimeout)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return created, err
+		}
+	}
+}
+
+// deleteStream deletes the stream and waits until it is gone, so that the
+// next run can create it again.
+func deleteStream(ctx context.Context, cl *kinesis.Client, cfg Config) error {
+	_, err := cl.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(cfg.Stream), EnforceConsumerDeletion: aws.Bool(true)})
+	if err != nil && errorCode(err) != "ResourceNotFoundException" {
+		return fmt.Errorf("delete stream %s: %w", cfg.Stream, err)
+	}
+	deadline := time.Now().Add(cfg.ActiveTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		status, err := streamStatus(ctx, cl, cfg.Stream)
+		switch code := errorCode(err); {
+		case code == "ResourceNotFoundException":
+			return nil
+		case err != nil && !retryable(code):
+			return fmt.Errorf("describe stream %s after deleting it: %w", cfg.Stream, err)
+		case time.Now().After(deadline):
+			return fmt.Errorf("stream %s is still %s %v after DeleteStream", cfg.Stream, status, cfg.ActiveTimeout)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
+}
+
+func orString(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
 }
 
 // streamStatus asks DescribeStreamSummary, which every emulator here knows;

@@ -3,6 +3,7 @@ package kinesisbench
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,8 @@ func TestRunRetriesThrottling(t *testing.T) {
 		{"one producer, record per call", func(c *Config) { c.Producers, c.Records, c.Batch = 1, 40, 1 }},
 		{"small get limit", func(c *Config) { c.Limit, c.Shards, c.Stream = 7, 3, "s3" }},
 		{"records not a multiple of the batch", func(c *Config) { c.Records, c.Batch, c.Producers = 1001, 333, 3 }},
-		{"existing stream: only this run's records are read", func(*Config) {}},
+		{"stream kept", func(c *Config) { c.Stream, c.KeepStream = "kept", true }},
+		{"existing stream: only this run's records are read", func(c *Config) { c.Stream = "kept" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := validConfig(f.url)
@@ -59,6 +61,11 @@ func TestRunRetriesThrottling(t *testing.T) {
 			}
 			if res.PutCalls <= res.PutRetries {
 				t.Errorf("%d PutRecords calls, %d retries", res.PutCalls, res.PutRetries)
+			}
+			// Streams the runs created are deleted unless kept; a stream
+			// that existed is left alone.
+			if left := slices.Contains(f.streamNames(), cfg.Stream); left != (cfg.Stream == "kept") {
+				t.Errorf("stream %s left after the run: %v", cfg.Stream, left)
 			}
 		})
 	}

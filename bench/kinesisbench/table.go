@@ -50,12 +50,20 @@ func Median(runs []Result) Result {
 	out.PutThrottled = count(func(r Result) int64 { return r.PutThrottled })
 	out.GetCalls = count(func(r Result) int64 { return r.GetCalls })
 	out.GetRetries = count(func(r Result) int64 { return r.GetRetries })
+	// CPU seconds are kept per MB, as the rates are.
+	if cpu := med(Result.PutCPUPerMB); cpu >= 0 {
+		out.PutServerCPU = cpu / 1e3 * float64(out.PutBytes) / 1e6
+	}
+	if cpu := med(Result.GetCPUPerMB); cpu >= 0 {
+		out.GetServerCPU = cpu / 1e3 * float64(out.GetBytes) / 1e6
+	}
 	return out
 }
 
 // WriteTable prints results side by side, then for each result after the
 // first a column with the first over it: for rates above 1 means the first
-// is faster, for latency above 1 means the first is slower.
+// is faster; for latency and CPU per MB above 1 means the first is slower
+// or costlier. Server CPU rows appear when some result has them.
 func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 	if len(results) == 0 {
 		return nil
@@ -80,13 +88,19 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 		fmt.Fprintf(&b, "%*s", ratioWidth, first.Target+"/"+r.Target)
 	}
 	b.WriteString("\n")
+	// Negative figures are unknown ones (server CPU of a server that is
+	// not on this machine).
 	row := func(name string, f func(Result) float64, format string, ratio bool) {
 		fmt.Fprintf(&b, "%-24s", name)
 		for _, r := range results {
-			fmt.Fprintf(&b, "%*s", width, fmt.Sprintf(format, f(r)))
+			if v := f(r); v >= 0 {
+				fmt.Fprintf(&b, "%*s", width, fmt.Sprintf(format, v))
+			} else {
+				fmt.Fprintf(&b, "%*s", width, "-")
+			}
 		}
 		for _, r := range results[1:] {
-			if d := f(r); ratio && d != 0 {
+			if d := f(r); ratio && d > 0 && f(first) >= 0 {
 				fmt.Fprintf(&b, "%*.2f", ratioWidth, f(first)/d)
 			} else {
 				fmt.Fprintf(&b, "%*s", ratioWidth, "-")
@@ -104,6 +118,13 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 	row("PutRecords p99 ms", func(r Result) float64 { return ms(r.LatencyP99) }, "%.2f", true)
 	row("get MB/s", Result.GetMBps, "%.1f", true)
 	row("get records/s", Result.GetRecsPerS, "%.0f", true)
+	known := func(f func(Result) float64) bool {
+		return slices.ContainsFunc(results, func(r Result) bool { return f(r) >= 0 })
+	}
+	if known(Result.PutCPUPerMB) || known(Result.GetCPUPerMB) {
+		row("server CPU ms/MB put", Result.PutCPUPerMB, "%.1f", true)
+		row("server CPU ms/MB get", Result.GetCPUPerMB, "%.1f", true)
+	}
 	row("PutRecords calls", n(func(r Result) int64 { return r.PutCalls }), "%.0f", false)
 	row("PutRecords retries", n(func(r Result) int64 { return r.PutRetries }), "%.0f", false)
 	row("records throttled", n(func(r Result) int64 { return r.PutThrottled }), "%.0f", false)

@@ -2,34 +2,45 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
+	"os/exec"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/streambridge/bridge/bench/kafkabench"
 	"github.com/streambridge/bridge/bench/kinesisbench"
 	"github.com/streambridge/bridge/server"
 )
 
 type benchKinesisOptions struct {
-	cfg      kinesisbench.Config
-	embedded bool
-	dataDir  string
-	name     string
-	compare  []string // name=URL or URL
-	repeat   int
-	quiet    bool
+	cfg       kinesisbench.Config
+	embedded  bool
+	inProcess bool
+	dataDir   string
+	name      string
+	compare   []string // name=URL or URL
+	repeat    int
+	quiet     bool
+	profile   string
 }
 
 // benchTarget is one endpoint a bench kinesis invocation loads.
 type benchTarget struct {
 	name, endpoint string
+	// cpu reports the server's CPU seconds so far; nil when unknown (a
+	// server elsewhere, or one sharing this process).
+	cpu func() (float64, error)
 }
 
 func newBenchKinesisCmd() *cobra.Command {
@@ -42,15 +53,22 @@ with PutRecords from --producers concurrent callers, then read exactly those
 records back with GetRecords, one reader per shard, and report put and get
 MB/s and records/s and the PutRecords call latency (p50 and p99). Throttled
 calls and records (ProvisionedThroughputExceeded, LimitExceeded) are retried
-with backoff and counted in the table.
+with backoff and counted in the table. A stream the run created is deleted
+after it (unless --keep-stream), so each run starts from an empty stream.
 
-The target is any Kinesis endpoint (--endpoint), or a bridge started in this
-process on 127.0.0.1 with a temporary data dir (--embedded).
+The target is any Kinesis endpoint (--endpoint), or a bridge started by this
+command on 127.0.0.1 with a temporary data dir (--embedded): a child
+process running bridge serve, or with --in-process one in this process.
 --compare-endpoint [NAME=]URL (repeatable) runs the same load against other
 endpoints in the same invocation and prints the ratios target/other; with
 --repeat N the targets take turns and the table shows medians.
 scripts/kinesis-references.sh start runs kinesalite and kinesis-local to
 compare with.
+
+For a server on this machine in another process (the child bridge, or an
+endpoint on 127.0.0.1 whose listening process /proc shows), the table adds
+the server's CPU milliseconds per MB put and got: the figure that other
+load on a shared machine disturbs least.
 
   bridge bench kinesis --embedded --compare-endpoint kinesalite=http://127.0.0.1:4567 --compare-endpoint kinesis-local=http://127.0.0.1:4568
   bridge bench kinesis --endpoint http://127.0.0.1:4566 --records 1000000 --producers 8`,
@@ -61,7 +79,8 @@ compare with.
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.cfg.Endpoint, "endpoint", "", "URL of the Kinesis endpoint to load, e.g. http://127.0.0.1:4566")
-	fs.BoolVar(&o.embedded, "embedded", false, "start a bridge in this process on 127.0.0.1 (temporary data dir) and load its AWS port")
+	fs.BoolVar(&o.embedded, "embedded", false, "start a bridge (bridge serve in a child process) on 127.0.0.1 with a temporary data dir and load its AWS port")
+	fs.BoolVar(&o.inProcess, "in-process", false, "with --embedded: run the bridge in this process rather than in a child process (no server CPU figures)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --embedded: the data dir to use (default: a temporary one, removed afterwards)")
 	fs.StringArrayVar(&o.compare, "compare-endpoint", nil, "[NAME=]URL of another Kinesis endpoint to run the same load against (repeatable)")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target")`)
@@ -73,8 +92,10 @@ compare with.
 	fs.IntVar(&o.cfg.Producers, "producers", 4, "concurrent PutRecords callers")
 	fs.IntVar(&o.cfg.Batch, "batch", 500, "records per PutRecords call (at most 500; fewer if they would pass 5 MiB)")
 	fs.IntVar(&o.cfg.Limit, "limit", 10000, "GetRecords Limit (records per call, at most 10000)")
+	fs.BoolVar(&o.cfg.KeepStream, "keep-stream", false, "keep the stream if the run created it (by default it is deleted after each run, so every run starts from an empty stream)")
 	fs.IntVar(&o.repeat, "repeat", 1, "run the load this many times per target (targets take turns) and report the median of each figure")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the load generator, and with --embedded --in-process the bridge too) to this file")
 	return cmd
 }
 
@@ -105,6 +126,21 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	if !o.quiet {
 		o.cfg.Progress = stderr
 	}
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return errors.Join(err, f.Close())
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if closeErr := f.Close(); err == nil {
+				err = closeErr
+			}
+		}()
+	}
 	name := o.name
 	if name == "" {
 		name = "target"
@@ -127,23 +163,28 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	}
 
 	if o.embedded {
-		addr, stop, err := startEmbeddedBridgeAWS(ctx, o.dataDir, stderr)
+		srv, err := startKinesisBenchBridge(ctx, o, stderr)
 		if err != nil {
 			return err
 		}
 		defer func() {
-			if stopErr := stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping the embedded bridge: %w", stopErr)
+			if stopErr := srv.stop(); err == nil && stopErr != nil {
+				err = fmt.Errorf("stopping the bridge: %w", stopErr)
 			}
 		}()
-		targets[0].endpoint = "http://" + addr
+		targets[0].endpoint, targets[0].cpu = "http://"+srv.addr, srv.cpu
+	}
+	for i := range targets {
+		if targets[i].cpu == nil && !(o.embedded && i == 0) {
+			targets[i].cpu = loopbackServerCPU(targets[i].endpoint)
+		}
 	}
 
 	runs := map[string][]kinesisbench.Result{}
 	for i := range o.repeat {
 		for _, t := range targets {
 			cfg := o.cfg
-			cfg.Endpoint = t.endpoint
+			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
 			fmt.Fprintf(stderr, "bench kinesis: %s at %s (run %d of %d)\n", t.name, t.endpoint, i+1, o.repeat)
 			res, err := kinesisbench.Run(ctx, cfg)
 			if err != nil {
@@ -163,10 +204,88 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	return kinesisbench.WriteTable(stdout, o.cfg, results...)
 }
 
-// startEmbeddedBridgeAWS is startEmbeddedBridge (bench.go) for the AWS
-// port: the server `bridge serve` runs, with its default settings, on
+// loopbackServerCPU returns the CPU time reader of the process serving
+// endpoint when it is on this machine's loopback, else nil.
+func loopbackServerCPU(endpoint string) func() (float64, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil
+	}
+	host, portStr := u.Hostname(), u.Port()
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil
+	}
+	pid, err := kinesisbench.ListenerPID(port)
+	if err != nil || pid == os.Getpid() {
+		return nil
+	}
+	return kafkabench.ProcessCPU(pid)
+}
+
+// startKinesisBenchBridge starts the bridge to load: `bridge serve` in a
+// child process, or with --in-process one in this process.
+func startKinesisBenchBridge(ctx context.Context, o *benchKinesisOptions, stderr io.Writer) (benchServer, error) {
+	if o.inProcess {
+		addr, stop, err := startEmbeddedBridgeAWS(ctx, o.dataDir, stderr)
+		return benchServer{addr: addr, stop: stop}, err
+	}
+	return startChildBridgeAWS(ctx, o.dataDir, stderr)
+}
+
+// startChildBridgeAWS is startChildBridge (bench_process.go) for the AWS
+// port: `bridge serve` (this executable) with its default settings on
 // 127.0.0.1 ports the kernel picks and a data dir that is temporary unless
-// dataDir is set.
+// dataDir is set. Its warnings and errors go to stderr.
+func startChildBridgeAWS(ctx context.Context, dataDir string, stderr io.Writer) (benchServer, error) {
+	cleanup := func() error { return nil }
+	if dataDir == "" {
+		dir, err := os.MkdirTemp("", "bridge-bench-")
+		if err != nil {
+			return benchServer{}, err
+		}
+		dataDir = dir
+		cleanup = func() error { return os.RemoveAll(dir) }
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return benchServer{}, errors.Join(err, cleanup())
+	}
+	cmd := exec.Command(exe, "serve", "--data-dir", dataDir,
+		"--kafka-addr", "127.0.0.1:0", "--aws-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--log-format", "json", "--log-level", "info")
+	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
+		var l struct{ Level, Msg, Listener, Addr string }
+		if json.Unmarshal(line, &l) != nil {
+			fmt.Fprintf(stderr, "bridge: %s\n", line) // not a log line: a crash, say
+			return "", false
+		}
+		if l.Msg == "listening" && l.Listener == "aws" {
+			return l.Addr, true
+		}
+		if l.Level == "WARN" || l.Level == "ERROR" {
+			fmt.Fprintf(stderr, "bridge: %s\n", line)
+		}
+		return "", false
+	})
+	if err != nil {
+		return benchServer{}, errors.Join(fmt.Errorf("bridge serve: %w", err), cleanup())
+	}
+	return benchServer{
+		addr: addr,
+		cpu:  kafkabench.ProcessCPU(cmd.Process.Pid),
+		stop: func() error { return errors.Join(stopChild(cmd, exited), cleanup()) },
+	}, nil
+}
+
+// startEmbeddedBridgeAWS is startEmbeddedBridge (bench.go) for the AWS
+// port: the server `bridge serve` runs, with its default settings, in this
+// process on 127.0.0.1 ports the kernel picks and a data dir that is
+// temporary unless dataDir is set.
 func startEmbeddedBridgeAWS(ctx context.Context, dataDir string, stderr io.Writer) (addr string, stop func() error, err error) {
 	var so serveOptions
 	so.addFlags(pflag.NewFlagSet("embedded", pflag.ContinueOnError)) // serve's defaults
