@@ -28,15 +28,60 @@ package kinesis
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/streambridge/bridge/mapping"
 	"github.com/streambridge/bridge/store"
 )
 
 func init() {
-	register("GetRecords", getRecords)
+	registerStreaming("GetRecords", serveGetRecords)
 }
+
+// serveGetRecords answers GetRecords, writing a JSON answer itself: the
+// generic path (json.Marshal) re-scans and copies a MarshalJSON result,
+// which for 10 MiB of records costs more than reading them. CBOR answers
+// take the codec's path.
+func serveGetRecords(ctx context.Context, h *Handler, in *getRecordsInput, w http.ResponseWriter, r *http.Request) error {
+	out, err := getRecords(ctx, h, in)
+	if err != nil {
+		return err
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	c, _ := codecFor(mt)
+	var body []byte
+	if _, isJSON := c.(jsonCodec); isJSON {
+		buf := getRecordsBuffers.Get().(*[]byte)
+		defer func() {
+			if cap(*buf) <= maxPooledAnswer {
+				getRecordsBuffers.Put(buf)
+			}
+		}()
+		*buf = out.appendJSON((*buf)[:0])
+		body = *buf
+	} else if body, err = c.encode(out); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", c.contentType())
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return nil
+}
+
+// getRecordsBuffers keeps JSON answer buffers between calls; one over
+// maxPooledAnswer is left to the collector.
+var getRecordsBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledAnswer = 16 << 20
 
 type getRecordsInput struct {
 	ShardIterator *string `json:"ShardIterator"`
@@ -146,4 +191,105 @@ func (h *Handler) childShardsNow(st *store.Stream, parent int) ([]childShard, er
 		return nil, h.storeError(st.Name, err)
 	}
 	return childShardsOf(&fresh, parent), nil
+}
+
+// appendJSON appends the answer as encoding/json would encode the struct,
+// growing b once to the size it needs: with 10000 records and 10 MiB of
+// data, encoding/json's reflection and buffer doubling cost several times
+// the read itself.
+func (o *getRecordsOutput) appendJSON(b []byte) []byte {
+	size := 128
+	for i := range o.Records {
+		r := &o.Records[i]
+		size += 160 + base64.StdEncoding.EncodedLen(len(r.Data)) + 2*len(r.PartitionKey)
+	}
+	b = slices.Grow(b, size)
+	b = append(b, `{"Records":[`...)
+	for i := range o.Records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendKinesisRecordJSON(b, &o.Records[i])
+	}
+	b = append(b, ']')
+	if o.NextShardIterator != nil {
+		b = append(b, `,"NextShardIterator":`...)
+		b = appendJSONString(b, *o.NextShardIterator)
+	}
+	b = append(b, `,"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, o.MillisBehindLatest, 10)
+	if len(o.ChildShards) > 0 {
+		children, _ := json.Marshal(o.ChildShards) // strings only: cannot fail
+		b = append(b, `,"ChildShards":`...)
+		b = append(b, children...)
+	}
+	return append(b, '}')
+}
+
+// appendKinesisRecordJSON appends r as encoding/json would encode it.
+func appendKinesisRecordJSON(b []byte, r *kinesisRecord) []byte {
+	b = append(b, `{"SequenceNumber":`...)
+	b = appendJSONString(b, r.SequenceNumber)
+	if r.ApproximateArrivalTimestamp != nil {
+		b = append(b, `,"ApproximateArrivalTimestamp":`...)
+		b = strconv.AppendFloat(b, float64(r.ApproximateArrivalTimestamp.UnixMilli())/1000, 'f', -1, 64)
+	}
+	b = append(b, `,"Data":"`...)
+	b = base64.StdEncoding.AppendEncode(b, r.Data)
+	b = append(b, `","PartitionKey":`...)
+	b = appendJSONString(b, r.PartitionKey)
+	if r.EncryptionType != "" {
+		b = append(b, `,"EncryptionType":`...)
+		b = appendJSONString(b, r.EncryptionType)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does (HTML characters included); s is valid UTF-8.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != '\u2028' && r != '\u2029' && r != utf8.RuneError {
+				i += size
+				continue
+			}
+			b = append(b, s[start:i]...)
+			if r == utf8.RuneError {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, `\u202`...)
+				b = append(b, hex[r&0xF])
+			}
+			i += size
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -1,9 +1,13 @@
 package kinesis
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -287,5 +291,68 @@ func TestGetRecordsSkipsTrimmedRecords(t *testing.T) {
 	}
 	if got := readShard(t, kc, "trim", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, ""); fmt.Sprint(dataOf(got)) != "[r6 r7 r8 r9]" {
 		t.Fatalf("TRIM_HORIZON after the trim read %v", dataOf(got))
+	}
+}
+
+// TestGetRecordsJSONMatchesEncodingJSON: the hand-written JSON answer is
+// byte for byte what encoding/json writes for the struct.
+func TestGetRecordsJSONMatchesEncodingJSON(t *testing.T) {
+	ts := Timestamp{time.UnixMilli(1700000000123)}
+	next := "AAAA+/=="
+	outs := []getRecordsOutput{
+		{Records: []kinesisRecord{}},
+		{Records: []kinesisRecord{
+			{SequenceNumber: mapping.SequenceNumber(3, 9), ApproximateArrivalTimestamp: &ts, Data: []byte{0, 1, 0xff}, PartitionKey: "plain"},
+			{SequenceNumber: "1", ApproximateArrivalTimestamp: &Timestamp{time.UnixMilli(5000)}, Data: []byte{}, PartitionKey: "q\"b\\<>&\n\r\t\x01\x1f é \u2028\u2029 😀", EncryptionType: "KMS"},
+		}, NextShardIterator: &next, MillisBehindLatest: 1234},
+		{Records: []kinesisRecord{}, ChildShards: []childShard{{ShardId: "shardId-000000000001", ParentShards: []string{"shardId-000000000000"}, HashKeyRange: childHashRange{"0", "9"}}}},
+	}
+	for i, o := range outs {
+		want, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.appendJSON(nil); string(got) != string(want) {
+			t.Fatalf("answer %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+func TestGetRecordsCBOR(t *testing.T) {
+	ts := startTestServer(t)
+	kc := ts.client()
+	dataStream(t, ts, "cbor", 1)
+	putN(t, kc, "cbor", "r", 3)
+	iter := iterator(t, kc, "cbor", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon)
+	body, err := cborCodec{}.encode(map[string]any{"ShardIterator": iter, "Limit": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, ts.url+"/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentTypeCBOR)
+	req.Header.Set("X-Amz-Target", targetPrefix+"GetRecords")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != contentTypeCBOR {
+		t.Fatalf("%d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), raw)
+	}
+	var out struct {
+		Records []struct {
+			Data                        []byte
+			PartitionKey                string
+			ApproximateArrivalTimestamp Timestamp
+		}
+		NextShardIterator  string
+		MillisBehindLatest int64
+	}
+	if err := cborDec.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records) != 2 || string(out.Records[1].Data) != "r1" || out.Records[1].PartitionKey != "r1" || out.NextShardIterator == "" || out.Records[0].ApproximateArrivalTimestamp.IsZero() {
+		t.Fatalf("CBOR answer %+v", out)
 	}
 }
