@@ -70,11 +70,16 @@ func (v *validator) required(field string, present bool) bool {
 	return present
 }
 
-// str checks an optional string's length in characters and, when pattern is
-// not nil, its form. A nil s passes.
+// str checks an optional string's form, when pattern is not nil, and its
+// length in characters. A nil s passes.
 func (v *validator) str(field string, s *string, minLen, maxLen int, pattern *regexp.Regexp) {
 	if s == nil {
 		return
+	}
+	// AWS lists a pattern violation before length violations (an empty
+	// name breaks both).
+	if pattern != nil && !pattern.MatchString(*s) {
+		v.fail(field, s, "satisfy regular expression pattern: "+strings.TrimSuffix(strings.TrimPrefix(pattern.String(), "^(?:"), ")$"))
 	}
 	n := utf8.RuneCountInString(*s)
 	if n < minLen {
@@ -82,9 +87,6 @@ func (v *validator) str(field string, s *string, minLen, maxLen int, pattern *re
 	}
 	if maxLen > 0 && n > maxLen {
 		v.fail(field, s, fmt.Sprintf("have length less than or equal to %d", maxLen))
-	}
-	if pattern != nil && !pattern.MatchString(*s) {
-		v.fail(field, s, "satisfy regular expression pattern: "+strings.TrimSuffix(strings.TrimPrefix(pattern.String(), "^(?:"), ")$"))
 	}
 }
 
