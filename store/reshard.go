@@ -143,34 +143,42 @@ func (st *Stream) ScaleUniformly(target int, end func(int32) int64) (Stream, err
 		return Stream{}, fmt.Errorf("%w: target shard count %d must be between 1 and %d", ErrInvalidArgument, target, MaxShards)
 	}
 	next := st.Clone()
-	want := map[mapping.HashKey]bool{}
-	for _, r := range mapping.EvenSplit(target) {
-		want[r.Start] = true
-	}
-	for _, r := range mapping.EvenSplit(target) {
-		have := next.ShardForHashKey(r.Start)
-		if have.HashRange.Start != r.Start {
-			if err := next.split(have.Index, r.Start, end); err != nil {
+	targets := mapping.EvenSplit(target)
+	// One sweep up the hash space splits at every target boundary inside an
+	// open shard, lowest first (the upper child of a split holds the next
+	// boundary, if any); a second merges every open shard not starting at a
+	// target boundary into the one below it. Both are linear in the shard
+	// count, so scaling a 10000-shard stream is quick.
+	j := 1 // targets[0] starts at 0, inside no shard
+	for _, sh := range next.OpenShards() {
+		idx := sh.Index
+		for ; j < len(targets) && targets[j].Start.Cmp(sh.HashRange.End) <= 0; j++ {
+			if targets[j].Start == next.Shards[idx].HashRange.Start {
+				continue
+			}
+			if err := next.split(idx, targets[j].Start, end); err != nil {
 				return Stream{}, err
 			}
+			idx = len(next.Shards) - 1 // the upper child
 		}
 	}
-	for {
-		open := next.OpenShards()
-		merged := false
-		for i := 1; i < len(open); i++ {
-			if !want[open[i].HashRange.Start] {
-				if err := next.merge(open[i-1].Index, open[i].Index, end); err != nil {
-					return Stream{}, err
-				}
-				merged = true
-				break
-			}
-		}
-		if !merged {
-			return next, nil
-		}
+	want := make(map[mapping.HashKey]bool, len(targets))
+	for _, r := range targets {
+		want[r.Start] = true
 	}
+	open := next.OpenShards()
+	below := open[0].Index
+	for _, sh := range open[1:] {
+		if want[sh.HashRange.Start] {
+			below = sh.Index
+			continue
+		}
+		if err := next.merge(below, sh.Index, end); err != nil {
+			return Stream{}, err
+		}
+		below = len(next.Shards) - 1 // the merged child
+	}
+	return next, nil
 }
 
 // GrowPartitions returns st with total partitions, made by splitting the
