@@ -29,19 +29,24 @@ func cpuPerMB(seconds float64, bytes int64) float64 {
 func (r Result) PutCPUPerMB() float64 { return cpuPerMB(r.PutServerCPU, r.PutBytes) }
 func (r Result) GetCPUPerMB() float64 { return cpuPerMB(r.GetServerCPU, r.GetBytes) }
 
-// serverCPU reads the server's CPU time now and returns a function that
+// PutClientCPUPerMB and GetClientCPUPerMB are the load generator's CPU
+// milliseconds per MB in each phase; negative when unknown.
+func (r Result) PutClientCPUPerMB() float64 { return cpuPerMB(r.PutClientCPU, r.PutBytes) }
+func (r Result) GetClientCPUPerMB() float64 { return cpuPerMB(r.GetClientCPU, r.GetBytes) }
+
+// cpuSince reads a process's CPU time now and returns a function that
 // gives the CPU seconds spent since, or -1 when it cannot be known.
-func serverCPU(cfg Config) (since func() float64) {
+func cpuSince(cpu func() (float64, error)) (since func() float64) {
 	unknown := func() float64 { return -1 }
-	if cfg.ServerCPU == nil {
+	if cpu == nil {
 		return unknown
 	}
-	before, err := cfg.ServerCPU()
+	before, err := cpu()
 	if err != nil {
 		return unknown
 	}
 	return func() float64 {
-		after, err := cfg.ServerCPU()
+		after, err := cpu()
 		if err != nil {
 			return -1
 		}

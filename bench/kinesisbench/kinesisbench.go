@@ -86,6 +86,12 @@ type Config struct {
 	// the server's CPU time per phase, and the put phase ends when the
 	// server is idle again.
 	ServerCPU func() (float64, error)
+	// ClientCPU, if set, reports the CPU seconds this load generator's
+	// process has used so far (kafkabench.ProcessCPU(os.Getpid())), for a
+	// server in another process: the result then has the load generator's
+	// own cost per phase, which on a small machine bounds what any server
+	// can be measured at.
+	ClientCPU func() (float64, error)
 	// Progress, if set, receives a line every ProgressEvery (default 2s).
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -117,6 +123,9 @@ type Result struct {
 	// PutServerCPU and GetServerCPU are the CPU seconds the server spent
 	// during each phase; negative when unknown (no Config.ServerCPU).
 	PutServerCPU, GetServerCPU float64
+	// PutClientCPU and GetClientCPU are the load generator's CPU seconds
+	// in each phase; negative when unknown (no Config.ClientCPU).
+	PutClientCPU, GetClientCPU float64
 }
 
 func mbps(bytes int64, d time.Duration) float64 {
@@ -224,23 +233,24 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 			}
 		}()
 	}
-	res.PutServerCPU, res.GetServerCPU = -1, -1
+	res.PutServerCPU, res.GetServerCPU, res.PutClientCPU, res.GetClientCPU = -1, -1, -1, -1
 	prefix := runPrefix()
-	cpuSince := serverCPU(cfg)
+	serverSince, clientSince := cpuSince(cfg.ServerCPU), cpuSince(cfg.ClientCPU)
 	written, err := put(ctx, cl, cfg, prefix, &res)
 	if err != nil {
 		return res, err
 	}
+	res.PutClientCPU = clientSince()
 	if err := waitIdle(ctx, cfg.ServerCPU); err != nil {
 		return res, err
 	}
-	res.PutServerCPU = cpuSince()
+	res.PutServerCPU = serverSince()
 	res.Shards = len(written)
-	cpuSince = serverCPU(cfg)
+	serverSince, clientSince = cpuSince(cfg.ServerCPU), cpuSince(cfg.ClientCPU)
 	if err := get(ctx, cl, cfg, prefix, written, &res); err != nil {
 		return res, err
 	}
-	res.GetServerCPU = cpuSince()
+	res.GetServerCPU, res.GetClientCPU = serverSince(), clientSince()
 	return res, nil
 }
 

@@ -202,7 +202,8 @@ func TestWriteTable(t *testing.T) {
 	mk := func(target string, secs float64, retries int64) Result {
 		d := time.Duration(secs * float64(time.Second))
 		return Result{Target: target, PutRecords: 1000, PutBytes: 1 << 20, PutTime: d, GetRecords: 1000, GetBytes: 1 << 20, GetTime: d,
-			LatencyP50: d / 10, LatencyP99: d / 5, Shards: 2, PutRetries: retries}
+			LatencyP50: d / 10, LatencyP99: d / 5, Shards: 2, PutRetries: retries,
+			PutServerCPU: -1, GetServerCPU: -1, PutClientCPU: -1, GetClientCPU: -1}
 	}
 	var b bytes.Buffer
 	cfg := Config{RecordSize: 1024, Producers: 4, Batch: 500}
@@ -228,6 +229,35 @@ func TestWriteTable(t *testing.T) {
 				t.Errorf("retries row %q: counts get no ratio", l)
 			}
 		}
+	}
+	if strings.Contains(out, "CPU") {
+		t.Errorf("CPU rows without CPU figures:\n%s", out)
+	}
+
+	// Server CPU known for some targets: "-" for the others and no ratio.
+	withCPU := func(r Result, server, client float64) Result {
+		r.PutServerCPU, r.GetServerCPU, r.PutClientCPU, r.GetClientCPU = server, server/2, client, client
+		return r
+	}
+	b.Reset()
+	if err := WriteTable(&b, cfg, withCPU(mk("bridge", 1, 0), 0.01, 0.02), withCPU(mk("kinesalite", 20, 0), 0.1, 0.02), withCPU(mk("remote", 1, 0), -1, 0.02)); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case strings.HasPrefix(l, "server CPU ms/MB put"):
+			if len(f) != 9 || f[4] != "9.5" || f[5] != "95.4" || f[6] != "-" || f[7] != "0.10" || f[8] != "-" {
+				t.Errorf("server CPU row %q", l)
+			}
+		case strings.HasPrefix(l, "bench CPU ms/MB get"):
+			if len(f) != 9 || f[4] != "19.1" || f[7] != "-" {
+				t.Errorf("bench CPU row %q", l)
+			}
+		}
+	}
+	if !strings.Contains(b.String(), "bench CPU ms/MB put") {
+		t.Errorf("no bench CPU rows:\n%s", b.String())
 	}
 	b.Reset()
 	if err := WriteTable(&b, cfg, mk("target", 1, 0)); err != nil || strings.Contains(b.String(), "target/") {

@@ -57,6 +57,12 @@ func Median(runs []Result) Result {
 	if cpu := med(Result.GetCPUPerMB); cpu >= 0 {
 		out.GetServerCPU = cpu / 1e3 * float64(out.GetBytes) / 1e6
 	}
+	if cpu := med(Result.PutClientCPUPerMB); cpu >= 0 {
+		out.PutClientCPU = cpu / 1e3 * float64(out.PutBytes) / 1e6
+	}
+	if cpu := med(Result.GetClientCPUPerMB); cpu >= 0 {
+		out.GetClientCPU = cpu / 1e3 * float64(out.GetBytes) / 1e6
+	}
 	return out
 }
 
@@ -124,6 +130,10 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 	if known(Result.PutCPUPerMB) || known(Result.GetCPUPerMB) {
 		row("server CPU ms/MB put", Result.PutCPUPerMB, "%.1f", true)
 		row("server CPU ms/MB get", Result.GetCPUPerMB, "%.1f", true)
+	}
+	if known(Result.PutClientCPUPerMB) || known(Result.GetClientCPUPerMB) {
+		row("bench CPU ms/MB put", Result.PutClientCPUPerMB, "%.1f", false)
+		row("bench CPU ms/MB get", Result.GetClientCPUPerMB, "%.1f", false)
 	}
 	row("PutRecords calls", n(func(r Result) int64 { return r.PutCalls }), "%.0f", false)
 	row("PutRecords retries", n(func(r Result) int64 { return r.PutRetries }), "%.0f", false)

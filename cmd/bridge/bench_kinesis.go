@@ -141,6 +141,9 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 			}
 		}()
 	}
+	if !(o.embedded && o.inProcess) {
+		o.cfg.ClientCPU = kafkabench.ProcessCPU(os.Getpid())
+	}
 	name := o.name
 	if name == "" {
 		name = "target"
