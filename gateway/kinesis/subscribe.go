@@ -26,11 +26,14 @@ package kinesis
 // after 5 seconds it takes over and the first one ends with that exception.
 //
 // Differences from AWS:
-//   - An idle subscription sends an empty event every 5 seconds, as AWS
-//     does, but only once it can name a record of the shard to continue
-//     after: the bridge's sequence numbers are positions of records, so
-//     there is no number to offer before the shard's first record, and
-//     resubscribing from the original starting position is then right.
+//   - An idle subscription sends an empty event every 5 seconds (AWS too
+//     keeps ContinuationSequenceNumber moving while no data is written),
+//     but only once it can name a record of the shard to continue after:
+//     the bridge's sequence numbers are positions of records, so there is
+//     no number to offer before the shard's first record, and resubscribing
+//     from the original starting position is then right.
+//   - A deregistered consumer's subscriptions end (ResourceNotFoundException)
+//     at the next 5-second tick, not at once.
 //   - A reshard does not wake a subscriber blocked on an idle shard (the
 //     store wakes readers on appends and deletes): the closed shard's final
 //     event comes with the next record appended to the partition or at the
@@ -84,6 +87,8 @@ type subscribeToShardInput struct {
 	ConsumerARN      *string               `json:"ConsumerARN,omitempty"`
 	ShardId          *string               `json:"ShardId,omitempty"`
 	StartingPosition *subscriptionPosition `json:"StartingPosition,omitempty"`
+	DryRun           *bool                 `json:"DryRun,omitempty"`
+	StreamId         *string               `json:"StreamId,omitempty"` // reserved by AWS, ignored
 }
 
 type subscriptionPosition struct {
@@ -113,6 +118,9 @@ func subscribeToShard(ctx context.Context, h *Handler, in *subscribeToShardInput
 	sub, err := h.prepareSubscription(ctx, in)
 	if err != nil {
 		return err
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return dryRun()
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

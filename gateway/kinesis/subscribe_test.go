@@ -412,6 +412,87 @@ func TestSubscribeToShardSplitEndsWithChildShards(t *testing.T) {
 	}
 }
 
+// TestSubscribeToShardMergeEndsWithChildShards: the lower of two merged
+// shards ends with the merged child, which names both parents.
+func TestSubscribeToShardMergeEndsWithChildShards(t *testing.T) {
+	f := newSubFixture(t, 2)
+	seqs := f.put(t, lowerHalfKey("before"))
+	es := f.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon})
+	if got := collect(t, es, 1); aws.ToString(got[0].SequenceNumber) != seqs[0] {
+		t.Fatalf("got %s, want %s", aws.ToString(got[0].SequenceNumber), seqs[0])
+	}
+	if _, err := f.kc.MergeShards(t.Context(), &awskinesis.MergeShardsInput{
+		StreamName: aws.String(f.stream), ShardToMerge: aws.String(mapping.ShardID(0)), AdjacentShardToMerge: aws.String(mapping.ShardID(1)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, lowerHalfKey("after")) // continues shard 0's partition in the child
+	var last *types.SubscribeToShardEvent
+	for ev := nextEvent(t, es); ev != nil; ev = nextEvent(t, es) {
+		if len(ev.Records) > 0 {
+			t.Fatalf("records after the merge: %+v", ev.Records)
+		}
+		last = ev
+	}
+	if err := es.Err(); err != nil || last == nil || len(last.ChildShards) != 1 {
+		t.Fatalf("ended with %v, final event %+v; want one child", err, last)
+	}
+	c := last.ChildShards[0]
+	if aws.ToString(c.ShardId) != mapping.ShardID(2) || strings.Join(c.ParentShards, ",") != mapping.ShardID(0)+","+mapping.ShardID(1) {
+		t.Errorf("child %s with parents %v, want %s with both parents", aws.ToString(c.ShardId), c.ParentShards, mapping.ShardID(2))
+	}
+}
+
+// TestSubscribeToShardResumeAfterLifetime: a subscription that ends at its
+// lifetime is resumed from its last ContinuationSequenceNumber with
+// AFTER_SEQUENCE_NUMBER, as KCL does, and every record arrives exactly
+// once. Not parallel: it shortens the package's lifetime.
+func TestSubscribeToShardResumeAfterLifetime(t *testing.T) {
+	defer func(d time.Duration) { subscriptionLifetime = d }(subscriptionLifetime)
+	subscriptionLifetime = 200 * time.Millisecond
+	f := newSubFixture(t, 1)
+	want := f.put(t, "a", "b", "c")
+	var got []string
+	pos := types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}
+	for round := 0; round == 0 || len(got) < len(want) && round < 20; round++ {
+		es := f.subscribe(t, nil, 0, pos)
+		for ev := nextEvent(t, es); ev != nil; ev = nextEvent(t, es) {
+			for _, r := range ev.Records {
+				got = append(got, aws.ToString(r.SequenceNumber))
+			}
+			if c := ev.ContinuationSequenceNumber; c != nil {
+				pos = types.StartingPosition{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: c}
+			}
+		}
+		if err := es.Err(); err != nil {
+			t.Fatalf("round %d ended with %v", round, err)
+		}
+		if round == 0 {
+			want = append(want, f.put(t, "d", "e")...) // between subscriptions
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestSubscribeToShardEnforceLimits: with provisioned-throughput emulation
+// on, a subscription is paced but still delivers every record in order.
+func TestSubscribeToShardEnforceLimits(t *testing.T) {
+	f := newSubFixture(t, 1, func(c *Config) { c.EnforceLimits = true })
+	es := f.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon})
+	var want []string
+	for i := 0; i < 5; i++ {
+		want = append(want, f.put(t, "p", "q")...)
+	}
+	got := collect(t, es, len(want))
+	for i := range want {
+		if aws.ToString(got[i].SequenceNumber) != want[i] {
+			t.Fatalf("record %d: %s, want %s", i, aws.ToString(got[i].SequenceNumber), want[i])
+		}
+	}
+}
+
 // TestSubscribeToShardStreamDeleted: deleting the stream ends a
 // subscription with a ResourceNotFoundException event.
 func TestSubscribeToShardStreamDeleted(t *testing.T) {
@@ -552,6 +633,7 @@ func TestSubscribeToShardErrors(t *testing.T) {
 		{"sequence with latest", map[string]any{"ConsumerARN": f.consumerARN, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "LATEST", "SequenceNumber": seqs[0]}}, errInvalidArgument, "LATEST"},
 		{"foreign sequence", map[string]any{"ConsumerARN": f.consumerARN, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "AT_SEQUENCE_NUMBER", "SequenceNumber": "12345"}}, errInvalidArgument, "is invalid"},
 		{"other shard's sequence", map[string]any{"ConsumerARN": f.consumerARN, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "AT_SEQUENCE_NUMBER", "SequenceNumber": mapping.SequenceNumber(3, 0)}}, errInvalidArgument, "It encodes shardId-000000000003"},
+		{"dry run", map[string]any{"ConsumerARN": f.consumerARN, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "LATEST"}, "DryRun": true}, errDryRun, "DryRun flag is set"},
 		{"future sequence", map[string]any{"ConsumerARN": f.consumerARN, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "AT_SEQUENCE_NUMBER", "SequenceNumber": mapping.SequenceNumber(0, 99)}}, errInvalidArgument, "did not come from this stream"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
