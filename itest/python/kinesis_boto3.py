@@ -14,6 +14,8 @@
   kinesis_boto3.py get --endpoint URL --stream S --min N > records.jsonl
       reads every shard from TRIM_HORIZON until at least N records are read
       and every shard is caught up (MillisBehindLatest 0) or ended.
+  kinesis_boto3.py split --endpoint URL --stream S --shard ID --at HASHKEY
+      SplitShard, then the stream_exists waiter until the stream is ACTIVE.
 
 Records are JSON lines: {"pk", "data" (base64), "ehk", "shard", "seq", "ts" (ms)}.
 Credentials and region come from the environment (the test's dummies).
@@ -119,6 +121,12 @@ def read_all(k, stream, min_records, timeout):
 def get(args):
     for r in read_all(client(args), args.stream, args.min, args.timeout):
         write_line(r)
+
+
+def split(args):
+    k = client(args)
+    k.split_shard(StreamName=args.stream, ShardToSplit=args.shard, NewStartingHashKey=args.at)
+    wait_active(k, args.stream)
 
 
 # ---- scenario ----
@@ -410,15 +418,17 @@ def scenario(args):
 
 def main():
     p = argparse.ArgumentParser(description="boto3 %s Kinesis driver" % boto3.__version__)
-    p.add_argument("mode", choices=["scenario", "put", "get"])
+    p.add_argument("mode", choices=["scenario", "put", "get", "split"])
     p.add_argument("--endpoint", required=True)
     p.add_argument("--stream", required=True)
     p.add_argument("--region", default="")
     p.add_argument("--account", default="")
     p.add_argument("--min", type=int, default=0)
+    p.add_argument("--shard", default="")
+    p.add_argument("--at", default="", help="split: NewStartingHashKey")
     p.add_argument("--timeout", type=float, default=90.0)
     args = p.parse_args()
-    {"scenario": scenario, "put": put, "get": get}[args.mode](args)
+    {"scenario": scenario, "put": put, "get": get, "split": split}[args.mode](args)
 
 
 if __name__ == "__main__":
