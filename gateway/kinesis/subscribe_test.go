@@ -815,3 +815,57 @@ func TestSubscribeToShardExceptionFraming(t *testing.T) {
 		t.Fatalf("after the exception: %v, want the end of the stream", err)
 	}
 }
+
+// BenchmarkSubscribeToShard measures delivery through aws-sdk-go-v2 over
+// h2c: a shard holding 20,000 records of 1 KiB read from TRIM_HORIZON to
+// the last record. Setup (stream, consumer, records) is outside the timer.
+func BenchmarkSubscribeToShard(b *testing.B) {
+	const records, size, perCall = 20_000, 1 << 10, 500
+	ts := startTestServer(b)
+	kc := ts.client()
+	data := bytes.Repeat([]byte("x"), size)
+	b.SetBytes(records * size)
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		stream := fmt.Sprintf("bench-%d", i)
+		if _, err := kc.CreateStream(b.Context(), &awskinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
+			b.Fatal(err)
+		}
+		entries := make([]types.PutRecordsRequestEntry, perCall)
+		for j := range entries {
+			entries[j] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(j)), Data: data}
+		}
+		for n := 0; n < records; n += perCall {
+			if _, err := kc.PutRecords(b.Context(), &awskinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reg, err := kc.RegisterStreamConsumer(b.Context(), &awskinesis.RegisterStreamConsumerInput{StreamARN: aws.String(ts.streamARN(stream)), ConsumerName: aws.String("bench")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sub, _ := h2Client(ts)
+		b.StartTimer()
+		out, err := sub.SubscribeToShard(b.Context(), &awskinesis.SubscribeToShardInput{
+			ConsumerARN: reg.Consumer.ConsumerARN, ShardId: aws.String(mapping.ShardID(0)),
+			StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		es := out.GetStream()
+		got := 0
+		for ev := range es.Events() {
+			if e, ok := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent); ok {
+				got += len(e.Value.Records)
+			}
+			if got >= records {
+				break
+			}
+		}
+		_ = es.Close()
+		if got < records {
+			b.Fatalf("got %d records, want %d: %v", got, records, es.Err())
+		}
+	}
+}
