@@ -55,6 +55,7 @@ type Handler struct {
 	cfg   Config
 	log   *slog.Logger
 	m     *metrics
+	data  *dataPlane
 
 	draining     chan struct{}
 	drainingOnce sync.Once
@@ -82,7 +83,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{store: cfg.Store, cfg: cfg, log: log, m: m, draining: make(chan struct{})}, nil
+	return &Handler{store: cfg.Store, cfg: cfg, log: log, m: m, data: newDataPlane(), draining: make(chan struct{})}, nil
 }
 
 // Shutdown makes long-lived responses end now. It does not wait for them:

@@ -169,9 +169,8 @@ func (h *Handler) throughputMessage(stream string, shard int) string {
 	return "Rate exceeded for shard " + mapping.ShardID(shard) + " in stream " + stream + " under account " + h.cfg.Account + "."
 }
 
-// dataPlane is the state of this part of the API that lives as long as its
-// Handler: the throughput buckets and the iterator signing key. Handler has
-// no field for it, so it is kept beside it, keyed by the *Handler.
+// dataPlane is the state of the data plane that lives as long as its
+// Handler: the throughput buckets and the iterator signing key.
 type dataPlane struct {
 	limiter *throughputLimiter
 
@@ -179,15 +178,9 @@ type dataPlane struct {
 	iterKey []byte // loaded from (or created in) the store on first use
 }
 
-var dataPlanes sync.Map // *Handler -> *dataPlane
+func newDataPlane() *dataPlane { return &dataPlane{limiter: newThroughputLimiter()} }
 
-func (h *Handler) dataPlane() *dataPlane {
-	if dp, ok := dataPlanes.Load(h); ok {
-		return dp.(*dataPlane)
-	}
-	dp, _ := dataPlanes.LoadOrStore(h, &dataPlane{limiter: newThroughputLimiter()})
-	return dp.(*dataPlane)
-}
+func (h *Handler) dataPlane() *dataPlane { return h.data }
 
 // limited reports whether throughput limits apply.
 func (h *Handler) limited() bool { return h.cfg.EnforceLimits }
