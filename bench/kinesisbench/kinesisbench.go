@@ -22,6 +22,7 @@
 package kinesisbench
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -211,8 +212,32 @@ func newClient(cfg Config) *kinesis.Client {
 		BaseEndpoint: aws.String(cfg.Endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBRIDGEBENCH", "bench-secret", ""),
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   httpClient,
+		HTTPClient:   ownBodyClient{httpClient},
 	})
+}
+
+// ownBodyClient hands the transport a request body of its own. smithy-go
+// closes the body it built as soon as the response is back, while
+// net/http's write loop may still be finishing the request with it; the
+// write loop then fails and closes the connection under the response
+// being read ("deserialization failed ... use of closed network
+// connection", aws/aws-sdk-go-v2#2737; the SDK's answer is to retry, which
+// for PutRecords would write records twice). Reading the body first costs
+// one copy of it.
+type ownBodyClient struct{ next aws.HTTPClient }
+
+func (c ownBodyClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		req.ContentLength = int64(len(body))
+	}
+	return c.next.Do(req)
 }
 
 // Run runs the benchmark against cfg.Endpoint.
