@@ -73,8 +73,11 @@ func (p *partition) waitChan() <-chan struct{} {
 }
 
 // Wait blocks until partition has a record at or after offset (its high
-// watermark is above offset), ctx is done, the stream is deleted or the store
-// closes. It does not poll: appends wake it.
+// watermark is above offset), the stream's layout changes, ctx is done, the
+// stream is deleted or the store closes. It does not poll: appends and
+// reshards wake it. A layout change returns nil with nothing new to read: a
+// split or merge may have closed the shard a reader follows, and it should
+// look again.
 func (s *Store) Wait(ctx context.Context, name string, partitionID int32, offset int64) error {
 	st, err := s.stream(name)
 	if err != nil {
@@ -84,12 +87,13 @@ func (s *Store) Wait(ctx context.Context, name string, partitionID int32, offset
 	if err != nil {
 		return err
 	}
+	layout := st.layout.Load()
 	for {
 		ch := p.waitChan()
 		switch {
 		case st.deleted.Load():
 			return store.ErrStreamNotFound
-		case p.durable.Load() > offset:
+		case p.durable.Load() > offset, st.layout.Load() != layout:
 			return nil
 		}
 		select {

@@ -83,6 +83,9 @@ func (s *Store) reshape(ctx context.Context, name, op string, change func(*store
 	st.parts.Store(&grown)
 	s.tail.partitions.Add(int64(len(grown) - len(parts)))
 	st.publish(&next)
+	for _, p := range parts {
+		p.wake() // readers waiting on a shard this closed look again
+	}
 	s.log.Info("stream resharded", "stream", name, "op", op,
 		"open_shards", len(next.OpenShards()), "partitions", len(next.Partitions))
 	return next.Clone(), nil

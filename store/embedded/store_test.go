@@ -227,6 +227,28 @@ func TestWaitWakesOnAppend(t *testing.T) {
 	}
 }
 
+// A reshard wakes the readers waiting on the stream, so one following a
+// shard the reshard closed sees it closed at once.
+func TestWaitWakesOnReshard(t *testing.T) {
+	s := openStore(t, "")
+	defer s.Close()
+	mustCreate(t, s, "r", 1)
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(ctx, "r", 0, 0) }()
+	time.Sleep(10 * time.Millisecond)
+	if _, err := s.SplitShard(ctx, "r", 0, mapping.MaxHashKey); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("wait across a split: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a split did not wake a waiting reader")
+	}
+}
+
 func TestCloseWakesWaiters(t *testing.T) {
 	s := openStore(t, "")
 	mustCreate(t, s, "w", 1)
