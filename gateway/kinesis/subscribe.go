@@ -34,10 +34,6 @@ package kinesis
 //     from the original starting position is then right.
 //   - A deregistered consumer's subscriptions end (ResourceNotFoundException)
 //     at the next 5-second tick, not at once.
-//   - A reshard does not wake a subscriber blocked on an idle shard (the
-//     store wakes readers on appends and deletes): the closed shard's final
-//     event comes with the next record appended to the partition or at the
-//     next 5-second tick, whichever is first.
 //   - A subscription whose predecessor already ended is accepted at once
 //     (AWS may still answer ResourceInUseException for 5 seconds).
 //   - With --kinesis-enforce-limits a subscription is paced to AWS's 2 MB/s

@@ -355,7 +355,7 @@ func TestSubscribeToShardStartingPositions(t *testing.T) {
 // that is split gets the records up to the split and then a final event
 // with both children and no ContinuationSequenceNumber, and the stream
 // ends cleanly. The second case splits an idle shard: nothing is appended
-// afterwards, so the end is found at the heartbeat.
+// afterwards, so the end is found because the split wakes the subscriber.
 func TestSubscribeToShardSplitEndsWithChildShards(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
