@@ -128,9 +128,10 @@ async function main() {
 }
 
 // Exit explicitly: an event stream left by a break keeps its HTTP/2
-// session, and so the process, alive after the client is destroyed.
-// (stdout is a pipe, written synchronously on Linux: nothing is lost.)
-main().then(() => process.exit(0), err => {
+// session, and so the process, alive after the client is destroyed. But
+// only once stdout is flushed: writes to a full pipe are queued, and
+// process.exit drops what is queued.
+main().then(() => process.stdout.write('', () => process.exit(0)), err => {
   process.stderr.write(`kinesis_agg.js: ${err.name}: ${err.message}\n${err.stack}\n`)
   process.exit(1)
 })

@@ -208,8 +208,11 @@ def scenario(args):
     # Create: the bridge runs with --kinesis-state-delay, so the stream is
     # CREATING first and the waiter has to poll.
     k.create_stream(StreamName=s, ShardCount=2)
+    # CREATING is expected; ACTIVE is tolerated, for a machine so loaded that
+    # the delay passed before this call.
     first = k.describe_stream_summary(StreamName=s)["StreamDescriptionSummary"]
-    c.eq("status right after CreateStream", first["StreamStatus"], "CREATING")
+    c.true("status right after CreateStream is %s, want CREATING" % first["StreamStatus"],
+           first["StreamStatus"] in ("CREATING", "ACTIVE"))
     wait_active(k, s)
     c.error("CreateStream of an existing stream", "ResourceInUseException", k.create_stream, StreamName=s, ShardCount=1)
 
