@@ -42,6 +42,10 @@ type conn struct {
 	cancel context.CancelFunc
 	queue  chan *inflight
 
+	// fetchBuf carries fetch responses to the socket (writeFetch); the
+	// writer goroutine allocates it on the first large fetch.
+	fetchBuf []byte
+
 	// stopping is set when Shutdown asked the reader to stop: its read
 	// then fails with a deadline error that is no cause for a log line.
 	stopping atomic.Bool
@@ -323,9 +327,15 @@ func (c *conn) writeFailed(err error) {
 	}
 }
 
-// writeFetch writes a fetch response without copying its record batches
-// (fetchwire.go): small ones through w like any response, large ones by
-// writev after flushing w, so the order on the wire is kept.
+// writeFetch writes a fetch response: small ones through w like any
+// response; large ones, after flushing w so the order on the wire is kept,
+// copied piece by piece through fetchBuf, a buffer the connection keeps.
+//
+// Copying looks wasteful next to a writev of the stored batches, but it was
+// measured 3-4x cheaper (0.6 vs 2.1 ms of server CPU per MB sent, README
+// "Kafka front end"): the kernel reads stored batches, which it has not
+// touched since they were produced, far more slowly than a buffer it read
+// from moments ago, while the user-space copy costs ~0.1 ms per MB.
 func (c *conn) writeFetch(w *bufio.Writer, fr *fetchResponse, inf *inflight, scratch *[]byte) (int, error) {
 	fr.SetVersion(inf.version)
 	bufs, s, n := fr.appendSegments((*scratch)[:0], inf.corr)
@@ -339,9 +349,30 @@ func (c *conn) writeFetch(w *bufio.Writer, fr *fetchResponse, inf *inflight, scr
 	if err := w.Flush(); err != nil {
 		return 0, err
 	}
-	_, err := bufs.WriteTo(c.nc)
+	if c.fetchBuf == nil {
+		c.fetchBuf = make([]byte, fetchBufBytes)
+	}
+	fill := 0
+	for _, b := range bufs {
+		for len(b) > 0 {
+			k := copy(c.fetchBuf[fill:], b)
+			fill, b = fill+k, b[k:]
+			if fill == len(c.fetchBuf) {
+				if _, err := c.nc.Write(c.fetchBuf); err != nil {
+					return 0, err
+				}
+				fill = 0
+			}
+		}
+	}
+	_, err := c.nc.Write(c.fetchBuf[:fill])
 	return n, err
 }
+
+// fetchBufBytes sizes the buffer fetch responses go out through: 256 KiB
+// took the measured cost within a few percent of 1 MiB (64 KiB cost a
+// third more), for a quarter of the memory per consuming connection.
+const fetchBufBytes = 256 << 10
 
 // encodeResponse appends the framed response: size, correlation id, the
 // header's tag buffer for flexible versions, then the body. ApiVersions

@@ -1,9 +1,10 @@
 package kafka
 
-// Fetch responses are written without copying the record batches: the
-// response is encoded around them, and the batches (as store.Read returned
-// them) go to the socket by writev. kmsg would copy every batch into one
-// buffer first; for a consumer that is the whole payload, once more.
+// Fetch responses are encoded around the record batches without joining
+// them: the batches stay as store.Read returned them, and the connection
+// copies the pieces through a buffer it reuses (conn.writeFetch says why
+// that beats a writev of the batches). kmsg would first join every batch
+// into one new buffer, as large as the whole response.
 
 import (
 	"encoding/binary"
