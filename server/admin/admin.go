@@ -1,11 +1,12 @@
 // Package admin serves a bridge process's operator endpoints: liveness,
-// readiness and Prometheus metrics. It knows nothing about Kafka, AWS or the
+// readiness, Prometheus metrics and Go profiles. It knows nothing about Kafka, AWS or the
 // store; whoever owns the lifecycle tells it whether the process is ready, and
 // every component registers its own metrics on the registry it is handed.
 package admin
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,6 +53,9 @@ func BuildInfoGauge(info buildinfo.Info) prometheus.Gauge {
 //	GET /readyz   200 "ready" when ready() returns nil, else 503 and the reason
 //	              (readiness: send me traffic only when this succeeds)
 //	GET /metrics  Prometheus exposition of reg
+//	GET /debug/pprof/...  Go's runtime profiles (net/http/pprof), for
+//	              operators chasing CPU or memory; the admin port is the
+//	              operator's, not the clients'
 //
 // ready is called on every /readyz request and must be cheap and safe for
 // concurrent use.
@@ -69,6 +73,11 @@ func NewHandler(reg *prometheus.Registry, ready func() error) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.InstrumentMetricHandler(reg,
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

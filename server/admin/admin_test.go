@@ -99,3 +99,14 @@ func TestRegistriesIndependent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestProfilesServed(t *testing.T) {
+	h := NewHandler(NewRegistry(buildinfo.Info{Version: "test"}), func() error { return nil })
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s: %d", path, rec.Code)
+		}
+	}
+}
