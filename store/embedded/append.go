@@ -208,6 +208,7 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	p.endPos.Store(endPos)
 	p.tail.add(&s.tail, base, last, raw)
 	p.mu.Unlock()
+	s.trimTails() // cheap unless idle partitions hold more than the share
 	return &Pending{
 		s: s, b: b, p: p,
 		res:   store.AppendResult{Shard: cur, BaseOffset: base, LastOffset: last},

@@ -233,6 +233,6 @@ func (s *Store) commitTrim(b *pebble.Batch, p *partition, newStart int64) error 
 	}
 	p.startPos.Store(startPos)
 	p.logStart.Store(newStart)
-	p.tail.dropBelow(newStart)
+	p.tail.dropBelow(&s.tail, newStart)
 	return nil
 }

@@ -396,6 +396,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 		return store.Stream{}, err
 	}
 	defer s.exit()
+	defer s.trimTails() // after the locks below: the share just shrank
 	if cfg.Name == "" {
 		return store.Stream{}, fmt.Errorf("%w: empty stream name", store.ErrInvalidArgument)
 	}
@@ -472,6 +473,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	st.deleted.Store(true)
 	for _, p := range *st.parts.Load() {
 		p.wake()
+		p.tail.reset(&s.tail)
 	}
 	delete(s.streams, name)
 	s.tail.partitions.Add(-int64(len(*st.parts.Load())))

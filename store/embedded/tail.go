@@ -11,8 +11,11 @@ import (
 // so consumers at the tail (most consumers, most of the time) are answered
 // without touching pebble and without copying: a cached batch is immutable
 // and handed out as is. The store's budget is shared evenly by its
-// partitions; a partition evicts its oldest batches past its share. Reads
-// still stop at the high watermark and never go below the log start.
+// partitions; a partition evicts its oldest batches past its share when it
+// appends, and when new partitions shrink the share, Store.trimTails cuts
+// the others (idle ones included) down to it, so the cache as a whole stays
+// within the budget. Reads still stop at the high watermark and never go
+// below the log start.
 
 const defaultTailCacheBytes = 256 << 20
 
@@ -32,8 +35,10 @@ type partitionTail struct {
 }
 
 // evict forgets the oldest cached batch. Called with t.mu held.
-func (t *partitionTail) evict() {
-	t.bytes -= len(t.batches[t.head].raw)
+func (t *partitionTail) evict(budget *tailBudget) {
+	n := len(t.batches[t.head].raw)
+	t.bytes -= n
+	budget.used.Add(-int64(n))
 	t.batches[t.head] = tailBatch{}
 	t.head++
 	if t.head == len(t.batches) {
@@ -45,11 +50,13 @@ func (t *partitionTail) evict() {
 	}
 }
 
-// tailBudget is the store-wide cache budget and the partition count it is
-// shared by.
+// tailBudget is the store-wide cache budget, the partition count it is
+// shared by and the bytes cached in all.
 type tailBudget struct {
 	bytes      int64 // <= 0: no tail cache
 	partitions atomic.Int64
+	used       atomic.Int64
+	trimming   sync.Mutex
 }
 
 func (b *tailBudget) share() int {
@@ -62,7 +69,7 @@ func (b *tailBudget) share() int {
 func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
 	share := budget.share()
 	if share <= 0 || len(raw) > share {
-		t.reset()
+		t.reset(budget)
 		return
 	}
 	cp := append([]byte(nil), raw...)
@@ -70,15 +77,50 @@ func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
 	defer t.mu.Unlock()
 	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: cp})
 	t.bytes += len(cp)
+	budget.used.Add(int64(len(cp)))
 	for t.bytes > share {
-		t.evict()
+		t.evict(budget)
 	}
 }
 
-func (t *partitionTail) reset() {
+// trim evicts the oldest batches until the partition holds at most share
+// bytes.
+func (t *partitionTail) trim(budget *tailBudget, share int) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.bytes > share && t.head < len(t.batches) {
+		t.evict(budget)
+	}
+}
+
+func (t *partitionTail) reset(budget *tailBudget) {
+	t.mu.Lock()
+	budget.used.Add(-int64(t.bytes))
 	t.batches, t.head, t.bytes = nil, 0, 0
 	t.mu.Unlock()
+}
+
+// trimTails cuts every partition's tail cache down to its share when the
+// cache as a whole is over budget: after partitions were added, those that
+// filled up to a larger share and went idle would otherwise keep it.
+// Callers hold no store, stream or partition lock. Partitions past the
+// share only exist after the partition count grew, so a trim is rare; one
+// runs at a time.
+func (s *Store) trimTails() {
+	if s.tail.bytes <= 0 || s.tail.used.Load() <= s.tail.bytes || !s.tail.trimming.TryLock() {
+		return
+	}
+	defer s.tail.trimming.Unlock()
+	s.mu.RLock()
+	var parts []*partition
+	for _, st := range s.streams {
+		parts = append(parts, *st.parts.Load()...)
+	}
+	s.mu.RUnlock()
+	share := s.tail.share()
+	for _, p := range parts {
+		p.tail.trim(&s.tail, share)
+	}
 }
 
 // read answers key from the cache when the batch holding key.offset is
@@ -125,10 +167,10 @@ func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResul
 }
 
 // dropBelow forgets the cached batches wholly below a new log start.
-func (t *partitionTail) dropBelow(start int64) {
+func (t *partitionTail) dropBelow(budget *tailBudget, start int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for t.head < len(t.batches) && t.batches[t.head].last < start {
-		t.evict()
+		t.evict(budget)
 	}
 }
