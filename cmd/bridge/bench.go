@@ -187,9 +187,9 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 // --in-process one in this process.
 func startBenchBridge(ctx context.Context, o *benchKafkaOptions, stderr io.Writer) (benchServer, error) {
 	if !o.inProcess {
-		return startChildBridge(ctx, o.dataDir, stderr)
+		return startChildBridge(ctx, o.dataDir, "kafka", stderr)
 	}
-	addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, stderr)
+	addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, "kafka", stderr)
 	return benchServer{addr: addr, stop: stop}, err
 }
 
@@ -207,9 +207,10 @@ func startBenchKfake(ctx context.Context, o *benchKafkaOptions) (benchServer, er
 }
 
 // startEmbeddedBridge starts the same server `bridge serve` runs, with its
-// default settings, on 127.0.0.1 ports the kernel picks and a data dir that
-// is temporary unless dataDir is set.
-func startEmbeddedBridge(ctx context.Context, dataDir string, stderr io.Writer) (addr string, stop func() error, err error) {
+// default settings, in this process on 127.0.0.1 ports the kernel picks and
+// a data dir that is temporary unless dataDir is set, and returns the
+// address of listener ("kafka" or "aws").
+func startEmbeddedBridge(ctx context.Context, dataDir, listener string, stderr io.Writer) (addr string, stop func() error, err error) {
 	var so serveOptions
 	so.addFlags(pflag.NewFlagSet("embedded", pflag.ContinueOnError)) // serve's defaults
 	cleanup := func() error { return nil }
@@ -226,7 +227,11 @@ func startEmbeddedBridge(ctx context.Context, dataDir string, stderr io.Writer) 
 	if err != nil {
 		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
 	}
-	return srv.Addrs().Kafka, func() error {
+	addr = srv.Addrs().Kafka
+	if listener == "aws" {
+		addr = srv.Addrs().AWS
+	}
+	return addr, func() error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		return errors.Join(srv.Shutdown(sctx), cleanup())

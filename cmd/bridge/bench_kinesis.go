@@ -2,25 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/streambridge/bridge/bench/kafkabench"
 	"github.com/streambridge/bridge/bench/kinesisbench"
-	"github.com/streambridge/bridge/server"
 )
 
 type benchKinesisOptions struct {
@@ -234,81 +229,8 @@ func loopbackServerCPU(endpoint string) func() (float64, error) {
 // child process, or with --in-process one in this process.
 func startKinesisBenchBridge(ctx context.Context, o *benchKinesisOptions, stderr io.Writer) (benchServer, error) {
 	if o.inProcess {
-		addr, stop, err := startEmbeddedBridgeAWS(ctx, o.dataDir, stderr)
+		addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, "aws", stderr)
 		return benchServer{addr: addr, stop: stop}, err
 	}
-	return startChildBridgeAWS(ctx, o.dataDir, stderr)
-}
-
-// startChildBridgeAWS is startChildBridge (bench_process.go) for the AWS
-// port: `bridge serve` (this executable) with its default settings on
-// 127.0.0.1 ports the kernel picks and a data dir that is temporary unless
-// dataDir is set. Its warnings and errors go to stderr.
-func startChildBridgeAWS(ctx context.Context, dataDir string, stderr io.Writer) (benchServer, error) {
-	cleanup := func() error { return nil }
-	if dataDir == "" {
-		dir, err := os.MkdirTemp("", "bridge-bench-")
-		if err != nil {
-			return benchServer{}, err
-		}
-		dataDir = dir
-		cleanup = func() error { return os.RemoveAll(dir) }
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return benchServer{}, errors.Join(err, cleanup())
-	}
-	cmd := exec.Command(exe, "serve", "--data-dir", dataDir,
-		"--kafka-addr", "127.0.0.1:0", "--aws-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-		"--log-format", "json", "--log-level", "info")
-	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
-		var l struct{ Level, Msg, Listener, Addr string }
-		if json.Unmarshal(line, &l) != nil {
-			fmt.Fprintf(stderr, "bridge: %s\n", line) // not a log line: a crash, say
-			return "", false
-		}
-		if l.Msg == "listening" && l.Listener == "aws" {
-			return l.Addr, true
-		}
-		if l.Level == "WARN" || l.Level == "ERROR" {
-			fmt.Fprintf(stderr, "bridge: %s\n", line)
-		}
-		return "", false
-	})
-	if err != nil {
-		return benchServer{}, errors.Join(fmt.Errorf("bridge serve: %w", err), cleanup())
-	}
-	return benchServer{
-		addr: addr,
-		cpu:  kafkabench.ProcessCPU(cmd.Process.Pid),
-		stop: func() error { return errors.Join(stopChild(cmd, exited), cleanup()) },
-	}, nil
-}
-
-// startEmbeddedBridgeAWS is startEmbeddedBridge (bench.go) for the AWS
-// port: the server `bridge serve` runs, with its default settings, in this
-// process on 127.0.0.1 ports the kernel picks and a data dir that is
-// temporary unless dataDir is set.
-func startEmbeddedBridgeAWS(ctx context.Context, dataDir string, stderr io.Writer) (addr string, stop func() error, err error) {
-	var so serveOptions
-	so.addFlags(pflag.NewFlagSet("embedded", pflag.ContinueOnError)) // serve's defaults
-	cleanup := func() error { return nil }
-	if dataDir == "" {
-		if dataDir, err = os.MkdirTemp("", "bridge-bench-"); err != nil {
-			return "", nil, err
-		}
-		tmp := dataDir
-		cleanup = func() error { return os.RemoveAll(tmp) }
-	}
-	so.dataDir = dataDir
-	so.kafkaAddr, so.awsAddr, so.adminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := server.Start(ctx, so.serverConfig(newLogger(stderr, "text", "warn")))
-	if err != nil {
-		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
-	}
-	return srv.Addrs().AWS, func() error {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		return errors.Join(srv.Shutdown(sctx), cleanup())
-	}, nil
+	return startChildBridge(ctx, o.dataDir, "aws", stderr)
 }

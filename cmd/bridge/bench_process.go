@@ -35,8 +35,9 @@ type benchServer struct {
 
 // startChildBridge runs `bridge serve` (this executable) with its default
 // settings on 127.0.0.1 ports the kernel picks and a data dir that is
-// temporary unless dataDir is set. Its warnings and errors go to stderr.
-func startChildBridge(ctx context.Context, dataDir string, stderr io.Writer) (benchServer, error) {
+// temporary unless dataDir is set, and returns the address of listener
+// ("kafka" or "aws"). Its warnings and errors go to stderr.
+func startChildBridge(ctx context.Context, dataDir, listener string, stderr io.Writer) (benchServer, error) {
 	cleanup := func() error { return nil }
 	if dataDir == "" {
 		dir, err := os.MkdirTemp("", "bridge-bench-")
@@ -59,7 +60,7 @@ func startChildBridge(ctx context.Context, dataDir string, stderr io.Writer) (be
 			fmt.Fprintf(stderr, "bridge: %s\n", line) // not a log line: a crash, say
 			return "", false
 		}
-		if l.Msg == "listening" && l.Listener == "kafka" {
+		if l.Msg == "listening" && l.Listener == listener {
 			return l.Addr, true
 		}
 		if l.Level == "WARN" || l.Level == "ERROR" {
