@@ -1,0 +1,195 @@
+package kinesis
+
+// A decoder for the JSON body of PutRecords, the busiest request: 500
+// records of base64 data. encoding/json scans such a body twice (once to
+// find and check it, once to decode) and copies each Data string before
+// decoding its base64; this reads it once and decodes base64 straight
+// into the record's buffer. It accepts only the shape SDKs send (the keys
+// below, ASCII strings without escapes, no nulls or numbers) and gives up
+// on anything else, leaving that body to encoding/json, so what it does
+// accept decodes exactly as encoding/json would (FuzzPutRecordsFastJSON
+// holds it to that).
+
+import "encoding/base64"
+
+func (in *putRecordsInput) decodeFastJSON(body []byte) bool {
+	d := fastDecoder{b: body}
+	var out putRecordsInput
+	if !d.object(func(key string) bool {
+		switch key {
+		case "Records":
+			return d.records(&out.Records)
+		case "StreamName":
+			return d.stringPtr(&out.StreamName)
+		case "StreamARN":
+			return d.stringPtr(&out.StreamARN)
+		case "StreamId":
+			return d.stringPtr(&out.StreamId)
+		case "DryRun":
+			return d.boolPtr(&out.DryRun)
+		}
+		return false
+	}) {
+		return false
+	}
+	d.space()
+	if d.i != len(d.b) {
+		return false // more after the object: encoding/json reports it
+	}
+	*in = out
+	return true
+}
+
+// fastDecoder walks a JSON document; every method returns false on
+// anything outside the shape it accepts.
+type fastDecoder struct {
+	b []byte
+	i int
+}
+
+func (d *fastDecoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *fastDecoder) next(c byte) bool {
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// object reads {"key": value, ...}, calling member for each key with the
+// decoder before the value. A key seen twice is refused.
+func (d *fastDecoder) object(member func(key string) bool) bool {
+	if !d.next('{') {
+		return false
+	}
+	if d.next('}') {
+		return true
+	}
+	var seen []string
+	for {
+		key, ok := d.rawString()
+		if !ok || !d.next(':') {
+			return false
+		}
+		for _, k := range seen {
+			if k == string(key) {
+				return false
+			}
+		}
+		seen = append(seen, string(key))
+		if !member(string(key)) {
+			return false
+		}
+		if d.next(',') {
+			continue
+		}
+		return d.next('}')
+	}
+}
+
+// rawString reads a string of printable ASCII without escapes and returns
+// its bytes (aliasing the body).
+func (d *fastDecoder) rawString() ([]byte, bool) {
+	if !d.next('"') {
+		return nil, false
+	}
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return d.b[start : d.i-1], true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, false
+		}
+		d.i++
+	}
+	return nil, false
+}
+
+func (d *fastDecoder) stringPtr(dst **string) bool {
+	s, ok := d.rawString()
+	if !ok {
+		return false
+	}
+	v := string(s)
+	*dst = &v
+	return true
+}
+
+func (d *fastDecoder) boolPtr(dst **bool) bool {
+	d.space()
+	for _, lit := range []string{"true", "false"} {
+		if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
+			d.i += len(lit)
+			v := lit == "true"
+			*dst = &v
+			return true
+		}
+	}
+	return false
+}
+
+func (d *fastDecoder) records(dst *[]putRecordsEntry) bool {
+	if !d.next('[') {
+		return false
+	}
+	out := make([]putRecordsEntry, 0, 16)
+	if !d.next(']') {
+		for {
+			var e putRecordsEntry
+			if !d.object(func(key string) bool {
+				switch key {
+				case "Data":
+					return d.base64(&e.Data)
+				case "PartitionKey":
+					return d.stringPtr(&e.PartitionKey)
+				case "ExplicitHashKey":
+					return d.stringPtr(&e.ExplicitHashKey)
+				}
+				return false
+			}) {
+				return false
+			}
+			out = append(out, e)
+			if d.next(',') {
+				continue
+			}
+			if !d.next(']') {
+				return false
+			}
+			break
+		}
+	}
+	*dst = out
+	return true
+}
+
+// base64 decodes a standard base64 string the way encoding/json does for a
+// []byte (base64.StdEncoding, which skips \r and \n: escaped in JSON, so
+// refused here anyway).
+func (d *fastDecoder) base64(dst *[]byte) bool {
+	s, ok := d.rawString()
+	if !ok {
+		return false
+	}
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Decode(b, s)
+	if err != nil {
+		return false
+	}
+	*dst = b[:n]
+	return true
+}
