@@ -30,6 +30,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // Config is one benchmark run.
@@ -60,7 +62,7 @@ type Config struct {
 	// own perf tool, so a big buffer under full load means high latency.
 	MaxBuffered int
 	// ServerCPU, if set, reports the CPU seconds the server under load has
-	// used so far (see ProcessCPU); Run reads it around each phase and
+	// used so far (see measure.ProcessCPU); Run reads it around each phase and
 	// reports the server's CPU time per MB moved. It also lets Run wait,
 	// between the phases, until the server is idle: work a server defers
 	// (flushing what was produced) is then counted in the produce phase,
@@ -91,36 +93,19 @@ type Result struct {
 	ProduceServerCPU, ConsumeServerCPU float64
 }
 
-func mbps(bytes int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(bytes) / (1 << 20) / d.Seconds()
-}
-
-func perSec(n int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
-}
-
 // ProduceMBps and the others are the derived rates.
-func (r Result) ProduceMBps() float64     { return mbps(r.ProducedBytes, r.ProduceTime) }
-func (r Result) ProduceRecsPerS() float64 { return perSec(r.ProducedRecords, r.ProduceTime) }
-func (r Result) ConsumeMBps() float64     { return mbps(r.ConsumedBytes, r.ConsumeTime) }
-func (r Result) ConsumeRecsPerS() float64 { return perSec(r.ConsumedRecords, r.ConsumeTime) }
+func (r Result) ProduceMBps() float64     { return measure.MBps(r.ProducedBytes, r.ProduceTime) }
+func (r Result) ProduceRecsPerS() float64 { return measure.PerSec(r.ProducedRecords, r.ProduceTime) }
+func (r Result) ConsumeMBps() float64     { return measure.MBps(r.ConsumedBytes, r.ConsumeTime) }
+func (r Result) ConsumeRecsPerS() float64 { return measure.PerSec(r.ConsumedRecords, r.ConsumeTime) }
 
 // ProduceCPUPerMB and ConsumeCPUPerMB are the server's CPU milliseconds per
 // MB of record values moved in each phase; negative when unknown.
-func (r Result) ProduceCPUPerMB() float64 { return cpuPerMB(r.ProduceServerCPU, r.ProducedBytes) }
-func (r Result) ConsumeCPUPerMB() float64 { return cpuPerMB(r.ConsumeServerCPU, r.ConsumedBytes) }
-
-func cpuPerMB(seconds float64, bytes int64) float64 {
-	if seconds < 0 || bytes == 0 {
-		return -1
-	}
-	return seconds * 1e3 / (float64(bytes) / 1e6)
+func (r Result) ProduceCPUPerMB() float64 {
+	return measure.CPUPerMB(r.ProduceServerCPU, r.ProducedBytes)
+}
+func (r Result) ConsumeCPUPerMB() float64 {
+	return measure.CPUPerMB(r.ConsumeServerCPU, r.ConsumedBytes)
 }
 
 func (c *Config) check() error {
@@ -210,14 +195,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 
 	res := Result{ProduceServerCPU: -1, ConsumeServerCPU: -1}
-	cpuBefore := serverCPU(cfg)
+	cpuBefore := measure.CPUSince(cfg.ServerCPU)
 	if err := produce(ctx, cfg, &res); err != nil {
 		return res, err
 	}
-	if cfg.ServerCPU != nil {
-		if err := waitIdle(ctx, cfg.ServerCPU); err != nil {
-			return res, err
-		}
+	if err := measure.WaitIdle(ctx, cfg.ServerCPU); err != nil {
+		return res, err
 	}
 	res.ProduceServerCPU = cpuBefore()
 	ends, err := endOffsets(ctx, adm, cfg.Topic)
@@ -232,67 +215,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		// Someone else wrote to the topic meanwhile, or records were lost.
 		return res, fmt.Errorf("topic %s grew by %d records while %d were acknowledged", cfg.Topic, grown, res.ProducedRecords)
 	}
-	cpuBefore = serverCPU(cfg)
+	cpuBefore = measure.CPUSince(cfg.ServerCPU)
 	if err := consume(ctx, cfg, starts, ends, &res); err != nil {
 		return res, err
 	}
 	res.ConsumeServerCPU = cpuBefore()
 	return res, nil
-}
-
-// Idle means using under idleShare of a core over idleWindow; waitIdle
-// gives up waiting after idleMaxWait.
-const (
-	idleWindow  = 250 * time.Millisecond
-	idleShare   = 0.05
-	idleMaxWait = time.Minute
-)
-
-// waitIdle waits until the server's CPU use over a window drops under
-// idleShare of a core. A server that never settles is waited for
-// idleMaxWait, then the run goes on.
-func waitIdle(ctx context.Context, cpu func() (float64, error)) error {
-	deadline := time.Now().Add(idleMaxWait)
-	prev, err := cpu()
-	if err != nil {
-		return nil // unknown: nothing to wait for
-	}
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(idleWindow):
-		}
-		now, err := cpu()
-		if err != nil {
-			return nil
-		}
-		if now-prev < idleShare*idleWindow.Seconds() {
-			return nil
-		}
-		prev = now
-	}
-	return nil
-}
-
-// serverCPU reads the server's CPU time now and returns a function that
-// gives the CPU seconds spent since, or -1 when it cannot be known.
-func serverCPU(cfg Config) (since func() float64) {
-	unknown := func() float64 { return -1 }
-	if cfg.ServerCPU == nil {
-		return unknown
-	}
-	before, err := cfg.ServerCPU()
-	if err != nil {
-		return unknown
-	}
-	return func() float64 {
-		after, err := cfg.ServerCPU()
-		if err != nil {
-			return -1
-		}
-		return after - before
-	}
 }
 
 func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int) error {
@@ -541,7 +469,7 @@ func progress(cfg Config, phase string, counter *atomic.Int64, size int) (stop f
 			case <-tick.C:
 				n := counter.Load()
 				el := time.Since(start)
-				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, mbps(n*int64(size), el), el.Round(time.Second))
+				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, measure.MBps(n*int64(size), el), el.Round(time.Second))
 			}
 		}
 	}()
@@ -561,11 +489,7 @@ func Median(runs []Result) Result {
 		for i, r := range runs {
 			v[i] = f(r)
 		}
-		slices.Sort(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		return measure.Median(v)
 	}
 	dur := func(f func(Result) time.Duration) time.Duration {
 		return time.Duration(med(func(r Result) float64 { return float64(f(r)) }))

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // Loopback measures the machine's ceiling for what a consumer can be sent:
@@ -60,7 +62,7 @@ func Loopback(ctx context.Context, frameBytes int, totalBytes int64) (mbPerSec f
 	if err := <-served; err != nil {
 		return 0, err
 	}
-	return mbps(frames*int64(frameBytes), elapsed), nil
+	return measure.MBps(frames*int64(frameBytes), elapsed), nil
 }
 
 // serveFrames accepts one connection and answers every 4-byte request with

@@ -2,95 +2,29 @@ package kinesisbench
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // The server's CPU time is read around each phase when Config.ServerCPU is
-// set (kafkabench.ProcessCPU of the server's pid): it is the figure that a
+// set (measure.ProcessCPU of the server's pid): it is the figure that a
 // noisy shared machine disturbs least, since time other processes take is
 // not counted in it.
 
-// cpuPerMB is CPU milliseconds per MB (10^6 bytes), negative when unknown.
-func cpuPerMB(seconds float64, bytes int64) float64 {
-	if seconds < 0 || bytes == 0 {
-		return -1
-	}
-	return seconds * 1e3 / (float64(bytes) / 1e6)
-}
-
 // PutCPUPerMB and GetCPUPerMB are the server's CPU milliseconds per MB of
 // record data in each phase; negative when unknown.
-func (r Result) PutCPUPerMB() float64 { return cpuPerMB(r.PutServerCPU, r.PutBytes) }
-func (r Result) GetCPUPerMB() float64 { return cpuPerMB(r.GetServerCPU, r.GetBytes) }
+func (r Result) PutCPUPerMB() float64 { return measure.CPUPerMB(r.PutServerCPU, r.PutBytes) }
+func (r Result) GetCPUPerMB() float64 { return measure.CPUPerMB(r.GetServerCPU, r.GetBytes) }
 
 // PutClientCPUPerMB and GetClientCPUPerMB are the load generator's CPU
 // milliseconds per MB in each phase; negative when unknown.
-func (r Result) PutClientCPUPerMB() float64 { return cpuPerMB(r.PutClientCPU, r.PutBytes) }
-func (r Result) GetClientCPUPerMB() float64 { return cpuPerMB(r.GetClientCPU, r.GetBytes) }
-
-// cpuSince reads a process's CPU time now and returns a function that
-// gives the CPU seconds spent since, or -1 when it cannot be known.
-func cpuSince(cpu func() (float64, error)) (since func() float64) {
-	unknown := func() float64 { return -1 }
-	if cpu == nil {
-		return unknown
-	}
-	before, err := cpu()
-	if err != nil {
-		return unknown
-	}
-	return func() float64 {
-		after, err := cpu()
-		if err != nil {
-			return -1
-		}
-		return after - before
-	}
-}
-
-// Idle means using under idleShare of a core over idleWindow; waitIdle
-// gives up waiting after idleMaxWait.
-const (
-	idleWindow  = 250 * time.Millisecond
-	idleShare   = 0.05
-	idleMaxWait = time.Minute
-)
-
-// waitIdle waits until the server's CPU use over a window drops under
-// idleShare of a core, so that work the server defers after acknowledging
-// puts (flushes, compactions, garbage collection) is charged to the put
-// phase and does not slow the get phase. A server that never settles is
-// waited for idleMaxWait, then the run goes on.
-func waitIdle(ctx context.Context, cpu func() (float64, error)) error {
-	if cpu == nil {
-		return nil
-	}
-	deadline := time.Now().Add(idleMaxWait)
-	prev, err := cpu()
-	if err != nil {
-		return nil // unknown: nothing to wait for
-	}
-	for time.Now().Before(deadline) {
-		if err := sleep(ctx, idleWindow); err != nil {
-			return err
-		}
-		now, err := cpu()
-		if err != nil {
-			return nil
-		}
-		if now-prev < idleShare*idleWindow.Seconds() {
-			return nil
-		}
-		prev = now
-	}
-	return nil
-}
+func (r Result) PutClientCPUPerMB() float64 { return measure.CPUPerMB(r.PutClientCPU, r.PutBytes) }
+func (r Result) GetClientCPUPerMB() float64 { return measure.CPUPerMB(r.GetClientCPU, r.GetBytes) }
 
 // ListenerPID returns the pid of the process listening on TCP port on this
 // machine, read from /proc (Linux; reading other users' processes needs

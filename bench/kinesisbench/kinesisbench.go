@@ -40,6 +40,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // Kinesis's own limits that shape a run.
@@ -83,12 +85,12 @@ type Config struct {
 	ActiveTimeout time.Duration
 	StallTimeout  time.Duration
 	// ServerCPU, if set, reports the CPU seconds the server under load has
-	// used so far (kafkabench.ProcessCPU of its pid); the result then has
+	// used so far (measure.ProcessCPU of its pid); the result then has
 	// the server's CPU time per phase, and the put phase ends when the
 	// server is idle again.
 	ServerCPU func() (float64, error)
 	// ClientCPU, if set, reports the CPU seconds this load generator's
-	// process has used so far (kafkabench.ProcessCPU(os.Getpid())), for a
+	// process has used so far (measure.ProcessCPU(os.Getpid())), for a
 	// server in another process: the result then has the load generator's
 	// own cost per phase, which on a small machine bounds what any server
 	// can be measured at.
@@ -129,25 +131,11 @@ type Result struct {
 	PutClientCPU, GetClientCPU float64
 }
 
-func mbps(bytes int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(bytes) / (1 << 20) / d.Seconds()
-}
-
-func perSec(n int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
-}
-
 // PutMBps and the others are the derived rates.
-func (r Result) PutMBps() float64     { return mbps(r.PutBytes, r.PutTime) }
-func (r Result) PutRecsPerS() float64 { return perSec(r.PutRecords, r.PutTime) }
-func (r Result) GetMBps() float64     { return mbps(r.GetBytes, r.GetTime) }
-func (r Result) GetRecsPerS() float64 { return perSec(r.GetRecords, r.GetTime) }
+func (r Result) PutMBps() float64     { return measure.MBps(r.PutBytes, r.PutTime) }
+func (r Result) PutRecsPerS() float64 { return measure.PerSec(r.PutRecords, r.PutTime) }
+func (r Result) GetMBps() float64     { return measure.MBps(r.GetBytes, r.GetTime) }
+func (r Result) GetRecsPerS() float64 { return measure.PerSec(r.GetRecords, r.GetTime) }
 
 func (c *Config) check() error {
 	var errs []error
@@ -260,18 +248,18 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	}
 	res.PutServerCPU, res.GetServerCPU, res.PutClientCPU, res.GetClientCPU = -1, -1, -1, -1
 	prefix := runPrefix()
-	serverSince, clientSince := cpuSince(cfg.ServerCPU), cpuSince(cfg.ClientCPU)
+	serverSince, clientSince := measure.CPUSince(cfg.ServerCPU), measure.CPUSince(cfg.ClientCPU)
 	written, err := put(ctx, cl, cfg, prefix, &res)
 	if err != nil {
 		return res, err
 	}
 	res.PutClientCPU = clientSince()
-	if err := waitIdle(ctx, cfg.ServerCPU); err != nil {
+	if err := measure.WaitIdle(ctx, cfg.ServerCPU); err != nil {
 		return res, err
 	}
 	res.PutServerCPU = serverSince()
 	res.Shards = len(written)
-	serverSince, clientSince = cpuSince(cfg.ServerCPU), cpuSince(cfg.ClientCPU)
+	serverSince, clientSince = measure.CPUSince(cfg.ServerCPU), measure.CPUSince(cfg.ClientCPU)
 	if err := get(ctx, cl, cfg, prefix, written, &res); err != nil {
 		return res, err
 	}
@@ -410,7 +398,7 @@ func progress(cfg Config, phase string, counter *atomic.Int64) (stop func()) {
 			case <-tick.C:
 				n := counter.Load()
 				el := time.Since(start)
-				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, mbps(n*int64(cfg.RecordSize), el), el.Round(time.Second))
+				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, measure.MBps(n*int64(cfg.RecordSize), el), el.Round(time.Second))
 			}
 		}
 	}()

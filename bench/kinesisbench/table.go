@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // Median combines the results of repeated runs against one target: each
@@ -21,11 +23,7 @@ func Median(runs []Result) Result {
 		for i, r := range runs {
 			v[i] = f(r)
 		}
-		slices.Sort(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		return measure.Median(v)
 	}
 	dur := func(f func(Result) time.Duration) time.Duration {
 		return time.Duration(med(func(r Result) float64 { return float64(f(r)) }))

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streambridge/bridge/bench/kafkabench"
+	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	"github.com/streambridge/bridge/store/embedded"
 )
@@ -158,7 +158,7 @@ func TestRunAgainstReferences(t *testing.T) {
 			cfg := validConfig(urls[name])
 			cfg.Records, cfg.Batch = 600, 200
 			if pid > 0 {
-				cfg.ServerCPU = kafkabench.ProcessCPU(pid)
+				cfg.ServerCPU = measure.ProcessCPU(pid)
 			}
 			res := checkRun(t, ctx, cfg)
 			if pid > 0 && (res.PutServerCPU < 0 || res.GetServerCPU < 0) {

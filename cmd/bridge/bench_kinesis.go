@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/streambridge/bridge/bench/kafkabench"
 	"github.com/streambridge/bridge/bench/kinesisbench"
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 type benchKinesisOptions struct {
@@ -137,7 +137,7 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 		}()
 	}
 	if !(o.embedded && o.inProcess) {
-		o.cfg.ClientCPU = kafkabench.ProcessCPU(os.Getpid())
+		o.cfg.ClientCPU = measure.ProcessCPU(os.Getpid())
 	}
 	name := o.name
 	if name == "" {
@@ -222,7 +222,7 @@ func loopbackServerCPU(endpoint string) func() (float64, error) {
 	if err != nil || pid == os.Getpid() {
 		return nil
 	}
-	return kafkabench.ProcessCPU(pid)
+	return measure.ProcessCPU(pid)
 }
 
 // startKinesisBenchBridge starts the bridge to load: `bridge serve` in a

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/streambridge/bridge/bench/kafkabench"
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // benchServer is a server the bench loads.
@@ -73,7 +74,7 @@ func startChildBridge(ctx context.Context, dataDir, listener string, stderr io.W
 	}
 	return benchServer{
 		addr: addr,
-		cpu:  kafkabench.ProcessCPU(cmd.Process.Pid),
+		cpu:  measure.ProcessCPU(cmd.Process.Pid),
 		stop: func() error { return errors.Join(stopChild(cmd, exited), cleanup()) },
 	}, nil
 }
@@ -93,7 +94,7 @@ func startChildKfake(ctx context.Context) (benchServer, error) {
 	if err != nil {
 		return benchServer{}, fmt.Errorf("kfake: %w", err)
 	}
-	return benchServer{addr: addr, cpu: kafkabench.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
+	return benchServer{addr: addr, cpu: measure.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
 }
 
 // startChild starts cmd and waits until listening finds the address in a

@@ -1,4 +1,4 @@
-package kafkabench
+package measure
 
 import (
 	"bytes"

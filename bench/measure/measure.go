@@ -1,0 +1,116 @@
+// Package measure holds what the `bridge bench` load generators measure
+// alike: rates, the CPU time of the processes under load (the figure a
+// shared machine disturbs least: time other processes take is not counted
+// in it), waiting for a server to go idle between phases, and medians of
+// repeated runs.
+package measure
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// MBps is bytes per second in MB/s (2^20 bytes), 0 for no time.
+func MBps(bytes int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(bytes) / (1 << 20) / d.Seconds()
+}
+
+// PerSec is n per second, 0 for no time.
+func PerSec(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// CPUPerMB is CPU milliseconds per MB (10^6 bytes) moved; negative when
+// the CPU time is unknown (negative) or nothing moved.
+func CPUPerMB(seconds float64, bytes int64) float64 {
+	if seconds < 0 || bytes == 0 {
+		return -1
+	}
+	return seconds * 1e3 / (float64(bytes) / 1e6)
+}
+
+// CPUSince reads a process's CPU time now (cpu, as ProcessCPU returns) and
+// returns a function that gives the CPU seconds spent since, or -1 when it
+// cannot be known (cpu nil or failing).
+func CPUSince(cpu func() (float64, error)) (since func() float64) {
+	unknown := func() float64 { return -1 }
+	if cpu == nil {
+		return unknown
+	}
+	before, err := cpu()
+	if err != nil {
+		return unknown
+	}
+	return func() float64 {
+		after, err := cpu()
+		if err != nil {
+			return -1
+		}
+		return after - before
+	}
+}
+
+// Idle means using under idleShare of a core over idleWindow; WaitIdle
+// gives up waiting after idleMaxWait.
+const (
+	idleWindow  = 250 * time.Millisecond
+	idleShare   = 0.05
+	idleMaxWait = time.Minute
+)
+
+// WaitIdle waits until the server's CPU use over a window drops under 5%
+// of a core, so that work a server defers after acknowledging writes
+// (flushes, compactions, garbage collection) is charged to the write phase
+// and does not slow the read phase, as when a read benchmark reads data
+// written earlier. A server that never settles is waited for a minute,
+// then the run goes on; an unknown CPU time (nil cpu) is not waited for.
+func WaitIdle(ctx context.Context, cpu func() (float64, error)) error {
+	if cpu == nil {
+		return nil
+	}
+	deadline := time.Now().Add(idleMaxWait)
+	prev, err := cpu()
+	if err != nil {
+		return nil
+	}
+	t := time.NewTimer(idleWindow)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		t.Reset(idleWindow)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		now, err := cpu()
+		if err != nil {
+			return nil
+		}
+		if now-prev < idleShare*idleWindow.Seconds() {
+			return nil
+		}
+		prev = now
+	}
+	return nil
+}
+
+// Median returns the median of values (the mean of the middle two for an
+// even count), 0 for none. values is not changed.
+func Median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	v := slices.Clone(values)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}

@@ -1,0 +1,57 @@
+package measure
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestRates(t *testing.T) {
+	for _, tc := range []struct {
+		got, want float64
+	}{
+		{MBps(2<<20, time.Second), 2},
+		{MBps(1, 0), 0},
+		{PerSec(10, 2*time.Second), 5},
+		{CPUPerMB(0.5, 1e6), 500},
+		{CPUPerMB(-1, 1e6), -1},
+		{CPUPerMB(1, 0), -1},
+		{Median([]float64{3, 1, 2}), 2},
+		{Median([]float64{4, 1, 3, 2}), 2.5},
+		{Median(nil), 0},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %v, want %v", tc.got, tc.want)
+		}
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("CPU times come from /proc, Linux's") // the figures are then left out
+	}
+	cpu := ProcessCPU(os.Getpid())
+	if _, err := cpu(); err != nil {
+		t.Fatal(err)
+	}
+	since := CPUSince(cpu)
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	if got := since(); got < 0 {
+		t.Fatalf("CPU since = %v", got)
+	}
+	if got := CPUSince(nil)(); got != -1 {
+		t.Fatalf("unknown CPU since = %v, want -1", got)
+	}
+	// This process is idle while it waits; a cancelled wait returns at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := WaitIdle(ctx, func() (float64, error) { return 0, nil }); err != nil && err != context.Canceled {
+		t.Fatal(err)
+	}
+	if err := WaitIdle(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
