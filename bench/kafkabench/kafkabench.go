@@ -296,7 +296,7 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 		clients[i] = cl
 	}
 
-	stopProgress := progress(cfg, "produce", &done, cfg.RecordSize)
+	stopProgress := measure.Progress(cfg.Progress, cfg.ProgressEvery, "produce", &done, cfg.RecordSize)
 	defer stopProgress()
 
 	var deadline time.Time
@@ -351,17 +351,8 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 		return fmt.Errorf("%d records failed to produce, first: %w", n, firstErr)
 	}
 	slices.Sort(lats)
-	res.LatencyP50, res.LatencyP99, res.LatencyMax = percentile(lats, 0.50), percentile(lats, 0.99), percentile(lats, 1)
+	res.LatencyP50, res.LatencyP99, res.LatencyMax = measure.Percentile(lats, 0.50), measure.Percentile(lats, 0.99), measure.Percentile(lats, 1)
 	return nil
-}
-
-// percentile of sorted durations, nearest rank.
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res *Result) error {
@@ -382,7 +373,7 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 	}
 
 	var records, bytes atomic.Int64
-	stopProgress := progress(cfg, "consume", &records, cfg.RecordSize)
+	stopProgress := measure.Progress(cfg.Progress, cfg.ProgressEvery, "consume", &records, cfg.RecordSize)
 	defer stopProgress()
 	errs := make(chan error, n)
 	start := time.Now()
@@ -446,34 +437,6 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 		return fmt.Errorf("consumed %d records, want %d", res.ConsumedRecords, want)
 	}
 	return nil
-}
-
-// progress prints what counter says every cfg.ProgressEvery until the
-// returned stop is called.
-func progress(cfg Config, phase string, counter *atomic.Int64, size int) (stop func()) {
-	if cfg.Progress == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		start := time.Now()
-		tick := time.NewTicker(cfg.ProgressEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				n := counter.Load()
-				el := time.Since(start)
-				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, measure.MBps(n*int64(size), el), el.Round(time.Second))
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
 }
 
 // Median combines the results of repeated runs against one target: each

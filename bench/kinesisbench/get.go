@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // get runs the read phase: one reader per shard the run wrote to, from the
@@ -20,7 +22,7 @@ import (
 // run's records in that shard.
 func get(ctx context.Context, cl *kinesis.Client, cfg Config, prefix string, written map[string]*shardWritten, res *Result) error {
 	var records, bytes, calls, retries atomic.Int64
-	stopProgress := progress(cfg, "get", &records)
+	stopProgress := measure.Progress(cfg.Progress, cfg.ProgressEvery, "get", &records, cfg.RecordSize)
 	defer stopProgress()
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -31,8 +31,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -376,31 +374,3 @@ func (b *backoff) wait(ctx context.Context) error {
 }
 
 func (b *backoff) reset() { b.next = 0 }
-
-// progress prints what counter says every cfg.ProgressEvery until the
-// returned stop is called.
-func progress(cfg Config, phase string, counter *atomic.Int64) (stop func()) {
-	if cfg.Progress == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		start := time.Now()
-		tick := time.NewTicker(cfg.ProgressEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				n := counter.Load()
-				el := time.Since(start)
-				fmt.Fprintf(cfg.Progress, "  %s: %d records, %.1f MB/s, %s\n", phase, n, measure.MBps(n*int64(cfg.RecordSize), el), el.Round(time.Second))
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}

@@ -161,19 +161,6 @@ func TestSeqLess(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
-	var d []time.Duration
-	for i := 1; i <= 100; i++ {
-		d = append(d, time.Duration(i))
-	}
-	if p50, p99, p100 := percentile(d, .5), percentile(d, .99), percentile(d, 1); p50 != 50 || p99 != 99 || p100 != 100 {
-		t.Errorf("p50 %v p99 %v p100 %v", p50, p99, p100)
-	}
-	if percentile(nil, .5) != 0 || percentile(d[:1], .99) != 1 {
-		t.Error("edge cases")
-	}
-}
-
 func TestMedian(t *testing.T) {
 	mk := func(putSecs, getSecs float64, p50 time.Duration, retries int64) Result {
 		return Result{PutRecords: 1000, PutBytes: 1000 << 10, PutTime: time.Duration(putSecs * float64(time.Second)),

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/streambridge/bridge/bench/measure"
 )
 
 // shardWritten is what a run put into one shard: the first sequence number
@@ -96,7 +98,7 @@ func put(ctx context.Context, cl *kinesis.Client, cfg Config, prefix string, res
 		cancel()
 	}
 
-	stopProgress := progress(cfg, "put", &done)
+	stopProgress := measure.Progress(cfg.Progress, cfg.ProgressEvery, "put", &done, cfg.RecordSize)
 	defer stopProgress()
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -202,7 +204,7 @@ func put(ctx context.Context, cl *kinesis.Client, cfg Config, prefix string, res
 		return nil, err
 	}
 	slices.Sort(lats)
-	res.LatencyP50, res.LatencyP99, res.LatencyMax = percentile(lats, 0.50), percentile(lats, 0.99), percentile(lats, 1)
+	res.LatencyP50, res.LatencyP99, res.LatencyMax = measure.Percentile(lats, 0.50), measure.Percentile(lats, 0.99), measure.Percentile(lats, 1)
 	var total int64
 	for _, w := range written {
 		total += w.count
@@ -224,13 +226,4 @@ func firstRefusal(err error, out *kinesis.PutRecordsOutput) string {
 		}
 	}
 	return "nothing refused"
-}
-
-// percentile of sorted durations, nearest rank.
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
 }

@@ -7,7 +7,11 @@ package measure
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -113,4 +117,43 @@ func Median(values []float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// Percentile returns the q-quantile (0 < q <= 1) of sorted by the
+// nearest-rank method, 0 for none.
+func Percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// Progress prints to w, every period, how many records counter says a
+// phase has moved so far and at what rate (records of size bytes), until
+// the returned stop is called. A nil w prints nothing.
+func Progress(w io.Writer, every time.Duration, phase string, counter *atomic.Int64, size int) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				n := counter.Load()
+				el := time.Since(start)
+				fmt.Fprintf(w, "  %s: %d records, %.1f MB/s, %s\n", phase, n, MBps(n*int64(size), el), el.Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }

@@ -55,3 +55,16 @@ func TestProcessCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	if p50, p99, p100 := Percentile(d, .5), Percentile(d, .99), Percentile(d, 1); p50 != 50 || p99 != 99 || p100 != 100 {
+		t.Errorf("p50 %v p99 %v p100 %v", p50, p99, p100)
+	}
+	if Percentile(nil, .5) != 0 || Percentile(d[:1], .99) != 1 {
+		t.Error("edge cases")
+	}
+}
