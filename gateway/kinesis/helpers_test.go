@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,4 +98,25 @@ func (ts *testServer) call(t testing.TB, op string, body any) (int, map[string]a
 		}
 	}
 	return resp.StatusCode, out
+}
+
+// movableClock is a handler clock tests move by hand (Config.Now: clock.Now).
+// It starts at the real time: the store stamps streams with its own clock.
+type movableClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newMovableClock() *movableClock { return &movableClock{t: time.Now()} }
+
+func (c *movableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *movableClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

@@ -20,26 +20,6 @@ import (
 	"github.com/streambridge/bridge/store"
 )
 
-// movableClock is a handler clock tests move by hand.
-type movableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newMovableClock() *movableClock { return &movableClock{t: time.Now()} }
-
-func (c *movableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *movableClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // dataStream creates a stream of n shards directly in the store, so these
 // tests do not depend on CreateStream.
 func dataStream(t testing.TB, ts *testServer, name string, shards int) store.Stream {

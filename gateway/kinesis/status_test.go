@@ -3,7 +3,6 @@ package kinesis
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,35 +14,11 @@ import (
 
 // Helpers of the control-plane tests carry a cp prefix.
 
-// cpClock is a handler clock the control-plane tests move by hand.
-type cpClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// newCPClock starts at the real time: the store stamps stream creation
-// with its own clock.
-func newCPClock() *cpClock {
-	return &cpClock{t: time.Now()}
-}
-
-func (c *cpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *cpClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // cpServerWithClock starts a server on a clock the test moves, with an
 // optional state delay.
-func cpServerWithClock(t *testing.T, delay time.Duration) (*testServer, *cpClock) {
+func cpServerWithClock(t *testing.T, delay time.Duration) (*testServer, *movableClock) {
 	t.Helper()
-	clock := newCPClock()
+	clock := newMovableClock()
 	ts := startTestServer(t, func(c *Config) {
 		c.Now = clock.Now
 		c.StateDelay = delay

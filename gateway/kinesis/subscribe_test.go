@@ -541,8 +541,8 @@ func TestSubscribeToShardLifetime(t *testing.T) {
 // over, ending the first with ResourceInUseException. Other shards and
 // other consumers are independent.
 func TestSubscribeToShardOneSubscriptionPerConsumerAndShard(t *testing.T) {
-	clock := &testClock{t: time.Now()}
-	f := newSubFixture(t, 2, func(c *Config) { c.Now = clock.now })
+	clock := newMovableClock()
+	f := newSubFixture(t, 2, func(c *Config) { c.Now = clock.Now })
 	first := f.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeLatest})
 	f.subscribe(t, nil, 1, types.StartingPosition{Type: types.ShardIteratorTypeLatest})
 
@@ -559,7 +559,7 @@ func TestSubscribeToShardOneSubscriptionPerConsumerAndShard(t *testing.T) {
 	other.consumerARN = f.registerConsumer(t, "other")
 	other.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeLatest})
 
-	clock.advance(5 * time.Second)
+	clock.add(5 * time.Second)
 	second := f.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeLatest})
 	for nextEvent(t, first) != nil {
 	}
@@ -581,23 +581,6 @@ func lowerHalfKey(prefix string) string {
 			return k
 		}
 	}
-}
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // TestSubscribeToShardErrors: requests AWS refuses get its error types and
