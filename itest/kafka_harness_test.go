@@ -210,13 +210,23 @@ var (
 	// produce and to read compressed batches.
 	checkKafkaPython = cachedCheck("kafka-python", runCheck(systemPython, "-c", "import kafka, snappy, lz4.frame, zstandard"))
 	checkConfluent   = cachedCheck("confluent-kafka", runCheck(systemPython, "-c", "import confluent_kafka"))
-	checkKafkajs     = cachedCheck("kafkajs", func() error {
+	checkKafkajs     = cachedCheck("kafkajs", nodeModules("kafkajs", "kafkajs-snappy", "lz4js", "zstd-codec"))
+)
+
+// nodeModules checks that node runs and can load each module from
+// itest/node/node_modules.
+func nodeModules(modules ...string) func() error {
+	return func() error {
 		if _, err := exec.LookPath("node"); err != nil {
 			return err
 		}
-		return runCheck("node", "-e", "require('./node/node_modules/kafkajs'); require('./node/node_modules/kafkajs-snappy'); require('./node/node_modules/lz4js'); require('./node/node_modules/zstd-codec')")()
-	})
-)
+		var js strings.Builder
+		for _, m := range modules {
+			fmt.Fprintf(&js, "require('./node/node_modules/%s');", m)
+		}
+		return runCheck("node", "-e", js.String())()
+	}
+}
 
 const (
 	installKcat        = "apt-get install -y kcat"

@@ -140,12 +140,7 @@ var (
 	// The Debian AWS CLI, not whatever `aws` is first on PATH: that one is
 	// the version the tests were written against (2.9).
 	checkAWSCLI      = cachedCheck("awscli", runCheck(awsCLI, "--version"))
-	checkNodeKinesis = cachedCheck("node kinesis clients", func() error {
-		if _, err := exec.LookPath("node"); err != nil {
-			return err
-		}
-		return runCheck("node", "-e", "require('./node/node_modules/@aws-sdk/client-kinesis'); require('./node/node_modules/aws-kinesis-agg'); require('./node/node_modules/kinesalite')")()
-	})
+	checkNodeKinesis = cachedCheck("node kinesis clients", nodeModules("@aws-sdk/client-kinesis", "aws-kinesis-agg", "kinesalite"))
 )
 
 const (
