@@ -32,41 +32,35 @@ func init() {
 func handleAlterConfigs(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.AlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterConfigsResponse)
-	dup := duplicateResources(len(req.Resources), func(i int) (kmsg.ConfigResourceType, string) {
-		return req.Resources[i].ResourceType, req.Resources[i].ResourceName
+	resources := make([]alterResource, len(req.Resources))
+	for i, res := range req.Resources {
+		resources[i] = alterResource{res.ResourceType, res.ResourceName, len(res.Configs)}
+	}
+	errs := alterEach(resources, func(i int) *adminError {
+		res := &req.Resources[i]
+		entries := make([]topicConfigEntry, len(res.Configs))
+		for j, c := range res.Configs {
+			entries[j] = topicConfigEntry{name: c.Name, value: c.Value}
+		}
+		return alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
+			if aerr := nullConfigValue(entries); aerr != nil {
+				return aerr
+			}
+			next, aerr := normalizeTopicConfigs(entries)
+			if aerr != nil {
+				return aerr
+			}
+			clear(o)
+			for k, v := range next {
+				o[k] = v
+			}
+			return nil
+		})
 	})
 	for i, res := range req.Resources {
-		var aerr *adminError
-		switch {
-		case dup[i]:
-			aerr = adminErrorf(kerr.InvalidRequest, "Duplicate resource %s %q in request.", res.ResourceType, res.ResourceName)
-		case res.ResourceType == kmsg.ConfigResourceTypeTopic:
-			entries := make([]topicConfigEntry, len(res.Configs))
-			for j, c := range res.Configs {
-				entries[j] = topicConfigEntry{name: c.Name, value: c.Value}
-			}
-			aerr = alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
-				if aerr := nullConfigValue(entries); aerr != nil {
-					return aerr
-				}
-				next, aerr := normalizeTopicConfigs(entries)
-				if aerr != nil {
-					return aerr
-				}
-				clear(o)
-				for k, v := range next {
-					o[k] = v
-				}
-				return nil
-			})
-		case res.ResourceType == kmsg.ConfigResourceTypeBroker:
-			aerr = alterBrokerConfigs(res.ResourceName, len(res.Configs))
-		default:
-			aerr = unsupportedResource(res.ResourceType)
-		}
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
+		rr.ErrorCode, rr.ErrorMessage = errs[i].code(), errs[i].message()
 		resp.Resources = append(resp.Resources, rr)
 	}
 	return Respond(resp), nil
@@ -135,23 +129,39 @@ func alterBrokerConfigs(name string, changes int) *adminError {
 	return nil
 }
 
-// duplicateResources marks the resources of a request that share a type and
-// name with another one: Kafka refuses all of them.
-func duplicateResources(n int, at func(int) (kmsg.ConfigResourceType, string)) []bool {
+// alterResource is one resource of an AlterConfigs or
+// IncrementalAlterConfigs request.
+type alterResource struct {
+	typ     kmsg.ConfigResourceType
+	name    string
+	configs int
+}
+
+// alterEach answers the resources of an alter request in order: resources
+// that share a type and name with another are all refused, as Kafka does; a
+// topic is changed by alterTopic(i), a broker by alterBrokerConfigs, and any
+// other type is unsupported.
+func alterEach(resources []alterResource, alterTopic func(i int) *adminError) []*adminError {
 	type key struct {
 		typ  kmsg.ConfigResourceType
 		name string
 	}
 	count := map[key]int{}
-	keys := make([]key, n)
-	for i := range n {
-		typ, name := at(i)
-		keys[i] = key{typ, name}
-		count[keys[i]]++
+	for _, r := range resources {
+		count[key{r.typ, r.name}]++
 	}
-	dup := make([]bool, n)
-	for i, k := range keys {
-		dup[i] = count[k] > 1
+	errs := make([]*adminError, len(resources))
+	for i, r := range resources {
+		switch {
+		case count[key{r.typ, r.name}] > 1:
+			errs[i] = adminErrorf(kerr.InvalidRequest, "Duplicate resource %s %q in request.", r.typ, r.name)
+		case r.typ == kmsg.ConfigResourceTypeTopic:
+			errs[i] = alterTopic(i)
+		case r.typ == kmsg.ConfigResourceTypeBroker:
+			errs[i] = alterBrokerConfigs(r.name, r.configs)
+		default:
+			errs[i] = unsupportedResource(r.typ)
+		}
 	}
-	return dup
+	return errs
 }

@@ -34,34 +34,28 @@ func init() {
 func handleIncrementalAlterConfigs(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.IncrementalAlterConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
-	dup := duplicateResources(len(req.Resources), func(i int) (kmsg.ConfigResourceType, string) {
-		return req.Resources[i].ResourceType, req.Resources[i].ResourceName
+	resources := make([]alterResource, len(req.Resources))
+	for i, res := range req.Resources {
+		resources[i] = alterResource{res.ResourceType, res.ResourceName, len(res.Configs)}
+	}
+	errs := alterEach(resources, func(i int) *adminError {
+		res := &req.Resources[i]
+		if aerr := duplicateConfigKeys(res.Configs); aerr != nil {
+			return aerr
+		}
+		return alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
+			for _, op := range res.Configs {
+				if aerr := applyConfigOp(o, op); aerr != nil {
+					return aerr
+				}
+			}
+			return nil
+		})
 	})
 	for i, res := range req.Resources {
-		var aerr *adminError
-		switch {
-		case dup[i]:
-			aerr = adminErrorf(kerr.InvalidRequest, "Duplicate resource %s %q in request.", res.ResourceType, res.ResourceName)
-		case res.ResourceType == kmsg.ConfigResourceTypeTopic:
-			if aerr = duplicateConfigKeys(res.Configs); aerr == nil {
-				ops := res.Configs
-				aerr = alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
-					for _, op := range ops {
-						if aerr := applyConfigOp(o, op); aerr != nil {
-							return aerr
-						}
-					}
-					return nil
-				})
-			}
-		case res.ResourceType == kmsg.ConfigResourceTypeBroker:
-			aerr = alterBrokerConfigs(res.ResourceName, len(res.Configs))
-		default:
-			aerr = unsupportedResource(res.ResourceType)
-		}
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
+		rr.ErrorCode, rr.ErrorMessage = errs[i].code(), errs[i].message()
 		resp.Resources = append(resp.Resources, rr)
 	}
 	return Respond(resp), nil
