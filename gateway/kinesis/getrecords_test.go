@@ -1,13 +1,11 @@
 package kinesis
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -324,18 +322,7 @@ func TestGetRecordsCBOR(t *testing.T) {
 	dataStream(t, ts, "cbor", 1)
 	putN(t, kc, "cbor", "r", 3)
 	iter := iterator(t, kc, "cbor", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon)
-	body, err := cborCodec{}.encode(map[string]any{"ShardIterator": iter, "Limit": 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, ts.url+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", contentTypeCBOR)
-	req.Header.Set("X-Amz-Target", targetPrefix+"GetRecords")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := ts.post(t, "GetRecords", cborCodec{}, map[string]any{"ShardIterator": iter, "Limit": 2})
 	raw, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != contentTypeCBOR {
 		t.Fatalf("%d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), raw)

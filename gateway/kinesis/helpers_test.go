@@ -74,22 +74,30 @@ func (ts *testServer) client(opts ...func(*awskinesis.Options)) *awskinesis.Clie
 	}, opts...)
 }
 
-// call posts a raw JSON 1.1 request and returns the status and decoded
-// body, for checks on exact wire shapes and errors.
-func (ts *testServer) call(t testing.TB, op string, body any) (int, map[string]any) {
+// post posts a raw request encoded with c and returns the response, whose
+// body is closed when the test ends.
+func (ts *testServer) post(t testing.TB, op string, c codec, body any) *http.Response {
 	t.Helper()
-	b, err := json.Marshal(body)
+	b, err := c.encode(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, ts.url+"/", bytes.NewReader(b))
-	req.Header.Set("Content-Type", contentTypeJSON)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.url+"/", bytes.NewReader(b))
+	req.Header.Set("Content-Type", c.contentType())
 	req.Header.Set("X-Amz-Target", targetPrefix+op)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// call posts a raw JSON 1.1 request and returns the status and decoded
+// body, for checks on exact wire shapes and errors.
+func (ts *testServer) call(t testing.TB, op string, body any) (int, map[string]any) {
+	t.Helper()
+	resp := ts.post(t, op, jsonCodec{}, body)
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	if len(raw) > 0 {

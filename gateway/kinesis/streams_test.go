@@ -1,7 +1,6 @@
 package kinesis
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -255,18 +254,7 @@ func TestCBORCreateAndDescribe(t *testing.T) {
 	var lastBody []byte
 	post := func(op string, body any) (int, map[string]any) {
 		t.Helper()
-		b, err := cbor.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, _ := http.NewRequest(http.MethodPost, ts.url+"/", bytes.NewReader(b))
-		req.Header.Set("Content-Type", contentTypeCBOR)
-		req.Header.Set("X-Amz-Target", targetPrefix+op)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		resp := ts.post(t, op, cborCodec{}, body)
 		if ct := resp.Header.Get("Content-Type"); ct != contentTypeCBOR {
 			t.Fatalf("%s: content type %q", op, ct)
 		}

@@ -21,19 +21,7 @@ import (
 // the response.
 func rawSubscribe(t *testing.T, ts *testServer, c codec, body any) *http.Response {
 	t.Helper()
-	b, err := c.encode(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.url+"/", bytes.NewReader(b))
-	req.Header.Set("Content-Type", c.contentType())
-	req.Header.Set("X-Amz-Target", targetPrefix+"SubscribeToShard")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return ts.post(t, "SubscribeToShard", c, body)
 }
 
 // frameReader decodes event stream messages with the SDK's decoder and
