@@ -298,6 +298,13 @@ func kcatProduce(t *testing.T, addr, topic, codec string, recs []rec) []rec {
 
 func kcatConsume(t *testing.T, addr, topic string, ends map[int32]int64) []rec {
 	t.Helper()
+	return kcatRecords(t, addr, topic, ends, "create")
+}
+
+// kcatRecords consumes each partition to its end offset with kcat -J;
+// tsType, when not empty, is the timestamp type every record must have.
+func kcatRecords(t *testing.T, addr, topic string, ends map[int32]int64, tsType string) []rec {
+	t.Helper()
 	var out []rec
 	for p, end := range ends {
 		if end == 0 {
@@ -333,8 +340,8 @@ func kcatConsume(t *testing.T, addr, topic string, ends map[int32]int64) []rec {
 			if j.Payload != nil {
 				r.Value = []byte(*j.Payload)
 			}
-			if j.TSType != "create" {
-				t.Errorf("kcat: record %d/%d timestamp type %q, want create", j.Partition, j.Offset, j.TSType)
+			if tsType != "" && j.TSType != tsType {
+				t.Errorf("kcat: record %d/%d timestamp type %q, want %s", j.Partition, j.Offset, j.TSType, tsType)
 			}
 			for i := 0; i+1 < len(j.Headers); i += 2 {
 				h := header{Key: *j.Headers[i]}
