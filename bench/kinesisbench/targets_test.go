@@ -14,38 +14,30 @@ import (
 
 	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/gateway/kinesis"
-	"github.com/streambridge/bridge/store/embedded"
+	"github.com/streambridge/bridge/server"
 )
 
-// startBridgeKinesis serves the bridge's Kinesis handler over an in-memory
-// store on 127.0.0.1, with HTTP/1.1 and h2c like the AWS port.
+// startBridgeKinesis starts the server `bridge serve` runs (server.Start)
+// with the Kinesis handler on its AWS port, over an in-memory store on
+// 127.0.0.1, and returns the AWS port's URL.
 func startBridgeKinesis(t *testing.T, enforceLimits bool) string {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{InMemory: true})
+	srv, err := server.Start(context.Background(), server.Config{
+		InMemory:  true,
+		KafkaAddr: "127.0.0.1:0", AWSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+		NewAWS: func(d server.Deps) (http.Handler, error) {
+			return kinesis.New(kinesis.Config{Store: d.Store, Logger: d.Logger, EnforceLimits: enforceLimits})
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := kinesis.New(kinesis.Config{Store: st, EnforceLimits: enforceLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p http.Protocols
-	p.SetHTTP1(true)
-	p.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: h, Protocols: &p}
-	go srv.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = h.Shutdown(ctx)
 		_ = srv.Shutdown(ctx)
-		_ = st.Close()
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + srv.Addrs().AWS
 }
 
 func TestRunAgainstBridge(t *testing.T) {
