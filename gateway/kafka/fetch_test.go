@@ -37,7 +37,8 @@ func fetchReq(v int16, topic string, partition int32, offset int64, maxWait, min
 	return req
 }
 
-// appendN stores n one-record batches of size bytes each in topic/0.
+// appendN stores n one-record batches of size bytes each in an empty
+// topic/partition and returns them as stored (base offsets set).
 func appendN(t *testing.T, ts *testServer, topic string, partition int32, n, size int) [][]byte {
 	t.Helper()
 	var out [][]byte
@@ -46,6 +47,7 @@ func appendN(t *testing.T, ts *testServer, topic string, partition int32, n, siz
 		if _, err := ts.store.AppendBatch(context.Background(), topic, partition, b, storeOpts()); err != nil {
 			t.Fatal(err)
 		}
+		recordbatch.SetBaseOffset(b, int64(i))
 		out = append(out, b)
 	}
 	return out

@@ -41,12 +41,17 @@ func TestPutRecordsFastJSON(t *testing.T) {
 		{"lower-case member", `{"records":[]}`, false},
 		{"duplicate member", `{"StreamName":"a","StreamName":"b"}`, false},
 		{"bad base64", `{"Records":[{"Data":"!!","PartitionKey":"k"}]}`, false},
+		{"raw newlines in data", "{\"Records\":[{\"Data\":\"AAAA\n\n\r\nAAAA\",\"PartitionKey\":\"k\"}]}", false},
+		{"escaped quote in data", `{"Records":[{"Data":"AAA\"AAAA","PartitionKey":"k"}]}`, false},
+		{"padding inside data", `{"Records":[{"Data":"AA==AAAA","PartitionKey":"k"}]}`, false},
+		{"three padding characters", `{"Records":[{"Data":"A===","PartitionKey":"k"}]}`, false},
+		{"many records", string(putRecordsBody(500, 1)), true},
 		{"trailing garbage", `{"Records":[]} x`, false},
 		{"truncated", `{"Records":[{"Data":"AA==","PartitionKey":"k"}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var fast putRecordsInput
-			if got := fast.decodeFastJSON([]byte(tc.body)); got != tc.fast {
+			if got := fast.decodeFastJSON([]byte(tc.body), nil); got != tc.fast {
 				t.Fatalf("fast decoder took it: %v, want %v", got, tc.fast)
 			}
 			if !tc.fast {
@@ -75,7 +80,7 @@ func FuzzPutRecordsFastJSON(f *testing.F) {
 	f.Add([]byte(`{"Records":[{"Data":"","PartitionKey":""}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var fast putRecordsInput
-		if !fast.decodeFastJSON(body) {
+		if !fast.decodeFastJSON(body, nil) {
 			return
 		}
 		var std putRecordsInput
@@ -92,9 +97,10 @@ func BenchmarkPutRecordsDecode(b *testing.B) {
 	body := putRecordsBody(500, 1024)
 	b.Run("fast", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
+		var scratch []byte // pooled by the handler
 		for range b.N {
 			var in putRecordsInput
-			if !in.decodeFastJSON(body) {
+			if !in.decodeFastJSON(body, &scratch) {
 				b.Fatal("refused")
 			}
 		}

@@ -22,6 +22,9 @@ type exchange struct {
 	body  []byte
 	codec codec
 	op    string
+	// scratch is a pooled buffer a fast decoder may decode into; like body,
+	// it is reused once serve returns.
+	scratch *[]byte
 }
 
 var operations = map[string]*operation{}
@@ -57,14 +60,16 @@ func registerStreaming[In any](name string, fn func(ctx context.Context, h *Hand
 // fastJSON is implemented by inputs that have a decoder of their own for
 // the common shape of their JSON bodies (PutRecords). decodeFastJSON
 // reports false, leaving the input untouched, for anything outside that
-// shape; encoding/json then decodes the body as usual.
+// shape; encoding/json then decodes the body as usual. The decoded input may
+// hold slices of scratch (grown as needed), which outlives it only until
+// the request ends; a nil scratch means a buffer of its own.
 type fastJSON interface {
-	decodeFastJSON(body []byte) bool
+	decodeFastJSON(body []byte, scratch *[]byte) bool
 }
 
 func decodeInput(x *exchange, in any) error {
 	if f, ok := in.(fastJSON); ok {
-		if _, isJSON := x.codec.(jsonCodec); isJSON && f.decodeFastJSON(x.body) {
+		if _, isJSON := x.codec.(jsonCodec); isJSON && f.decodeFastJSON(x.body, x.scratch) {
 			return nil
 		}
 	}

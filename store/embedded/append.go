@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -68,7 +69,9 @@ func (s *Store) startAppendBatch(ctx context.Context, name string, partitionID i
 	if err != nil {
 		return nil, err
 	}
-	return s.start(st, p, -1, batch, info, opts)
+	// The store keeps the batch (the tail cache hands it to readers), and
+	// the caller's buffer is its own: a Kafka request buffer is reused.
+	return s.start(st, p, -1, bytes.Clone(batch), info, opts)
 }
 
 // AppendToShard appends records to an open shard as one uncompressed batch,
@@ -161,7 +164,8 @@ func (pd *Pending) Wait() (store.AppendResult, error) {
 
 // start is the one write path. See the package invariants for why the batch
 // enters pebble under the partition lock and is waited on outside it. shard,
-// when not -1, must be the partition's open shard.
+// when not -1, must be the partition's open shard. raw becomes the store's:
+// its base offset is set in place and the tail cache keeps it.
 func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*Pending, error) {
 	started := time.Now()
 	b := s.db.NewBatchWithSize(len(raw) + 64)

@@ -82,14 +82,19 @@ func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.R
 		return res, err
 	}
 	defer it.Close()
-	if !it.SeekLT(dataKey(p.id, p.number, offset+1)) {
-		it.First()
+	seek := func() {
+		if !it.SeekLT(dataKey(p.id, p.number, offset+1)) {
+			it.First()
+		}
 	}
+	seek()
 	// Batches are copied back to back into one buffer, so the whole read is
 	// also one contiguous byte slice (ReadResult.Bytes): a Kafka fetch sends
-	// it as is. The buffer grows by append; Raw slices are cut at the end.
+	// it as is. The buffer is sized by a pass over the keys first; Raw
+	// slices are cut at the end.
+	arena := make([]byte, 0, readSize(it, key))
+	seek()
 	var (
-		arena   []byte
 		sizes   []int
 		records int
 	)
@@ -114,9 +119,6 @@ func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.R
 		if last < offset {
 			continue
 		}
-		if arena == nil {
-			arena = make([]byte, 0, max(min(maxBytes, 1<<20), len(v)))
-		}
 		arena = append(arena, v...)
 		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last})
 		sizes = append(sizes, len(v))
@@ -138,6 +140,32 @@ func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.R
 		arena = arena[n:]
 	}
 	return res, nil
+}
+
+// readSize returns how many bytes read will copy for key, from the keys and
+// the values' lengths alone (no value is fetched), at least: a read that
+// grew its buffer by append would copy a 10 MiB answer several times over,
+// into fresh memory the kernel must fault in. The record count is taken
+// from the base offsets, which are contiguous in a partition; where they
+// are not, the estimate is short and the buffer grows after all.
+func readSize(it *pebble.Iterator, key readKey) int {
+	size, first := 0, int64(-1)
+	for ; it.Valid(); it.Next() {
+		lv := it.LazyValue()
+		n := lv.Len()
+		if size > 0 && size+n > key.maxBytes {
+			break
+		}
+		base := dataKeyOffset(it.Key())
+		if first < 0 {
+			first = base
+		}
+		size += n
+		if key.maxRecords > 0 && base-first >= int64(key.maxRecords) {
+			break // read may stop before this batch; one batch too many is cheap
+		}
+	}
+	return size
 }
 
 // OffsetForTimestamp returns the first record of a partition, at or after its

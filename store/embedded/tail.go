@@ -64,20 +64,19 @@ func (b *tailBudget) share() int {
 	return int(b.bytes / n)
 }
 
-// add caches a copy of the batch just appended at base..last. Called under
-// p.mu, so batches arrive in offset order.
+// add caches the batch just appended at base..last, which nothing may
+// modify from now on. Called under p.mu, so batches arrive in offset order.
 func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
 	share := budget.share()
 	if share <= 0 || len(raw) > share {
 		t.reset(budget)
 		return
 	}
-	cp := append([]byte(nil), raw...)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: cp})
-	t.bytes += len(cp)
-	budget.used.Add(int64(len(cp)))
+	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: raw})
+	t.bytes += len(raw)
+	budget.used.Add(int64(len(raw)))
 	for t.bytes > share {
 		t.evict(budget)
 	}
