@@ -77,14 +77,7 @@ func (k *kafkaCluster) kill9() {
 	if k.bridge == nil {
 		k.t.Fatal("kill9 needs the real bridge")
 	}
-	if err := k.bridge.cmd.Process.Kill(); err != nil {
-		k.t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
-	defer cancel()
-	if _, err := k.bridge.waitExit(ctx); err != nil {
-		k.t.Fatal(err)
-	}
+	k.bridge.kill9()
 }
 
 // restart starts a new bridge on the same data dir; the Kafka port changes.

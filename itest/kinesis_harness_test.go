@@ -52,7 +52,14 @@ type kinesisBridge struct {
 // fresh data dir. extraArgs are more serve flags.
 func startKinesisBridge(t *testing.T, extraArgs ...string) *kinesisBridge {
 	t.Helper()
-	args := append(loopbackArgs(t.TempDir()), "--region", kinesisRegion, "--account", kinesisAccount)
+	return startKinesisBridgeIn(t, t.TempDir(), extraArgs...)
+}
+
+// startKinesisBridgeIn is startKinesisBridge on a given data dir, e.g. the
+// one of a bridge that was killed.
+func startKinesisBridgeIn(t *testing.T, dataDir string, extraArgs ...string) *kinesisBridge {
+	t.Helper()
+	args := append(loopbackArgs(dataDir), "--region", kinesisRegion, "--account", kinesisAccount)
 	b := startBridge(t, nil, append(args, extraArgs...)...)
 	return &kinesisBridge{t: t, bridge: b, endpoint: "http://" + b.aws}
 }

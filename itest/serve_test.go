@@ -321,6 +321,19 @@ func (p *proc) mustExit(want int) {
 	}
 }
 
+// kill9 SIGKILLs the process and waits for it to be gone.
+func (p *proc) kill9() {
+	p.t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		p.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if _, err := p.waitExit(ctx); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 func (p *proc) signal(sig os.Signal) {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
