@@ -27,6 +27,7 @@ type benchKinesisOptions struct {
 	name      string
 	compare   []string // name=URL or URL
 	repeat    int
+	warmup    int
 	quiet     bool
 	profile   string
 }
@@ -57,7 +58,9 @@ command on 127.0.0.1 with a temporary data dir (--embedded): a child
 process running bridge serve, or with --in-process one in this process.
 --compare-endpoint [NAME=]URL (repeatable) runs the same load against other
 endpoints in the same invocation and prints the ratios target/other; with
---repeat N the targets take turns and the table shows medians.
+--repeat N the targets take turns and the table shows medians. Each target
+first gets --warmup unmeasured runs of the same load (default 1): a server
+that just started is still faulting in its memory and JIT-compiling.
 scripts/kinesis-references.sh start runs kinesalite and kinesis-local to
 compare with.
 
@@ -90,6 +93,7 @@ load on a shared machine disturbs least.
 	fs.IntVar(&o.cfg.Limit, "limit", 10000, "GetRecords Limit (records per call, at most 10000)")
 	fs.BoolVar(&o.cfg.KeepStream, "keep-stream", false, "keep the stream if the run created it (by default it is deleted after each run, so every run starts from an empty stream)")
 	fs.IntVar(&o.repeat, "repeat", 1, "run the load this many times per target (targets take turns) and report the median of each figure")
+	fs.IntVar(&o.warmup, "warmup", 1, "unmeasured runs of the same load per target before the measured ones")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the load generator, and with --embedded --in-process the bridge too) to this file")
 	return cmd
@@ -128,6 +132,9 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	}
 	if o.repeat < 1 {
 		return fmt.Errorf("--repeat %d: want at least 1", o.repeat)
+	}
+	if o.warmup < 0 {
+		return fmt.Errorf("--warmup %d: want 0 or more", o.warmup)
 	}
 	if !o.quiet {
 		o.cfg.Progress = stderr
@@ -193,22 +200,31 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	}
 
 	runs := map[string][]kinesisbench.Result{}
-	for i := range o.repeat {
+	for i := range o.warmup + o.repeat {
 		for _, t := range targets {
 			cfg := o.cfg
 			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
-			fmt.Fprintf(stderr, "bench kinesis: %s at %s (run %d of %d)\n", t.name, t.endpoint, i+1, o.repeat)
+			what := fmt.Sprintf("run %d of %d", i-o.warmup+1, o.repeat)
+			if i < o.warmup {
+				what = fmt.Sprintf("warm-up run %d of %d, not measured", i+1, o.warmup)
+			}
+			fmt.Fprintf(stderr, "bench kinesis: %s at %s (%s)\n", t.name, t.endpoint, what)
 			res, err := kinesisbench.Run(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
-			res.Target = t.name
-			runs[t.name] = append(runs[t.name], res)
+			if i >= o.warmup {
+				res.Target = t.name
+				runs[t.name] = append(runs[t.name], res)
+			}
 		}
 	}
 	results := make([]kinesisbench.Result, len(targets))
 	for i, t := range targets {
 		results[i] = kinesisbench.Median(runs[t.name])
+	}
+	if o.warmup > 0 {
+		fmt.Fprintf(stdout, "after %d unmeasured warm-up run(s) per target\n", o.warmup)
 	}
 	if o.repeat > 1 {
 		fmt.Fprintf(stdout, "median of %d runs per target, taking turns\n", o.repeat)
