@@ -4,7 +4,7 @@ package kinesis
 // records of base64 data. encoding/json scans such a body twice (once to
 // find and check it, once to decode) and copies each Data string before
 // decoding its base64; this reads it once and decodes base64 straight
-// into the record's buffer. It accepts only the shape SDKs send (the keys
+// into the records' buffer. It accepts only the shape SDKs send (the keys
 // below, ASCII strings without escapes, no nulls or numbers) and gives up
 // on anything else, leaving that body to encoding/json, so what it does
 // accept decodes exactly as encoding/json would (FuzzPutRecordsFastJSON

@@ -142,12 +142,13 @@ func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.R
 	return res, nil
 }
 
-// readSize returns how many bytes read will copy for key, from the keys and
-// the values' lengths alone (no value is fetched), at least: a read that
-// grew its buffer by append would copy a 10 MiB answer several times over,
-// into fresh memory the kernel must fault in. The record count is taken
-// from the base offsets, which are contiguous in a partition; where they
-// are not, the estimate is short and the buffer grows after all.
+// readSize returns the buffer size read needs for key, judged from the keys
+// and the values' lengths alone (no value is fetched): a read that grew its
+// buffer by append would copy a 10 MiB answer several times over, into
+// fresh memory the kernel must fault in. Record counts are taken from the
+// base offsets, which are contiguous in a partition, so the size is at
+// most a batch too large; where offsets have gaps it can be short, and the
+// buffer then grows after all.
 func readSize(it *pebble.Iterator, key readKey) int {
 	size, first := 0, int64(-1)
 	for ; it.Valid(); it.Next() {
