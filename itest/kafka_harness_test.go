@@ -293,27 +293,47 @@ type jsonRec struct {
 // encodeRecs writes records as JSON lines for a driver's stdin. Timestamps
 // are sent; partitions are left to the client's partitioner.
 func encodeRecs(rs []rec) []byte {
-	var b bytes.Buffer
+	js := make([]jsonRec, 0, len(rs))
 	for _, r := range rs {
 		hs := make([][2]any, 0, len(r.Headers))
 		for _, h := range r.Headers {
 			hs = append(hs, [2]any{h.Key, h.Value})
 		}
 		ts := r.Timestamp
-		line, _ := json.Marshal(jsonRec{Key: r.Key, Value: r.Value, Headers: hs, Timestamp: &ts})
+		js = append(js, jsonRec{Key: r.Key, Value: r.Value, Headers: hs, Timestamp: &ts})
+	}
+	return jsonLines(js)
+}
+
+// jsonLines writes values as JSON lines, for a driver's stdin.
+func jsonLines[T any](vs []T) []byte {
+	var b bytes.Buffer
+	for _, v := range vs {
+		line, _ := json.Marshal(v)
 		b.Write(line)
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
 }
 
-// decodeRecs parses a driver's JSON lines output.
-func decodeRecs(out []byte) ([]rec, error) {
-	var rs []rec
+// parseJSONLines calls parse with each non-blank line of a driver's output;
+// an error names the line.
+func parseJSONLines(out []byte, parse func(line []byte) error) error {
 	for i, line := range bytes.Split(out, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if err := parse(line); err != nil {
+			return fmt.Errorf("line %d %q: %v", i+1, tail(string(line), 200), err)
+		}
+	}
+	return nil
+}
+
+// decodeRecs parses a driver's JSON lines output.
+func decodeRecs(out []byte) ([]rec, error) {
+	var rs []rec
+	err := parseJSONLines(out, func(line []byte) error {
 		var j struct {
 			Key       []byte              `json:"key"`
 			Value     []byte              `json:"value"`
@@ -324,10 +344,10 @@ func decodeRecs(out []byte) ([]rec, error) {
 			Error     string              `json:"error"`
 		}
 		if err := json.Unmarshal(line, &j); err != nil {
-			return nil, fmt.Errorf("line %d %q: %v", i+1, tail(string(line), 200), err)
+			return err
 		}
 		if j.Error != "" {
-			return nil, fmt.Errorf("line %d: client reported: %s", i+1, j.Error)
+			return fmt.Errorf("client reported: %s", j.Error)
 		}
 		r := rec{Key: j.Key, Value: j.Value, Timestamp: -1, Partition: -1, Offset: -1}
 		// JSON null decodes to a nil slice, "" (base64 of nothing) to an
@@ -340,15 +360,15 @@ func decodeRecs(out []byte) ([]rec, error) {
 		}
 		for _, h := range j.Headers {
 			if len(h) != 2 {
-				return nil, fmt.Errorf("line %d: header %s", i+1, h)
+				return fmt.Errorf("header %s", h)
 			}
 			var k string
 			var v []byte
 			if err := json.Unmarshal(h[0], &k); err != nil {
-				return nil, fmt.Errorf("line %d: header name: %v", i+1, err)
+				return fmt.Errorf("header name: %v", err)
 			}
 			if err := json.Unmarshal(h[1], &v); err != nil {
-				return nil, fmt.Errorf("line %d: header value: %v", i+1, err)
+				return fmt.Errorf("header value: %v", err)
 			}
 			if string(h[1]) == `""` {
 				v = []byte{}
@@ -365,8 +385,9 @@ func decodeRecs(out []byte) ([]rec, error) {
 			r.Offset = *j.Offset
 		}
 		rs = append(rs, r)
-	}
-	return rs, nil
+		return nil
+	})
+	return rs, err
 }
 
 func jsonField(line []byte, name string) json.RawMessage {

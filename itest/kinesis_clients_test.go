@@ -287,7 +287,7 @@ func testAggregation(t *testing.T, k *kinesisBridge) {
 	for i := range users {
 		users[i] = krec{PK: fmt.Sprintf("user-%d", i%13), Data: fmt.Appendf(nil, "agg-%d\x00%s", i, strings.Repeat("\xab", i*11))}
 	}
-	acks := runDriver(t, encodeKrecs(users), kinesisAggDriver, "put", "--endpoint", k.endpoint, "--stream", stream)
+	acks := runDriver(t, jsonLines(users), kinesisAggDriver, "put", "--endpoint", k.endpoint, "--stream", stream)
 	if len(acks) == 0 {
 		t.Fatal("aws-kinesis-agg put no aggregated record")
 	}

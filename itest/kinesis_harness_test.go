@@ -233,29 +233,17 @@ type krec struct {
 	Error  string `json:"error,omitempty"`
 }
 
-func encodeKrecs(rs []krec) []byte {
-	var b bytes.Buffer
-	for _, r := range rs {
-		line, _ := json.Marshal(r)
-		b.Write(line)
-		b.WriteByte('\n')
-	}
-	return b.Bytes()
-}
-
 func decodeKrecs(out []byte) ([]krec, error) {
 	var rs []krec
-	for i, line := range bytes.Split(out, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
+	err := parseJSONLines(out, func(line []byte) error {
 		var r krec
 		if err := json.Unmarshal(line, &r); err != nil {
-			return nil, fmt.Errorf("line %d %q: %v", i+1, tail(string(line), 200), err)
+			return err
 		}
 		rs = append(rs, r)
-	}
-	return rs, nil
+		return nil
+	})
+	return rs, err
 }
 
 // runDriver runs a Kinesis driver script (python or node, by extension)
@@ -282,7 +270,7 @@ func runDriver(t *testing.T, stdin []byte, script string, args ...string) []krec
 // shard and sequence number each got, failing on any per-record error.
 func putWith(t *testing.T, k *kinesisBridge, script, stream string, recs []krec) []krec {
 	t.Helper()
-	acks := runDriver(t, encodeKrecs(recs), script, "put", "--endpoint", k.endpoint, "--stream", stream)
+	acks := runDriver(t, jsonLines(recs), script, "put", "--endpoint", k.endpoint, "--stream", stream)
 	if len(acks) != len(recs) {
 		t.Fatalf("%s put: %d acks for %d records", script, len(acks), len(recs))
 	}
