@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -250,25 +249,10 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int32]
 	return out, nil
 }
 
-// payloads returns a few distinct values of size n: random upper-case
-// letters, like Kafka's own perf tool, so compression has something to do
-// without the data being trivially compressible.
-func payloads(n int) [][]byte {
-	out := make([][]byte, 16)
-	for i := range out {
-		b := make([]byte, n)
-		for j := range b {
-			b[j] = 'A' + byte(rand.IntN(26))
-		}
-		out[i] = b
-	}
-	return out
-}
-
 func produce(ctx context.Context, cfg Config, res *Result) error {
 	codec, _ := codecOpt(cfg.Compression)
 	acks, _ := acksOpt(cfg.Acks)
-	values := payloads(cfg.RecordSize)
+	values := measure.Payloads(cfg.RecordSize)
 
 	var (
 		sent, done atomic.Int64
@@ -447,13 +431,7 @@ func Median(runs []Result) Result {
 	if len(runs) == 0 {
 		return Result{}
 	}
-	med := func(f func(Result) float64) float64 {
-		v := make([]float64, len(runs))
-		for i, r := range runs {
-			v[i] = f(r)
-		}
-		return measure.Median(v)
-	}
+	med := func(f func(Result) float64) float64 { return measure.MedianOf(runs, f) }
 	dur := func(f func(Result) time.Duration) time.Duration {
 		return time.Duration(med(func(r Result) float64 { return float64(f(r)) }))
 	}

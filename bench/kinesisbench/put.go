@@ -3,7 +3,6 @@ package kinesisbench
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -54,20 +53,6 @@ func mergeWritten(into, from map[string]*shardWritten) {
 	}
 }
 
-// payloads returns a few distinct values of size n: random upper-case
-// letters, like Kafka's perf tool.
-func payloads(n int) [][]byte {
-	out := make([][]byte, 16)
-	for i := range out {
-		b := make([]byte, n)
-		for j := range b {
-			b[j] = 'A' + byte(rand.IntN(26))
-		}
-		out[i] = b
-	}
-	return out
-}
-
 // batchSize is the records per PutRecords call: cfg.Batch, fewer if that
 // many would pass the 5 MiB request limit (partition keys count).
 func batchSize(cfg Config, keyLen int) int {
@@ -76,7 +61,7 @@ func batchSize(cfg Config, keyLen int) int {
 
 // put runs the put phase and returns, by shard id, what was written.
 func put(ctx context.Context, cl *kinesis.Client, cfg Config, prefix string, res *Result) (map[string]*shardWritten, error) {
-	values := payloads(cfg.RecordSize)
+	values := measure.Payloads(cfg.RecordSize)
 	batch := int64(batchSize(cfg, len(prefix)+len(strconv.FormatInt(cfg.Records, 10))))
 
 	var (

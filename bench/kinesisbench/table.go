@@ -18,13 +18,7 @@ func Median(runs []Result) Result {
 	if len(runs) == 0 {
 		return Result{}
 	}
-	med := func(f func(Result) float64) float64 {
-		v := make([]float64, len(runs))
-		for i, r := range runs {
-			v[i] = f(r)
-		}
-		return measure.Median(v)
-	}
+	med := func(f func(Result) float64) float64 { return measure.MedianOf(runs, f) }
 	dur := func(f func(Result) time.Duration) time.Duration {
 		return time.Duration(med(func(r Result) float64 { return float64(f(r)) }))
 	}

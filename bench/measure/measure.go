@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,30 @@ func Median(values []float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// MedianOf returns the median of f over runs: one figure of repeated runs.
+func MedianOf[R any](runs []R, f func(R) float64) float64 {
+	v := make([]float64, len(runs))
+	for i, r := range runs {
+		v[i] = f(r)
+	}
+	return Median(v)
+}
+
+// Payloads returns a few distinct values of size n: random upper-case
+// letters, like Kafka's own perf tool, so compression has something to do
+// without the data being trivially compressible.
+func Payloads(n int) [][]byte {
+	out := make([][]byte, 16)
+	for i := range out {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = 'A' + byte(rand.IntN(26))
+		}
+		out[i] = b
+	}
+	return out
 }
 
 // Percentile returns the q-quantile (0 < q <= 1) of sorted by the
