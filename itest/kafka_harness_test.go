@@ -483,48 +483,63 @@ func showHeaders(hs []header) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
+// problems collects what a comparison of records found wrong: the first 10
+// as test errors, the rest as a count (summarize).
+type problems struct {
+	t   *testing.T
+	who string
+	n   int
+}
+
+func (p *problems) report(format string, args ...any) {
+	p.t.Helper()
+	p.n++
+	if p.n <= 10 {
+		p.t.Errorf("%s: "+format, append([]any{p.who}, args...)...)
+	}
+}
+
+func (p *problems) summarize(got, want int) {
+	p.t.Helper()
+	if p.n > 10 {
+		p.t.Errorf("%s: %d problems in all (first 10 shown); read %d records, want %d", p.who, p.n, got, want)
+	}
+}
+
 // compareRecs checks that got holds exactly the wanted records, each once,
 // identical in key, value, headers and timestamp (and position when the
 // want has one), and in offset order within each partition.
 func compareRecs(t *testing.T, who string, wants map[string]want, got []rec) {
 	t.Helper()
 	seen := map[string]int{}
-	bad := 0
-	report := func(format string, args ...any) {
-		bad++
-		if bad <= 10 {
-			t.Errorf("%s: "+format, append([]any{who}, args...)...)
-		}
-	}
+	probs := &problems{t: t, who: who}
 	last := map[int32]int64{}
 	for _, g := range got {
 		id := recID(g)
 		seen[id]++
 		if prev, ok := last[g.Partition]; ok && g.Offset <= prev {
-			report("partition %d: offset %d after %d", g.Partition, g.Offset, prev)
+			probs.report("partition %d: offset %d after %d", g.Partition, g.Offset, prev)
 		}
 		last[g.Partition] = g.Offset
 		w, ok := wants[id]
 		if !ok {
-			report("unexpected record %s at %d/%d", showBytes([]byte(id)), g.Partition, g.Offset)
+			probs.report("unexpected record %s at %d/%d", showBytes([]byte(id)), g.Partition, g.Offset)
 			continue
 		}
 		if seen[id] > 1 {
-			report("record %s read %d times", id, seen[id])
+			probs.report("record %s read %d times", id, seen[id])
 			continue
 		}
 		if d := diffRec(w, g); d != "" {
-			report("record %s: %s", id, d)
+			probs.report("record %s: %s", id, d)
 		}
 	}
 	for id := range wants {
 		if seen[id] == 0 {
-			report("record %s missing", id)
+			probs.report("record %s missing", id)
 		}
 	}
-	if bad > 10 {
-		t.Errorf("%s: %d problems in all (first 10 shown); read %d records, want %d", who, bad, len(got), len(wants))
-	}
+	probs.summarize(len(got), len(wants))
 }
 
 // ---- a Kafka-aware TCP proxy that can cut connections ----

@@ -352,40 +352,32 @@ func compareKrecs(t *testing.T, who string, wants, got []krec) {
 	for _, w := range wants {
 		want[kd{w.PK, string(w.Data)}] = w
 	}
-	bad := 0
-	report := func(format string, args ...any) {
-		bad++
-		if bad <= 10 {
-			t.Errorf("%s: "+format, append([]any{who}, args...)...)
-		}
-	}
+	probs := &problems{t: t, who: who}
 	seen := map[kd]int{}
 	last := map[string]string{} // shard -> last sequence number
 	for _, g := range got {
 		id := kd{g.PK, string(g.Data)}
 		seen[id]++
 		if prev, ok := last[g.Shard]; ok && !seqLess(prev, g.Seq) {
-			report("shard %s: sequence number %s after %s", g.Shard, g.Seq, prev)
+			probs.report("shard %s: sequence number %s after %s", g.Shard, g.Seq, prev)
 		}
 		last[g.Shard] = g.Seq
 		w, ok := want[id]
 		switch {
 		case !ok:
-			report("unexpected record pk %q data %s (%s %s)", g.PK, showBytes(g.Data), g.Shard, g.Seq)
+			probs.report("unexpected record pk %q data %s (%s %s)", g.PK, showBytes(g.Data), g.Shard, g.Seq)
 		case seen[id] > 1:
-			report("record pk %q data %s read %d times", g.PK, showBytes(g.Data), seen[id])
+			probs.report("record pk %q data %s read %d times", g.PK, showBytes(g.Data), seen[id])
 		case w.Seq != "" && (w.Seq != g.Seq || w.Shard != g.Shard):
-			report("record pk %q at %s %s, want %s %s", g.PK, g.Shard, g.Seq, w.Shard, w.Seq)
+			probs.report("record pk %q at %s %s, want %s %s", g.PK, g.Shard, g.Seq, w.Shard, w.Seq)
 		}
 	}
 	for id := range want {
 		if seen[id] == 0 {
-			report("record pk %q data %s missing", id.pk, showBytes([]byte(id.data)))
+			probs.report("record pk %q data %s missing", id.pk, showBytes([]byte(id.data)))
 		}
 	}
-	if bad > 10 {
-		t.Errorf("%s: %d problems in all (first 10 shown); read %d records, want %d", who, bad, len(got), len(wants))
-	}
+	probs.summarize(len(got), len(wants))
 }
 
 // seqLess compares decimal sequence numbers.

@@ -23,9 +23,10 @@
 
 const readline = require('readline')
 const {
-  KinesisClient, PutRecordsCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand,
+  KinesisClient, PutRecordsCommand,
   RegisterStreamConsumerCommand, DescribeStreamConsumerCommand, SubscribeToShardCommand, DescribeStreamSummaryCommand,
 } = require('@aws-sdk/client-kinesis')
+const { write, sleep, readShards } = require('./kinesis_read')
 
 function parseArgs(argv) {
   const args = { mode: argv[0], min: 0, timeout: 90 }
@@ -42,10 +43,8 @@ function parseArgs(argv) {
   return args
 }
 
-const write = obj => process.stdout.write(JSON.stringify(obj) + '\n')
 // progress notes go to stderr, which the test shows when the run fails.
 const progress = msg => process.stderr.write(`${new Date().toISOString()} ${msg}\n`)
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 function outRec(r, shard) {
   return {
@@ -80,41 +79,10 @@ async function put(k, args) {
   }
 }
 
-async function listShards(k, stream) {
-  let shards = []
-  let resp = await k.send(new ListShardsCommand({ StreamName: stream }))
-  for (;;) {
-    shards = shards.concat(resp.Shards)
-    if (!resp.NextToken) return shards
-    resp = await k.send(new ListShardsCommand({ NextToken: resp.NextToken }))
-  }
-}
-
-async function get(k, args) {
-  const iters = new Map()
-  for (const s of await listShards(k, args.stream)) {
-    const it = await k.send(new GetShardIteratorCommand({ StreamName: args.stream, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-    iters.set(s.ShardId, it.ShardIterator)
-  }
-  const deadline = Date.now() + args.timeout
-  let n = 0
-  for (;;) {
-    let caughtUp = true
-    for (const [shard, it] of iters) {
-      if (!it) continue
-      const resp = await k.send(new GetRecordsCommand({ ShardIterator: it }))
-      for (const r of resp.Records) {
-        write(outRec(r, shard))
-        n++
-      }
-      iters.set(shard, resp.NextShardIterator)
-      if (resp.NextShardIterator && (resp.Records.length > 0 || resp.MillisBehindLatest > 0)) caughtUp = false
-    }
-    if (caughtUp && n >= args.min) return
-    if (Date.now() > deadline) throw new Error(`get: ${n} records, want at least ${args.min}`)
-    if (caughtUp) await sleep(50)
-  }
-}
+const get = (k, args) => readShards(k, args, async (r, shard) => {
+  write(outRec(r, shard))
+  return 1
+})
 
 async function subscribe(k, args) {
   const summary = await k.send(new DescribeStreamSummaryCommand({ StreamName: args.stream }))

@@ -18,7 +18,8 @@
 
 const readline = require('readline')
 const agg = require('aws-kinesis-agg')
-const { KinesisClient, PutRecordsCommand, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand } = require('@aws-sdk/client-kinesis')
+const { KinesisClient, PutRecordsCommand } = require('@aws-sdk/client-kinesis')
+const { write, readShards } = require('./kinesis_read')
 
 function parseArgs(argv) {
   const args = { mode: argv[0], min: 0, timeout: 90 }
@@ -35,8 +36,6 @@ function parseArgs(argv) {
   return args
 }
 
-const write = obj => process.stdout.write(JSON.stringify(obj) + '\n')
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 async function put(k, args) {
   const users = []
@@ -86,36 +85,15 @@ function deaggregate(r) {
   })
 }
 
-async function get(k, args) {
-  const iters = new Map()
-  let resp = await k.send(new ListShardsCommand({ StreamName: args.stream }))
-  for (const s of resp.Shards) {
-    const it = await k.send(new GetShardIteratorCommand({ StreamName: args.stream, ShardId: s.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-    iters.set(s.ShardId, it.ShardIterator)
+const get = (k, args) => readShards(k, args, async (r, shard) => {
+  const users = await deaggregate(r)
+  for (const u of users) {
+    const out = { pk: u.PartitionKey, data: u.Data, shard, seq: String(u.SequenceNumber) }
+    if (u.SubSequenceNumber !== undefined) out.subseq = u.SubSequenceNumber
+    write(out)
   }
-  const deadline = Date.now() + args.timeout
-  let n = 0
-  for (;;) {
-    let caughtUp = true
-    for (const [shard, it] of iters) {
-      if (!it) continue
-      resp = await k.send(new GetRecordsCommand({ ShardIterator: it }))
-      for (const r of resp.Records) {
-        for (const u of await deaggregate(r)) {
-          const out = { pk: u.PartitionKey, data: u.Data, shard, seq: String(u.SequenceNumber) }
-          if (u.SubSequenceNumber !== undefined) out.subseq = u.SubSequenceNumber
-          write(out)
-          n++
-        }
-      }
-      iters.set(shard, resp.NextShardIterator)
-      if (resp.NextShardIterator && (resp.Records.length > 0 || resp.MillisBehindLatest > 0)) caughtUp = false
-    }
-    if (caughtUp && n >= args.min) return
-    if (Date.now() > deadline) throw new Error(`get: ${n} user records, want at least ${args.min}`)
-    if (caughtUp) await sleep(50)
-  }
-}
+  return users.length
+})
 
 async function main() {
   const args = parseArgs(process.argv.slice(2))
