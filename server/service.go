@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/streambridge/bridge/store/embedded"
+	"github.com/streambridge/bridge/store"
 )
 
 // Service is a front end that owns one listener: the Kafka protocol server
@@ -33,9 +33,9 @@ type Service interface {
 // store is open and every port is bound, so they see real addresses (ports
 // may be :0 in tests) and never an unopened store.
 type Deps struct {
-	// Store is the open embedded store. It stays open until every front end
-	// has returned from Shutdown.
-	Store *embedded.Store
+	// Store is the open store (the embedded one today). It stays open until
+	// every front end has returned from Shutdown.
+	Store store.Store
 	// Logger is already tagged with the front end's name.
 	Logger *slog.Logger
 	// Registerer takes the front end's Prometheus collectors; they appear on

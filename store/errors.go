@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors every backend returns, wrapped with detail where useful; front ends
 // match them with errors.Is and answer with their protocol's own code.
@@ -24,3 +27,23 @@ var (
 	ErrNotFound        = errors.New("key not found")
 	ErrClosed          = errors.New("store is closed")
 )
+
+// ErrUnsupported is what a backend answers for an operation it cannot
+// perform (a Kafka cluster cannot split a shard; Amazon Kinesis cannot trim
+// a stream before its retention). Front ends answer it with their
+// protocol's own "unsupported" error. Backends return an *UnsupportedError,
+// which matches it with errors.Is.
+var ErrUnsupported = errors.New("not supported by this backend")
+
+// UnsupportedError says which operation a backend does not support.
+type UnsupportedError struct {
+	Backend string // "kinesis", "kafka", ...
+	Op      string // the Store method, or a finer description
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s is not supported by the %s backend", e.Op, e.Backend)
+}
+
+// Is makes errors.Is(err, ErrUnsupported) true.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }

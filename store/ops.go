@@ -19,11 +19,26 @@ type AppendOptions struct {
 	State []KV
 }
 
-// AppendResult is the position of an acknowledged append.
+// AppendResult is the position of an acknowledged append, as the backend
+// assigned it.
 type AppendResult struct {
 	Shard      Shard // the shard that took the records
 	BaseOffset int64 // offset of the first record
 	LastOffset int64 // offset of the last record
+
+	// SequenceNumbers holds each record's Kinesis sequence number when the
+	// backend assigns them itself (Amazon Kinesis does); nil when they
+	// follow from the shard and offset, as in the embedded store.
+	SequenceNumbers []string
+}
+
+// SequenceNumber returns the Kinesis sequence number of the i-th record of
+// the append.
+func (r AppendResult) SequenceNumber(i int) string {
+	if r.SequenceNumbers != nil {
+		return r.SequenceNumbers[i]
+	}
+	return r.Shard.SequenceNumber(r.BaseOffset + int64(i))
 }
 
 // KV is one write to the gateway state area; a nil Value deletes the key.

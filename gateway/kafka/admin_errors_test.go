@@ -6,6 +6,7 @@ package kafka
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func TestAdminCreateTopicErrorsKadm(t *testing.T) {
 	if r, _ := e.adm.ValidateCreateTopics(ctx, 1, 1, nil, "taken"); r["taken"].Err != kerr.TopicAlreadyExists {
 		t.Errorf("validate only on an existing topic: %+v", r["taken"])
 	}
-	if names := e.store.ListStreams(); strings.Join(names, ",") != "a_b,taken" {
+	if names, _ := e.store.ListStreams(context.Background()); strings.Join(names, ",") != "a_b,taken" {
 		t.Errorf("streams after refusals: %v", names)
 	}
 }
@@ -340,7 +341,7 @@ func TestAdminEveryVersion(t *testing.T) {
 		if res := w.do(req).(*kmsg.AlterConfigsResponse).Resources[0]; res.ErrorCode != 0 {
 			t.Errorf("AlterConfigs v%d: %+v", v, res)
 		}
-		st, _ := e.store.DescribeStream(r.ResourceName)
+		st, _ := e.store.DescribeStream(context.Background(), r.ResourceName)
 		if tc := TopicConfigFor(&st); tc.MaxMessageBytes != 5000 || tc.RetentionMs != DefaultRetentionMs {
 			t.Errorf("AlterConfigs v%d: %+v", v, tc)
 		}
@@ -357,7 +358,7 @@ func TestAdminEveryVersion(t *testing.T) {
 		if res := w.do(req).(*kmsg.IncrementalAlterConfigsResponse).Resources[0]; res.ErrorCode != 0 {
 			t.Errorf("IncrementalAlterConfigs v%d: %+v", v, res)
 		}
-		st, _ := e.store.DescribeStream(r.ResourceName)
+		st, _ := e.store.DescribeStream(context.Background(), r.ResourceName)
 		if tc := TopicConfigFor(&st); !tc.LogAppendTime || tc.MaxMessageBytes != 5000 {
 			t.Errorf("IncrementalAlterConfigs v%d: %+v", v, tc)
 		}
@@ -374,7 +375,7 @@ func TestAdminEveryVersion(t *testing.T) {
 		if res := w.do(req).(*kmsg.CreatePartitionsResponse).Topics[0]; res.ErrorCode != 0 {
 			t.Errorf("CreatePartitions v%d: %+v", v, res)
 		}
-		if st, _ := e.store.DescribeStream(rt.Topic); len(st.Partitions) != 3 {
+		if st, _ := e.store.DescribeStream(context.Background(), rt.Topic); len(st.Partitions) != 3 {
 			t.Errorf("CreatePartitions v%d: %d partitions", v, len(st.Partitions))
 		}
 	}
@@ -430,7 +431,7 @@ func TestAdminEveryVersion(t *testing.T) {
 			t.Errorf("DeleteTopics v6 by id answered topic %v", resp.Topics[0].Topic)
 		}
 	}
-	if names := e.store.ListStreams(); len(names) != 0 {
+	if names, _ := e.store.ListStreams(context.Background()); len(names) != 0 {
 		t.Errorf("left: %v", names)
 	}
 }

@@ -5,6 +5,7 @@ package kafka
 // recent one (3.6), so both low and high versions meet a real client.
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestAdminSarama(t *testing.T) {
 			if err := admin.AlterConfig(sarama.TopicResource, "sarama-t", map[string]*string{"max.message.bytes": &mmb}, false); err != nil {
 				t.Fatalf("alter: %v", err)
 			}
-			st, _ := e.store.DescribeStream("sarama-t")
+			st, _ := e.store.DescribeStream(context.Background(), "sarama-t")
 			if tc := TopicConfigFor(&st); tc.MaxMessageBytes != 3000000 || tc.RetentionMs != DefaultRetentionMs {
 				t.Errorf("after AlterConfigs (replaces the set): %+v", tc)
 			}
@@ -94,7 +95,7 @@ func TestAdminSarama(t *testing.T) {
 			if err := admin.DeleteTopic("sarama-t"); !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 				t.Errorf("delete again: %v", err)
 			}
-			if names := e.store.ListStreams(); len(names) != 0 {
+			if names, _ := e.store.ListStreams(context.Background()); len(names) != 0 {
 				t.Errorf("left: %v", names)
 			}
 		})

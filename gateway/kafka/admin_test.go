@@ -153,7 +153,7 @@ func TestAdminTopicConfigsKadm(t *testing.T) {
 	}
 
 	// The store holds what Produce and the Kinesis side will use.
-	st, err := e.store.DescribeStream("orders")
+	st, err := e.store.DescribeStream(context.Background(), "orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestAdminTopicConfigsKadm(t *testing.T) {
 	if topicID(st) != [16]byte(created.ID) {
 		t.Errorf("topic id %x, stored %x", created.ID, topicID(st))
 	}
-	if st, _ := e.store.DescribeStream("events"); st.Retention != DefaultRetention {
+	if st, _ := e.store.DescribeStream(context.Background(), "events"); st.Retention != DefaultRetention {
 		t.Errorf("default retention %v", st.Retention)
 	}
 
@@ -228,7 +228,7 @@ func TestAdminTopicConfigsKadm(t *testing.T) {
 			t.Errorf("%s after AlterConfigs: %+v, want default", k, cs[k])
 		}
 	}
-	if st, _ := e.store.DescribeStream("orders"); st.Retention != 0 || topicID(st) != [16]byte(created.ID) {
+	if st, _ := e.store.DescribeStream(context.Background(), "orders"); st.Retention != 0 || topicID(st) != [16]byte(created.ID) {
 		t.Errorf("after AlterConfigs: retention %v (want 0 = forever), id kept %v", st.Retention, topicID(st) == [16]byte(created.ID))
 	}
 
@@ -242,7 +242,7 @@ func TestAdminTopicConfigsKadm(t *testing.T) {
 	if err != nil || del.Error() != nil {
 		t.Fatalf("delete: %v %v", err, del.Error())
 	}
-	if names := e.store.ListStreams(); len(names) != 0 {
+	if names, _ := e.store.ListStreams(context.Background()); len(names) != 0 {
 		t.Errorf("streams left after delete: %v", names)
 	}
 }
@@ -475,7 +475,7 @@ func TestAdminConfigsTakeEffect(t *testing.T) {
 	if err := e.store.EnforceRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if start, hw, err := e.store.Offsets("effect", 0); err != nil || start != hw || hw != 1 {
+	if start, hw, err := e.store.Offsets(context.Background(), "effect", 0); err != nil || start != hw || hw != 1 {
 		t.Errorf("after retention: start %d, high watermark %d, %v; want both 1", start, hw, err)
 	}
 
@@ -496,8 +496,8 @@ func TestAdminConfigsTakeEffect(t *testing.T) {
 	if err := e.store.EnforceRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
-	start, hw, _ := e.store.Offsets("effect", 0)
-	size, _ := e.store.Size("effect", 0)
+	start, hw, _ := e.store.Offsets(context.Background(), "effect", 0)
+	size, _ := e.store.Size(context.Background(), "effect", 0)
 	if hw != 11 || size > 1000 || size < 500 || start < 7 {
 		t.Errorf("after retention.bytes=1000: start %d, high watermark %d, size %d", start, hw, size)
 	}

@@ -89,7 +89,7 @@ func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnl
 		return aerr
 	}
 	if validateOnly {
-		st, err := s.store.DescribeStream(topic)
+		st, err := s.store.DescribeStream(ctx, topic)
 		if err != nil {
 			return unknown(err)
 		}

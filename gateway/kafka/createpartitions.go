@@ -57,7 +57,7 @@ func handleCreatePartitions(ctx context.Context, r *Request) (Reply, error) {
 
 // growTopic checks one topic of the request and, unless validateOnly, grows it.
 func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTopic, validateOnly bool) *adminError {
-	st, err := s.store.DescribeStream(t.Topic)
+	st, err := s.store.DescribeStream(ctx, t.Topic)
 	if err != nil {
 		aerr := storeAdminError(err)
 		if aerr.err == kerr.UnknownTopicOrPartition {

@@ -108,7 +108,10 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 	proto := store.Stream{Name: t.Topic}
 	applyTopicOverrides(&proto, overrides)
 
-	existing := s.store.ListStreams()
+	existing, err := s.store.ListStreams(ctx)
+	if err != nil {
+		return store.Stream{}, storeAdminError(err)
+	}
 	if aerr := checkTopicCollision(t.Topic, existing); aerr != nil {
 		return store.Stream{}, aerr
 	}

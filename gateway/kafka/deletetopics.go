@@ -50,7 +50,10 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 			targets[i].name = *e.Topic
 		case e.TopicID != [16]byte{}:
 			if ids == nil {
-				ids = r.Server.topicsByID()
+				var err error
+				if ids, err = r.Server.topicsByID(ctx); err != nil {
+					return Reply{}, err
+				}
 			}
 			st, ok := ids[e.TopicID]
 			if !ok {
@@ -87,7 +90,7 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 
 // deleteOneTopic deletes the stream called name.
 func deleteOneTopic(ctx context.Context, s *Server, name string) *adminError {
-	st, err := s.store.DescribeStream(name)
+	st, err := s.store.DescribeStream(ctx, name)
 	if err == nil {
 		err = s.store.DeleteStream(ctx, name)
 	}

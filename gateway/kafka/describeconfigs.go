@@ -40,7 +40,7 @@ func handleDescribeConfigs(ctx context.Context, r *Request) (Reply, error) {
 	for _, res := range req.Resources {
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		values, aerr := describeResource(r.Server, res.ResourceType, res.ResourceName)
+		values, aerr := describeResource(ctx, r.Server, res.ResourceType, res.ResourceName)
 		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
 		for _, cv := range values {
 			if len(res.ConfigNames) > 0 && !slices.Contains(res.ConfigNames, cv.name) {
@@ -54,10 +54,10 @@ func handleDescribeConfigs(ctx context.Context, r *Request) (Reply, error) {
 }
 
 // describeResource returns every config of one resource.
-func describeResource(s *Server, typ kmsg.ConfigResourceType, name string) ([]configValue, *adminError) {
+func describeResource(ctx context.Context, s *Server, typ kmsg.ConfigResourceType, name string) ([]configValue, *adminError) {
 	switch typ {
 	case kmsg.ConfigResourceTypeTopic:
-		st, err := s.store.DescribeStream(name)
+		st, err := s.store.DescribeStream(ctx, name)
 		if err != nil {
 			aerr := storeAdminError(err)
 			if aerr.err == kerr.UnknownTopicOrPartition {

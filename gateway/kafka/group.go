@@ -62,6 +62,7 @@
 package kafka
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -140,7 +141,9 @@ func (s *Server) groupCoordinator() (*coordinator, error) {
 		cfg = v.(groupConfig)
 	}
 	c := &coordinator{s: s, cfg: cfg, groups: map[string]*group{}}
-	if err := c.load(); err != nil {
+	// The groups loaded serve every later request: no one request's end
+	// should cut the load short.
+	if err := c.load(context.Background()); err != nil {
 		return nil, fmt.Errorf("loading consumer groups: %w", err)
 	}
 	coordinators.Store(s, c)

@@ -439,7 +439,7 @@ func TestGroupForgetTopicOffsets(t *testing.T) {
 		t.Errorf("a simple group with no offsets left is %s", d.State)
 	}
 	n := 0
-	if err := ts.store.Scan(groupNamespace, "o", func(string, []byte) error { n++; return nil }); err != nil || n != 1 {
+	if err := ts.store.Scan(context.Background(), groupNamespace, "o", func(string, []byte) error { n++; return nil }); err != nil || n != 1 {
 		t.Errorf("%d offsets stored (%v), want 1", n, err)
 	}
 }
@@ -464,7 +464,7 @@ func TestDeleteTopicsForgetsOffsets(t *testing.T) {
 		t.Errorf("offsets after delete and re-create: %q", got)
 	}
 	n := 0
-	if err := ts.store.Scan(groupNamespace, "o", func(string, []byte) error { n++; return nil }); err != nil || n != 0 {
+	if err := ts.store.Scan(context.Background(), groupNamespace, "o", func(string, []byte) error { n++; return nil }); err != nil || n != 0 {
 		t.Errorf("%d offsets stored (%v), want 0", n, err)
 	}
 }

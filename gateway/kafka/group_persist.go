@@ -183,9 +183,9 @@ func (g *group) deleteStored() error {
 
 // load rebuilds the groups from the store; see the package's group
 // documentation (group.go) for the state they come back in.
-func (c *coordinator) load() error {
+func (c *coordinator) load(ctx context.Context) error {
 	st := c.s.store
-	err := st.Scan(groupNamespace, "m", func(key string, value []byte) error {
+	err := st.Scan(ctx, groupNamespace, "m", func(key string, value []byte) error {
 		name, rest, ok := readName([]byte(key[1:]))
 		if !ok || len(rest) != 0 {
 			c.s.log.Warn("kafka: skipping malformed group key", "key", fmt.Sprintf("%q", key))
@@ -203,13 +203,17 @@ func (c *coordinator) load() error {
 		return err
 	}
 	ids := map[string][16]byte{} // topic -> current id; absent: no topic
-	for _, name := range st.ListStreams() {
-		if s, err := st.DescribeStream(name); err == nil {
+	names, err := st.ListStreams(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if s, err := st.DescribeStream(ctx, name); err == nil {
 			ids[name] = topicID(s)
 		}
 	}
 	var stale []store.KV
-	err = st.Scan(groupNamespace, "o", func(key string, value []byte) error {
+	err = st.Scan(ctx, groupNamespace, "o", func(key string, value []byte) error {
 		group, topic, p, ok := parseOffsetKey(key[1:])
 		if !ok {
 			c.s.log.Warn("kafka: skipping malformed offset key", "key", fmt.Sprintf("%q", key))

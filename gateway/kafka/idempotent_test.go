@@ -84,7 +84,7 @@ func TestIdempotentSequences(t *testing.T) {
 			t.Fatalf("%s: base offset %d, want %d", s.name, base, s.wantBase)
 		}
 	}
-	if _, hw, _ := ts.store.Offsets("i", 0); hw != 7 {
+	if _, hw, _ := ts.store.Offsets(context.Background(), "i", 0); hw != 7 {
 		t.Errorf("high watermark %d, want 7 (retries not stored twice)", hw)
 	}
 	// The window holds five batches: the sixth-latest is no longer known.
@@ -181,7 +181,7 @@ func TestIdempotentStateSurvivesRestart(t *testing.T) {
 	if code, base := produceSeq(t, c, "r", pid, epoch, 4, 1); code != 0 || base != 6 {
 		t.Errorf("next batch after restart: %v at %d, want 6", kerr.ErrorForCode(code), base)
 	}
-	if _, hw, _ := st.Offsets("r", 0); hw != 7 {
+	if _, hw, _ := st.Offsets(context.Background(), "r", 0); hw != 7 {
 		t.Errorf("high watermark %d, want 7", hw)
 	}
 	if pid2, _ := initProducerID(t, c); pid2 <= pid {

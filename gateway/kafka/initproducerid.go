@@ -63,7 +63,7 @@ func (a *pidAllocator) next(ctx context.Context) (int64, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.n <= 0 {
-		v, err := a.s.store.Get(pidNamespace, pidKey)
+		v, err := a.s.store.Get(ctx, pidNamespace, pidKey)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			a.n = 1 // 0 is valid in Kafka, but 1 reads better in logs

@@ -57,7 +57,7 @@ func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
 
 // listOffset resolves one partition's timestamp query to (offset, ts).
 func (s *Server) listOffset(ctx context.Context, topic string, partition int32, ts int64) (int64, int64, error) {
-	logStart, hw, err := s.store.Offsets(topic, partition)
+	logStart, hw, err := s.store.Offsets(ctx, topic, partition)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -44,8 +44,12 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 	// v0 asks for every topic with an empty list, v1+ with a null one.
 	all := req.Topics == nil || (r.Version == 0 && len(req.Topics) == 0)
 	if all {
-		for _, name := range s.store.ListStreams() {
-			st, err := s.store.DescribeStream(name)
+		names, err := s.store.ListStreams(ctx)
+		if err != nil {
+			return Reply{}, err
+		}
+		for _, name := range names {
+			st, err := s.store.DescribeStream(ctx, name)
 			if err != nil {
 				continue // deleted meanwhile
 			}
@@ -59,7 +63,10 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 		if rt.Topic == nil || *rt.Topic == "" {
 			// v10+: by topic id only.
 			if byID == nil {
-				byID = s.topicsByID()
+				var err error
+				if byID, err = s.topicsByID(ctx); err != nil {
+					return Reply{}, err
+				}
 			}
 			st, ok := byID[rt.TopicID]
 			if !ok {
@@ -107,15 +114,18 @@ func metadataTopic(st store.Stream) kmsg.MetadataResponseTopic {
 
 // topicsByID maps every topic's id to the topic, for requests naming topics
 // by id. Ids are not indexed: lookups by id are rare (Metadata v12 only).
-func (s *Server) topicsByID() map[[16]byte]store.Stream {
-	names := s.store.ListStreams()
+func (s *Server) topicsByID(ctx context.Context) (map[[16]byte]store.Stream, error) {
+	names, err := s.store.ListStreams(ctx)
+	if err != nil {
+		return nil, err
+	}
 	m := make(map[[16]byte]store.Stream, len(names))
 	for _, name := range names {
-		if st, err := s.store.DescribeStream(name); err == nil {
+		if st, err := s.store.DescribeStream(ctx, name); err == nil {
 			m[topicID(st)] = st
 		}
 	}
-	return m
+	return m, nil
 }
 
 // validTopicName applies Kafka's rule for topic names: 1-249 characters of
@@ -192,7 +202,7 @@ func (s *Server) createTopic(ctx context.Context, name string, partitions int) (
 	cfg.Config = newTopicConfig(cfg.Config)
 	st, err := s.store.CreateStream(ctx, cfg)
 	if errors.Is(err, store.ErrStreamExists) {
-		return s.store.DescribeStream(name)
+		return s.store.DescribeStream(ctx, name)
 	}
 	if err == nil {
 		s.log.Info("kafka: topic auto-created", "topic", name, "partitions", partitions)
@@ -204,7 +214,7 @@ func (s *Server) createTopic(ctx context.Context, name string, partitions int) (
 // is on, creates it with Config.DefaultPartitions (Metadata and Produce).
 // Invalid names get INVALID_TOPIC_EXCEPTION via errInvalidTopic.
 func (s *Server) autoCreate(ctx context.Context, name string, allowed bool) (store.Stream, error) {
-	st, err := s.store.DescribeStream(name)
+	st, err := s.store.DescribeStream(ctx, name)
 	if !errors.Is(err, store.ErrStreamNotFound) || !allowed || !s.cfg.AutoCreateTopics {
 		return st, err
 	}

@@ -33,12 +33,12 @@ func init() {
 
 func handleOffsetCommit(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.OffsetCommitRequest)
-	return RespondLater(func(context.Context) (kmsg.Response, error) {
-		return commitOffsets(r.Server, req), nil
+	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
+		return commitOffsets(ctx, r.Server, req), nil
 	}), nil
 }
 
-func commitOffsets(s *Server, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
+func commitOffsets(ctx context.Context, s *Server, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetCommitResponseTopic()
@@ -101,7 +101,7 @@ func commitOffsets(s *Server, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitR
 	for i, t := range req.Topics {
 		st, ok := layouts[t.Topic]
 		if !ok {
-			if d, err := s.store.DescribeStream(t.Topic); err == nil {
+			if d, err := s.store.DescribeStream(ctx, t.Topic); err == nil {
 				st = &d
 			}
 			layouts[t.Topic] = st

@@ -23,16 +23,16 @@ func init() {
 
 func handleOffsetFetch(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.OffsetFetchRequest)
-	return RespondLater(func(context.Context) (kmsg.Response, error) {
-		return fetchOffsets(r.Server, req), nil
+	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
+		return fetchOffsets(ctx, r.Server, req), nil
 	}), nil
 }
 
-func fetchOffsets(s *Server, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
+func fetchOffsets(ctx context.Context, s *Server, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
-			resp.Groups = append(resp.Groups, fetchGroupOffsets(s, rg.Group, rg.Topics))
+			resp.Groups = append(resp.Groups, fetchGroupOffsets(ctx, s, rg.Group, rg.Topics))
 		}
 		return resp
 	}
@@ -47,7 +47,7 @@ func fetchOffsets(s *Server, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResp
 			topics = append(topics, gt)
 		}
 	}
-	g := fetchGroupOffsets(s, req.Group, topics)
+	g := fetchGroupOffsets(ctx, s, req.Group, topics)
 	resp.ErrorCode = g.ErrorCode
 	for _, t := range g.Topics {
 		rt := kmsg.NewOffsetFetchResponseTopic()
@@ -71,7 +71,7 @@ func fetchOffsets(s *Server, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResp
 }
 
 // fetchGroupOffsets answers one group; topics nil means all.
-func fetchGroupOffsets(s *Server, name string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+func fetchGroupOffsets(ctx context.Context, s *Server, name string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
 	out := kmsg.NewOffsetFetchResponseGroup()
 	out.Group = name
 	none := func(p int32) kmsg.OffsetFetchResponseGroupTopicPartition {
@@ -138,7 +138,7 @@ func fetchGroupOffsets(s *Server, name string, topics []kmsg.OffsetFetchRequestG
 
 	valid := map[string][16]byte{} // topics that exist, by id
 	for t := range offsets {
-		if st, err := s.store.DescribeStream(t); err == nil {
+		if st, err := s.store.DescribeStream(ctx, t); err == nil {
 			valid[t] = topicID(st)
 		}
 	}

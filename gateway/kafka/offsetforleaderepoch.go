@@ -34,7 +34,7 @@ func handleOffsetForLeaderEpoch(ctx context.Context, r *Request) (Reply, error) 
 			*rp = kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.LeaderEpoch, rp.EndOffset = -1, -1
-			_, hw, err := r.Server.store.Offsets(rt.Topic, p.Partition)
+			_, hw, err := r.Server.store.Offsets(ctx, rt.Topic, p.Partition)
 			switch {
 			case err != nil:
 				rp.ErrorCode = errorCode(err)

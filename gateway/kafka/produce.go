@@ -35,7 +35,6 @@ import (
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
-	"github.com/streambridge/bridge/store/embedded"
 )
 
 func init() {
@@ -47,9 +46,9 @@ type produceWait struct {
 	rp        *kmsg.ProduceResponseTopicPartition
 	topic     string
 	partition int32
-	pd        *embedded.Pending // nil for a duplicate
-	dup       batchMeta         // the original, when pd is nil
-	offsets   *batchOffsets     // an idempotent append's, resolved at finish
+	pd        store.Pending // nil for a duplicate
+	dup       batchMeta     // the original, when pd is nil
+	offsets   *batchOffsets // an idempotent append's, resolved at finish
 }
 
 // produceJob is one partition of a produce request, between checks and
@@ -232,7 +231,7 @@ func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partitio
 	pp := s.producers.partition(topicID(*st), partition)
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	e, err := pp.entry(st, s, info.ProducerID)
+	e, err := pp.entry(ctx, st, s, info.ProducerID)
 	if err != nil {
 		return w, err
 	}
@@ -252,7 +251,7 @@ func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partitio
 		w.dup = chk.orig
 		return w, nil
 	}
-	_, hw, err := s.store.Offsets(st.Name, partition)
+	_, hw, err := s.store.Offsets(ctx, st.Name, partition)
 	if err != nil {
 		return w, err
 	}
@@ -301,7 +300,7 @@ func (s *Server) finishProduce(ctx context.Context, w *produceWait) {
 		}
 		rp.BaseOffset = res.BaseOffset
 	}
-	if logStart, _, err := s.store.Offsets(w.topic, w.partition); err == nil {
+	if logStart, _, err := s.store.Offsets(ctx, w.topic, w.partition); err == nil {
 		rp.LogStartOffset = logStart
 	}
 }

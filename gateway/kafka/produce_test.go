@@ -168,7 +168,7 @@ func TestProduceRefusals(t *testing.T) {
 			rp.Records = slices.Clone(good)
 			rt.Partitions = append(rt.Partitions, rp)
 			req.Topics = append(req.Topics, rt)
-			_, hwBefore, _ := ts.store.Offsets("t", 1)
+			_, hwBefore, _ := ts.store.Offsets(context.Background(), "t", 1)
 
 			resp := c.roundTrip(t, req).(*kmsg.ProduceResponse)
 			p := resp.Topics[0].Partitions[0]
@@ -184,7 +184,7 @@ func TestProduceRefusals(t *testing.T) {
 			}
 		})
 	}
-	if _, hw, _ := ts.store.Offsets("t", 0); hw != 1 {
+	if _, hw, _ := ts.store.Offsets(context.Background(), "t", 0); hw != 1 {
 		t.Errorf("partition 0 holds %d records, want only the compressed one", hw)
 	}
 }
@@ -209,7 +209,7 @@ func TestProduceRequestRefusals(t *testing.T) {
 	if code := c.roundTrip(t, init).(*kmsg.InitProducerIDResponse).ErrorCode; code != kerr.TransactionalIDAuthorizationFailed.Code {
 		t.Errorf("InitProducerId with transactional id: code %d", code)
 	}
-	if _, hw, _ := ts.store.Offsets("t", 0); hw != 0 {
+	if _, hw, _ := ts.store.Offsets(context.Background(), "t", 0); hw != 0 {
 		t.Errorf("%d records stored, want none", hw)
 	}
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
-	"github.com/streambridge/bridge/store/embedded"
 )
 
 // producerNamespace is the store state namespace of producer state. Keys
@@ -126,7 +125,7 @@ func (ps *producerStates) partition(topic [16]byte, partition int32) *partProduc
 
 // forget drops the state of a deleted topic's partitions: in memory, and in
 // the store, where it is keyed by topic id and would never be read again.
-func (ps *producerStates) forget(ctx context.Context, st *embedded.Store, topic [16]byte) error {
+func (ps *producerStates) forget(ctx context.Context, st store.Store, topic [16]byte) error {
 	ps.mu.Lock()
 	for k := range ps.parts {
 		if k.topic == topic {
@@ -139,11 +138,11 @@ func (ps *producerStates) forget(ctx context.Context, st *embedded.Store, topic 
 
 // entry returns a producer's state, loading it from the store on first
 // use; nil when the producer never wrote here. Call with pp.mu held.
-func (pp *partProducers) entry(st *store.Stream, s *Server, pid int64) (*producerEntry, error) {
+func (pp *partProducers) entry(ctx context.Context, st *store.Stream, s *Server, pid int64) (*producerEntry, error) {
 	if e, ok := pp.entries[pid]; ok {
 		return e, nil
 	}
-	v, err := s.store.Get(producerNamespace, pp.key(pid))
+	v, err := s.store.Get(ctx, producerNamespace, pp.key(pid))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

@@ -14,13 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/store"
-	"github.com/streambridge/bridge/store/embedded"
 )
 
 // Config configures New.
 type Config struct {
 	// Store holds the topics. Required.
-	Store *embedded.Store
+	Store store.Store
 	// Logger receives connection and request problems; nil discards them.
 	Logger *slog.Logger
 	// Registerer takes the bridge_kafka_* collectors; nil registers none.
@@ -43,7 +42,7 @@ type Config struct {
 // configuration and the logger through it; its methods are safe for
 // concurrent use.
 type Server struct {
-	store *embedded.Store
+	store store.Store
 	cfg   Config
 	log   *slog.Logger
 	m     *metrics
@@ -105,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.producers = newProducerStates(s)
 	s.pids.s = s
-	if s.clusterID, err = s.loadClusterID(); err != nil {
+	if s.clusterID, err = s.loadClusterID(context.Background()); err != nil {
 		return nil, err
 	}
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
@@ -248,9 +247,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // loadClusterID returns the cluster id from the store's state area, making
 // one on first use.
-func (s *Server) loadClusterID() (string, error) {
+func (s *Server) loadClusterID(ctx context.Context) (string, error) {
 	const ns, key = "kafka", "cluster.id"
-	v, err := s.store.Get(ns, key)
+	v, err := s.store.Get(ctx, ns, key)
 	if err == nil && len(v) > 0 {
 		return string(v), nil
 	}

@@ -2,6 +2,7 @@ package kinesis
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"fmt"
 	"testing"
@@ -187,7 +188,7 @@ func TestAggregatedRecordsStoredAsUserRecords(t *testing.T) {
 	if err != nil || fmt.Sprint(seqOffsets(t, []string{aws.ToString(one.SequenceNumber)})) != "[5]" {
 		t.Fatalf("PutRecord of an aggregate: %v %v", one, err)
 	}
-	if _, hw, _ := ts.store.Offsets("agg", 0); hw != 8 {
+	if _, hw, _ := ts.store.Offsets(context.Background(), "agg", 0); hw != 8 {
 		t.Fatalf("high watermark %d, want 8", hw)
 	}
 }

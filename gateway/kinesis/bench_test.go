@@ -8,6 +8,7 @@ package kinesis
 //	go test -run - -bench 'PutRecords|GetRecords' ./gateway/kinesis/
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -56,7 +57,7 @@ func BenchmarkPutRecords(b *testing.B) {
 	})
 	b.Run("store", func(b *testing.B) {
 		// The same records, one AppendToShard per shard, sequentially.
-		st, _ := ts.store.DescribeStream("bench")
+		st, _ := ts.store.DescribeStream(context.Background(), "bench")
 		byShard := map[int][]recordbatch.Record{}
 		for _, e := range entries {
 			sh := st.ShardForHashKey(mapping.HashPartitionKey(aws.ToString(e.PartitionKey)))
@@ -102,7 +103,7 @@ func BenchmarkGetRecords(b *testing.B) {
 	})
 	b.Run("store", func(b *testing.B) {
 		// The view the API encodes, without HTTP and JSON.
-		st, _ := ts.store.DescribeStream("bench")
+		st, _ := ts.store.DescribeStream(context.Background(), "bench")
 		b.SetBytes(total * benchRecordSize)
 		b.ReportAllocs()
 		for b.Loop() {

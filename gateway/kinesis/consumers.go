@@ -119,8 +119,8 @@ func (h *Handler) view(stream string, rec consumerRecord) (c consumer, gone bool
 
 // loadConsumer reads a consumer record; false when there is none, or it
 // belongs to an earlier stream of the same name.
-func (h *Handler) loadConsumer(st store.Stream, name string) (consumerRecord, bool, error) {
-	raw, err := h.store.Get(consumerNamespace, consumerKeyPrefix(st.Name)+name)
+func (h *Handler) loadConsumer(ctx context.Context, st store.Stream, name string) (consumerRecord, bool, error) {
+	raw, err := h.store.Get(ctx, consumerNamespace, consumerKeyPrefix(st.Name)+name)
 	if errors.Is(err, store.ErrNotFound) {
 		return consumerRecord{}, false, nil
 	}
@@ -148,14 +148,14 @@ func (h *Handler) dropConsumer(ctx context.Context, stream, name string) error {
 
 // listConsumers returns a stream's consumers in name order, dropping the
 // ones whose DELETING delay is over.
-func (h *Handler) listConsumers(stream string) ([]consumer, error) {
-	st, err := h.store.DescribeStream(stream)
+func (h *Handler) listConsumers(ctx context.Context, stream string) ([]consumer, error) {
+	st, err := h.store.DescribeStream(ctx, stream)
 	if err != nil {
 		return nil, h.storeError(stream, err)
 	}
 	var out []consumer
 	var gone []string
-	err = h.store.Scan(consumerNamespace, consumerKeyPrefix(stream), func(key string, value []byte) error {
+	err = h.store.Scan(ctx, consumerNamespace, consumerKeyPrefix(stream), func(key string, value []byte) error {
 		var rec consumerRecord
 		if json.Unmarshal(value, &rec) != nil || rec.StreamCreated != st.Created.UnixMilli() {
 			gone = append(gone, strings.TrimPrefix(key, consumerKeyPrefix(stream)))
@@ -186,16 +186,16 @@ func (h *Handler) consumerNotFound(arn string) *Error {
 // operations taking a ConsumerARN: ResourceNotFoundException when the ARN
 // names no registered consumer (a deregistered one, or one of an earlier
 // stream or registration of the same names).
-func (h *Handler) consumerByARN(arn string) (streamName string, c consumer, err error) {
+func (h *Handler) consumerByARN(ctx context.Context, arn string) (streamName string, c consumer, err error) {
 	stream, name, ok := h.parseConsumerARN(arn)
 	if !ok {
 		return "", consumer{}, h.consumerNotFound(arn)
 	}
-	st, err := h.store.DescribeStream(stream)
+	st, err := h.store.DescribeStream(ctx, stream)
 	if err != nil {
 		return "", consumer{}, h.consumerNotFound(arn)
 	}
-	rec, ok, err := h.loadConsumer(st, name)
+	rec, ok, err := h.loadConsumer(ctx, st, name)
 	if err != nil {
 		return "", consumer{}, err
 	}
@@ -217,15 +217,15 @@ func (h *Handler) consumerByARN(arn string) (streamName string, c consumer, err 
 func (h *Handler) updateConsumer(ctx context.Context, arn string, change func(*consumerRecord) error) error {
 	consumersMu.Lock()
 	defer consumersMu.Unlock()
-	stream, c, err := h.consumerByARN(arn)
+	stream, c, err := h.consumerByARN(ctx, arn)
 	if err != nil {
 		return err
 	}
-	st, err := h.store.DescribeStream(stream)
+	st, err := h.store.DescribeStream(ctx, stream)
 	if err != nil {
 		return h.storeError(stream, err)
 	}
-	rec, ok, err := h.loadConsumer(st, c.Name)
+	rec, ok, err := h.loadConsumer(ctx, st, c.Name)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func registerStreamConsumer(ctx context.Context, h *Handler, in *registerConsume
 	if err != nil {
 		return nil, err
 	}
-	existing, err := h.listConsumers(stream)
+	existing, err := h.listConsumers(ctx, stream)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +367,7 @@ func registerStreamConsumer(ctx context.Context, h *Handler, in *registerConsume
 }
 
 // resolveConsumer finds the consumer a consumerRefInput names.
-func (h *Handler) resolveConsumer(in *consumerRefInput) (string, consumer, error) {
+func (h *Handler) resolveConsumer(ctx context.Context, in *consumerRefInput) (string, consumer, error) {
 	var v validator
 	v.str("consumerName", in.ConsumerName, 1, 128, consumerNamePattern)
 	v.str("consumerARN", in.ConsumerARN, 1, 2048, consumerARNPattern)
@@ -379,7 +379,7 @@ func (h *Handler) resolveConsumer(in *consumerRefInput) (string, consumer, error
 		return "", consumer{}, err
 	}
 	if in.ConsumerARN != nil {
-		s, c, err := h.consumerByARN(*in.ConsumerARN)
+		s, c, err := h.consumerByARN(ctx, *in.ConsumerARN)
 		if err != nil {
 			return "", consumer{}, err
 		}
@@ -391,11 +391,11 @@ func (h *Handler) resolveConsumer(in *consumerRefInput) (string, consumer, error
 	if in.StreamARN == nil || in.ConsumerName == nil {
 		return "", consumer{}, invalidArgument("Either ConsumerARN or both ConsumerName and StreamARN must be provided.")
 	}
-	st, err := h.store.DescribeStream(stream)
+	st, err := h.store.DescribeStream(ctx, stream)
 	if err != nil {
 		return "", consumer{}, h.storeError(stream, err)
 	}
-	rec, ok, err := h.loadConsumer(st, *in.ConsumerName)
+	rec, ok, err := h.loadConsumer(ctx, st, *in.ConsumerName)
 	if err != nil {
 		return "", consumer{}, err
 	}
@@ -414,7 +414,7 @@ func (h *Handler) resolveConsumer(in *consumerRefInput) (string, consumer, error
 func deregisterStreamConsumer(ctx context.Context, h *Handler, in *consumerRefInput) (*ackOutput, error) {
 	consumersMu.Lock()
 	defer consumersMu.Unlock()
-	stream, c, err := h.resolveConsumer(in)
+	stream, c, err := h.resolveConsumer(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -427,11 +427,11 @@ func deregisterStreamConsumer(ctx context.Context, h *Handler, in *consumerRefIn
 	if c.Status == consumerDeleting {
 		return &ackOutput{}, nil
 	}
-	st, err := h.store.DescribeStream(stream)
+	st, err := h.store.DescribeStream(ctx, stream)
 	if err != nil {
 		return nil, h.storeError(stream, err)
 	}
-	rec, ok, err := h.loadConsumer(st, c.Name)
+	rec, ok, err := h.loadConsumer(ctx, st, c.Name)
 	if err != nil || !ok {
 		return nil, h.consumerNotFound(c.ARN)
 	}
@@ -443,7 +443,7 @@ func deregisterStreamConsumer(ctx context.Context, h *Handler, in *consumerRefIn
 }
 
 func describeStreamConsumer(ctx context.Context, h *Handler, in *consumerRefInput) (*describeConsumerOutput, error) {
-	stream, c, err := h.resolveConsumer(in)
+	stream, c, err := h.resolveConsumer(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +482,7 @@ func listStreamConsumers(ctx context.Context, h *Handler, in *listConsumersInput
 	if in.MaxResults != nil {
 		limit = *in.MaxResults
 	}
-	all, err := h.listConsumers(stream)
+	all, err := h.listConsumers(ctx, stream)
 	if err != nil {
 		return nil, err
 	}

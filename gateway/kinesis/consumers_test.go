@@ -30,7 +30,7 @@ func TestConsumersLifecycleWithSDK(t *testing.T) {
 		*c.ConsumerARN != fmt.Sprintf("%s/consumer/app:%d", *streamARN, c.ConsumerCreationTimestamp.Unix()) {
 		t.Fatalf("registered %+v", c)
 	}
-	if _, sc, err := ts.consumerByARN(*c.ConsumerARN); err != nil || sc.Status != consumerCreating || sc.Name != "app" {
+	if _, sc, err := ts.consumerByARN(context.Background(), *c.ConsumerARN); err != nil || sc.Status != consumerCreating || sc.Name != "app" {
 		t.Fatalf("consumerByARN: %+v, %v", sc, err)
 	}
 	clock.add(5 * time.Second)
@@ -76,7 +76,7 @@ func TestConsumersLifecycleWithSDK(t *testing.T) {
 	if _, err := kc.DeregisterStreamConsumer(ctx, &awskinesis.DeregisterStreamConsumerInput{ConsumerARN: c.ConsumerARN}); err != nil {
 		t.Fatal(err)
 	}
-	if _, sc, err := ts.consumerByARN(*c.ConsumerARN); err != nil || sc.Status != consumerDeleting {
+	if _, sc, err := ts.consumerByARN(context.Background(), *c.ConsumerARN); err != nil || sc.Status != consumerDeleting {
 		t.Fatalf("after deregistering: %+v, %v", sc, err)
 	}
 	clock.add(5 * time.Second)

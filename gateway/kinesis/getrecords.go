@@ -163,7 +163,7 @@ func getRecords(ctx context.Context, h *Handler, in *getRecordsInput) (*getRecor
 		out.Records = []kinesisRecord{}
 	}
 	if r.Ended {
-		out.ChildShards, err = h.childShardsNow(&st, sh.Index)
+		out.ChildShards, err = h.childShardsNow(ctx, &st, sh.Index)
 		if err != nil {
 			return nil, err
 		}
@@ -182,11 +182,11 @@ func getRecords(ctx context.Context, h *Handler, in *getRecordsInput) (*getRecor
 // childShardsNow returns the children of a shard that has ended. The
 // caller's snapshot may predate the reshard that closed it: look again
 // then.
-func (h *Handler) childShardsNow(st *store.Stream, parent int) ([]childShard, error) {
+func (h *Handler) childShardsNow(ctx context.Context, st *store.Stream, parent int) ([]childShard, error) {
 	if children := childShardsOf(st, parent); len(children) > 0 {
 		return children, nil
 	}
-	fresh, err := h.store.DescribeStream(st.Name)
+	fresh, err := h.store.DescribeStream(ctx, st.Name)
 	if err != nil {
 		return nil, h.storeError(st.Name, err)
 	}

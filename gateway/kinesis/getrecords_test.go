@@ -1,6 +1,7 @@
 package kinesis
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -136,7 +137,7 @@ func TestGetRecordsAcrossSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	put(1)
-	st, _ := ts.store.DescribeStream("split")
+	st, _ := ts.store.DescribeStream(context.Background(), "split")
 	at := midHashKey(st.Shards[0].HashRange)
 	if _, err := ts.store.SplitShard(t.Context(), "split", 0, at); err != nil {
 		t.Fatal(err)

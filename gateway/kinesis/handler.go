@@ -16,7 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/streambridge/bridge/store/embedded"
+	"github.com/streambridge/bridge/store"
 )
 
 // targetPrefix starts the X-Amz-Target of every Kinesis operation.
@@ -29,7 +29,7 @@ const maxBodyBytes = 16 << 20
 // Config configures a Handler.
 type Config struct {
 	// Store holds the streams. Required.
-	Store *embedded.Store
+	Store store.Store
 	// Logger receives request problems; nil discards them.
 	Logger *slog.Logger
 	// Registerer takes the bridge_kinesis_* collectors; nil registers none.
@@ -51,7 +51,7 @@ type Config struct {
 // Handler serves the Kinesis API. It is an http.Handler for the AWS port;
 // Shutdown ends its long-lived responses (SubscribeToShard).
 type Handler struct {
-	store *embedded.Store
+	store store.Store
 	cfg   Config
 	log   *slog.Logger
 	m     *metrics

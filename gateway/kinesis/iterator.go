@@ -154,12 +154,12 @@ func (h *Handler) iteratorStart(ctx context.Context, st *store.Stream, sh store.
 		if typ == iterTrimHorizon {
 			return sh.StartOffset, nil
 		}
-		return h.shardTip(st, sh)
+		return h.shardTip(ctx, st, sh)
 	case iterAtSequenceNumber, iterAfterSequenceNumber:
 		if seq == nil {
 			return 0, invalidArgument("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and no StartingSequenceNumber.", typ)
 		}
-		return h.sequenceStart(st, sh, *seq, typ == iterAfterSequenceNumber)
+		return h.sequenceStart(ctx, st, sh, *seq, typ == iterAfterSequenceNumber)
 	case iterAtTimestamp:
 		if in.Timestamp == nil {
 			return 0, invalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
@@ -171,15 +171,15 @@ func (h *Handler) iteratorStart(ctx context.Context, st *store.Stream, sh store.
 
 // shardTip is LATEST: the partition's high watermark for an open shard,
 // the end of a closed one.
-func (h *Handler) shardTip(st *store.Stream, sh store.Shard) (int64, error) {
+func (h *Handler) shardTip(ctx context.Context, st *store.Stream, sh store.Shard) (int64, error) {
 	if !sh.IsOpen() {
 		return sh.EndOffset, nil
 	}
-	_, hw, err := h.store.Offsets(st.Name, sh.Partition)
+	_, hw, err := h.store.Offsets(ctx, st.Name, sh.Partition)
 	if err != nil {
 		return 0, h.storeError(st.Name, err)
 	}
-	if sh, err = h.currentShard(st.Name, sh); err != nil {
+	if sh, err = h.currentShard(ctx, st.Name, sh); err != nil {
 		return 0, h.storeError(st.Name, err)
 	}
 	if !sh.IsOpen() {
@@ -189,7 +189,7 @@ func (h *Handler) shardTip(st *store.Stream, sh store.Shard) (int64, error) {
 }
 
 // sequenceStart is AT_ and AFTER_SEQUENCE_NUMBER.
-func (h *Handler) sequenceStart(st *store.Stream, sh store.Shard, seq string, after bool) (int64, error) {
+func (h *Handler) sequenceStart(ctx context.Context, st *store.Stream, sh store.Shard, seq string, after bool) (int64, error) {
 	invalid := func(why string) error {
 		return invalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid%s.", seq, sh.ID(), st.Name, h.cfg.Account, why)
 	}
@@ -200,7 +200,7 @@ func (h *Handler) sequenceStart(st *store.Stream, sh store.Shard, seq string, af
 	if index != sh.Index {
 		return 0, invalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", mapping.ShardID(index), sh.ID())
 	}
-	tip, err := h.shardTip(st, sh)
+	tip, err := h.shardTip(ctx, st, sh)
 	if err != nil {
 		return 0, err
 	}
@@ -220,7 +220,7 @@ func (h *Handler) timestampStart(ctx context.Context, st *store.Stream, sh store
 	if at.After(now) {
 		return 0, invalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", at.UnixMilli(), now.UnixMilli())
 	}
-	tip, err := h.shardTip(st, sh)
+	tip, err := h.shardTip(ctx, st, sh)
 	if err != nil {
 		return 0, err
 	}
@@ -342,7 +342,7 @@ func (h *Handler) iteratorKey(ctx context.Context) ([]byte, error) {
 	if dp.iterKey != nil {
 		return dp.iterKey, nil
 	}
-	key, err := h.store.Get(iteratorKeyNamespace, iteratorKeyName)
+	key, err := h.store.Get(ctx, iteratorKeyNamespace, iteratorKeyName)
 	if errors.Is(err, store.ErrNotFound) {
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {

@@ -153,7 +153,7 @@ func putRecord(ctx context.Context, h *Handler, in *putRecordInput) (*putRecordO
 	if e.errCode != "" {
 		return nil, newError(e.errCode, "%s", e.errMessage)
 	}
-	return &putRecordOutput{ShardId: mapping.ShardID(e.shard), SequenceNumber: mapping.SequenceNumber(e.shard, e.offset), EncryptionType: encryptionOf(&st)}, nil
+	return &putRecordOutput{ShardId: mapping.ShardID(e.shard), SequenceNumber: e.sequenceNumber, EncryptionType: encryptionOf(&st)}, nil
 }
 
 func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecordsOutput, error) {
@@ -222,7 +222,7 @@ func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecor
 			out.Records[i] = putRecordsResult{ErrorCode: e.errCode, ErrorMessage: e.errMessage}
 			continue
 		}
-		out.Records[i] = putRecordsResult{ShardId: mapping.ShardID(e.shard), SequenceNumber: mapping.SequenceNumber(e.shard, e.offset)}
+		out.Records[i] = putRecordsResult{ShardId: mapping.ShardID(e.shard), SequenceNumber: e.sequenceNumber}
 	}
 	return out, nil
 }
@@ -233,12 +233,12 @@ type putEntry struct {
 	partitionKey string
 	hashKey      mapping.HashKey
 
-	// Outcome: the shard and offset of the (first) stored record, or an
-	// error code and message for this record.
-	shard      int
-	offset     int64
-	errCode    string
-	errMessage string
+	// Outcome: the shard and sequence number of the (first) stored record,
+	// or an error code and message for this record.
+	shard          int
+	sequenceNumber string
+	errCode        string
+	errMessage     string
 }
 
 func (e *putEntry) size() int { return len(e.data) + len(e.partitionKey) }
@@ -318,7 +318,7 @@ func (h *Handler) appendEntries(ctx context.Context, st *store.Stream, entries [
 		pending[i] = i
 	}
 	for attempt := 0; len(pending) > 0; attempt++ {
-		groups, err := h.route(st.Name, entries, pending, attempt == 0)
+		groups, err := h.route(ctx, st.Name, entries, pending, attempt == 0)
 		if err != nil {
 			return h.storeError(st.Name, err)
 		}
@@ -340,7 +340,7 @@ func (h *Handler) appendEntries(ctx context.Context, st *store.Stream, entries [
 // route groups the pending entries by the open shard that takes their hash
 // key, in order of first appearance. On the first attempt it also applies
 // the write limits, marking refused entries instead of grouping them.
-func (h *Handler) route(stream string, entries []putEntry, pending []int, charge bool) ([]shardGroup, error) {
+func (h *Handler) route(ctx context.Context, stream string, entries []putEntry, pending []int, charge bool) ([]shardGroup, error) {
 	var (
 		groups []shardGroup
 		byIdx  = map[int]int{} // shard index -> position in groups
@@ -348,7 +348,7 @@ func (h *Handler) route(stream string, entries []putEntry, pending []int, charge
 	)
 	for _, i := range pending {
 		e := &entries[i]
-		sh, err := h.store.ShardForHashKey(stream, e.hashKey)
+		sh, err := h.store.ShardForHashKey(ctx, stream, e.hashKey)
 		if err != nil {
 			return nil, err
 		}
@@ -425,7 +425,7 @@ func (h *Handler) appendGroup(ctx context.Context, stream string, entries []putE
 	}
 	for k, i := range g.entries {
 		entries[i].shard = res.Shard.Index
-		entries[i].offset = res.BaseOffset + int64(firsts[k])
+		entries[i].sequenceNumber = res.SequenceNumber(firsts[k])
 	}
 	return nil
 }

@@ -211,7 +211,7 @@ func TestPutRecordErrors(t *testing.T) {
 		})
 	}
 	// Nothing of the above was stored.
-	if _, hw, _ := ts.store.Offsets("s", 0); hw != 0 {
+	if _, hw, _ := ts.store.Offsets(context.Background(), "s", 0); hw != 0 {
 		t.Fatalf("%d records stored by failed requests", hw)
 	}
 }
@@ -362,7 +362,7 @@ func TestPutRecordsValidation(t *testing.T) {
 			t.Fatalf("message %q", msg)
 		}
 	})
-	if _, hw, _ := ts.store.Offsets("s", 0); hw != 0 {
+	if _, hw, _ := ts.store.Offsets(context.Background(), "s", 0); hw != 0 {
 		t.Fatalf("%d records stored by refused requests", hw)
 	}
 }
@@ -408,7 +408,7 @@ func TestPutRecordsRacingSplit(t *testing.T) {
 	}
 	// Split the open shards a few times while the writers run.
 	for range 3 {
-		cur, err := ts.store.DescribeStream("race")
+		cur, err := ts.store.DescribeStream(context.Background(), "race")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -422,7 +422,7 @@ func TestPutRecordsRacingSplit(t *testing.T) {
 	wg.Wait()
 	_ = st
 
-	final, _ := ts.store.DescribeStream("race")
+	final, _ := ts.store.DescribeStream(context.Background(), "race")
 	got := map[string]ack{}
 	for _, sh := range final.Shards {
 		for _, r := range readShard(t, kc, "race", sh.ID(), types.ShardIteratorTypeTrimHorizon, "") {

@@ -101,7 +101,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 		maxBytes = maxGetRecordsBytes
 	}
 	// A shard that has closed since the caller looked stops at its end.
-	sh, err := h.currentShard(st.Name, sh)
+	sh, err := h.currentShard(ctx, st.Name, sh)
 	if err != nil {
 		return shardRead{Next: from, Shard: sh}, err
 	}
@@ -186,7 +186,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 	// the shard closed during the read: check again, now that the read is
 	// done, and drop what lies past the end.
 	if sh.IsOpen() {
-		if sh, err = h.currentShard(st.Name, sh); err != nil {
+		if sh, err = h.currentShard(ctx, st.Name, sh); err != nil {
 			return shardRead{Next: from, Shard: sh}, err
 		}
 		out.Shard = sh
@@ -211,18 +211,18 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 // closed by a split or merge since the caller's snapshot. Closed shards
 // never change, and an open one is still open exactly when it still routes
 // its first hash key, which costs no copy of the layout to find out.
-func (h *Handler) currentShard(name string, sh store.Shard) (store.Shard, error) {
+func (h *Handler) currentShard(ctx context.Context, name string, sh store.Shard) (store.Shard, error) {
 	if !sh.IsOpen() {
 		return sh, nil
 	}
-	cur, err := h.store.ShardForHashKey(name, sh.HashRange.Start)
+	cur, err := h.store.ShardForHashKey(ctx, name, sh.HashRange.Start)
 	if err != nil {
 		return sh, err
 	}
 	if cur.Index == sh.Index {
 		return sh, nil
 	}
-	st, err := h.store.DescribeStream(name)
+	st, err := h.store.DescribeStream(ctx, name)
 	if err != nil {
 		return sh, err
 	}

@@ -129,7 +129,7 @@ func splitShard(ctx context.Context, h *Handler, in *splitShardInput) (*ackOutpu
 	if err != nil {
 		return nil, err
 	}
-	if err := h.checkShardLimit(1); err != nil {
+	if err := h.checkShardLimit(ctx, 1); err != nil {
 		return nil, err
 	}
 	key, perr := mapping.ParseHashKey(*in.NewStartingHashKey)
@@ -238,7 +238,7 @@ func updateShardCount(ctx context.Context, h *Handler, in *updateShardCountInput
 		return nil, limitExceeded("UpdateShardCount cannot scale down below half your current open shard count. %s", counts())
 	}
 	if target > open {
-		if err := h.checkShardLimit(target - open); err != nil {
+		if err := h.checkShardLimit(ctx, target-open); err != nil {
 			return nil, err
 		}
 	}

@@ -382,8 +382,12 @@ type describeLimitsOutput struct {
 
 func describeLimits(ctx context.Context, h *Handler, in *describeLimitsInput) (*describeLimitsOutput, error) {
 	out := &describeLimitsOutput{ShardLimit: accountShardLimit, OnDemandStreamCountLimit: onDemandStreamLimit}
-	for _, name := range h.store.ListStreams() {
-		st, err := h.store.DescribeStream(name)
+	names, err := h.store.ListStreams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		st, err := h.store.DescribeStream(ctx, name)
 		if err != nil {
 			continue
 		}

@@ -25,7 +25,7 @@ func TestRetentionPeriodWithSDK(t *testing.T) {
 		t.Fatalf("retention %d", *d.RetentionPeriodHours)
 	}
 	// The store enforces it, so Kafka clients see the same retention.
-	if st, _ := ts.store.DescribeStream("ret"); st.Retention != 168*time.Hour {
+	if st, _ := ts.store.DescribeStream(context.Background(), "ret"); st.Retention != 168*time.Hour {
 		t.Fatalf("store retention %v", st.Retention)
 	}
 	if _, err := kc.DecreaseStreamRetentionPeriod(ctx, &awskinesis.DecreaseStreamRetentionPeriodInput{
@@ -151,7 +151,7 @@ func TestUpdateMaxRecordSizeWithSDK(t *testing.T) {
 	kc := ts.client()
 	ctx := context.Background()
 	cpCreate(t, kc, "big", 1)
-	st, _ := ts.store.DescribeStream("big")
+	st, _ := ts.store.DescribeStream(context.Background(), "big")
 	if ts.maxRecordBytes(st) != 1<<20 {
 		t.Fatalf("default %d", ts.maxRecordBytes(st))
 	}
@@ -160,7 +160,7 @@ func TestUpdateMaxRecordSizeWithSDK(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	st, _ = ts.store.DescribeStream("big")
+	st, _ = ts.store.DescribeStream(context.Background(), "big")
 	if ts.maxRecordBytes(st) != 10<<20 {
 		t.Fatalf("raised %d", ts.maxRecordBytes(st))
 	}

@@ -225,6 +225,7 @@ func (c *shardClock) closedAt(sh store.Shard) (int64, bool) {
 
 // shardLister filters a stream's shards at one moment.
 type shardLister struct {
+	ctx   context.Context // the request's: a lister lives as long
 	h     *Handler
 	clock *shardClock
 	now   int64 // Unix ms
@@ -232,8 +233,8 @@ type shardLister struct {
 	logStarts map[int32]int64
 }
 
-func (h *Handler) newShardLister(st store.Stream) *shardLister {
-	return &shardLister{h: h, clock: newShardClock(st), now: h.now().UnixMilli(), logStarts: map[int32]int64{}}
+func (h *Handler) newShardLister(ctx context.Context, st store.Stream) *shardLister {
+	return &shardLister{ctx: ctx, h: h, clock: newShardClock(st), now: h.now().UnixMilli(), logStarts: map[int32]int64{}}
 }
 
 // trimHorizon returns the time of the oldest record retention keeps: now
@@ -260,7 +261,7 @@ func (l *shardLister) expired(sh store.Shard) bool {
 	if sh.EndOffset > sh.StartOffset {
 		start, ok := l.logStarts[sh.Partition]
 		if !ok {
-			s, _, err := l.h.store.Offsets(l.clock.st.Name, sh.Partition)
+			s, _, err := l.h.store.Offsets(l.ctx, l.clock.st.Name, sh.Partition)
 			if err != nil {
 				return false
 			}
@@ -451,7 +452,7 @@ func listShards(ctx context.Context, h *Handler, in *listShardsInput) (*listShar
 		return nil, h.notActive(name, status)
 	}
 
-	l := h.newShardLister(st)
+	l := h.newShardLister(ctx, st)
 	out := &listShardsOutput{Shards: []shardDescription{}}
 	for _, sh := range st.Shards {
 		if sh.Index <= tok.Last || !l.keep(sh, tok.Filter, tok.AfterShard, tok.At) {

@@ -51,7 +51,7 @@ func (h *Handler) recordedStatus(st store.Stream) (status string, running bool) 
 // lookupStream returns a stream and its current status. A stream whose
 // DELETING delay is over is deleted now and reported as not found.
 func (h *Handler) lookupStream(ctx context.Context, name string) (store.Stream, string, error) {
-	st, err := h.store.DescribeStream(name)
+	st, err := h.store.DescribeStream(ctx, name)
 	if err != nil {
 		return store.Stream{}, "", h.storeError(name, err)
 	}
@@ -140,7 +140,7 @@ func (h *Handler) scheduleDelete(name string, after time.Duration) {
 // consumers. A stream re-created meanwhile (not DELETING) stays; a delay
 // not yet over (a clock behind the timer) is waited for again.
 func (h *Handler) finishDelete(ctx context.Context, name string) {
-	st, err := h.store.DescribeStream(name)
+	st, err := h.store.DescribeStream(ctx, name)
 	if err != nil {
 		return
 	}

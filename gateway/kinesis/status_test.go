@@ -122,7 +122,7 @@ func TestStatusDelayCreatingActiveDeleting(t *testing.T) {
 	clock.add(10 * time.Second)
 	_, err = kc.DescribeStream(ctx, &awskinesis.DescribeStreamInput{StreamName: aws.String("s")})
 	cpSDKErr(t, err, errResourceNotFound, "Stream s under account 000000000000 not found.")
-	if names := ts.store.ListStreams(); len(names) != 0 {
+	if names, _ := ts.store.ListStreams(context.Background()); len(names) != 0 {
 		t.Fatalf("store still has %v", names)
 	}
 }
@@ -154,10 +154,12 @@ func TestStreamWaitersWithStateDelay(t *testing.T) {
 	}
 	// The timer deletes the stream from the store without any request.
 	deadline := time.Now().Add(30 * time.Second)
-	for len(ts.store.ListStreams()) != 0 && time.Now().Before(deadline) {
+	names, _ := ts.store.ListStreams(ctx)
+	for len(names) != 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
+		names, _ = ts.store.ListStreams(ctx)
 	}
-	if names := ts.store.ListStreams(); len(names) != 0 {
+	if len(names) != 0 {
 		t.Fatalf("store still has %v", names)
 	}
 }

@@ -108,7 +108,7 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 	if in.ShardCount != nil {
 		shards = *in.ShardCount
 	}
-	if err := h.checkShardLimit(shards); err != nil {
+	if err := h.checkShardLimit(ctx, shards); err != nil {
 		return nil, err
 	}
 
@@ -140,8 +140,11 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 
 // checkShardLimit answers LimitExceededException, in AWS's words, when
 // adding shards open shards would go over accountShardLimit.
-func (h *Handler) checkShardLimit(adding int) error {
-	open := h.openShardCount()
+func (h *Handler) checkShardLimit(ctx context.Context, adding int) error {
+	open, err := h.openShardCount(ctx)
+	if err != nil {
+		return err
+	}
 	if open+adding <= accountShardLimit {
 		return nil
 	}
@@ -154,10 +157,14 @@ func (h *Handler) checkShardLimit(adding int) error {
 }
 
 // openShardCount counts the open shards of every stream.
-func (h *Handler) openShardCount() int {
+func (h *Handler) openShardCount(ctx context.Context) (int, error) {
+	names, err := h.store.ListStreams(ctx)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, name := range h.store.ListStreams() {
-		st, err := h.store.DescribeStream(name)
+	for _, name := range names {
+		st, err := h.store.DescribeStream(ctx, name)
 		if err != nil {
 			continue
 		}
@@ -167,7 +174,7 @@ func (h *Handler) openShardCount() int {
 			}
 		}
 	}
-	return n
+	return n, nil
 }
 
 type deleteStreamInput struct {
@@ -184,7 +191,7 @@ func deleteStream(ctx context.Context, h *Handler, in *deleteStreamInput) (*ackO
 	if _, err := h.requireActive(ctx, name); err != nil {
 		return nil, err
 	}
-	consumers, err := h.listConsumers(name)
+	consumers, err := h.listConsumers(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +283,7 @@ func describeStream(ctx context.Context, h *Handler, in *describeStreamInput) (*
 	}
 	d.EncryptionType, d.KeyId = encryption(st)
 	if status != statusCreating {
-		l := h.newShardLister(st)
+		l := h.newShardLister(ctx, st)
 		for _, sh := range st.Shards {
 			if sh.Index <= after || l.expired(sh) {
 				continue
@@ -324,7 +331,7 @@ func describeStreamSummary(ctx context.Context, h *Handler, in *describeStreamSu
 	if err != nil {
 		return nil, err
 	}
-	consumers, err := h.listConsumers(name)
+	consumers, err := h.listConsumers(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +406,10 @@ func listStreams(ctx context.Context, h *Handler, in *listStreamsInput) (*listSt
 	case in.ExclusiveStartStreamName != nil:
 		after = *in.ExclusiveStartStreamName
 	}
-	names := h.store.ListStreams()
+	names, err := h.store.ListStreams(ctx)
+	if err != nil {
+		return nil, err
+	}
 	start := sort.SearchStrings(names, after)
 	if start < len(names) && names[start] == after {
 		start++

@@ -112,7 +112,7 @@ func TestCreateStreamModesAndOptions(t *testing.T) {
 	if err != nil || len(tags.Tags) != 1 || *tags.Tags[0].Key != "team" || *tags.Tags[0].Value != "data" {
 		t.Fatalf("tags %+v, %v", tags, err)
 	}
-	st, _ := ts.store.DescribeStream("od")
+	st, _ := ts.store.DescribeStream(context.Background(), "od")
 	if ts.maxRecordBytes(st) != 2048<<10 || st.Retention != 24*time.Hour {
 		t.Fatalf("max record %d, retention %v", ts.maxRecordBytes(st), st.Retention)
 	}

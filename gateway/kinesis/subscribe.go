@@ -191,7 +191,7 @@ func (h *Handler) prepareSubscription(ctx context.Context, in *subscribeToShardI
 		return nil, e
 	}
 
-	name, err := h.subscriptionConsumer(*in.ConsumerARN)
+	name, err := h.subscriptionConsumer(ctx, *in.ConsumerARN)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (s *subscription) position(ctx context.Context, st *store.Stream, p *subscr
 	case positionTrimHorizon:
 		s.next = sh.StartOffset // readShardView skips what retention took
 	case positionLatest:
-		s.next, err = h.shardTip(st, sh)
+		s.next, err = h.shardTip(ctx, st, sh)
 	case positionAtTimestamp:
 		if p.Timestamp == nil {
 			return invalidArgument("Must specify timestampInMillis parameter for StartingPosition of type AT_TIMESTAMP. Current request has no timestamp parameter.")
@@ -233,7 +233,7 @@ func (s *subscription) position(ctx context.Context, st *store.Stream, p *subscr
 		if p.SequenceNumber == nil {
 			return invalidArgument("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and SequenceNumber or (2) TRIM_HORIZON, LATEST or AT_TIMESTAMP and no SequenceNumber. Request specified %s and no SequenceNumber.", typ)
 		}
-		s.next, err = s.sequenceOffset(st, *p.SequenceNumber, typ == positionAfterSequence)
+		s.next, err = s.sequenceOffset(ctx, st, *p.SequenceNumber, typ == positionAfterSequence)
 	}
 	if err != nil {
 		return err
@@ -245,7 +245,7 @@ func (s *subscription) position(ctx context.Context, st *store.Stream, p *subscr
 // sequenceOffset is the offset a sequence number of one of the shard's
 // records positions at: its record's, or the next for
 // AFTER_SEQUENCE_NUMBER.
-func (s *subscription) sequenceOffset(st *store.Stream, seq string, after bool) (int64, error) {
+func (s *subscription) sequenceOffset(ctx context.Context, st *store.Stream, seq string, after bool) (int64, error) {
 	h, sh := s.h, s.shard
 	idx, off, err := mapping.ParseSequenceNumber(seq)
 	if err != nil {
@@ -254,7 +254,7 @@ func (s *subscription) sequenceOffset(st *store.Stream, seq string, after bool) 
 	if idx != sh.Index {
 		return 0, invalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", mapping.ShardID(idx), sh.ID())
 	}
-	tip, err := h.shardTip(st, sh)
+	tip, err := h.shardTip(ctx, st, sh)
 	if err != nil {
 		return 0, err
 	}
@@ -364,7 +364,7 @@ func (s *subscription) nextEvent(ctx context.Context) (ev *subscribeToShardEvent
 				return nil, false, s.storeFailure(err)
 			}
 		}
-		st, err := h.store.DescribeStream(s.stream)
+		st, err := h.store.DescribeStream(ctx, s.stream)
 		if err != nil {
 			return nil, false, s.storeFailure(err)
 		}
@@ -387,7 +387,7 @@ func (s *subscription) nextEvent(ctx context.Context) (ev *subscribeToShardEvent
 		case rd.Ended:
 			// The shard may have closed during the read, after st was
 			// taken: its children are in the layout that closed it.
-			if st, err = h.store.DescribeStream(s.stream); err != nil {
+			if st, err = h.store.DescribeStream(ctx, s.stream); err != nil {
 				return nil, false, s.storeFailure(err)
 			}
 			ev.ChildShards = childShardsOf(&st, s.shard.Index)
@@ -405,7 +405,7 @@ func (s *subscription) nextEvent(ctx context.Context) (ev *subscribeToShardEvent
 // recheck runs at each heartbeat: the subscription ends with
 // ResourceNotFoundException once its consumer or stream is gone.
 func (s *subscription) recheck(ctx context.Context) *Error {
-	name, err := s.h.subscriptionConsumer(s.consumerARN)
+	name, err := s.h.subscriptionConsumer(ctx, s.consumerARN)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -477,8 +477,8 @@ func (s *subscription) pace(ctx context.Context, ev *subscribeToShardEvent) *Err
 // subscriptionConsumer returns the stream of an ACTIVE consumer:
 // ResourceNotFoundException for an unknown one, ResourceInUseException
 // while it is CREATING or DELETING.
-func (h *Handler) subscriptionConsumer(arn string) (string, error) {
-	name, c, err := h.consumerByARN(arn)
+func (h *Handler) subscriptionConsumer(ctx context.Context, arn string) (string, error) {
+	name, c, err := h.consumerByARN(ctx, arn)
 	if err != nil {
 		return "", err
 	}

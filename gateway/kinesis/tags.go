@@ -426,7 +426,7 @@ func listTagsForResource(ctx context.Context, h *Handler, in *resourceTagsInput)
 		}
 		return &listTagsForResourceOutput{Tags: sortedTags(streamTags(st))}, nil
 	}
-	_, c, err := h.consumerByARN(*in.ResourceARN)
+	_, c, err := h.consumerByARN(ctx, *in.ResourceARN)
 	if err != nil {
 		return nil, err
 	}

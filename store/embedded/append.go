@@ -35,7 +35,7 @@ func (s *Store) AppendBatch(ctx context.Context, name string, partitionID int32,
 //
 // Every Pending must be waited on, exactly once: until then it holds the
 // store open.
-func (s *Store) StartAppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (*Pending, error) {
+func (s *Store) StartAppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (store.Pending, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (s *Store) StartAppendBatch(ctx context.Context, name string, partitionID i
 	return pd, nil
 }
 
-func (s *Store) startAppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (*Pending, error) {
+func (s *Store) startAppendBatch(ctx context.Context, name string, partitionID int32, batch []byte, opts store.AppendOptions) (*pending, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Store) AppendToShard(ctx context.Context, name string, shardIndex int, 
 	return res, err
 }
 
-func (s *Store) startAppendToShard(ctx context.Context, name string, shardIndex int, records []recordbatch.Record, opts store.AppendOptions) (*Pending, error) {
+func (s *Store) startAppendToShard(ctx context.Context, name string, shardIndex int, records []recordbatch.Record, opts store.AppendOptions) (*pending, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -132,9 +132,9 @@ func (s *Store) startAppendToShard(ctx context.Context, name string, shardIndex 
 	return s.start(st, p, shardIndex, raw, info, opts)
 }
 
-// Pending is an append whose offsets are assigned and whose batch is on its
-// way to the log.
-type Pending struct {
+// pending is an append whose offsets are assigned and whose batch is on its
+// way to the log. It holds the store open (its enter) until Wait.
+type pending struct {
 	s       *Store
 	b       *pebble.Batch
 	p       *partition
@@ -145,7 +145,7 @@ type Pending struct {
 }
 
 // Wait returns once the append is durable (and readable), with its position.
-func (pd *Pending) Wait() (store.AppendResult, error) {
+func (pd *pending) Wait() (store.AppendResult, error) {
 	s := pd.s
 	defer s.exit()
 	var err error
@@ -166,7 +166,7 @@ func (pd *Pending) Wait() (store.AppendResult, error) {
 // enters pebble under the partition lock and is waited on outside it. shard,
 // when not -1, must be the partition's open shard. raw becomes the store's:
 // its base offset is set in place and the tail cache keeps it.
-func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*Pending, error) {
+func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*pending, error) {
 	started := time.Now()
 	b := s.db.NewBatchWithSize(len(raw) + 64)
 	// A batch without timestamps (-1) is indexed, and so kept by retention,
@@ -213,7 +213,7 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	p.tail.add(&s.tail, base, last, raw)
 	p.mu.Unlock()
 	s.trimTails() // cheap unless idle partitions hold more than the share
-	return &Pending{
+	return &pending{
 		s: s, b: b, p: p,
 		res:   store.AppendResult{Shard: cur, BaseOffset: base, LastOffset: last},
 		bytes: len(raw), records: int(info.NumRecords), started: started,

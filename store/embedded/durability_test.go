@@ -46,7 +46,7 @@ func durabilityChild(dir, round string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	if _, err := s.DescribeStream("d"); err != nil {
+	if _, err := s.DescribeStream(context.Background(), "d"); err != nil {
 		if _, err := s.CreateStream(context.Background(), store.StreamConfig{Name: "d", ShardCount: 4}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -58,7 +58,7 @@ func durabilityChild(dir, round string) {
 		go func() {
 			rng := rand.New(rand.NewPCG(uint64(g), uint64(time.Now().UnixNano())))
 			for n := 0; ; n++ {
-				st, _ := s.DescribeStream("d")
+				st, _ := s.DescribeStream(context.Background(), "d")
 				p := int32(rng.IntN(len(st.Partitions)))
 				if st.Partitions[p].Retired {
 					continue
@@ -144,7 +144,7 @@ func TestAcknowledgedAppendsSurviveSIGKILL(t *testing.T) {
 
 	s := openStore(t, dir)
 	defer s.Close()
-	st, err := s.DescribeStream("d")
+	st, err := s.DescribeStream(context.Background(), "d")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // Get returns a copy of the value under namespace and key, or
 // store.ErrNotFound.
-func (s *Store) Get(namespace, key string) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, namespace, key string) ([]byte, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *Store) Update(ctx context.Context, writes ...store.KV) error {
 // Scan calls fn for each key of namespace starting with prefix, in key order,
 // until fn returns an error, which Scan returns. Values are valid only during
 // the call.
-func (s *Store) Scan(namespace, prefix string, fn func(key string, value []byte) error) error {
+func (s *Store) Scan(ctx context.Context, namespace, prefix string, fn func(key string, value []byte) error) error {
 	if err := s.enter(); err != nil {
 		return err
 	}

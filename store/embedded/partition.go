@@ -107,7 +107,7 @@ func (s *Store) Wait(ctx context.Context, name string, partitionID int32, offset
 }
 
 // Size returns the bytes a partition holds: its stored batches, whole.
-func (s *Store) Size(name string, partitionID int32) (int64, error) {
+func (s *Store) Size(ctx context.Context, name string, partitionID int32) (int64, error) {
 	st, err := s.stream(name)
 	if err != nil {
 		return 0, err
@@ -120,7 +120,7 @@ func (s *Store) Size(name string, partitionID int32) (int64, error) {
 }
 
 // Offsets returns a partition's log start offset and high watermark.
-func (s *Store) Offsets(name string, partitionID int32) (logStart, highWatermark int64, err error) {
+func (s *Store) Offsets(ctx context.Context, name string, partitionID int32) (logStart, highWatermark int64, err error) {
 	st, err := s.stream(name)
 	if err != nil {
 		return 0, 0, err

@@ -49,17 +49,19 @@ type Store struct {
 	now           func() time.Time
 	metrics       *metrics
 
-	// live guards the database against use after Close: operations hold it
-	// shared, Close takes it exclusively.
-	live    sync.RWMutex
-	closed  bool
-	closing chan struct{}
+	// live admits operations until Close and lets Close wait for those in
+	// flight, pending appends included.
+	live    gate
+	closing chan struct{} // closed by Close, waking blocked readers
 	bg      sync.WaitGroup
 
 	mu      sync.RWMutex // guards streams and nextID
 	streams map[string]*stream
 	nextID  uint64
 }
+
+// Store is the front ends' store.Store.
+var _ store.Store = (*Store)(nil)
 
 // stream is the in-memory state of one stream.
 type stream struct {
@@ -309,14 +311,10 @@ func (s *Store) lastKey(prefix []byte) (*kv, error) {
 // store.ErrClosed) and closes the database. Callers finish their requests
 // first; operations after Close return store.ErrClosed.
 func (s *Store) Close() error {
-	s.live.Lock()
-	if s.closed {
-		s.live.Unlock()
+	if !s.live.close() {
 		return nil
 	}
-	s.closed = true
 	close(s.closing)
-	s.live.Unlock()
 	s.bg.Wait()
 	s.metrics.unregister()
 	err := s.db.Close()
@@ -327,15 +325,13 @@ func (s *Store) Close() error {
 // enter marks the start of an operation; it fails once the store is closed.
 // Every successful enter is paired with exit.
 func (s *Store) enter() error {
-	s.live.RLock()
-	if s.closed {
-		s.live.RUnlock()
+	if !s.live.enter() {
 		return store.ErrClosed
 	}
 	return nil
 }
 
-func (s *Store) exit() { s.live.RUnlock() }
+func (s *Store) exit() { s.live.leave() }
 
 // stream returns the live stream called name.
 func (s *Store) stream(name string) (*stream, error) {
@@ -483,7 +479,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 }
 
 // DescribeStream returns a snapshot of a stream's layout.
-func (s *Store) DescribeStream(name string) (store.Stream, error) {
+func (s *Store) DescribeStream(ctx context.Context, name string) (store.Stream, error) {
 	st, err := s.stream(name)
 	if err != nil {
 		return store.Stream{}, err
@@ -495,7 +491,7 @@ func (s *Store) DescribeStream(name string) (store.Stream, error) {
 // h: where Kinesis puts a record. The answer may be stale by the time the
 // caller appends; AppendToShard then fails with store.ErrShardClosed and the
 // caller asks again.
-func (s *Store) ShardForHashKey(name string, h mapping.HashKey) (store.Shard, error) {
+func (s *Store) ShardForHashKey(ctx context.Context, name string, h mapping.HashKey) (store.Shard, error) {
 	st, err := s.stream(name)
 	if err != nil {
 		return store.Shard{}, err
@@ -505,7 +501,7 @@ func (s *Store) ShardForHashKey(name string, h mapping.HashKey) (store.Shard, er
 }
 
 // ListStreams returns the names of all streams, sorted.
-func (s *Store) ListStreams() []string {
+func (s *Store) ListStreams(ctx context.Context) ([]string, error) {
 	s.mu.RLock()
 	names := make([]string, 0, len(s.streams))
 	for name := range s.streams {
@@ -513,7 +509,7 @@ func (s *Store) ListStreams() []string {
 	}
 	s.mu.RUnlock()
 	sort.Strings(names)
-	return names
+	return names, nil
 }
 
 // UpdateStream applies change to a copy of a stream's retention and config

@@ -96,13 +96,13 @@ func TestStreamLifecycle(t *testing.T) {
 	if _, err := s.AppendBatch(ctx, "orders", 1, kafkaBatch(t, 3, "a", 1000), store.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.ListStreams(); len(got) != 1 || got[0] != "orders" {
+	if got, _ := s.ListStreams(context.Background()); len(got) != 1 || got[0] != "orders" {
 		t.Fatalf("list: %v", got)
 	}
 	if err := s.DeleteStream(ctx, "orders"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DescribeStream("orders"); !errors.Is(err, store.ErrStreamNotFound) {
+	if _, err := s.DescribeStream(context.Background(), "orders"); !errors.Is(err, store.ErrStreamNotFound) {
 		t.Fatalf("describe after delete: %v", err)
 	}
 	if err := s.DeleteStream(ctx, "orders"); !errors.Is(err, store.ErrStreamNotFound) {
@@ -112,7 +112,7 @@ func TestStreamLifecycle(t *testing.T) {
 	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "orders", ShardCount: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if _, hw, _ := s.Offsets("orders", 1); hw != 0 {
+	if _, hw, _ := s.Offsets(context.Background(), "orders", 1); hw != 0 {
 		t.Fatalf("recreated stream has high watermark %d", hw)
 	}
 }
@@ -316,12 +316,12 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if _, err := s.SplitShard(ctx, "r", 0, mapping.EvenSplit(4)[1].Start); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := s.DescribeStream("r")
+	before, _ := s.DescribeStream(context.Background(), "r")
 	s.Close()
 
 	s = openStore(t, dir)
 	defer s.Close()
-	after, err := s.DescribeStream("r")
+	after, err := s.DescribeStream(context.Background(), "r")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if got := readAll(t, s, "r", 1, 0); len(got) != 12 {
 		t.Fatalf("%d records after reopen", len(got))
 	}
-	if v, err := s.Get("producer", "p1"); err != nil || string(v) != "2" {
+	if v, err := s.Get(context.Background(), "producer", "p1"); err != nil || string(v) != "2" {
 		t.Fatalf("state after reopen: %q %v", v, err)
 	}
 	res, err := s.AppendBatch(ctx, "r", 1, kafkaBatch(t, 1, "late", 0), store.AppendOptions{})
@@ -392,7 +392,7 @@ func TestRetentionTrims(t *testing.T) {
 	if err := s.EnforceRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
-	start, hw, _ := s.Offsets("r", 0)
+	start, hw, _ := s.Offsets(context.Background(), "r", 0)
 	if start != 20 || hw != 40 {
 		t.Fatalf("after retention: start %d hw %d", start, hw)
 	}
@@ -408,7 +408,7 @@ func TestRetentionTrims(t *testing.T) {
 	if err := s.EnforceRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if start, hw, _ := s.Offsets("r", 0); start != 40 || hw != 40 {
+	if start, hw, _ := s.Offsets(context.Background(), "r", 0); start != 40 || hw != 40 {
 		t.Fatalf("after full retention: start %d hw %d", start, hw)
 	}
 	// Offsets keep going after everything was trimmed.
@@ -436,7 +436,7 @@ func TestTrimBefore(t *testing.T) {
 	s.Close()
 	s = openStore(t, dir)
 	defer s.Close()
-	if start, hw, _ := s.Offsets("d", 0); start != 15 || hw != 30 {
+	if start, hw, _ := s.Offsets(context.Background(), "d", 0); start != 15 || hw != 30 {
 		t.Fatalf("after reopen: %d %d", start, hw)
 	}
 	if start, err := s.TrimBefore(ctx, "d", 0, -1); err != nil || start != 30 {
@@ -496,7 +496,7 @@ func TestResharding(t *testing.T) {
 func TestStateArea(t *testing.T) {
 	s := openStore(t, "")
 	defer s.Close()
-	if _, err := s.Get("g", "x"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(context.Background(), "g", "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("get missing: %v", err)
 	}
 	if err := s.Update(ctx, store.KV{Namespace: "g", Key: "a/1", Value: []byte("1")}, store.KV{Namespace: "g", Key: "a/2", Value: []byte("2")},
@@ -505,7 +505,7 @@ func TestStateArea(t *testing.T) {
 	}
 	var keys []string
 	var vals [][]byte
-	s.Scan("g", "a/", func(k string, v []byte) error {
+	s.Scan(context.Background(), "g", "a/", func(k string, v []byte) error {
 		keys = append(keys, k)
 		vals = append(vals, bytes.Clone(v))
 		return nil
@@ -514,16 +514,16 @@ func TestStateArea(t *testing.T) {
 		t.Fatalf("scan: %v %q", keys, vals)
 	}
 	s.Update(ctx, store.KV{Namespace: "g", Key: "a/1"})
-	if _, err := s.Get("g", "a/1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(context.Background(), "g", "a/1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted key: %v", err)
 	}
 	if err := s.DeletePrefix(ctx, "g", "a/"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get("g", "a/2"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(context.Background(), "g", "a/2"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("key under a deleted prefix: %v", err)
 	}
-	if v, err := s.Get("gg", "a/3"); err != nil || string(v) != "4" {
+	if v, err := s.Get(context.Background(), "gg", "a/3"); err != nil || string(v) != "4" {
 		t.Fatalf("other namespace touched: %q %v", v, err)
 	}
 }
@@ -540,7 +540,7 @@ func TestStartAppendBatchKeepsOrder(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()
 	mustCreate(t, s, "pipe", 1)
-	var pending []*Pending
+	var pending []store.Pending
 	for i := 0; i < 10; i++ {
 		pd, err := s.StartAppendBatch(ctx, "pipe", 0, kafkaBatch(t, 2, fmt.Sprint(i), 0), store.AppendOptions{})
 		if err != nil {
@@ -580,7 +580,7 @@ func TestRetentionKeepsUntimedRecords(t *testing.T) {
 	if err := s.EnforceRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if start, _, _ := s.Offsets("u", 0); start != 0 {
+	if start, _, _ := s.Offsets(context.Background(), "u", 0); start != 0 {
 		t.Fatalf("untimed record trimmed at once: log start %d", start)
 	}
 }
@@ -590,19 +590,19 @@ func TestShardForHashKeyFollowsResharding(t *testing.T) {
 	defer s.Close()
 	mustCreate(t, s, "h", 2)
 	upper := mapping.EvenSplit(2)[1].Start
-	if sh, err := s.ShardForHashKey("h", upper); err != nil || sh.Index != 1 {
+	if sh, err := s.ShardForHashKey(context.Background(), "h", upper); err != nil || sh.Index != 1 {
 		t.Fatalf("%+v %v", sh, err)
 	}
 	if _, err := s.SplitShard(ctx, "h", 1, upper.Next()); err != nil {
 		t.Fatal(err)
 	}
-	if sh, _ := s.ShardForHashKey("h", upper); sh.Index != 2 {
+	if sh, _ := s.ShardForHashKey(context.Background(), "h", upper); sh.Index != 2 {
 		t.Fatalf("after split: %s", sh.ID())
 	}
-	if sh, _ := s.ShardForHashKey("h", mapping.MaxHashKey); sh.Index != 3 {
+	if sh, _ := s.ShardForHashKey(context.Background(), "h", mapping.MaxHashKey); sh.Index != 3 {
 		t.Fatalf("after split: %s", sh.ID())
 	}
-	if _, err := s.ShardForHashKey("nope", upper); !errors.Is(err, store.ErrStreamNotFound) {
+	if _, err := s.ShardForHashKey(context.Background(), "nope", upper); !errors.Is(err, store.ErrStreamNotFound) {
 		t.Fatal(err)
 	}
 }
@@ -619,7 +619,7 @@ func TestRetentionBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if size, _ := s.Size("b", 0); size != int64(10*one) {
+	if size, _ := s.Size(context.Background(), "b", 0); size != int64(10*one) {
 		t.Fatalf("size %d, want %d", size, 10*one)
 	}
 	// A cap of 3.5 batches keeps the newest 3.
@@ -629,8 +629,8 @@ func TestRetentionBytes(t *testing.T) {
 	if err := s.EnforceRetention(ctx); err != nil {
 		t.Fatal(err)
 	}
-	start, hw, _ := s.Offsets("b", 0)
-	size, _ := s.Size("b", 0)
+	start, hw, _ := s.Offsets(context.Background(), "b", 0)
+	size, _ := s.Size(context.Background(), "b", 0)
 	if start != 70 || hw != 100 || size != int64(3*one) {
 		t.Fatalf("after cap: start %d hw %d size %d", start, hw, size)
 	}
@@ -638,16 +638,16 @@ func TestRetentionBytes(t *testing.T) {
 	if _, err := s.TrimBefore(ctx, "b", 0, 85); err != nil {
 		t.Fatal(err)
 	}
-	if size, _ := s.Size("b", 0); size != int64(2*one) {
+	if size, _ := s.Size(context.Background(), "b", 0); size != int64(2*one) {
 		t.Fatalf("after trim to 85: size %d, want %d", size, 2*one)
 	}
 	s.Close()
 	s = openStore(t, dir)
 	defer s.Close()
-	if size, _ := s.Size("b", 0); size != int64(2*one) {
+	if size, _ := s.Size(context.Background(), "b", 0); size != int64(2*one) {
 		t.Fatalf("after reopen: size %d", size)
 	}
-	if start, _, _ := s.Offsets("b", 0); start != 85 {
+	if start, _, _ := s.Offsets(context.Background(), "b", 0); start != 85 {
 		t.Fatalf("after reopen: start %d", start)
 	}
 }
