@@ -36,13 +36,13 @@ func handleAlterConfigs(ctx context.Context, r *Request) (Reply, error) {
 	for i, res := range req.Resources {
 		resources[i] = alterResource{res.ResourceType, res.ResourceName, len(res.Configs)}
 	}
-	errs := alterEach(resources, func(i int) *adminError {
+	errs := alterEach(resources, func(i int) *kafkaError {
 		res := &req.Resources[i]
 		entries := make([]topicConfigEntry, len(res.Configs))
 		for j, c := range res.Configs {
 			entries[j] = topicConfigEntry{name: c.Name, value: c.Value}
 		}
-		return alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
+		return alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *kafkaError {
 			if aerr := nullConfigValue(entries); aerr != nil {
 				return aerr
 			}
@@ -67,10 +67,10 @@ func handleAlterConfigs(ctx context.Context, r *Request) (Reply, error) {
 }
 
 // nullConfigValue refuses null values the way Kafka's alter APIs do.
-func nullConfigValue(entries []topicConfigEntry) *adminError {
+func nullConfigValue(entries []topicConfigEntry) *kafkaError {
 	for _, e := range entries {
 		if e.value == nil {
-			return adminErrorf(kerr.InvalidRequest, "Null value not supported for : %s", e.name)
+			return refuse(kerr.InvalidRequest, "Null value not supported for : %s", e.name)
 		}
 	}
 	return nil
@@ -80,9 +80,9 @@ func nullConfigValue(entries []topicConfigEntry) *adminError {
 // topicOverrides) in one store update; with validateOnly it runs change on
 // a copy and stores nothing. change gets canonical values and must leave
 // only canonical values (from normalizeTopicConfig) behind.
-func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnly bool, change func(o map[string]string) *adminError) *adminError {
-	unknown := func(err error) *adminError {
-		aerr := storeAdminError(err)
+func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnly bool, change func(o map[string]string) *kafkaError) *kafkaError {
+	unknown := func(err error) *kafkaError {
+		aerr := storeError(err)
 		if aerr.err == kerr.UnknownTopicOrPartition {
 			aerr.msg = "Topic " + topic + " does not exist."
 		}
@@ -106,7 +106,7 @@ func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnl
 		after = o
 		return nil
 	})
-	var aerr *adminError
+	var aerr *kafkaError
 	switch {
 	case errors.As(err, &aerr):
 		return aerr
@@ -119,12 +119,12 @@ func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnl
 
 // alterBrokerConfigs answers an attempt to change broker configs: they are
 // read-only, fixed by bridge flags.
-func alterBrokerConfigs(name string, changes int) *adminError {
+func alterBrokerConfigs(name string, changes int) *kafkaError {
 	if _, aerr := checkBrokerResource(name); aerr != nil {
 		return aerr
 	}
 	if changes > 0 {
-		return adminErrorf(kerr.InvalidRequest, "Broker configs are read-only on this bridge; set them with bridge serve flags.")
+		return refuse(kerr.InvalidRequest, "Broker configs are read-only on this bridge; set them with bridge serve flags.")
 	}
 	return nil
 }
@@ -141,7 +141,7 @@ type alterResource struct {
 // that share a type and name with another are all refused, as Kafka does; a
 // topic is changed by alterTopic(i), a broker by alterBrokerConfigs, and any
 // other type is unsupported.
-func alterEach(resources []alterResource, alterTopic func(i int) *adminError) []*adminError {
+func alterEach(resources []alterResource, alterTopic func(i int) *kafkaError) []*kafkaError {
 	type key struct {
 		typ  kmsg.ConfigResourceType
 		name string
@@ -150,11 +150,11 @@ func alterEach(resources []alterResource, alterTopic func(i int) *adminError) []
 	for _, r := range resources {
 		count[key{r.typ, r.name}]++
 	}
-	errs := make([]*adminError, len(resources))
+	errs := make([]*kafkaError, len(resources))
 	for i, r := range resources {
 		switch {
 		case count[key{r.typ, r.name}] > 1:
-			errs[i] = adminErrorf(kerr.InvalidRequest, "Duplicate resource %s %q in request.", r.typ, r.name)
+			errs[i] = refuse(kerr.InvalidRequest, "Duplicate resource %s %q in request.", r.typ, r.name)
 		case r.typ == kmsg.ConfigResourceTypeTopic:
 			errs[i] = alterTopic(i)
 		case r.typ == kmsg.ConfigResourceTypeBroker:

@@ -41,9 +41,9 @@ func handleCreatePartitions(ctx context.Context, r *Request) (Reply, error) {
 	}
 	for i := range req.Topics {
 		t := &req.Topics[i]
-		var aerr *adminError
+		var aerr *kafkaError
 		if count[t.Topic] > 1 {
-			aerr = adminErrorf(kerr.InvalidRequest, "Duplicate topic in request: %s", t.Topic)
+			aerr = refuse(kerr.InvalidRequest, "Duplicate topic in request: %s", t.Topic)
 		} else {
 			aerr = growTopic(ctx, r.Server, t, req.ValidateOnly)
 		}
@@ -56,10 +56,10 @@ func handleCreatePartitions(ctx context.Context, r *Request) (Reply, error) {
 }
 
 // growTopic checks one topic of the request and, unless validateOnly, grows it.
-func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTopic, validateOnly bool) *adminError {
+func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTopic, validateOnly bool) *kafkaError {
 	st, err := s.store.DescribeStream(ctx, t.Topic)
 	if err != nil {
-		aerr := storeAdminError(err)
+		aerr := storeError(err)
 		if aerr.err == kerr.UnknownTopicOrPartition {
 			aerr.msg = "The topic '" + t.Topic + "' does not exist."
 		}
@@ -68,23 +68,23 @@ func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTo
 	have, want := len(st.Partitions), int(t.Count)
 	switch {
 	case want < have:
-		return adminErrorf(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", have, want)
+		return refuse(kerr.InvalidPartitions, "Topic currently has %d partitions, which is higher than the requested %d.", have, want)
 	case want == have:
-		return adminErrorf(kerr.InvalidPartitions, "Topic already has %d partitions.", have)
+		return refuse(kerr.InvalidPartitions, "Topic already has %d partitions.", have)
 	case want-have > maxPartitionsAdded:
-		return adminErrorf(kerr.InvalidPartitions, "Adding %d partitions at once is over this bridge's limit of %d per request; grow in steps.", want-have, maxPartitionsAdded)
+		return refuse(kerr.InvalidPartitions, "Adding %d partitions at once is over this bridge's limit of %d per request; grow in steps.", want-have, maxPartitionsAdded)
 	case len(st.Shards)+2*(want-have) > store.MaxShards:
 		// Each new partition is one split: two new shards.
-		return adminErrorf(kerr.InvalidPartitions, "Growing to %d partitions would exceed this bridge's limit of %d shards per topic (it has %d).",
+		return refuse(kerr.InvalidPartitions, "Growing to %d partitions would exceed this bridge's limit of %d shards per topic (it has %d).",
 			want, store.MaxShards, len(st.Shards))
 	}
 	if t.Assignment != nil {
 		if len(t.Assignment) != want-have {
-			return adminErrorf(kerr.InvalidReplicaAssignment, "Increasing the number of partitions by %d but %d assignments provided.", want-have, len(t.Assignment))
+			return refuse(kerr.InvalidReplicaAssignment, "Increasing the number of partitions by %d but %d assignments provided.", want-have, len(t.Assignment))
 		}
 		for i, a := range t.Assignment {
 			if len(a.Replicas) != 1 || a.Replicas[0] != 0 {
-				return adminErrorf(kerr.InvalidReplicaAssignment, "The manual partition assignment for new partition %d must be [0]: this bridge is a single broker (node 0), got %v.", have+i, a.Replicas)
+				return refuse(kerr.InvalidReplicaAssignment, "The manual partition assignment for new partition %d must be [0]: this bridge is a single broker (node 0), got %v.", have+i, a.Replicas)
 			}
 		}
 	}
@@ -92,7 +92,7 @@ func growTopic(ctx context.Context, s *Server, t *kmsg.CreatePartitionsRequestTo
 		return nil
 	}
 	if _, err := s.store.GrowPartitions(ctx, t.Topic, want); err != nil {
-		aerr := storeAdminError(err)
+		aerr := storeError(err)
 		if aerr.err == kerr.InvalidRequest {
 			aerr.err = kerr.InvalidPartitions
 		}

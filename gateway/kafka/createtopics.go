@@ -57,10 +57,10 @@ func handleCreateTopics(ctx context.Context, r *Request) (Reply, error) {
 		rt.NumPartitions, rt.ReplicationFactor = -1, -1
 		var (
 			st   store.Stream
-			aerr *adminError
+			aerr *kafkaError
 		)
 		if count[t.Topic] > 1 {
-			aerr = adminErrorf(kerr.InvalidRequest, "Create topics request contains multiple entries for topic %s", t.Topic)
+			aerr = refuse(kerr.InvalidRequest, "Create topics request contains multiple entries for topic %s", t.Topic)
 		} else {
 			st, aerr = createOneTopic(ctx, r.Server, t, req.ValidateOnly)
 		}
@@ -89,7 +89,7 @@ func handleCreateTopics(ctx context.Context, r *Request) (Reply, error) {
 // createOneTopic checks one topic of the request and, unless validateOnly,
 // creates it. It returns the created stream, or for validateOnly the stream
 // that would have been created (no shards, but its partitions and configs).
-func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestTopic, validateOnly bool) (store.Stream, *adminError) {
+func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestTopic, validateOnly bool) (store.Stream, *kafkaError) {
 	if aerr := checkNewTopicName(t.Topic); aerr != nil {
 		return store.Stream{}, aerr
 	}
@@ -110,14 +110,14 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 
 	existing, err := s.store.ListStreams(ctx)
 	if err != nil {
-		return store.Stream{}, storeAdminError(err)
+		return store.Stream{}, storeError(err)
 	}
 	if aerr := checkTopicCollision(t.Topic, existing); aerr != nil {
 		return store.Stream{}, aerr
 	}
 	if validateOnly {
 		if i := sort.SearchStrings(existing, t.Topic); i < len(existing) && existing[i] == t.Topic {
-			return store.Stream{}, adminErrorf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", t.Topic)
+			return store.Stream{}, refuse(kerr.TopicAlreadyExists, "Topic '%s' already exists.", t.Topic)
 		}
 		proto.Partitions = make([]store.Partition, partitions)
 		return proto, nil
@@ -131,9 +131,9 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 	})
 	switch {
 	case errors.Is(err, store.ErrStreamExists):
-		return store.Stream{}, adminErrorf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", t.Topic)
+		return store.Stream{}, refuse(kerr.TopicAlreadyExists, "Topic '%s' already exists.", t.Topic)
 	case err != nil:
-		return store.Stream{}, storeAdminError(err)
+		return store.Stream{}, storeError(err)
 	}
 	s.log.Info("topic created", "topic", t.Topic, "partitions", partitions)
 	return st, nil
@@ -141,73 +141,73 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 
 // newTopicPartitions checks the partition count, replication factor and
 // replica assignment of t and returns how many partitions to create.
-func newTopicPartitions(s *Server, t *kmsg.CreateTopicsRequestTopic) (int, *adminError) {
+func newTopicPartitions(s *Server, t *kmsg.CreateTopicsRequestTopic) (int, *kafkaError) {
 	if len(t.ReplicaAssignment) > 0 {
 		if t.NumPartitions != -1 || t.ReplicationFactor != -1 {
-			return 0, adminErrorf(kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+			return 0, refuse(kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
 		}
 		return len(t.ReplicaAssignment), checkTrivialAssignment(t.ReplicaAssignment)
 	}
 	switch rf := t.ReplicationFactor; {
 	case rf == 0 || rf < -1:
-		return 0, adminErrorf(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value.")
+		return 0, refuse(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value.")
 	case rf > 1:
-		return 0, adminErrorf(kerr.InvalidReplicationFactor, "Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only 1 broker(s) are registered.", rf, rf)
+		return 0, refuse(kerr.InvalidReplicationFactor, "Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only 1 broker(s) are registered.", rf, rf)
 	}
 	n := int(t.NumPartitions)
 	switch {
 	case n == -1:
 		n = s.cfg.DefaultPartitions
 	case n < 1:
-		return 0, adminErrorf(kerr.InvalidPartitions, "Number of partitions was set to an invalid non-positive value.")
+		return 0, refuse(kerr.InvalidPartitions, "Number of partitions was set to an invalid non-positive value.")
 	}
 	if n > store.MaxShards {
-		return 0, adminErrorf(kerr.InvalidPartitions, "Number of partitions %d is above this bridge's limit of %d.", n, store.MaxShards)
+		return 0, refuse(kerr.InvalidPartitions, "Number of partitions %d is above this bridge's limit of %d.", n, store.MaxShards)
 	}
 	return n, nil
 }
 
 // checkTrivialAssignment accepts a manual assignment only if it is the one
 // we make anyway: partitions 0..n-1, each with the single replica 0.
-func checkTrivialAssignment(as []kmsg.CreateTopicsRequestTopicReplicaAssignment) *adminError {
+func checkTrivialAssignment(as []kmsg.CreateTopicsRequestTopicReplicaAssignment) *kafkaError {
 	ids := make([]int, len(as))
 	for i, a := range as {
 		ids[i] = int(a.Partition)
 		switch {
 		case len(a.Replicas) == 0:
-			return adminErrorf(kerr.InvalidReplicaAssignment, "The manual partition assignment includes an empty replica list.")
+			return refuse(kerr.InvalidReplicaAssignment, "The manual partition assignment includes an empty replica list.")
 		case len(a.Replicas) > 1:
-			return adminErrorf(kerr.InvalidReplicationFactor, "The manual partition assignment for partition %d has %d replicas; this bridge is a single broker (node 0).", a.Partition, len(a.Replicas))
+			return refuse(kerr.InvalidReplicationFactor, "The manual partition assignment for partition %d has %d replicas; this bridge is a single broker (node 0).", a.Partition, len(a.Replicas))
 		case a.Replicas[0] != 0:
-			return adminErrorf(kerr.InvalidReplicaAssignment, "The manual partition assignment includes broker %d, but no such broker is registered.", a.Replicas[0])
+			return refuse(kerr.InvalidReplicaAssignment, "The manual partition assignment includes broker %d, but no such broker is registered.", a.Replicas[0])
 		}
 	}
 	sort.Ints(ids)
 	for i, id := range ids {
 		if id != i {
-			return adminErrorf(kerr.InvalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence.")
+			return refuse(kerr.InvalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence.")
 		}
 	}
 	if len(ids) > store.MaxShards {
-		return adminErrorf(kerr.InvalidPartitions, "Number of partitions %d is above this bridge's limit of %d.", len(ids), store.MaxShards)
+		return refuse(kerr.InvalidPartitions, "Number of partitions %d is above this bridge's limit of %d.", len(ids), store.MaxShards)
 	}
 	return nil
 }
 
 // checkNewTopicName applies Kafka's topic name rules (Topic.validate).
-func checkNewTopicName(name string) *adminError {
+func checkNewTopicName(name string) *kafkaError {
 	switch {
 	case name == "":
-		return adminErrorf(kerr.InvalidTopicException, "Topic name is illegal, it can't be empty")
+		return refuse(kerr.InvalidTopicException, "Topic name is illegal, it can't be empty")
 	case name == "." || name == "..":
-		return adminErrorf(kerr.InvalidTopicException, `Topic name cannot be "." or ".."`)
+		return refuse(kerr.InvalidTopicException, `Topic name cannot be "." or ".."`)
 	case len(name) > maxTopicNameLen:
-		return adminErrorf(kerr.InvalidTopicException, "Topic name is illegal, it can't be longer than %d characters, topic name: %.300s", maxTopicNameLen, name)
+		return refuse(kerr.InvalidTopicException, "Topic name is illegal, it can't be longer than %d characters, topic name: %.300s", maxTopicNameLen, name)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return adminErrorf(kerr.InvalidTopicException, "Topic name %q is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
+			return refuse(kerr.InvalidTopicException, "Topic name %q is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
 		}
 	}
 	return nil
@@ -216,14 +216,14 @@ func checkNewTopicName(name string) *adminError {
 // checkTopicCollision refuses a name that differs from an existing topic only
 // by '.' versus '_': Kafka forbids it because metric names cannot tell them
 // apart. An identical name is left to CreateStream (TOPIC_ALREADY_EXISTS).
-func checkTopicCollision(name string, existing []string) *adminError {
+func checkTopicCollision(name string, existing []string) *kafkaError {
 	if !strings.ContainsAny(name, "._") {
 		return nil
 	}
 	unified := strings.ReplaceAll(name, ".", "_")
 	for _, e := range existing {
 		if e != name && strings.ReplaceAll(e, ".", "_") == unified {
-			return adminErrorf(kerr.InvalidTopicException, "Topic '%s' collides with existing topic: %s", name, e)
+			return refuse(kerr.InvalidTopicException, "Topic '%s' collides with existing topic: %s", name, e)
 		}
 	}
 	return nil

@@ -38,14 +38,14 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 	var ids map[[16]byte]store.Stream
 	type target struct {
 		name string
-		aerr *adminError
+		aerr *kafkaError
 	}
 	targets := make([]target, len(entries))
 	count := map[string]int{}
 	for i, e := range entries {
 		switch {
 		case e.Topic != nil && e.TopicID != [16]byte{}:
-			targets[i].aerr = adminErrorf(kerr.InvalidRequest, "You may not specify both topic name and topic id.")
+			targets[i].aerr = refuse(kerr.InvalidRequest, "You may not specify both topic name and topic id.")
 		case e.Topic != nil:
 			targets[i].name = *e.Topic
 		case e.TopicID != [16]byte{}:
@@ -57,12 +57,12 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 			}
 			st, ok := ids[e.TopicID]
 			if !ok {
-				targets[i].aerr = adminErrorf(kerr.UnknownTopicID, "Topic id %s does not exist.", formatUUID(e.TopicID))
+				targets[i].aerr = refuse(kerr.UnknownTopicID, "Topic id %s does not exist.", formatUUID(e.TopicID))
 				continue
 			}
 			targets[i].name = st.Name
 		default:
-			targets[i].aerr = adminErrorf(kerr.InvalidRequest, "Neither topic name nor topic id was given.")
+			targets[i].aerr = refuse(kerr.InvalidRequest, "Neither topic name nor topic id was given.")
 		}
 		if targets[i].aerr == nil {
 			count[targets[i].name]++
@@ -77,7 +77,7 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 		if aerr == nil {
 			t.Topic = kmsg.StringPtr(name)
 			if count[name] > 1 {
-				aerr = adminErrorf(kerr.InvalidRequest, "Topic %s is listed more than once.", name)
+				aerr = refuse(kerr.InvalidRequest, "Topic %s is listed more than once.", name)
 			} else {
 				aerr = deleteOneTopic(ctx, r.Server, name)
 			}
@@ -89,13 +89,13 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 }
 
 // deleteOneTopic deletes the stream called name.
-func deleteOneTopic(ctx context.Context, s *Server, name string) *adminError {
+func deleteOneTopic(ctx context.Context, s *Server, name string) *kafkaError {
 	st, err := s.store.DescribeStream(ctx, name)
 	if err == nil {
 		err = s.store.DeleteStream(ctx, name)
 	}
 	if err != nil {
-		aerr := storeAdminError(err)
+		aerr := storeError(err)
 		if aerr.err == kerr.UnknownTopicOrPartition {
 			aerr.msg = "Topic " + name + " does not exist."
 		}

@@ -54,12 +54,12 @@ func handleDescribeConfigs(ctx context.Context, r *Request) (Reply, error) {
 }
 
 // describeResource returns every config of one resource.
-func describeResource(ctx context.Context, s *Server, typ kmsg.ConfigResourceType, name string) ([]configValue, *adminError) {
+func describeResource(ctx context.Context, s *Server, typ kmsg.ConfigResourceType, name string) ([]configValue, *kafkaError) {
 	switch typ {
 	case kmsg.ConfigResourceTypeTopic:
 		st, err := s.store.DescribeStream(ctx, name)
 		if err != nil {
-			aerr := storeAdminError(err)
+			aerr := storeError(err)
 			if aerr.err == kerr.UnknownTopicOrPartition {
 				aerr.msg = "Topic " + name + " does not exist."
 			}
@@ -79,27 +79,27 @@ func describeResource(ctx context.Context, s *Server, typ kmsg.ConfigResourceTyp
 
 // checkBrokerResource accepts the broker names Kafka does: "" for the
 // cluster-wide defaults, or this broker's id.
-func checkBrokerResource(name string) (clusterDefaults bool, aerr *adminError) {
+func checkBrokerResource(name string) (clusterDefaults bool, aerr *kafkaError) {
 	if name == "" {
 		return true, nil
 	}
 	id, err := strconv.ParseInt(name, 10, 32)
 	switch {
 	case err != nil:
-		return false, adminErrorf(kerr.InvalidRequest, "Broker id must be an integer, but it is: %s", name)
+		return false, refuse(kerr.InvalidRequest, "Broker id must be an integer, but it is: %s", name)
 	case id != 0:
-		return false, adminErrorf(kerr.InvalidRequest, "Unexpected broker id, expected 0 or empty string, but received %s", name)
+		return false, refuse(kerr.InvalidRequest, "Unexpected broker id, expected 0 or empty string, but received %s", name)
 	}
 	return false, nil
 }
 
 // unsupportedResource is the answer for resource types other than topics
 // and the broker.
-func unsupportedResource(typ kmsg.ConfigResourceType) *adminError {
+func unsupportedResource(typ kmsg.ConfigResourceType) *kafkaError {
 	if typ == kmsg.ConfigResourceTypeBrokerLogger {
-		return adminErrorf(kerr.InvalidRequest, "Broker loggers are not exposed by this bridge; set bridge serve --log-level instead.")
+		return refuse(kerr.InvalidRequest, "Broker loggers are not exposed by this bridge; set bridge serve --log-level instead.")
 	}
-	return adminErrorf(kerr.InvalidRequest, "Unsupported resource type %s.", typ)
+	return refuse(kerr.InvalidRequest, "Unsupported resource type %s.", typ)
 }
 
 // describeEntry renders one config for the response; the version decides

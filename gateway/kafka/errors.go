@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -11,6 +12,50 @@ import (
 
 // errInvalidTopic marks a topic name Kafka would refuse (validTopicName).
 var errInvalidTopic = errors.New("invalid topic name")
+
+// kafkaError is a refusal: a Kafka error code and the message that the
+// versions which carry one send back. Admin and produce paths alike return
+// one; errorCode and errorMessage read it back.
+type kafkaError struct {
+	err *kerr.Error
+	msg string
+}
+
+func (e *kafkaError) Error() string { return e.err.Message + ": " + e.msg }
+
+// code returns the wire error code, 0 for nil.
+func (e *kafkaError) code() int16 {
+	if e == nil {
+		return 0
+	}
+	return e.err.Code
+}
+
+// message returns the error message for the wire, nil for nil.
+func (e *kafkaError) message() *string {
+	if e == nil {
+		return nil
+	}
+	return &e.msg
+}
+
+// refuse returns a refusal with code err and a message.
+func refuse(err *kerr.Error, format string, args ...any) *kafkaError {
+	return &kafkaError{err: err, msg: fmt.Sprintf(format, args...)}
+}
+
+// storeError turns a store error into the Kafka code errorCode picks,
+// keeping the store's text as the message.
+func storeError(err error) *kafkaError {
+	if err == nil {
+		return nil
+	}
+	var ke *kafkaError
+	if errors.As(err, &ke) {
+		return ke
+	}
+	return &kafkaError{err: kerr.TypedErrorForCode(errorCode(err)), msg: err.Error()}
+}
 
 // errorCode maps a store error to the Kafka error code a client acts on
 // correctly. nil is 0 (NONE). Handlers use it for every store call whose
@@ -25,6 +70,10 @@ var errInvalidTopic = errors.New("invalid topic name")
 // so a non-retriable code that fails the batch at once, with the reason in
 // the error message where the version carries one, is the honest answer.
 func errorCode(err error) int16 {
+	var ke *kafkaError
+	if errors.As(err, &ke) {
+		return ke.err.Code
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -40,6 +89,10 @@ func errorCode(err error) int16 {
 		return kerr.TopicAlreadyExists.Code
 	case errors.Is(err, store.ErrInvalidArgument):
 		return kerr.InvalidRequest.Code
+	case errors.Is(err, store.ErrUnsupported):
+		// Kafka's own answer for a request the broker cannot serve in its
+		// configuration (DeleteRecords on a compacted topic, say).
+		return kerr.PolicyViolation.Code
 	case errors.Is(err, context.DeadlineExceeded):
 		return kerr.RequestTimedOut.Code
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
@@ -57,6 +110,10 @@ func errorCode(err error) int16 {
 func errorMessage(err error) *string {
 	if err == nil {
 		return nil
+	}
+	var ke *kafkaError
+	if errors.As(err, &ke) {
+		return ke.message()
 	}
 	s := err.Error()
 	return &s

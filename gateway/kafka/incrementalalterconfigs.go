@@ -38,12 +38,12 @@ func handleIncrementalAlterConfigs(ctx context.Context, r *Request) (Reply, erro
 	for i, res := range req.Resources {
 		resources[i] = alterResource{res.ResourceType, res.ResourceName, len(res.Configs)}
 	}
-	errs := alterEach(resources, func(i int) *adminError {
+	errs := alterEach(resources, func(i int) *kafkaError {
 		res := &req.Resources[i]
 		if aerr := duplicateConfigKeys(res.Configs); aerr != nil {
 			return aerr
 		}
-		return alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *adminError {
+		return alterTopicConfigs(ctx, r.Server, res.ResourceName, req.ValidateOnly, func(o map[string]string) *kafkaError {
 			for _, op := range res.Configs {
 				if aerr := applyConfigOp(o, op); aerr != nil {
 					return aerr
@@ -61,11 +61,11 @@ func handleIncrementalAlterConfigs(ctx context.Context, r *Request) (Reply, erro
 	return Respond(resp), nil
 }
 
-func duplicateConfigKeys(ops []kmsg.IncrementalAlterConfigsRequestResourceConfig) *adminError {
+func duplicateConfigKeys(ops []kmsg.IncrementalAlterConfigsRequestResourceConfig) *kafkaError {
 	seen := map[string]bool{}
 	for _, op := range ops {
 		if seen[op.Name] {
-			return adminErrorf(kerr.InvalidRequest, "Error due to duplicate config keys: %s", op.Name)
+			return refuse(kerr.InvalidRequest, "Error due to duplicate config keys: %s", op.Name)
 		}
 		seen[op.Name] = true
 	}
@@ -73,13 +73,13 @@ func duplicateConfigKeys(ops []kmsg.IncrementalAlterConfigsRequestResourceConfig
 }
 
 // applyConfigOp applies one operation to the explicit configs o.
-func applyConfigOp(o map[string]string, op kmsg.IncrementalAlterConfigsRequestResourceConfig) *adminError {
+func applyConfigOp(o map[string]string, op kmsg.IncrementalAlterConfigsRequestResourceConfig) *kafkaError {
 	def, ok := topicConfigDefFor(op.Name)
 	if !ok {
-		return adminErrorf(kerr.InvalidConfig, "Unknown topic config name: %s", op.Name)
+		return refuse(kerr.InvalidConfig, "Unknown topic config name: %s", op.Name)
 	}
 	if op.Op != kmsg.IncrementalAlterConfigOpDelete && op.Value == nil {
-		return adminErrorf(kerr.InvalidRequest, "Null value not supported for : %s", op.Name)
+		return refuse(kerr.InvalidRequest, "Null value not supported for : %s", op.Name)
 	}
 	switch op.Op {
 	case kmsg.IncrementalAlterConfigOpSet:
@@ -98,7 +98,7 @@ func applyConfigOp(o map[string]string, op kmsg.IncrementalAlterConfigsRequestRe
 			verb = "subtract"
 		}
 		if def.typ != kmsg.ConfigTypeList {
-			return adminErrorf(kerr.InvalidRequest, "Config value %s is not allowed for config key: %s", verb, op.Name)
+			return refuse(kerr.InvalidRequest, "Config value %s is not allowed for config key: %s", verb, op.Name)
 		}
 		cur, ok := o[op.Name]
 		if !ok {
@@ -115,7 +115,7 @@ func applyConfigOp(o map[string]string, op kmsg.IncrementalAlterConfigsRequestRe
 			}
 		}
 		if len(items) == 0 {
-			return adminErrorf(kerr.InvalidConfig, "%s cannot be empty here: records are deleted by retention (cleanup.policy=delete)", op.Name)
+			return refuse(kerr.InvalidConfig, "%s cannot be empty here: records are deleted by retention (cleanup.policy=delete)", op.Name)
 		}
 		joined := strings.Join(items, ",")
 		v, aerr := normalizeTopicConfig(op.Name, &joined)
@@ -124,7 +124,7 @@ func applyConfigOp(o map[string]string, op kmsg.IncrementalAlterConfigsRequestRe
 		}
 		o[op.Name] = v
 	default:
-		return adminErrorf(kerr.InvalidRequest, "Unknown config operation %d for config key: %s", op.Op, op.Name)
+		return refuse(kerr.InvalidRequest, "Unknown config operation %d for config key: %s", op.Op, op.Name)
 	}
 	return nil
 }

@@ -141,10 +141,6 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 		rp := j.rp
 		if j.err != nil {
 			rp.ErrorCode = errorCode(j.err)
-			var pe *produceError
-			if errors.As(j.err, &pe) {
-				rp.ErrorCode = pe.code
-			}
 			if r.Version >= 8 {
 				rp.ErrorMessage = errorMessage(j.err)
 			}
@@ -170,18 +166,6 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 	return RespondLater(finish), nil
 }
 
-// produceError is a refusal with its own Kafka code and a message.
-type produceError struct {
-	code int16
-	msg  string
-}
-
-func (e *produceError) Error() string { return e.msg }
-
-func refuseProduce(err *kerr.Error, format string, args ...any) error {
-	return &produceError{code: err.Code, msg: fmt.Sprintf(format, args...)}
-}
-
 // startProduce checks one partition's batch and starts its append (or
 // recognises it as a retry). It runs on the reader goroutine, in request
 // order.
@@ -197,15 +181,15 @@ func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicCon
 	switch {
 	case err == nil:
 	case errors.Is(err, recordbatch.ErrCorrupt), errors.Is(err, recordbatch.ErrTruncated):
-		return w, refuseProduce(kerr.CorruptMessage, "%v", err)
+		return w, refuse(kerr.CorruptMessage, "%v", err)
 	default: // magic 0/1, unknown codec, control batch, bad offset deltas
-		return w, refuseProduce(kerr.InvalidRecord, "%v", err)
+		return w, refuse(kerr.InvalidRecord, "%v", err)
 	}
 	if int64(len(batch)) > int64(tc.MaxMessageBytes) {
-		return w, refuseProduce(kerr.MessageTooLarge, "batch of %d bytes is over %s's max.message.bytes of %d", len(batch), st.Name, tc.MaxMessageBytes)
+		return w, refuse(kerr.MessageTooLarge, "batch of %d bytes is over %s's max.message.bytes of %d", len(batch), st.Name, tc.MaxMessageBytes)
 	}
 	if info.Transactional() {
-		return w, refuseProduce(kerr.InvalidTxnState, "transactions are not supported")
+		return w, refuse(kerr.InvalidTxnState, "transactions are not supported")
 	}
 	if tc.LogAppendTime {
 		recordbatch.SetLogAppendTime(batch, now)
@@ -219,7 +203,7 @@ func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicCon
 		return w, err
 	}
 	if info.ProducerEpoch < 0 || info.BaseSequence < 0 {
-		return w, refuseProduce(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
+		return w, refuse(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
 	}
 	return s.startIdempotent(ctx, st, partition, batch, info)
 }
@@ -245,7 +229,7 @@ func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partitio
 		} else {
 			msg = fmt.Sprintf("producer %d: sequence %d does not follow the last one appended", info.ProducerID, firstSeq)
 		}
-		return w, &produceError{code: chk.code, msg: msg}
+		return w, refuse(kerr.TypedErrorForCode(chk.code), "%s", msg)
 	case chk.dup:
 		s.m.dups.Inc()
 		w.dup = chk.orig

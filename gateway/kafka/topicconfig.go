@@ -21,7 +21,6 @@ package kafka
 // on create.
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -99,44 +98,6 @@ func DefaultTopicStreamConfig(name string, partitions int) store.StreamConfig {
 	return store.StreamConfig{Name: name, ShardCount: partitions, Retention: DefaultRetention}
 }
 
-// adminError is a Kafka error code with the message the versions that carry
-// one send back.
-type adminError struct {
-	err *kerr.Error
-	msg string
-}
-
-func (e *adminError) Error() string { return e.err.Message + ": " + e.msg }
-
-// code returns the wire error code, 0 for nil.
-func (e *adminError) code() int16 {
-	if e == nil {
-		return 0
-	}
-	return e.err.Code
-}
-
-// message returns the error message for the wire, nil for nil.
-func (e *adminError) message() *string {
-	if e == nil {
-		return nil
-	}
-	return &e.msg
-}
-
-func adminErrorf(err *kerr.Error, format string, args ...any) *adminError {
-	return &adminError{err: err, msg: fmt.Sprintf(format, args...)}
-}
-
-// storeAdminError turns a store error into the Kafka code errorCode picks,
-// keeping the store's text as the message.
-func storeAdminError(err error) *adminError {
-	if err == nil {
-		return nil
-	}
-	return &adminError{err: kerr.TypedErrorForCode(errorCode(err)), msg: err.Error()}
-}
-
 // topicConfigDef describes one topic config key.
 type topicConfigDef struct {
 	name     string
@@ -145,7 +106,7 @@ type topicConfigDef struct {
 	readOnly bool   // fixed here: accepted only with its default value
 	doc      string
 	// normalize validates a value and returns its canonical form.
-	normalize func(v string) (string, *adminError)
+	normalize func(v string) (string, *kafkaError)
 }
 
 // topicConfigDefs lists the keys in the order DescribeConfigs reports them.
@@ -186,45 +147,45 @@ func topicConfigDefFor(name string) (*topicConfigDef, bool) {
 // normalizeTopicConfig validates one key and value the way Kafka's ConfigDef
 // does and returns the canonical value. A nil value is an error: Kafka
 // rejects null topic config values on create and alter.
-func normalizeTopicConfig(name string, value *string) (string, *adminError) {
+func normalizeTopicConfig(name string, value *string) (string, *kafkaError) {
 	def, ok := topicConfigDefFor(name)
 	if !ok {
-		return "", adminErrorf(kerr.InvalidConfig, "Unknown topic config name: %s", name)
+		return "", refuse(kerr.InvalidConfig, "Unknown topic config name: %s", name)
 	}
 	if value == nil {
-		return "", adminErrorf(kerr.InvalidConfig, "Null value not supported for topic config: %s", name)
+		return "", refuse(kerr.InvalidConfig, "Null value not supported for topic config: %s", name)
 	}
 	return def.normalize(strings.TrimSpace(*value))
 }
 
-func intRange(name string, lo, hi int64) func(string) (string, *adminError) {
+func intRange(name string, lo, hi int64) func(string) (string, *kafkaError) {
 	typ := "LONG"
 	bits := 64
 	if hi == math.MaxInt32 {
 		typ, bits = "INT", 32
 	}
-	return func(v string) (string, *adminError) {
+	return func(v string) (string, *kafkaError) {
 		n, err := strconv.ParseInt(v, 10, bits)
 		if err != nil {
-			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration %s: Not a number of type %s", v, name, typ)
+			return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: Not a number of type %s", v, name, typ)
 		}
 		if n < lo {
-			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration %s: Value must be at least %d", v, name, lo)
+			return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: Value must be at least %d", v, name, lo)
 		}
 		return strconv.FormatInt(n, 10), nil
 	}
 }
 
-func fixedValue(name, fixed string) func(string) (string, *adminError) {
-	return func(v string) (string, *adminError) {
+func fixedValue(name, fixed string) func(string) (string, *kafkaError) {
+	return func(v string) (string, *kafkaError) {
 		if v != fixed {
-			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration %s: it is fixed at %s on this single-node bridge", v, name, fixed)
+			return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: it is fixed at %s on this single-node bridge", v, name, fixed)
 		}
 		return v, nil
 	}
 }
 
-func normalizeCleanupPolicy(v string) (string, *adminError) {
+func normalizeCleanupPolicy(v string) (string, *kafkaError) {
 	var policies []string
 	for _, p := range strings.Split(v, ",") {
 		policies = append(policies, strings.TrimSpace(p))
@@ -233,17 +194,17 @@ func normalizeCleanupPolicy(v string) (string, *adminError) {
 		switch p {
 		case "delete":
 		case "compact":
-			return "", adminErrorf(kerr.InvalidConfig, "cleanup.policy=compact is not supported yet: this bridge only deletes records by retention (cleanup.policy=delete)")
+			return "", refuse(kerr.InvalidConfig, "cleanup.policy=compact is not supported yet: this bridge only deletes records by retention (cleanup.policy=delete)")
 		default:
-			return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration cleanup.policy: String must be one of: compact, delete", v)
+			return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration cleanup.policy: String must be one of: compact, delete", v)
 		}
 	}
 	return "delete", nil
 }
 
-func normalizeTimestampType(v string) (string, *adminError) {
+func normalizeTimestampType(v string) (string, *kafkaError) {
 	if v != timestampCreateTime && v != timestampLogAppend {
-		return "", adminErrorf(kerr.InvalidConfig, "Invalid value %s for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime", v)
+		return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime", v)
 	}
 	return v, nil
 }
@@ -358,7 +319,7 @@ func applyTopicOverrides(st *store.Stream, o map[string]string) {
 // normalizeTopicConfigs validates a whole config set (CreateTopics,
 // AlterConfigs) and returns it canonical, later duplicates winning as in
 // Kafka's Properties. Read-only keys pass validation but are not kept.
-func normalizeTopicConfigs(entries []topicConfigEntry) (map[string]string, *adminError) {
+func normalizeTopicConfigs(entries []topicConfigEntry) (map[string]string, *kafkaError) {
 	o := map[string]string{}
 	for _, e := range entries {
 		v, aerr := normalizeTopicConfig(e.name, e.value)

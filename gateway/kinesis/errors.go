@@ -79,6 +79,10 @@ func (h *Handler) storeError(name string, err error) *Error {
 	case errors.Is(err, store.ErrInvalidArgument), errors.Is(err, store.ErrShardClosed),
 		errors.Is(err, store.ErrOffsetOutOfRange):
 		return invalidArgument("%v", err)
+	case errors.Is(err, store.ErrUnsupported):
+		// Kinesis has no "not implemented" error; InvalidArgumentException
+		// is what it answers for a request it cannot carry out as asked.
+		return invalidArgument("%v", err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Type: errInternalFailure, Message: err.Error()}
 }
