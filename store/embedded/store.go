@@ -13,6 +13,20 @@
 //     same fsync (pebble's commit pipeline groups them).
 //   - A stream's layout (shards, partitions) changes only with every one of
 //     its partitions locked, so no append straddles a split or merge.
+//
+// Lock order (ARCHITECTURE.md, "Lock order"). A goroutine holding one of
+// these takes only those below it:
+//
+//  1. tailBudget.trimming, taken with nothing else held (trimTails);
+//  2. Store.mu, the stream map (create and delete hold it throughout);
+//  3. stream.changeMu, one stream's layout, config and retention;
+//  4. partition.mu of that stream's partitions, in partition order
+//     (stream.lockAll), or of one partition for an append;
+//  5. leaves, which are held for a few instructions and take nothing:
+//     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu.
+//
+// The gate (Store.live) is not a lock: entering never waits, so an append
+// started and not yet waited on (store.Pending) blocks nothing but Close.
 package embedded
 
 import (
