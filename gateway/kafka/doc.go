@@ -16,8 +16,9 @@
 //   - producers.go: idempotent producer state (dedup window, epochs),
 //     persisted with the batches it describes.
 //   - metrics.go: the bridge_kafka_* Prometheus collectors.
-//   - fetchwire.go: Fetch responses written by writev around the stored
-//     batches; frames.go: the pool of Produce request buffers.
+//   - fetchwire.go: Fetch responses encoded around the stored batches,
+//     which the connection copies out through a buffer it reuses
+//     (conn.writeFetch); frames.go: the pool of Produce request buffers.
 //
 // # Adding an API
 //
