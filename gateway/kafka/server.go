@@ -258,9 +258,7 @@ func (s *Server) loadClusterID() (string, error) {
 		return "", err
 	}
 	// The same shape as Kafka's: a UUID in base64url, 22 characters.
-	id := newTopicConfig(nil)[topicIDKey]
-	uuid, _ := parseUUID(id)
-	cid := encodeClusterID(uuid)
+	cid := encodeClusterID(randomUUID())
 	if err := s.store.Update(context.Background(), store.KV{Namespace: ns, Key: key, Value: []byte(cid)}); err != nil {
 		return "", err
 	}
