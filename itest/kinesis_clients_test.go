@@ -212,9 +212,7 @@ func testJSSDK(t *testing.T, k *kinesisBridge) {
 		}
 	}
 	got := subscribeWhile(t, &k2, stream, "js-consumer", shard, len(onShard)+len(live), func() {
-		for _, l := range putWith(t, k, kinesisNodeDriver, stream, live) {
-			onShard = append(onShard, l)
-		}
+		onShard = append(onShard, putWith(t, k, kinesisNodeDriver, stream, live)...)
 	})
 	compareKrecs(t, "JS SDK SubscribeToShard", onShard, got)
 

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -78,7 +77,7 @@ func buildBridge() (string, error) {
 		args = append(args, "-race")
 	}
 	args = append(args, pkg)
-	out, err := exec.Command(goTool(), args...).CombinedOutput()
+	out, err := exec.Command(goTool, args...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -88,7 +87,7 @@ func buildBridge() (string, error) {
 // readSources reads go.mod, go.sum and every file of this module that pkg is
 // built from; see bridgeBinary for why.
 func readSources(pkg string) error {
-	out, err := exec.Command(goTool(), "list", "-deps", "-f",
+	out, err := exec.Command(goTool, "list", "-deps", "-f",
 		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}
 {{end}}{{range .CgoFiles}}{{$d}}/{{.}}
 {{end}}{{range .EmbedFiles}}{{$d}}/{{.}}
@@ -96,7 +95,7 @@ func readSources(pkg string) error {
 	if err != nil {
 		return fmt.Errorf("go list -deps %s: %w", pkg, err)
 	}
-	gomod, err := exec.Command(goTool(), "env", "GOMOD").Output()
+	gomod, err := exec.Command(goTool, "env", "GOMOD").Output()
 	if err != nil {
 		return fmt.Errorf("go env GOMOD: %w", err)
 	}
@@ -127,12 +126,9 @@ func raceEnabled() bool {
 	return false
 }
 
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
+// goTool is the go command of the toolchain running the tests: `go test`
+// puts its own GOROOT/bin first on the test binary's PATH.
+const goTool = "go"
 
 // Generous bounds for a loaded CI machine; they catch hangs, not slowness.
 const (

@@ -20,16 +20,6 @@ func bigOf(h HashKey) *big.Int {
 	return new(big.Int).SetBytes(b[:])
 }
 
-func hashKeyOfBig(t testing.TB, b *big.Int) HashKey {
-	t.Helper()
-	if b.Sign() < 0 || b.Cmp(two128) >= 0 {
-		t.Fatalf("%v out of hash key range", b)
-	}
-	var buf [16]byte
-	b.FillBytes(buf[:])
-	return HashKeyFromBytes(buf)
-}
-
 // randomHashKey draws from a mix of uniform keys and the edge cases where
 // carries, chunk boundaries and digit counts change.
 func randomHashKey(rng *rand.Rand) HashKey {

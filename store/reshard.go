@@ -15,7 +15,7 @@ import (
 // a shard closed by the change ends there and its successor starts there, so
 // offsets stay dense and no record changes position.
 //
-// The slot rule (DESIGN.md): a split closes the parent; the lower child
+// The slot rule (ARCHITECTURE.md): a split closes the parent; the lower child
 // continues the parent's partition and the upper child starts a new partition
 // at the end. A merge continues the lower-numbered of the two partitions; the
 // other is retired.

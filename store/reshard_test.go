@@ -9,7 +9,7 @@ import (
 	"github.com/streambridge/bridge/mapping"
 )
 
-// checkLayout asserts the invariants of DESIGN.md's core model.
+// checkLayout asserts the invariants of ARCHITECTURE.md's core model.
 func checkLayout(t *testing.T, st *Stream) {
 	t.Helper()
 	open := st.OpenShards()

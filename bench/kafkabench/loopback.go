@@ -14,8 +14,9 @@ import (
 
 // Loopback measures the machine's ceiling for what a consumer can be sent:
 // a server goroutine answers each 4-byte request with a size-prefixed
-// frame of frameBytes (one writev of a header and a body, as a broker
-// sends a fetch response), and a client reads each frame into a newly
+// frame of frameBytes (a header and a body in one writev; the body is
+// reused, so the kernel copies from memory it read moments ago, the
+// cheapest send there is), and a client reads each frame into a newly
 // allocated buffer, as Kafka clients read responses. Both ends are in this
 // process on 127.0.0.1, like the targets of an --embedded run. It returns
 // the body bytes per second over totalBytes.

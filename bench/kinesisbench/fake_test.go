@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/streambridge/bridge/mapping"
 )
 
 // fakeKinesis is a small Kinesis endpoint (JSON 1.1) that misbehaves the
@@ -154,12 +156,11 @@ func (f *fakeKinesis) serve(op string, call int, in map[string]json.RawMessage) 
 			shard := int(h.Sum32() % uint32(len(stream.shards)))
 			seq := fakeSeq(shard, len(stream.shards[shard]))
 			stream.shards[shard] = append(stream.shards[shard], fakeRecord{Data: e.Data, PartitionKey: e.PartitionKey, SequenceNumber: seq})
-			results = append(results, map[string]any{"ShardId": fmt.Sprintf("shardId-%012d", shard), "SequenceNumber": seq})
+			results = append(results, map[string]any{"ShardId": mapping.ShardID(shard), "SequenceNumber": seq})
 		}
 		return map[string]any{"FailedRecordCount": failed, "Records": results}, nil
 	case "GetShardIterator":
-		var shard int
-		fmt.Sscanf(str(in, "ShardId"), "shardId-%d", &shard)
+		shard, _ := mapping.ParseShardID(str(in, "ShardId"))
 		seq, _ := strconv.Atoi(str(in, "StartingSequenceNumber"))
 		index := seq - (shard+1)*1_000_000_000
 		if str(in, "ShardIteratorType") == "AFTER_SEQUENCE_NUMBER" {

@@ -44,16 +44,20 @@ import (
 
 // Kinesis's own limits that shape a run.
 const (
+	maxRecordSize      = 1 << 20 // data of a record, by default
 	maxBatchRecords    = 500     // records per PutRecords
 	maxBatchBytes      = 5 << 20 // data and partition keys per PutRecords
-	maxGetRecordsLimit = 10000   // GetRecords Limit
+	MaxGetRecordsLimit = 10000   // GetRecords Limit
 )
+
+// DefaultRegion is the region requests are signed for unless Config says.
+const DefaultRegion = "us-east-1"
 
 // Config is one benchmark run.
 type Config struct {
 	// Endpoint is the Kinesis endpoint URL, e.g. http://127.0.0.1:4566.
 	Endpoint string
-	// Region signs the requests; empty means us-east-1. Credentials are
+	// Region signs the requests; empty means DefaultRegion. Credentials are
 	// dummy ones.
 	Region string
 	// Stream is created with Shards shards if it does not exist; an
@@ -68,7 +72,7 @@ type Config struct {
 	// per call (at most 500, and fewer if Batch records would pass 5 MiB).
 	Producers int
 	Batch     int
-	// Limit is GetRecords' Limit; 0 means 10000, the most Kinesis allows.
+	// Limit is GetRecords' Limit; 0 means MaxGetRecordsLimit.
 	Limit int
 	// KeepStream keeps a stream the run created. By default the run
 	// deletes it at the end (and waits until it is gone), so repeated runs
@@ -148,8 +152,8 @@ func (c *Config) check() error {
 	if c.Shards < 1 {
 		errs = append(errs, fmt.Errorf("shards %d: want at least 1", c.Shards))
 	}
-	if c.RecordSize < 1 || c.RecordSize > 1<<20 {
-		errs = append(errs, fmt.Errorf("record size %d: want 1 to 1048576 bytes", c.RecordSize))
+	if c.RecordSize < 1 || c.RecordSize > maxRecordSize {
+		errs = append(errs, fmt.Errorf("record size %d: want 1 to %d bytes", c.RecordSize, maxRecordSize))
 	}
 	if c.Records < 1 {
 		errs = append(errs, fmt.Errorf("records %d: want at least 1", c.Records))
@@ -160,18 +164,18 @@ func (c *Config) check() error {
 	if c.Batch < 1 || c.Batch > maxBatchRecords {
 		errs = append(errs, fmt.Errorf("batch %d: want 1 to %d records", c.Batch, maxBatchRecords))
 	}
-	if c.Limit < 0 || c.Limit > maxGetRecordsLimit {
-		errs = append(errs, fmt.Errorf("limit %d: want 1 to %d records (0 for %d)", c.Limit, maxGetRecordsLimit, maxGetRecordsLimit))
+	if c.Limit < 0 || c.Limit > MaxGetRecordsLimit {
+		errs = append(errs, fmt.Errorf("limit %d: want 1 to %d records (0 for %d)", c.Limit, MaxGetRecordsLimit, MaxGetRecordsLimit))
 	}
 	return errors.Join(errs...)
 }
 
 func (c *Config) setDefaults() {
 	if c.Region == "" {
-		c.Region = "us-east-1"
+		c.Region = DefaultRegion
 	}
 	if c.Limit == 0 {
-		c.Limit = maxGetRecordsLimit
+		c.Limit = MaxGetRecordsLimit
 	}
 	if c.ActiveTimeout <= 0 {
 		c.ActiveTimeout = 2 * time.Minute

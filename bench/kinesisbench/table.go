@@ -69,7 +69,7 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 	var b strings.Builder
 	first := results[0]
 	fmt.Fprintf(&b, "%d records of %d bytes, %d shards written, %d producers, PutRecords batches of %d, GetRecords limit %d\n\n",
-		first.PutRecords, cfg.RecordSize, first.Shards, cfg.Producers, cfg.Batch, orDefault(cfg.Limit, maxGetRecordsLimit))
+		first.PutRecords, cfg.RecordSize, first.Shards, cfg.Producers, cfg.Batch, orDefault(cfg.Limit, MaxGetRecordsLimit))
 	width := 14
 	for _, r := range results {
 		width = max(width, len(r.Target)+2)

@@ -221,8 +221,8 @@ func startEmbeddedBridge(ctx context.Context, dataDir, listener string, stderr i
 		tmp := dataDir
 		cleanup = func() error { return os.RemoveAll(tmp) }
 	}
-	so.dataDir = dataDir
-	so.kafkaAddr, so.awsAddr, so.adminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	so.store.dataDir = dataDir
+	so.kafka.addr, so.aws.addr, so.admin.addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	srv, err := server.Start(ctx, so.serverConfig(newLogger(stderr, "text", "warn")))
 	if err != nil {
 		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())

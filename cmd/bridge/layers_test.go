@@ -20,9 +20,9 @@ type settings struct {
 
 func (o *serveOptions) settings() settings {
 	return settings{
-		DataDir: o.dataDir, KafkaAddr: o.kafkaAddr, Advertised: o.advertisedKafkaAddr,
-		AWSAddr: o.awsAddr, AdminAddr: o.adminAddr, InMemory: o.inMemory,
-		LogFormat: o.logFormat.value, LogLevel: o.logLevel.value, ShutdownTimeout: o.shutdownTimeout,
+		DataDir: o.store.dataDir, KafkaAddr: o.kafka.addr, Advertised: o.kafka.advertisedAddr,
+		AWSAddr: o.aws.addr, AdminAddr: o.admin.addr, InMemory: o.store.inMemory,
+		LogFormat: o.admin.logFormat.value, LogLevel: o.admin.logLevel.value, ShutdownTimeout: o.admin.shutdownTimeout,
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -22,76 +20,14 @@ import (
 	"github.com/streambridge/bridge/server"
 )
 
-// serveOptions are the settings of `bridge serve`, one field per flag.
-type serveOptions struct {
-	configFile          string
-	dataDir             string
-	inMemory            bool
-	kafkaAddr           string
-	advertisedKafkaAddr string
-	awsAddr             string
-	adminAddr           string
-	logFormat           choice
-	logLevel            choice
-	shutdownTimeout     time.Duration
-	autoCreateTopics    bool
-	defaultPartitions   int
-	region              string
-	account             string
-	kinesisLimits       bool
-	kinesisStateDelay   time.Duration
-}
-
-func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
-	*o = serveOptions{
-		logFormat: choice{value: "text", allowed: []string{"text", "json"}},
-		logLevel:  choice{value: "info", allowed: []string{"debug", "info", "warn", "error"}},
-	}
-	fs.StringVar(&o.configFile, configFlag, "", "YAML file of settings, keys as the flag names (data-dir: ./x)")
-	fs.StringVar(&o.dataDir, "data-dir", "./bridge-data", "directory for the embedded store; created if missing")
-	fs.BoolVar(&o.inMemory, "in-memory", false, "keep everything in memory and lose it on exit (tests, demos)")
-	fs.StringVar(&o.kafkaAddr, "kafka-addr", ":9092", "address for Kafka clients")
-	fs.StringVar(&o.advertisedKafkaAddr, "advertised-kafka-addr", "", "host:port Kafka clients are told to connect to (default: the bound address, localhost if bound to all interfaces)")
-	fs.StringVar(&o.awsAddr, "aws-addr", ":4566", "address for the Kinesis, SQS and S3-style HTTP APIs")
-	fs.StringVar(&o.adminAddr, "admin-addr", ":8080", "address for /healthz, /readyz and /metrics")
-	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
-	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())
-	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
-	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
-	fs.StringVar(&o.region, "region", "us-east-1", "AWS region in the ARNs the AWS-style APIs return and accept")
-	fs.StringVar(&o.account, "account", "000000000000", "12-digit AWS account id in the ARNs the AWS-style APIs return and accept")
-	fs.BoolVar(&o.kinesisLimits, "kinesis-enforce-limits", false, "emulate Kinesis provisioned throughput per shard (1 MB/s or 1000 records/s in, 2 MB/s and 5 reads/s out)")
-	fs.DurationVar(&o.kinesisStateDelay, "kinesis-state-delay", 0, "how long Kinesis streams stay CREATING, UPDATING or DELETING, so clients' waiters are exercised")
-	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM before their connections are closed")
-}
-
-func (o *serveOptions) check() error {
-	if o.defaultPartitions < 1 {
-		return fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions)
-	}
-	if len(o.account) != 12 || strings.Trim(o.account, "0123456789") != "" {
-		return fmt.Errorf("--account %q: want 12 digits", o.account)
-	}
-	if o.region == "" {
-		return errors.New("--region: want a region name, e.g. us-east-1")
-	}
-	if o.kinesisStateDelay < 0 {
-		return fmt.Errorf("--kinesis-state-delay %v: want zero or a positive duration", o.kinesisStateDelay)
-	}
-	if o.shutdownTimeout <= 0 {
-		return fmt.Errorf("--shutdown-timeout %v: want a positive duration, e.g. 10s", o.shutdownTimeout)
-	}
-	return nil
-}
-
 func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 	return server.Config{
-		DataDir:             o.dataDir,
-		InMemory:            o.inMemory,
-		KafkaAddr:           o.kafkaAddr,
-		AdvertisedKafkaAddr: o.advertisedKafkaAddr,
-		AWSAddr:             o.awsAddr,
-		AdminAddr:           o.adminAddr,
+		DataDir:             o.store.dataDir,
+		InMemory:            o.store.inMemory,
+		KafkaAddr:           o.kafka.addr,
+		AdvertisedKafkaAddr: o.kafka.advertisedAddr,
+		AWSAddr:             o.aws.addr,
+		AdminAddr:           o.admin.addr,
 		Logger:              log,
 		NewKafka: func(d server.Deps) (server.Service, error) {
 			return kafka.New(kafka.Config{
@@ -99,8 +35,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 				Logger:            d.Logger,
 				Registerer:        d.Registerer,
 				AdvertisedAddr:    d.Addrs.AdvertisedKafka,
-				AutoCreateTopics:  o.autoCreateTopics,
-				DefaultPartitions: o.defaultPartitions,
+				AutoCreateTopics:  o.kafka.autoCreateTopics,
+				DefaultPartitions: o.kafka.defaultPartitions,
 			})
 		},
 		NewAWS: func(d server.Deps) (http.Handler, error) {
@@ -108,31 +44,13 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 				Store:         d.Store,
 				Logger:        d.Logger,
 				Registerer:    d.Registerer,
-				Region:        o.region,
-				Account:       o.account,
-				EnforceLimits: o.kinesisLimits,
-				StateDelay:    o.kinesisStateDelay,
+				Region:        o.aws.region,
+				Account:       o.aws.account,
+				EnforceLimits: o.aws.kinesis.enforceLimits,
+				StateDelay:    o.aws.kinesis.stateDelay,
 			})
 		},
 	}
-}
-
-// choice is a flag value limited to a fixed list, checked when it is set, so
-// a bad value from any layer is reported with its source.
-type choice struct {
-	value   string
-	allowed []string
-}
-
-func (c *choice) String() string { return c.value }
-func (c *choice) Type() string   { return "string" }
-func (c *choice) list() string   { return strings.Join(c.allowed, "|") }
-func (c *choice) Set(v string) error {
-	if !slices.Contains(c.allowed, v) {
-		return fmt.Errorf("want one of %s", c.list())
-	}
-	c.value = v
-	return nil
 }
 
 // newServeCmd builds `bridge serve`. run does the serving; tests replace it
@@ -162,7 +80,9 @@ SIGINT or SIGTERM stops the server gracefully; a second one exits at once.`,
 			return run(cmd, &opts, l)
 		},
 	}
+	cmd.Flags().SortFlags = false // --help lists each group's flags as declared
 	opts.addFlags(cmd.Flags())
+	cmd.SetUsageFunc(groupedUsage(opts.groups()))
 	return cmd
 }
 
@@ -178,7 +98,7 @@ const forcedExitCode = 2
 
 // runServe is the real `bridge serve`: the logger, the signals, the server.
 func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
-	log := newLogger(cmd.ErrOrStderr(), opts.logFormat.value, opts.logLevel.value)
+	log := newLogger(cmd.ErrOrStderr(), opts.admin.logFormat.value, opts.admin.logLevel.value)
 	if l.configFile != "" {
 		log.Info("config file", "path", l.configFile)
 	}
@@ -191,7 +111,7 @@ func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	err := serve(cmd.Context(), opts.serverConfig(log), opts.shutdownTimeout, log, sigs, func() { os.Exit(forcedExitCode) })
+	err := serve(cmd.Context(), opts.serverConfig(log), opts.admin.shutdownTimeout, log, sigs, func() { os.Exit(forcedExitCode) })
 	if err != nil {
 		log.Error("exiting with an error", "err", err)
 		return errLogged{err}

@@ -199,12 +199,10 @@ func TestAdminDescribeErrorsAndBroker(t *testing.T) {
 	}
 	dt := kmsg.NewPtrDeleteTopicsRequest()
 	dt.Version = 6
-	for _, tt := range []kmsg.DeleteTopicsRequestTopic{
+	dt.Topics = []kmsg.DeleteTopicsRequestTopic{
 		{TopicID: [16]byte{1, 2, 3}},
 		{Topic: kmsg.StringPtr("missing"), TopicID: [16]byte{1}},
 		{},
-	} {
-		dt.Topics = append(dt.Topics, tt)
 	}
 	dresp := w.do(dt).(*kmsg.DeleteTopicsResponse)
 	for i, want := range []int16{kerr.UnknownTopicID.Code, kerr.InvalidRequest.Code, kerr.InvalidRequest.Code} {

@@ -42,12 +42,15 @@ func TestAdminSarama(t *testing.T) {
 				t.Errorf("listed: %+v", topics)
 			}
 
-			entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: "sarama-t"})
+			described, err := admin.DescribeConfigs([]*sarama.ConfigResource{{Type: sarama.TopicResource, Name: "sarama-t"}}, sarama.DescribeConfigsOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(described) != 1 || described[0].ErrorCode != sarama.ErrNoError {
+				t.Fatalf("described: %+v", described)
+			}
 			byName := map[string]sarama.ConfigEntry{}
-			for _, c := range entries {
+			for _, c := range described[0].Configs {
 				byName[c.Name] = c
 			}
 			if c := byName["retention.ms"]; c.Value != retention || c.Default || c.Source != sarama.SourceTopic {

@@ -1,5 +1,5 @@
 // CreatePartitions (key 37), versions 0-3: grows a topic to Count partitions
-// under the slot rule (DESIGN.md): the store splits the widest open shards,
+// under the slot rule (ARCHITECTURE.md): the store splits the widest open shards,
 // each split's lower child continuing its parent's partition (offsets go on)
 // and the upper child carrying a new partition at the end. Existing
 // partitions keep every record and offset. Kafka partition counts only

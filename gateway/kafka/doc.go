@@ -16,8 +16,9 @@
 //   - producers.go: idempotent producer state (dedup window, epochs),
 //     persisted with the batches it describes.
 //   - metrics.go: the bridge_kafka_* Prometheus collectors.
-//   - fetchwire.go: Fetch responses written by writev around the stored
-//     batches; frames.go: the pool of Produce request buffers.
+//   - fetchwire.go: Fetch responses encoded around the stored batches,
+//     which the connection copies out through a buffer it reuses
+//     (conn.writeFetch); frames.go: the pool of Produce request buffers.
 //
 // # Adding an API
 //
@@ -62,7 +63,7 @@
 //     a Shutdown gives up waiting. Pass it to store calls. r.Server.draining
 //     is closed as soon as Shutdown starts: deferred replies that wait for
 //     something (long polls) should answer with what they have then.
-//   - NoResponse() answers nothing (Produce with acks=0 only).
+//   - Only Produce with acks=0 answers nothing (Reply.none, produce.go).
 //   - Useful shared helpers: errorCode and errorMessage (errors.go) map
 //     store errors to Kafka codes and messages; topicID and newTopicConfig
 //     (metadata.go) give every topic its stable id (pass a new topic's

@@ -304,7 +304,8 @@ func TestFetchConsumerSeesNewRecords(t *testing.T) {
 	}
 }
 
-// The writev encoding of fetch responses is byte for byte kmsg's.
+// Fetch responses encoded around their batches (appendSegments) are byte
+// for byte kmsg's.
 func TestFetchWireMatchesKmsg(t *testing.T) {
 	rng := mathrand.New(mathrand.NewPCG(1, 2))
 	randBytes := func(n int) []byte {

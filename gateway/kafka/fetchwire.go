@@ -8,7 +8,6 @@ package kafka
 
 import (
 	"encoding/binary"
-	"net"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -61,11 +60,12 @@ type piece struct {
 
 // appendSegments frames and encodes the response (versions 4-12) for
 // correlation id corr: scratch receives everything but the batches, and
-// the returned buffers interleave it with the batches, ready for writev.
+// the returned pieces interleave it with the batches in wire order, for
+// conn.writeFetch to copy out.
 // It encodes what fetch sets and nothing more: no aborted transactions
 // (null), no tagged fields; TestFetchWireMatchesKmsg holds it to kmsg's
 // encoding.
-func (r *fetchResponse) appendSegments(scratch []byte, corr int32) (net.Buffers, []byte, int) {
+func (r *fetchResponse) appendSegments(scratch []byte, corr int32) ([][]byte, []byte, int) {
 	v := r.Version
 	flexible := v >= 12
 	var pieces []piece
@@ -145,7 +145,7 @@ func (r *fetchResponse) appendSegments(scratch []byte, corr int32) (net.Buffers,
 	cut()
 
 	total := 0
-	bufs := make(net.Buffers, 0, len(pieces))
+	bufs := make([][]byte, 0, len(pieces))
 	for _, pc := range pieces {
 		if pc.batch != nil {
 			bufs = append(bufs, pc.batch)

@@ -63,7 +63,6 @@ package kafka
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -499,11 +498,7 @@ func newMemberID(clientID string, instanceID *string) string {
 	if instanceID != nil {
 		prefix = *instanceID
 	}
-	var u [16]byte
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return prefix + "-" + formatUUID(u)
+	return prefix + "-" + formatUUID(randomUUID())
 }
 
 // clientHost is a member's host as Kafka reports it: "/" and the address.

@@ -42,8 +42,6 @@ func readName(b []byte) (string, []byte, bool) {
 
 func groupMetaKey(group string) string { return string(appendName([]byte("m"), group)) }
 
-func groupOffsetPrefix(group string) string { return string(appendName([]byte("o"), group)) }
-
 func offsetKey(group, topic string, partition int32) string {
 	b := appendName([]byte("o"), group)
 	b = appendName(b, topic)

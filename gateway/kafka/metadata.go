@@ -184,11 +184,7 @@ func newTopicConfig(cfg map[string]string) map[string]string {
 		out[k] = v
 	}
 	if _, ok := parseUUID(out[topicIDKey]); !ok {
-		var id [16]byte
-		_, _ = rand.Read(id[:])   // never fails (crypto/rand documents it)
-		id[6] = id[6]&0x0f | 0x40 // version 4: random
-		id[8] = id[8]&0x3f | 0x80
-		out[topicIDKey] = formatUUID(id)
+		out[topicIDKey] = formatUUID(randomUUID())
 	}
 	return out
 }
@@ -222,6 +218,16 @@ func (s *Server) autoCreate(ctx context.Context, name string, allowed bool) (sto
 		return st, fmt.Errorf("%w: %v", errInvalidTopic, verr)
 	}
 	return s.createTopic(ctx, name, s.cfg.DefaultPartitions)
+}
+
+// randomUUID returns a version 4 (random) UUID, as Kafka's topic and member
+// ids are.
+func randomUUID() [16]byte {
+	var id [16]byte
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand documents it)
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
+	return id
 }
 
 func formatUUID(id [16]byte) string {

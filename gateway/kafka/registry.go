@@ -39,7 +39,8 @@ type Request struct {
 }
 
 // Reply is what a Handler hands back: a response now, a response later, or
-// none at all. Build it with Respond, RespondLater or NoResponse.
+// none at all. Build it with Respond or RespondLater; only Produce with
+// acks=0 sets none, as it must still wait on its appends in later.
 type Reply struct {
 	resp  kmsg.Response
 	later func(ctx context.Context) (kmsg.Response, error)
@@ -58,10 +59,6 @@ func Respond(resp kmsg.Response) Reply { return Reply{resp: resp} }
 func RespondLater(f func(ctx context.Context) (kmsg.Response, error)) Reply {
 	return Reply{later: f}
 }
-
-// NoResponse answers nothing: Produce with acks=0, whose client reads no
-// response.
-func NoResponse() Reply { return Reply{none: true} }
 
 // registry holds every API, indexed by key. It is filled by init functions
 // and read-only afterwards, so lookups need no lock.

@@ -257,9 +257,7 @@ func (s *Server) loadClusterID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// The same shape as Kafka's: a UUID in base64url, 22 characters.
-	id := newTopicConfig(nil)[topicIDKey]
-	uuid, _ := parseUUID(id)
-	cid := encodeClusterID(uuid)
+	cid := encodeClusterID(randomUUID())
 	if err := s.store.Update(context.Background(), store.KV{Namespace: ns, Key: key, Value: []byte(cid)}); err != nil {
 		return "", err
 	}

@@ -79,8 +79,7 @@ func (h *Handler) consumerARN(stream string, rec consumerRecord) string {
 // parseConsumerARN splits a consumer ARN of this region and account into
 // its stream and consumer names.
 func (h *Handler) parseConsumerARN(arn string) (stream, name string, ok bool) {
-	prefix := fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/", h.cfg.Region, h.cfg.Account)
-	rest, ok := strings.CutPrefix(arn, prefix)
+	rest, ok := strings.CutPrefix(arn, h.streamARNPrefix())
 	if !ok {
 		return "", "", false
 	}
@@ -455,7 +454,7 @@ func describeStreamConsumer(ctx context.Context, h *Handler, in *consumerRefInpu
 func listStreamConsumers(ctx context.Context, h *Handler, in *listConsumersInput) (*listConsumersOutput, error) {
 	var v validator
 	v.intRange("maxResults", in.MaxResults, 1, pageMax)
-	v.str("nextToken", in.NextToken, 1, 1048576, nil)
+	v.str("nextToken", in.NextToken, 1, maxNextTokenLength, nil)
 	stream := h.streamFromARN(&v, in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err

@@ -382,7 +382,7 @@ func init() { register("ListShards", listShards) }
 
 func listShards(ctx context.Context, h *Handler, in *listShardsInput) (*listShardsOutput, error) {
 	var v validator
-	v.str("nextToken", in.NextToken, 1, 1048576, nil)
+	v.str("nextToken", in.NextToken, 1, maxNextTokenLength, nil)
 	v.str("exclusiveStartShardId", in.ExclusiveStartShardId, 1, 128, shardIDPattern)
 	v.intRange("maxResults", in.MaxResults, 1, listShardsMax)
 	if f := in.ShardFilter; f != nil {

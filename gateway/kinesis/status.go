@@ -115,22 +115,6 @@ func (h *Handler) markStatus(st *store.Stream, status string) {
 	st.Config[cfgStatusUntil] = strconv.FormatInt(h.now().Add(h.cfg.StateDelay).UnixMilli(), 10)
 }
 
-// beginUpdate marks a stream UPDATING for the state delay (nothing without
-// one) after a change that took effect, such as a reshard.
-func (h *Handler) beginUpdate(ctx context.Context, name string) error {
-	if h.cfg.StateDelay <= 0 {
-		return nil
-	}
-	_, err := h.store.UpdateStream(ctx, name, func(st *store.Stream) error {
-		h.markStatus(st, statusUpdating)
-		return nil
-	})
-	if err != nil {
-		return h.storeError(name, err)
-	}
-	return nil
-}
-
 // scheduleDelete deletes a DELETING stream once its delay is over.
 func (h *Handler) scheduleDelete(name string, after time.Duration) {
 	time.AfterFunc(after, func() { h.finishDelete(context.Background(), name) })

@@ -74,16 +74,19 @@ func (h *Handler) nameMissing(v *validator) string {
 	return ""
 }
 
-// streamARN returns the ARN of stream name.
-func (h *Handler) streamARN(name string) string {
-	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", h.cfg.Region, h.cfg.Account, name)
+// streamARNPrefix starts the ARN of every stream of this region and
+// account, and of their consumers.
+func (h *Handler) streamARNPrefix() string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/", h.cfg.Region, h.cfg.Account)
 }
+
+// streamARN returns the ARN of stream name.
+func (h *Handler) streamARN(name string) string { return h.streamARNPrefix() + name }
 
 // parseStreamARN returns the stream name of an ARN of this region and
 // account.
 func (h *Handler) parseStreamARN(arn string) (string, bool) {
-	prefix := fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/", h.cfg.Region, h.cfg.Account)
-	name, ok := strings.CutPrefix(arn, prefix)
+	name, ok := strings.CutPrefix(arn, h.streamARNPrefix())
 	if !ok || name == "" || strings.Contains(name, "/") {
 		return "", false
 	}

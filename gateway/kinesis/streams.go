@@ -385,7 +385,7 @@ func listStreams(ctx context.Context, h *Handler, in *listStreamsInput) (*listSt
 	var v validator
 	v.intRange("limit", in.Limit, 1, pageMax)
 	v.str("exclusiveStartStreamName", in.ExclusiveStartStreamName, 1, 128, streamNamePattern)
-	v.str("nextToken", in.NextToken, 1, 1048576, nil)
+	v.str("nextToken", in.NextToken, 1, maxNextTokenLength, nil)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,9 @@ import (
 	"unicode/utf8"
 )
 
+// maxNextTokenLength is the API model's bound on every NextToken member.
+const maxNextTokenLength = 1048576
+
 // validator collects field constraint violations and reports them the way
 // AWS does: one ValidationException listing every violation,
 //

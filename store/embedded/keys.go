@@ -6,7 +6,7 @@ import "encoding/binary"
 // are big-endian so pebble's byte order is numeric order. Streams are keyed
 // by a numeric id assigned at creation, never reused, so a stream deleted and
 // created again under the same name shares nothing with its predecessor and
-// deleting a stream is two range deletions.
+// deleting a stream is a range deletion per kind of key.
 //
 //	'm' "s/" name                              stream metadata (JSON)
 //	'm' "n"                                    next stream id

@@ -1,0 +1,262 @@
+package main
+
+// The settings of `bridge serve` come in option groups, one per area. A
+// group owns its flags and checks them together, and --help lists them
+// under the group's heading, so the flag list stays readable as security
+// and backend settings join it. Flag names never depend on the group: they
+// are also the config-file keys and, as BRIDGE_*, the environment variables
+// (layers.go), which must not change when a flag moves between groups.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// optionGroup is one area's settings.
+type optionGroup interface {
+	heading() string
+	addFlags(fs *pflag.FlagSet)
+	check() error
+}
+
+// serveOptions are the settings of `bridge serve`.
+type serveOptions struct {
+	configFile string
+	store      storeOptions
+	kafka      kafkaOptions
+	aws        awsOptions
+	security   securityOptions
+	backends   backendOptions
+	admin      adminOptions
+}
+
+// groups are o's option groups in the order --help lists them.
+func (o *serveOptions) groups() []optionGroup {
+	return []optionGroup{&o.store, &o.kafka, &o.aws, &o.security, &o.backends, &o.admin}
+}
+
+// flagGroupAnnotation holds the heading of a flag's option group.
+const flagGroupAnnotation = "bridge-option-group"
+
+// generalHeading is the section of flags that belong to no group: --config,
+// which is about where settings come from, and cobra's --help.
+const generalHeading = "General"
+
+func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
+	*o = serveOptions{}
+	fs.StringVar(&o.configFile, configFlag, "", "YAML file of settings, keys as the flag names (data-dir: ./x)")
+	for _, g := range o.groups() {
+		gfs := pflag.NewFlagSet(g.heading(), pflag.ContinueOnError)
+		gfs.SortFlags = false // fs gets them in declaration order
+		g.addFlags(gfs)
+		gfs.VisitAll(func(f *pflag.Flag) {
+			_ = gfs.SetAnnotation(f.Name, flagGroupAnnotation, []string{g.heading()})
+		})
+		fs.AddFlagSet(gfs)
+	}
+}
+
+// check reports every group's problems at once, so one run shows all that
+// needs fixing.
+func (o *serveOptions) check() error {
+	var errs []error
+	for _, g := range o.groups() {
+		errs = append(errs, g.check())
+	}
+	return errors.Join(errs...)
+}
+
+// flagSections splits fs into the sections --help shows: General first,
+// then one per option group in order. Each FlagSet is named by its heading
+// and keeps fs's order; sections of groups without flags are empty.
+func flagSections(fs *pflag.FlagSet, groups []optionGroup) []*pflag.FlagSet {
+	sections := []*pflag.FlagSet{pflag.NewFlagSet(generalHeading, pflag.ContinueOnError)}
+	for _, g := range groups {
+		sections = append(sections, pflag.NewFlagSet(g.heading(), pflag.ContinueOnError))
+	}
+	for _, s := range sections {
+		s.SortFlags = false
+	}
+	fs.VisitAll(func(f *pflag.Flag) {
+		heading := generalHeading
+		if h := f.Annotations[flagGroupAnnotation]; len(h) == 1 {
+			heading = h[0]
+		}
+		i := slices.IndexFunc(sections, func(s *pflag.FlagSet) bool { return s.Name() == heading })
+		sections[max(i, 0)].AddFlag(f)
+	})
+	return sections
+}
+
+// groupedUsage is a cobra usage function that lists the command's flags by
+// section instead of in one alphabetical block.
+func groupedUsage(groups []optionGroup) func(*cobra.Command) error {
+	return func(c *cobra.Command) error {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Usage:\n  %s\n", c.UseLine())
+		for _, s := range flagSections(c.Flags(), groups) {
+			if s.HasFlags() {
+				fmt.Fprintf(&b, "\n%s:\n%s", s.Name(), s.FlagUsages())
+			}
+		}
+		_, err := io.WriteString(c.OutOrStderr(), b.String())
+		return err
+	}
+}
+
+// storeOptions say where and how data is kept.
+type storeOptions struct {
+	dataDir  string
+	inMemory bool
+}
+
+func (*storeOptions) heading() string { return "Store" }
+
+func (o *storeOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.dataDir, "data-dir", "./bridge-data", "directory for the embedded store; created if missing")
+	fs.BoolVar(&o.inMemory, "in-memory", false, "keep everything in memory and lose it on exit (tests, demos)")
+}
+
+// check leaves an empty --data-dir to server.Config, which reports it
+// together with --in-memory, the alternative.
+func (*storeOptions) check() error { return nil }
+
+// kafkaOptions configure the Kafka listener and front end.
+type kafkaOptions struct {
+	addr              string
+	advertisedAddr    string
+	autoCreateTopics  bool
+	defaultPartitions int
+}
+
+func (*kafkaOptions) heading() string { return "Kafka" }
+
+func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.addr, "kafka-addr", ":9092", "address for Kafka clients")
+	fs.StringVar(&o.advertisedAddr, "advertised-kafka-addr", "", "host:port Kafka clients are told to connect to (default: the bound address, localhost if bound to all interfaces)")
+	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
+	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
+}
+
+func (o *kafkaOptions) check() error {
+	if o.defaultPartitions < 1 {
+		return fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions)
+	}
+	return nil
+}
+
+// awsOptions configure the AWS port, shared by the AWS-style APIs: what
+// they have in common here, and each API's own settings.
+type awsOptions struct {
+	addr    string
+	region  string
+	account string
+	kinesis kinesisOptions
+}
+
+func (*awsOptions) heading() string { return "AWS APIs (Kinesis; SQS and S3 later)" }
+
+func (o *awsOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.addr, "aws-addr", ":4566", "address for the Kinesis, SQS and S3-style HTTP APIs")
+	fs.StringVar(&o.region, "region", "us-east-1", "AWS region in the ARNs the AWS-style APIs return and accept")
+	fs.StringVar(&o.account, "account", "000000000000", "12-digit AWS account id in the ARNs the AWS-style APIs return and accept")
+	o.kinesis.addFlags(fs)
+}
+
+func (o *awsOptions) check() error {
+	var errs []error
+	if len(o.account) != 12 || strings.Trim(o.account, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("--account %q: want 12 digits", o.account))
+	}
+	if o.region == "" {
+		errs = append(errs, errors.New("--region: want a region name, e.g. us-east-1"))
+	}
+	return errors.Join(append(errs, o.kinesis.check())...)
+}
+
+type kinesisOptions struct {
+	enforceLimits bool
+	stateDelay    time.Duration
+}
+
+func (o *kinesisOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.enforceLimits, "kinesis-enforce-limits", false, "emulate Kinesis provisioned throughput per shard (1 MB/s or 1000 records/s in, 2 MB/s and 5 reads/s out)")
+	fs.DurationVar(&o.stateDelay, "kinesis-state-delay", 0, "how long Kinesis streams stay CREATING, UPDATING or DELETING, so clients' waiters are exercised")
+}
+
+func (o *kinesisOptions) check() error {
+	if o.stateDelay < 0 {
+		return fmt.Errorf("--kinesis-state-delay %v: want zero or a positive duration", o.stateDelay)
+	}
+	return nil
+}
+
+// securityOptions are where TLS, SASL and request-signing settings will
+// go. The group exists before its first flag so that they get a heading
+// and checks of their own rather than joining another area's.
+type securityOptions struct{}
+
+func (*securityOptions) heading() string         { return "Security" }
+func (*securityOptions) addFlags(*pflag.FlagSet) {}
+func (*securityOptions) check() error            { return nil }
+
+// backendOptions are where the settings that point streams at real
+// Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions
+// is.
+type backendOptions struct{}
+
+func (*backendOptions) heading() string         { return "Backends" }
+func (*backendOptions) addFlags(*pflag.FlagSet) {}
+func (*backendOptions) check() error            { return nil }
+
+// adminOptions configure the admin port, the logs and the process's
+// lifecycle.
+type adminOptions struct {
+	addr            string
+	logFormat       choice
+	logLevel        choice
+	shutdownTimeout time.Duration
+}
+
+func (*adminOptions) heading() string { return "Admin, logging and process" }
+
+func (o *adminOptions) addFlags(fs *pflag.FlagSet) {
+	o.logFormat = choice{value: "text", allowed: []string{"text", "json"}}
+	o.logLevel = choice{value: "info", allowed: []string{"debug", "info", "warn", "error"}}
+	fs.StringVar(&o.addr, "admin-addr", ":8080", "address for /healthz, /readyz and /metrics")
+	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
+	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM before their connections are closed")
+}
+
+func (o *adminOptions) check() error {
+	if o.shutdownTimeout <= 0 {
+		return fmt.Errorf("--shutdown-timeout %v: want a positive duration, e.g. 10s", o.shutdownTimeout)
+	}
+	return nil
+}
+
+// choice is a flag value limited to a fixed list, checked when it is set, so
+// a bad value from any layer is reported with its source.
+type choice struct {
+	value   string
+	allowed []string
+}
+
+func (c *choice) String() string { return c.value }
+func (c *choice) Type() string   { return "string" }
+func (c *choice) list() string   { return strings.Join(c.allowed, "|") }
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.allowed, v) {
+		return fmt.Errorf("want one of %s", c.list())
+	}
+	c.value = v
+	return nil
+}
