@@ -52,7 +52,7 @@ func testBoto3Scenario(t *testing.T, k *kinesisBridge) {
 // cli runs the Debian AWS CLI against the bridge with JSON output.
 func cli(t *testing.T, k *kinesisBridge, args ...string) []byte {
 	t.Helper()
-	return mustAWSTool(t, nil, awsCLI, append([]string{"--endpoint-url", k.endpoint, "--no-cli-pager", "--output", "json",
+	return mustAWSTool(t, k.cliEnv, nil, awsCLI, append([]string{"--endpoint-url", k.endpoint, "--no-cli-pager", "--output", "json",
 		"--cli-binary-format", "raw-in-base64-out", "kinesis"}, args...)...)
 }
 

@@ -45,6 +45,8 @@ type kinesisBridge struct {
 	t *testing.T
 	*bridge
 	endpoint string // http://127.0.0.1:PORT of the AWS port
+	// cliEnv is more environment for the AWS CLI runs of cli and cliJSON.
+	cliEnv []string
 }
 
 // startKinesisBridge starts `bridge serve` for a Kinesis test: an in-memory
@@ -185,10 +187,15 @@ func awsEnv() []string {
 // runAWSTool runs an AWS client program with stdin in awsEnv and returns
 // its stdout; a non-zero exit is an error carrying the program's stderr.
 func runAWSTool(stdin []byte, name string, args ...string) ([]byte, error) {
+	return runAWSToolEnv(nil, stdin, name, args...)
+}
+
+// runAWSToolEnv is runAWSTool with env added to awsEnv (and winning).
+func runAWSToolEnv(env []string, stdin []byte, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), kinesisTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = awsEnv()
+	cmd.Env = append(awsEnv(), env...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -200,9 +207,9 @@ func runAWSTool(stdin []byte, name string, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-func mustAWSTool(t *testing.T, stdin []byte, name string, args ...string) []byte {
+func mustAWSTool(t *testing.T, env []string, stdin []byte, name string, args ...string) []byte {
 	t.Helper()
-	out, err := runAWSTool(stdin, name, args...)
+	out, err := runAWSToolEnv(env, stdin, name, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

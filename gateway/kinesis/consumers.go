@@ -60,6 +60,7 @@ type consumerRecord struct {
 	// StreamCreated ties the consumer to one incarnation of its stream.
 	StreamCreated int64             `json:"s"`
 	Tags          map[string]string `json:"t,omitempty"`
+	Policy        string            `json:"p,omitempty"` // resource policy (policies.go)
 }
 
 // consumer is a consumer as the API shows it.

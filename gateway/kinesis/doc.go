@@ -35,7 +35,8 @@
 // sequence number is mapping.SequenceNumber(shard index, Kafka offset), so
 // Kafka offsets and sequence numbers convert both ways without an index.
 // Kinesis metadata that only this API reads (tags, stream mode, encryption,
-// enhanced monitoring, max record size, status) lives in the stream's Config
-// under keys starting with "kinesis."; consumers live in the store's state
-// area.
+// enhanced monitoring, max record size, warm throughput, record
+// distribution strategy, resource policy, status) lives in the stream's
+// Config under keys starting with "kinesis."; consumers and the account's
+// settings live in the store's state area.
 package kinesis

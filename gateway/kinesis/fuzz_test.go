@@ -63,6 +63,14 @@ var fuzzSeeds = map[string][]map[string]any{
 	},
 	"GetRecords":       {{"ShardIterator": "AAAA", "Limit": 10}},
 	"SubscribeToShard": {{"ConsumerARN": "arn:aws:kinesis:us-east-1:000000000000:stream/fuzz/consumer/app:1", "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "LATEST"}}},
+
+	"PutResourcePolicy":                      {{"ResourceARN": "arn:aws:kinesis:us-east-1:000000000000:stream/fuzz", "Policy": `{"Statement":[]}`}},
+	"GetResourcePolicy":                      {{"ResourceARN": "arn:aws:kinesis:us-east-1:000000000000:stream/fuzz/consumer/app:1"}},
+	"DeleteResourcePolicy":                   {{"ResourceARN": "arn:aws:kinesis:us-east-1:000000000000:stream/fuzz"}},
+	"DescribeAccountSettings":                {{}},
+	"UpdateAccountSettings":                  {{"MinimumThroughputBillingCommitment": map[string]any{"Status": "ENABLED"}}},
+	"UpdateStreamWarmThroughput":             {{"StreamName": "fuzz", "WarmThroughputMiBps": 10}},
+	"UpdateStreamRecordDistributionStrategy": {{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/fuzz", "RecordDistributionStrategy": "AUTO"}},
 }
 
 // FuzzDecodeRequest posts random JSON and CBOR bodies to every registered

@@ -22,10 +22,16 @@ package kinesis
 // anything that does not verify gets InvalidArgumentException "Invalid
 // ShardIterator.".
 //
-// Messages follow AWS (and kinesalite, which copies them). Differences from
-// AWS: a sequence number past the shard's newest record is refused as not
-// from this stream (AWS accepts numbers it could have issued); ShardId
-// accepts "shardId-000000000001", "1" and "anything-1" alike, as AWS does.
+// Messages follow AWS (and kinesalite, which copies them). A shard's own
+// StartingSequenceNumber is taken by AT_ and AFTER_SEQUENCE_NUMBER even
+// while the shard is empty (or closed empty), as AWS takes it: both then
+// read from the shard's first record. GetRecords takes an iterator wrapped
+// in double quotes, as AWS does (what `aws kinesis get-shard-iterator
+// --query ShardIterator` prints without --output text). Differences from
+// AWS: another sequence number past the shard's newest record is refused
+// as not from this stream (AWS accepts numbers it could have issued);
+// ShardId accepts "shardId-000000000001", "1" and "anything-1" alike, as
+// AWS does.
 
 import (
 	"context"
@@ -204,13 +210,29 @@ func (h *Handler) sequenceStart(ctx context.Context, st *store.Stream, sh store.
 	if err != nil {
 		return 0, err
 	}
-	if offset < sh.StartOffset || offset >= tip {
+	start, ok := sequenceStartOffset(sh, offset, tip, after)
+	if !ok {
 		return 0, invalid(" because it did not come from this stream")
 	}
-	if after {
-		offset++
+	return start, nil
+}
+
+// sequenceStartOffset is where AT_ or AFTER_SEQUENCE_NUMBER start for a
+// sequence number encoding offset of shard sh, whose records end before
+// tip: at or after that record, or, for the shard's StartingSequenceNumber
+// with no record there yet, at the shard's start (the number then names the
+// shard's beginning, not a record to skip). ok is false for a number that
+// names neither.
+func sequenceStartOffset(sh store.Shard, offset, tip int64, after bool) (start int64, ok bool) {
+	switch {
+	case offset == sh.StartOffset && tip == sh.StartOffset:
+		return offset, true
+	case offset < sh.StartOffset || offset >= tip:
+		return 0, false
+	case after:
+		return offset + 1, true
 	}
-	return offset, nil
+	return offset, true
 }
 
 // timestampStart is AT_TIMESTAMP: the first record of the shard whose
@@ -285,6 +307,9 @@ func (h *Handler) encodeIterator(ctx context.Context, it shardIterator) (string,
 // check its age.
 func (h *Handler) parseIterator(ctx context.Context, token string) (shardIterator, error) {
 	invalid := invalidArgument("Invalid ShardIterator.")
+	if n := len(token); n >= 2 && token[0] == '"' && token[n-1] == '"' {
+		token = token[1 : n-1]
+	}
 	b, err := base64.StdEncoding.DecodeString(token)
 	if err != nil || len(b) < iteratorFixed+1+iteratorMACSize || b[0] != iteratorVersion {
 		return shardIterator{}, invalid

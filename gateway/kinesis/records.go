@@ -32,6 +32,8 @@ package kinesis
 // is not documented. SequenceNumberForOrdering is checked for form and
 // otherwise needs nothing: records of a shard are in arrival order anyway.
 // DryRun validates the request and answers DryRunOperationException.
+// A stream using the AUTO record distribution strategy (capacity.go) takes
+// records without a partition key and spreads all its records evenly.
 
 import (
 	"context"
@@ -117,7 +119,8 @@ type putRecordsOutput struct {
 func putRecord(ctx context.Context, h *Handler, in *putRecordInput) (*putRecordOutput, error) {
 	var v validator
 	v.str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, sequencePattern)
-	if v.required("partitionKey", in.PartitionKey != nil) {
+	keyOptional := in.PartitionKey == nil && h.autoStream(in.streamRef)
+	if !keyOptional && v.required("partitionKey", in.PartitionKey != nil) {
 		v.str("partitionKey", in.PartitionKey, 1, mapping.MaxPartitionKeyLength, nil)
 	}
 	v.str("explicitHashKey", in.ExplicitHashKey, 0, 0, hashKeyPattern)
@@ -126,7 +129,7 @@ func putRecord(ctx context.Context, h *Handler, in *putRecordInput) (*putRecordO
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	entry := putEntry{data: in.Data, partitionKey: *in.PartitionKey}
+	entry := putEntry{data: in.Data, partitionKey: optionalKey(in.PartitionKey)}
 	if err := h.resolveHashKey(&entry, in.ExplicitHashKey); err != nil {
 		return nil, err
 	}
@@ -146,6 +149,7 @@ func putRecord(ctx context.Context, h *Handler, in *putRecordInput) (*putRecordO
 		return nil, dryRun()
 	}
 	entries := []putEntry{entry}
+	spreadEntries(&st, entries)
 	if err := h.appendEntries(ctx, &st, entries); err != nil {
 		return nil, err
 	}
@@ -158,6 +162,13 @@ func putRecord(ctx context.Context, h *Handler, in *putRecordInput) (*putRecordO
 
 func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecordsOutput, error) {
 	var v validator
+	keysOptional := false
+	for i := range in.Records {
+		if in.Records[i].PartitionKey == nil {
+			keysOptional = h.autoStream(in.streamRef)
+			break
+		}
+	}
 	if v.required("records", in.Records != nil) {
 		if n := len(in.Records); n < 1 || n > maxPutRecordsCount {
 			constraint := "have length greater than or equal to 1"
@@ -172,7 +183,7 @@ func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecor
 			}
 			r := &in.Records[i]
 			field := "records." + strconv.Itoa(i+1) + ".member."
-			if v.required(field+"partitionKey", r.PartitionKey != nil) {
+			if !keysOptional && v.required(field+"partitionKey", r.PartitionKey != nil) {
 				v.str(field+"partitionKey", r.PartitionKey, 1, mapping.MaxPartitionKeyLength, nil)
 			}
 			v.str(field+"explicitHashKey", r.ExplicitHashKey, 0, 0, hashKeyPattern)
@@ -190,11 +201,11 @@ func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecor
 	total := 0
 	for i := range in.Records {
 		r := &in.Records[i]
-		entries[i] = putEntry{data: r.Data, partitionKey: *r.PartitionKey}
+		entries[i] = putEntry{data: r.Data, partitionKey: optionalKey(r.PartitionKey)}
 		if err := h.resolveHashKey(&entries[i], r.ExplicitHashKey); err != nil {
 			return nil, err
 		}
-		total += len(r.Data) + len(*r.PartitionKey)
+		total += entries[i].size()
 	}
 	if total > maxPutRecordsBytes {
 		return nil, invalidArgument("Records size exceeds %d MB limit", maxPutRecordsBytes>>20)
@@ -211,6 +222,7 @@ func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecor
 	if in.DryRun != nil && *in.DryRun {
 		return nil, dryRun()
 	}
+	spreadEntries(&st, entries)
 	if err := h.appendEntries(ctx, &st, entries); err != nil {
 		return nil, err
 	}

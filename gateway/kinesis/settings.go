@@ -10,7 +10,8 @@
 //   - UpdateStreamMode switches PROVISIONED and ON_DEMAND (at most twice in
 //     24 hours, as in AWS); the shard count stays. ON_DEMAND streams refuse
 //     SplitShard, MergeShards and UpdateShardCount, as in AWS, and are not
-//     scaled automatically.
+//     scaled automatically. WarmThroughputMiBps is taken as capacity.go
+//     says.
 //   - Encryption is recorded and reported (EncryptionType KMS and KeyId);
 //     records are not encrypted.
 //   - Enhanced monitoring is recorded and reported; the bridge's own
@@ -216,6 +217,7 @@ func updateStreamMode(ctx context.Context, h *Handler, in *updateStreamModeInput
 		v.required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil)
 		v.oneOf("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, modeProvisioned, modeOnDemand)
 	}
+	v.intRange("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 1<<31-1)
 	var name string
 	if in.StreamARN != nil && len(v.violations) == 0 {
 		name = h.name(&v, streamRef{StreamARN: in.StreamARN})
@@ -224,7 +226,13 @@ func updateStreamMode(ctx context.Context, h *Handler, in *updateStreamModeInput
 		return nil, err
 	}
 	mode := *in.StreamModeDetails.StreamMode
+	if err := h.checkCapacity(name, mode, in.WarmThroughputMiBps, nil); err != nil {
+		return nil, err
+	}
 	_, err := h.updateActive(ctx, name, statusUpdating, func(st *store.Stream) error {
+		if err := h.switchCapacity(st, mode, in.WarmThroughputMiBps); err != nil {
+			return err
+		}
 		if streamMode(*st) == mode {
 			return nil
 		}

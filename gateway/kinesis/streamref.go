@@ -18,6 +18,9 @@ const (
 	cfgMaxRecordKiB  = "kinesis.max-record-kib"  // UpdateMaxRecordSize; absent = 1024
 	cfgTagPrefix     = "kinesis.tag."            // kinesis.tag.<key> = value
 	cfgModeUpdatedMs = "kinesis.mode.updated-ms" // last UpdateStreamMode, unix ms
+	cfgWarmMiBps     = "kinesis.warm-mibps"      // warm throughput target, MiB/s; absent = none
+	cfgDistribution  = "kinesis.distribution"    // AUTO; absent = USER_PARTITION_KEY
+	cfgPolicy        = "kinesis.policy"          // resource policy JSON; absent = none
 )
 
 // streamRef is the StreamName / StreamARN pair most operations take; an

@@ -5,13 +5,15 @@
 // described here too, and a stream made here is a topic with one partition
 // per shard.
 //
-//   - CreateStream: ShardCount is required in PROVISIONED mode (the default)
-//     and optional in ON_DEMAND mode, where it defaults to 4 shards. The open
+//   - CreateStream: without StreamModeDetails, a ShardCount makes a
+//     PROVISIONED stream and no ShardCount an ON_DEMAND one of 4 shards, as
+//     AWS does. ShardCount is required with StreamModeDetails PROVISIONED
+//     and optional with ON_DEMAND (4 shards by default). The open
 //     shards of all streams together may not exceed accountShardLimit (AWS's
 //     per-account shard quota, raised here; LimitExceededException with
-//     AWS's message). New streams keep records 24 hours, as in AWS. Tags
-//     and MaxRecordSizeInKiB are taken; WarmThroughputMiBps is accepted and
-//     ignored.
+//     AWS's message). New streams keep records 24 hours, as in AWS. Tags,
+//     MaxRecordSizeInKiB, WarmThroughputMiBps and RecordDistributionStrategy
+//     are taken (the last two as capacity.go checks them).
 //   - DeleteStream refuses a stream with registered consumers unless
 //     EnforceConsumerDeletion is set (ResourceInUseException) and drops the
 //     consumers with the stream.
@@ -65,6 +67,8 @@ type createStreamInput struct {
 	Tags                map[string]string  `json:"Tags,omitempty"`
 	MaxRecordSizeInKiB  *int               `json:"MaxRecordSizeInKiB,omitempty"`
 	WarmThroughputMiBps *int               `json:"WarmThroughputMiBps,omitempty"`
+
+	RecordDistributionStrategy *string `json:"RecordDistributionStrategy,omitempty"`
 }
 
 func init() {
@@ -84,6 +88,8 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 		if d.StreamMode != nil {
 			mode = *d.StreamMode
 		}
+	} else if in.ShardCount == nil {
+		mode = modeOnDemand
 	}
 	if mode == modeProvisioned {
 		v.required("shardCount", in.ShardCount != nil)
@@ -94,10 +100,15 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 	}
 	validateTagMap(&v, "tags", in.Tags, 0, maxTagsPerCall)
 	v.intRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, minRecordKiB, maxRecordKiB)
+	v.intRange("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 1<<31-1)
+	v.oneOf("recordDistributionStrategy", in.RecordDistributionStrategy, distributionAuto, distributionUserKey)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	name := *in.StreamName
+	if err := h.checkCapacity(name, mode, in.WarmThroughputMiBps, in.RecordDistributionStrategy); err != nil {
+		return nil, err
+	}
 	if err := checkTagChars(in.Tags, "add tags to stream "+name, h.cfg.Account); err != nil {
 		return nil, err
 	}
@@ -122,6 +133,7 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 	if in.MaxRecordSizeInKiB != nil {
 		cfg[cfgMaxRecordKiB] = strconv.Itoa(*in.MaxRecordSizeInKiB)
 	}
+	setCapacity(cfg, in.WarmThroughputMiBps, in.RecordDistributionStrategy)
 	layout := store.Stream{Config: cfg}
 	h.markStatus(&layout, statusCreating)
 	// A stream of this name whose DELETING delay is over goes first.
@@ -315,6 +327,9 @@ type streamDescriptionSummary struct {
 	OpenShardCount          int               `json:"OpenShardCount"`
 	ConsumerCount           int               `json:"ConsumerCount"`
 	MaxRecordSizeInKiB      int               `json:"MaxRecordSizeInKiB"`
+
+	WarmThroughput             *warmThroughput `json:"WarmThroughput,omitempty"`
+	RecordDistributionStrategy string          `json:"RecordDistributionStrategy"`
 }
 
 type describeStreamSummaryOutput struct {
@@ -345,6 +360,9 @@ func describeStreamSummary(ctx context.Context, h *Handler, in *describeStreamSu
 		EnhancedMonitoring:      []enhancedMetrics{{ShardLevelMetrics: shardLevelMetrics(st)}},
 		ConsumerCount:           len(consumers),
 		MaxRecordSizeInKiB:      maxRecordKiBOf(st),
+
+		WarmThroughput:             h.warmThroughputOf(st),
+		RecordDistributionStrategy: recordDistribution(st),
 	}
 	s.EncryptionType, s.KeyId = encryption(st)
 	if status != statusCreating {

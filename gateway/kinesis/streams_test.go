@@ -129,8 +129,9 @@ func TestCreateStreamErrors(t *testing.T) {
 		messagePrefix string
 	}{
 		{"empty body", map[string]any{}, errValidation,
-			"2 validation errors detected: Value null at 'shardCount' failed to satisfy constraint: Member must not be null; " +
-				"Value null at 'streamName' failed to satisfy constraint: Member must not be null", ""},
+			"1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null", ""},
+		{"provisioned without shards", map[string]any{"StreamName": "x", "StreamModeDetails": map[string]any{"StreamMode": "PROVISIONED"}}, errValidation,
+			"1 validation error detected: Value null at 'shardCount' failed to satisfy constraint: Member must not be null", ""},
 		{"long name", map[string]any{"StreamName": long, "ShardCount": 1}, errValidation,
 			"1 validation error detected: Value '" + long + "' at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 128", ""},
 		{"zero shards", map[string]any{"StreamName": "x", "ShardCount": 0}, errValidation,

@@ -258,13 +258,11 @@ func (s *subscription) sequenceOffset(ctx context.Context, st *store.Stream, seq
 	if err != nil {
 		return 0, err
 	}
-	if off < sh.StartOffset || off >= tip {
+	start, ok := sequenceStartOffset(sh, off, tip, after)
+	if !ok {
 		return 0, invalidArgument("StartingSequenceNumber %s used in SubscribeToShard on shard %s in stream %s under account %s is invalid because it did not come from this stream.", seq, sh.ID(), s.stream, h.cfg.Account)
 	}
-	if after {
-		off++
-	}
-	return off, nil
+	return start, nil
 }
 
 // The registry of active subscriptions: AWS allows one per consumer and
