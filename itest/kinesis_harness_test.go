@@ -66,6 +66,10 @@ func startKinesisBridgeIn(t *testing.T, dataDir string, extraArgs ...string) *ki
 	return &kinesisBridge{t: t, bridge: b, endpoint: "http://" + b.aws}
 }
 
+func (k *kinesisBridge) streamARN(name string) string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", kinesisRegion, kinesisAccount, name)
+}
+
 // client returns an aws-sdk-go-v2 Kinesis client for the bridge with dummy
 // credentials. It keeps the SDK's retries: it is the tests' reference
 // reader and setup tool, not the client under test.

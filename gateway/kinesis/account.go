@@ -75,9 +75,9 @@ func init() {
 	register("UpdateAccountSettings", updateAccountSettings)
 }
 
-func (h *Handler) loadCommitment() (commitmentRecord, error) {
+func (h *Handler) loadCommitment(ctx context.Context) (commitmentRecord, error) {
 	var rec commitmentRecord
-	raw, err := h.store.Get(accountNamespace, commitmentKey)
+	raw, err := h.store.Get(ctx, accountNamespace, commitmentKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return rec, nil
 	}
@@ -120,8 +120,8 @@ func (c commitmentRecord) output(now time.Time) *commitmentOutput {
 
 // committed reports whether the account's commitment is in force now, as
 // warm throughput requires.
-func (h *Handler) committed() (bool, error) {
-	c, err := h.loadCommitment()
+func (h *Handler) committed(ctx context.Context) (bool, error) {
+	c, err := h.loadCommitment(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -129,7 +129,7 @@ func (h *Handler) committed() (bool, error) {
 }
 
 func describeAccountSettings(ctx context.Context, h *Handler, in *describeAccountSettingsInput) (*accountSettingsOutput, error) {
-	c, err := h.loadCommitment()
+	c, err := h.loadCommitment(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func updateAccountSettings(ctx context.Context, h *Handler, in *updateAccountSet
 	}
 	accountMu.Lock()
 	defer accountMu.Unlock()
-	c, err := h.loadCommitment()
+	c, err := h.loadCommitment(ctx)
 	if err != nil {
 		return nil, err
 	}

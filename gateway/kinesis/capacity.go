@@ -75,12 +75,12 @@ func warmMiBps(st store.Stream) (int, bool) {
 // warmThroughputOf is DescribeStreamSummary's WarmThroughput: present for
 // an ON_DEMAND stream with a warm throughput while the account's
 // commitment is in force.
-func (h *Handler) warmThroughputOf(st store.Stream) *warmThroughput {
+func (h *Handler) warmThroughputOf(ctx context.Context, st store.Stream) *warmThroughput {
 	n, ok := warmMiBps(st)
 	if !ok || streamMode(st) != modeOnDemand {
 		return nil
 	}
-	if on, err := h.committed(); err != nil || !on {
+	if on, err := h.committed(ctx); err != nil || !on {
 		return nil
 	}
 	return &warmThroughput{TargetMiBps: &n, CurrentMiBps: &n}
@@ -88,11 +88,11 @@ func (h *Handler) warmThroughputOf(st store.Stream) *warmThroughput {
 
 // checkCapacity refuses a warm throughput or a distribution strategy that
 // stream (in mode) cannot have; nil values pass.
-func (h *Handler) checkCapacity(stream, mode string, warm *int, distribution *string) error {
+func (h *Handler) checkCapacity(ctx context.Context, stream, mode string, warm *int, distribution *string) error {
 	if err := h.checkMode(stream, mode, warm, distribution); err != nil || warm == nil {
 		return err
 	}
-	on, err := h.committed()
+	on, err := h.committed(ctx)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func updateStreamWarmThroughput(ctx context.Context, h *Handler, in *updateWarmT
 	if err != nil {
 		return nil, err
 	}
-	if err := h.checkCapacity(name, streamMode(st), &target, nil); err != nil {
+	if err := h.checkCapacity(ctx, name, streamMode(st), &target, nil); err != nil {
 		return nil, err
 	}
 	var previous *int
@@ -247,13 +247,13 @@ func spreadEntries(st *store.Stream, entries []putEntry) {
 // AUTO, for requests that left out a partition key: only AUTO streams take
 // those. Any failure reads as no, so the request gets the validation error
 // it would have got anyway.
-func (h *Handler) autoStream(ref streamRef) bool {
+func (h *Handler) autoStream(ctx context.Context, ref streamRef) bool {
 	var v validator
 	name := h.requireName(&v, ref)
 	if v.err() != nil {
 		return false
 	}
-	st, err := h.store.DescribeStream(name)
+	st, err := h.store.DescribeStream(ctx, name)
 	return err == nil && recordDistribution(st) == distributionAuto
 }
 

@@ -175,7 +175,7 @@ func getResourcePolicy(ctx context.Context, h *Handler, in *resourcePolicyInput)
 			return nil, h.policyError(arn, err)
 		}
 		policy = st.Config[cfgPolicy]
-	} else if policy, err = h.consumerPolicy(arn); err != nil {
+	} else if policy, err = h.consumerPolicy(ctx, arn); err != nil {
 		return nil, err
 	}
 	if policy == "" {
@@ -185,16 +185,16 @@ func getResourcePolicy(ctx context.Context, h *Handler, in *resourcePolicyInput)
 }
 
 // consumerPolicy returns the policy of the consumer arn names, "" for none.
-func (h *Handler) consumerPolicy(arn string) (string, error) {
-	stream, c, err := h.consumerByARN(arn)
+func (h *Handler) consumerPolicy(ctx context.Context, arn string) (string, error) {
+	stream, c, err := h.consumerByARN(ctx, arn)
 	if err != nil {
 		return "", err
 	}
-	st, err := h.store.DescribeStream(stream)
+	st, err := h.store.DescribeStream(ctx, stream)
 	if err != nil {
 		return "", h.consumerNotFound(arn)
 	}
-	rec, ok, err := h.loadConsumer(st, c.Name)
+	rec, ok, err := h.loadConsumer(ctx, st, c.Name)
 	if err != nil {
 		return "", err
 	}

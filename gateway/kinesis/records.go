@@ -119,7 +119,7 @@ type putRecordsOutput struct {
 func putRecord(ctx context.Context, h *Handler, in *putRecordInput) (*putRecordOutput, error) {
 	var v validator
 	v.str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, sequencePattern)
-	keyOptional := in.PartitionKey == nil && h.autoStream(in.streamRef)
+	keyOptional := in.PartitionKey == nil && h.autoStream(ctx, in.streamRef)
 	if !keyOptional && v.required("partitionKey", in.PartitionKey != nil) {
 		v.str("partitionKey", in.PartitionKey, 1, mapping.MaxPartitionKeyLength, nil)
 	}
@@ -165,7 +165,7 @@ func putRecords(ctx context.Context, h *Handler, in *putRecordsInput) (*putRecor
 	keysOptional := false
 	for i := range in.Records {
 		if in.Records[i].PartitionKey == nil {
-			keysOptional = h.autoStream(in.streamRef)
+			keysOptional = h.autoStream(ctx, in.streamRef)
 			break
 		}
 	}

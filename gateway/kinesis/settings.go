@@ -226,7 +226,7 @@ func updateStreamMode(ctx context.Context, h *Handler, in *updateStreamModeInput
 		return nil, err
 	}
 	mode := *in.StreamModeDetails.StreamMode
-	if err := h.checkCapacity(name, mode, in.WarmThroughputMiBps, nil); err != nil {
+	if err := h.checkCapacity(ctx, name, mode, in.WarmThroughputMiBps, nil); err != nil {
 		return nil, err
 	}
 	_, err := h.updateActive(ctx, name, statusUpdating, func(st *store.Stream) error {

@@ -106,7 +106,7 @@ func createStream(ctx context.Context, h *Handler, in *createStreamInput) (*ackO
 		return nil, err
 	}
 	name := *in.StreamName
-	if err := h.checkCapacity(name, mode, in.WarmThroughputMiBps, in.RecordDistributionStrategy); err != nil {
+	if err := h.checkCapacity(ctx, name, mode, in.WarmThroughputMiBps, in.RecordDistributionStrategy); err != nil {
 		return nil, err
 	}
 	if err := checkTagChars(in.Tags, "add tags to stream "+name, h.cfg.Account); err != nil {
@@ -361,7 +361,7 @@ func describeStreamSummary(ctx context.Context, h *Handler, in *describeStreamSu
 		ConsumerCount:           len(consumers),
 		MaxRecordSizeInKiB:      maxRecordKiBOf(st),
 
-		WarmThroughput:             h.warmThroughputOf(st),
+		WarmThroughput:             h.warmThroughputOf(ctx, st),
 		RecordDistributionStrategy: recordDistribution(st),
 	}
 	s.EncryptionType, s.KeyId = encryption(st)
