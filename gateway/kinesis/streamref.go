@@ -3,6 +3,8 @@ package kinesis
 import (
 	"fmt"
 	"strings"
+
+	"github.com/streambridge/bridge/gateway/awsapi"
 )
 
 // Keys of the stream Config entries this API owns. Values are strings, as
@@ -74,16 +76,21 @@ func (h *Handler) nameMissing(v *validator) string {
 	return ""
 }
 
+// arns builds and reads the ARNs of this region and account.
+func (h *Handler) arns() awsapi.ARNScope {
+	return awsapi.ARNScope{Service: "kinesis", Region: h.cfg.Region, Account: h.cfg.Account}
+}
+
 // streamARN returns the ARN of stream name.
 func (h *Handler) streamARN(name string) string {
-	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", h.cfg.Region, h.cfg.Account, name)
+	return h.arns().ARN("stream/" + name)
 }
 
 // parseStreamARN returns the stream name of an ARN of this region and
 // account.
 func (h *Handler) parseStreamARN(arn string) (string, bool) {
-	prefix := fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/", h.cfg.Region, h.cfg.Account)
-	name, ok := strings.CutPrefix(arn, prefix)
+	res, _ := h.arns().Resource(arn)
+	name, ok := strings.CutPrefix(res, "stream/")
 	if !ok || name == "" || strings.Contains(name, "/") {
 		return "", false
 	}
