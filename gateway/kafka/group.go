@@ -62,7 +62,6 @@
 package kafka
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -71,6 +70,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/internal/uuid"
 )
 
 // groupConfig holds the coordinator's settings; defaults are Kafka's.
@@ -496,11 +497,7 @@ func newMemberID(clientID string, instanceID *string) string {
 	if instanceID != nil {
 		prefix = *instanceID
 	}
-	var u [16]byte
-	_, _ = rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return prefix + "-" + formatUUID(u)
+	return prefix + "-" + uuid.NewString()
 }
 
 // clientHost is a member's host as Kafka reports it: "/" and the address.
