@@ -56,12 +56,12 @@ type Config struct {
 	NewKafka func(Deps) (Service, error)
 	// NewAWS builds the handler for the AWS port, usually an awsapi.Router
 	// with the APIs registered. Nil answers every request with HTTP 400
-	// UnknownOperationException (InvalidAction in the Query protocol) in the
-	// request's protocol. If the handler also has a
-	// Shutdown(context.Context) error method, it is called as soon as the
-	// port starts shutting down, alongside the drain, so that long polls and
-	// event streams (SQS ReceiveMessage waits, SubscribeToShard) can end
-	// early instead of holding the drain to its timeout.
+	// UnknownOperationException in the request's protocol (InvalidAction in
+	// the Query protocol). If the handler also has a Shutdown(context.Context)
+	// error method, it is called as soon as the port starts shutting down,
+	// alongside the drain, so that long polls and event streams (SQS
+	// ReceiveMessage waits, SubscribeToShard) can end early instead of
+	// holding the drain to its timeout.
 	NewAWS func(Deps) (http.Handler, error)
 }
 

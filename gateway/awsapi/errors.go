@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Error is an AWS error answer: an HTTP status, the error's type and a
@@ -85,7 +86,10 @@ type jsonErrorBody struct {
 // {"__type": ..., "message": ...} in codec c, the type again in
 // x-amzn-ErrorType, and x-amzn-query-error when e has a QueryCode.
 func (e *Error) WriteJSON(w http.ResponseWriter, c Codec) {
-	body, err := c.Encode(jsonErrorBody{Type: e.Type, Message: e.Message})
+	// A message may quote what the client sent (a header, a value), which
+	// need not be UTF-8: encoding/json repairs it, but the CBOR encoder
+	// would write a text string clients refuse to decode.
+	body, err := c.Encode(jsonErrorBody{Type: strings.ToValidUTF8(e.Type, "\uFFFD"), Message: strings.ToValidUTF8(e.Message, "\uFFFD")})
 	if err != nil {
 		body = []byte(`{"__type":"InternalFailure"}`)
 	}

@@ -2,6 +2,9 @@ package awsapi
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -93,6 +96,44 @@ func FuzzDecode(f *testing.F) {
 		}
 		if in.When != nil && (back.When == nil || back.When.UnixMilli() != in.When.UnixMilli()) {
 			t.Fatalf("timestamp %v came back as %v", in.When, back.When)
+		}
+	})
+}
+
+// FuzzRouter: whatever the request, the router sends it to an API or
+// answers it with a well-formed error of its protocol, and never panics.
+func FuzzRouter(f *testing.F) {
+	f.Add("POST", "/", "", "Kinesis_20131202.PutRecord", `{}`)
+	f.Add("POST", "/", ContentTypeJSON10, "AmazonSQS.SendMessage", `{}`)
+	f.Add("POST", "/", ContentTypeCBOR11, "Nope.Op", "\xa0")
+	f.Add("POST", "/000000000000/q", form, "", "Action=SendMessage&MessageBody=%zz")
+	f.Add("POST", "/", form+"; charset=\"", "", "Action=Publish")
+	f.Add("GET", "/?Action=ListQueues&Action=SendMessage", "", "", "")
+	f.Add("GET", "/?Action=%", "", "", "")
+	f.Add("PUT", "/bucket/a//b", form, "", "Action=ListQueues")
+	f.Add("DELETE", "/bucket", "", "", "")
+	rt, _ := testRouter(f, false)
+	f.Fuzz(func(t *testing.T, method, target, contentType, amzTarget, body string) {
+		req, err := http.NewRequest(method, "http://bridge"+target, strings.NewReader(body))
+		if err != nil || req.URL.Path == "" {
+			return // not a request a server could receive
+		}
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("X-Amz-Target", amzTarget)
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, req)
+		if w.Code == http.StatusOK {
+			return // an API took it
+		}
+		decode := map[string]func([]byte) (string, string, string, error){
+			ContentTypeJSON10: decodeJSONError, ContentTypeJSON11: decodeJSONError, ContentTypeCBOR11: decodeCBORError,
+			"text/xml": decodeQueryError, "application/xml": decodeRESTError,
+		}[w.Header().Get("Content-Type")]
+		if w.Code != http.StatusBadRequest || decode == nil {
+			t.Fatalf("%s %s: %d %q", method, target, w.Code, w.Header().Get("Content-Type"))
+		}
+		if typ, _, _, err := decode(w.Body.Bytes()); err != nil || typ == "" {
+			t.Fatalf("%s %s: body %q: %q, %v", method, target, w.Body, typ, err)
 		}
 	})
 }

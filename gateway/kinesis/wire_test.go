@@ -1,6 +1,8 @@
 package kinesis
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -17,5 +19,19 @@ func TestUnknownOperationAndBadBodies(t *testing.T) {
 		if status != http.StatusBadRequest || out["__type"] != tc.wantType {
 			t.Errorf("%s: %d %v, want 400 %s", tc.op, status, out, tc.wantType)
 		}
+	}
+}
+
+// A backend that cannot do an operation gets InvalidArgumentException, the
+// way Kinesis words a feature a stream cannot have; other unknown errors
+// stay InternalFailure.
+func TestUnsupportedIsInvalidArgument(t *testing.T) {
+	h := &Handler{cfg: Config{Account: "000000000000"}}
+	e := h.storeError("s", fmt.Errorf("resharding a Kafka backend: %w", errors.ErrUnsupported))
+	if e.Status != http.StatusBadRequest || e.Type != errInvalidArgument || e.Message != "resharding a Kafka backend: unsupported operation" {
+		t.Errorf("unsupported: %+v", e)
+	}
+	if e := h.storeError("s", errors.New("disk on fire")); e.Status != http.StatusInternalServerError || e.Type != errInternalFailure {
+		t.Errorf("other: %+v", e)
 	}
 }
