@@ -38,18 +38,19 @@ type Codec interface {
 // type. They are distinct types so that a hot path can tell JSON from CBOR
 // with a type assertion instead of a call.
 type (
-	JSON10 struct{}
-	JSON11 struct{}
+	JSON10 struct{ jsonRules }
+	JSON11 struct{ jsonRules }
 	CBOR   struct{}
 )
 
-func (JSON10) ContentType() string             { return ContentTypeJSON10 }
-func (JSON10) Decode(body []byte, v any) error { return decodeJSON(body, v) }
-func (JSON10) Encode(v any) ([]byte, error)    { return json.Marshal(v) }
+func (JSON10) ContentType() string { return ContentTypeJSON10 }
+func (JSON11) ContentType() string { return ContentTypeJSON11 }
 
-func (JSON11) ContentType() string             { return ContentTypeJSON11 }
-func (JSON11) Decode(body []byte, v any) error { return decodeJSON(body, v) }
-func (JSON11) Encode(v any) ([]byte, error)    { return json.Marshal(v) }
+// jsonRules is what both JSON versions decode and encode alike.
+type jsonRules struct{}
+
+func (jsonRules) Decode(body []byte, v any) error { return decodeJSON(body, v) }
+func (jsonRules) Encode(v any) ([]byte, error)    { return json.Marshal(v) }
 
 func (CBOR) ContentType() string          { return ContentTypeCBOR11 }
 func (CBOR) Encode(v any) ([]byte, error) { return cborEnc.Marshal(v) }

@@ -58,8 +58,8 @@ type Registry[H any] struct {
 // registered by init functions, where that is a programming error.
 func Register[H, In, Out any](reg *Registry[H], name string, fn func(ctx context.Context, h H, in *In) (*Out, error)) {
 	reg.Add(name, func(ctx context.Context, h H, x *Exchange) error {
-		in := new(In)
-		if err := reg.decode(x, in); err != nil {
+		in, err := decodeNew[In](reg, x)
+		if err != nil {
 			return err
 		}
 		out, err := fn(ctx, h, in)
@@ -78,19 +78,21 @@ func Register[H, In, Out any](reg *Registry[H], name string, fn func(ctx context
 // *In and the exchange's writer and request.
 func RegisterStreaming[H, In any](reg *Registry[H], name string, fn func(ctx context.Context, h H, in *In, w http.ResponseWriter, r *http.Request) error) {
 	reg.Add(name, func(ctx context.Context, h H, x *Exchange) error {
-		in := new(In)
-		if err := reg.decode(x, in); err != nil {
+		in, err := decodeNew[In](reg, x)
+		if err != nil {
 			return err
 		}
 		return fn(ctx, h, in, x.W, x.R)
 	})
 }
 
-func (reg *Registry[H]) decode(x *Exchange, in any) error {
+// decodeNew decodes x into a new *In with reg's decoder.
+func decodeNew[In, H any](reg *Registry[H], x *Exchange) (*In, error) {
+	in := new(In)
 	if reg.Decode != nil {
-		return reg.Decode(x, in)
+		return in, reg.Decode(x, in)
 	}
-	return x.Codec.Decode(x.Body, in)
+	return in, x.Codec.Decode(x.Body, in)
 }
 
 // Add adds an operation that does its own decoding and answering.

@@ -2,7 +2,6 @@ package awsapi
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -171,20 +170,16 @@ func TestRouterWithoutAPIs(t *testing.T) {
 	}
 }
 
-func decodeJSONError(b []byte) (typ, msg, id string, err error) {
-	var body struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
+// decodeRPCError reads a JSON or CBOR error body.
+func decodeRPCError(c Codec) func([]byte) (typ, msg, id string, err error) {
+	return func(b []byte) (typ, msg, id string, err error) {
+		var body map[string]string
+		err = c.Decode(b, &body)
+		return body["__type"], body["message"], "", err
 	}
-	err = json.Unmarshal(b, &body)
-	return body.Type, body.Message, "", err
 }
 
-func decodeCBORError(b []byte) (typ, msg, id string, err error) {
-	var body map[string]string
-	err = CBOR{}.Decode(b, &body)
-	return body["__type"], body["message"], "", err
-}
+var decodeJSONError, decodeCBORError = decodeRPCError(JSON11{}), decodeRPCError(CBOR{})
 
 func decodeQueryError(b []byte) (typ, msg, id string, err error) {
 	var body struct {
