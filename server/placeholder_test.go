@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"log/slog"
 	"net"
@@ -13,33 +14,39 @@ import (
 	"time"
 )
 
+// The AWS placeholder answers in the request's protocol: JSON with
+// x-amzn-ErrorType for an X-Amz-Target, Query XML for an Action, S3-style
+// XML for anything else.
 func TestUnknownOperation(t *testing.T) {
 	tests := []struct {
-		name    string
-		req     func() *http.Request
-		wantMsg string
+		name     string
+		req      func() *http.Request
+		wantType string // __type, or Code in XML
+		wantMsg  string
+		xmlBody  bool
 	}{
 		{"kinesis json", func() *http.Request {
 			r := httptest.NewRequest("POST", "/", strings.NewReader(`{"StreamName":"s"}`))
 			r.Header.Set("X-Amz-Target", "Kinesis_20131202.DescribeStream")
 			r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 			return r
-		}, "operation Kinesis_20131202.DescribeStream is not supported"},
+		}, "UnknownOperationException", "operation Kinesis_20131202.DescribeStream is not supported", false},
 		{"sqs query", func() *http.Request {
 			r := httptest.NewRequest("POST", "/", strings.NewReader("Action=ListQueues&Version=2012-11-05"))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
-		}, "operation ListQueues is not supported"},
-		{"no operation", func() *http.Request { return httptest.NewRequest("GET", "/bucket/key", nil) }, "does not serve AWS APIs yet"},
+		}, "InvalidAction", "operation ListQueues is not supported", true},
+		{"no operation", func() *http.Request { return httptest.NewRequest("GET", "/bucket/key", nil) },
+			"UnknownOperationException", "operation GET /bucket/key is not supported", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			unknownOperation(w, tt.req())
+			placeholderAWS(slog.New(slog.DiscardHandler)).ServeHTTP(w, tt.req())
 			if w.Code != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400", w.Code)
 			}
-			if got := w.Header().Get("X-Amzn-ErrorType"); got != "UnknownOperationException" {
+			if got := w.Header().Get("X-Amzn-ErrorType"); !tt.xmlBody && got != tt.wantType {
 				t.Errorf("X-Amzn-ErrorType = %q", got)
 			}
 			if id := w.Header().Get("X-Amzn-RequestId"); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
@@ -47,13 +54,25 @@ func TestUnknownOperation(t *testing.T) {
 			}
 			var body struct {
 				Type    string `json:"__type"`
+				Code    string // XML
 				Message string `json:"message"`
+				Error   struct{ Code, Message string }
 			}
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			var err error
+			if tt.xmlBody {
+				err = xml.Unmarshal(w.Body.Bytes(), &body)
+				if body.Error.Code != "" { // Query: <ErrorResponse><Error>
+					body.Code, body.Message = body.Error.Code, body.Error.Message
+				}
+				body.Type = body.Code
+			} else {
+				err = json.Unmarshal(w.Body.Bytes(), &body)
+			}
+			if err != nil {
 				t.Fatalf("body %q: %v", w.Body, err)
 			}
-			if body.Type != "UnknownOperationException" || !strings.Contains(body.Message, tt.wantMsg) {
-				t.Fatalf("body = %+v, want UnknownOperationException with %q", body, tt.wantMsg)
+			if body.Type != tt.wantType || !strings.Contains(body.Message, tt.wantMsg) {
+				t.Fatalf("body = %+v, want %s with %q", body, tt.wantType, tt.wantMsg)
 			}
 		})
 	}

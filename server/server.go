@@ -54,12 +54,14 @@ type Config struct {
 	// NewKafka builds the service for the Kafka port. Nil serves a
 	// placeholder that closes every connection.
 	NewKafka func(Deps) (Service, error)
-	// NewAWS builds the handler for the AWS port. Nil answers every request
-	// with HTTP 400 UnknownOperationException. If the handler also has a
-	// Shutdown(context.Context) error method, it is called as soon as the
-	// port starts shutting down, alongside the drain, so that long polls and
-	// event streams (SQS ReceiveMessage waits, SubscribeToShard) can end
-	// early instead of holding the drain to its timeout.
+	// NewAWS builds the handler for the AWS port, usually an awsapi.Router
+	// with the APIs registered. Nil answers every request with HTTP 400
+	// UnknownOperationException in the request's protocol (InvalidAction in
+	// the Query protocol). If the handler also has a Shutdown(context.Context)
+	// error method, it is called as soon as the port starts shutting down,
+	// alongside the drain, so that long polls and event streams (SQS
+	// ReceiveMessage waits, SubscribeToShard) can end early instead of
+	// holding the drain to its timeout.
 	NewAWS func(Deps) (http.Handler, error)
 }
 
@@ -187,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	} else {
 		s.kafka.svc = newClosingKafka(log.With("listener", "kafka"))
 	}
-	var awsHandler http.Handler = http.HandlerFunc(unknownOperation)
+	awsHandler := placeholderAWS(log.With("listener", "aws"))
 	if cfg.NewAWS != nil {
 		if awsHandler, err = cfg.NewAWS(deps("aws")); err != nil {
 			return nil, fmt.Errorf("aws front end: %w", err)

@@ -32,8 +32,9 @@ var (
 // perform (a Kafka cluster cannot split a shard; Amazon Kinesis cannot trim
 // a stream before its retention). Front ends answer it with their
 // protocol's own "unsupported" error. Backends return an *UnsupportedError,
-// which matches it with errors.Is.
-var ErrUnsupported = errors.New("not supported by this backend")
+// which matches it with errors.Is, as it matches the standard library's
+// errors.ErrUnsupported (what gateway/awsapi's ErrorMap looks for).
+var ErrUnsupported = fmt.Errorf("not supported by this backend: %w", errors.ErrUnsupported)
 
 // UnsupportedError says which operation a backend does not support.
 type UnsupportedError struct {
@@ -45,5 +46,5 @@ func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("%s is not supported by the %s backend", e.Op, e.Backend)
 }
 
-// Is makes errors.Is(err, ErrUnsupported) true.
-func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupported }
+// Unwrap makes errors.Is(err, ErrUnsupported) true.
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }

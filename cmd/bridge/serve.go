@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	"github.com/streambridge/bridge/server"
@@ -40,7 +41,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 			})
 		},
 		NewAWS: func(d server.Deps) (http.Handler, error) {
-			return kinesis.New(kinesis.Config{
+			k, err := kinesis.New(kinesis.Config{
 				Store:         d.Store,
 				Logger:        d.Logger,
 				Registerer:    d.Registerer,
@@ -49,6 +50,14 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 				EnforceLimits: o.aws.kinesis.enforceLimits,
 				StateDelay:    o.aws.kinesis.stateDelay,
 			})
+			if err != nil {
+				return nil, err
+			}
+			rt := awsapi.NewRouter(d.Logger)
+			if err := rt.Register(awsapi.API{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix}}); err != nil {
+				return nil, err
+			}
+			return rt, nil
 		},
 	}
 }

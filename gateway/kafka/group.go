@@ -71,6 +71,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/internal/uuid"
 )
 
 // groupConfig holds the coordinator's settings; defaults are Kafka's.
@@ -498,7 +500,7 @@ func newMemberID(clientID string, instanceID *string) string {
 	if instanceID != nil {
 		prefix = *instanceID
 	}
-	return prefix + "-" + formatUUID(randomUUID())
+	return prefix + "-" + uuid.NewString()
 }
 
 // clientHost is a member's host as Kafka reports it: "/" and the address.

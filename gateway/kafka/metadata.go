@@ -10,7 +10,6 @@ package kafka
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -21,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -184,7 +184,7 @@ func newTopicConfig(cfg map[string]string) map[string]string {
 		out[k] = v
 	}
 	if _, ok := parseUUID(out[topicIDKey]); !ok {
-		out[topicIDKey] = formatUUID(randomUUID())
+		out[topicIDKey] = uuid.NewString()
 	}
 	return out
 }
@@ -220,29 +220,7 @@ func (s *Server) autoCreate(ctx context.Context, name string, allowed bool) (sto
 	return s.createTopic(ctx, name, s.cfg.DefaultPartitions)
 }
 
-// randomUUID returns a version 4 (random) UUID, as Kafka's topic and member
-// ids are.
-func randomUUID() [16]byte {
-	var id [16]byte
-	_, _ = rand.Read(id[:]) // never fails (crypto/rand documents it)
-	id[6] = id[6]&0x0f | 0x40
-	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
-	return id
-}
-
-func formatUUID(id [16]byte) string {
-	var b [36]byte
-	hex.Encode(b[0:8], id[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], id[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], id[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], id[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], id[10:])
-	return string(b[:])
-}
+func formatUUID(id [16]byte) string { return uuid.UUID(id).String() }
 
 func parseUUID(s string) ([16]byte, bool) {
 	var id [16]byte

@@ -9,10 +9,11 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streambridge/bridge/internal/netutil"
+	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -131,32 +132,7 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 	}()
 
-	var backoff time.Duration
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.isShutdown() {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
-				// Out of file descriptors and the like: wait, as
-				// net/http does, instead of failing the whole server.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("kafka accept failed; retrying", "err", err, "retry_in", backoff)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		s.accept(nc)
-	}
-}
-
-func isTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+	return netutil.AcceptLoop(l, s.log, s.isShutdown, s.accept)
 }
 
 // accept starts a connection, or closes it at once when the server is at
@@ -257,7 +233,7 @@ func (s *Server) loadClusterID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// The same shape as Kafka's: a UUID in base64url, 22 characters.
-	cid := encodeClusterID(randomUUID())
+	cid := encodeClusterID(uuid.New())
 	if err := s.store.Update(context.Background(), store.KV{Namespace: ns, Key: key, Value: []byte(cid)}); err != nil {
 		return "", err
 	}

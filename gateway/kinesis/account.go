@@ -109,11 +109,11 @@ func (c commitmentRecord) output(now time.Time) *commitmentOutput {
 		return out
 	}
 	started := time.UnixMilli(c.Started)
-	out.StartedAt = &Timestamp{started}
+	out.StartedAt = &Timestamp{Time: started}
 	if out.Status == commitmentDisabled {
-		out.EndedAt = &Timestamp{time.UnixMilli(c.Ends)}
+		out.EndedAt = &Timestamp{Time: time.UnixMilli(c.Ends)}
 	} else {
-		out.EarliestAllowedEndAt = &Timestamp{started.Add(commitmentMinimum)}
+		out.EarliestAllowedEndAt = &Timestamp{Time: started.Add(commitmentMinimum)}
 	}
 	return out
 }

@@ -80,7 +80,8 @@ func (h *Handler) consumerARN(stream string, rec consumerRecord) string {
 // parseConsumerARN splits a consumer ARN of this region and account into
 // its stream and consumer names.
 func (h *Handler) parseConsumerARN(arn string) (stream, name string, ok bool) {
-	rest, ok := strings.CutPrefix(arn, h.streamARNPrefix())
+	res, _ := h.arns().Resource(arn)
+	rest, ok := strings.CutPrefix(res, "stream/")
 	if !ok {
 		return "", "", false
 	}
@@ -251,7 +252,7 @@ type consumerDescription struct {
 func describeConsumer(c consumer) consumerDescription {
 	return consumerDescription{
 		ConsumerName: c.Name, ConsumerARN: c.ARN, ConsumerStatus: c.Status,
-		ConsumerCreationTimestamp: Timestamp{c.Created},
+		ConsumerCreationTimestamp: Timestamp{Time: c.Created},
 	}
 }
 

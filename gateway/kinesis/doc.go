@@ -9,9 +9,11 @@
 // (application/x-amz-json-1.1; blobs base64, timestamps epoch seconds as
 // numbers) or CBOR (application/x-amz-cbor-1.1, what the Java SDK and so KCL
 // send; blobs as byte strings, timestamps as tag 1 around epoch
-// milliseconds). A response uses the request's encoding. wire.go holds both
-// codecs; request and response shapes are plain structs with json tags, which
-// the CBOR codec honours too.
+// milliseconds). A response uses the request's encoding. The codecs are
+// gateway/awsapi's, like the error shapes, ARNs, the operation registry and
+// the validation wording, which every AWS-style API shares; wire.go picks
+// the codecs Kinesis accepts. Request and response shapes are plain structs
+// with json tags, which the CBOR codec honours too.
 //
 // Errors are HTTP 400 with {"__type": "...", "message": "..."} and AWS's
 // type names (errors.go). Field checks use AWS's wording: "1 validation

@@ -2,23 +2,17 @@ package kinesis
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
+	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/store"
 )
 
 // Error is an AWS error response: HTTP status, __type and message.
-type Error struct {
-	Status  int
-	Type    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Type + ": " + e.Message }
+type Error = awsapi.Error
 
 func newError(typ, format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Type: typ, Message: fmt.Sprintf(format, args...)}
+	return awsapi.Errorf(http.StatusBadRequest, typ, format, args...)
 }
 
 // The error types Kinesis answers with.
@@ -26,15 +20,15 @@ const (
 	errResourceNotFound     = "ResourceNotFoundException"
 	errResourceInUse        = "ResourceInUseException"
 	errInvalidArgument      = "InvalidArgumentException"
-	errValidation           = "ValidationException"
+	errValidation           = awsapi.TypeValidation
 	errLimitExceeded        = "LimitExceededException"
 	errExpiredIterator      = "ExpiredIteratorException"
 	errExpiredNextToken     = "ExpiredNextTokenException"
 	errThroughputExceeded   = "ProvisionedThroughputExceededException"
-	errUnknownOperation     = "UnknownOperationException"
-	errSerialization        = "SerializationException"
+	errUnknownOperation     = awsapi.TypeUnknownOperation
+	errSerialization        = awsapi.TypeSerialization
 	errAccessDenied         = "AccessDeniedException"
-	errInternalFailure      = "InternalFailure"
+	errInternalFailure      = awsapi.TypeInternalFailure
 	errKMSInvalidState      = "KMSInvalidStateException"
 	errMissingAction        = "MissingAction"
 	errIncompleteSignature  = "IncompleteSignatureException"
@@ -79,10 +73,14 @@ func (h *Handler) storeError(name string, err error) *Error {
 	case errors.Is(err, store.ErrInvalidArgument), errors.Is(err, store.ErrShardClosed),
 		errors.Is(err, store.ErrOffsetOutOfRange):
 		return invalidArgument("%v", err)
-	case errors.Is(err, store.ErrUnsupported):
-		// Kinesis has no "not implemented" error; InvalidArgumentException
-		// is what it answers for a request it cannot carry out as asked.
-		return invalidArgument("%v", err)
 	}
-	return &Error{Status: http.StatusInternalServerError, Type: errInternalFailure, Message: err.Error()}
+	return errorMap.Of(err)
+}
+
+// errorMap words the errors no operation chose: Kinesis answers a backend
+// that cannot do something with InvalidArgumentException, as AWS does for
+// features a stream's mode lacks, and anything else with InternalFailure.
+var errorMap = awsapi.ErrorMap{
+	Unsupported: Error{Status: http.StatusBadRequest, Type: errInvalidArgument},
+	Internal:    Error{Status: http.StatusInternalServerError, Type: errInternalFailure},
 }

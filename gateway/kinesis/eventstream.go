@@ -59,13 +59,13 @@ func (ew *eventWriter) start() error {
 
 // event sends one event message whose payload is v in the stream's codec.
 func (ew *eventWriter) event(eventType string, v any) error {
-	payload, err := ew.codec.encode(v)
+	payload, err := ew.codec.Encode(v)
 	if err != nil {
 		return err
 	}
 	var msg eventstream.Message
 	msg.Headers.Set(eventstreamapi.EventTypeHeader, eventstream.StringValue(eventType))
-	msg.Headers.Set(eventstreamapi.ContentTypeHeader, eventstream.StringValue(ew.codec.contentType()))
+	msg.Headers.Set(eventstreamapi.ContentTypeHeader, eventstream.StringValue(ew.codec.ContentType()))
 	msg.Headers.Set(eventstreamapi.MessageTypeHeader, eventstream.StringValue(eventstreamapi.EventMessageType))
 	msg.Payload = payload
 	return ew.write(msg)
@@ -74,13 +74,13 @@ func (ew *eventWriter) event(eventType string, v any) error {
 // exception sends e as an exception message, the way a stream that has
 // started reports an error; the stream ends after it.
 func (ew *eventWriter) exception(e *Error) error {
-	payload, err := ew.codec.encode(exceptionBody{Message: e.Message})
+	payload, err := ew.codec.Encode(exceptionBody{Message: e.Message})
 	if err != nil {
 		return err
 	}
 	var msg eventstream.Message
 	msg.Headers.Set(eventstreamapi.ExceptionTypeHeader, eventstream.StringValue(e.Type))
-	msg.Headers.Set(eventstreamapi.ContentTypeHeader, eventstream.StringValue(ew.codec.contentType()))
+	msg.Headers.Set(eventstreamapi.ContentTypeHeader, eventstream.StringValue(ew.codec.ContentType()))
 	msg.Headers.Set(eventstreamapi.MessageTypeHeader, eventstream.StringValue(eventstreamapi.ExceptionMessageType))
 	msg.Payload = payload
 	return ew.write(msg)

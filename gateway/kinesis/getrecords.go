@@ -67,10 +67,10 @@ func serveGetRecords(ctx context.Context, h *Handler, in *getRecordsInput, w htt
 		}()
 		*buf = out.appendJSON((*buf)[:0])
 		body = *buf
-	} else if body, err = c.encode(out); err != nil {
+	} else if body, err = c.Encode(out); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", c.contentType())
+	w.Header().Set("Content-Type", c.ContentType())
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)

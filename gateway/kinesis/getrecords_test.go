@@ -296,13 +296,13 @@ func TestGetRecordsSkipsTrimmedRecords(t *testing.T) {
 // TestGetRecordsJSONMatchesEncodingJSON: the hand-written JSON answer is
 // byte for byte what encoding/json writes for the struct.
 func TestGetRecordsJSONMatchesEncodingJSON(t *testing.T) {
-	ts := Timestamp{time.UnixMilli(1700000000123)}
+	ts := Timestamp{Time: time.UnixMilli(1700000000123)}
 	next := "AAAA+/=="
 	outs := []getRecordsOutput{
 		{Records: []kinesisRecord{}},
 		{Records: []kinesisRecord{
 			{SequenceNumber: mapping.SequenceNumber(3, 9), ApproximateArrivalTimestamp: &ts, Data: []byte{0, 1, 0xff}, PartitionKey: "plain"},
-			{SequenceNumber: "1", ApproximateArrivalTimestamp: &Timestamp{time.UnixMilli(5000)}, Data: []byte{}, PartitionKey: "q\"b\\<>&\n\r\t\x01\x1f é \u2028\u2029 😀", EncryptionType: "KMS"},
+			{SequenceNumber: "1", ApproximateArrivalTimestamp: &Timestamp{Time: time.UnixMilli(5000)}, Data: []byte{}, PartitionKey: "q\"b\\<>&\n\r\t\x01\x1f é \u2028\u2029 😀", EncryptionType: "KMS"},
 		}, NextShardIterator: &next, MillisBehindLatest: 1234},
 		{Records: []kinesisRecord{}, ChildShards: []childShard{{ShardId: "shardId-000000000001", ParentShards: []string{"shardId-000000000000"}, HashKeyRange: childHashRange{"0", "9"}}}},
 	}
@@ -337,7 +337,7 @@ func TestGetRecordsCBOR(t *testing.T) {
 		NextShardIterator  string
 		MillisBehindLatest int64
 	}
-	if err := cborDec.Unmarshal(raw, &out); err != nil {
+	if err := (cborCodec{}).Decode(raw, &out); err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Records) != 2 || string(out.Records[1].Data) != "r1" || out.Records[1].PartitionKey != "r1" || out.NextShardIterator == "" || out.Records[0].ApproximateArrivalTimestamp.IsZero() {

@@ -3,8 +3,6 @@ package kinesis
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,11 +14,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streambridge/bridge/gateway/awsapi"
+	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/store"
 )
 
 // targetPrefix starts the X-Amz-Target of every Kinesis operation.
 const targetPrefix = "Kinesis_20131202."
+
+// TargetPrefix is targetPrefix for the AWS port's router, which sends the
+// requests that carry it here.
+const TargetPrefix = targetPrefix
 
 // maxBodyBytes bounds a request body: a 10 MiB record (UpdateMaxRecordSize's
 // ceiling) base64-encoded in JSON, with room to spare.
@@ -102,39 +106,36 @@ func Handles(r *http.Request) bool {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	x := &exchange{w: w, r: r, op: name}
-	w.Header().Set("x-amzn-RequestId", requestID())
+	x := &exchange{W: w, R: r, Op: name}
+	w.Header().Set(awsapi.HeaderRequestID, uuid.NewString())
 
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	c, ok := codecFor(mt)
 	if !ok {
 		c = jsonCodec{}
 	}
-	x.codec = c
+	x.Codec = c
 	err := h.serve(r.Context(), x, ok)
 	code := "OK"
 	if err != nil {
-		var e *Error
-		if !errors.As(err, &e) {
-			e = &Error{Status: http.StatusInternalServerError, Type: errInternalFailure, Message: err.Error()}
-		}
+		e := errorMap.Of(err)
 		code = e.Type
 		if e.Status >= 500 {
 			h.log.Error("kinesis: request failed", "op", name, "err", err)
 		} else {
 			h.log.Debug("kinesis: request refused", "op", name, "type", e.Type, "message", e.Message)
 		}
-		h.writeError(x, e)
+		e.WriteJSON(w, c)
 	}
 	h.m.observe(name, code, time.Since(start))
 }
 
 func (h *Handler) serve(ctx context.Context, x *exchange, knownType bool) error {
-	r := x.r
+	r := x.R
 	if r.Method != http.MethodPost {
 		return newError(errUnknownOperation, "")
 	}
-	op := operations[x.op]
+	op := operations.Lookup(x.Op)
 	if op == nil || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) {
 		return newError(errUnknownOperation, "")
 	}
@@ -147,17 +148,17 @@ func (h *Handler) serve(ctx context.Context, x *exchange, knownType bool) error 
 	if n := r.ContentLength; n > 0 && n <= maxBodyBytes {
 		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare to see EOF
 	}
-	if _, err := buf.ReadFrom(http.MaxBytesReader(x.w, r.Body, maxBodyBytes)); err != nil {
+	if _, err := buf.ReadFrom(http.MaxBytesReader(x.W, r.Body, maxBodyBytes)); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return &Error{Status: http.StatusRequestEntityTooLarge, Type: errSerialization, Message: fmt.Sprintf("Request body over %d bytes", maxBodyBytes)}
 		}
 		return newError(errSerialization, "reading the body: %v", err)
 	}
-	x.body = buf.Bytes()
-	x.scratch = scratches.Get().(*[]byte)
-	defer scratches.Put(x.scratch)
-	return op.serve(ctx, h, x)
+	x.Body = buf.Bytes()
+	x.Scratch = scratches.Get().(*[]byte)
+	defer scratches.Put(x.Scratch)
+	return op(ctx, h, x)
 }
 
 // bodies keeps request body buffers between requests. PutRecords bodies run
@@ -169,41 +170,5 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // scratches keeps the buffers PutRecords decodes its records' data into,
 // for the same reason.
 var scratches = sync.Pool{New: func() any { return new([]byte) }}
-
-// respond writes a 200 response with v encoded in the request's encoding.
-func (h *Handler) respond(x *exchange, v any) error {
-	body, err := x.codec.encode(v)
-	if err != nil {
-		return err
-	}
-	x.w.Header().Set("Content-Type", x.codec.contentType())
-	x.w.WriteHeader(http.StatusOK)
-	_, _ = x.w.Write(body)
-	return nil
-}
-
-type errorBody struct {
-	Type    string `json:"__type"`
-	Message string `json:"message,omitempty"`
-}
-
-func (h *Handler) writeError(x *exchange, e *Error) {
-	body, err := x.codec.encode(errorBody{Type: e.Type, Message: e.Message})
-	if err != nil {
-		body = []byte(`{"__type":"InternalFailure"}`)
-	}
-	x.w.Header().Set("Content-Type", x.codec.contentType())
-	x.w.Header().Set("x-amzn-ErrorType", e.Type)
-	x.w.WriteHeader(e.Status)
-	_, _ = x.w.Write(body)
-}
-
-// requestID returns a random UUID-shaped request id.
-func requestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	s := hex.EncodeToString(b[:])
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
-}
 
 func (h *Handler) now() time.Time { return h.cfg.Now() }

@@ -78,12 +78,12 @@ func (ts *testServer) client(opts ...func(*awskinesis.Options)) *awskinesis.Clie
 // body is closed when the test ends.
 func (ts *testServer) post(t testing.TB, op string, c codec, body any) *http.Response {
 	t.Helper()
-	b, err := c.encode(body)
+	b, err := c.Encode(body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.url+"/", bytes.NewReader(b))
-	req.Header.Set("Content-Type", c.contentType())
+	req.Header.Set("Content-Type", c.ContentType())
 	req.Header.Set("X-Amz-Target", targetPrefix+op)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -34,7 +34,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) observe(op, code string, d time.Duration) {
-	if _, ok := operations[op]; !ok {
+	if operations.Lookup(op) == nil {
 		op = "unknown" // bound the label set
 	}
 	m.requests.WithLabelValues(op, code).Inc()

@@ -109,7 +109,7 @@ func BenchmarkPutRecordsDecode(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for range b.N {
 			var in putRecordsInput
-			if err := (jsonCodec{}).decode(body, &in); err != nil {
+			if err := (jsonCodec{}).Decode(body, &in); err != nil {
 				b.Fatal(err)
 			}
 		}

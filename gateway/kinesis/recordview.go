@@ -251,7 +251,7 @@ func (v *recordViewer) view(r *recordbatch.Record) kinesisRecord {
 	}
 	out := kinesisRecord{
 		SequenceNumber:              mapping.SequenceNumber(v.sh.Index, r.Offset),
-		ApproximateArrivalTimestamp: &Timestamp{ts.Truncate(time.Millisecond)},
+		ApproximateArrivalTimestamp: &Timestamp{Time: ts.Truncate(time.Millisecond)},
 		Data:                        data,
 		PartitionKey:                mapping.PartitionKeyForKafkaKey(r.Key),
 	}

@@ -3,6 +3,8 @@ package kinesis
 import (
 	"fmt"
 	"strings"
+
+	"github.com/streambridge/bridge/gateway/awsapi"
 )
 
 // Keys of the stream Config entries this API owns. Values are strings, as
@@ -77,19 +79,21 @@ func (h *Handler) nameMissing(v *validator) string {
 	return ""
 }
 
-// streamARNPrefix starts the ARN of every stream of this region and
-// account, and of their consumers.
-func (h *Handler) streamARNPrefix() string {
-	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/", h.cfg.Region, h.cfg.Account)
+// arns builds and reads the ARNs of this region and account.
+func (h *Handler) arns() awsapi.ARNScope {
+	return awsapi.ARNScope{Service: "kinesis", Region: h.cfg.Region, Account: h.cfg.Account}
 }
 
 // streamARN returns the ARN of stream name.
-func (h *Handler) streamARN(name string) string { return h.streamARNPrefix() + name }
+func (h *Handler) streamARN(name string) string {
+	return h.arns().ARN("stream/" + name)
+}
 
 // parseStreamARN returns the stream name of an ARN of this region and
 // account.
 func (h *Handler) parseStreamARN(arn string) (string, bool) {
-	name, ok := strings.CutPrefix(arn, h.streamARNPrefix())
+	res, _ := h.arns().Resource(arn)
+	name, ok := strings.CutPrefix(res, "stream/")
 	if !ok || name == "" || strings.Contains(name, "/") {
 		return "", false
 	}

@@ -290,7 +290,7 @@ func describeStream(ctx context.Context, h *Handler, in *describeStreamInput) (*
 		StreamModeDetails:       streamModeDetails{StreamMode: strRef(streamMode(st))},
 		Shards:                  []shardDescription{},
 		RetentionPeriodHours:    retentionHours(st),
-		StreamCreationTimestamp: Timestamp{st.Created},
+		StreamCreationTimestamp: Timestamp{Time: st.Created},
 		EnhancedMonitoring:      []enhancedMetrics{{ShardLevelMetrics: shardLevelMetrics(st)}},
 	}
 	d.EncryptionType, d.KeyId = encryption(st)
@@ -356,7 +356,7 @@ func describeStreamSummary(ctx context.Context, h *Handler, in *describeStreamSu
 		StreamStatus:            status,
 		StreamModeDetails:       streamModeDetails{StreamMode: strRef(streamMode(st))},
 		RetentionPeriodHours:    retentionHours(st),
-		StreamCreationTimestamp: Timestamp{st.Created},
+		StreamCreationTimestamp: Timestamp{Time: st.Created},
 		EnhancedMonitoring:      []enhancedMetrics{{ShardLevelMetrics: shardLevelMetrics(st)}},
 		ConsumerCount:           len(consumers),
 		MaxRecordSizeInKiB:      maxRecordKiBOf(st),
@@ -457,7 +457,7 @@ func listStreams(ctx context.Context, h *Handler, in *listStreamsInput) (*listSt
 			StreamARN:               h.streamARN(name),
 			StreamStatus:            status,
 			StreamModeDetails:       streamModeDetails{StreamMode: strRef(streamMode(st))},
-			StreamCreationTimestamp: Timestamp{st.Created},
+			StreamCreationTimestamp: Timestamp{Time: st.Created},
 		})
 	}
 	return out, nil

@@ -72,7 +72,7 @@ func header(m eventstream.Message, name string) string {
 // encoding.
 func TestSubscribeToShardFraming(t *testing.T) {
 	for _, c := range []codec{jsonCodec{}, cborCodec{}} {
-		t.Run(c.contentType(), func(t *testing.T) {
+		t.Run(c.ContentType(), func(t *testing.T) {
 			f := newSubFixture(t, 1)
 			seqs := f.put(t, "k1", "k2")
 			resp := rawSubscribe(t, f.ts, c, map[string]any{
@@ -87,11 +87,11 @@ func TestSubscribeToShardFraming(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if header(first, ":message-type") != "event" || header(first, ":event-type") != "initial-response" || header(first, ":content-type") != c.contentType() {
+			if header(first, ":message-type") != "event" || header(first, ":event-type") != "initial-response" || header(first, ":content-type") != c.ContentType() {
 				t.Fatalf("first message headers %v", first.Headers)
 			}
 			var empty map[string]any
-			if err := c.decode(first.Payload, &empty); err != nil || len(empty) != 0 {
+			if err := c.Decode(first.Payload, &empty); err != nil || len(empty) != 0 {
 				t.Fatalf("initial-response payload %q (%v), want {}", first.Payload, err)
 			}
 
@@ -106,10 +106,10 @@ func TestSubscribeToShardFraming(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if header(msg, ":message-type") != "event" || header(msg, ":event-type") != "SubscribeToShardEvent" || header(msg, ":content-type") != c.contentType() {
+				if header(msg, ":message-type") != "event" || header(msg, ":event-type") != "SubscribeToShardEvent" || header(msg, ":content-type") != c.ContentType() {
 					t.Fatalf("event headers %v", msg.Headers)
 				}
-				if c.contentType() == contentTypeCBOR {
+				if c.ContentType() == contentTypeCBOR {
 					if err := cbor.Wellformed(msg.Payload); err != nil {
 						t.Fatalf("payload is not CBOR: %v", err)
 					}
@@ -121,7 +121,7 @@ func TestSubscribeToShardFraming(t *testing.T) {
 					ContinuationSequenceNumber string
 					MillisBehindLatest         *int64
 				}
-				if err := c.decode(msg.Payload, &ev); err != nil {
+				if err := c.Decode(msg.Payload, &ev); err != nil {
 					t.Fatal(err)
 				}
 				if ev.MillisBehindLatest == nil || ev.ContinuationSequenceNumber != ev.Records[len(ev.Records)-1].SequenceNumber {

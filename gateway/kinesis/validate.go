@@ -1,129 +1,52 @@
 package kinesis
 
 import (
-	"fmt"
 	"regexp"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/streambridge/bridge/gateway/awsapi"
 )
 
 // maxNextTokenLength is the API model's bound on every NextToken member.
 const maxNextTokenLength = 1048576
 
 // validator collects field constraint violations and reports them the way
-// AWS does: one ValidationException listing every violation,
-//
-//	2 validation errors detected: Value null at 'streamName' failed to
-//	satisfy constraint: Member must not be null; Value '0' at 'shardCount'
-//	failed to satisfy constraint: Member must have value greater than or
-//	equal to 1
-//
-// Field names are the members' names with a lower-case first letter, as in
-// AWS's messages. Checks run in the order of the operation's members.
+// AWS does (awsapi.Violations): one ValidationException listing every
+// violation. Kinesis code appends its own wording to violations too.
 type validator struct {
-	violations []string
+	violations awsapi.Violations
 }
 
-// fail records a violation of constraint by value at field. value is
-// printed as AWS does: null for nil, quoted otherwise.
+// fail records a violation of constraint by value at field.
 func (v *validator) fail(field string, value any, constraint string) {
-	v.violations = append(v.violations, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: Member must %s", quoteValue(value), field, constraint))
-}
-
-func quoteValue(value any) string {
-	switch x := value.(type) {
-	case nil:
-		return "null"
-	case *string:
-		if x == nil {
-			return "null"
-		}
-		return "'" + *x + "'"
-	case *int:
-		if x == nil {
-			return "null"
-		}
-		return fmt.Sprintf("'%d'", *x)
-	case *int64:
-		if x == nil {
-			return "null"
-		}
-		return fmt.Sprintf("'%d'", *x)
-	}
-	return fmt.Sprintf("'%v'", value)
+	v.violations.Fail(field, value, constraint)
 }
 
 // err returns the ValidationException for what was recorded, or nil.
-func (v *validator) err() *Error {
-	switch n := len(v.violations); n {
-	case 0:
-		return nil
-	case 1:
-		return newError(errValidation, "1 validation error detected: %s", v.violations[0])
-	default:
-		return newError(errValidation, "%d validation errors detected: %s", n, strings.Join(v.violations, "; "))
-	}
-}
+func (v *validator) err() *Error { return v.violations.Err() }
 
 // required checks that a member is present.
 func (v *validator) required(field string, present bool) bool {
-	if !present {
-		v.fail(field, nil, "not be null")
-	}
-	return present
+	return v.violations.Required(field, present)
 }
 
-// str checks an optional string's form, when pattern is not nil, and its
-// length in characters. A nil s passes.
+// str checks an optional string's form and its length in characters.
 func (v *validator) str(field string, s *string, minLen, maxLen int, pattern *regexp.Regexp) {
-	if s == nil {
-		return
-	}
-	// AWS lists a pattern violation before length violations (an empty
-	// name breaks both).
-	if pattern != nil && !pattern.MatchString(*s) {
-		v.fail(field, s, "satisfy regular expression pattern: "+strings.TrimSuffix(strings.TrimPrefix(pattern.String(), "^(?:"), ")$"))
-	}
-	n := utf8.RuneCountInString(*s)
-	if n < minLen {
-		v.fail(field, s, fmt.Sprintf("have length greater than or equal to %d", minLen))
-	}
-	if maxLen > 0 && n > maxLen {
-		v.fail(field, s, fmt.Sprintf("have length less than or equal to %d", maxLen))
-	}
+	v.violations.Str(field, s, minLen, maxLen, pattern)
 }
 
 // intRange checks an optional number against [lo, hi].
 func (v *validator) intRange(field string, n *int, lo, hi int) {
-	if n == nil {
-		return
-	}
-	if *n < lo {
-		v.fail(field, n, fmt.Sprintf("have value greater than or equal to %d", lo))
-	}
-	if *n > hi {
-		v.fail(field, n, fmt.Sprintf("have value less than or equal to %d", hi))
-	}
+	v.violations.IntRange(field, n, lo, hi)
 }
 
 // oneOf checks an optional enum member.
 func (v *validator) oneOf(field string, s *string, allowed ...string) {
-	if s == nil {
-		return
-	}
-	for _, a := range allowed {
-		if *s == a {
-			return
-		}
-	}
-	v.fail(field, s, "satisfy enum value set: ["+strings.Join(allowed, ", ")+"]")
+	v.violations.OneOf(field, s, allowed...)
 }
 
 // anchored compiles an AWS member pattern so that it must match the whole
 // value; validator.str prints it back without the anchors.
-func anchored(pattern string) *regexp.Regexp {
-	return regexp.MustCompile("^(?:" + pattern + ")$")
-}
+func anchored(pattern string) *regexp.Regexp { return awsapi.Anchored(pattern) }
 
 // Member patterns from the Kinesis API model.
 var (

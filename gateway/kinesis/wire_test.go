@@ -1,34 +1,13 @@
 package kinesis
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
-	"time"
-)
 
-func TestTimestampCodecs(t *testing.T) {
-	ts := Timestamp{time.UnixMilli(1700000000123)}
-	j, err := jsonCodec{}.encode(ts)
-	if err != nil || string(j) != "1700000000.123" {
-		t.Fatalf("json %s, %v", j, err)
-	}
-	var back Timestamp
-	if err := (jsonCodec{}).decode(j, &back); err != nil || !back.Equal(ts.Time) {
-		t.Fatalf("json back %v, %v", back, err)
-	}
-	c, err := cborCodec{}.encode(ts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// tag 1 (0xc1), then uint64 1700000000123 (0x1b + 8 bytes).
-	if c[0] != 0xc1 || c[1] != 0x1b {
-		t.Fatalf("cbor % x: want tag 1 around a uint64", c)
-	}
-	back = Timestamp{}
-	if err := (cborCodec{}).decode(c, &back); err != nil || !back.Equal(ts.Time) {
-		t.Fatalf("cbor back %v, %v", back, err)
-	}
-}
+	"github.com/streambridge/bridge/store"
+)
 
 func TestUnknownOperationAndBadBodies(t *testing.T) {
 	ts := startTestServer(t)
@@ -42,5 +21,23 @@ func TestUnknownOperationAndBadBodies(t *testing.T) {
 		if status != http.StatusBadRequest || out["__type"] != tc.wantType {
 			t.Errorf("%s: %d %v, want 400 %s", tc.op, status, out, tc.wantType)
 		}
+	}
+}
+
+// A backend that cannot do an operation gets InvalidArgumentException, the
+// way Kinesis words a feature a stream cannot have; other unknown errors
+// stay InternalFailure.
+func TestUnsupportedIsInvalidArgument(t *testing.T) {
+	h := &Handler{cfg: Config{Account: "000000000000"}}
+	e := h.storeError("s", fmt.Errorf("resharding a Kafka backend: %w", errors.ErrUnsupported))
+	if e.Status != http.StatusBadRequest || e.Type != errInvalidArgument || e.Message != "resharding a Kafka backend: unsupported operation" {
+		t.Errorf("unsupported: %+v", e)
+	}
+	e = h.storeError("s", &store.UnsupportedError{Backend: "kafka", Op: "SplitShard"})
+	if e.Status != http.StatusBadRequest || e.Type != errInvalidArgument || e.Message != "SplitShard is not supported by the kafka backend" {
+		t.Errorf("store.UnsupportedError: %+v", e)
+	}
+	if e := h.storeError("s", errors.New("disk on fire")); e.Status != http.StatusInternalServerError || e.Type != errInternalFailure {
+		t.Errorf("other: %+v", e)
 	}
 }

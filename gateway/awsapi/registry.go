@@ -1,0 +1,120 @@
+package awsapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+)
+
+// Exchange is one request being answered by an operation.
+type Exchange struct {
+	W http.ResponseWriter
+	R *http.Request
+	// Op is the operation's name (PutRecord, SendMessage).
+	Op string
+	// Body is the request body, already read; it is reused once the
+	// operation returns, so decoding copies what it keeps.
+	Body []byte
+	// Codec is the body's encoding; answers use it too.
+	Codec Codec
+	// Scratch is a pooled buffer a fast decoder may decode into; like Body,
+	// it is reused once the operation returns. May be nil.
+	Scratch *[]byte
+}
+
+// Respond writes a 200 answer with v encoded in the exchange's codec.
+func (x *Exchange) Respond(v any) error {
+	body, err := x.Codec.Encode(v)
+	if err != nil {
+		return err
+	}
+	x.W.Header().Set("Content-Type", x.Codec.ContentType())
+	x.W.WriteHeader(http.StatusOK)
+	_, _ = x.W.Write(body)
+	return nil
+}
+
+// Operation serves one exchange for an API whose handler is an H: it
+// decodes the body, runs the operation and writes the answer, or returns
+// the error to write.
+type Operation[H any] func(ctx context.Context, h H, x *Exchange) error
+
+// Registry holds the operations of one API by name. Each API has its own,
+// filled by Register calls from its init functions, so APIs never see each
+// other's operations. The zero value is ready to use.
+type Registry[H any] struct {
+	// Decode fills in, a pointer to an operation's input, from x; nil means
+	// x.Codec.Decode(x.Body, in). An API sets it to add a faster decoder for
+	// some inputs, or to read another protocol (Query forms).
+	Decode func(x *Exchange, in any) error
+	// Respond writes an operation's output; nil means x.Respond(out).
+	Respond func(h H, x *Exchange, out any) error
+
+	ops map[string]Operation[H]
+}
+
+// Register adds an operation whose function takes a decoded *In and
+// returns an *Out to answer with. It panics if name is taken: operations are
+// registered by init functions, where that is a programming error.
+func Register[H, In, Out any](reg *Registry[H], name string, fn func(ctx context.Context, h H, in *In) (*Out, error)) {
+	reg.Add(name, func(ctx context.Context, h H, x *Exchange) error {
+		in, err := decodeNew[In](reg, x)
+		if err != nil {
+			return err
+		}
+		out, err := fn(ctx, h, in)
+		if err != nil {
+			return err
+		}
+		if reg.Respond != nil {
+			return reg.Respond(h, x, out)
+		}
+		return x.Respond(out)
+	})
+}
+
+// RegisterStreaming adds an operation that writes its own answer (an event
+// stream, or a body too large to encode in one piece): fn gets the decoded
+// *In and the exchange's writer and request.
+func RegisterStreaming[H, In any](reg *Registry[H], name string, fn func(ctx context.Context, h H, in *In, w http.ResponseWriter, r *http.Request) error) {
+	reg.Add(name, func(ctx context.Context, h H, x *Exchange) error {
+		in, err := decodeNew[In](reg, x)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, h, in, x.W, x.R)
+	})
+}
+
+// decodeNew decodes x into a new *In with reg's decoder.
+func decodeNew[In, H any](reg *Registry[H], x *Exchange) (*In, error) {
+	in := new(In)
+	if reg.Decode != nil {
+		return in, reg.Decode(x, in)
+	}
+	return in, x.Codec.Decode(x.Body, in)
+}
+
+// Add adds an operation that does its own decoding and answering.
+func (reg *Registry[H]) Add(name string, op Operation[H]) {
+	if _, dup := reg.ops[name]; dup {
+		panic("awsapi: operation " + name + " registered twice")
+	}
+	if reg.ops == nil {
+		reg.ops = make(map[string]Operation[H])
+	}
+	reg.ops[name] = op
+}
+
+// Lookup returns the operation called name, or nil.
+func (reg *Registry[H]) Lookup(name string) Operation[H] { return reg.ops[name] }
+
+// Names returns the names of the operations, sorted.
+func (reg *Registry[H]) Names() []string {
+	names := make([]string, 0, len(reg.ops))
+	for n := range reg.ops {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
