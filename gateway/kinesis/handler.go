@@ -97,12 +97,6 @@ func (h *Handler) Shutdown(context.Context) error {
 	return nil
 }
 
-// Handles reports whether r is a Kinesis request, for a router sharing the
-// AWS port with other APIs.
-func Handles(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
