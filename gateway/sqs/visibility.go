@@ -1,0 +1,268 @@
+package sqs
+
+import (
+	"container/heap"
+	"errors"
+)
+
+// The visibility index of one queue partition: which of its messages
+// ReceiveMessage may return now, and when the next one becomes visible
+// (ARCHITECTURE.md, "Queues"). It is memory only, rebuilt from the state
+// area's entries on start (restore); callers persist what each change
+// returns before answering, and serialize calls per partition.
+//
+// A partition's messages are its records. Below the cursor every message
+// is deleted. From the cursor to the scan position every message has a
+// state: received (in flight until visibleAt, or visible again after it),
+// delayed (never received, invisible until visibleAt) or deleted out of
+// order. From the scan position on, messages were never looked at: each is
+// visible unless its record says it is delayed, which the caller learns by
+// reading it and then records with defer.
+
+// Errors of the index; the API words them as SQS does.
+var (
+	// errStaleReceipt: the receipt handle is from an earlier receive of a
+	// message received again since, or of one already deleted.
+	errStaleReceipt = errors.New("receipt handle is not the latest")
+	// errNotInFlight: the message is not in flight (never received, or
+	// visible again), so its visibility cannot change.
+	errNotInFlight = errors.New("message is not in flight")
+)
+
+// messageState is what a partition knows of one message above its cursor.
+type messageState struct {
+	offset    int64
+	receives  int32  // times received; 0 for a delayed message
+	visibleAt int64  // Unix ms; invisible before it unless deleted
+	nonce     uint32 // changes with every receive; receipt handles carry it
+	deleted   bool
+	slot      int // index in the pending heap; -1 when deleted
+}
+
+// partitionIndex is the visibility index of one queue partition.
+type partitionIndex struct {
+	cursor  int64 // every message below is deleted
+	scan    int64 // first message never received nor deferred; >= cursor
+	states  map[int64]*messageState
+	pending pendingHeap // states not deleted, by visibleAt
+}
+
+func newPartitionIndex(cursor int64) *partitionIndex {
+	return &partitionIndex{cursor: cursor, scan: cursor, states: map[int64]*messageState{}}
+}
+
+// restore adds a persisted state at start. States at or below the cursor
+// are dropped: a crash can leave entries the cursor already passed.
+func (x *partitionIndex) restore(s messageState) {
+	if s.offset < x.cursor {
+		return
+	}
+	st := s
+	x.states[s.offset] = &st
+	if st.deleted {
+		st.slot = -1
+	} else {
+		heap.Push(&x.pending, &st)
+	}
+	x.scan = max(x.scan, s.offset+1)
+	x.advanceCursor()
+}
+
+// due returns up to n messages visible again at now (their visibility
+// timeout or delay ended), earliest first. They stay where they are until
+// received. It visits O(n log n) of the heap however many are due: a
+// best-first walk from the root, since a child is never due before its
+// parent.
+func (x *partitionIndex) due(now int64, n int) []int64 {
+	var out []int64
+	h := x.pending.states
+	frontier := &slotHeap{states: h}
+	if len(h) > 0 {
+		frontier.slots = append(frontier.slots, 0)
+	}
+	for len(out) < n && frontier.Len() > 0 {
+		i := heap.Pop(frontier).(int)
+		if h[i].visibleAt > now {
+			break
+		}
+		out = append(out, h[i].offset)
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < len(h) {
+				heap.Push(frontier, c)
+			}
+		}
+	}
+	return out
+}
+
+// receive records a receive of the message at offset, visible again at
+// visibleAt, and returns its new state to persist and to put in the
+// receipt handle. The message must be visible: the caller took it from due
+// or from the scan position.
+func (x *partitionIndex) receive(offset, visibleAt int64) messageState {
+	st := x.states[offset]
+	if st == nil {
+		st = &messageState{offset: offset}
+		x.states[offset] = st
+		heap.Push(&x.pending, st)
+		x.scan = max(x.scan, offset+1)
+	}
+	st.receives++
+	st.nonce++
+	st.visibleAt = visibleAt
+	heap.Fix(&x.pending, st.slot)
+	return *st
+}
+
+// deferUntil records a message at the scan position that is delayed until
+// visibleAt (DelaySeconds), so the scan can move past it.
+func (x *partitionIndex) deferUntil(offset, visibleAt int64) messageState {
+	st := &messageState{offset: offset, visibleAt: visibleAt}
+	x.states[offset] = st
+	heap.Push(&x.pending, st)
+	x.scan = max(x.scan, offset+1)
+	return *st
+}
+
+// remove deletes the message a receipt handle names. deleted is false when
+// the handle is stale or the message is gone already: SQS answers those
+// deletes with success and leaves the message as it is. The caller
+// persists the returned state and the new cursor when deleted is true.
+func (x *partitionIndex) remove(offset int64, nonce uint32) (st messageState, deleted bool) {
+	cur := x.states[offset]
+	if cur == nil || cur.deleted || cur.nonce != nonce || cur.receives == 0 {
+		return messageState{}, false
+	}
+	cur.deleted = true
+	heap.Remove(&x.pending, cur.slot)
+	cur.slot = -1
+	out := *cur
+	x.advanceCursor()
+	return out, true
+}
+
+// changeVisibility makes a message in flight visible at visibleAt (now for
+// 0): ChangeMessageVisibility.
+func (x *partitionIndex) changeVisibility(offset int64, nonce uint32, now, visibleAt int64) (messageState, error) {
+	st := x.states[offset]
+	switch {
+	case st == nil || st.deleted || st.receives == 0 || st.nonce != nonce:
+		return messageState{}, errStaleReceipt
+	case st.visibleAt <= now:
+		return messageState{}, errNotInFlight
+	}
+	st.visibleAt = visibleAt
+	heap.Fix(&x.pending, st.slot)
+	return *st, nil
+}
+
+// nextVisible returns when the earliest pending message becomes visible,
+// for a long poll's timer; ok is false when none is pending.
+func (x *partitionIndex) nextVisible() (at int64, ok bool) {
+	if len(x.pending.states) == 0 {
+		return 0, false
+	}
+	return x.pending.states[0].visibleAt, true
+}
+
+// trimmed drops what retention removed: messages below logStart are gone.
+func (x *partitionIndex) trimmed(logStart int64) {
+	if logStart <= x.cursor {
+		return
+	}
+	for off := x.cursor; off < logStart && off < x.scan; off++ {
+		if st := x.states[off]; st != nil {
+			if !st.deleted {
+				heap.Remove(&x.pending, st.slot)
+			}
+			delete(x.states, off)
+		}
+	}
+	x.cursor = logStart
+	x.scan = max(x.scan, logStart)
+	x.advanceCursor()
+}
+
+// advanceCursor moves the cursor over deleted messages and forgets them.
+func (x *partitionIndex) advanceCursor() {
+	for x.cursor < x.scan {
+		st := x.states[x.cursor]
+		if st == nil || !st.deleted {
+			return
+		}
+		delete(x.states, x.cursor)
+		x.cursor++
+	}
+}
+
+// counts returns the Approximate* numbers of GetQueueAttributes for this
+// partition, whose high watermark is hw: visible, in flight (received and
+// not visible yet) and delayed messages.
+func (x *partitionIndex) counts(now, hw int64) (visible, inFlight, delayed int64) {
+	deleted := int64(0)
+	for _, st := range x.states {
+		switch {
+		case st.deleted:
+			deleted++
+		case st.visibleAt <= now:
+		case st.receives == 0:
+			delayed++
+		default:
+			inFlight++
+		}
+	}
+	visible = max(hw-x.cursor-deleted-inFlight-delayed, 0)
+	return visible, inFlight, delayed
+}
+
+// pendingHeap orders the states that are not deleted by visibleAt, then
+// offset, keeping each state's slot current.
+type pendingHeap struct{ states []*messageState }
+
+func (h *pendingHeap) Len() int { return len(h.states) }
+
+func (h *pendingHeap) Less(i, j int) bool {
+	a, b := h.states[i], h.states[j]
+	return a.visibleAt < b.visibleAt || a.visibleAt == b.visibleAt && a.offset < b.offset
+}
+
+func (h *pendingHeap) Swap(i, j int) {
+	h.states[i], h.states[j] = h.states[j], h.states[i]
+	h.states[i].slot, h.states[j].slot = i, j
+}
+
+func (h *pendingHeap) Push(v any) {
+	st := v.(*messageState)
+	st.slot = len(h.states)
+	h.states = append(h.states, st)
+}
+
+func (h *pendingHeap) Pop() any {
+	last := h.states[len(h.states)-1]
+	h.states[len(h.states)-1] = nil
+	h.states = h.states[:len(h.states)-1]
+	return last
+}
+
+// slotHeap is a heap of slots of a pendingHeap's array, in the same order,
+// for walking it best-first without changing it.
+type slotHeap struct {
+	states []*messageState
+	slots  []int
+}
+
+func (h *slotHeap) Len() int { return len(h.slots) }
+
+func (h *slotHeap) Less(i, j int) bool {
+	p := pendingHeap{states: h.states}
+	return p.Less(h.slots[i], h.slots[j])
+}
+
+func (h *slotHeap) Swap(i, j int) { h.slots[i], h.slots[j] = h.slots[j], h.slots[i] }
+func (h *slotHeap) Push(v any)    { h.slots = append(h.slots, v.(int)) }
+
+func (h *slotHeap) Pop() any {
+	last := h.slots[len(h.slots)-1]
+	h.slots = h.slots[:len(h.slots)-1]
+	return last
+}
