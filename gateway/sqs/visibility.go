@@ -45,6 +45,9 @@ type partitionIndex struct {
 	scan    int64 // first message never received nor deferred; >= cursor
 	states  map[int64]*messageState
 	pending pendingHeap // states not deleted, by visibleAt
+	// dropped lists the offsets whose states the index forgot (the cursor
+	// passed them) since the caller last took them to delete their keys.
+	dropped []int64
 }
 
 func newPartitionIndex(cursor int64) *partitionIndex {
@@ -124,6 +127,24 @@ func (x *partitionIndex) deferUntil(offset, visibleAt int64) messageState {
 	return *st
 }
 
+// skipTo moves the scan position to offset: every message before it was
+// taken, and the offsets without a state hold no message (transaction
+// markers). Those count as deleted, so the cursor can pass them; their
+// states are returned to persist.
+func (x *partitionIndex) skipTo(offset int64) []messageState {
+	var gaps []messageState
+	for off := x.scan; off < offset; off++ {
+		if x.states[off] == nil {
+			st := &messageState{offset: off, deleted: true, slot: -1}
+			x.states[off] = st
+			gaps = append(gaps, *st)
+		}
+	}
+	x.scan = max(x.scan, offset)
+	x.advanceCursor()
+	return gaps
+}
+
 // remove deletes the message a receipt handle names. deleted is false when
 // the handle is stale or the message is gone already: SQS answers those
 // deletes with success and leaves the message as it is. The caller
@@ -175,7 +196,7 @@ func (x *partitionIndex) trimmed(logStart int64) {
 			if !st.deleted {
 				heap.Remove(&x.pending, st.slot)
 			}
-			delete(x.states, off)
+			x.forget(off)
 		}
 	}
 	x.cursor = logStart
@@ -190,9 +211,21 @@ func (x *partitionIndex) advanceCursor() {
 		if st == nil || !st.deleted {
 			return
 		}
-		delete(x.states, x.cursor)
+		x.forget(x.cursor)
 		x.cursor++
 	}
+}
+
+func (x *partitionIndex) forget(offset int64) {
+	delete(x.states, offset)
+	x.dropped = append(x.dropped, offset)
+}
+
+// takeDropped returns the offsets forgotten since the last call.
+func (x *partitionIndex) takeDropped() []int64 {
+	d := x.dropped
+	x.dropped = nil
+	return d
 }
 
 // counts returns the Approximate* numbers of GetQueueAttributes for this

@@ -1,0 +1,245 @@
+package sqs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
+
+// partitionQueue serves one partition of a queue: its visibility index, the
+// records it reads from the store and the state it keeps there. Every
+// change is durable before the call returns: a received message stays
+// invisible across a restart until its timeout ends, and a deleted one
+// never comes back (ARCHITECTURE.md, "Queues").
+//
+// mu is held across the store calls of a change, so the state of a message
+// is written in the order its changes happened. That serializes a
+// partition's receives and deletes behind their syncs, which concurrent
+// partitions share; a queue that needs more takes more partitions.
+type partitionQueue struct {
+	store     store.Store
+	queue     string
+	partition int32
+
+	mu    sync.Mutex
+	index *partitionIndex // nil until load
+}
+
+// headerDelayUntil carries a message's DelaySeconds as the Unix ms it
+// becomes visible at; a record without it is visible at once.
+const headerDelayUntil = "sqs-delay-until"
+
+// readBatchBytes bounds one read of new messages.
+const readBatchBytes = 1 << 20
+
+// receivedMessage is a message a receive returned: its record and the
+// state its receipt handle carries.
+type receivedMessage struct {
+	record recordbatch.Record
+	state  messageState
+}
+
+// load rebuilds the index from the state area: the cursor (the log start
+// for a partition that has none yet), then every state above it.
+func (q *partitionQueue) load(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	logStart, _, err := q.store.Offsets(ctx, q.queue, q.partition)
+	if err != nil {
+		return err
+	}
+	cursor := logStart
+	switch v, err := q.store.Get(ctx, stateNamespace, cursorKey(q.queue, q.partition)); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if cursor, err = decodeCursor(v); err != nil {
+			return err
+		}
+	}
+	x := newPartitionIndex(cursor)
+	prefix := messagePrefix(q.queue, q.partition)
+	err = q.store.Scan(ctx, stateNamespace, prefix, func(key string, value []byte) error {
+		st, err := decodeState(prefix, key, value)
+		if err != nil {
+			return fmt.Errorf("%s/%d: %w", q.queue, q.partition, err)
+		}
+		x.restore(st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.trimmed(logStart)
+	q.index = x
+	return nil
+}
+
+// receive returns up to n messages visible at now (Unix ms), in flight
+// until now+visibility: first those whose visibility ended, then new ones.
+func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibility int64) ([]receivedMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
+	if err != nil {
+		return nil, err
+	}
+	x := q.index
+	before := x.cursor
+	x.trimmed(logStart)
+	var out []receivedMessage
+	var writes []store.KV
+	take := func(r recordbatch.Record) {
+		st := x.receive(r.Offset, now+visibility)
+		out = append(out, receivedMessage{record: r, state: st})
+		writes = append(writes, q.stateKV(st))
+	}
+	for _, off := range x.due(now, n) {
+		r, ok, err := q.record(ctx, off)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			take(r)
+		}
+	}
+	for len(out) < n && x.scan < hw {
+		recs, next, err := q.records(ctx, x.scan, readBatchBytes)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if len(out) == n {
+				break
+			}
+			if until := delayUntil(r); until > now {
+				writes = append(writes, q.stateKV(x.deferUntil(r.Offset, until)))
+				continue
+			}
+			take(r)
+		}
+		if len(out) == n {
+			break
+		}
+		// Everything read was taken or deferred: move past what was not a
+		// message (transaction markers) too.
+		if next <= x.scan {
+			break
+		}
+		for _, st := range x.skipTo(next) {
+			writes = append(writes, q.stateKV(st))
+		}
+	}
+	writes = append(writes, q.cursorWrites(before)...)
+	if len(writes) > 0 {
+		if err := q.store.Update(ctx, writes...); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// remove deletes the message a receipt handle names; deleted is false for
+// a stale handle (SQS answers success and keeps the message).
+func (q *partitionQueue) remove(ctx context.Context, offset int64, nonce uint32) (deleted bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	x := q.index
+	before := x.cursor
+	st, ok := x.remove(offset, nonce)
+	if !ok {
+		return false, nil
+	}
+	writes := append([]store.KV{q.stateKV(st)}, q.cursorWrites(before)...)
+	return true, q.store.Update(ctx, writes...)
+}
+
+// cursorWrites persists a cursor that moved from before: its new value,
+// and the deletion of the states it passed. Later in a batch than the
+// states' own writes, they win.
+func (q *partitionQueue) cursorWrites(before int64) []store.KV {
+	x := q.index
+	dropped := x.takeDropped()
+	if x.cursor <= before {
+		return nil
+	}
+	writes := make([]store.KV, 0, len(dropped)+1)
+	for _, off := range dropped {
+		writes = append(writes, store.KV{Namespace: stateNamespace, Key: messageKey(q.queue, q.partition, off)})
+	}
+	return append(writes, store.KV{Namespace: stateNamespace, Key: cursorKey(q.queue, q.partition), Value: encodeCursor(x.cursor)})
+}
+
+// changeVisibility makes an in-flight message visible at visibleAt.
+func (q *partitionQueue) changeVisibility(ctx context.Context, offset int64, nonce uint32, now, visibleAt int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st, err := q.index.changeVisibility(offset, nonce, now, visibleAt)
+	if err != nil {
+		return err
+	}
+	return q.store.Update(ctx, q.stateKV(st))
+}
+
+func (q *partitionQueue) stateKV(st messageState) store.KV {
+	return store.KV{Namespace: stateNamespace, Key: messageKey(q.queue, q.partition, st.offset), Value: encodeState(st)}
+}
+
+// record reads the message at offset; ok is false when retention took it.
+func (q *partitionQueue) record(ctx context.Context, offset int64) (recordbatch.Record, bool, error) {
+	recs, _, err := q.records(ctx, offset, 1)
+	if err != nil || len(recs) == 0 || recs[0].Offset != offset {
+		return recordbatch.Record{}, false, err
+	}
+	return recs[0], true, nil
+}
+
+// records reads the messages from offset on, as far as one read of about
+// maxBytes goes, and the offset after what it read. Control records
+// (transaction markers) are not messages.
+func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int) (recs []recordbatch.Record, next int64, err error) {
+	res, err := q.store.Read(ctx, q.queue, q.partition, offset, store.ReadLimits{MaxBytes: maxBytes})
+	if errors.Is(err, store.ErrOffsetOutOfRange) {
+		return nil, offset, nil
+	}
+	if err != nil {
+		return nil, offset, err
+	}
+	next = offset
+	for _, b := range res.Batches {
+		next = max(next, b.LastOffset+1)
+		info, decoded, err := recordbatch.Decode(b.Raw)
+		if err != nil {
+			return nil, offset, fmt.Errorf("%s/%d at %d: %w", q.queue, q.partition, b.BaseOffset, err)
+		}
+		if info.Control() {
+			continue
+		}
+		for _, r := range decoded {
+			if r.Offset >= offset {
+				recs = append(recs, r)
+			}
+		}
+	}
+	return recs, next, nil
+}
+
+// delayUntil returns when a message's delay ends (Unix ms), 0 for none.
+func delayUntil(r recordbatch.Record) int64 {
+	i := slices.IndexFunc(r.Headers, func(h recordbatch.Header) bool { return h.Key == headerDelayUntil })
+	if i < 0 {
+		return 0
+	}
+	ms, err := strconv.ParseInt(string(r.Headers[i].Value), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return ms
+}
