@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
@@ -29,6 +30,10 @@ type partitionQueue struct {
 
 	mu    sync.Mutex
 	index *partitionIndex // nil until load
+	// changed is closed and replaced when a message becomes visible other
+	// than by arriving or by its time passing (a visibility change), to
+	// wake long polls; arrivals wake them through store.Wait.
+	changed chan struct{}
 }
 
 // headerDelayUntil carries a message's DelaySeconds as the Unix ms it
@@ -79,6 +84,7 @@ func (q *partitionQueue) load(ctx context.Context) error {
 	}
 	x.trimmed(logStart)
 	q.index = x
+	q.changed = make(chan struct{})
 	return nil
 }
 
@@ -185,7 +191,53 @@ func (q *partitionQueue) changeVisibility(ctx context.Context, offset int64, non
 	if err != nil {
 		return err
 	}
-	return q.store.Update(ctx, q.stateKV(st))
+	if err := q.store.Update(ctx, q.stateKV(st)); err != nil {
+		return err
+	}
+	if visibleAt <= now {
+		close(q.changed)
+		q.changed = make(chan struct{})
+	}
+	return nil
+}
+
+// wait blocks until a receive might find a message in the partition: a
+// new record arrives, the earliest in-flight or delayed message's time
+// comes, a visibility change makes one visible, or until (Unix ms) passes.
+// It returns ctx's error when ctx ends first, nil otherwise; it never
+// polls. now is the caller's clock, in Unix ms.
+func (q *partitionQueue) wait(ctx context.Context, now, until int64) error {
+	q.mu.Lock()
+	_, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
+	if at, ok := q.index.nextVisible(); ok {
+		until = min(until, at)
+	}
+	unread := q.index.scan < hw // arrived before the wait began
+	changed := q.changed
+	q.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if unread || until <= now {
+		return nil
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, time.Duration(until-now)*time.Millisecond)
+	defer cancel()
+	go func() {
+		select {
+		case <-changed:
+			cancel()
+		case <-waitCtx.Done():
+		}
+	}()
+	err = q.store.Wait(waitCtx, q.queue, q.partition, hw)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 func (q *partitionQueue) stateKV(st messageState) store.KV {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
@@ -109,5 +110,67 @@ func TestPartitionQueueSurvivesRestart(t *testing.T) {
 	}
 	if got, _ := q.receive(ctx, 31_000, 10, 30_000); !slices.Equal(offsetsOf(got), []int64{4}) {
 		t.Fatalf("after making 4 visible: %v", offsetsOf(got))
+	}
+}
+
+// A long poll ends when a message arrives, when a visibility change makes
+// one visible, when an in-flight message's time comes, or when its caller
+// gives up; it never polls.
+func TestPartitionQueueWait(t *testing.T) {
+	ctx := context.Background()
+	s, err := embedded.Open(embedded.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "q", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	q := &partitionQueue{store: s, queue: "q"}
+	if err := q.load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const hour = int64(3_600_000)
+	now := time.Now().UnixMilli()
+	waited := func(what string, wake func()) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- q.wait(ctx, now, now+hour) }()
+		wake()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-time.After(time.Minute): // a hang guard, not a measurement
+			t.Fatalf("%s did not end the wait", what)
+		}
+	}
+
+	waited("a new message", func() {
+		time.Sleep(10 * time.Millisecond) // let the wait start; it wakes either way
+		sendRecords(t, s, "q", 0)
+	})
+	got, err := q.receive(ctx, now, 1, hour)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("receive: %v %v", got, err)
+	}
+	waited("a visibility change to 0", func() {
+		time.Sleep(10 * time.Millisecond) // let the wait start; it wakes either way
+		if err := q.changeVisibility(ctx, 0, got[0].state.nonce, now, now); err != nil {
+			t.Error(err)
+		}
+	})
+	got, err = q.receive(ctx, now, 1, 20) // in flight for 20 ms
+	if err != nil || len(got) != 1 {
+		t.Fatalf("receive again: %v %v", got, err)
+	}
+	waited("the visibility timeout's end", func() {})
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	q.index.receive(0, now+hour) // nothing due for an hour
+	if err := q.wait(cctx, now, now+hour); err != context.Canceled {
+		t.Fatalf("wait with a canceled context: %v", err)
 	}
 }
