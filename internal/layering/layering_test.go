@@ -23,6 +23,7 @@ var rules = []struct {
 	{"store/embedded", []string{"store", "mapping/..."}, "a backend sees the model, not the front ends"},
 	{"gateway/kafka", []string{"store", "mapping/...", "internal/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/kinesis", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
+	{"gateway/sqs", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/awsapi", []string{"internal/..."}, "the AWS protocol layer knows no store and no one API"},
 	{"server", []string{"store", "store/embedded", "gateway/awsapi", "mapping/...", "internal/..."}, "the server runs the front ends cmd hands it and imports none of them (awsapi's router is its AWS placeholder)"},
 }
