@@ -46,8 +46,9 @@ const readBatchBytes = 1 << 20
 // receivedMessage is a message a receive returned: its record and the
 // state its receipt handle carries.
 type receivedMessage struct {
-	record recordbatch.Record
-	state  messageState
+	partition int32
+	record    recordbatch.Record
+	state     messageState
 }
 
 // load rebuilds the index from the state area: the cursor (the log start
@@ -104,7 +105,7 @@ func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibili
 	var writes []store.KV
 	take := func(r recordbatch.Record) {
 		st := x.receive(r.Offset, now+visibility)
-		out = append(out, receivedMessage{record: r, state: st})
+		out = append(out, receivedMessage{partition: q.partition, record: r, state: st})
 		writes = append(writes, q.stateKV(st))
 	}
 	for _, off := range x.due(now, n) {

@@ -16,6 +16,12 @@ import (
 // delay > 0 is the message's delay-until header.
 func sendRecords(t *testing.T, s store.Store, queue string, delays ...int64) {
 	t.Helper()
+	sendTo(t, s, queue, 0, delays...)
+}
+
+// sendTo is sendRecords to a given partition.
+func sendTo(t *testing.T, s store.Store, queue string, partition int32, delays ...int64) {
+	t.Helper()
 	recs := make([]recordbatch.Record, len(delays))
 	for i, d := range delays {
 		recs[i] = recordbatch.Record{Offset: int64(i), Value: []byte("m" + strconv.Itoa(i))}
@@ -27,7 +33,7 @@ func sendRecords(t *testing.T, s store.Store, queue string, delays ...int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AppendBatch(context.Background(), queue, 0, batch, store.AppendOptions{}); err != nil {
+	if _, err := s.AppendBatch(context.Background(), queue, partition, batch, store.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
