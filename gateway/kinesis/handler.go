@@ -87,7 +87,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{store: cfg.Store, cfg: cfg, log: log, m: m, data: newDataPlane(), draining: make(chan struct{})}, nil
+	return &Handler{store: cfg.Store, cfg: cfg, log: log, m: m, data: newDataPlane(cfg.Store), draining: make(chan struct{})}, nil
 }
 
 // Shutdown makes long-lived responses end now. It does not wait for them:

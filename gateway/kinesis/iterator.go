@@ -35,9 +35,6 @@ package kinesis
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -46,6 +43,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streambridge/bridge/internal/seal"
 	"github.com/streambridge/bridge/mapping"
 	"github.com/streambridge/bridge/store"
 )
@@ -267,7 +265,7 @@ type shardIterator struct {
 
 const (
 	iteratorVersion = 1
-	iteratorMACSize = 16
+	iteratorMACSize = seal.MACSize
 	// iteratorFixed is the token's fixed part: version, three int64s and
 	// the shard, and the name's length byte.
 	iteratorFixed = 1 + 8 + 8 + 8 + 8 + 1
@@ -287,10 +285,6 @@ func (h *Handler) newIterator(ctx context.Context, st *store.Stream, shard int, 
 }
 
 func (h *Handler) encodeIterator(ctx context.Context, it shardIterator) (string, error) {
-	key, err := h.iteratorKey(ctx)
-	if err != nil {
-		return "", err
-	}
 	b := make([]byte, 0, iteratorFixed+len(it.stream)+iteratorMACSize)
 	b = append(b, iteratorVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(it.issued.UnixMilli()))
@@ -299,7 +293,10 @@ func (h *Handler) encodeIterator(ctx context.Context, it shardIterator) (string,
 	b = binary.BigEndian.AppendUint64(b, uint64(it.offset))
 	b = append(b, byte(len(it.stream)))
 	b = append(b, it.stream...)
-	b = append(b, iteratorMAC(key, b)...)
+	b, err := h.dataPlane().iterKey.Seal(ctx, b)
+	if err != nil {
+		return "", fmt.Errorf("kinesis: iterator key: %w", err)
+	}
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
@@ -318,12 +315,9 @@ func (h *Handler) parseIterator(ctx context.Context, token string) (shardIterato
 	if len(b) != iteratorFixed+nameLen+iteratorMACSize {
 		return shardIterator{}, invalid
 	}
-	key, err := h.iteratorKey(ctx)
-	if err != nil {
-		return shardIterator{}, err
-	}
-	body := b[:len(b)-iteratorMACSize]
-	if !hmac.Equal(iteratorMAC(key, body), b[len(body):]) {
+	if _, ok, err := h.dataPlane().iterKey.Open(ctx, b); err != nil {
+		return shardIterator{}, fmt.Errorf("kinesis: iterator key: %w", err)
+	} else if !ok {
 		return shardIterator{}, invalid
 	}
 	be := binary.BigEndian
@@ -350,34 +344,4 @@ func (h *Handler) checkIteratorAge(it shardIterator) error {
 	const layout = "Mon Jan 02 15:04:05 UTC 2006"
 	return newError(errExpiredIterator, "Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
 		it.issued.UTC().Format(layout), now.UTC().Format(layout), iteratorLifetime.Milliseconds())
-}
-
-func iteratorMAC(key, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(body)
-	return m.Sum(nil)[:iteratorMACSize]
-}
-
-// iteratorKey returns the iterator signing key, creating and storing it on
-// first use.
-func (h *Handler) iteratorKey(ctx context.Context) ([]byte, error) {
-	dp := h.dataPlane()
-	dp.keyMu.Lock()
-	defer dp.keyMu.Unlock()
-	if dp.iterKey != nil {
-		return dp.iterKey, nil
-	}
-	key, err := h.store.Get(ctx, iteratorKeyNamespace, iteratorKeyName)
-	if errors.Is(err, store.ErrNotFound) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		err = h.store.Update(ctx, store.KV{Namespace: iteratorKeyNamespace, Key: iteratorKeyName, Value: key})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kinesis: iterator key: %w", err)
-	}
-	dp.iterKey = key
-	return key, nil
 }

@@ -31,7 +31,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streambridge/bridge/internal/seal"
 	"github.com/streambridge/bridge/mapping"
+	"github.com/streambridge/bridge/store"
 )
 
 // Per-shard provisioned throughput.
@@ -173,12 +175,12 @@ func (h *Handler) throughputMessage(stream string, shard int) string {
 // Handler: the throughput buckets and the iterator signing key.
 type dataPlane struct {
 	limiter *throughputLimiter
-
-	keyMu   sync.Mutex
-	iterKey []byte // loaded from (or created in) the store on first use
+	iterKey *seal.Key // kept in the store's state area
 }
 
-func newDataPlane() *dataPlane { return &dataPlane{limiter: newThroughputLimiter()} }
+func newDataPlane(s store.State) *dataPlane {
+	return &dataPlane{limiter: newThroughputLimiter(), iterKey: seal.New(s, iteratorKeyNamespace, iteratorKeyName)}
+}
 
 func (h *Handler) dataPlane() *dataPlane { return h.data }
 
