@@ -78,11 +78,18 @@ func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags 
 	if err != nil {
 		return store.Stream{}, err
 	}
-	mark := func(st *store.Stream) {
+	mark := func(st *store.Stream, adopting bool) {
 		if st.Config == nil {
 			st.Config = map[string]string{}
 		}
 		st.Config[cfgQueue] = "true"
+		if _, given := attrs[attrMessageRetentionPeriod]; adopting && !given {
+			// A topic keeps its retention; the attribute shows the nearest
+			// value SQS can express.
+			want[attrMessageRetentionPeriod] = strconv.FormatInt(retentionSeconds(st.Retention), 10)
+		} else {
+			st.Retention = retention
+		}
 		for k, v := range want {
 			st.Config[cfgAttr+k] = v
 		}
@@ -91,14 +98,13 @@ func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags 
 		}
 		stamp := strconv.FormatInt(now.Unix(), 10)
 		st.Config[cfgCreated], st.Config[cfgModified] = stamp, stamp
-		st.Retention = retention
 	}
 	for {
 		st, err := s.DescribeStream(ctx, name)
 		switch {
 		case errors.Is(err, store.ErrStreamNotFound):
 			proto := store.Stream{}
-			mark(&proto)
+			mark(&proto, false)
 			st, err = s.CreateStream(ctx, store.StreamConfig{Name: name, ShardCount: queuePartitions, Retention: proto.Retention, Config: proto.Config})
 			if errors.Is(err, store.ErrStreamExists) {
 				continue // made meanwhile: look again
@@ -116,7 +122,7 @@ func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags 
 			if isQueue(*st) {
 				return fmt.Errorf("%w: %s became a queue meanwhile", store.ErrStreamExists, name)
 			}
-			mark(st)
+			mark(st, true)
 			return nil
 		})
 	}
@@ -128,17 +134,17 @@ func setQueueAttributes(ctx context.Context, s store.Streams, name string, attrs
 		if !isQueue(*st) {
 			return errNotQueue
 		}
-		merged := queueAttributes(*st)
-		maps.Copy(merged, attrs)
-		retention, err := retentionOf(merged)
-		if err != nil {
-			return err
+		if _, ok := attrs[attrMessageRetentionPeriod]; ok {
+			retention, err := retentionOf(attrs)
+			if err != nil {
+				return err
+			}
+			st.Retention = retention
 		}
 		for k, v := range attrs {
 			st.Config[cfgAttr+k] = v
 		}
 		st.Config[cfgModified] = strconv.FormatInt(now.Unix(), 10)
-		st.Retention = retention
 		return nil
 	})
 	return err
@@ -151,6 +157,16 @@ func retentionOf(attrs map[string]string) (time.Duration, error) {
 		return 0, &attrError{name: attrMessageRetentionPeriod}
 	}
 	return time.Duration(secs) * time.Second, nil
+}
+
+// retentionSeconds is a stream retention as the nearest
+// MessageRetentionPeriod (60 s to 14 days; forever is 14 days).
+func retentionSeconds(r time.Duration) int64 {
+	const lo, hi = 60, 1209600
+	if r <= 0 {
+		return hi
+	}
+	return min(max(int64(r/time.Second), lo), hi)
 }
 
 // firstDifference returns the first attribute, in name order, whose value

@@ -46,13 +46,23 @@ func TestCreateQueue(t *testing.T) {
 		t.Fatalf("a bad name: %v", err)
 	}
 
-	// A Kafka topic becomes a queue: its records are the queue's messages.
-	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "orders", ShardCount: 3}); err != nil {
+	// A Kafka topic becomes a queue: its records are the queue's messages,
+	// and it keeps its retention (a week here), shown as SQS's nearest.
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "orders", ShardCount: 3, Retention: 7 * 24 * time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	st, err = createQueue(ctx, s, "orders", nil, nil, now)
 	if err != nil || !isQueue(st) || len(st.Partitions) != 3 {
 		t.Fatalf("adopting a topic: %+v %v", st, err)
+	}
+	if st.Retention != 7*24*time.Hour || queueAttributes(st)["MessageRetentionPeriod"] != "604800" {
+		t.Fatalf("adopted topic: retention %v, MessageRetentionPeriod %s", st.Retention, queueAttributes(st)["MessageRetentionPeriod"])
+	}
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "forever", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := createQueue(ctx, s, "forever", nil, nil, now); st.Retention != 0 || queueAttributes(st)["MessageRetentionPeriod"] != "1209600" {
+		t.Fatalf("adopted topic without retention: %v %s", st.Retention, queueAttributes(st)["MessageRetentionPeriod"])
 	}
 	fifo, err := createQueue(ctx, s, "jobs.fifo", map[string]string{"ContentBasedDeduplication": "true"}, nil, now)
 	if err != nil || queueAttributes(fifo)["FifoQueue"] != "true" {
