@@ -31,11 +31,12 @@ type MessageSystemAttributes map[string]MessageAttributeValue
 
 // Limits on message attributes, from the SQS developer guide.
 const (
+	// MaxMessageAttributes is the most attributes a message may carry.
 	MaxMessageAttributes = 10
-	// MaxAttributeNameLength bounds a name and MaxAttributeTypeLength a
-	// data type, in bytes; the guide says "up to 256 characters" and every
-	// allowed name character is one byte.
+	// MaxAttributeNameLength bounds a name in bytes; the guide says "up to
+	// 256 characters" and every allowed name character is one byte.
 	MaxAttributeNameLength = 256
+	// MaxAttributeTypeLength bounds a data type, label included, in bytes.
 	MaxAttributeTypeLength = 256
 )
 

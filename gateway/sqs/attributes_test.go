@@ -6,10 +6,6 @@ import (
 	"testing"
 )
 
-func invalid(format string, args ...any) *Error {
-	return newError(ErrInvalidParameterValue, format, args...)
-}
-
 func TestMessageAttributesValidate(t *testing.T) {
 	eleven := MessageAttributes{}
 	for i := range 11 {

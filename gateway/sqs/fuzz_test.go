@@ -26,11 +26,7 @@ func FuzzMessageAttributes(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var in struct {
-			MessageBody             string
-			MessageAttributes       MessageAttributes
-			MessageSystemAttributes MessageSystemAttributes
-		}
+		var in sendMessageRequest
 		if json.Unmarshal(data, &in) != nil {
 			return
 		}

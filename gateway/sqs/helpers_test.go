@@ -7,6 +7,18 @@ import (
 
 func str(s string) *string { return &s }
 
+// sendMessageRequest is the part of an SQS JSON 1.0 SendMessage request
+// the message rules look at.
+type sendMessageRequest struct {
+	MessageBody             string
+	MessageAttributes       MessageAttributes
+	MessageSystemAttributes MessageSystemAttributes
+}
+
+func invalid(format string, args ...any) *Error {
+	return newError(ErrInvalidParameterValue, format, args...)
+}
+
 func strAttr(dataType, value string) MessageAttributeValue {
 	return MessageAttributeValue{DataType: dataType, StringValue: &value}
 }

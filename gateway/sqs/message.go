@@ -9,8 +9,11 @@ import (
 // two bounds; AWS raised the default and the bound from 256 KiB to 1 MiB in
 // August 2025.
 const (
-	MinMaximumMessageSize     = 1024
-	MaxMaximumMessageSize     = 1048576
+	// MinMaximumMessageSize is the smallest MaximumMessageSize a queue takes.
+	MinMaximumMessageSize = 1024
+	// MaxMaximumMessageSize is the largest MaximumMessageSize a queue takes.
+	MaxMaximumMessageSize = 1048576
+	// DefaultMaximumMessageSize is a new queue's MaximumMessageSize.
 	DefaultMaximumMessageSize = MaxMaximumMessageSize
 )
 
@@ -94,11 +97,12 @@ func allowedRune(r rune) bool {
 // queue's MaximumMessageSize: the body's UTF-8 bytes and, for each message
 // attribute, the bytes of its name, its data type and its value (a String
 // or Number value's UTF-8 bytes, a Binary value's raw bytes, not their
-// base64). AWS documents that attributes count toward the limit; that each
-// counts name + type + value is what the real service answers (a 262136-byte
-// body with attribute k String v is accepted under the old 262144-byte
-// limit, one byte more is refused). System attributes do not count: SQS
-// documents them as not counted toward the message size.
+// base64). AWS documents that attributes count toward the limit but not
+// how; name + type + value is what a user measured on the real service (a
+// 262144-byte body with attribute k String v refused under the old
+// 262144-byte limit, a 262136-byte one accepted: 8 = "k" + "String" + "v")
+// and what LocalStack counts. System attributes do not count: the
+// SendMessage reference says so.
 func MessageSize(body string, attrs MessageAttributes) int {
 	n := len(body)
 	for name, v := range attrs {

@@ -26,24 +26,14 @@ type fakeQueue struct {
 	corrupt bool
 
 	mu   sync.Mutex
-	sent []sentMessage
-}
-
-type sentMessage struct {
-	Body  string
-	Attrs MessageAttributes
-	Sys   MessageSystemAttributes
+	sent []sendMessageRequest
 }
 
 func (q *fakeQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var answer any
 	switch r.Header.Get("X-Amz-Target") {
 	case "AmazonSQS.SendMessage":
-		var in struct {
-			MessageBody             string
-			MessageAttributes       MessageAttributes
-			MessageSystemAttributes MessageSystemAttributes
-		}
+		var in sendMessageRequest
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -57,7 +47,7 @@ func (q *fakeQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		q.mu.Lock()
-		q.sent = append(q.sent, sentMessage{in.MessageBody, in.MessageAttributes, in.MessageSystemAttributes})
+		q.sent = append(q.sent, in)
 		id := strconv.Itoa(len(q.sent))
 		q.mu.Unlock()
 		md5Body := MD5OfBody(in.MessageBody)
@@ -80,7 +70,7 @@ func (q *fakeQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		q.mu.Lock()
 		for i, m := range q.sent {
 			id := strconv.Itoa(i + 1)
-			out = append(out, message{id, "rh-" + id, m.Body, MD5OfBody(m.Body), MD5OfMessageAttributes(m.Attrs), m.Attrs})
+			out = append(out, message{id, "rh-" + id, m.MessageBody, MD5OfBody(m.MessageBody), MD5OfMessageAttributes(m.MessageAttributes), m.MessageAttributes})
 		}
 		q.mu.Unlock()
 		answer = map[string]any{"Messages": out}
@@ -159,7 +149,8 @@ func TestSDKChecksums(t *testing.T) {
 	c := sqsClient(t, q)
 	r := rand.New(rand.NewPCG(1, 2))
 	const trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-	var want []sentMessage
+	var want []sendMessageRequest
+	types := map[string]int{}
 	for range 30 {
 		sdkAttrs, attrs := randomAttributes(r)
 		body := randomText(r, 300)
@@ -180,7 +171,14 @@ func TestSDKChecksums(t *testing.T) {
 		if got, want := aws.ToString(out.MD5OfMessageSystemAttributes), "5ae4d5d7636402d80f4eb6d213245a88"; got != want {
 			t.Fatalf("MD5OfMessageSystemAttributes = %q, want %q", got, want)
 		}
-		want = append(want, sentMessage{Body: body, Attrs: attrs})
+		want = append(want, sendMessageRequest{MessageBody: body, MessageAttributes: attrs})
+		for _, v := range attrs {
+			base, _ := baseType(v.DataType)
+			types[base]++
+		}
+	}
+	if len(types) != 3 {
+		t.Fatalf("the random messages carried attributes of types %v, want all three", types)
 	}
 
 	got, err := c.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String("http://queue/000000000000/q")})
@@ -191,17 +189,17 @@ func TestSDKChecksums(t *testing.T) {
 		t.Fatalf("received %d messages, want %d", len(got.Messages), len(want))
 	}
 	for i, m := range got.Messages {
-		if aws.ToString(m.Body) != want[i].Body {
-			t.Fatalf("message %d: body %q, want %q", i, aws.ToString(m.Body), want[i].Body)
+		if aws.ToString(m.Body) != want[i].MessageBody {
+			t.Fatalf("message %d: body %q, want %q", i, aws.ToString(m.Body), want[i].MessageBody)
 		}
 		attrs := MessageAttributes{}
 		for name, v := range m.MessageAttributes {
 			attrs[name] = MessageAttributeValue{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
 		}
-		if len(attrs) != len(want[i].Attrs) {
-			t.Fatalf("message %d: %d attributes, want %d", i, len(attrs), len(want[i].Attrs))
+		if len(attrs) != len(want[i].MessageAttributes) {
+			t.Fatalf("message %d: %d attributes, want %d", i, len(attrs), len(want[i].MessageAttributes))
 		}
-		for name, v := range want[i].Attrs {
+		for name, v := range want[i].MessageAttributes {
 			a := attrs[name]
 			if a.DataType != v.DataType || aws.ToString(a.StringValue) != aws.ToString(v.StringValue) || !bytes.Equal(a.BinaryValue, v.BinaryValue) {
 				t.Fatalf("message %d attribute %s: %+v, want %+v", i, name, a, v)
