@@ -1,4 +1,21 @@
-// Package sqs is the Amazon SQS API on the AWS port, being built (issue 11;
-// ARCHITECTURE.md, "Queues"): so far the visibility index of a queue
-// partition.
+// Package sqs is the Amazon SQS API of the bridge, being built (issue 11;
+// ARCHITECTURE.md, "Queues"). The operations are not served yet. Today it
+// holds:
+//
+//   - the message rules every SQS operation that carries a message shares,
+//     as pure functions, so that SendMessage, SendMessageBatch and
+//     ReceiveMessage answer exactly as the real SQS does: the body
+//     (message.go); message attributes and message system attributes
+//     (attributes.go, number.go); the MD5 digests SDKs verify (md5.go);
+//     Error, a refusal's code in both protocols and its message (errors.go);
+//   - the queue engine over the store: queues as streams and their
+//     attributes (queues.go, queueattrs.go, queueref.go), the visibility
+//     index of a partition (visibility.go) and its durable state
+//     (persist.go, partition.go), queues over partitions with long polls
+//     (queue.go) and receipt handles (receipt.go).
+//
+// Where the wording of a refusal comes from is recorded beside it: AWS
+// documents its limits but not its error messages, so the messages are those
+// captured from the real service where a capture was found, and otherwise
+// those of emulators that test against it.
 package sqs

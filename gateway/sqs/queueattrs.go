@@ -71,26 +71,14 @@ var attrSpecs = map[string]attrSpec{
 	attrFifoThroughputLimit:           {fifoOnly: true, def: "perQueue", valid: oneOf("perQueue", "perMessageGroupId")},
 }
 
-// attrError is a refused attribute: an unknown name (InvalidAttributeName)
-// or a value out of its range (InvalidAttributeValue).
-type attrError struct {
-	name    string
-	unknown bool
+// unknownAttribute is SQS's refusal of an attribute name.
+func unknownAttribute(name string) *Error {
+	return newError(ErrInvalidAttributeName, "Unknown Attribute %s.", name)
 }
 
-func (e *attrError) Error() string {
-	if e.unknown {
-		return "Unknown Attribute " + e.name + "."
-	}
-	return "Invalid value for the parameter " + e.name + "."
-}
-
-// Code is the error code SQS answers with.
-func (e *attrError) Code() string {
-	if e.unknown {
-		return "InvalidAttributeName"
-	}
-	return "InvalidAttributeValue"
+// invalidAttribute is SQS's refusal of an attribute's value.
+func invalidAttribute(name string) *Error {
+	return newError(ErrInvalidAttributeValue, "Invalid value for the parameter %s.", name)
 }
 
 // checkAttributes checks the attributes of a CreateQueue (creating) or a
@@ -105,10 +93,10 @@ func checkAttributes(attrs map[string]string, fifo, creating bool) error {
 	for _, name := range names {
 		spec, ok := attrSpecs[name]
 		if !ok || spec.fifoOnly && !fifo || spec.createOnly && !creating {
-			return &attrError{name: name, unknown: true}
+			return unknownAttribute(name)
 		}
 		if !spec.valid(attrs[name]) {
-			return &attrError{name: name}
+			return invalidAttribute(name)
 		}
 	}
 	return nil
@@ -215,7 +203,7 @@ func describeAttributes(asked []string, settable, computed map[string]string) (m
 			continue
 		}
 		if _, known := attrSpecs[name]; !known && !isComputed(name) {
-			return nil, &attrError{name: name, unknown: true}
+			return nil, unknownAttribute(name)
 		}
 	}
 	return out, nil

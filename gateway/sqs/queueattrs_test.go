@@ -44,8 +44,8 @@ func TestCheckAttributes(t *testing.T) {
 			}
 			continue
 		}
-		var ae *attrError
-		if !errors.As(err, &ae) || ae.Error() != tc.want || ae.Code() != tc.code {
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Message != tc.want || ae.QueryCode != tc.code {
 			t.Errorf("%s: %v, want %s %q", tc.name, err, tc.code, tc.want)
 		}
 	}
@@ -76,8 +76,7 @@ func TestDefaultsAndDescribe(t *testing.T) {
 	if err != nil || !maps.Equal(got, map[string]string{"VisibilityTimeout": "60"}) {
 		t.Fatalf("two names: %v %v", got, err)
 	}
-	var ae *attrError
-	if _, err := describeAttributes([]string{"Visibility"}, std, computed); !errors.As(err, &ae) || !ae.unknown {
+	if _, err := describeAttributes([]string{"Visibility"}, std, computed); !errors.Is(err, ErrInvalidAttributeName) {
 		t.Fatalf("unknown name: %v", err)
 	}
 }

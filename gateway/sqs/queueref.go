@@ -1,7 +1,6 @@
 package sqs
 
 import (
-	"errors"
 	"net/url"
 	"strings"
 )
@@ -19,11 +18,9 @@ const maxQueueNameLength = 80
 // fifoSuffix ends the name of every FIFO queue, and of no other.
 const fifoSuffix = ".fifo"
 
-// errQueueName is a name SQS refuses. The API answers it with
-// InvalidParameterValue and the message SQS emulators and client libraries
-// quote: "Can only include alphanumeric characters, hyphens, or
-// underscores. 1 to 80 in length".
-var errQueueName = errors.New("invalid queue name")
+// errQueueName is SQS's refusal of a queue name, in the words SQS
+// emulators and client libraries quote.
+var errQueueName = newError(ErrInvalidParameterValue, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 
 // checkQueueName reports whether name is a valid queue name and whether it
 // names a FIFO queue.

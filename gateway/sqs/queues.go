@@ -27,14 +27,6 @@ const (
 	queuePartitions = 1              // of a queue made by CreateQueue
 )
 
-// queueExistsError is CreateQueue's refusal of a name taken by a queue with
-// other attributes (QueueAlreadyExists / QueueNameExists).
-type queueExistsError struct{ attr string }
-
-func (e *queueExistsError) Error() string {
-	return "A queue already exists with the same name and a different value for attribute " + e.attr
-}
-
 // errNotQueue: the stream exists but is not a queue.
 var errNotQueue = errors.New("stream is not a queue")
 
@@ -66,7 +58,8 @@ func queueTags(st store.Stream) map[string]string {
 // createQueue makes name a queue with attrs (checked, without defaults) and
 // tags, as CreateQueue does: a queue of that name with the same attributes
 // is returned as it is (tags aside, as in SQS); one with other attributes
-// is refused with *queueExistsError. A stream of that name that is not a
+// is refused with ErrQueueNameExists, naming the first attribute that
+// differs. A stream of that name that is not a
 // queue becomes one, its retained records its messages.
 func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags map[string]string, now time.Time) (store.Stream, error) {
 	fifo, err := checkQueueName(name)
@@ -114,7 +107,7 @@ func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags 
 			return store.Stream{}, err
 		case isQueue(st):
 			if attr := firstDifference(queueAttributes(st), want); attr != "" {
-				return store.Stream{}, &queueExistsError{attr: attr}
+				return store.Stream{}, newError(ErrQueueNameExists, "A queue already exists with the same name and a different value for attribute %s", attr)
 			}
 			return st, nil
 		}
@@ -154,7 +147,7 @@ func setQueueAttributes(ctx context.Context, s store.Streams, name string, attrs
 func retentionOf(attrs map[string]string) (time.Duration, error) {
 	secs, err := strconv.ParseInt(attrs[attrMessageRetentionPeriod], 10, 64)
 	if err != nil {
-		return 0, &attrError{name: attrMessageRetentionPeriod}
+		return 0, invalidAttribute(attrMessageRetentionPeriod)
 	}
 	return time.Duration(secs) * time.Second, nil
 }

@@ -38,8 +38,9 @@ func TestCreateQueue(t *testing.T) {
 			t.Fatalf("CreateQueue again with %v: %v", same, err)
 		}
 	}
-	var exists *queueExistsError
-	if _, err := createQueue(ctx, s, "jobs", nil, nil, now); !errors.As(err, &exists) || exists.attr != "VisibilityTimeout" {
+	var exists *Error
+	if _, err := createQueue(ctx, s, "jobs", nil, nil, now); !errors.As(err, &exists) || !errors.Is(err, ErrQueueNameExists) ||
+		exists.Message != "A queue already exists with the same name and a different value for attribute VisibilityTimeout" {
 		t.Fatalf("CreateQueue with the default visibility: %v, want QueueAlreadyExists on VisibilityTimeout", err)
 	}
 	if _, err := createQueue(ctx, s, "bad name", nil, nil, now); !errors.Is(err, errQueueName) {
