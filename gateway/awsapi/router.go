@@ -146,24 +146,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.unknown(w, r, protocolREST, r.Method+" "+r.URL.Path)
 }
 
-// queryAction returns the Action of a Query-protocol request: a form POST
-// (whose body it parses into r.Form, where the API finds it again) or a
-// request with Action in its URL. ok is false for other protocols.
+// queryAction returns the Action of a Query-protocol request (QueryForm);
+// ok is false for other protocols.
 func queryAction(r *http.Request) (action string, ok bool) {
-	if r.Method == http.MethodPost {
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
-			// A body that does not parse leaves no Action: MissingAction
-			// says what is wrong with it.
-			_ = r.ParseForm()
-			return r.Form.Get("Action"), true
-		}
-	}
-	if strings.Contains(r.URL.RawQuery, "Action=") {
-		if a := r.URL.Query().Get("Action"); a != "" {
-			return a, true
-		}
-	}
-	return "", false
+	form, ok := QueryForm(r)
+	return form.Get("Action"), ok
 }
 
 // maxDiscard bounds how much of an unserved request's body is read so the
