@@ -1,8 +1,8 @@
 package awsapi
 
-// The Query protocol (SQS's original API, and what boto3 before 1.31 and
-// the AWS CLI before 2.13 still send): a request is form parameters, an
-// answer is XML. Both are driven by the same structs as JSON, through the
+// The Query protocol (SQS's original API, which older SDKs, boto3 1.26
+// and the AWS CLI 2.9 among them, still speak): a request is form
+// parameters, an answer is XML. Both are driven by the same structs as JSON, through the
 // query tags queryshape.go reads.
 
 import (
@@ -64,7 +64,9 @@ func QueryForm(r *http.Request) (form url.Values, ok bool) {
 // Name.entry.N.value, or Name.N.Key and Name.N.Value when flat, with the
 // names the query tag gives. Indexes count from 1 and their order is kept;
 // gaps close up. Parameters no member names (Action, Version, a
-// signature) are ignored. A value that does not parse is p.Invalid.
+// signature, the empty AttributeNames= botocore sends for an empty list)
+// are ignored, as is all but the first of a repeated parameter. A value
+// that does not parse is p.Invalid.
 func (p *QueryProtocol) Decode(form url.Values, in any) error {
 	v := reflect.ValueOf(in)
 	if v.Kind() != reflect.Pointer || v.IsNil() {

@@ -281,7 +281,7 @@ func TestQueryExchange(t *testing.T) {
 	api := &testAPI{greeting: "hello"}
 	for _, tc := range []struct{ form, want string }{
 		{"Action=Greet&Name=bob", `<GreetResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><GreetResult><Text>hello, bob</Text></GreetResult>`},
-		{"Action=Greet", `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationException</Code><Message>no name</Message></Error>`},
+		{"Action=Greet", `<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type><Code>ValidationException</Code><Message>no name</Message></Error>`},
 	} {
 		req := httptest.NewRequest("POST", "/", strings.NewReader(tc.form))
 		req.Header.Set("Content-Type", ContentTypeForm)

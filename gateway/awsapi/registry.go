@@ -67,7 +67,7 @@ func (x *Exchange) Respond(v any) error {
 // set, the JSON shape in the exchange's codec otherwise.
 func (x *Exchange) WriteError(e *Error) {
 	if x.Query != nil {
-		e.WriteQuery(x.W, x.requestID())
+		e.writeQuery(x.W, x.requestID(), x.Query.Namespace)
 		return
 	}
 	e.WriteJSON(x.W, x.Codec)
