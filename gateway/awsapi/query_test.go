@@ -224,6 +224,12 @@ func TestQueryTagErrors(t *testing.T) {
 			AB string `query:"A.B"`
 		}{},
 		&struct{ C chan int }{},
+		&struct {
+			S string `json:"a b"`
+		}{},
+		&struct {
+			M map[string]string `query:"M,entry=K/1V"`
+		}{},
 		new(string),
 	} {
 		if err := p.Decode(url.Values{}, in); err == nil {
@@ -259,6 +265,11 @@ func TestQueryEncode(t *testing.T) {
 		{"SendMessageBatch", &tSendMessageBatchOutput{Successful: []tSendMessageBatchResultEntry{{Id: "a", MessageId: "m", MD5OfMessageBody: "d"}}, Failed: []tBatchResultErrorEntry{{Id: "b", SenderFault: true, Code: "InvalidMessageContents"}}},
 			`<SendMessageBatchResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><SendMessageBatchResult><SendMessageBatchResultEntry><Id>a</Id><MessageId>m</MessageId><MD5OfMessageBody>d</MD5OfMessageBody></SendMessageBatchResultEntry>` +
 				`<BatchResultErrorEntry><Id>b</Id><SenderFault>true</SenderFault><Code>InvalidMessageContents</Code></BatchResultErrorEntry></SendMessageBatchResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></SendMessageBatchResponse>`},
+		{"Pointers", &struct {
+			L []*tBatchResultErrorEntry `query:"E,flat"`
+			M map[string]*tMessageAttributeValue
+		}{L: []*tBatchResultErrorEntry{nil, {Id: "x"}}, M: map[string]*tMessageAttributeValue{"n": nil, "s": {DataType: "String"}}},
+			`<PointersResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><PointersResult><E><Id>x</Id><SenderFault>false</SenderFault><Code></Code></E><M><entry><key>n</key></entry><entry><key>s</key><value><DataType>String</DataType></value></entry></M></PointersResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></PointersResponse>`},
 		{"Kinds", &tKinds{U: 7, F: 0.25, When: &Timestamp{time.UnixMilli(1700000000123)}, T: time.Unix(0, 0), List: []string{"a"}, Named: []int{1, 2}, Map: map[string]string{"k": "v"}, Skipped: "no"},
 			`<KindsResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><KindsResult><B>false</B><U>7</U><F>0.25</F><When>2023-11-14T22:13:20.123Z</When><T>1970-01-01T00:00:00.000Z</T><Item><member>a</member></Item><Named><n>1</n><n>2</n></Named><Map><entry><key>k</key><value>v</value></entry></Map></KindsResult><ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></KindsResponse>`},
 	}
@@ -279,12 +290,16 @@ func TestQueryExchange(t *testing.T) {
 	var reg Registry[*testAPI]
 	Register(&reg, "Greet", greet)
 	api := &testAPI{greeting: "hello"}
-	for _, tc := range []struct{ form, want string }{
-		{"Action=Greet&Name=bob", `<GreetResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><GreetResult><Text>hello, bob</Text></GreetResult>`},
-		{"Action=Greet", `<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type><Code>ValidationException</Code><Message>no name</Message></Error>`},
+	for _, tc := range []struct{ method, form, want string }{
+		{"POST", "Action=Greet&Name=bob", `<GreetResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><GreetResult><Text>hello, bob</Text></GreetResult>`},
+		{"GET", "Action=Greet&Name=al", `<GreetResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><GreetResult><Text>hello, al</Text></GreetResult>`},
+		{"POST", "Action=Greet", `<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type><Code>ValidationException</Code><Message>no name</Message></Error>`},
 	} {
-		req := httptest.NewRequest("POST", "/", strings.NewReader(tc.form))
-		req.Header.Set("Content-Type", ContentTypeForm)
+		req := httptest.NewRequest(tc.method, "/?"+tc.form, nil)
+		if tc.method == "POST" {
+			req = httptest.NewRequest(tc.method, "/", strings.NewReader(tc.form))
+			req.Header.Set("Content-Type", ContentTypeForm)
+		}
 		form, ok := QueryForm(req)
 		if !ok {
 			t.Fatal("not a Query request")

@@ -175,7 +175,8 @@ func viaPointer(t reflect.Type, index []int) bool {
 
 // parseQueryTag reads a field's names: `query:"Name,flat,member=M,entry=K/V"`.
 // The name defaults to the json tag's, then the field's; "-" in either
-// tag skips the field.
+// tag skips the field. Names are checked here, once, so that neither
+// decoding nor encoding has to.
 func parseQueryTag(sf reflect.StructField) (f queryField, skip bool, err error) {
 	f = queryField{index: sf.Index, name: sf.Name, member: "member", key: "key", data: "value"}
 	jname, jopts, _ := strings.Cut(sf.Tag.Get("json"), ",")
@@ -186,11 +187,7 @@ func parseQueryTag(sf reflect.StructField) (f queryField, skip bool, err error) 
 		f.name = jname
 	}
 	f.omitEmpty = strings.Contains(","+jopts+",", ",omitempty,")
-	tag, ok := sf.Tag.Lookup("query")
-	if !ok {
-		return f, false, nil
-	}
-	opts := strings.Split(tag, ",")
+	opts := strings.Split(sf.Tag.Get("query"), ",")
 	switch opts[0] {
 	case "-":
 		return f, true, nil
@@ -206,18 +203,28 @@ func parseQueryTag(sf reflect.StructField) (f queryField, skip bool, err error) 
 		case "member":
 			f.member = v
 		case "entry":
-			var found bool
-			if f.key, f.data, found = strings.Cut(v, "/"); !found || f.key == "" || f.data == "" {
-				return f, false, fmt.Errorf("awsapi: query tag of %s: entry wants Key/Value names, got %q", sf.Name, v)
-			}
+			f.key, f.data, _ = strings.Cut(v, "/")
 		default:
 			return f, false, fmt.Errorf("awsapi: query tag of %s: unknown option %q", sf.Name, o)
 		}
 	}
-	if f.name == "" || f.member == "" || strings.Contains(f.name, ".") {
-		return f, false, fmt.Errorf("awsapi: query tag of %s: bad name in %q", sf.Name, tag)
+	for _, n := range []string{f.name, f.member, f.key, f.data} {
+		if !isQueryName(n) {
+			return f, false, fmt.Errorf("awsapi: query tag of %s: %q is not a name (entry wants Key/Value)", sf.Name, n)
+		}
 	}
 	return f, false, nil
+}
+
+// isQueryName says whether a name can be both a form key's part (no dot)
+// and an XML element, which the encoder writes unescaped.
+func isQueryName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && (c == '-' || '0' <= c && c <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // nestedNames are the entry names of a list or map that is not a struct

@@ -69,6 +69,9 @@ type queryEncoder struct{ b *bytes.Buffer }
 // for a flat list or map.
 func (e *queryEncoder) element(name string, v reflect.Value, s *queryShape, names *queryField) {
 	if s.ptr {
+		if v.IsNil() {
+			return // a nil entry of a list; nil members are omitted earlier
+		}
 		v = v.Elem()
 	}
 	switch {
