@@ -38,23 +38,40 @@ type QueryProtocol struct {
 	Invalid Error
 }
 
+// CodeMalformedQueryString is AWS's answer to Query parameters that do not
+// parse.
+const CodeMalformedQueryString = "MalformedQueryString"
+
 // QueryForm returns the parameters of a Query-protocol request: a form
 // POST (whose body it parses into r.Form) or a request with an Action in
-// its URL. ok is false for other protocols. A POST body that does not
-// parse yields what parsed before the fault.
-func QueryForm(r *http.Request) (form url.Values, ok bool) {
-	if r.Method == http.MethodPost {
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == ContentTypeForm {
-			_ = r.ParseForm()
-			return r.Form, true
+// its URL. ok is false for other protocols. err, a 400
+// MalformedQueryString, says the parameters did not all parse; form then
+// holds those that did. net/http parses a body once, so only the first
+// call sees that error: the Router makes that call and refuses such
+// requests, so an API behind it never gets one.
+func QueryForm(r *http.Request) (form url.Values, ok bool, err error) {
+	var perr error
+	switch {
+	case r.Method == http.MethodPost && isFormPost(r):
+		perr = r.ParseForm()
+		form = r.Form
+	case strings.Contains(r.URL.RawQuery, "Action="):
+		form, perr = url.ParseQuery(r.URL.RawQuery)
+		if form.Get("Action") == "" {
+			return nil, false, nil
 		}
+	default:
+		return nil, false, nil
 	}
-	if strings.Contains(r.URL.RawQuery, "Action=") {
-		if q := r.URL.Query(); q.Get("Action") != "" {
-			return q, true
-		}
+	if perr != nil {
+		err = Errorf(http.StatusBadRequest, CodeMalformedQueryString, "the request's parameters do not parse: %v", perr)
 	}
-	return nil, false
+	return form, true, err
+}
+
+func isFormPost(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == ContentTypeForm
 }
 
 // Decode fills in, a pointer to a struct, from form, by the Query rules

@@ -99,7 +99,7 @@ func md5Hex(s string) string {
 
 func (a *boto3API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderRequestID, fmt.Sprintf("req-%d", time.Now().UnixNano()))
-	form, ok := QueryForm(r)
+	form, ok, _ := QueryForm(r)
 	if !ok {
 		http.Error(w, "not a Query request", http.StatusBadRequest)
 		return

@@ -300,7 +300,7 @@ func TestQueryExchange(t *testing.T) {
 			req = httptest.NewRequest(tc.method, "/", strings.NewReader(tc.form))
 			req.Header.Set("Content-Type", ContentTypeForm)
 		}
-		form, ok := QueryForm(req)
+		form, ok, _ := QueryForm(req)
 		if !ok {
 			t.Fatal("not a Query request")
 		}
