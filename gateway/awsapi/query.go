@@ -2,8 +2,8 @@ package awsapi
 
 // The Query protocol (SQS's original API, which older SDKs, boto3 1.26
 // and the AWS CLI 2.9 among them, still speak): a request is form
-// parameters, an answer is XML. Both are driven by the same structs as JSON, through the
-// query tags queryshape.go reads.
+// parameters, an answer is XML. Both go through the structs JSON uses,
+// named by the query tags queryshape.go reads.
 
 import (
 	"encoding/base64"
@@ -21,9 +21,12 @@ import (
 // ContentTypeForm is the body of a Query-protocol POST.
 const ContentTypeForm = "application/x-www-form-urlencoded"
 
-// CodeInvalidParameterValue is the Query protocol's answer to a parameter
-// that does not decode.
-const CodeInvalidParameterValue = "InvalidParameterValue"
+// AWS's codes for Query parameters that do not parse as a form, and for
+// one whose value does not decode.
+const (
+	CodeMalformedQueryString  = "MalformedQueryString"
+	CodeInvalidParameterValue = "InvalidParameterValue"
+)
 
 // QueryProtocol is how one API reads and answers Query-protocol requests.
 // An API keeps one and points each Query exchange's Query field at it.
@@ -33,14 +36,11 @@ type QueryProtocol struct {
 	Namespace string
 	// Invalid is the answer to a parameter that does not decode, whose
 	// Message the decoder sets; a zero Invalid means 400
-	// InvalidParameterValue. SQS may want its JSON type here too, for
-	// JSON clients never see it.
+	// InvalidParameterValue. An API sets its own to word the error as its
+	// other errors are (SQS: a QueryCode, and the JSON type of its
+	// validation errors).
 	Invalid Error
 }
-
-// CodeMalformedQueryString is AWS's answer to Query parameters that do not
-// parse.
-const CodeMalformedQueryString = "MalformedQueryString"
 
 // QueryForm returns the parameters of a Query-protocol request: a form
 // POST (whose body it parses into r.Form) or a request with an Action in

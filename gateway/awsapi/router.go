@@ -132,9 +132,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if form, ok, err := QueryForm(r); ok {
 		action := form.Get("Action")
 		if err != nil {
-			// Past the first bad pair the form may lack parameters the
-			// client sent: answering from the rest would act on half a
-			// request, so it is refused before any API sees it.
+			// The form lacks the pairs that did not parse: answering
+			// from the rest would act on half a request, so it is
+			// refused before any API sees it.
 			var e *Error
 			errors.As(err, &e)
 			rt.refuse(w, r, protocolQuery, action, e)
