@@ -11,8 +11,16 @@
 //     a backend that cannot do an operation included (errors.go);
 //   - ARNs: parsing, printing, and ARNScope for the ARNs of one service in
 //     one region and account (arn.go);
+//   - QueryProtocol, the Query protocol (SQS's XML API): form parameters
+//     (Action=X&...) decoded into the input structs JSON decodes, and an
+//     output struct encoded as the <XResponse><XResult>...</XResult>
+//     <ResponseMetadata>... answer, by botocore's QuerySerializer and
+//     QueryParser rules (query.go, queryxml.go, queryshape.go);
 //   - Registry, the operations of one API by name, decoding each request
-//     into a typed input and encoding the typed output (registry.go);
+//     into a typed input and encoding the typed output (registry.go). An
+//     Exchange whose Query is set is a Query request, so the same
+//     registered operations serve JSON and Query: Exchange.Decode,
+//     Respond and WriteError follow the request's protocol;
 //   - Violations, field checks worded as AWS words them ("1 validation error
 //     detected: Value '...' at 'streamName' failed to satisfy constraint:
 //     ...") (validate.go);
@@ -20,6 +28,19 @@
 //     API that serves it, by X-Amz-Target prefix (JSON protocols), by the
 //     Action parameter (Query protocol) or by path (REST), and answers the
 //     rest with an error of the request's own protocol (router.go).
+//
+// Where the Query name of a member differs from its json name, a query
+// tag says so, as SQS's do:
+//
+//	Attributes map[string]string `json:"Attributes" query:"Attribute,flat,entry=Name/Value"`
+//	Entries    []Entry           `json:"Entries" query:"SendMessageBatchRequestEntry,flat"`
+//
+// The name (default: the json name, then the field's) is the member's key
+// in a form and its element in XML; "-" skips the field. flat drops the
+// level that lists and maps otherwise have (Name.member.N, Name.entry.N;
+// SQS flattens all of its own); member=M renames that level of a list, and
+// entry=K/V names the key and value of a map's entries (default key/value).
+// Each type's tags are read once and cached.
 //
 // Request ids are random version 4 UUIDs from internal/uuid.
 //

@@ -105,6 +105,7 @@ func (e *Error) WriteJSON(w http.ResponseWriter, c Codec) {
 
 type queryErrorBody struct {
 	XMLName xml.Name `xml:"ErrorResponse"`
+	Xmlns   string   `xml:"xmlns,attr,omitempty"`
 	Error   struct {
 		Type    string
 		Code    string
@@ -118,9 +119,15 @@ type queryErrorBody struct {
 //	<ErrorResponse><Error><Type>Sender</Type><Code>...</Code>
 //	<Message>...</Message></Error><RequestId>...</RequestId></ErrorResponse>
 func (e *Error) WriteQuery(w http.ResponseWriter, requestID string) {
-	var b queryErrorBody
+	e.writeQuery(w, requestID, "")
+}
+
+// writeQuery is WriteQuery with the API's namespace on the root element,
+// as AWS writes it; SDKs find the error without it, so only an exchange
+// that knows its API's namespace (Exchange.WriteError) adds it.
+func (e *Error) writeQuery(w http.ResponseWriter, requestID, namespace string) {
+	b := queryErrorBody{Xmlns: namespace, RequestID: requestID}
 	b.Error.Type, b.Error.Code, b.Error.Message = e.Fault(), e.code(), e.Message
-	b.RequestID = requestID
 	writeXML(w, "text/xml", e.StatusCode(), b)
 }
 

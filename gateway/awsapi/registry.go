@@ -3,7 +3,10 @@ package awsapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
+
+	"github.com/streambridge/bridge/internal/uuid"
 )
 
 // Exchange is one request being answered by an operation.
@@ -15,23 +18,70 @@ type Exchange struct {
 	// Body is the request body, already read; it is reused once the
 	// operation returns, so decoding copies what it keeps.
 	Body []byte
-	// Codec is the body's encoding; answers use it too.
+	// Codec is the body's encoding; answers use it too. Unused when Query
+	// is set.
 	Codec Codec
+	// Query is set when the request is in the Query protocol (Action=X):
+	// the API's rules for that protocol, which Decode, Respond and
+	// WriteError then follow. Form holds the request's parameters
+	// (QueryForm); Op is its Action. One API serves both protocols through
+	// the same operations by setting these, or not, per request.
+	Query *QueryProtocol
+	Form  url.Values
 	// Scratch is a pooled buffer a fast decoder may decode into; like Body,
 	// it is reused once the operation returns. May be nil.
 	Scratch *[]byte
 }
 
-// Respond writes a 200 answer with v encoded in the exchange's codec.
+// Decode fills in, a pointer to an operation's input, from the request:
+// its Query parameters, or its body in the exchange's codec.
+func (x *Exchange) Decode(in any) error {
+	if x.Query != nil {
+		return x.Query.Decode(x.Form, in)
+	}
+	return x.Codec.Decode(x.Body, in)
+}
+
+// Respond writes a 200 answer with v: in the exchange's codec, or as the
+// Query protocol's XML answer to Op.
 func (x *Exchange) Respond(v any) error {
-	body, err := x.Codec.Encode(v)
+	var body []byte
+	var err error
+	contentType := "text/xml"
+	if x.Query != nil {
+		body, err = x.Query.Encode(x.Op, x.requestID(), v)
+	} else {
+		body, err = x.Codec.Encode(v)
+		contentType = x.Codec.ContentType()
+	}
 	if err != nil {
 		return err
 	}
-	x.W.Header().Set("Content-Type", x.Codec.ContentType())
+	x.W.Header().Set("Content-Type", contentType)
 	x.W.WriteHeader(http.StatusOK)
 	_, _ = x.W.Write(body)
 	return nil
+}
+
+// WriteError writes e in the exchange's protocol: Query XML when Query is
+// set, the JSON shape in the exchange's codec otherwise.
+func (x *Exchange) WriteError(e *Error) {
+	if x.Query != nil {
+		e.writeQuery(x.W, x.requestID(), x.Query.Namespace)
+		return
+	}
+	e.WriteJSON(x.W, x.Codec)
+}
+
+// requestID is the id the API put in the answer's x-amzn-RequestId, which
+// a Query answer repeats in its body; a new one if the API set none.
+func (x *Exchange) requestID() string {
+	id := x.W.Header().Get(HeaderRequestID)
+	if id == "" {
+		id = uuid.NewString()
+		x.W.Header().Set(HeaderRequestID, id)
+	}
+	return id
 }
 
 // Operation serves one exchange for an API whose handler is an H: it
@@ -44,8 +94,8 @@ type Operation[H any] func(ctx context.Context, h H, x *Exchange) error
 // other's operations. The zero value is ready to use.
 type Registry[H any] struct {
 	// Decode fills in, a pointer to an operation's input, from x; nil means
-	// x.Codec.Decode(x.Body, in). An API sets it to add a faster decoder for
-	// some inputs, or to read another protocol (Query forms).
+	// x.Decode(in), which reads JSON, CBOR and Query requests. An API sets
+	// it to add a faster decoder for some inputs.
 	Decode func(x *Exchange, in any) error
 	// Respond writes an operation's output; nil means x.Respond(out).
 	Respond func(h H, x *Exchange, out any) error
@@ -92,7 +142,7 @@ func decodeNew[In, H any](reg *Registry[H], x *Exchange) (*In, error) {
 	if reg.Decode != nil {
 		return in, reg.Decode(x, in)
 	}
-	return in, x.Codec.Decode(x.Body, in)
+	return in, x.Decode(in)
 }
 
 // Add adds an operation that does its own decoding and answering.

@@ -129,7 +129,17 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.unknown(w, r, protocolJSON, target)
 		return
 	}
-	if action, ok := queryAction(r); ok {
+	if form, ok, err := QueryForm(r); ok {
+		action := form.Get("Action")
+		if err != nil {
+			// The form lacks the pairs that did not parse: answering
+			// from the rest would act on half a request, so it is
+			// refused before any API sees it.
+			var e *Error
+			errors.As(err, &e)
+			rt.refuse(w, r, protocolQuery, action, e)
+			return
+		}
 		if h := rt.actions[action]; h != nil {
 			h.ServeHTTP(w, r)
 			return
@@ -146,45 +156,33 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.unknown(w, r, protocolREST, r.Method+" "+r.URL.Path)
 }
 
-// queryAction returns the Action of a Query-protocol request: a form POST
-// (whose body it parses into r.Form, where the API finds it again) or a
-// request with Action in its URL. ok is false for other protocols.
-func queryAction(r *http.Request) (action string, ok bool) {
-	if r.Method == http.MethodPost {
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
-			// A body that does not parse leaves no Action: MissingAction
-			// says what is wrong with it.
-			_ = r.ParseForm()
-			return r.Form.Get("Action"), true
-		}
-	}
-	if strings.Contains(r.URL.RawQuery, "Action=") {
-		if a := r.URL.Query().Get("Action"); a != "" {
-			return a, true
-		}
-	}
-	return "", false
-}
-
 // maxDiscard bounds how much of an unserved request's body is read so the
 // connection can be reused; beyond it the connection is closed.
 const maxDiscard = 10 << 20
 
 // unknown answers a request no API serves, in the shape of its protocol.
 func (rt *Router) unknown(w http.ResponseWriter, r *http.Request, p protocol, op string) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDiscard))
-	id := uuid.NewString()
-	w.Header().Set(HeaderRequestID, id)
 	e := &Error{Status: http.StatusBadRequest, Type: TypeUnknownOperation, Message: "operation " + op + " is not supported by this bridge, " + rt.serving()}
-	rt.log.Info("aws: unknown operation", "protocol", string(p), "operation", op, "remote", r.RemoteAddr)
-	switch p {
-	case protocolJSON:
-		e.WriteJSON(w, fallbackCodec(r))
-	case protocolQuery:
+	if p == protocolQuery {
 		e.Type = CodeInvalidAction
 		if op == "" {
 			e.Type, e.Message = CodeMissingAction, "a Query request needs an Action parameter"
 		}
+	}
+	rt.refuse(w, r, p, op, e)
+}
+
+// refuse answers a request no API gets with e, in the shape of its
+// protocol, and logs it.
+func (rt *Router) refuse(w http.ResponseWriter, r *http.Request, p protocol, op string, e *Error) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDiscard))
+	id := uuid.NewString()
+	w.Header().Set(HeaderRequestID, id)
+	rt.log.Info("aws: request refused", "protocol", string(p), "operation", op, "error", e.code(), "remote", r.RemoteAddr)
+	switch p {
+	case protocolJSON:
+		e.WriteJSON(w, fallbackCodec(r))
+	case protocolQuery:
 		e.WriteQuery(w, id)
 	default:
 		e.WriteRESTXML(w, id)

@@ -122,6 +122,10 @@ func TestRouterFallback(t *testing.T) {
 			"text/xml", CodeInvalidAction, "operation AssumeRole is not supported " + serves, decodeQueryError},
 		{"query without action", request("POST", "/", form, "Version=2012-11-05", ""),
 			"text/xml", CodeMissingAction, "a Query request needs an Action parameter", decodeQueryError},
+		{"query form that does not parse", request("POST", "/", form, "Action=SendMessage&MessageBody=%zz", ""),
+			"text/xml", CodeMalformedQueryString, `the request's parameters do not parse: invalid URL escape "%zz"`, decodeQueryError},
+		{"query url that does not parse", request("GET", "/?Action=ListQueues&QueueNamePrefix=%zz", "", ""),
+			"text/xml", CodeMalformedQueryString, `the request's parameters do not parse: invalid URL escape "%zz"`, decodeQueryError},
 		{"rest path of no api", request("GET", "/bucket/key", "", ""),
 			"application/xml", TypeUnknownOperation, "operation GET /bucket/key is not supported " + serves, decodeRESTError},
 	} {
