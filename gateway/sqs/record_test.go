@@ -8,7 +8,6 @@ import (
 	"github.com/streambridge/bridge/mapping/recordbatch"
 )
 
-
 // A message keeps its body, attributes (types included), trace header and
 // group through its record, and the record encodes and decodes as a Kafka
 // batch like any other.
