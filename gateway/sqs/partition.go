@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -35,10 +33,6 @@ type partitionQueue struct {
 	// wake long polls; arrivals wake them through store.Wait.
 	changed chan struct{}
 }
-
-// headerDelayUntil carries a message's DelaySeconds as the Unix ms it
-// becomes visible at; a record without it is visible at once.
-const headerDelayUntil = "sqs-delay-until"
 
 // readBatchBytes bounds one read of new messages.
 const readBatchBytes = 1 << 20
@@ -282,17 +276,4 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 		}
 	}
 	return recs, next, nil
-}
-
-// delayUntil returns when a message's delay ends (Unix ms), 0 for none.
-func delayUntil(r recordbatch.Record) int64 {
-	i := slices.IndexFunc(r.Headers, func(h recordbatch.Header) bool { return h.Key == headerDelayUntil })
-	if i < 0 {
-		return 0
-	}
-	ms, err := strconv.ParseInt(string(r.Headers[i].Value), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return ms
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ import (
 const (
 	headerAttributeTypes = "sqs-attribute-types"
 	headerTraceHeader    = "sqs-aws-trace-header"
+	// headerDelayUntil carries a message's DelaySeconds as the Unix ms it
+	// becomes visible at; a record without it is visible at once.
+	headerDelayUntil = "sqs-delay-until"
 )
 
 // isReservedHeader reports whether a header is the bridge's, not an
@@ -151,4 +155,17 @@ func messageID(queue string, created time.Time, partition int32, offset int64) s
 	id[6] = id[6]&0x0f | 0x80
 	id[8] = id[8]&0x3f | 0x80
 	return id.String()
+}
+
+// delayUntil returns when a message's delay ends (Unix ms), 0 for none.
+func delayUntil(r recordbatch.Record) int64 {
+	i := slices.IndexFunc(r.Headers, func(h recordbatch.Header) bool { return h.Key == headerDelayUntil })
+	if i < 0 {
+		return 0
+	}
+	ms, err := strconv.ParseInt(string(r.Headers[i].Value), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return ms
 }
