@@ -107,14 +107,4 @@ func errorCode(err error) int16 {
 // errorMessage is the message for a response's ErrorMessage field where the
 // version has one: nil when there is no error, so clients print the code's
 // own text.
-func errorMessage(err error) *string {
-	if err == nil {
-		return nil
-	}
-	var ke *kafkaError
-	if errors.As(err, &ke) {
-		return ke.message()
-	}
-	s := err.Error()
-	return &s
-}
+func errorMessage(err error) *string { return storeError(err).message() }
