@@ -155,9 +155,12 @@ func validRedrivePolicy(v string) bool {
 
 // maxReceiveCount reads a redrive policy's count, a JSON number or string.
 func maxReceiveCount(raw json.RawMessage) (int64, bool) {
-	s := strings.Trim(string(raw), `"`)
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil
+	var n json.Number // takes a number, or a string holding one
+	if json.Unmarshal(raw, &n) != nil {
+		return 0, false
+	}
+	v, err := n.Int64()
+	return v, err == nil
 }
 
 // validRedriveAllowPolicy: redrivePermission allowAll, denyAll or byQueue,
