@@ -22,23 +22,21 @@
 package kinesisbench
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/streambridge/bridge/bench/measure"
+	"github.com/streambridge/bridge/bench/sdkclient"
 	"github.com/streambridge/bridge/internal/uuid"
 )
 
@@ -192,42 +190,13 @@ func (c *Config) setDefaults() {
 // credentials, no SDK retries (this package retries and counts), and a
 // connection pool big enough that no caller waits for a connection.
 func newClient(cfg Config) *kinesis.Client {
-	conns := cfg.Producers + cfg.Shards + 4
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
-		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, conns)
-	})
 	return kinesis.New(kinesis.Options{
 		Region:       cfg.Region,
 		BaseEndpoint: aws.String(cfg.Endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDBRIDGEBENCH", "bench-secret", ""),
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   ownBodyClient{httpClient},
+		HTTPClient:   sdkclient.New(cfg.Producers + cfg.Shards + 4),
 	})
-}
-
-// ownBodyClient hands the transport a request body of its own. smithy-go
-// closes the body it built as soon as the response is back, while
-// net/http's write loop may still be finishing the request with it; the
-// write loop then fails and closes the connection under the response
-// being read ("deserialization failed ... use of closed network
-// connection", aws/aws-sdk-go-v2#2737; the SDK's answer is to retry, which
-// for PutRecords would write records twice). Reading the body first costs
-// one copy of it.
-type ownBodyClient struct{ next aws.HTTPClient }
-
-func (c ownBodyClient) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		req.ContentLength = int64(len(body))
-	}
-	return c.next.Do(req)
 }
 
 // Run runs the benchmark against cfg.Endpoint.
