@@ -24,7 +24,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Load generators for the bridge or any compatible server",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchKfakeServerCmd())
+	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchSQSCmd(), newBenchKfakeServerCmd())
 	return cmd
 }
 

@@ -126,6 +126,32 @@ func parseCompareEndpoint(v string) (benchTarget, error) {
 	return benchTarget{name: name, endpoint: endpoint}, nil
 }
 
+// benchTargets returns the endpoints an invocation loads: the target
+// (endpoint, or with embedded a bridge whose address is not known yet),
+// named name or after what it is, then each --compare-endpoint value.
+func benchTargets(name string, embedded bool, endpoint string, compare []string) ([]benchTarget, error) {
+	if name == "" {
+		name = "target"
+		if embedded {
+			name = "bridge"
+		}
+	}
+	targets := []benchTarget{{name: name, endpoint: endpoint}}
+	for _, v := range compare {
+		t, err := parseCompareEndpoint(v)
+		if err != nil {
+			return nil, err
+		}
+		for _, other := range targets {
+			if other.name == t.name {
+				return nil, fmt.Errorf("--compare-endpoint %q: two targets named %q", v, t.name)
+			}
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
 func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr io.Writer) (err error) {
 	if o.embedded == (o.cfg.Endpoint != "") {
 		return errors.New("give either --endpoint URL or --embedded")
@@ -160,25 +186,9 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 			defer debug.SetGCPercent(debug.SetGCPercent(loadGeneratorGOGC))
 		}
 	}
-	name := o.name
-	if name == "" {
-		name = "target"
-		if o.embedded {
-			name = "bridge"
-		}
-	}
-	targets := []benchTarget{{name: name, endpoint: o.cfg.Endpoint}}
-	for _, v := range o.compare {
-		t, err := parseCompareEndpoint(v)
-		if err != nil {
-			return err
-		}
-		for _, other := range targets {
-			if other.name == t.name {
-				return fmt.Errorf("--compare-endpoint %q: two targets named %q", v, t.name)
-			}
-		}
-		targets = append(targets, t)
+	targets, err := benchTargets(o.name, o.embedded, o.cfg.Endpoint, o.compare)
+	if err != nil {
+		return err
 	}
 
 	if o.embedded {
