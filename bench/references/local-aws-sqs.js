@@ -23,9 +23,10 @@ createSqsServer({ port, hostname: '127.0.0.1' }).then(
   (server) => {
     const address = server.address()
     console.log('Listening at http://%s:%s', address.address, address.port)
-    const stop = () => server.close(() => process.exit(0))
-    process.on('SIGTERM', stop)
-    process.on('SIGINT', stop)
+    // Exit at once: everything is in memory, and server.close() would
+    // wait for clients' idle keep-alive connections to go.
+    process.on('SIGTERM', () => process.exit(0))
+    process.on('SIGINT', () => process.exit(0))
   },
   (err) => {
     console.error(err)
