@@ -128,7 +128,7 @@ func TestREADMEServeFlags(t *testing.T) {
 // mention exists: they describe their flags in prose rather than tables.
 func TestREADMEBenchFlags(t *testing.T) {
 	mention := regexp.MustCompile("--[a-z][a-z0-9-]*")
-	for _, name := range []string{"kafka", "kinesis"} {
+	for _, name := range []string{"kafka", "kinesis", "sqs"} {
 		var cmd *cobra.Command
 		for _, c := range newBenchCmd().Commands() {
 			if c.Name() == name {
