@@ -18,6 +18,7 @@ import (
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
+	"github.com/streambridge/bridge/gateway/sqs"
 	"github.com/streambridge/bridge/server"
 )
 
@@ -53,9 +54,24 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 			if err != nil {
 				return nil, err
 			}
-			rt := awsapi.NewRouter(d.Logger)
-			if err := rt.Register(awsapi.API{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix}}); err != nil {
+			q, err := sqs.New(sqs.Config{
+				Store:        d.Store,
+				Logger:       d.Logger,
+				Region:       o.aws.region,
+				Account:      o.aws.account,
+				QueueURLHost: o.aws.sqs.queueURLHost,
+			})
+			if err != nil {
 				return nil, err
+			}
+			rt := awsapi.NewRouter(d.Logger)
+			for _, api := range []awsapi.API{
+				{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix}},
+				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions()},
+			} {
+				if err := rt.Register(api); err != nil {
+					return nil, err
+				}
 			}
 			return rt, nil
 		},

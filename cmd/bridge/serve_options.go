@@ -159,15 +159,17 @@ type awsOptions struct {
 	region  string
 	account string
 	kinesis kinesisOptions
+	sqs     sqsOptions
 }
 
-func (*awsOptions) heading() string { return "AWS APIs (Kinesis; SQS and S3 later)" }
+func (*awsOptions) heading() string { return "AWS APIs (Kinesis, SQS; S3 later)" }
 
 func (o *awsOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "aws-addr", ":4566", "address for the Kinesis, SQS and S3-style HTTP APIs")
 	fs.StringVar(&o.region, "region", "us-east-1", "AWS region in the ARNs the AWS-style APIs return and accept")
 	fs.StringVar(&o.account, "account", "000000000000", "12-digit AWS account id in the ARNs the AWS-style APIs return and accept")
 	o.kinesis.addFlags(fs)
+	o.sqs.addFlags(fs)
 }
 
 func (o *awsOptions) check() error {
@@ -178,7 +180,22 @@ func (o *awsOptions) check() error {
 	if o.region == "" {
 		errs = append(errs, errors.New("--region: want a region name, e.g. us-east-1"))
 	}
-	return errors.Join(append(errs, o.kinesis.check())...)
+	return errors.Join(append(errs, o.kinesis.check(), o.sqs.check())...)
+}
+
+type sqsOptions struct {
+	queueURLHost string
+}
+
+func (o *sqsOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.queueURLHost, "sqs-queue-url-host", "", "HOST:PORT (or scheme://HOST:PORT) that SQS queue URLs name; empty: the host each request came to")
+}
+
+func (o *sqsOptions) check() error {
+	if strings.ContainsAny(o.queueURLHost, " /") && !strings.Contains(o.queueURLHost, "://") {
+		return fmt.Errorf("--sqs-queue-url-host %q: want HOST:PORT or scheme://HOST:PORT", o.queueURLHost)
+	}
+	return nil
 }
 
 type kinesisOptions struct {

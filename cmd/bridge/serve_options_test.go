@@ -17,7 +17,7 @@ func TestServeHelpGroupsFlags(t *testing.T) {
 		"\nGeneral:\n", "--config", "--help",
 		"\nStore:\n", "--data-dir", "--in-memory",
 		"\nKafka:\n", "--kafka-addr", "--default-partitions",
-		"\nAWS APIs (Kinesis; SQS and S3 later):\n", "--aws-addr", "--kinesis-state-delay",
+		"\nAWS APIs (Kinesis, SQS; S3 later):\n", "--aws-addr", "--kinesis-state-delay",
 		"\nAdmin, logging and process:\n", "--admin-addr", "--shutdown-timeout",
 	} {
 		i := strings.Index(help[at:], want)

@@ -17,9 +17,9 @@ type MessageAttributeValue struct {
 	// BinaryValue is the value of a Binary attribute.
 	BinaryValue []byte `json:"BinaryValue,omitempty"`
 	// StringListValues is reserved by the API; SQS refuses it.
-	StringListValues []string `json:"StringListValues,omitempty"`
+	StringListValues []string `json:"StringListValues,omitempty" query:"StringListValue,flat"`
 	// BinaryListValues is reserved by the API; SQS refuses it.
-	BinaryListValues [][]byte `json:"BinaryListValues,omitempty"`
+	BinaryListValues [][]byte `json:"BinaryListValues,omitempty" query:"BinaryListValue,flat"`
 }
 
 // MessageAttributes are a message's user attributes by name.

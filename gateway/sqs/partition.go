@@ -98,7 +98,7 @@ func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibili
 	var out []receivedMessage
 	var writes []store.KV
 	take := func(r recordbatch.Record) {
-		st := x.receive(r.Offset, now+visibility)
+		st := x.receive(r.Offset, now, now+visibility)
 		out = append(out, receivedMessage{partition: q.partition, record: r, state: st})
 		writes = append(writes, q.stateKV(st))
 	}
@@ -147,19 +147,28 @@ func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibili
 	return out, nil
 }
 
-// remove deletes the message a receipt handle names; deleted is false for
-// a stale handle (SQS answers success and keeps the message).
-func (q *partitionQueue) remove(ctx context.Context, offset int64, nonce uint32) (deleted bool, err error) {
+// remove deletes the messages receipt handles name, (offset, nonce) pairs,
+// in one durable write; deleted[i] is false for a stale handle (SQS
+// answers success and keeps the message).
+func (q *partitionQueue) remove(ctx context.Context, handles []receipt) (deleted []bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	x := q.index
 	before := x.cursor
-	st, ok := x.remove(offset, nonce)
-	if !ok {
-		return false, nil
+	deleted = make([]bool, len(handles))
+	var writes []store.KV
+	for i, r := range handles {
+		st, ok := x.remove(r.offset, r.nonce)
+		if ok {
+			deleted[i] = true
+			writes = append(writes, q.stateKV(st))
+		}
 	}
-	writes := append([]store.KV{q.stateKV(st)}, q.cursorWrites(before)...)
-	return true, q.store.Update(ctx, writes...)
+	if len(writes) == 0 {
+		return deleted, nil
+	}
+	writes = append(writes, q.cursorWrites(before)...)
+	return deleted, q.store.Update(ctx, writes...)
 }
 
 // cursorWrites persists a cursor that moved from before: its new value,
@@ -276,4 +285,40 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 		}
 	}
 	return recs, next, nil
+}
+
+// counts returns the partition's visible, in-flight and delayed messages.
+func (q *partitionQueue) counts(ctx context.Context, now int64) (visible, inFlight, delayed int64, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	before := q.index.cursor
+	q.index.trimmed(logStart)
+	if writes := q.cursorWrites(before); len(writes) > 0 {
+		if err := q.store.Update(ctx, writes...); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	visible, inFlight, delayed = q.index.counts(now, hw)
+	return visible, inFlight, delayed, nil
+}
+
+// purge deletes every message of the partition (PurgeQueue): the records
+// go, for Kafka readers too, and the consumption state with them.
+func (q *partitionQueue) purge(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	logStart, err := q.store.TrimBefore(ctx, q.queue, q.partition, -1)
+	if err != nil {
+		return err
+	}
+	before := q.index.cursor
+	q.index.trimmed(logStart)
+	if writes := q.cursorWrites(before); len(writes) > 0 {
+		return q.store.Update(ctx, writes...)
+	}
+	return nil
 }

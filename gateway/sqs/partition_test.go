@@ -73,10 +73,10 @@ func TestPartitionQueueSurvivesRestart(t *testing.T) {
 	if string(got[1].record.Value) != "m2" || got[1].state.receives != 1 {
 		t.Fatalf("message 2 as received: %q %+v", got[1].record.Value, got[1].state)
 	}
-	if ok, err := q.remove(ctx, 0, got[0].state.nonce); !ok || err != nil {
+	if ok, err := removeOne(ctx, q, 0, got[0].state.nonce); !ok || err != nil {
 		t.Fatalf("delete 0: %v %v", ok, err)
 	}
-	if ok, _ := q.remove(ctx, 2, got[1].state.nonce+1); ok {
+	if ok, _ := removeOne(ctx, q, 2, got[1].state.nonce+1); ok {
 		t.Fatal("a receipt with the wrong nonce deleted message 2")
 	}
 	if err := s.Close(); err != nil {
@@ -103,7 +103,7 @@ func TestPartitionQueueSurvivesRestart(t *testing.T) {
 		t.Fatalf("receive at 31 s: %v %v, want 2 3 received twice", offsetsOf(got), err)
 	}
 	for _, m := range got {
-		if ok, err := q.remove(ctx, m.record.Offset, m.state.nonce); !ok || err != nil {
+		if ok, err := removeOne(ctx, q, m.record.Offset, m.state.nonce); !ok || err != nil {
 			t.Fatalf("delete %d: %v %v", m.record.Offset, ok, err)
 		}
 	}
@@ -175,8 +175,14 @@ func TestPartitionQueueWait(t *testing.T) {
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	q.index.receive(0, now+hour) // nothing due for an hour
+	q.index.receive(0, now, now+hour) // nothing due for an hour
 	if err := q.wait(cctx, now, now+hour); err != context.Canceled {
 		t.Fatalf("wait with a canceled context: %v", err)
 	}
+}
+
+// removeOne deletes one message by its offset and receipt nonce.
+func removeOne(ctx context.Context, q *partitionQueue, offset int64, nonce uint32) (bool, error) {
+	deleted, err := q.remove(ctx, []receipt{{offset: offset, nonce: nonce}})
+	return deleted[0], err
 }

@@ -12,7 +12,7 @@ import (
 // in offset order, and DeleteQueue drops a queue's with one DeletePrefix.
 //
 //	c <queue> 0x00 <partition:4>               -> <cursor:8>
-//	m <queue> 0x00 <partition:4> <offset:8>    -> <receives:4> <visibleAt:8> <nonce:4> <deleted:1>
+//	m <queue> 0x00 <partition:4> <offset:8>    -> <receives:4> <visibleAt:8> <nonce:4> <deleted:1> <firstReceived:8>
 //
 // Integers are big-endian; a queue name never holds a zero byte.
 
@@ -23,7 +23,7 @@ const (
 	tagMessage = 'm'
 )
 
-const stateValueSize = 4 + 8 + 4 + 1
+const stateValueSize = 4 + 8 + 4 + 1 + 8
 
 var errCorruptState = errors.New("sqs: corrupt queue state entry")
 
@@ -47,7 +47,7 @@ func messagePrefix(queue string, partition int32) string {
 
 // queuePrefixes are the key prefixes of everything a queue keeps.
 func queuePrefixes(queue string) []string {
-	return []string{string(tagCursor) + queue + "\x00", string(tagMessage) + queue + "\x00"}
+	return []string{string(tagCursor) + queue + "\x00", string(tagMessage) + queue + "\x00", string(tagDedup) + queue + "\x00"}
 }
 
 // messageKey is where the state of the message at offset is kept.
@@ -60,10 +60,12 @@ func encodeState(st messageState) []byte {
 	v = binary.BigEndian.AppendUint32(v, uint32(st.receives))
 	v = binary.BigEndian.AppendUint64(v, uint64(st.visibleAt))
 	v = binary.BigEndian.AppendUint32(v, st.nonce)
+	deleted := byte(0)
 	if st.deleted {
-		return append(v, 1)
+		deleted = 1
 	}
-	return append(v, 0)
+	v = append(v, deleted)
+	return binary.BigEndian.AppendUint64(v, uint64(st.firstReceived))
 }
 
 // decodeState reads a message state back from the key's suffix (the
@@ -80,6 +82,8 @@ func decodeState(prefix, key string, value []byte) (messageState, error) {
 		visibleAt: int64(be.Uint64(value[4:])),
 		nonce:     be.Uint32(value[12:]),
 		deleted:   value[16] == 1,
+
+		firstReceived: int64(be.Uint64(value[17:])),
 	}
 	if st.offset < 0 || st.receives < 0 {
 		return messageState{}, errCorruptState

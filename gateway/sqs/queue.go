@@ -2,27 +2,28 @@ package sqs
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/streambridge/bridge/store"
 )
 
 // queue is one SQS queue: the partitions of its stream, served in turn.
 type queue struct {
-	name  string
-	parts []*partitionQueue
-	next  atomic.Uint32 // the partition the next receive starts at
+	name    string
+	created time.Time // the stream's: a queue made again is another queue
+	parts   []*partitionQueue
+	next    atomic.Uint32 // the partition the next receive starts at
+	sends   atomic.Uint32 // the partition the next send of no group goes to
+	sendMu  sync.Mutex    // FIFO sends take turns (send.go)
 }
 
-// openQueue loads the state of every partition of the stream name.
-func openQueue(ctx context.Context, s store.Store, name string) (*queue, error) {
-	st, err := s.DescribeStream(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	q := &queue{name: name}
+// openQueue loads the state of every partition of a queue's stream.
+func openQueue(ctx context.Context, s store.Store, st store.Stream) (*queue, error) {
+	q := &queue{name: st.Name, created: st.Created}
 	for _, p := range st.Partitions {
-		pq := &partitionQueue{store: s, queue: name, partition: p.ID}
+		pq := &partitionQueue{store: s, queue: st.Name, partition: p.ID}
 		if err := pq.load(ctx); err != nil {
 			return nil, err
 		}
@@ -74,4 +75,26 @@ func (q *queue) wait(ctx context.Context, now, until int64) error {
 	// The first to return decides; cancel makes the others return at once
 	// into the buffered channel.
 	return <-woke
+}
+
+// counts sums the partitions' visible, in-flight and delayed messages.
+func (q *queue) counts(ctx context.Context, now int64) (visible, inFlight, delayed int64, err error) {
+	for _, p := range q.parts {
+		v, f, d, err := p.counts(ctx, now)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		visible, inFlight, delayed = visible+v, inFlight+f, delayed+d
+	}
+	return visible, inFlight, delayed, nil
+}
+
+// purge deletes every message of the queue.
+func (q *queue) purge(ctx context.Context) error {
+	for _, p := range q.parts {
+		if err := p.purge(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -16,12 +16,13 @@ func TestQueueAcrossPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "q", ShardCount: 3}); err != nil {
+	st, err := s.CreateStream(ctx, store.StreamConfig{Name: "q", ShardCount: 3})
+	if err != nil {
 		t.Fatal(err)
 	}
 	sendTo(t, s, "q", 0, 0, 0)
 	sendTo(t, s, "q", 2, 0, 0, 0)
-	q, err := openQueue(ctx, s, "q")
+	q, err := openQueue(ctx, s, st)
 	if err != nil {
 		t.Fatal(err)
 	}

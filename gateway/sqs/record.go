@@ -37,12 +37,21 @@ const (
 	// headerDelayUntil carries a message's DelaySeconds as the Unix ms it
 	// becomes visible at; a record without it is visible at once.
 	headerDelayUntil = "sqs-delay-until"
+	// headerDedupID is a FIFO message's MessageDeduplicationId.
+	headerDedupID = "sqs-deduplication-id"
+	// headerDeadLetterSource is the ARN of the queue a dead-lettered
+	// message came from (DeadLetterQueueSourceArn).
+	headerDeadLetterSource = "sqs-dead-letter-source"
 )
 
 // isReservedHeader reports whether a header is the bridge's, not an
 // attribute.
 func isReservedHeader(key string) bool {
-	return key == headerAttributeTypes || key == headerTraceHeader || key == headerDelayUntil
+	switch key {
+	case headerAttributeTypes, headerTraceHeader, headerDelayUntil, headerDedupID, headerDeadLetterSource:
+		return true
+	}
+	return false
 }
 
 // outgoing is a message on its way into a queue.
@@ -51,6 +60,7 @@ type outgoing struct {
 	attributes MessageAttributes
 	system     MessageSystemAttributes
 	groupID    string // "" for none
+	dedupID    string // FIFO queues
 	delayUntil int64  // Unix ms; 0 for no delay
 }
 
@@ -82,6 +92,9 @@ func (m *outgoing) record() recordbatch.Record {
 	if m.delayUntil > 0 {
 		r.Headers = append(r.Headers, recordbatch.Header{Key: headerDelayUntil, Value: strconv.AppendInt(nil, m.delayUntil, 10)})
 	}
+	if m.dedupID != "" {
+		r.Headers = append(r.Headers, recordbatch.Header{Key: headerDedupID, Value: []byte(m.dedupID)})
+	}
 	return r
 }
 
@@ -92,6 +105,9 @@ type incoming struct {
 	system     MessageSystemAttributes
 	groupID    string
 	sent       time.Time
+
+	dedupID          string
+	deadLetterSource string
 }
 
 // messageOf reads a stored record as a message; any record is one.
@@ -108,6 +124,10 @@ func messageOf(r recordbatch.Record) incoming {
 		case h.Key == headerTraceHeader:
 			s := string(h.Value)
 			m.system = MessageSystemAttributes{AWSTraceHeader: {DataType: typeString, StringValue: &s}}
+		case h.Key == headerDedupID:
+			m.dedupID = string(h.Value)
+		case h.Key == headerDeadLetterSource:
+			m.deadLetterSource = string(h.Value)
 		case isReservedHeader(h.Key):
 		default:
 			if m.attributes == nil {

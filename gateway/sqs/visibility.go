@@ -37,6 +37,9 @@ type messageState struct {
 	nonce     uint32 // changes with every receive; receipt handles carry it
 	deleted   bool
 	slot      int // index in the pending heap; -1 when deleted
+	// firstReceived is when the message was first received (Unix ms;
+	// ApproximateFirstReceiveTimestamp), 0 before that.
+	firstReceived int64
 }
 
 // partitionIndex is the visibility index of one queue partition.
@@ -102,7 +105,7 @@ func (x *partitionIndex) due(now int64, n int) []int64 {
 // visibleAt, and returns its new state to persist and to put in the
 // receipt handle. The message must be visible: the caller took it from due
 // or from the scan position.
-func (x *partitionIndex) receive(offset, visibleAt int64) messageState {
+func (x *partitionIndex) receive(offset, now, visibleAt int64) messageState {
 	st := x.states[offset]
 	if st == nil {
 		st = &messageState{offset: offset}
@@ -112,6 +115,9 @@ func (x *partitionIndex) receive(offset, visibleAt int64) messageState {
 	}
 	st.receives++
 	st.nonce++
+	if st.firstReceived == 0 {
+		st.firstReceived = now
+	}
 	st.visibleAt = visibleAt
 	heap.Fix(&x.pending, st.slot)
 	return *st

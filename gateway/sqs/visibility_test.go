@@ -12,7 +12,7 @@ func TestVisibilityLifecycle(t *testing.T) {
 	// Three new messages are received at t=0 for 30 s.
 	var got []messageState
 	for off := int64(0); off < 3; off++ {
-		got = append(got, x.receive(off, 30_000))
+		got = append(got, x.receive(off, 1, 30_000))
 	}
 	if x.scan != 3 || len(x.due(0, 10)) != 0 {
 		t.Fatalf("after receiving 0-2: scan %d, due %v", x.scan, x.due(0, 10))
@@ -37,7 +37,7 @@ func TestVisibilityLifecycle(t *testing.T) {
 	if d := x.due(30_000, 10); !slices.Equal(d, []int64{2}) {
 		t.Fatalf("due at 30s: %v, want [2]", d)
 	}
-	again := x.receive(2, 60_000)
+	again := x.receive(2, 1, 60_000)
 	if again.receives != 2 || again.nonce == got[2].nonce {
 		t.Fatalf("second receive: %+v", again)
 	}
@@ -63,8 +63,8 @@ func TestVisibilityLifecycle(t *testing.T) {
 
 func TestVisibilityDelayAndCounts(t *testing.T) {
 	x := newPartitionIndex(10)
-	x.deferUntil(10, 5_000) // delayed 5 s
-	x.receive(11, 30_000)   // in flight
+	x.deferUntil(10, 5_000)  // delayed 5 s
+	x.receive(11, 1, 30_000) // in flight
 	// 12 and 13 are in the log, never looked at: visible.
 	visible, inFlight, delayed := x.counts(0, 14)
 	if visible != 2 || inFlight != 1 || delayed != 1 {
@@ -76,7 +76,7 @@ func TestVisibilityDelayAndCounts(t *testing.T) {
 	if d := x.due(5_000, 10); !slices.Equal(d, []int64{10}) {
 		t.Fatalf("due when the delay ends: %v", d)
 	}
-	if st := x.receive(10, 35_000); st.receives != 1 {
+	if st := x.receive(10, 1, 35_000); st.receives != 1 {
 		t.Fatalf("first receive of a delayed message counts %d", st.receives)
 	}
 	visible, inFlight, delayed = x.counts(5_000, 14)
@@ -87,8 +87,8 @@ func TestVisibilityDelayAndCounts(t *testing.T) {
 
 func TestVisibilityTrimmedAndRestored(t *testing.T) {
 	x := newPartitionIndex(0)
-	a := x.receive(0, 100)
-	x.receive(1, 100)
+	a := x.receive(0, 1, 100)
+	x.receive(1, 1, 100)
 	x.remove(0, a.nonce)
 	x.trimmed(5) // retention removed 0-4
 	if x.cursor != 5 || x.scan != 5 || len(x.states) != 0 || x.pending.Len() != 0 {
@@ -134,12 +134,12 @@ func TestVisibilityModel(t *testing.T) {
 				hw++
 			case 1: // a receive of up to 3: due ones first, then new ones
 				for _, off := range x.due(now, 3) {
-					st := x.receive(off, now+int64(rng.IntN(100)))
+					st := x.receive(off, now, now+int64(rng.IntN(100)))
 					model[off].visibleAt, model[off].nonce, model[off].received = st.visibleAt, st.nonce, true
 				}
 				for x.scan < hw && rng.IntN(2) == 0 {
 					off := x.scan
-					st := x.receive(off, now+int64(rng.IntN(100)))
+					st := x.receive(off, now, now+int64(rng.IntN(100)))
 					model[off] = &fate{received: true, visibleAt: st.visibleAt, nonce: st.nonce}
 				}
 			case 2, 3: // a delete, sometimes with a stale nonce
