@@ -219,9 +219,10 @@ type driverReport struct {
 	LatencyMS float64 `json:"latency_ms"`
 }
 
-// runScenario runs a driver's scenario against the server and fails the
-// test for each step the driver reports failed; it returns the steps.
-func runScenario(t *testing.T, s *sqsServer, script, scenario, prefix string) []driverReport {
+// runScenarioReports runs a driver's scenario against the server and
+// returns what it reported; it logs measurements and fails the test when
+// no step succeeded. The caller judges failed steps (clientScenario).
+func runScenarioReports(t *testing.T, s *sqsServer, script, scenario, prefix string) []driverReport {
 	t.Helper()
 	out := runSQSDriver(t, s, nil, script, scenario, "--prefix", prefix)
 	var reps []driverReport
@@ -238,8 +239,6 @@ func runScenario(t *testing.T, s *sqsServer, script, scenario, prefix string) []
 	oks := 0
 	for _, r := range reps {
 		switch {
-		case r.Error != "":
-			t.Errorf("%s %s against %s: %s: %s", script, scenario, s.name, r.Step, r.Error)
 		case r.LatencyMS > 0:
 			t.Logf("%s %s: %s: %.1f ms", script, scenario, r.Step, r.LatencyMS)
 		case r.OK:
@@ -249,7 +248,7 @@ func runScenario(t *testing.T, s *sqsServer, script, scenario, prefix string) []
 	if oks == 0 {
 		t.Errorf("%s %s reported no successful step", script, scenario)
 	}
-	t.Logf("%s %s against %s: %d steps checked", script, scenario, s.name, oks)
+	t.Logf("%s %s against %s: %d of %d steps passed", script, scenario, s.name, oks, len(reps))
 	return reps
 }
 

@@ -4,9 +4,10 @@
 // itest/python/sqs_boto3.py, through the JSON side of the API; the SDK's
 // own MD5 checks of bodies are on (its default).
 //
-//   node sqs.js standard --endpoint URL --prefix P
-//   node sqs.js fifo --endpoint URL --prefix P
-//   node sqs.js dlq --endpoint URL --prefix P   (move tasks included)
+//   node sqs.js SCENARIO --endpoint URL --prefix P
+//
+// with SCENARIO one of standard, fifo, fifo-groups, dlq, dlq-move (the
+// move-task operations, which boto3 1.26 lacks, through the SDK here).
 //
 // Each checked step is a JSON line on stdout: {"step", "ok": true} or
 // {"step", "error"}; a measurement is {"step", "latency_ms"}. A failed step
@@ -27,8 +28,8 @@ function parseArgs(argv) {
     if (!(k in { endpoint: 1, prefix: 1 })) throw new Error(`unknown flag ${argv[i]}`)
     args[k] = argv[i + 1]
   }
-  if (!['standard', 'fifo', 'dlq'].includes(args.scenario) || !args.endpoint || !args.prefix) {
-    throw new Error('usage: sqs.js standard|fifo|dlq --endpoint URL --prefix P')
+  if (!(args.scenario in SCENARIOS) || !args.endpoint || !args.prefix) {
+    throw new Error(`usage: sqs.js ${Object.keys(SCENARIOS).join('|')} --endpoint URL --prefix P`)
   }
   return args
 }
@@ -321,22 +322,21 @@ async function fifo(args) {
   })
 
   await step('FIFO order per group, deduplication', async () => {
-    const ids = {}
-    for (let i = 0; i < 4; i++) {
-      for (const g of ['g1', 'g2']) {
-        ids[`${g}-${i}`] = (await send('SendMessage', { QueueUrl: q.f, MessageBody: `${g}-${i}`, MessageGroupId: g, MessageDeduplicationId: `${g}-${i}` })).MessageId
-      }
-    }
+    const ids = await sendGroups(q.f, ['g1', 'g2'], 4)
     const again = await send('SendMessage', { QueueUrl: q.f, MessageBody: 'again', MessageGroupId: 'g1', MessageDeduplicationId: 'g1-1' })
     eq(again.MessageId, ids['g1-1'], 'MessageId of a deduplicated send')
-    const [first] = (await send('ReceiveMessage', { QueueUrl: q.f, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['All'] })).Messages
-    eq([first.Body, first.Attributes.MessageGroupId, first.Attributes.MessageDeduplicationId], ['g1-0', 'g1', 'g1-0'], 'first message')
-    const rest = []
-    for (let i = 0; i < 3; i++) rest.push(...((await send('ReceiveMessage', { QueueUrl: q.f, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })).Messages || []))
-    eq(rest.map(m => m.Body), ['g2-0', 'g2-1', 'g2-2', 'g2-3'], 'receives while g1 is in flight')
-    for (const m of [first, ...rest]) await send('DeleteMessage', { QueueUrl: q.f, ReceiptHandle: m.ReceiptHandle })
-    const got = await receiveAll(q.f, 3)
-    eq(got.map(m => m.Body), ['g1-1', 'g1-2', 'g1-3'], 'g1 after its first message was deleted')
+    const got = []
+    for (const deadline = Date.now() + 30000; got.length < 8 && Date.now() < deadline;) {
+      const r = await send('ReceiveMessage', { QueueUrl: q.f, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] })
+      for (const m of r.Messages || []) {
+        eq([m.Attributes.MessageGroupId, m.Attributes.MessageDeduplicationId], [m.Body.slice(0, 2), m.Body], 'FIFO system attributes')
+        check(m.Attributes.SequenceNumber, 'no SequenceNumber attribute')
+        got.push(m.Body)
+        await send('DeleteMessage', { QueueUrl: q.f, ReceiptHandle: m.ReceiptHandle })
+      }
+    }
+    eq(got.filter(b => b.startsWith('g1')), ['g1-0', 'g1-1', 'g1-2', 'g1-3'], 'order of group g1 (the duplicate not delivered)')
+    eq(got.filter(b => b.startsWith('g2')), ['g2-0', 'g2-1', 'g2-2', 'g2-3'], 'order of group g2')
   })
 
   await step('FIFO content-based deduplication', async () => {
@@ -350,7 +350,40 @@ async function fifo(args) {
   for (const u of Object.values(q)) await send('DeleteQueue', { QueueUrl: u })
 }
 
-async function dlq(args) {
+async function fifoGroups(args) {
+  const p = args.prefix
+  const q = {}
+  await step('CreateQueue FIFO', async () => {
+    q.f = (await send('CreateQueue', { QueueName: `${p}-f.fifo`, Attributes: { FifoQueue: 'true' } })).QueueUrl
+  })
+  await step('FIFO group blocked while in flight', async () => {
+    await sendGroups(q.f, ['g1', 'g2'], 4)
+    const [first] = (await send('ReceiveMessage', { QueueUrl: q.f, MaxNumberOfMessages: 1 })).Messages
+    eq(first.Body, 'g1-0', 'first message')
+    const rest = []
+    for (let i = 0; i < 3; i++) rest.push(...((await send('ReceiveMessage', { QueueUrl: q.f, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })).Messages || []))
+    eq(rest.map(m => m.Body), ['g2-0', 'g2-1', 'g2-2', 'g2-3'], 'receives while g1 is in flight')
+    for (const m of [first, ...rest]) await send('DeleteMessage', { QueueUrl: q.f, ReceiptHandle: m.ReceiptHandle })
+    const got = await receiveAll(q.f, 3)
+    eq(got.map(m => m.Body), ['g1-1', 'g1-2', 'g1-3'], 'g1 after its first message was deleted')
+  })
+  for (const u of Object.values(q)) await send('DeleteQueue', { QueueUrl: u })
+}
+
+async function sendGroups(url, groups, n) {
+  const ids = {}, seqs = {}
+  for (let i = 0; i < n; i++) {
+    for (const g of groups) {
+      const r = await send('SendMessage', { QueueUrl: url, MessageBody: `${g}-${i}`, MessageGroupId: g, MessageDeduplicationId: `${g}-${i}` })
+      ids[`${g}-${i}`] = r.MessageId;
+      (seqs[g] = seqs[g] || []).push(BigInt(r.SequenceNumber))
+    }
+  }
+  for (const [g, ns] of Object.entries(seqs)) check(ns.every((x, i) => i === 0 || ns[i - 1] < x), `SequenceNumbers of group ${g} do not increase`)
+  return ids
+}
+
+async function dlq(args, then) {
   const p = args.prefix
   const q = {}
   await step('CreateQueue with RedrivePolicy', async () => {
@@ -375,7 +408,13 @@ async function dlq(args) {
     await makeVisible(q.dlq, moved)
   })
 
-  await step('StartMessageMoveTask back to the source', async () => {
+  if (then) await then(q)
+  for (const u of [q.src, q.dlq]) if (u) await send('DeleteQueue', { QueueUrl: u })
+}
+
+async function dlqMove(args) {
+  await dlq(args, q => step('StartMessageMoveTask back to the source', async () => {
+    const p = args.prefix
     const e = await fails('StartMessageMoveTask', { SourceArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${p}-src` }, 'InvalidParameterValue')
     eq(e.message, 'Source queue must be configured as a Dead Letter Queue.', 'message')
     const { TaskHandle } = await send('StartMessageMoveTask', { SourceArn: q.arn })
@@ -390,16 +429,17 @@ async function dlq(args) {
     eq([task.Status, task.ApproximateNumberOfMessagesMoved], ['COMPLETED', 2], 'move task')
     const back = await receiveAll(q.src, 2)
     eq(back.map(m => m.Body).sort(), ['poison-0', 'poison-1'], 'bodies moved back to the source')
-    await fails('CancelMessageMoveTask', { TaskHandle: 'not-a-handle' }, 'InvalidParameterValue')
-  })
-
-  for (const u of [q.src, q.dlq]) if (u) await send('DeleteQueue', { QueueUrl: u })
+    const e2 = await fails('CancelMessageMoveTask', { TaskHandle: 'not-a-handle' }, 'InvalidParameterValue')
+    eq(e2.message, 'Value for parameter TaskHandle is invalid.', 'message')
+  }))
 }
+
+const SCENARIOS = { standard, fifo, 'fifo-groups': fifoGroups, dlq, 'dlq-move': dlqMove }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2))
   client = new sqsSDK.SQSClient({ endpoint: args.endpoint, region: REGION, maxAttempts: 2 })
-  await { standard, fifo, dlq }[args.scenario](args)
+  await SCENARIOS[args.scenario](args)
 }
 
 main().catch(err => {

@@ -14,12 +14,16 @@ so these scenarios prove the bridge's Query side.
       change-visibility(+batch), delete(+batch), purge, delete-queue.
   sqs_boto3.py fifo --endpoint URL --prefix P
       FIFO queues: MessageGroupId and deduplication rules, order per group,
+      content-based deduplication (5-minute window outliving deletion).
+  sqs_boto3.py fifo-groups --endpoint URL --prefix P
       a group blocked while one of its messages is in flight,
-      content-based deduplication, ReceiveRequestAttemptId.
+      ReceiveRequestAttemptId.
   sqs_boto3.py dlq --endpoint URL --prefix P
-      dead-letter queue after maxReceiveCount, ListDeadLetterSourceQueues,
-      StartMessageMoveTask back to the source, ListMessageMoveTasks (sent as
-      signed Query requests: boto3 1.26 predates them).
+      dead-letter queue after maxReceiveCount, ListDeadLetterSourceQueues.
+  sqs_boto3.py dlq-move --endpoint URL --prefix P
+      dlq, then StartMessageMoveTask back to the source, ListMessageMoveTasks,
+      CancelMessageMoveTask (sent as signed Query requests: boto3 1.26
+      predates them).
 
 Each checked step is a JSON line on stdout: {"step": name, "ok": true}, or
 {"step": name, "error": what} when the server answered otherwise; a
@@ -414,18 +418,35 @@ def standard(args):
 
 # ---- FIFO queues ----
 
+def create_fifo(sqs, p, q):
+    q["f"] = sqs.create_queue(QueueName=f"{p}-f.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    q["cbd"] = sqs.create_queue(QueueName=f"{p}-cbd.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    at = sqs.get_queue_attributes(QueueUrl=q["f"], AttributeNames=["All"])["Attributes"]
+    eq((at.get("FifoQueue"), at.get("ContentBasedDeduplication")), ("true", "false"), "FIFO attributes")
+
+
+def send_groups(sqs, url, groups, n):
+    """Sends n messages to each group, interleaved; returns body -> MessageId
+    and checks that SequenceNumbers increase within each group."""
+    ids, seqs = {}, {g: [] for g in groups}
+    for i in range(n):
+        for g in groups:
+            r = sqs.send_message(QueueUrl=url, MessageBody=f"{g}-{i}", MessageGroupId=g, MessageDeduplicationId=f"{g}-{i}")
+            ids[f"{g}-{i}"] = r["MessageId"]
+            seqs[g].append(int(r["SequenceNumber"]))
+    for g, ns in seqs.items():
+        check(all(a < b for a, b in zip(ns, ns[1:])), f"SequenceNumbers of group {g} do not increase: {ns}")
+    return ids
+
+
 def fifo(args):
+    """FIFO rules that need no group blocking: refusals, deduplication,
+    order within each group, content-based deduplication."""
     sqs = client(args.endpoint)
     raw = client(args.endpoint, validate=False)
     p = args.prefix
     q = {}
-
-    def create():
-        q["f"] = sqs.create_queue(QueueName=f"{p}-f.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        q["cbd"] = sqs.create_queue(QueueName=f"{p}-cbd.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
-        at = sqs.get_queue_attributes(QueueUrl=q["f"], AttributeNames=["All"])["Attributes"]
-        eq((at.get("FifoQueue"), at.get("ContentBasedDeduplication")), ("true", "false"), "FIFO attributes")
-    step("CreateQueue FIFO", create)
+    step("CreateQueue FIFO", create_fifo, sqs, p, q)
 
     def refusals():
         e = fails(raw.send_message, "MissingParameter", QueueUrl=q["f"], MessageBody="x", MessageDeduplicationId="d")
@@ -440,14 +461,7 @@ def fifo(args):
     step("SendMessage FIFO refusals", refusals)
 
     def order_and_dedup():
-        ids, seqs = {}, {"g1": [], "g2": []}
-        for i in range(4):
-            for g in ("g1", "g2"):
-                r = sqs.send_message(QueueUrl=q["f"], MessageBody=f"{g}-{i}", MessageGroupId=g, MessageDeduplicationId=f"{g}-{i}")
-                ids[f"{g}-{i}"] = r["MessageId"]
-                seqs[g].append(int(r["SequenceNumber"]))
-        for g, ns in seqs.items():
-            check(all(a < b for a, b in zip(ns, ns[1:])), f"SequenceNumbers of group {g} do not increase: {ns}")
+        ids = send_groups(sqs, q["f"], ["g1", "g2"], 4)
         again = sqs.send_message(QueueUrl=q["f"], MessageBody="g1-1 again", MessageGroupId="g1", MessageDeduplicationId="g1-1")
         eq(again["MessageId"], ids["g1-1"], "MessageId of a deduplicated send")
         r = sqs.send_message_batch(QueueUrl=q["f"], Entries=[
@@ -455,29 +469,19 @@ def fifo(args):
             {"Id": "b", "MessageBody": "g2-0 again", "MessageGroupId": "g2", "MessageDeduplicationId": "g2-0"}])
         eq(sorted(x["Id"] for x in r["Successful"]), ["a", "b"], "SendMessageBatch FIFO")
         eq(next(x for x in r["Successful"] if x["Id"] == "b")["MessageId"], ids["g2-0"], "MessageId of a deduplicated batch entry")
-
-        # One message of g1 in flight blocks g1.
-        first = sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=1, AttributeNames=["All"])["Messages"][0]
-        eq(first["Body"], "g1-0", "first message")
-        a = first["Attributes"]
-        eq((a.get("MessageGroupId"), a.get("MessageDeduplicationId")), ("g1", "g1-0"), "FIFO system attributes")
-        check(a.get("SequenceNumber"), "no SequenceNumber attribute")
-        rest = []
-        for _ in range(3):
-            rest += sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        eq([m["Body"] for m in rest], [f"g2-{i}" for i in range(5)], "receives while g1 is in flight")
-        sqs.delete_message(QueueUrl=q["f"], ReceiptHandle=first["ReceiptHandle"])
-        for m in rest:
-            sqs.delete_message(QueueUrl=q["f"], ReceiptHandle=m["ReceiptHandle"])
         got = []
-        for _ in range(5):
-            r = sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-            for m in r:
+        deadline = time.time() + 30
+        while len(got) < 9 and time.time() < deadline:
+            msgs = sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       AttributeNames=["All"]).get("Messages", [])
+            for m in msgs:
+                a = m["Attributes"]
+                eq((a.get("MessageGroupId"), a.get("MessageDeduplicationId")), (m["Body"][:2], m["Body"]), "FIFO system attributes")
+                check(a.get("SequenceNumber"), "no SequenceNumber attribute")
                 got.append(m["Body"])
                 sqs.delete_message(QueueUrl=q["f"], ReceiptHandle=m["ReceiptHandle"])
-            if len(got) >= 3:
-                break
-        eq(got, ["g1-1", "g1-2", "g1-3"], "g1 after its first message was deleted")
+        eq([b for b in got if b.startswith("g1")], [f"g1-{i}" for i in range(4)], "order of group g1")
+        eq([b for b in got if b.startswith("g2")], [f"g2-{i}" for i in range(5)], "order of group g2 (duplicates not delivered)")
     step("FIFO order per group, deduplication", order_and_dedup)
 
     def content_based():
@@ -494,6 +498,38 @@ def fifo(args):
         eq(sqs.receive_message(QueueUrl=q["cbd"], WaitTimeSeconds=1).get("Messages", []), [], "receive after a deduplicated resend")
     step("FIFO content-based deduplication", content_based)
 
+    for u in q.values():
+        sqs.delete_queue(QueueUrl=u)
+
+
+def fifo_groups(args):
+    """A message group blocked while one of its messages is in flight;
+    ReceiveRequestAttemptId."""
+    sqs = client(args.endpoint)
+    p = args.prefix
+    q = {}
+    step("CreateQueue FIFO", create_fifo, sqs, p, q)
+
+    def blocking():
+        send_groups(sqs, q["f"], ["g1", "g2"], 4)
+        first = sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=1)["Messages"][0]
+        eq(first["Body"], "g1-0", "first message")
+        rest = []
+        for _ in range(3):
+            rest += sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        eq([m["Body"] for m in rest], [f"g2-{i}" for i in range(4)], "receives while g1 is in flight")
+        for m in [first] + rest:
+            sqs.delete_message(QueueUrl=q["f"], ReceiptHandle=m["ReceiptHandle"])
+        got = []
+        for _ in range(5):
+            for m in sqs.receive_message(QueueUrl=q["f"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+                got.append(m["Body"])
+                sqs.delete_message(QueueUrl=q["f"], ReceiptHandle=m["ReceiptHandle"])
+            if len(got) >= 3:
+                break
+        eq(got, ["g1-1", "g1-2", "g1-3"], "g1 after its first message was deleted")
+    step("FIFO group blocked while in flight", blocking)
+
     def attempt_id():
         for i in range(3):
             sqs.send_message(QueueUrl=q["f"], MessageBody=f"att-{i}", MessageGroupId="att", MessageDeduplicationId=f"att-{i}")
@@ -509,7 +545,9 @@ def fifo(args):
 
 # ---- dead-letter queues ----
 
-def dlq(args):
+def dlq(args, then=None):
+    """Messages move to the dead-letter queue after maxReceiveCount
+    receives; then(q) runs before the queues are deleted."""
     sqs = client(args.endpoint)
     p = args.prefix
     q = {}
@@ -540,35 +578,45 @@ def dlq(args):
         make_visible(sqs, q["dlq"], moved)
     step("messages move to the DLQ after maxReceiveCount", redrive)
 
-    def move_back():
-        # boto3 1.26's service model predates the move-task operations (June
-        # 2023), so they go as Query requests that botocore signs.
-        st, e = query(args.endpoint, "StartMessageMoveTask", {"SourceArn": queue_arn(p, "src")})
-        eq((st, e.get("Code"), e.get("Message")), (400, "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."),
-           "StartMessageMoveTask of a queue that is no dead-letter queue")
-        st, r = query(args.endpoint, "StartMessageMoveTask", {"SourceArn": q["arn"]})
-        eq(st, 200, f"StartMessageMoveTask status ({r})")
-        check(r.get("TaskHandle"), f"no TaskHandle in {r}")
-        deadline = time.time() + 60
-        while True:
-            st, t = query(args.endpoint, "ListMessageMoveTasks", {"SourceArn": q["arn"]})
-            eq(st, 200, f"ListMessageMoveTasks status ({t})")
-            check(t.get("Status"), f"ListMessageMoveTasks listed no task: {t}")
-            if t["Status"] == "COMPLETED" or time.time() > deadline:
-                break
-            time.sleep(0.2)
-        eq(t["Status"], "COMPLETED", "move task status")
-        eq(t.get("ApproximateNumberOfMessagesMoved"), "2", "ApproximateNumberOfMessagesMoved")
-        back = receive_all(sqs, q["src"], 2)
-        eq(sorted(m["Body"] for m in back), ["poison-0", "poison-1"], "bodies moved back to the source")
-        st, e = query(args.endpoint, "CancelMessageMoveTask", {"TaskHandle": "not-a-handle"})
-        eq((st, e.get("Code"), e.get("Message")), (400, "InvalidParameterValue", "Value for parameter TaskHandle is invalid."),
-           "CancelMessageMoveTask of a made-up handle")
-    step("StartMessageMoveTask back to the source", move_back)
-
+    if then:
+        then(sqs, q)
     for u in (q.get("src"), q.get("dlq")):
         if u:
             sqs.delete_queue(QueueUrl=u)
+
+
+def dlq_move(args):
+    """StartMessageMoveTask moves the dead-letter queue's messages back to
+    their source; ListMessageMoveTasks and CancelMessageMoveTask."""
+    p = args.prefix
+
+    def move(sqs, q):
+        def move_back():
+            # boto3 1.26's service model predates the move-task operations
+            # (June 2023), so they go as Query requests that botocore signs.
+            st, e = query(args.endpoint, "StartMessageMoveTask", {"SourceArn": queue_arn(p, "src")})
+            eq((st, e.get("Code"), e.get("Message")), (400, "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."),
+               "StartMessageMoveTask of a queue that is no dead-letter queue")
+            st, r = query(args.endpoint, "StartMessageMoveTask", {"SourceArn": q["arn"]})
+            eq(st, 200, f"StartMessageMoveTask status ({r})")
+            check(r.get("TaskHandle"), f"no TaskHandle in {r}")
+            deadline = time.time() + 60
+            while True:
+                st, t = query(args.endpoint, "ListMessageMoveTasks", {"SourceArn": q["arn"]})
+                eq(st, 200, f"ListMessageMoveTasks status ({t})")
+                check(t.get("Status"), f"ListMessageMoveTasks listed no task: {t}")
+                if t["Status"] == "COMPLETED" or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            eq(t["Status"], "COMPLETED", "move task status")
+            eq(t.get("ApproximateNumberOfMessagesMoved"), "2", "ApproximateNumberOfMessagesMoved")
+            back = receive_all(sqs, q["src"], 2)
+            eq(sorted(m["Body"] for m in back), ["poison-0", "poison-1"], "bodies moved back to the source")
+            st, e = query(args.endpoint, "CancelMessageMoveTask", {"TaskHandle": "not-a-handle"})
+            eq((st, e.get("Code"), e.get("Message")), (400, "InvalidParameterValue", "Value for parameter TaskHandle is invalid."),
+               "CancelMessageMoveTask of a made-up handle")
+        step("StartMessageMoveTask back to the source", move_back)
+    dlq(args, then=move)
 
 
 def queue_arn(prefix, name):
@@ -599,13 +647,16 @@ def query(endpoint, action, params):
     return st, out
 
 
+SCENARIOS = {"standard": standard, "fifo": fifo, "fifo-groups": fifo_groups, "dlq": dlq, "dlq-move": dlq_move}
+
+
 def main():
     ap = argparse.ArgumentParser(description="boto3 SQS scenarios for the itest SQS tests")
-    ap.add_argument("scenario", choices=["standard", "fifo", "dlq"])
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--prefix", required=True)
     args = ap.parse_args()
-    {"standard": standard, "fifo": fifo, "dlq": dlq}[args.scenario](args)
+    SCENARIOS[args.scenario](args)
 
 
 if __name__ == "__main__":
