@@ -99,6 +99,9 @@ func (h *Handler) receiveMessage(ctx context.Context, x *exchange, in *receiveMe
 	if err != nil {
 		return nil, err
 	}
+	if err := h.applyGroupCommits(ctx, t); err != nil {
+		return nil, err
+	}
 	ctx, stop := h.untilDraining(ctx)
 	defer stop()
 	clock := func() int64 { return h.now().UnixMilli() }
