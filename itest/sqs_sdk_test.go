@@ -339,7 +339,7 @@ func (g *goSQS) standard(t *testing.T) {
 			t.Errorf("DeleteMessageBatch: %+v %v", do, err)
 		}
 		_, err = g.cl.DeleteMessage(ctx, &awssqs.DeleteMessageInput{QueueUrl: aws.String(a), ReceiptHandle: aws.String("garbage")})
-		wantSQSError(t, "DeleteMessage with a made-up handle", err, "ReceiptHandleIsInvalid", 400)
+		wantSQSError(t, "DeleteMessage with a made-up handle", err, "ReceiptHandleIsInvalid", 404)
 		if at := g.attrs(t, a, sqstypes.QueueAttributeNameAll); at["ApproximateNumberOfMessages"] != "0" || at["ApproximateNumberOfMessagesNotVisible"] != "0" {
 			t.Errorf("after deleting every message: %s visible, %s in flight", at["ApproximateNumberOfMessages"], at["ApproximateNumberOfMessagesNotVisible"])
 		}

@@ -262,7 +262,7 @@ async function standard(args) {
     eq((r.Successful || []).map(x => x.Id), ['one'], 'Successful')
     eq((r.Failed || []).map(x => [x.Id, x.Code, x.SenderFault]), [['bad', 'ReceiptHandleIsInvalid', true]], 'Failed')
     for (const x of await receiveAll(urls.a, 1)) handles[x.Body] = x.ReceiptHandle
-    await fails('ChangeMessageVisibility', { QueueUrl: urls.a, ReceiptHandle: 'garbage', VisibilityTimeout: 0 }, 'ReceiptHandleIsInvalid')
+    await fails('ChangeMessageVisibility', { QueueUrl: urls.a, ReceiptHandle: 'garbage', VisibilityTimeout: 0 }, 'ReceiptHandleIsInvalid', 404)
   })
 
   await step('DeleteMessage(Batch)', async () => {
@@ -272,7 +272,7 @@ async function standard(args) {
     const r = await send('DeleteMessageBatch', { QueueUrl: urls.a, Entries: [...entries, { Id: 'bad', ReceiptHandle: 'garbage' }] })
     eq((r.Successful || []).map(x => x.Id).sort(), entries.map(x => x.Id).sort(), 'Successful')
     eq((r.Failed || []).map(x => [x.Id, x.Code, x.SenderFault]), [['bad', 'ReceiptHandleIsInvalid', true]], 'Failed')
-    const e = await fails('DeleteMessage', { QueueUrl: urls.a, ReceiptHandle: 'garbage' }, 'ReceiptHandleIsInvalid')
+    const e = await fails('DeleteMessage', { QueueUrl: urls.a, ReceiptHandle: 'garbage' }, 'ReceiptHandleIsInvalid', 404)
     eq(e.message, 'The input receipt handle "garbage" is not a valid receipt handle.', 'message')
     const at = (await send('GetQueueAttributes', { QueueUrl: urls.a, AttributeNames: ['All'] })).Attributes
     eq([at.ApproximateNumberOfMessages, at.ApproximateNumberOfMessagesNotVisible], ['0', '0'], 'counts after deleting all')

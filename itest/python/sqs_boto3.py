@@ -355,7 +355,7 @@ def standard(args):
                 eq(m["MessageAttributes"], {"n": {"DataType": "Number", "StringValue": "1"}}, "MessageAttributes n")
             else:
                 check("MessageAttributes" not in m, f"MessageAttributes of batch 0: {m}")
-        fails(sqs.change_message_visibility, "ReceiptHandleIsInvalid", QueueUrl=urls["a"], ReceiptHandle="garbage", VisibilityTimeout=0)
+        fails(sqs.change_message_visibility, "ReceiptHandleIsInvalid", 404, QueueUrl=urls["a"], ReceiptHandle="garbage", VisibilityTimeout=0)
     step("ChangeMessageVisibility(Batch)", visibility)
 
     def delete():
@@ -364,7 +364,7 @@ def standard(args):
         r = sqs.delete_message_batch(QueueUrl=urls["a"], Entries=entries + [{"Id": "bad", "ReceiptHandle": "garbage"}])
         eq(sorted(x["Id"] for x in r.get("Successful", [])), sorted(e["Id"] for e in entries), "Successful")
         eq([(x["Id"], x["Code"], x["SenderFault"]) for x in r.get("Failed", [])], [("bad", "ReceiptHandleIsInvalid", True)], "Failed")
-        e = fails(sqs.delete_message, "ReceiptHandleIsInvalid", QueueUrl=urls["a"], ReceiptHandle="garbage")
+        e = fails(sqs.delete_message, "ReceiptHandleIsInvalid", 404, QueueUrl=urls["a"], ReceiptHandle="garbage")
         eq(message(e), 'The input receipt handle "garbage" is not a valid receipt handle.', "message")
         at = sqs.get_queue_attributes(QueueUrl=urls["a"], AttributeNames=["All"])["Attributes"]
         eq((at["ApproximateNumberOfMessages"], at["ApproximateNumberOfMessagesNotVisible"]), ("0", "0"), "counts after deleting all")
