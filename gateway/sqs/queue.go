@@ -23,7 +23,7 @@ type queue struct {
 func openQueue(ctx context.Context, s store.Store, st store.Stream) (*queue, error) {
 	q := &queue{name: st.Name, created: st.Created}
 	for _, p := range st.Partitions {
-		pq := &partitionQueue{store: s, queue: st.Name, partition: p.ID}
+		pq := &partitionQueue{store: s, queue: st.Name, partition: p.ID, fifo: isFIFOName(st.Name)}
 		if err := pq.load(ctx); err != nil {
 			return nil, err
 		}
