@@ -17,6 +17,9 @@ type queue struct {
 	next    atomic.Uint32 // the partition the next receive starts at
 	sends   atomic.Uint32 // the partition the next send of no group goes to
 	sendMu  sync.Mutex    // FIFO sends take turns (send.go)
+	// attempts are the FIFO receives by ReceiveRequestAttemptId
+	// (attempts.go).
+	attempts receiveAttempts
 }
 
 // openQueue loads the state of every partition of a queue's stream.
