@@ -88,14 +88,13 @@ func (q *partitionQueue) load(ctx context.Context) error {
 	for _, st := range states {
 		if q.fifo && !st.deleted && !st.grouped {
 			// Kept before states carried their group: the record has it.
-			r, ok, err := q.record(ctx, st.offset)
+			r, _, err := q.record(ctx, st.offset)
 			if err != nil {
 				return err
 			}
-			st.group, st.grouped = string(r.Key), ok
-			if !ok {
-				continue // retention took it; trimmed forgets the rest
-			}
+			// A record retention took has no group to give; trimmed below
+			// forgets its state and deletes its key.
+			st.group, st.grouped = string(r.Key), true
 		}
 		x.restore(st)
 	}
