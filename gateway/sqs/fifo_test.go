@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
@@ -290,5 +291,48 @@ func TestFIFOLoadStatesWithoutGroups(t *testing.T) {
 	}
 	if got, _ := q.receive(ctx, 0, 10, 30_000); !slices.Equal(offsetsOf(got), []int64{2}) {
 		t.Fatalf("receive after deleting 0: %v, want 2", offsetsOf(got))
+	}
+}
+
+// A long poll on a FIFO partition whose only messages wait behind a
+// blocked group is woken by the delete that unblocks it, and its timer is
+// the group's visibility timeout, not the waiting message's time.
+func TestFIFODeleteWakesLongPoll(t *testing.T) {
+	ctx := context.Background()
+	s := newFIFOStore(t, "")
+	defer s.Close()
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "q.fifo", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sendGroups(t, s, "q.fifo", groupsOf("AA")...)
+	q := openFIFO(t, s, "q.fifo")
+	const hour = int64(3_600_000)
+	now := time.Now().UnixMilli()
+	got, err := q.receive(ctx, now, 1, hour)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("receive: %v %v", offsetsOf(got), err)
+	}
+	if got, _ := q.receive(ctx, now, 1, hour); len(got) != 0 { // holds message 1
+		t.Fatalf("receive while A is in flight: %v", offsetsOf(got))
+	}
+	if at, ok := q.index.nextVisible(); !ok || at != now+hour {
+		t.Fatalf("next visible %d %v, want the in-flight message's %d", at, ok, now+hour)
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.wait(ctx, now, now+hour) }()
+	time.Sleep(10 * time.Millisecond) // let the wait start; it wakes either way
+	if ok, err := removeOne(ctx, q, 0, got[0].state.nonce); !ok || err != nil {
+		t.Fatalf("delete: %v %v", ok, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute): // a hang guard, not a measurement
+		t.Fatal("the delete did not end the wait")
+	}
+	if got, _ := q.receive(ctx, now, 1, hour); !slices.Equal(offsetsOf(got), []int64{1}) {
+		t.Fatalf("after the delete: %v", offsetsOf(got))
 	}
 }

@@ -42,22 +42,34 @@ type sdkHandler struct {
 	h     *Handler
 	c     *awssqs.Client
 	clock *testClock
+	close func() // stops the handler and closes its store, as a shutdown does
 }
 
 func newSDKHandler(t *testing.T) *sdkHandler {
 	t.Helper()
-	s, err := embedded.Open(embedded.Options{InMemory: true})
+	return newSDKHandlerAt(t, "", &testClock{now: time.UnixMilli(1_750_000_000_000)})
+}
+
+// newSDKHandlerAt is newSDKHandler over the store in dir ("" for one in
+// memory), closed when the test ends or by the returned handler's close.
+func newSDKHandlerAt(t *testing.T, dir string, clock *testClock) *sdkHandler {
+	t.Helper()
+	s, err := embedded.Open(embedded.Options{Dir: dir, InMemory: dir == ""})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	clock := &testClock{now: time.UnixMilli(1_750_000_000_000)}
+	var once sync.Once
+	closeStore := func() { once.Do(func() { s.Close() }) }
+	t.Cleanup(closeStore)
 	h, err := New(Config{Store: s, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Shutdown(t.Context()) })
-	return &sdkHandler{h: h, c: sqsClient(t, h), clock: clock}
+	return &sdkHandler{h: h, c: sqsClient(t, h), clock: clock, close: func() {
+		h.Shutdown(t.Context())
+		closeStore()
+	}}
 }
 
 // createQueue makes a queue and returns its URL.
@@ -387,5 +399,35 @@ func TestSDKFIFOReceiveRequestAttemptID(t *testing.T) {
 	std := sh.createQueue(t, "plain", nil)
 	if _, err := sh.c.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(std), ReceiveRequestAttemptId: aws.String("bad id")}); err != nil {
 		t.Fatalf("a standard queue refused an attempt id: %v", err)
+	}
+}
+
+// Blocking, order and in-flight messages survive a restart of the bridge:
+// a new handler over the same store.
+func TestSDKFIFORestart(t *testing.T) {
+	dir := t.TempDir()
+	clock := &testClock{now: time.UnixMilli(1_750_000_000_000)}
+	sh := newSDKHandlerAt(t, dir, clock)
+	url := sh.createQueue(t, "restart.fifo", fifoAttrs("VisibilityTimeout", "30"))
+	for _, m := range []struct{ group, body string }{{"A", "a1"}, {"A", "a2"}, {"B", "b1"}, {"A", "a3"}, {"C", "c1"}} {
+		sh.send(t, url, m.group, m.body, "")
+	}
+	first := sh.receive(t, url, 1, "")
+	if got := bodies(sh.receive(t, url, 1, "")); bodies(first) != "a1" || got != "b1" {
+		t.Fatalf("before the restart: %q then %q", bodies(first), got)
+	}
+	sh.close()
+
+	sh = newSDKHandlerAt(t, dir, clock)
+	if got := bodies(sh.receive(t, url, 10, "")); got != "c1" {
+		t.Fatalf("after the restart, with A and B in flight: %q, want c1", got)
+	}
+	sh.delete(t, url, first[0]) // a receipt handle from before the restart
+	if got := bodies(sh.receive(t, url, 10, "")); got != "a2 a3" {
+		t.Fatalf("after deleting a1: %q, want a2 a3", got)
+	}
+	clock.Add(30 * time.Second)
+	if got := bodies(sh.receive(t, url, 10, "")); got != "a2 a3 b1 c1" {
+		t.Fatalf("after the timeouts: %q", got)
 	}
 }
