@@ -116,6 +116,14 @@ type State interface {
 	Get(ctx context.Context, namespace, key string) ([]byte, error)
 	// Update applies writes atomically and durably; a nil Value deletes.
 	Update(ctx context.Context, writes ...KV) error
+	// StartUpdate is Update in two steps, as StartAppendBatch is
+	// AppendBatch: the writes are ordered, when it returns, after those of
+	// every Update and append that returned before it was called, and the
+	// returned PendingUpdate's Wait returns once they are durable. So a
+	// caller can order its writes under its own lock and wait for the disk
+	// outside it, sharing syncs with other writers. Get may not see the
+	// writes before Wait returns. The PendingUpdate contract is Pending's.
+	StartUpdate(ctx context.Context, writes ...KV) (PendingUpdate, error)
 	// Scan calls fn for each key of namespace starting with prefix, in key
 	// order, until fn returns an error, which Scan returns. value is valid
 	// only during the call.
@@ -139,4 +147,12 @@ type Pending interface {
 	// Wait returns once the append is durable and readable, with its
 	// position, or with the error that lost it.
 	Wait() (AppendResult, error)
+}
+
+// PendingUpdate is a StartUpdate on its way to durable storage, under
+// Pending's contract.
+type PendingUpdate interface {
+	// Wait returns once the writes are durable, or with the error that
+	// lost them.
+	Wait() error
 }

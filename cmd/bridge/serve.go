@@ -57,6 +57,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 			q, err := sqs.New(sqs.Config{
 				Store:        d.Store,
 				Logger:       d.Logger,
+				Registerer:   d.Registerer,
 				Region:       o.aws.region,
 				Account:      o.aws.account,
 				QueueURLHost: o.aws.sqs.queueURLHost,

@@ -1,13 +1,10 @@
 package kafka
 
-// What a group leaves in the store's state area, namespace "kafka.group":
+// What a group leaves in the store's state area, namespace "kafka.group"
+// (internal/groupoffsets, which the SQS front end reads too):
 //
 //	"m" + name            -> the group's metadata record (JSON, below)
-//	"o" + name + topic + partition -> one committed offset (binary, below)
-//
-// where a name or topic is its length as a uvarint followed by its bytes,
-// so every group's keys share one prefix no other group's keys have, and
-// a partition is 4 bytes big-endian (partitions scan in order).
+//	"o" + name + topic + partition -> one committed offset (groupoffsets.Value)
 //
 // Every write is one store.Update: atomic and durable (fsync) before the
 // request that caused it is answered.
@@ -20,33 +17,19 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streambridge/bridge/internal/groupoffsets"
 	"github.com/streambridge/bridge/store"
 )
 
-const groupNamespace = "kafka.group"
+const groupNamespace = groupoffsets.Namespace
 
-func appendName(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// readName reads what appendName wrote; a length not in its shortest form
-// is refused, so a key has exactly one reading.
-func readName(b []byte) (string, []byte, bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || k != len(binary.AppendUvarint(nil, n)) || uint64(len(b)-k) < n {
-		return "", nil, false
-	}
-	return string(b[k : k+int(n)]), b[k+int(n):], true
-}
+var (
+	appendName = groupoffsets.AppendName
+	readName   = groupoffsets.ReadName
+	offsetKey  = groupoffsets.Key
+)
 
 func groupMetaKey(group string) string { return string(appendName([]byte("m"), group)) }
-
-func offsetKey(group, topic string, partition int32) string {
-	b := appendName([]byte("o"), group)
-	b = appendName(b, topic)
-	return string(binary.BigEndian.AppendUint32(b, uint32(partition)))
-}
 
 // parseOffsetKey splits an offset key (without its "o").
 func parseOffsetKey(k string) (group, topic string, partition int32, ok bool) {
@@ -72,30 +55,16 @@ type committedOffset struct {
 	topicID     [16]byte
 }
 
-// Offset value layout: version byte 0, offset, leader epoch, commit time
-// (Unix ms), topic id, then the metadata string's bytes.
 func (o committedOffset) encode() []byte {
-	b := make([]byte, 0, 1+8+4+8+16+len(o.metadata))
-	b = append(b, 0)
-	b = binary.BigEndian.AppendUint64(b, uint64(o.offset))
-	b = binary.BigEndian.AppendUint32(b, uint32(o.leaderEpoch))
-	b = binary.BigEndian.AppendUint64(b, uint64(o.commitMs))
-	b = append(b, o.topicID[:]...)
-	return append(b, o.metadata...)
+	return groupoffsets.Value{Offset: o.offset, LeaderEpoch: o.leaderEpoch, CommitMs: o.commitMs, TopicID: o.topicID, Metadata: o.metadata}.Encode()
 }
 
 func decodeCommittedOffset(b []byte) (committedOffset, error) {
-	const fixed = 1 + 8 + 4 + 8 + 16
-	if len(b) < fixed || b[0] != 0 {
-		return committedOffset{}, fmt.Errorf("bad committed offset value (%d bytes)", len(b))
+	v, err := groupoffsets.Decode(b)
+	if err != nil {
+		return committedOffset{}, err
 	}
-	var o committedOffset
-	o.offset = int64(binary.BigEndian.Uint64(b[1:]))
-	o.leaderEpoch = int32(binary.BigEndian.Uint32(b[9:]))
-	o.commitMs = int64(binary.BigEndian.Uint64(b[13:]))
-	copy(o.topicID[:], b[21:37])
-	o.metadata = string(b[fixed:])
-	return o, nil
+	return committedOffset{offset: v.Offset, leaderEpoch: v.LeaderEpoch, commitMs: v.CommitMs, topicID: v.TopicID, metadata: v.Metadata}, nil
 }
 
 // groupRecord is a group's stored metadata: Kafka's GroupMetadataValue.

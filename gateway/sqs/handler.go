@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/internal/seal"
 	"github.com/streambridge/bridge/internal/uuid"
@@ -35,6 +37,8 @@ type Config struct {
 	Store store.Store
 	// Logger receives request problems; nil discards them.
 	Logger *slog.Logger
+	// Registerer takes the bridge_sqs_* collectors; nil registers none.
+	Registerer prometheus.Registerer
 	// Region and Account appear in ARNs and queue URLs; empty means
 	// us-east-1 and 000000000000.
 	Region  string
@@ -53,6 +57,7 @@ type Handler struct {
 	store    store.Store
 	cfg      Config
 	log      *slog.Logger
+	m        *metrics
 	receipts *seal.Key
 	query    awsapi.QueryProtocol
 
@@ -84,10 +89,15 @@ func New(cfg Config) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	return &Handler{
 		store:    cfg.Store,
 		cfg:      cfg,
 		log:      log,
+		m:        m,
 		receipts: seal.New(cfg.Store, receiptKeyNamespace, receiptKeyName),
 		query: awsapi.QueryProtocol{
 			Namespace: Namespace,
@@ -134,13 +144,24 @@ func register[In, Out any](name string, fn func(h *Handler, ctx context.Context,
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	w.Header().Set(awsapi.HeaderRequestID, uuid.NewString())
 	x := &exchange{W: w, R: r, Codec: awsapi.JSON10{}}
 	err := h.serve(r.Context(), x)
+	protocol := "json"
+	if x.Query != nil {
+		protocol = "query"
+	}
 	if err == nil {
+		h.m.observe(x.Op, protocol, "OK", time.Since(start))
 		return
 	}
 	e := h.errorOf(err)
+	code := e.QueryCode
+	if code == "" {
+		code = e.Type
+	}
+	h.m.observe(x.Op, protocol, code, time.Since(start))
 	if e.StatusCode() >= 500 {
 		h.log.Error("sqs: request failed", "op", x.Op, "err", err)
 	} else {

@@ -211,6 +211,9 @@ func (h *Handler) getQueueAttributes(ctx context.Context, _ *exchange, in *getQu
 	if err != nil {
 		return nil, err
 	}
+	if err := h.applyGroupCommits(ctx, t); err != nil {
+		return nil, err
+	}
 	computed, err := h.computedAttributes(ctx, t)
 	if err != nil {
 		return nil, err

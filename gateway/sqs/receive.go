@@ -106,6 +106,9 @@ func (h *Handler) receiveMessage(ctx context.Context, x *exchange, in *receiveMe
 		}
 		attempt = in.ReceiveRequestAttemptId // standard queues ignore it, as SQS does
 	}
+	if err := h.applyGroupCommits(ctx, t); err != nil {
+		return nil, err
+	}
 	ctx, stop := h.untilDraining(ctx)
 	defer stop()
 	r := receiveRequest{n: int(n), visibility: visibility * 1000, wait: wait * 1000}

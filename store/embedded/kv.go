@@ -50,6 +50,53 @@ func (s *Store) Update(ctx context.Context, writes ...store.KV) error {
 	return b.Commit(s.syncOpts())
 }
 
+// StartUpdate applies writes atomically, in call order, and returns
+// without waiting for the sync (store.State).
+func (s *Store) StartUpdate(ctx context.Context, writes ...store.KV) (store.PendingUpdate, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	b := s.db.NewBatch()
+	for _, w := range writes {
+		if w.Value == nil {
+			_ = b.Delete(stateKey(w.Namespace, w.Key), nil)
+		} else {
+			_ = b.Set(stateKey(w.Namespace, w.Key), w.Value, nil)
+		}
+	}
+	var err error
+	if s.noWAL {
+		err = s.db.Apply(b, pebble.NoSync)
+	} else {
+		err = s.db.ApplyNoSyncWait(b, pebble.Sync)
+	}
+	if err != nil {
+		b.Close()
+		s.exit()
+		return nil, err
+	}
+	return &pendingUpdate{s: s, b: b}, nil
+}
+
+// pendingUpdate holds the store open (its enter) until Wait.
+type pendingUpdate struct {
+	s *Store
+	b *pebble.Batch
+}
+
+func (pu *pendingUpdate) Wait() error {
+	defer pu.s.exit()
+	var err error
+	if !pu.s.noWAL {
+		err = pu.b.SyncWait()
+	}
+	pu.b.Close()
+	if err != nil {
+		pu.s.log.Error("store: WAL sync failed", "err", err)
+	}
+	return err
+}
+
 // Scan calls fn for each key of namespace starting with prefix, in key order,
 // until fn returns an error, which Scan returns. Values are valid only during
 // the call.

@@ -737,3 +737,35 @@ func TestTailCache(t *testing.T) {
 		t.Fatalf("cached read %d records, full read %d", len(cached), len(old))
 	}
 }
+
+// Started updates apply in call order, may be waited on in any order, and
+// are durable once waited on.
+func TestStartUpdateKeepsOrder(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	var pending []store.PendingUpdate
+	for i := range 10 {
+		pu, err := s.StartUpdate(ctx, store.KV{Namespace: "o", Key: "k", Value: []byte(fmt.Sprint(i))},
+			store.KV{Namespace: "o", Key: fmt.Sprint("k", i), Value: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, pu)
+	}
+	for i := len(pending) - 1; i >= 0; i-- {
+		if err := pending[i].Wait(); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	defer s.Close()
+	if v, err := s.Get(ctx, "o", "k"); err != nil || string(v) != "9" {
+		t.Fatalf("after reopening: %q %v, want the last update's 9", v, err)
+	}
+	if _, err := s.Get(ctx, "o", "k0"); err != nil {
+		t.Fatalf("after reopening: the first update's key: %v", err)
+	}
+}
