@@ -18,9 +18,9 @@ import (
 // never comes back (ARCHITECTURE.md, "Queues").
 //
 // mu is held across the store calls of a change, so the state of a message
-// is written in the order its changes happened. That serializes a
-// partition's receives and deletes behind their syncs, which concurrent
-// partitions share; a queue that needs more takes more partitions. An
+// is written in the order its changes happened; the sync is waited for
+// outside it (store.StartUpdate), so concurrent receives and deletes of a
+// partition share syncs instead of queueing behind each other's. An
 // operation on several partitions of a queue (queue.renew) takes their
 // locks in partition order.
 type partitionQueue struct {
@@ -108,11 +108,24 @@ func (q *partitionQueue) load(ctx context.Context) error {
 // until now+visibility: first those whose visibility ended (on a FIFO
 // partition, those of the groups that may be served), then new ones.
 func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibility int64) ([]receivedMessage, error) {
+	out, pending, err := q.receiveLocked(ctx, now, n, visibility)
+	if err == nil && pending != nil {
+		err = pending.Wait()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// receiveLocked is receive's work under mu; the caller waits for the
+// returned write (nil when there is none) outside it.
+func (q *partitionQueue) receiveLocked(ctx context.Context, now int64, n int, visibility int64) ([]receivedMessage, store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	before := q.index.cursor
 	q.index.trimmed(logStart)
@@ -126,15 +139,14 @@ func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibili
 		err = rr.scan(ctx, hw)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	writes := append(rr.writes, q.cursorWrites(before)...)
-	if len(writes) > 0 {
-		if err := q.store.Update(ctx, writes...); err != nil {
-			return nil, err
-		}
+	if len(writes) == 0 {
+		return rr.out, nil, nil
 	}
-	return rr.out, nil
+	pending, err := q.store.StartUpdate(ctx, writes...)
+	return rr.out, pending, err
 }
 
 // maxHeldPerReceive bounds the messages of blocked groups one receive
@@ -275,11 +287,21 @@ func (rr *receiveRun) next(r recordbatch.Record) {
 // in one durable write; deleted[i] is false for a stale handle (SQS
 // answers success and keeps the message).
 func (q *partitionQueue) remove(ctx context.Context, handles []receipt) (deleted []bool, err error) {
+	deleted, pending, err := q.removeLocked(ctx, handles)
+	if err == nil && pending != nil {
+		err = pending.Wait()
+	}
+	return deleted, err
+}
+
+// removeLocked is remove's work under mu; the caller waits for the
+// returned write (nil when there is none) outside it.
+func (q *partitionQueue) removeLocked(ctx context.Context, handles []receipt) ([]bool, store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	x := q.index
 	before := x.cursor
-	deleted = make([]bool, len(handles))
+	deleted := make([]bool, len(handles))
 	var writes []store.KV
 	for i, r := range handles {
 		st, ok := x.remove(r.offset, r.nonce)
@@ -289,17 +311,20 @@ func (q *partitionQueue) remove(ctx context.Context, handles []receipt) (deleted
 		}
 	}
 	if len(writes) == 0 {
-		return deleted, nil
+		return deleted, nil, nil
 	}
 	writes = append(writes, q.cursorWrites(before)...)
-	if err := q.store.Update(ctx, writes...); err != nil {
-		return deleted, err
+	pending, err := q.store.StartUpdate(ctx, writes...)
+	if err != nil {
+		return deleted, nil, err
 	}
 	if q.fifo {
-		// A delete may unblock a group whose next message waits.
+		// A delete may unblock a group whose next message waits. A receive
+		// that then takes it writes after this delete, so no sync can make
+		// that receive durable without it.
 		q.wake()
 	}
-	return deleted, nil
+	return deleted, pending, nil
 }
 
 // wake ends the long polls waiting on the partition, for them to look
@@ -327,19 +352,28 @@ func (q *partitionQueue) cursorWrites(before int64) []store.KV {
 
 // changeVisibility makes an in-flight message visible at visibleAt.
 func (q *partitionQueue) changeVisibility(ctx context.Context, offset int64, nonce uint32, now, visibleAt int64) error {
+	pending, err := q.changeVisibilityLocked(ctx, offset, nonce, now, visibleAt)
+	if err != nil {
+		return err
+	}
+	return pending.Wait()
+}
+
+func (q *partitionQueue) changeVisibilityLocked(ctx context.Context, offset int64, nonce uint32, now, visibleAt int64) (store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st, err := q.index.changeVisibility(offset, nonce, now, visibleAt)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := q.store.Update(ctx, q.stateKV(st)); err != nil {
-		return err
+	pending, err := q.store.StartUpdate(ctx, q.stateKV(st))
+	if err != nil {
+		return nil, err
 	}
 	if visibleAt <= now {
 		q.wake()
 	}
-	return nil
+	return pending, nil
 }
 
 // wait blocks until a receive might find a message in the partition: a
