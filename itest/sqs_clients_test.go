@@ -53,8 +53,8 @@ var localSQSDeviations = map[string]string{
 	"ReceiveMessage All":     "MD5OfMessageAttributes of non-ASCII strings (as SendMessage); ignores MessageSystemAttributeNames",
 	"ChangeMessageVisibility(Batch)": "counts ChangeMessageVisibility as a receive in ApproximateReceiveCount; ignores " +
 		"MessageSystemAttributeNames",
-	"DeleteMessage(Batch)":                "words ReceiptHandleIsInvalid \"... is not valid.\"; SQS says \"... is not a valid receipt handle.\"",
-	"Approximate counters, PurgeQueue":    "counts an in-flight message as delayed too",
+	"DeleteMessage(Batch)":                "answers ReceiptHandleIsInvalid with HTTP 400 and \"... is not valid.\"; SQS with 404 and \"... is not a valid receipt handle.\"",
+	"Approximate counters, PurgeQueue":    "reports ApproximateNumberOfMessagesDelayed 2 for one delayed message next to one in flight",
 	"PurgeQueue":                          "does not purge in-flight messages",
 	"FIFO content-based deduplication":    "forgets a deduplication id when its message is deleted (SQS keeps it for 5 minutes)",
 	"FIFO order per group, deduplication": "ignores MessageSystemAttributeNames (the JavaScript driver's)",

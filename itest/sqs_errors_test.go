@@ -530,8 +530,10 @@ func sqsFixture(t *testing.T, s *sqsServer) string {
 	return out.Messages[0].ReceiptHandle
 }
 
+// TestSQSBadInput runs against the bridge whatever ITEST_SQS_TARGET says:
+// TestSQSConformance is where local-aws-sqs meets the same table.
 func TestSQSBadInput(t *testing.T) {
-	s := startSQS(t)
+	s := startSQSBridge(t)
 	rh := sqsFixture(t, s)
 	failed := 0
 	var skipped []string

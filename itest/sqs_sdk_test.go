@@ -76,8 +76,9 @@ func (g *goSQS) wantErr(t *testing.T, deviation, what string, err error, code st
 	t.Helper()
 	if _, ok := localSQSDeviations[deviation]; ok && g.s.bridge == nil {
 		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() != code {
-			g.errorf(t, deviation, "%s: error %s, want %s", what, ae.ErrorCode(), code)
+		var re *awshttp.ResponseError
+		if errors.As(err, &ae) && (ae.ErrorCode() != code || errors.As(err, &re) && re.HTTPStatusCode() != status) {
+			g.errorf(t, deviation, "%s: error %s, want %s (HTTP %d)", what, ae.ErrorCode(), code, status)
 			return ae.ErrorMessage()
 		}
 	}
@@ -341,7 +342,7 @@ func (g *goSQS) standard(t *testing.T) {
 			t.Errorf("DeleteMessageBatch: %+v %v", do, err)
 		}
 		_, err = g.cl.DeleteMessage(ctx, &awssqs.DeleteMessageInput{QueueUrl: aws.String(a), ReceiptHandle: aws.String("garbage")})
-		wantSQSError(t, "DeleteMessage with a made-up handle", err, "ReceiptHandleIsInvalid", 404)
+		g.wantErr(t, "DeleteMessage(Batch)", "DeleteMessage with a made-up handle", err, "ReceiptHandleIsInvalid", 404)
 		if at := g.attrs(t, a, sqstypes.QueueAttributeNameAll); at["ApproximateNumberOfMessages"] != "0" || at["ApproximateNumberOfMessagesNotVisible"] != "0" {
 			t.Errorf("after deleting every message: %s visible, %s in flight", at["ApproximateNumberOfMessages"], at["ApproximateNumberOfMessagesNotVisible"])
 		}
