@@ -10,9 +10,12 @@
 //     Error, a refusal's code in both protocols and its message (errors.go);
 //   - the queue engine over the store: queues as streams and their
 //     attributes (queues.go, queueattrs.go, queueref.go), the visibility
-//     index of a partition (visibility.go) and its durable state
-//     (persist.go, partition.go), queues over partitions with long polls
-//     (queue.go) and receipt handles (receipt.go).
+//     index of a partition (visibility.go), with a FIFO partition's message
+//     groups (fifo.go), and its durable state (persist.go, partition.go),
+//     queues over partitions with long polls (queue.go), receive attempt
+//     ids (attempts.go) and receipt handles (receipt.go);
+//   - dead-letter queues (deadletter.go) and message move tasks
+//     (movetasks.go).
 //
 // Where the wording of a refusal comes from is recorded beside it: AWS
 // documents its limits but not its error messages, so the messages are those

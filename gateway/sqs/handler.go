@@ -67,6 +67,8 @@ type Handler struct {
 
 	draining     chan struct{}
 	drainingOnce sync.Once
+
+	moves moveTasks // message move tasks (movetasks.go)
 }
 
 // New returns a Handler over cfg.Store.
@@ -108,10 +110,11 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // Shutdown makes long polls answer now, with what they have. It does not
-// wait for them: the HTTP server's drain does.
-func (h *Handler) Shutdown(context.Context) error {
+// wait for them: the HTTP server's drain does. It stops the message move
+// tasks and waits for them until ctx ends, so none outlives the store.
+func (h *Handler) Shutdown(ctx context.Context) error {
 	h.drainingOnce.Do(func() { close(h.draining) })
-	return nil
+	return h.moves.stop(ctx)
 }
 
 // Actions are the operations, as a Query request's Action names them.

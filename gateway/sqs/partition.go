@@ -18,19 +18,23 @@ import (
 // never comes back (ARCHITECTURE.md, "Queues").
 //
 // mu is held across the store calls of a change, so the state of a message
-// is written in the order its changes happened. That serializes a
-// partition's receives and deletes behind their syncs, which concurrent
-// partitions share; a queue that needs more takes more partitions.
+// is written in the order its changes happened; the sync is waited for
+// outside it (store.StartUpdate), so concurrent receives and deletes of a
+// partition share syncs instead of queueing behind each other's. An
+// operation on several partitions of a queue (queue.renew) takes their
+// locks in partition order.
 type partitionQueue struct {
 	store     store.Store
 	queue     string
 	partition int32
+	fifo      bool // a FIFO queue's: messages are served by group (fifo.go)
 
 	mu    sync.Mutex
 	index *partitionIndex // nil until load
 	// changed is closed and replaced when a message becomes visible other
-	// than by arriving or by its time passing (a visibility change), to
-	// wake long polls; arrivals wake them through store.Wait.
+	// than by arriving or by its time passing (a visibility change, or on a
+	// FIFO partition a delete that unblocks a group), to wake long polls;
+	// arrivals wake them through store.Wait.
 	changed chan struct{}
 }
 
@@ -65,17 +69,34 @@ func (q *partitionQueue) load(ctx context.Context) error {
 		}
 	}
 	x := newPartitionIndex(cursor)
+	if q.fifo {
+		x = newFIFOIndex(cursor)
+	}
 	prefix := messagePrefix(q.queue, q.partition)
+	var states []messageState
 	err = q.store.Scan(ctx, stateNamespace, prefix, func(key string, value []byte) error {
 		st, err := decodeState(prefix, key, value)
 		if err != nil {
 			return fmt.Errorf("%s/%d: %w", q.queue, q.partition, err)
 		}
-		x.restore(st)
+		states = append(states, st)
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	for _, st := range states {
+		if q.fifo && !st.deleted && !st.grouped {
+			// Kept before states carried their group: the record has it.
+			r, _, err := q.record(ctx, st.offset)
+			if err != nil {
+				return err
+			}
+			// A record retention took has no group to give; trimmed below
+			// forgets its state and deletes its key.
+			st.group, st.grouped = string(r.Key), true
+		}
+		x.restore(st)
 	}
 	x.trimmed(logStart)
 	q.index = x
@@ -84,78 +105,203 @@ func (q *partitionQueue) load(ctx context.Context) error {
 }
 
 // receive returns up to n messages visible at now (Unix ms), in flight
-// until now+visibility: first those whose visibility ended, then new ones.
+// until now+visibility: first those whose visibility ended (on a FIFO
+// partition, those of the groups that may be served), then new ones.
 func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibility int64) ([]receivedMessage, error) {
+	out, pending, err := q.receiveLocked(ctx, now, n, visibility)
+	if err == nil && pending != nil {
+		err = pending.Wait()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// receiveLocked is receive's work under mu; the caller waits for the
+// returned write (nil when there is none) outside it.
+func (q *partitionQueue) receiveLocked(ctx context.Context, now int64, n int, visibility int64) ([]receivedMessage, store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	x := q.index
-	before := x.cursor
-	x.trimmed(logStart)
-	var out []receivedMessage
-	var writes []store.KV
-	take := func(r recordbatch.Record) {
-		st := x.receive(r.Offset, now, now+visibility)
-		out = append(out, receivedMessage{partition: q.partition, record: r, state: st})
-		writes = append(writes, q.stateKV(st))
+	before := q.index.cursor
+	q.index.trimmed(logStart)
+	rr := &receiveRun{q: q, now: now, n: n, visibleAt: now + visibility}
+	if q.fifo {
+		err = rr.groups(ctx)
+	} else {
+		err = rr.due(ctx)
 	}
-	for _, off := range x.due(now, n) {
-		r, ok, err := q.record(ctx, off)
+	if err == nil {
+		err = rr.scan(ctx, hw)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	writes := append(rr.writes, q.cursorWrites(before)...)
+	if len(writes) == 0 {
+		return rr.out, nil, nil
+	}
+	pending, err := q.store.StartUpdate(ctx, writes...)
+	return rr.out, pending, err
+}
+
+// maxHeldPerReceive bounds the messages of blocked groups one receive
+// passes over (and writes states for), so a receive's work stays bounded
+// when a blocked group fills the log; the next receive (or the next round
+// of a long poll) goes on from there.
+const maxHeldPerReceive = 1000
+
+// receiveRun is one receive of a partition, under its lock.
+type receiveRun struct {
+	q         *partitionQueue
+	now       int64
+	n         int
+	visibleAt int64
+	out       []receivedMessage
+	writes    []store.KV
+	// open holds the FIFO groups every message of which (in the index) this
+	// receive took: it may take their next messages from the log too.
+	open map[string]bool
+	held int // messages of blocked groups passed over
+}
+
+func (rr *receiveRun) full() bool { return len(rr.out) == rr.n }
+
+// take receives a message the index allows.
+func (rr *receiveRun) take(r recordbatch.Record) {
+	st := rr.q.index.receive(r.Offset, rr.now, rr.visibleAt)
+	rr.out = append(rr.out, receivedMessage{partition: rr.q.partition, record: r, state: st})
+	rr.writes = append(rr.writes, rr.q.stateKV(st))
+}
+
+// due takes the messages of a standard partition whose visibility ended.
+func (rr *receiveRun) due(ctx context.Context) error {
+	for _, off := range rr.q.index.due(rr.now, rr.n) {
+		r, ok, err := rr.q.record(ctx, off)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ok {
-			take(r)
+			rr.take(r)
 		}
 	}
-	for len(out) < n && x.scan < hw {
-		recs, next, err := q.records(ctx, x.scan, readBatchBytes)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			if len(out) == n {
-				break
-			}
-			if until := delayUntil(r); until > now {
-				writes = append(writes, q.stateKV(x.deferUntil(r.Offset, until)))
-				continue
-			}
-			take(r)
-		}
-		if len(out) == n {
+	return nil
+}
+
+// groups takes, from each FIFO group that may be served, its first
+// messages while they are visible: as many of one group as fit before the
+// next group, as SQS does.
+func (rr *receiveRun) groups(ctx context.Context) error {
+	x := rr.q.index
+	rr.open = map[string]bool{}
+	for _, g := range x.readyGroups(rr.now, rr.n) {
+		if rr.full() {
 			break
 		}
-		// Everything read was taken or deferred: move past what was not a
+		offsets, all := x.takeable(g, rr.now, rr.n-len(rr.out))
+		key := g.key // g may be gone once its messages are taken
+		for _, off := range offsets {
+			r, ok, err := rr.q.record(ctx, off)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				// Retention took it meanwhile; the group waits for the next
+				// receive's trim rather than skip ahead of it.
+				all = false
+				break
+			}
+			rr.take(r)
+		}
+		if all {
+			rr.open[key] = true
+		}
+	}
+	return nil
+}
+
+// scan takes new messages from the scan position up to hw. On a FIFO
+// partition a message whose group has messages left in the index, not all
+// taken by this receive, is held behind them instead.
+func (rr *receiveRun) scan(ctx context.Context, hw int64) error {
+	q, x := rr.q, rr.q.index
+	for !rr.full() && x.scan < hw && rr.held < maxHeldPerReceive {
+		recs, next, err := q.records(ctx, x.scan, readBatchBytes)
+		if err != nil {
+			return err
+		}
+		stopped := false
+		for _, r := range recs {
+			if rr.full() || rr.held == maxHeldPerReceive {
+				stopped = true
+				break
+			}
+			rr.next(r)
+		}
+		// Everything read was taken or held: move past what was not a
 		// message (transaction markers) too.
-		if next <= x.scan {
+		if stopped || next <= x.scan {
 			break
 		}
 		for _, st := range x.skipTo(next) {
-			writes = append(writes, q.stateKV(st))
+			rr.writes = append(rr.writes, q.stateKV(st))
 		}
 	}
-	writes = append(writes, q.cursorWrites(before)...)
-	if len(writes) > 0 {
-		if err := q.store.Update(ctx, writes...); err != nil {
-			return nil, err
+	return nil
+}
+
+// next decides about the message at the scan position.
+func (rr *receiveRun) next(r recordbatch.Record) {
+	q, x := rr.q, rr.q.index
+	until := delayUntil(r)
+	if !q.fifo {
+		if until > rr.now {
+			rr.writes = append(rr.writes, q.stateKV(x.deferUntil(r.Offset, until)))
+		} else {
+			rr.take(r)
 		}
+		return
 	}
-	return out, nil
+	group := string(r.Key)
+	switch {
+	case until > rr.now:
+		// A delayed message blocks its group until its delay ends, so the
+		// ones behind it keep their order.
+		rr.writes = append(rr.writes, q.stateKV(*x.hold(r.Offset, group, until)))
+		delete(rr.open, group)
+	case x.free(group) || rr.open[group]:
+		x.hold(r.Offset, group, 0)
+		rr.take(r)
+		rr.open[group] = true
+	default:
+		rr.writes = append(rr.writes, q.stateKV(*x.hold(r.Offset, group, 0)))
+		rr.held++
+	}
 }
 
 // remove deletes the messages receipt handles name, (offset, nonce) pairs,
 // in one durable write; deleted[i] is false for a stale handle (SQS
 // answers success and keeps the message).
 func (q *partitionQueue) remove(ctx context.Context, handles []receipt) (deleted []bool, err error) {
+	deleted, pending, err := q.removeLocked(ctx, handles)
+	if err == nil && pending != nil {
+		err = pending.Wait()
+	}
+	return deleted, err
+}
+
+// removeLocked is remove's work under mu; the caller waits for the
+// returned write (nil when there is none) outside it.
+func (q *partitionQueue) removeLocked(ctx context.Context, handles []receipt) ([]bool, store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	x := q.index
 	before := x.cursor
-	deleted = make([]bool, len(handles))
+	deleted := make([]bool, len(handles))
 	var writes []store.KV
 	for i, r := range handles {
 		st, ok := x.remove(r.offset, r.nonce)
@@ -165,10 +311,27 @@ func (q *partitionQueue) remove(ctx context.Context, handles []receipt) (deleted
 		}
 	}
 	if len(writes) == 0 {
-		return deleted, nil
+		return deleted, nil, nil
 	}
 	writes = append(writes, q.cursorWrites(before)...)
-	return deleted, q.store.Update(ctx, writes...)
+	pending, err := q.store.StartUpdate(ctx, writes...)
+	if err != nil {
+		return deleted, nil, err
+	}
+	if q.fifo {
+		// A delete may unblock a group whose next message waits. A receive
+		// that then takes it writes after this delete, so no sync can make
+		// that receive durable without it.
+		q.wake()
+	}
+	return deleted, pending, nil
+}
+
+// wake ends the long polls waiting on the partition, for them to look
+// again. Called under mu.
+func (q *partitionQueue) wake() {
+	close(q.changed)
+	q.changed = make(chan struct{})
 }
 
 // cursorWrites persists a cursor that moved from before: its new value,
@@ -189,20 +352,28 @@ func (q *partitionQueue) cursorWrites(before int64) []store.KV {
 
 // changeVisibility makes an in-flight message visible at visibleAt.
 func (q *partitionQueue) changeVisibility(ctx context.Context, offset int64, nonce uint32, now, visibleAt int64) error {
+	pending, err := q.changeVisibilityLocked(ctx, offset, nonce, now, visibleAt)
+	if err != nil {
+		return err
+	}
+	return pending.Wait()
+}
+
+func (q *partitionQueue) changeVisibilityLocked(ctx context.Context, offset int64, nonce uint32, now, visibleAt int64) (store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st, err := q.index.changeVisibility(offset, nonce, now, visibleAt)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := q.store.Update(ctx, q.stateKV(st)); err != nil {
-		return err
+	pending, err := q.store.StartUpdate(ctx, q.stateKV(st))
+	if err != nil {
+		return nil, err
 	}
 	if visibleAt <= now {
-		close(q.changed)
-		q.changed = make(chan struct{})
+		q.wake()
 	}
-	return nil
+	return pending, nil
 }
 
 // wait blocks until a receive might find a message in the partition: a

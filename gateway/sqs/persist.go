@@ -12,9 +12,12 @@ import (
 // in offset order, and DeleteQueue drops a queue's with one DeletePrefix.
 //
 //	c <queue> 0x00 <partition:4>               -> <cursor:8>
-//	m <queue> 0x00 <partition:4> <offset:8>    -> <receives:4> <visibleAt:8> <nonce:4> <deleted:1> <firstReceived:8>
+//	m <queue> 0x00 <partition:4> <offset:8>    -> <receives:4> <visibleAt:8> <nonce:4> <deleted:1> <firstReceived:8> [1 <group>]
 //
-// Integers are big-endian; a queue name never holds a zero byte.
+// Integers are big-endian; a queue name never holds a zero byte. The
+// states of a FIFO partition's messages end with their MessageGroupId
+// (fifo.go), after a 1 that tells an empty group (a Kafka record without a
+// key) from none; deleted messages need no group and are kept without one.
 
 const stateNamespace = "sqs"
 
@@ -65,14 +68,20 @@ func encodeState(st messageState) []byte {
 		deleted = 1
 	}
 	v = append(v, deleted)
-	return binary.BigEndian.AppendUint64(v, uint64(st.firstReceived))
+	v = binary.BigEndian.AppendUint64(v, uint64(st.firstReceived))
+	if st.grouped && !st.deleted {
+		v = append(v, 1)
+		v = append(v, st.group...)
+	}
+	return v
 }
 
 // decodeState reads a message state back from the key's suffix (the
 // offset, after the partition's prefix) and its value.
 func decodeState(prefix, key string, value []byte) (messageState, error) {
 	rest, ok := strings.CutPrefix(key, prefix)
-	if !ok || len(rest) != 8 || len(value) != stateValueSize || value[16] > 1 {
+	if !ok || len(rest) != 8 || len(value) < stateValueSize || value[16] > 1 ||
+		len(value) > stateValueSize && value[stateValueSize] != 1 {
 		return messageState{}, errCorruptState
 	}
 	be := binary.BigEndian
@@ -84,6 +93,9 @@ func decodeState(prefix, key string, value []byte) (messageState, error) {
 		deleted:   value[16] == 1,
 
 		firstReceived: int64(be.Uint64(value[17:])),
+	}
+	if len(value) > stateValueSize {
+		st.group, st.grouped = string(value[stateValueSize+1:]), true
 	}
 	if st.offset < 0 || st.receives < 0 {
 		return messageState{}, errCorruptState

@@ -16,6 +16,8 @@ func TestStateRoundTrip(t *testing.T) {
 		{offset: 0},
 		{offset: 7, receives: 3, visibleAt: 1_796_338_304_504, nonce: 3},
 		{offset: 1 << 40, receives: 1, nonce: 1 << 31, deleted: true},
+		{offset: 9, receives: 1, visibleAt: 5, nonce: 1, group: "orders-42", grouped: true},
+		{offset: 10, group: "", grouped: true}, // a Kafka record without a key
 	} {
 		prefix := messagePrefix("q", 2)
 		got, err := decodeState(prefix, messageKey("q", 2, st.offset), encodeState(st))
@@ -32,6 +34,7 @@ func TestStateRoundTrip(t *testing.T) {
 		{messagePrefix("q", 2) + "1234567", string(encodeState(messageState{}))},
 		{messageKey("q", 2, -1), string(encodeState(messageState{}))},
 		{messageKey("q", 2, 1), string(encodeState(messageState{}))[:16] + "\x02"},
+		{messageKey("q", 2, 1), string(encodeState(messageState{})) + "\x02group"},
 	} {
 		if _, err := decodeState(messagePrefix("q", 2), bad.key, []byte(bad.value)); !errors.Is(err, errCorruptState) {
 			t.Errorf("decodeState(%q, %q): %v, want errCorruptState", bad.key, bad.value, err)

@@ -17,13 +17,16 @@ type queue struct {
 	next    atomic.Uint32 // the partition the next receive starts at
 	sends   atomic.Uint32 // the partition the next send of no group goes to
 	sendMu  sync.Mutex    // FIFO sends take turns (send.go)
+	// attempts are the FIFO receives by ReceiveRequestAttemptId
+	// (attempts.go).
+	attempts receiveAttempts
 }
 
 // openQueue loads the state of every partition of a queue's stream.
 func openQueue(ctx context.Context, s store.Store, st store.Stream) (*queue, error) {
 	q := &queue{name: st.Name, created: st.Created}
 	for _, p := range st.Partitions {
-		pq := &partitionQueue{store: s, queue: st.Name, partition: p.ID}
+		pq := &partitionQueue{store: s, queue: st.Name, partition: p.ID, fifo: isFIFOName(st.Name)}
 		if err := pq.load(ctx); err != nil {
 			return nil, err
 		}

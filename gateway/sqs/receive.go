@@ -99,18 +99,25 @@ func (h *Handler) receiveMessage(ctx context.Context, x *exchange, in *receiveMe
 	if err != nil {
 		return nil, err
 	}
+	attempt := ""
+	if t.fifo && in.ReceiveRequestAttemptId != "" {
+		if !validFIFOID(in.ReceiveRequestAttemptId) {
+			return nil, invalidParameter("ReceiveRequestAttemptId", in.ReceiveRequestAttemptId, "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+		}
+		attempt = in.ReceiveRequestAttemptId // standard queues ignore it, as SQS does
+	}
 	if err := h.applyGroupCommits(ctx, t); err != nil {
 		return nil, err
 	}
 	ctx, stop := h.untilDraining(ctx)
 	defer stop()
-	clock := func() int64 { return h.now().UnixMilli() }
-	now := clock()
-	got, err := t.q.receive(ctx, clock, int(n), visibility*1000, now+wait*1000)
-	if err != nil && !(errors.Is(err, context.Canceled) && x.R.Context().Err() == nil) {
-		return nil, err // a long poll cut short by draining answers with what it has
+	r := receiveRequest{n: int(n), visibility: visibility * 1000, wait: wait * 1000}
+	var got []receivedMessage
+	if attempt != "" {
+		got, err = h.receiveAttempt(ctx, x, t, attempt, r)
+	} else {
+		got, err = h.receive(ctx, x, t, r)
 	}
-	got, err = h.redrive(ctx, t, got)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +130,47 @@ func (h *Handler) receiveMessage(ctx context.Context, x *exchange, in *receiveMe
 		out.Messages = append(out.Messages, m)
 	}
 	return out, nil
+}
+
+// receiveRequest is what a ReceiveMessage asks for, times in ms.
+type receiveRequest struct {
+	n                int
+	visibility, wait int64
+}
+
+// receive receives messages from t, the ones over its maxReceiveCount
+// moved to its dead-letter queue.
+func (h *Handler) receive(ctx context.Context, x *exchange, t *target, r receiveRequest) ([]receivedMessage, error) {
+	clock := func() int64 { return h.now().UnixMilli() }
+	now := clock()
+	got, err := t.q.receive(ctx, clock, r.n, r.visibility, now+r.wait)
+	if err != nil && !(errors.Is(err, context.Canceled) && x.R.Context().Err() == nil) {
+		return nil, err // a long poll cut short by draining answers with what it has
+	}
+	return h.redrive(ctx, t, got)
+}
+
+// receiveAttempt is receive with a ReceiveRequestAttemptId (attempts.go):
+// a retry of an attempt gets what the attempt got, while that is
+// unchanged.
+func (h *Handler) receiveAttempt(ctx context.Context, x *exchange, t *target, id string, r receiveRequest) ([]receivedMessage, error) {
+	for {
+		now := h.now().UnixMilli()
+		at, owner, err := t.q.attempts.begin(ctx, id, now)
+		if err != nil {
+			return nil, err
+		}
+		if owner {
+			got, err := h.receive(ctx, x, t, r)
+			t.q.attempts.finish(at, got)
+			return got, err
+		}
+		got, ok, err := t.q.repeat(ctx, at, now, now+r.visibility)
+		if err != nil || ok {
+			return got, err
+		}
+		t.q.attempts.forget(at) // its messages moved on: receive anew
+	}
 }
 
 // untilDraining returns ctx ended also when the handler starts draining,

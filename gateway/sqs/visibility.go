@@ -18,6 +18,11 @@ import (
 // order. From the scan position on, messages were never looked at: each is
 // visible unless its record says it is delayed, which the caller learns by
 // reading it and then records with defer.
+//
+// A FIFO partition's index (newFIFOIndex) also keeps its message groups
+// (fifo.go): there a message that is neither received nor delayed can have
+// a state too, waiting behind its group, and what may be received comes
+// from the groups, not from the pending heap.
 
 // Errors of the index; the API words them as SQS does.
 var (
@@ -40,6 +45,11 @@ type messageState struct {
 	// firstReceived is when the message was first received (Unix ms;
 	// ApproximateFirstReceiveTimestamp), 0 before that.
 	firstReceived int64
+	// group is the message's MessageGroupId (its record's key) on a FIFO
+	// partition, where grouped is true; persisted with the state, so a
+	// restart rebuilds the groups without reading the records.
+	group   string
+	grouped bool
 }
 
 // partitionIndex is the visibility index of one queue partition.
@@ -51,6 +61,10 @@ type partitionIndex struct {
 	// dropped lists the offsets whose states the index forgot (the cursor
 	// passed them) since the caller last took them to delete their keys.
 	dropped []int64
+	// groups and ready are a FIFO partition's message groups (fifo.go);
+	// groups is nil on a standard queue's partition.
+	groups map[string]*groupState
+	ready  groupHeap
 }
 
 func newPartitionIndex(cursor int64) *partitionIndex {
@@ -58,7 +72,9 @@ func newPartitionIndex(cursor int64) *partitionIndex {
 }
 
 // restore adds a persisted state at start. States at or below the cursor
-// are dropped: a crash can leave entries the cursor already passed.
+// are dropped: a crash can leave entries the cursor already passed. On a
+// FIFO partition a state that is not deleted must carry its group (load
+// reads the record of one persisted without it).
 func (x *partitionIndex) restore(s messageState) {
 	if s.offset < x.cursor {
 		return
@@ -69,6 +85,9 @@ func (x *partitionIndex) restore(s messageState) {
 		st.slot = -1
 	} else {
 		heap.Push(&x.pending, &st)
+		if x.groups != nil {
+			x.join(&st)
+		}
 	}
 	x.scan = max(x.scan, s.offset+1)
 	x.advanceCursor()
@@ -104,14 +123,12 @@ func (x *partitionIndex) due(now int64, n int) []int64 {
 // receive records a receive of the message at offset, visible again at
 // visibleAt, and returns its new state to persist and to put in the
 // receipt handle. The message must be visible: the caller took it from due
-// or from the scan position.
+// (or, FIFO, from takeable) or from the scan position. On a FIFO partition
+// a message from the scan position is held first, so its group is known.
 func (x *partitionIndex) receive(offset, now, visibleAt int64) messageState {
 	st := x.states[offset]
 	if st == nil {
-		st = &messageState{offset: offset}
-		x.states[offset] = st
-		heap.Push(&x.pending, st)
-		x.scan = max(x.scan, offset+1)
+		st = x.hold(offset, "", 0)
 	}
 	st.receives++
 	st.nonce++
@@ -120,17 +137,30 @@ func (x *partitionIndex) receive(offset, now, visibleAt int64) messageState {
 	}
 	st.visibleAt = visibleAt
 	heap.Fix(&x.pending, st.slot)
+	x.settleGroupOf(st)
 	return *st
 }
 
 // deferUntil records a message at the scan position that is delayed until
 // visibleAt (DelaySeconds), so the scan can move past it.
 func (x *partitionIndex) deferUntil(offset, visibleAt int64) messageState {
+	return *x.hold(offset, "", visibleAt)
+}
+
+// hold gives the message at the scan position a state without receiving
+// it, so the scan can move past it: never received, visible from visibleAt
+// (the end of its delay, or 0). On a FIFO partition it joins group, behind
+// whose earlier messages it waits.
+func (x *partitionIndex) hold(offset int64, group string, visibleAt int64) *messageState {
 	st := &messageState{offset: offset, visibleAt: visibleAt}
 	x.states[offset] = st
 	heap.Push(&x.pending, st)
 	x.scan = max(x.scan, offset+1)
-	return *st
+	if x.groups != nil {
+		st.group, st.grouped = group, true
+		x.join(st)
+	}
+	return st
 }
 
 // skipTo moves the scan position to offset: every message before it was
@@ -164,6 +194,7 @@ func (x *partitionIndex) remove(offset int64, nonce uint32) (st messageState, de
 	heap.Remove(&x.pending, cur.slot)
 	cur.slot = -1
 	out := *cur
+	x.settleGroupOf(cur)
 	x.advanceCursor()
 	return out, true
 }
@@ -178,14 +209,29 @@ func (x *partitionIndex) changeVisibility(offset int64, nonce uint32, now, visib
 	case st.visibleAt <= now:
 		return messageState{}, errNotInFlight
 	}
-	st.visibleAt = visibleAt
-	heap.Fix(&x.pending, st.slot)
-	return *st, nil
+	return x.extend(st, visibleAt), nil
 }
 
-// nextVisible returns when the earliest pending message becomes visible,
-// for a long poll's timer; ok is false when none is pending.
+// extend makes a message visible at visibleAt, whatever it was: a change
+// of visibility, or the renewal of a receive retried with its attempt id.
+func (x *partitionIndex) extend(st *messageState, visibleAt int64) messageState {
+	st.visibleAt = visibleAt
+	heap.Fix(&x.pending, st.slot)
+	x.settleGroupOf(st)
+	return *st
+}
+
+// nextVisible returns when a receive may next find a message that is not
+// new: the earliest pending message's visibility (on a FIFO partition, the
+// earliest group's availability), for a long poll's timer; ok is false
+// when none is pending.
 func (x *partitionIndex) nextVisible() (at int64, ok bool) {
+	if x.groups != nil {
+		if len(x.ready.groups) == 0 {
+			return 0, false
+		}
+		return x.ready.groups[0].availableAt, true
+	}
 	if len(x.pending.states) == 0 {
 		return 0, false
 	}
@@ -197,13 +243,19 @@ func (x *partitionIndex) trimmed(logStart int64) {
 	if logStart <= x.cursor {
 		return
 	}
+	var touched []*messageState
 	for off := x.cursor; off < logStart && off < x.scan; off++ {
 		if st := x.states[off]; st != nil {
 			if !st.deleted {
 				heap.Remove(&x.pending, st.slot)
+				touched = append(touched, st)
 			}
 			x.forget(off)
 		}
+	}
+	// The groups drop what is gone once it is out of states.
+	for _, st := range touched {
+		x.settleGroupOf(st)
 	}
 	x.cursor = logStart
 	x.scan = max(x.scan, logStart)
