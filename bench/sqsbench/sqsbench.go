@@ -343,7 +343,11 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		return res, err
 	}
 	defer func() {
-		_, delErr := r.cl.DeleteQueue(context.WithoutCancel(ctx), &sqs.DeleteQueueInput{QueueUrl: aws.String(r.url)})
+		// Also after a failed or cancelled run, but not waiting forever on
+		// a server that stopped answering.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_, delErr := r.cl.DeleteQueue(dctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(r.url)})
 		if err == nil && delErr != nil {
 			err = fmt.Errorf("delete queue %s: %w", res.Queue, delErr)
 		}
