@@ -97,6 +97,14 @@ var sqsConformanceAllow = map[string]sqsAllow{
 		"the bridge and local-aws-sqs by the value, each with a wording of its own"},
 	"UntagQueue/no keys":         {why: "local-aws-sqs answers InvalidParameterValue \"TagKeys must be an array of string\"; SQS requires the member (MissingParameter)"},
 	"AddPermission/label exists": {why: "local-aws-sqs accepts a second permission with a label that exists; SQS refuses it (LocalStack's AWS-recorded snapshot)"},
+	"RemovePermission/unknown label": {why: "SQS's reason is \"can't find label.\" (LocalStack's AWS-recorded snapshot); " +
+		"local-aws-sqs adds \" on existing policy\""},
+	"SetQueueAttributes/FifoQueue false on FIFO": {why: "SQS refuses changing FifoQueue with InvalidAttributeValue \"... Reason: Modifying queue type " +
+		"is not supported.\" (LocalStack's AWS-recorded snapshot); local-aws-sqs calls the attribute unknown"},
+	"SendMessage/empty MessageDeduplicationId": {why: "SQS refuses an empty MessageDeduplicationId as an invalid value (LocalStack's " +
+		"AWS-recorded snapshot); local-aws-sqs takes it for a missing one"},
+	"SendMessageBatch/one entry too large": {why: "SQS words a batch entry's size refusal \"One or more parameters cannot be validated.\" " +
+		"(LocalStack's AWS-recorded snapshot), unlike SendMessage's; local-aws-sqs words both alike"},
 }
 
 // shapeCases are successful requests whose answers' shapes are compared.

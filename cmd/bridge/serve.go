@@ -68,7 +68,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 			rt := awsapi.NewRouter(d.Logger)
 			for _, api := range []awsapi.API{
 				{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix}},
-				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions()},
+				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions(), QueryFallback: true},
 			} {
 				if err := rt.Register(api); err != nil {
 					return nil, err

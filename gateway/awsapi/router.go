@@ -30,6 +30,10 @@ type API struct {
 	// the URL or in a form body, whatever the path (SQS posts to / or to a
 	// queue's URL).
 	Actions []string
+	// QueryFallback makes the API answer Query requests whose Action no
+	// API serves, so the refusal is in that API's words (SQS, the one API
+	// of this port that speaks Query). One API at most may set it.
+	QueryFallback bool
 	// PathPrefixes route the remaining (REST) requests by path, the longest
 	// prefix first: "/" takes every path, as path-style S3 does. Paths are
 	// matched as sent, never cleaned: an S3 key may hold "//" or "..".
@@ -47,7 +51,10 @@ type Router struct {
 	apis    []API
 	targets []route // by X-Amz-Target prefix
 	actions map[string]http.Handler
-	paths   []route // longest prefix first
+	// queryFallback answers Query requests whose Action is no API's; nil
+	// means the router's own refusal.
+	queryFallback http.Handler
+	paths         []route // longest prefix first
 }
 
 type route struct {
@@ -90,6 +97,9 @@ func (rt *Router) Register(api API) error {
 			return fmt.Errorf("awsapi: API %s: action %s is taken", api.Name, a)
 		}
 	}
+	if api.QueryFallback && rt.queryFallback != nil {
+		return fmt.Errorf("awsapi: API %s: another API is the Query fallback", api.Name)
+	}
 	for _, p := range api.PathPrefixes {
 		if !strings.HasPrefix(p, "/") || slices.ContainsFunc(rt.paths, func(r route) bool { return r.prefix == p }) {
 			return fmt.Errorf("awsapi: API %s: path prefix %q is taken or does not start with /", api.Name, p)
@@ -100,6 +110,9 @@ func (rt *Router) Register(api API) error {
 	}
 	for _, a := range api.Actions {
 		rt.actions[a] = api.Handler
+	}
+	if api.QueryFallback {
+		rt.queryFallback = api.Handler
 	}
 	for _, p := range api.PathPrefixes {
 		rt.paths = append(rt.paths, route{p, api.Handler})
@@ -142,6 +155,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if h := rt.actions[action]; h != nil {
 			h.ServeHTTP(w, r)
+			return
+		}
+		if rt.queryFallback != nil && action != "" {
+			rt.queryFallback.ServeHTTP(w, r)
 			return
 		}
 		rt.unknown(w, r, protocolQuery, action)

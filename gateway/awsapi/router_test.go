@@ -284,3 +284,35 @@ func BenchmarkRouterTarget(b *testing.B) {
 		rt.ServeHTTP(w, req)
 	}
 }
+
+// An API that is the Query fallback gets the Query requests whose Action
+// no API serves, and only those; a second fallback is refused.
+func TestRouterQueryFallback(t *testing.T) {
+	rt := NewRouter(nil)
+	kinesis, sqs := &echoAPI{name: "kinesis"}, &echoAPI{name: "sqs"}
+	if err := rt.Register(API{Name: "Kinesis", Handler: kinesis, TargetPrefixes: []string{"Kinesis_20131202."}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Register(API{Name: "SQS", Handler: sqs, Actions: []string{"ListQueues"}, QueryFallback: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Register(API{Name: "Other", Handler: plainAPI{}, Actions: []string{"X"}, QueryFallback: true}); err == nil {
+		t.Fatal("a second Query fallback was registered")
+	}
+	for _, tc := range []struct {
+		req  *http.Request
+		code int
+		want string
+	}{
+		{request("POST", "/", form, "Action=NoSuchOperation"), 200, "sqs|NoSuchOperation|"},
+		{request("GET", "/?Action=Other", "", ""), 200, "sqs|Other|"},
+		{request("POST", "/", form, "Version=2012-11-05"), 400, ""}, // no Action: the router's MissingAction
+		{request("POST", "/", ContentTypeJSON10, "{}", "X-Amz-Target", "AmazonSQS.ListQueues"), 400, ""},
+	} {
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, tc.req)
+		if w.Code != tc.code || tc.want != "" && w.Body.String() != tc.want {
+			t.Errorf("%s %s: got %d %q, want %d %q", tc.req.Method, tc.req.URL, w.Code, w.Body, tc.code, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 func init() {
@@ -86,7 +87,7 @@ type sendMessageBatchEntry struct {
 	DelaySeconds            *int32                  `json:"DelaySeconds"`
 	MessageAttributes       MessageAttributes       `json:"MessageAttributes" query:"MessageAttribute,flat,entry=Name/Value"`
 	MessageSystemAttributes MessageSystemAttributes `json:"MessageSystemAttributes" query:"MessageSystemAttribute,flat,entry=Name/Value"`
-	MessageDeduplicationId  string                  `json:"MessageDeduplicationId"`
+	MessageDeduplicationId  *string                 `json:"MessageDeduplicationId"`
 	MessageGroupId          string                  `json:"MessageGroupId"`
 }
 
@@ -101,8 +102,8 @@ type sendMessageBatchResultEntry struct {
 }
 
 type sendMessageBatchOutput struct {
-	Successful []sendMessageBatchResultEntry `json:"Successful" query:"SendMessageBatchResultEntry,flat"`
-	Failed     []batchResultErrorEntry       `json:"Failed" query:"BatchResultErrorEntry,flat"`
+	Successful []sendMessageBatchResultEntry `json:"Successful,omitempty" query:"SendMessageBatchResultEntry,flat"`
+	Failed     []batchResultErrorEntry       `json:"Failed,omitempty" query:"BatchResultErrorEntry,flat"`
 }
 
 func (h *Handler) sendMessageBatch(ctx context.Context, _ *exchange, in *sendMessageBatchInput) (*sendMessageBatchOutput, error) {
@@ -120,6 +121,18 @@ func (h *Handler) sendMessageBatch(ctx context.Context, _ *exchange, in *sendMes
 	}
 	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
 		return nil, err
+	}
+	if t.fifo {
+		// On a FIFO queue an entry without its group or its deduplication
+		// id fails the whole batch, not the entry.
+		for _, e := range in.Entries {
+			if e.MessageGroupId == "" {
+				return nil, newError(ErrInvalidParameterValue, "The request must contain the parameter MessageGroupId.")
+			}
+			if e.MessageDeduplicationId == nil && !strings.EqualFold(t.attrs[attrContentBasedDeduplication], "true") {
+				return nil, errNoDeduplication
+			}
+		}
 	}
 	if total > maxBatchSendBytes {
 		return nil, &Error{Type: "BatchRequestTooLong", QueryCode: "AWS.SimpleQueueService.BatchRequestTooLong",
@@ -140,6 +153,9 @@ func (h *Handler) sendMessageBatch(ctx context.Context, _ *exchange, in *sendMes
 			if !ok {
 				return nil, err
 			}
+			// A batch entry's size refusal is worded apart from
+			// SendMessage's.
+			f.Message = strings.Replace(f.Message, "One or more parameters are invalid.", "One or more parameters cannot be validated.", 1)
 			out.Failed = append(out.Failed, f)
 			continue
 		}
@@ -172,8 +188,8 @@ type batchResultEntry struct {
 }
 
 type deleteMessageBatchOutput struct {
-	Successful []batchResultEntry      `json:"Successful" query:"DeleteMessageBatchResultEntry,flat"`
-	Failed     []batchResultErrorEntry `json:"Failed" query:"BatchResultErrorEntry,flat"`
+	Successful []batchResultEntry      `json:"Successful,omitempty" query:"DeleteMessageBatchResultEntry,flat"`
+	Failed     []batchResultErrorEntry `json:"Failed,omitempty" query:"BatchResultErrorEntry,flat"`
 }
 
 func (h *Handler) deleteMessageBatch(ctx context.Context, _ *exchange, in *deleteMessageBatchInput) (*deleteMessageBatchOutput, error) {
@@ -223,8 +239,8 @@ type changeVisibilityBatchInput struct {
 }
 
 type changeVisibilityBatchOutput struct {
-	Successful []batchResultEntry      `json:"Successful" query:"ChangeMessageVisibilityBatchResultEntry,flat"`
-	Failed     []batchResultErrorEntry `json:"Failed" query:"BatchResultErrorEntry,flat"`
+	Successful []batchResultEntry      `json:"Successful,omitempty" query:"ChangeMessageVisibilityBatchResultEntry,flat"`
+	Failed     []batchResultErrorEntry `json:"Failed,omitempty" query:"BatchResultErrorEntry,flat"`
 }
 
 func (h *Handler) changeMessageVisibilityBatch(ctx context.Context, _ *exchange, in *changeVisibilityBatchInput) (*changeVisibilityBatchOutput, error) {

@@ -156,7 +156,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.m.observe(x.Op, protocol, "OK", time.Since(start))
 		return
 	}
-	e := h.errorOf(err)
+	e := h.errorOf(err, x.Query != nil)
 	code := e.QueryCode
 	if code == "" {
 		code = e.Type
@@ -232,15 +232,29 @@ func unknownOperation(op string) error {
 // jsonType is an SQS error's __type in a JSON answer.
 func jsonType(t string) string { return "com.amazonaws.sqs#" + t }
 
-// errorOf turns what an operation returned into the answer to write.
-func (h *Handler) errorOf(err error) *awsapi.Error {
+// errorStatus is the HTTP status of the errors SQS does not answer with
+// 400, from the service model.
+var errorStatus = map[string]int{
+	"ReceiptHandleIsInvalid": http.StatusNotFound,
+	"PurgeQueueInProgress":   http.StatusForbidden,
+	"OverLimit":              http.StatusForbidden,
+}
+
+// errorOf turns what an operation returned into the answer to write, for
+// a request in the Query protocol or not.
+func (h *Handler) errorOf(err error, query bool) *awsapi.Error {
 	var se *Error
 	if errors.As(err, &se) {
 		status := http.StatusBadRequest
-		if se.Type == errOverLimit.Type {
-			status = http.StatusForbidden
+		if s, ok := errorStatus[se.Type]; ok {
+			status = s
 		}
-		return &awsapi.Error{Status: status, Type: jsonType(se.Type), QueryCode: se.QueryCode, Message: se.Message}
+		msg := se.Message
+		if query && se.Type == errNoQueue.Type {
+			// The Query protocol still words it as SOAP-era SQS did.
+			msg = "The specified queue does not exist for this wsdl version."
+		}
+		return &awsapi.Error{Status: status, Type: jsonType(se.Type), QueryCode: se.QueryCode, Message: msg}
 	}
 	var ae *awsapi.Error
 	if errors.As(err, &ae) {
@@ -248,9 +262,9 @@ func (h *Handler) errorOf(err error) *awsapi.Error {
 	}
 	switch {
 	case errors.Is(err, store.ErrStreamNotFound), errors.Is(err, errNotQueue):
-		return h.errorOf(errNoQueue)
+		return h.errorOf(errNoQueue, query)
 	case errors.Is(err, store.ErrUnsupported):
-		return h.errorOf(newError(ErrUnsupportedOperation, "%v", err))
+		return h.errorOf(newError(ErrUnsupportedOperation, "%v", err), query)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &awsapi.Error{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailable", QueryCode: "ServiceUnavailable", Message: "The request was cancelled."}
 	}

@@ -11,9 +11,6 @@ import (
 // errNoQueue is SQS's answer to a queue URL or name that names no queue.
 var errNoQueue = &Error{Type: "QueueDoesNotExist", QueryCode: "AWS.SimpleQueueService.NonExistentQueue", Message: "The specified queue does not exist."}
 
-// errOverLimit refuses what would go over one of SQS's quotas.
-var errOverLimit = &Error{Type: "OverLimit", QueryCode: "OverLimit"}
-
 // target is the queue a request is about: its stream as it is now, its
 // attributes, and its engine.
 type target struct {
@@ -98,6 +95,9 @@ func isFIFOName(name string) bool {
 func missingParameter(name string) *Error {
 	return newError(ErrMissingParameter, "The request must contain the parameter %s.", name)
 }
+
+// noQueueName is SQS's answer to a request without its QueueName.
+var noQueueName = newError(ErrInvalidParameterValue, "Value for parameter QueueName is invalid. Reason: Must specify a queue name.")
 
 // invalidParameter refuses a parameter's value, in SQS's words.
 func invalidParameter(name, value, reason string) *Error {

@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,6 +166,9 @@ func (h *Handler) startMessageMoveTask(ctx context.Context, _ *exchange, in *sta
 
 // queueByARN finds the queue an ARN parameter names.
 func (h *Handler) queueByARN(ctx context.Context, arn, param string) (*target, error) {
+	if parts := strings.Split(arn, ":"); len(parts) < 6 || parts[0] != "arn" {
+		return nil, newError(ErrInvalidParameterValue, "You must use this format to specify the %s: arn:<partition>:<service>:<region>:<account-id>:<resource-id>", param)
+	}
 	name, ok := h.queueOfARN(arn)
 	if !ok {
 		return nil, notFound(param)

@@ -474,7 +474,23 @@ func (q *partitionQueue) counts(ctx context.Context, now int64) (visible, inFlig
 		}
 	}
 	visible, inFlight, delayed = q.index.counts(now, hw)
-	return visible, inFlight, delayed, nil
+	// Messages past the scan position were never looked at: the index
+	// counts them visible. Those whose delay has not ended are delayed;
+	// they are read to tell, as far as one read goes (the count is
+	// approximate, as SQS's).
+	if q.index.scan < hw {
+		recs, _, err := q.records(ctx, q.index.scan, readBatchBytes)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		for _, r := range recs {
+			if delayUntil(r) > now {
+				visible--
+				delayed++
+			}
+		}
+	}
+	return max(visible, 0), inFlight, delayed, nil
 }
 
 // purge deletes every message of the partition (PurgeQueue): the records

@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ var attrSpecs = map[string]attrSpec{
 	attrPolicy:                        {valid: jsonObject},
 	attrReceiveMessageWaitTimeSeconds: {def: "0", valid: intIn(0, 20)},
 	attrVisibilityTimeout:             {def: "30", valid: intIn(0, 43200)},
-	attrRedrivePolicy:                 {valid: validRedrivePolicy},
+	attrRedrivePolicy:                 {valid: func(v string) bool { return checkRedrivePolicy(v) == nil }},
 	attrRedriveAllowPolicy:            {valid: validRedriveAllowPolicy},
 	attrKmsMasterKeyID:                {valid: func(string) bool { return true }},
 	attrKmsDataKeyReusePeriodSeconds:  {valid: intIn(60, 86400)},
@@ -92,12 +93,56 @@ func checkAttributes(attrs map[string]string, fifo, creating bool) error {
 	slices.Sort(names)
 	for _, name := range names {
 		spec, ok := attrSpecs[name]
-		if !ok || spec.fifoOnly && !fifo || spec.createOnly && !creating {
+		switch {
+		case !ok:
 			return unknownAttribute(name)
-		}
-		if !spec.valid(attrs[name]) {
+		case spec.fifoOnly && !fifo && (name == attrDeduplicationScope || name == attrFifoThroughputLimit):
+			return newError(ErrInvalidAttributeName, "You can specify the %s only when FifoQueue is set to true.", name)
+		case spec.fifoOnly && !fifo:
+			return unknownAttribute(name)
+		case spec.createOnly && !creating && name == attrFifoQueue:
+			return newError(ErrInvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+		case spec.createOnly && !creating:
+			return unknownAttribute(name)
+		case name == attrRedrivePolicy:
+			if err := checkRedrivePolicy(attrs[name]); err != nil {
+				return err
+			}
+		case !spec.valid(attrs[name]):
 			return invalidAttribute(name)
 		}
+	}
+	if attrs[attrKmsMasterKeyID] != "" && strings.EqualFold(attrs[attrSqsManagedSseEnabled], "true") {
+		return newError(ErrInvalidAttributeName, "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+	}
+	return nil
+}
+
+// checkRedrivePolicy refuses a RedrivePolicy as SQS does, naming what is
+// wrong with it. An empty one removes the policy.
+func checkRedrivePolicy(v string) error {
+	if v == "" {
+		return nil
+	}
+	invalid := func(reason string) error {
+		return newError(ErrInvalidParameterValue, "Value %s for parameter RedrivePolicy is invalid. Reason: %s", v, reason)
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal([]byte(v), &p) != nil {
+		return invalid("Redrive policy is not a valid JSON map.")
+	}
+	for _, field := range []string{"deadLetterTargetArn", "maxReceiveCount"} {
+		if _, ok := p[field]; !ok {
+			return invalid("Redrive policy does not contain mandatory attribute: " + field + ".")
+		}
+	}
+	var arn string
+	if json.Unmarshal(p["deadLetterTargetArn"], &arn) != nil || !strings.HasPrefix(arn, "arn:aws:sqs:") {
+		return invalid("Invalid value for deadLetterTargetArn.")
+	}
+	n, ok := maxReceiveCount(p["maxReceiveCount"])
+	if !ok || n < 1 || n > 1000 {
+		return invalid(fmt.Sprintf("Invalid value for maxReceiveCount: %s, valid values are from 1 to 1000 both inclusive.", strings.Trim(string(p["maxReceiveCount"]), `"`)))
 	}
 	return nil
 }
@@ -136,21 +181,6 @@ func oneOf(allowed ...string) func(string) bool {
 func jsonObject(v string) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal([]byte(v), &m) == nil
-}
-
-// validRedrivePolicy: a JSON object with deadLetterTargetArn (an SQS queue
-// ARN) and maxReceiveCount from 1 to 1000, as a number or a string (AWS
-// takes both; consoles write strings).
-func validRedrivePolicy(v string) bool {
-	var p struct {
-		DeadLetterTargetArn string          `json:"deadLetterTargetArn"`
-		MaxReceiveCount     json.RawMessage `json:"maxReceiveCount"`
-	}
-	if json.Unmarshal([]byte(v), &p) != nil || !strings.HasPrefix(p.DeadLetterTargetArn, "arn:aws:sqs:") {
-		return false
-	}
-	n, ok := maxReceiveCount(p.MaxReceiveCount)
-	return ok && n >= 1 && n <= 1000
 }
 
 // maxReceiveCount reads a redrive policy's count, a JSON number or string.
@@ -220,4 +250,13 @@ func isComputed(name string) bool {
 		return true
 	}
 	return false
+}
+
+// kmsReplacesSQSEncryption turns SQS-managed encryption off in attrs when
+// they set a KMS key and say nothing of it: a queue has one kind of
+// server-side encryption, and SQS switches to KMS.
+func kmsReplacesSQSEncryption(attrs map[string]string) {
+	if _, said := attrs[attrSqsManagedSseEnabled]; attrs[attrKmsMasterKeyID] != "" && !said {
+		attrs[attrSqsManagedSseEnabled] = "false"
+	}
 }

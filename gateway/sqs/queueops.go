@@ -44,22 +44,26 @@ type queueURLOutput struct {
 
 func (h *Handler) createQueue(ctx context.Context, x *exchange, in *createQueueInput) (*queueURLOutput, error) {
 	if in.QueueName == "" {
-		return nil, missingParameter("QueueName")
+		return nil, noQueueName
 	}
 	fifo, err := checkQueueName(in.QueueName)
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := in.Attributes[attrFifoQueue]; ok && !fifo {
-		if strings.EqualFold(v, "true") {
-			// AWS's words for a FIFO queue without the suffix.
-			return nil, newError(ErrInvalidParameterValue, "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
-		}
-		delete(in.Attributes, attrFifoQueue) // FifoQueue=false on a standard queue is allowed
+	fifoAttr, given := in.Attributes[attrFifoQueue]
+	switch {
+	case fifo && !strings.EqualFold(fifoAttr, "true"):
+		// Without FifoQueue=true it is a standard queue, whose name may
+		// not hold a period.
+		return nil, errQueueName
+	case !fifo && given && strings.EqualFold(fifoAttr, "true"):
+		// AWS's words for a FIFO queue without the suffix.
+		return nil, newError(ErrInvalidParameterValue, "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
 	}
 	if err := checkAttributes(in.Attributes, fifo, true); err != nil {
 		return nil, err
 	}
+	kmsReplacesSQSEncryption(in.Attributes)
 	if err := h.checkRedrive(ctx, fifo, in.Attributes); err != nil {
 		return nil, err
 	}
@@ -102,7 +106,7 @@ type getQueueURLInput struct {
 
 func (h *Handler) getQueueURL(ctx context.Context, x *exchange, in *getQueueURLInput) (*queueURLOutput, error) {
 	if in.QueueName == "" {
-		return nil, missingParameter("QueueName")
+		return nil, noQueueName
 	}
 	if in.QueueOwnerAWSAccountId != "" && in.QueueOwnerAWSAccountId != h.cfg.Account {
 		return nil, errNoQueue
@@ -179,7 +183,8 @@ func paginate(names []string, max *int32, token string) (page []string, next str
 		return names[:min(len(names), maxListedQueues)], "", nil
 	}
 	if *max < 1 || *max > maxListedQueues {
-		return nil, "", invalidParameter("MaxResults", strconv.Itoa(int(*max)), "MaxResults must be an integer between 1 and 1000.")
+		// SQS leaves the value out of this one.
+		return nil, "", newError(ErrInvalidParameterValue, "Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.")
 	}
 	start := 0
 	if token != "" {
@@ -258,6 +263,7 @@ func (h *Handler) setQueueAttributes(ctx context.Context, _ *exchange, in *setQu
 	if err := checkAttributes(in.Attributes, t.fifo, false); err != nil {
 		return nil, err
 	}
+	kmsReplacesSQSEncryption(in.Attributes)
 	if err := h.checkRedrive(ctx, t.fifo, in.Attributes); err != nil {
 		return nil, err
 	}
@@ -320,7 +326,7 @@ type listDeadLetterSourceQueuesInput struct {
 }
 
 type listDeadLetterSourceQueuesOutput struct {
-	QueueUrls []string `json:"queueUrls" query:"QueueUrl,flat"`
+	QueueUrls []string `json:"queueUrls,omitempty" query:"QueueUrl,flat"`
 	NextToken string   `json:"NextToken,omitempty"`
 }
 

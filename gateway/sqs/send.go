@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/streambridge/bridge/mapping"
@@ -30,7 +31,7 @@ type sendMessageInput struct {
 	DelaySeconds            *int32                  `json:"DelaySeconds"`
 	MessageAttributes       MessageAttributes       `json:"MessageAttributes" query:"MessageAttribute,flat,entry=Name/Value"`
 	MessageSystemAttributes MessageSystemAttributes `json:"MessageSystemAttributes" query:"MessageSystemAttribute,flat,entry=Name/Value"`
-	MessageDeduplicationId  string                  `json:"MessageDeduplicationId"`
+	MessageDeduplicationId  *string                 `json:"MessageDeduplicationId"`
 	MessageGroupId          string                  `json:"MessageGroupId"`
 }
 
@@ -115,12 +116,16 @@ func (h *Handler) prepare(t *target, in *sendMessageInput, now time.Time) (*pend
 // Limits of FIFO ids, from the SQS API reference.
 const maxFIFOIDLength = 128
 
+// errNoDeduplication refuses a FIFO message without a deduplication id on a
+// queue without content-based deduplication.
+var errNoDeduplication = newError(ErrInvalidParameterValue, "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+
 // checkFIFO checks the FIFO parameters, MessageGroupId and
 // MessageDeduplicationId, and sets m's deduplication key.
 func (h *Handler) checkFIFO(t *target, in *sendMessageInput, m *pendingSend) error {
 	if !t.fifo {
-		if in.MessageDeduplicationId != "" {
-			return invalidParameter("MessageDeduplicationId", in.MessageDeduplicationId, "The request includes a parameter that is not valid for this queue type.")
+		if in.MessageDeduplicationId != nil {
+			return invalidParameter("MessageDeduplicationId", *in.MessageDeduplicationId, "The request includes a parameter that is not valid for this queue type.")
 		}
 		if in.MessageGroupId != "" && !validFIFOID(in.MessageGroupId) {
 			return invalidParameter("MessageGroupId", in.MessageGroupId, "MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
@@ -133,13 +138,15 @@ func (h *Handler) checkFIFO(t *target, in *sendMessageInput, m *pendingSend) err
 	if !validFIFOID(in.MessageGroupId) {
 		return invalidParameter("MessageGroupId", in.MessageGroupId, "MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
 	}
-	id := in.MessageDeduplicationId
+	var id string
 	switch {
-	case id != "" && !validFIFOID(id):
-		return invalidParameter("MessageDeduplicationId", id, "MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
-	case id == "" && t.attrs[attrContentBasedDeduplication] != "true":
-		return newError(ErrInvalidParameterValue, "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
-	case id == "":
+	case in.MessageDeduplicationId != nil:
+		if id = *in.MessageDeduplicationId; !validFIFOID(id) {
+			return invalidParameter("MessageDeduplicationId", id, "MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+		}
+	case !strings.EqualFold(t.attrs[attrContentBasedDeduplication], "true"):
+		return errNoDeduplication
+	default:
 		sum := sha256.Sum256([]byte(m.msg.body))
 		id = hex.EncodeToString(sum[:])
 	}

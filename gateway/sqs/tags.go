@@ -161,7 +161,7 @@ func (h *Handler) addPermission(ctx context.Context, _ *exchange, in *addPermiss
 	}
 	for _, a := range in.Actions {
 		if !slices.Contains(permissionActions, a) {
-			return nil, invalidParameter("Actions", a, "Only the queue owner is allowed to invoke this action.")
+			return nil, invalidParameter("ActionName", "SQS:"+a, "Please refer to the appropriate WSDL for a list of valid actions.")
 		}
 	}
 	return &empty{}, h.changePolicy(ctx, t.name, func(p *policy) error {
@@ -196,7 +196,7 @@ func (h *Handler) removePermission(ctx context.Context, _ *exchange, in *removeP
 	return &empty{}, h.changePolicy(ctx, t.name, func(p *policy) error {
 		i := slices.IndexFunc(p.Statement, func(s policyStatement) bool { return s.Sid == in.Label })
 		if i < 0 {
-			return invalidParameter("Label", in.Label, "can't find label on existing policy.")
+			return invalidParameter("Label", in.Label, "can't find label.")
 		}
 		p.Statement = slices.Delete(p.Statement, i, i+1)
 		return nil
