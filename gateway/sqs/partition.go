@@ -41,6 +41,13 @@ type partitionQueue struct {
 // readBatchBytes bounds one read of new messages.
 const readBatchBytes = 1 << 20
 
+// scanReadBytes bounds one read of a receive's scan. A receive returns at
+// most 10 messages and a read decodes every record it returns, so the scan
+// reads little at a time: the batch holding the scan position (a read
+// returns at least that one) and perhaps the next, not a megabyte of
+// records to return ten (which was a fifth of the server's CPU).
+const scanReadBytes = 16 << 10
+
 // receivedMessage is a message a receive returned: its record and the
 // state its receipt handle carries.
 type receivedMessage struct {
@@ -230,7 +237,7 @@ func (rr *receiveRun) groups(ctx context.Context) error {
 func (rr *receiveRun) scan(ctx context.Context, hw int64) error {
 	q, x := rr.q, rr.q.index
 	for !rr.full() && x.scan < hw && rr.held < maxHeldPerReceive {
-		recs, next, err := q.records(ctx, x.scan, readBatchBytes)
+		recs, next, err := q.records(ctx, x.scan, scanReadBytes)
 		if err != nil {
 			return err
 		}
