@@ -81,16 +81,26 @@ func (q *partitionQueue) load(ctx context.Context) error {
 	}
 	prefix := messagePrefix(q.queue, q.partition)
 	var states []messageState
+	var stale []store.KV // states a crash left below the cursor
 	err = q.store.Scan(ctx, stateNamespace, prefix, func(key string, value []byte) error {
 		st, err := decodeState(prefix, key, value)
 		if err != nil {
 			return fmt.Errorf("%s/%d: %w", q.queue, q.partition, err)
+		}
+		if st.offset < cursor {
+			stale = append(stale, store.KV{Namespace: stateNamespace, Key: key})
+			return nil
 		}
 		states = append(states, st)
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if len(stale) > 0 {
+		if err := q.store.Update(ctx, stale...); err != nil {
+			return err
+		}
 	}
 	for _, st := range states {
 		if q.fifo && !st.deleted && !st.grouped {

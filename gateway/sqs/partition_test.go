@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -185,4 +186,39 @@ func TestPartitionQueueWait(t *testing.T) {
 func removeOne(ctx context.Context, q *partitionQueue, offset int64, nonce uint32) (bool, error) {
 	deleted, err := q.remove(ctx, []receipt{{offset: offset, nonce: nonce}})
 	return deleted[0], err
+}
+
+// A crash between a cursor's move and the deletion of the states it passed
+// leaves states below the cursor; load skips them and deletes their keys.
+func TestPartitionQueueLoadDeletesStatesBelowCursor(t *testing.T) {
+	ctx := context.Background()
+	s, err := embedded.Open(embedded.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "q", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sendTo(t, s, "q", 0, 0, 0, 0, 0)
+	if err := s.Update(ctx,
+		store.KV{Namespace: stateNamespace, Key: cursorKey("q", 0), Value: encodeCursor(3)},
+		store.KV{Namespace: stateNamespace, Key: messageKey("q", 0, 1), Value: encodeState(messageState{offset: 1, deleted: true})},
+		store.KV{Namespace: stateNamespace, Key: messageKey("q", 0, 3), Value: encodeState(messageState{offset: 3, receives: 1, nonce: 1, visibleAt: 1})},
+	); err != nil {
+		t.Fatal(err)
+	}
+	q := &partitionQueue{store: s, queue: "q"}
+	if err := q.load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, stateNamespace, messageKey("q", 0, 1)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the state below the cursor is still there: %v", err)
+	}
+	if _, err := s.Get(ctx, stateNamespace, messageKey("q", 0, 3)); err != nil {
+		t.Errorf("the state at the cursor: %v", err)
+	}
+	if st := q.index.states[3]; st == nil || st.receives != 1 {
+		t.Errorf("state at the cursor not restored: %+v", st)
+	}
 }
