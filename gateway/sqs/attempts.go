@@ -142,6 +142,9 @@ func (q *queue) renew(ctx context.Context, msgs []receivedMessage, now, visibleA
 	for _, p := range parts {
 		q.parts[p].mu.Lock()
 		defer q.parts[p].mu.Unlock()
+		if q.parts[p].closed {
+			return nil, false, errNoQueue
+		}
 	}
 	for _, m := range msgs {
 		st := q.parts[m.partition].index.states[m.record.Offset]

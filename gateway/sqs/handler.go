@@ -61,6 +61,10 @@ type Handler struct {
 	receipts *seal.Key
 	query    awsapi.QueryProtocol
 
+	// lifecycle orders CreateQueue and DeleteQueue, so a queue's state is
+	// gone before another queue of its name exists.
+	lifecycle sync.Mutex
+
 	mu     sync.Mutex
 	queues map[string]*queue    // open queues by name
 	purged map[string]time.Time // last PurgeQueue of a queue

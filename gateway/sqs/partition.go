@@ -29,8 +29,9 @@ type partitionQueue struct {
 	partition int32
 	fifo      bool // a FIFO queue's: messages are served by group (fifo.go)
 
-	mu    sync.Mutex
-	index *partitionIndex // nil until load
+	mu     sync.Mutex
+	closed bool            // its queue was deleted: no more writes (close)
+	index  *partitionIndex // nil until load
 	// changed is closed and replaced when a message becomes visible other
 	// than by arriving or by its time passing (a visibility change, or on a
 	// FIFO partition a delete that unblocks a group), to wake long polls;
@@ -140,6 +141,9 @@ func (q *partitionQueue) receive(ctx context.Context, now int64, n int, visibili
 func (q *partitionQueue) receiveLocked(ctx context.Context, now int64, n int, visibility int64) ([]receivedMessage, store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return nil, nil, errNoQueue
+	}
 	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
 	if err != nil {
 		return nil, nil, err
@@ -316,6 +320,9 @@ func (q *partitionQueue) remove(ctx context.Context, handles []receipt) (deleted
 func (q *partitionQueue) removeLocked(ctx context.Context, handles []receipt) ([]bool, store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return nil, nil, errNoQueue
+	}
 	x := q.index
 	before := x.cursor
 	deleted := make([]bool, len(handles))
@@ -379,6 +386,9 @@ func (q *partitionQueue) changeVisibility(ctx context.Context, offset int64, non
 func (q *partitionQueue) changeVisibilityLocked(ctx context.Context, offset int64, nonce uint32, now, visibleAt int64) (store.PendingUpdate, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return nil, errNoQueue
+	}
 	st, err := q.index.changeVisibility(offset, nonce, now, visibleAt)
 	if err != nil {
 		return nil, err
@@ -479,6 +489,9 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 func (q *partitionQueue) counts(ctx context.Context, now int64) (visible, inFlight, delayed int64, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return 0, 0, 0, errNoQueue
+	}
 	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
 	if err != nil {
 		return 0, 0, 0, err
@@ -515,6 +528,9 @@ func (q *partitionQueue) counts(ctx context.Context, now int64) (visible, inFlig
 func (q *partitionQueue) purge(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return errNoQueue
+	}
 	logStart, err := q.store.TrimBefore(ctx, q.queue, q.partition, -1)
 	if err != nil {
 		return err
@@ -525,4 +541,14 @@ func (q *partitionQueue) purge(ctx context.Context) error {
 		return q.store.Update(ctx, writes...)
 	}
 	return nil
+}
+
+// close stops the partition's writes for good: its queue is being deleted,
+// and a write after the deletion of its state would outlive it. Writes
+// started before are ordered before that deletion.
+func (q *partitionQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.wake() // long polls look again, and find no queue
 }

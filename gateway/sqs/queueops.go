@@ -70,6 +70,8 @@ func (h *Handler) createQueue(ctx context.Context, x *exchange, in *createQueueI
 	if err := checkTags(in.Tags, 0); err != nil {
 		return nil, err
 	}
+	h.lifecycle.Lock()
+	defer h.lifecycle.Unlock()
 	if _, err := createQueue(ctx, h.store, in.QueueName, in.Attributes, in.Tags, h.now()); err != nil {
 		return nil, err
 	}
@@ -86,9 +88,17 @@ func (h *Handler) deleteQueue(ctx context.Context, _ *exchange, in *queueInput) 
 		return nil, err
 	}
 	// AWS keeps a deleted queue's name for 60 seconds; the bridge frees it
-	// at once (README, "SQS").
+	// at once (README, "SQS"). The queue's state goes after its stream (no
+	// request finds the queue any more) and after its engine stops writing,
+	// and before a queue of the same name can be made (lifecycle), so none
+	// of it outlives the queue.
+	h.lifecycle.Lock()
+	defer h.lifecycle.Unlock()
 	if err := h.store.DeleteStream(ctx, t.name); err != nil && !errors.Is(err, store.ErrStreamNotFound) {
 		return nil, err
+	}
+	for _, p := range t.q.parts {
+		p.close()
 	}
 	h.forget(t.name)
 	for _, p := range queuePrefixes(t.name) {

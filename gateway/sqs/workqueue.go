@@ -57,6 +57,9 @@ func (h *Handler) applyGroupCommits(ctx context.Context, t *target) error {
 func (q *partitionQueue) deleteBelow(ctx context.Context, offset int64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return errNoQueue
+	}
 	if offset <= q.index.cursor {
 		return nil
 	}
