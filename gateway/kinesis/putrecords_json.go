@@ -19,6 +19,8 @@ package kinesis
 import (
 	"bytes"
 	"encoding/base64"
+
+	"github.com/streambridge/bridge/gateway/awsapi"
 )
 
 func (in *putRecordsInput) decodeFastJSON(body []byte, scratch *[]byte) bool {
@@ -31,163 +33,64 @@ func (in *putRecordsInput) decodeFastJSON(body []byte, scratch *[]byte) bool {
 	if cap(*scratch) < need {
 		*scratch = make([]byte, 0, need)
 	}
-	d := fastDecoder{b: body, slab: (*scratch)[:0]}
+	d := fastDecoder{JSONScanner: awsapi.JSONScanner{B: body}, slab: (*scratch)[:0]}
 	var out putRecordsInput
-	if !d.object(func(key []byte) bool {
+	if !d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "Records":
 			return d.records(&out.Records)
 		case "StreamName":
-			return d.stringPtr(&out.StreamName)
+			return d.StringPtr(&out.StreamName)
 		case "StreamARN":
-			return d.stringPtr(&out.StreamARN)
+			return d.StringPtr(&out.StreamARN)
 		case "StreamId":
-			return d.stringPtr(&out.StreamId)
+			return d.StringPtr(&out.StreamId)
 		case "DryRun":
-			return d.boolPtr(&out.DryRun)
+			return d.BoolPtr(&out.DryRun)
 		}
 		return false
 	}) {
 		return false
 	}
-	d.space()
-	if d.i != len(d.b) {
+	if !d.End() {
 		return false // more after the object: encoding/json reports it
 	}
 	*in = out
 	return true
 }
 
-// fastDecoder walks a JSON document; every method returns false on
-// anything outside the shape it accepts.
+// fastDecoder is a JSON scanner that decodes base64 into a slab.
 type fastDecoder struct {
-	b    []byte
-	i    int
+	awsapi.JSONScanner
 	slab []byte // decoded data, appended
 }
 
-func (d *fastDecoder) space() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
-
-func (d *fastDecoder) next(c byte) bool {
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
-	}
-	return false
-}
-
-// object reads {"key": value, ...}, calling member for each key with the
-// decoder before the value. A key seen twice is refused.
-func (d *fastDecoder) object(member func(key []byte) bool) bool {
-	if !d.next('{') {
-		return false
-	}
-	if d.next('}') {
-		return true
-	}
-	var seenKeys [8][]byte
-	seen := seenKeys[:0]
-	for {
-		key, ok := d.rawString()
-		if !ok || !d.next(':') {
-			return false
-		}
-		for _, k := range seen {
-			if bytes.Equal(k, key) {
-				return false
-			}
-		}
-		seen = append(seen, key)
-		if !member(key) {
-			return false
-		}
-		if d.next(',') {
-			continue
-		}
-		return d.next('}')
-	}
-}
-
-// rawString reads a string of printable ASCII without escapes and returns
-// its bytes (aliasing the body).
-func (d *fastDecoder) rawString() ([]byte, bool) {
-	if !d.next('"') {
-		return nil, false
-	}
-	start := d.i
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			return d.b[start : d.i-1], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
-		}
-		d.i++
-	}
-	return nil, false
-}
-
-func (d *fastDecoder) stringPtr(dst **string) bool {
-	s, ok := d.rawString()
-	if !ok {
-		return false
-	}
-	v := string(s)
-	*dst = &v
-	return true
-}
-
-func (d *fastDecoder) boolPtr(dst **bool) bool {
-	d.space()
-	for _, lit := range []string{"true", "false"} {
-		if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
-			d.i += len(lit)
-			v := lit == "true"
-			*dst = &v
-			return true
-		}
-	}
-	return false
-}
-
 func (d *fastDecoder) records(dst *[]putRecordsEntry) bool {
-	if !d.next('[') {
+	if !d.Next('[') {
 		return false
 	}
 	out := make([]putRecordsEntry, 0, 16)
-	if !d.next(']') {
+	if !d.Next(']') {
 		for {
 			var e putRecordsEntry
-			if !d.object(func(key []byte) bool {
+			if !d.Object(func(key []byte) bool {
 				switch string(key) {
 				case "Data":
 					return d.base64(&e.Data)
 				case "PartitionKey":
-					return d.stringPtr(&e.PartitionKey)
+					return d.StringPtr(&e.PartitionKey)
 				case "ExplicitHashKey":
-					return d.stringPtr(&e.ExplicitHashKey)
+					return d.StringPtr(&e.ExplicitHashKey)
 				}
 				return false
 			}) {
 				return false
 			}
 			out = append(out, e)
-			if d.next(',') {
+			if d.Next(',') {
 				continue
 			}
-			if !d.next(']') {
+			if !d.Next(']') {
 				return false
 			}
 			break
@@ -203,15 +106,15 @@ func (d *fastDecoder) records(dst *[]putRecordsEntry) bool {
 // decoding, except for \r and \n, which base64.StdEncoding skips and which
 // the length check below catches.
 func (d *fastDecoder) base64(dst *[]byte) bool {
-	if !d.next('"') {
+	if !d.Next('"') {
 		return false
 	}
-	end := bytes.IndexByte(d.b[d.i:], '"')
+	end := bytes.IndexByte(d.B[d.I:], '"')
 	if end < 0 {
 		return false
 	}
-	s := d.b[d.i : d.i+end]
-	d.i += end + 1
+	s := d.B[d.I : d.I+end]
+	d.I += end + 1
 	if len(s)%4 != 0 {
 		return false
 	}

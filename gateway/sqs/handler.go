@@ -136,8 +136,10 @@ type exchange = awsapi.Exchange
 func register[In, Out any](name string, fn func(h *Handler, ctx context.Context, x *exchange, in *In) (*Out, error)) {
 	operations.Add(name, func(ctx context.Context, h *Handler, x *exchange) error {
 		in := new(In)
-		if err := x.Decode(in); err != nil {
-			return err
+		if f, ok := any(in).(fastJSON); !ok || x.Query != nil || !f.decodeFastJSON(x.Body) {
+			if err := x.Decode(in); err != nil {
+				return err
+			}
 		}
 		out, err := fn(h, ctx, x, in)
 		if err != nil {
