@@ -5,9 +5,8 @@ import (
 	"testing"
 )
 
-// Text and Int32Ptr take what encoding/json takes the same way, and give
-// up on the rest (never on a document encoding/json refuses... only the
-// other way round: giving up is always allowed).
+// Text and Int32Ptr decode what they take as encoding/json does, and give
+// up on the rest (giving up is always allowed: encoding/json then decodes).
 func TestJSONScannerAgreesWithEncodingJSON(t *testing.T) {
 	for _, tc := range []struct {
 		doc    string
