@@ -209,35 +209,16 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 		}
 	}
 
-	runs := map[string][]kinesisbench.Result{}
-	for i := range o.warmup + o.repeat {
-		for _, t := range targets {
+	results, err := benchTurns(ctx, stdout, stderr, "kinesis", targets, o.warmup, o.repeat,
+		func(ctx context.Context, t benchTarget) (kinesisbench.Result, error) {
 			cfg := o.cfg
 			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
-			what := fmt.Sprintf("run %d of %d", i-o.warmup+1, o.repeat)
-			if i < o.warmup {
-				what = fmt.Sprintf("warm-up run %d of %d, not measured", i+1, o.warmup)
-			}
-			fmt.Fprintf(stderr, "bench kinesis: %s at %s (%s)\n", t.name, t.endpoint, what)
-			res, err := kinesisbench.Run(ctx, cfg)
-			if err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			if i >= o.warmup {
-				res.Target = t.name
-				runs[t.name] = append(runs[t.name], res)
-			}
-		}
-	}
-	results := make([]kinesisbench.Result, len(targets))
-	for i, t := range targets {
-		results[i] = kinesisbench.Median(runs[t.name])
-	}
-	if o.warmup > 0 {
-		fmt.Fprintf(stdout, "after %d unmeasured warm-up run(s) per target\n", o.warmup)
-	}
-	if o.repeat > 1 {
-		fmt.Fprintf(stdout, "median of %d runs per target, taking turns\n", o.repeat)
+			return kinesisbench.Run(ctx, cfg)
+		},
+		func(r *kinesisbench.Result, name string) { r.Target = name },
+		kinesisbench.Median)
+	if err != nil {
+		return err
 	}
 	return kinesisbench.WriteTable(stdout, o.cfg, results...)
 }

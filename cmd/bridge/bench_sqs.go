@@ -161,35 +161,16 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 		}
 	}
 
-	runs := map[string][]sqsbench.Result{}
-	for i := range o.warmup + o.repeat {
-		for _, t := range targets {
+	results, err := benchTurns(ctx, stdout, stderr, "sqs", targets, o.warmup, o.repeat,
+		func(ctx context.Context, t benchTarget) (sqsbench.Result, error) {
 			cfg := o.cfg
 			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
-			what := fmt.Sprintf("run %d of %d", i-o.warmup+1, o.repeat)
-			if i < o.warmup {
-				what = fmt.Sprintf("warm-up run %d of %d, not measured", i+1, o.warmup)
-			}
-			fmt.Fprintf(stderr, "bench sqs: %s at %s (%s)\n", t.name, t.endpoint, what)
-			res, err := sqsbench.Run(ctx, cfg)
-			if err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			if i >= o.warmup {
-				res.Target = t.name
-				runs[t.name] = append(runs[t.name], res)
-			}
-		}
-	}
-	results := make([]sqsbench.Result, len(targets))
-	for i, t := range targets {
-		results[i] = sqsbench.Median(runs[t.name])
-	}
-	if o.warmup > 0 {
-		fmt.Fprintf(stdout, "after %d unmeasured warm-up run(s) per target\n", o.warmup)
-	}
-	if o.repeat > 1 {
-		fmt.Fprintf(stdout, "median of %d runs per target, taking turns\n", o.repeat)
+			return sqsbench.Run(ctx, cfg)
+		},
+		func(r *sqsbench.Result, name string) { r.Target = name },
+		sqsbench.Median)
+	if err != nil {
+		return err
 	}
 	return sqsbench.WriteTable(stdout, o.cfg, results...)
 }

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// benchTurns runs a bench against every target in turn, warmup unmeasured
+// rounds and then repeat measured ones, so that the targets share whatever
+// the machine does meanwhile, and returns each target's median result. api
+// names the bench in progress lines; run does one run against a target,
+// named gives a result its target's name, median takes the median of runs.
+func benchTurns[R any](ctx context.Context, stdout, stderr io.Writer, api string, targets []benchTarget, warmup, repeat int,
+	run func(context.Context, benchTarget) (R, error), named func(*R, string), median func([]R) R) ([]R, error) {
+	runs := map[string][]R{}
+	for i := range warmup + repeat {
+		for _, t := range targets {
+			what := fmt.Sprintf("run %d of %d", i-warmup+1, repeat)
+			if i < warmup {
+				what = fmt.Sprintf("warm-up run %d of %d, not measured", i+1, warmup)
+			}
+			fmt.Fprintf(stderr, "bench %s: %s at %s (%s)\n", api, t.name, t.endpoint, what)
+			res, err := run(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t.name, err)
+			}
+			if i >= warmup {
+				named(&res, t.name)
+				runs[t.name] = append(runs[t.name], res)
+			}
+		}
+	}
+	results := make([]R, len(targets))
+	for i, t := range targets {
+		results[i] = median(runs[t.name])
+	}
+	if warmup > 0 {
+		fmt.Fprintf(stdout, "after %d unmeasured warm-up run(s) per target\n", warmup)
+	}
+	if repeat > 1 {
+		fmt.Fprintf(stdout, "median of %d runs per target, taking turns\n", repeat)
+	}
+	return results, nil
+}
