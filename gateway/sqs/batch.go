@@ -204,7 +204,6 @@ func (h *Handler) deleteMessageBatch(ctx context.Context, _ *exchange, in *delet
 	if err := checkBatch("DeleteMessageBatchRequestEntry", ids); err != nil {
 		return nil, err
 	}
-	out := &deleteMessageBatchOutput{Successful: []batchResultEntry{}, Failed: []batchResultErrorEntry{}}
 	handles := make([]string, len(in.Entries))
 	for i, e := range in.Entries {
 		handles[i] = e.ReceiptHandle
@@ -213,18 +212,27 @@ func (h *Handler) deleteMessageBatch(ctx context.Context, _ *exchange, in *delet
 	if err != nil {
 		return nil, err
 	}
-	for i, e := range in.Entries {
+	out := &deleteMessageBatchOutput{}
+	out.Successful, out.Failed, err = sortEntries(ids, errs)
+	return out, err
+}
+
+// sortEntries answers a batch's entries by their outcomes: Successful for
+// those without an error, Failed for those with an entry's refusal. Any
+// other error fails the whole batch.
+func sortEntries(ids []string, errs []error) (ok []batchResultEntry, failed []batchResultErrorEntry, err error) {
+	for i, id := range ids {
 		if errs[i] == nil {
-			out.Successful = append(out.Successful, batchResultEntry{Id: e.Id})
+			ok = append(ok, batchResultEntry{Id: id})
 			continue
 		}
-		f, ok := entryError(e.Id, errs[i])
-		if !ok {
-			return nil, errs[i]
+		f, isEntry := entryError(id, errs[i])
+		if !isEntry {
+			return nil, nil, errs[i]
 		}
-		out.Failed = append(out.Failed, f)
+		failed = append(failed, f)
 	}
-	return out, nil
+	return ok, failed, nil
 }
 
 type changeVisibilityBatchEntry struct {
@@ -255,18 +263,11 @@ func (h *Handler) changeMessageVisibilityBatch(ctx context.Context, _ *exchange,
 	if err := checkBatch("ChangeMessageVisibilityBatchRequestEntry", ids); err != nil {
 		return nil, err
 	}
-	out := &changeVisibilityBatchOutput{Successful: []batchResultEntry{}, Failed: []batchResultErrorEntry{}}
-	for _, e := range in.Entries {
-		err := h.changeVisibility(ctx, t, e.ReceiptHandle, e.VisibilityTimeout)
-		if err == nil {
-			out.Successful = append(out.Successful, batchResultEntry{Id: e.Id})
-			continue
-		}
-		f, ok := entryError(e.Id, err)
-		if !ok {
-			return nil, err
-		}
-		out.Failed = append(out.Failed, f)
+	errs := make([]error, len(in.Entries))
+	for i, e := range in.Entries {
+		errs[i] = h.changeVisibility(ctx, t, e.ReceiptHandle, e.VisibilityTimeout)
 	}
-	return out, nil
+	out := &changeVisibilityBatchOutput{}
+	out.Successful, out.Failed, err = sortEntries(ids, errs)
+	return out, err
 }
