@@ -1,9 +1,16 @@
-// Package sqs is the Amazon SQS API of the bridge, being built (issue 11;
-// ARCHITECTURE.md, "Queues"). The operations are not served yet. Today it
-// holds:
+// Package sqs is the Amazon SQS API of the bridge (README, "SQS front end";
+// ARCHITECTURE.md, "Queues"): a Handler for the AWS port that serves every
+// SQS operation in both of SQS's protocols, AWS JSON 1.0 and Query, over
+// queues that are streams of the store. It holds:
 //
-//   - the message rules every SQS operation that carries a message shares,
-//     as pure functions, so that SendMessage, SendMessageBatch and
+//   - the API: requests in either protocol into one registry of operations,
+//     errors in each protocol's words, queue URLs and ARNs (handler.go,
+//     lookup.go); the operations on queues, tags and permissions
+//     (queueops.go, tags.go); sends (send.go, dedup.go, batch.go and the
+//     SendMessageBatch decoder batch_json.go), receives, deletes and
+//     visibility changes (receive.go, batch.go);
+//   - the message rules every operation that carries a message shares, as
+//     pure functions, so that SendMessage, SendMessageBatch and
 //     ReceiveMessage answer exactly as the real SQS does: the body
 //     (message.go); message attributes and message system attributes
 //     (attributes.go, number.go); the MD5 digests SDKs verify (md5.go);
@@ -14,8 +21,9 @@
 //     groups (fifo.go), and its durable state (persist.go, partition.go),
 //     queues over partitions with long polls (queue.go), receive attempt
 //     ids (attempts.go) and receipt handles (receipt.go);
-//   - dead-letter queues (deadletter.go) and message move tasks
-//     (movetasks.go).
+//   - dead-letter queues (deadletter.go), message move tasks
+//     (movetasks.go), and a Kafka consumer group's commits as deletes
+//     (workqueue.go).
 //
 // Where the wording of a refusal comes from is recorded beside it: AWS
 // documents its limits but not its error messages, so the messages are those
