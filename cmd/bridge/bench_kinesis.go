@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -166,17 +165,13 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 		o.cfg.Progress = stderr
 	}
 	if o.profile != "" {
-		f, err := os.Create(o.profile)
+		stop, err := startCPUProfile(o.profile)
 		if err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return errors.Join(err, f.Close())
-		}
 		defer func() {
-			pprof.StopCPUProfile()
-			if closeErr := f.Close(); err == nil {
-				err = closeErr
+			if stopErr := stop(); err == nil {
+				err = stopErr
 			}
 		}()
 	}
@@ -192,7 +187,7 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	}
 
 	if o.embedded {
-		srv, err := startKinesisBenchBridge(ctx, o, stderr)
+		srv, err := startAWSBenchBridge(ctx, o.dataDir, o.inProcess, targets, stderr)
 		if err != nil {
 			return err
 		}
@@ -201,12 +196,8 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 				err = fmt.Errorf("stopping the bridge: %w", stopErr)
 			}
 		}()
-		targets[0].endpoint, targets[0].cpu = "http://"+srv.addr, srv.cpu
-	}
-	for i := range targets {
-		if targets[i].cpu == nil && !(o.embedded && i == 0) {
-			targets[i].cpu = loopbackServerCPU(targets[i].endpoint)
-		}
+	} else {
+		probeServerCPU(targets)
 	}
 
 	results, err := benchTurns(ctx, stdout, stderr, "kinesis", targets, o.warmup, o.repeat,
@@ -244,14 +235,4 @@ func loopbackServerCPU(endpoint string) func() (float64, error) {
 		return nil
 	}
 	return measure.ProcessCPU(pid)
-}
-
-// startKinesisBenchBridge starts the bridge to load: `bridge serve` in a
-// child process, or with --in-process one in this process.
-func startKinesisBenchBridge(ctx context.Context, o *benchKinesisOptions, stderr io.Writer) (benchServer, error) {
-	if o.inProcess {
-		addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, "aws", stderr)
-		return benchServer{addr: addr, stop: stop}, err
-	}
-	return startChildBridge(ctx, o.dataDir, "aws", stderr)
 }

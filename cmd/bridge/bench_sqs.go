@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -115,17 +114,13 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 		return err
 	}
 	if o.profile != "" {
-		f, err := os.Create(o.profile)
+		stop, err := startCPUProfile(o.profile)
 		if err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return errors.Join(err, f.Close())
-		}
 		defer func() {
-			pprof.StopCPUProfile()
-			if closeErr := f.Close(); err == nil {
-				err = closeErr
+			if stopErr := stop(); err == nil {
+				err = stopErr
 			}
 		}()
 	}
@@ -138,14 +133,8 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 		}
 	}
 	if o.embedded {
-		var srv benchServer
-		if o.inProcess {
-			addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, "aws", stderr)
-			if err != nil {
-				return err
-			}
-			srv = benchServer{addr: addr, stop: stop}
-		} else if srv, err = startChildBridge(ctx, o.dataDir, "aws", stderr); err != nil {
+		srv, err := startAWSBenchBridge(ctx, o.dataDir, o.inProcess, targets, stderr)
+		if err != nil {
 			return err
 		}
 		defer func() {
@@ -153,12 +142,8 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 				err = fmt.Errorf("stopping the bridge: %w", stopErr)
 			}
 		}()
-		targets[0].endpoint, targets[0].cpu = "http://"+srv.addr, srv.cpu
-	}
-	for i := range targets {
-		if targets[i].cpu == nil && !(o.embedded && i == 0) {
-			targets[i].cpu = loopbackServerCPU(targets[i].endpoint)
-		}
+	} else {
+		probeServerCPU(targets)
 	}
 
 	results, err := benchTurns(ctx, stdout, stderr, "sqs", targets, o.warmup, o.repeat,

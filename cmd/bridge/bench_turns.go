@@ -2,9 +2,60 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 )
+
+// startCPUProfile starts profiling this process into path; stop ends it
+// and reports what writing the profile met.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// startAWSBenchBridge starts the bridge an AWS bench runs against with
+// --embedded, in this process or in a child one, and makes it targets[0];
+// every other target gets a loopback server CPU probe.
+func startAWSBenchBridge(ctx context.Context, dataDir string, inProcess bool, targets []benchTarget, stderr io.Writer) (benchServer, error) {
+	var srv benchServer
+	var err error
+	if inProcess {
+		var addr string
+		var stop func() error
+		addr, stop, err = startEmbeddedBridge(ctx, dataDir, "aws", stderr)
+		srv = benchServer{addr: addr, stop: stop}
+	} else {
+		srv, err = startChildBridge(ctx, dataDir, "aws", stderr)
+	}
+	if err != nil {
+		return benchServer{}, err
+	}
+	targets[0].endpoint, targets[0].cpu = "http://"+srv.addr, srv.cpu
+	probeServerCPU(targets[1:])
+	return srv, nil
+}
+
+// probeServerCPU gives each target without one a CPU probe of the loopback
+// server behind its endpoint.
+func probeServerCPU(targets []benchTarget) {
+	for i := range targets {
+		if targets[i].cpu == nil {
+			targets[i].cpu = loopbackServerCPU(targets[i].endpoint)
+		}
+	}
+}
 
 // benchTurns runs a bench against every target in turn, warmup unmeasured
 // rounds and then repeat measured ones, so that the targets share whatever
