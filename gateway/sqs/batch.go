@@ -42,9 +42,18 @@ func entryError(id string, err error) (batchResultErrorEntry, bool) {
 	return batchResultErrorEntry{Id: id, SenderFault: true, Code: se.QueryCode, Message: se.Message}, true
 }
 
-// checkBatch refuses a batch for its entry ids; entry is the Query name of
-// an entry (SendMessageBatchRequestEntry), which the messages quote.
-func checkBatch(entry string, ids []string) error {
+// checkBatch refuses a batch for its entries' ids, which it returns in
+// order; entry is the Query name of an entry (SendMessageBatchRequestEntry),
+// which the messages quote.
+func checkBatch[E any](entry string, entries []E, id func(E) string) ([]string, error) {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = id(e)
+	}
+	return ids, checkIDs(entry, ids)
+}
+
+func checkIDs(entry string, ids []string) error {
 	if len(ids) == 0 {
 		return &Error{Type: "EmptyBatchRequest", QueryCode: "AWS.SimpleQueueService.EmptyBatchRequest",
 			Message: "There should be at least one " + entry + " in the request."}
@@ -111,16 +120,15 @@ func (h *Handler) sendMessageBatch(ctx context.Context, _ *exchange, in *sendMes
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(in.Entries))
+	_, err = checkBatch("SendMessageBatchRequestEntry", in.Entries, func(e sendMessageBatchEntry) string { return e.Id })
+	if err != nil {
+		return nil, err
+	}
 	total := 0
-	for i, e := range in.Entries {
-		ids[i] = e.Id
+	for _, e := range in.Entries {
 		if e.MessageBody != nil {
 			total += MessageSize(*e.MessageBody, e.MessageAttributes)
 		}
-	}
-	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
-		return nil, err
 	}
 	if t.fifo {
 		// On a FIFO queue an entry without its group or its deduplication
@@ -197,11 +205,8 @@ func (h *Handler) deleteMessageBatch(ctx context.Context, _ *exchange, in *delet
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatch("DeleteMessageBatchRequestEntry", ids); err != nil {
+	ids, err := checkBatch("DeleteMessageBatchRequestEntry", in.Entries, func(e deleteMessageBatchEntry) string { return e.Id })
+	if err != nil {
 		return nil, err
 	}
 	handles := make([]string, len(in.Entries))
@@ -256,11 +261,8 @@ func (h *Handler) changeMessageVisibilityBatch(ctx context.Context, _ *exchange,
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatch("ChangeMessageVisibilityBatchRequestEntry", ids); err != nil {
+	ids, err := checkBatch("ChangeMessageVisibilityBatchRequestEntry", in.Entries, func(e changeVisibilityBatchEntry) string { return e.Id })
+	if err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(in.Entries))

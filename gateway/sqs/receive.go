@@ -6,6 +6,7 @@ package sqs
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -198,7 +199,7 @@ func systemAttributesAsked(names []string) (map[string]bool, error) {
 			for _, s := range systemAttributeNames {
 				asked[s] = true
 			}
-		case containsString(systemAttributeNames, name):
+		case slices.Contains(systemAttributeNames, name):
 			asked[name] = true
 		case isComputed(name) || attrSpecs[name].valid != nil:
 		default:
@@ -206,15 +207,6 @@ func systemAttributesAsked(names []string) (map[string]bool, error) {
 		}
 	}
 	return asked, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // messageOut is a received message as ReceiveMessage answers it.
