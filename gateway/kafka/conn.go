@@ -3,6 +3,7 @@ package kafka
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -35,9 +36,11 @@ const minFrame = 2 + 2 + 4 + 2
 // those it can no longer answer: deferred work such as pending appends is
 // always completed, which the store requires.
 type conn struct {
-	s      *Server
-	nc     net.Conn
-	remote net.Addr
+	s        *Server
+	listener *Listener
+	nc       net.Conn
+	remote   net.Addr
+	auth     connAuth // reader goroutine only
 	ctx    context.Context
 	cancel context.CancelFunc
 	queue  chan *inflight
@@ -59,17 +62,26 @@ type inflight struct {
 	reply    Reply
 	received time.Time
 	frame    []byte // the request's buffer, pooled again once answered
+	// raw, when not nil, is a raw SASL token to send as it is (after
+	// SaslHandshake v0); key is then -1 and there is no reply.
+	raw []byte
 }
 
-func newConn(s *Server, nc net.Conn) *conn {
+func newConn(s *Server, nc net.Conn, l *Listener) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
+	remote := nc.RemoteAddr()
+	if l.TLS != nil {
+		nc = tls.Server(nc, l.TLS)
+	}
 	return &conn{
-		s:      s,
-		nc:     nc,
-		remote: nc.RemoteAddr(),
-		ctx:    ctx,
-		cancel: cancel,
-		queue:  make(chan *inflight, maxInFlight),
+		s:        s,
+		listener: l,
+		nc:       nc,
+		remote:   remote,
+		auth:     connAuth{user: anonymous, authenticated: !l.Protocol.SASL()},
+		ctx:      ctx,
+		cancel:   cancel,
+		queue:    make(chan *inflight, maxInFlight),
 	}
 }
 
@@ -88,6 +100,9 @@ func (c *conn) kill() {
 func (c *conn) readLoop() {
 	defer c.s.wg.Done()
 	defer close(c.queue)
+	if err := c.startTLS(); err != nil {
+		return
+	}
 	var size [4]byte
 	for {
 		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
@@ -95,7 +110,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		n := int32(binary.BigEndian.Uint32(size[:]))
-		if n < minFrame || n > c.s.cfg.MaxRequestBytes {
+		if (n < minFrame && !c.auth.raw) || n < 0 || n > c.s.cfg.MaxRequestBytes {
 			c.s.log.Warn("kafka: bad request size; closing connection",
 				"remote", c.remote.String(), "size", n, "max", c.s.cfg.MaxRequestBytes)
 			c.s.m.malformed.Inc()
@@ -110,7 +125,15 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.s.m.bytesIn.Add(float64(4 + n))
-		inf, err := c.dispatch(frame, time.Now())
+		var (
+			inf *inflight
+			err error
+		)
+		if c.auth.raw {
+			inf, err = c.rawToken(frame, time.Now())
+		} else {
+			inf, err = c.dispatch(frame, time.Now())
+		}
 		if err != nil {
 			// A failed (or panicked) handler may have kept slices of
 			// the frame; only a frame that never reached one is reused.
@@ -129,6 +152,9 @@ func (c *conn) readLoop() {
 			inf.frame = frame
 		}
 		c.queue <- inf // the writer drains the queue until it is closed
+		if inf.reply.close {
+			return
+		}
 	}
 }
 
@@ -156,6 +182,9 @@ func (c *conn) dispatch(frame []byte, received time.Time) (*inflight, error) {
 		return nil, err
 	}
 	inf := &inflight{key: key, version: version, corr: corr, received: received}
+	if err := c.gate(key, received); err != nil {
+		return nil, err
+	}
 	api, ok := lookup(key)
 	switch {
 	case !ok:
@@ -184,7 +213,10 @@ func (c *conn) dispatch(frame []byte, received time.Time) (*inflight, error) {
 		CorrelationID: corr,
 		ClientID:      body.clientID,
 		Remote:        c.remote,
+		Listener:      c.listener,
+		Principal:     c.auth.principal(),
 		Body:          body.req,
+		conn:          c,
 	}
 	inf.reply, err = c.call(api, r)
 	return inf, err
@@ -284,6 +316,9 @@ var errWrite = errors.New("write failed")
 // write completes one request and writes its response (unless dead: then
 // it only completes it).
 func (c *conn) write(w *bufio.Writer, inf *inflight, buf *[]byte, dead bool) error {
+	if inf.raw != nil {
+		return c.writeRaw(w, inf.raw, dead)
+	}
 	resp, err := c.finish(inf)
 	if err == nil && resp != nil && resp.Key() != inf.key {
 		err = fmt.Errorf("%s handler answered with a %s response", kmsg.NameForKey(inf.key), kmsg.NameForKey(resp.Key()))
@@ -317,6 +352,20 @@ func (c *conn) write(w *bufio.Writer, inf *inflight, buf *[]byte, dead bool) err
 	c.s.m.observe(inf, resp, n)
 	if cap(*buf) > 8<<20 {
 		*buf = nil // do not pin one huge response's buffer for the connection's life
+	}
+	return nil
+}
+
+// writeRaw sends a raw SASL token: its size, then its bytes.
+func (c *conn) writeRaw(w *bufio.Writer, token []byte, dead bool) error {
+	if dead {
+		return nil
+	}
+	w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(token))))
+	w.Write(token)
+	if err := w.Flush(); err != nil {
+		c.writeFailed(err)
+		return fmt.Errorf("%w: %v", errWrite, err)
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func handleDescribeCluster(ctx context.Context, r *Request) (Reply, error) {
 		resp.ClusterAuthorizedOperations = clusterOperations
 	}
 	b := kmsg.NewDescribeClusterResponseBroker()
-	b.NodeID, b.Host, b.Port = 0, s.host, s.port
+	b.NodeID, b.Host, b.Port = 0, r.Listener.host, r.Listener.port
 	resp.Brokers = append(resp.Brokers, b)
 	return Respond(resp), nil
 }

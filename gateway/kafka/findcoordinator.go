@@ -20,7 +20,6 @@ func init() {
 func handleFindCoordinator(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	s := r.Server
 
 	keys := req.CoordinatorKeys
 	if r.Version < 4 {
@@ -34,7 +33,7 @@ func handleFindCoordinator(_ context.Context, r *Request) (Reply, error) {
 			c.ErrorCode = kerr.InvalidRequest.Code
 			c.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Unknown coordinator type %d.", req.CoordinatorType))
 		} else {
-			c.NodeID, c.Host, c.Port = 0, s.host, s.port
+			c.NodeID, c.Host, c.Port = 0, r.Listener.host, r.Listener.port
 		}
 		resp.Coordinators = append(resp.Coordinators, c)
 	}

@@ -29,7 +29,7 @@ func FuzzRequest(f *testing.F) {
 	}
 	ts := startServer(f, func(c *Config) { c.AutoCreateTopics = false })
 	ts.createTopic(f, "t", 2)
-	c := &conn{s: ts.Server, remote: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}}
+	c := &conn{s: ts.Server, listener: &ts.cfg.Listeners[0], remote: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, auth: connAuth{user: anonymous, authenticated: true}}
 
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -49,7 +49,7 @@ func FuzzRequest(f *testing.F) {
 		if !fuzzHandled[key] {
 			return
 		}
-		r := &Request{Server: c.s, Key: key, Version: version, CorrelationID: corr, ClientID: h.clientID, Remote: c.remote, Body: h.req}
+		r := &Request{Server: c.s, Key: key, Version: version, CorrelationID: corr, ClientID: h.clientID, Remote: c.remote, Listener: c.listener, Principal: c.auth.principal(), Body: h.req, conn: c}
 		rep, err := api.Handle(ctx, r)
 		if err != nil {
 			return

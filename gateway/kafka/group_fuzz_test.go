@@ -55,7 +55,7 @@ func FuzzGroupRequest(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		r := &Request{Server: ts.Server, Key: key, Version: version, CorrelationID: corr, ClientID: h.clientID, Remote: remote, Body: h.req}
+		r := &Request{Server: ts.Server, Key: key, Version: version, CorrelationID: corr, ClientID: h.clientID, Remote: remote, Listener: &ts.cfg.Listeners[0], Principal: "User:" + anonymous, Body: h.req}
 		rep, err := api.Handle(ctx, r)
 		if err != nil {
 			t.Fatalf("%s handler failed: %v", api.Key.Name(), err)

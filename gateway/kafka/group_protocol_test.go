@@ -495,7 +495,7 @@ func TestGroupProtocolSessionExpiry(t *testing.T) {
 func TestFindCoordinatorEveryVersion(t *testing.T) {
 	ts := startGroupServer(t, "", fastGroups)
 	c := dialRaw(t, ts.addr)
-	host, port := ts.host, ts.port
+	host, port := ts.cfg.Listeners[0].host, ts.cfg.Listeners[0].port
 	for v := int16(0); v <= 4; v++ {
 		for _, typ := range []int8{0, 1, 7} {
 			if v == 0 && typ != 0 {

@@ -35,8 +35,8 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 
 	b := kmsg.NewMetadataResponseBroker()
 	b.NodeID = 0
-	b.Host = s.host
-	b.Port = s.port
+	b.Host = r.Listener.host
+	b.Port = r.Listener.port
 	resp.Brokers = append(resp.Brokers, b)
 	resp.ClusterID = &s.clusterID
 	resp.ControllerID = 0

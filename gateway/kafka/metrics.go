@@ -21,6 +21,11 @@ type metrics struct {
 	bytesIn   prometheus.Counter
 	bytesOut  prometheus.Counter
 	dups      prometheus.Counter
+	// authFailures counts refused TLS handshakes and SASL exchanges.
+	authFailures *prometheus.CounterVec // stage: tls, sasl
+	// authentications counts SASL exchanges that succeeded, KIP-368
+	// re-authentications included.
+	authentications *prometheus.CounterVec // mechanism
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -62,9 +67,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_kafka_produce_duplicates_total",
 			Help: "Batches of idempotent producers recognised as retries and answered without storing them again.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_kafka_authentication_failures_total",
+			Help: "Kafka connections refused for failed authentication, by stage (tls: handshake or client certificate; sasl: mechanism, credentials or a request before authentication).",
+		}, []string{"stage"}),
+		authentications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_kafka_sasl_authentications_total",
+			Help: "Successful SASL authentications (re-authentications included), by mechanism.",
+		}, []string{"mechanism"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.latency, m.open, m.rejected, m.malformed, m.panics, m.bytesIn, m.bytesOut, m.dups} {
+		for _, c := range []prometheus.Collector{m.requests, m.latency, m.open, m.rejected, m.malformed, m.panics, m.bytesIn, m.bytesOut, m.dups, m.authFailures, m.authentications} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

@@ -32,6 +32,13 @@ type Request struct {
 	CorrelationID int32
 	ClientID      string
 	Remote        net.Addr
+	// Listener is the listener the connection came in on.
+	Listener *Listener
+	// Principal is who the connection authenticated as, Kafka-style
+	// ("User:alice"; "User:ANONYMOUS" when it did not).
+	Principal string
+
+	conn *conn
 
 	// Body is what kmsg.RequestForKey(Key) decoded at Version; handlers
 	// type-assert it to the key's request type, which always succeeds.
@@ -45,10 +52,16 @@ type Reply struct {
 	resp  kmsg.Response
 	later func(ctx context.Context) (kmsg.Response, error)
 	none  bool
+	// close ends the connection once the response is written: Kafka
+	// answers a failed authentication, then hangs up.
+	close bool
 }
 
 // Respond answers with resp as soon as the responses before it are written.
 func Respond(resp kmsg.Response) Reply { return Reply{resp: resp} }
+
+// closeAfter answers with resp, then closes the connection.
+func closeAfter(resp kmsg.Response) Reply { return Reply{resp: resp, close: true} }
 
 // RespondLater defers building the response to f, which the connection's
 // writer goroutine calls once every earlier response is written, in request

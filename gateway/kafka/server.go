@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -9,11 +10,14 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/internal/netutil"
 	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/security/sasl"
+	"github.com/streambridge/bridge/security/users"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -26,8 +30,29 @@ type Config struct {
 	// Registerer takes the bridge_kafka_* collectors; nil registers none.
 	Registerer prometheus.Registerer
 	// AdvertisedAddr is node 0's host:port in Metadata and DescribeCluster
-	// responses: what clients connect to after bootstrapping. Required.
+	// responses: what clients connect to after bootstrapping. Required
+	// unless every listener has an AdvertisedAddr of its own.
 	AdvertisedAddr string
+	// Listeners are the named listeners Serve may be handed (see Serve).
+	// Empty means one PLAINTEXT listener advertising AdvertisedAddr.
+	Listeners []Listener
+	// SASL authenticates clients of SASL_PLAINTEXT and SASL_SSL listeners;
+	// required when there is one.
+	SASL *sasl.Authenticator
+	// SASLSessionLifetime is Kafka's connections.max.reauth.ms: a SASL
+	// session ends this long after authentication, or when its credential
+	// expires if that is sooner; clients re-authenticate on the same
+	// connection (KIP-368) and connections that do not are closed. Zero
+	// means sessions last as long as their connection.
+	SASLSessionLifetime time.Duration
+	// SSLPrincipal names the principal of a client certificate on SSL
+	// listeners (Kafka's ssl.principal.mapping.rules apply here). Nil uses
+	// the certificate subject's distinguished name.
+	SSLPrincipal func(*x509.Certificate) (string, error)
+	// Users holds the SCRAM credentials DescribeUserScramCredentials and
+	// AlterUserScramCredentials read and change; nil answers those APIs
+	// with an error.
+	Users *users.Store
 	// AutoCreateTopics creates unknown topics on Metadata and Produce, with
 	// DefaultPartitions partitions (1 when zero).
 	AutoCreateTopics  bool
@@ -48,13 +73,11 @@ type Server struct {
 	log   *slog.Logger
 	m     *metrics
 
-	// host and port split cfg.AdvertisedAddr for Metadata.
-	host string
-	port int32
 	// clusterID is stable for the store's life (kept in its state area),
 	// so clients that cache it across restarts see the same cluster.
 	clusterID string
 
+	users     *users.Store     // SCRAM credentials (Config.Users or the store's own)
 	producers *producerStates // idempotent producer state, by partition
 	pids      pidAllocator
 
@@ -76,8 +99,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("kafka: Config.Store is nil")
 	}
-	host, port, err := splitHostPort(cfg.AdvertisedAddr)
-	if err != nil {
+	if err := checkListeners(&cfg); err != nil {
 		return nil, err
 	}
 	if cfg.Logger == nil {
@@ -96,8 +118,6 @@ func New(cfg Config) (*Server, error) {
 		store:     cfg.Store,
 		cfg:       cfg,
 		log:       cfg.Logger,
-		host:      host,
-		port:      port,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 		draining:  make(chan struct{}),
@@ -105,6 +125,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.producers = newProducerStates(s)
 	s.pids.s = s
+	var err error
+	if s.users = cfg.Users; s.users == nil {
+		if s.users, err = users.Open(context.Background(), cfg.Store, nil); err != nil {
+			return nil, err
+		}
+	}
 	if s.clusterID, err = s.loadClusterID(context.Background()); err != nil {
 		return nil, err
 	}
@@ -116,7 +142,14 @@ func New(cfg Config) (*Server, error) {
 
 // Serve accepts Kafka connections on l until Shutdown, then returns nil. It
 // closes l when it returns. Any other return is a failure of the listener.
+// l serves the listener of Config.Listeners it names when it is a
+// NamedListener, else the first one.
 func (s *Server) Serve(l net.Listener) error {
+	lc, err := s.listenerFor(l)
+	if err != nil {
+		l.Close()
+		return err
+	}
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
@@ -132,12 +165,12 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 	}()
 
-	return netutil.AcceptLoop(l, s.log, s.isShutdown, s.accept)
+	return netutil.AcceptLoop(l, s.log, s.isShutdown, func(nc net.Conn) { s.accept(nc, lc) })
 }
 
 // accept starts a connection, or closes it at once when the server is at
 // its connection limit or shutting down.
-func (s *Server) accept(nc net.Conn) {
+func (s *Server) accept(nc net.Conn, lc *Listener) {
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
@@ -152,7 +185,7 @@ func (s *Server) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	c := newConn(s, nc)
+	c := newConn(s, nc, lc)
 	s.conns[c] = struct{}{}
 	s.wg.Add(2)
 	s.mu.Unlock()
