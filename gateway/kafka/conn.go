@@ -41,9 +41,9 @@ type conn struct {
 	nc       net.Conn
 	remote   net.Addr
 	auth     connAuth // reader goroutine only
-	ctx    context.Context
-	cancel context.CancelFunc
-	queue  chan *inflight
+	ctx      context.Context
+	cancel   context.CancelFunc
+	queue    chan *inflight
 
 	// fetchBuf carries fetch responses to the socket (writeFetch); the
 	// writer goroutine allocates it on the first large fetch.

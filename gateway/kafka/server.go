@@ -77,7 +77,7 @@ type Server struct {
 	// so clients that cache it across restarts see the same cluster.
 	clusterID string
 
-	users     *users.Store     // SCRAM credentials (Config.Users or the store's own)
+	users     *users.Store    // SCRAM credentials (Config.Users or the store's own)
 	producers *producerStates // idempotent producer state, by partition
 	pids      pidAllocator
 

@@ -16,7 +16,7 @@ func PlainMechanism(creds Credentials) Mechanism { return plainMechanism{creds} 
 
 type plainMechanism struct{ creds Credentials }
 
-func (plainMechanism) Name() string      { return Plain }
+func (plainMechanism) Name() string     { return Plain }
 func (m plainMechanism) Start() Session { return &plainSession{creds: m.creds} }
 
 type plainSession struct {
@@ -65,4 +65,4 @@ func (s *plainSession) Step(client []byte) ([]byte, bool, error) {
 }
 
 func (s *plainSession) Principal() string { return s.user }
-func (s *plainSession) Expiry() time.Time  { return time.Time{} }
+func (s *plainSession) Expiry() time.Time { return time.Time{} }

@@ -154,4 +154,4 @@ func (s *scramSession) Step(client []byte) ([]byte, bool, error) {
 }
 
 func (s *scramSession) Principal() string { return s.conv.Username() }
-func (s *scramSession) Expiry() time.Time  { return time.Time{} }
+func (s *scramSession) Expiry() time.Time { return time.Time{} }
