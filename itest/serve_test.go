@@ -341,6 +341,9 @@ func (p *proc) signal(sig os.Signal) {
 type bridge struct {
 	*proc
 	kafka, aws, admin string
+	// kafkaListeners are the bound Kafka ports by listener name, when
+	// --kafka-listeners named them (kafka is then the first).
+	kafkaListeners map[string]string
 }
 
 // startBridge starts `bridge args...` and waits until it logs "ready".
@@ -355,7 +358,7 @@ func startBridge(t *testing.T, env []string, args ...string) *bridge {
 		addr *string
 	}{{"kafka", &b.kafka}, {"aws", &b.aws}, {"admin", &b.admin}} {
 		line := p.waitLog(ctx, "listening "+l.name, func(x logLine) bool {
-			return x.str("msg") == "listening" && x.str("listener") == l.name
+			return x.str("msg") == "listening" && (x.str("listener") == l.name || strings.HasPrefix(x.str("listener"), l.name+" "))
 		})
 		*l.addr = line.str("addr")
 		host, port, err := net.SplitHostPort(*l.addr)
@@ -364,6 +367,14 @@ func startBridge(t *testing.T, env []string, args ...string) *bridge {
 		}
 	}
 	p.waitLog(ctx, "ready", msgIs("ready"))
+	b.kafkaListeners = map[string]string{}
+	p.mu.Lock()
+	for _, l := range p.lines {
+		if name, ok := strings.CutPrefix(l.str("listener"), "kafka "); ok && l.str("msg") == "listening" {
+			b.kafkaListeners[name] = l.str("addr")
+		}
+	}
+	p.mu.Unlock()
 	return b
 }
 

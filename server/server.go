@@ -47,6 +47,11 @@ type Config struct {
 	// to. Empty derives it from KafkaAddr and the bound port, with
 	// "localhost" for an unspecified bind host; never 0.0.0.0.
 	AdvertisedKafkaAddr string
+	// KafkaListeners, when set, replace KafkaAddr and AdvertisedKafkaAddr:
+	// one Kafka port per entry, as Kafka's listeners and
+	// advertised.listeners settings give them. The Kafka service is handed
+	// each one as a NamedListener.
+	KafkaListeners []KafkaListener
 
 	// Logger receives the server's log lines; nil discards them.
 	Logger *slog.Logger
@@ -65,14 +70,39 @@ type Config struct {
 	NewAWS func(Deps) (http.Handler, error)
 }
 
+// KafkaListener is one named Kafka port.
+type KafkaListener struct {
+	Name string
+	Addr string
+	// AdvertisedAddr is derived as for AdvertisedKafkaAddr when empty.
+	AdvertisedAddr string
+}
+
+// kafkaListeners returns the configured Kafka ports: KafkaListeners, or
+// the one of KafkaAddr, named PLAINTEXT.
+func (c *Config) kafkaListeners() []KafkaListener {
+	if len(c.KafkaListeners) > 0 {
+		return c.KafkaListeners
+	}
+	return []KafkaListener{{Name: "PLAINTEXT", Addr: c.KafkaAddr, AdvertisedAddr: c.AdvertisedKafkaAddr}}
+}
+
 func (c *Config) validate() error {
 	var errs []error
 	for _, a := range []struct{ flag, addr string }{
-		{"--kafka-addr", c.KafkaAddr},
 		{"--aws-addr", c.AWSAddr},
 		{"--admin-addr", c.AdminAddr},
 	} {
 		if err := checkAddr(a.flag, a.addr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, l := range c.kafkaListeners() {
+		flag := "--kafka-addr"
+		if len(c.KafkaListeners) > 0 {
+			flag = "--kafka-listeners " + l.Name
+		}
+		if err := checkAddr(flag, l.Addr); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -108,7 +138,8 @@ type Server struct {
 	lock  *dataDirLock
 	store *embedded.Store
 
-	admin, kafka, aws *component
+	admin, aws *component
+	kafka      []*component // one per Kafka listener, sharing one Service
 
 	state atomic.Int32
 
@@ -137,17 +168,27 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s := &Server{log: log, reg: admin.NewRegistry(info), done: make(chan struct{})}
 	log.Info("starting bridge", "version", info.Version, "commit", info.Commit, "go", info.GoVersion)
 
-	lns, err := listenAll([]listenSpec{
-		{"kafka", "--kafka-addr", cfg.KafkaAddr},
+	kafkaListeners := cfg.kafkaListeners()
+	specs := []listenSpec{
 		{"aws", "--aws-addr", cfg.AWSAddr},
 		{"admin", "--admin-addr", cfg.AdminAddr},
-	})
+	}
+	for _, l := range kafkaListeners {
+		spec := listenSpec{"kafka", "--kafka-addr", l.Addr}
+		if len(cfg.KafkaListeners) > 0 {
+			spec = listenSpec{"kafka " + l.Name, "--kafka-listeners", l.Addr}
+		}
+		specs = append(specs, spec)
+	}
+	lns, err := listenAll(specs)
 	if err != nil {
 		return nil, err
 	}
-	s.kafka = &component{name: "kafka", ln: lns[0]}
-	s.aws = &component{name: "aws", ln: lns[1]}
-	s.admin = &component{name: "admin", ln: lns[2]}
+	s.aws = &component{name: "aws", ln: lns[0]}
+	s.admin = &component{name: "admin", ln: lns[1]}
+	for i, l := range kafkaListeners {
+		s.kafka = append(s.kafka, &component{name: specs[2+i].name, ln: namedListener{lns[2+i], l.Name}})
+	}
 	defer func() {
 		if err != nil {
 			log.Info("start failed; releasing ports, store and data dir", "err", err)
@@ -157,16 +198,22 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 
-	advertised, local, err := advertisedKafkaAddr(cfg.AdvertisedKafkaAddr, cfg.KafkaAddr, s.kafka.ln.Addr())
-	if err != nil {
-		return nil, err
-	}
 	s.addrs = Addrs{
-		Kafka:           s.kafka.ln.Addr().String(),
-		AdvertisedKafka: advertised,
-		AWS:             s.aws.ln.Addr().String(),
-		Admin:           s.admin.ln.Addr().String(),
+		AWS:   s.aws.ln.Addr().String(),
+		Admin: s.admin.ln.Addr().String(),
 	}
+	var localAdvertised []string
+	for i, l := range kafkaListeners {
+		advertised, local, err := advertisedKafkaAddr(l.AdvertisedAddr, l.Addr, s.kafka[i].ln.Addr())
+		if err != nil {
+			return nil, fmt.Errorf("kafka listener %s: %w", l.Name, err)
+		}
+		if local {
+			localAdvertised = append(localAdvertised, advertised)
+		}
+		s.addrs.KafkaListeners = append(s.addrs.KafkaListeners, KafkaListenerAddrs{Name: l.Name, Bound: s.kafka[i].ln.Addr().String(), Advertised: advertised})
+	}
+	s.addrs.Kafka, s.addrs.AdvertisedKafka = s.addrs.KafkaListeners[0].Bound, s.addrs.KafkaListeners[0].Advertised
 
 	// Admin first: /healthz answers and /readyz says "starting" while the
 	// store opens, which can take a while after a crash.
@@ -182,12 +229,16 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	deps := func(name string) Deps {
 		return Deps{Store: s.store, Logger: log.With("listener", name), Registerer: s.reg, Addrs: s.addrs}
 	}
+	var kafkaSvc Service
 	if cfg.NewKafka != nil {
-		if s.kafka.svc, err = cfg.NewKafka(deps("kafka")); err != nil {
+		if kafkaSvc, err = cfg.NewKafka(deps("kafka")); err != nil {
 			return nil, fmt.Errorf("kafka front end: %w", err)
 		}
 	} else {
-		s.kafka.svc = newClosingKafka(log.With("listener", "kafka"))
+		kafkaSvc = newClosingKafka(log.With("listener", "kafka"))
+	}
+	for _, c := range s.kafka {
+		c.svc = kafkaSvc
 	}
 	awsHandler := placeholderAWS(log.With("listener", "aws"))
 	if cfg.NewAWS != nil {
@@ -200,11 +251,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	s.serve(s.kafka)
-	logListening(log, "kafka", s.kafka.ln, "advertised", advertised)
-	if local {
-		log.Info("advertising localhost to Kafka clients; set --advertised-kafka-addr for clients on other machines",
-			"advertised", advertised)
+	for i, c := range s.kafka {
+		s.serve(c)
+		logListening(log, c.name, c.ln, "advertised", s.addrs.KafkaListeners[i].Advertised)
+	}
+	if len(localAdvertised) > 0 {
+		log.Info("advertising localhost to Kafka clients; set --advertised-kafka-addr (or --kafka-advertised-listeners) for clients on other machines",
+			"advertised", localAdvertised)
 	}
 	s.serve(s.aws)
 	logListening(log, "aws", s.aws.ln)
@@ -353,7 +406,7 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup
-	for _, c := range []*component{s.kafka, s.aws} {
+	for _, c := range append([]*component{s.aws}, s.kafka...) {
 		wg.Go(func() { s.stopComponent(ctx, c) })
 	}
 	wg.Wait()

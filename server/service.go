@@ -52,9 +52,28 @@ type Addrs struct {
 	// AdvertisedKafka is what Kafka clients are told to connect to: the
 	// --advertised-kafka-addr setting, or derived from Kafka (see Config).
 	AdvertisedKafka string
-	AWS             string // bound AWS-style HTTP listener (Kinesis, SQS, S3)
-	Admin           string // bound admin listener (/healthz, /readyz, /metrics)
+	// KafkaListeners are every Kafka port (the first is Kafka and
+	// AdvertisedKafka), by name.
+	KafkaListeners []KafkaListenerAddrs
+	AWS            string // bound AWS-style HTTP listener (Kinesis, SQS, S3)
+	Admin          string // bound admin listener (/healthz, /readyz, /metrics)
 }
+
+// KafkaListenerAddrs are the addresses of one named Kafka port.
+type KafkaListenerAddrs struct {
+	Name       string
+	Bound      string
+	Advertised string
+}
+
+// namedListener tells the Kafka service which of its listeners a port is
+// (kafka.NamedListener).
+type namedListener struct {
+	net.Listener
+	name string
+}
+
+func (l namedListener) ListenerName() string { return l.name }
 
 // NewHTTPService wraps an http.Server so it keeps the Service contract:
 // Serve returns nil after Shutdown, and a Shutdown whose ctx expires closes

@@ -28,18 +28,23 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 		InMemory:            o.store.inMemory,
 		KafkaAddr:           o.kafka.addr,
 		AdvertisedKafkaAddr: o.kafka.advertisedAddr,
+		KafkaListeners:      o.kafka.listeners.serverListeners(),
 		AWSAddr:             o.aws.addr,
 		AdminAddr:           o.admin.addr,
 		Logger:              log,
 		NewKafka: func(d server.Deps) (server.Service, error) {
-			return kafka.New(kafka.Config{
+			cfg := kafka.Config{
 				Store:             d.Store,
 				Logger:            d.Logger,
 				Registerer:        d.Registerer,
 				AdvertisedAddr:    d.Addrs.AdvertisedKafka,
 				AutoCreateTopics:  o.kafka.autoCreateTopics,
 				DefaultPartitions: o.kafka.defaultPartitions,
-			})
+			}
+			if err := o.kafkaSecurity(context.Background(), &cfg, d.Store, d.Addrs); err != nil {
+				return nil, err
+			}
+			return kafka.New(cfg)
 		},
 		NewAWS: func(d server.Deps) (http.Handler, error) {
 			k, err := kinesis.New(kinesis.Config{

@@ -8,6 +8,7 @@ package main
 // (layers.go), which must not change when a flag moves between groups.
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -134,6 +135,7 @@ type kafkaOptions struct {
 	advertisedAddr    string
 	autoCreateTopics  bool
 	defaultPartitions int
+	listeners         kafkaListenerOptions
 }
 
 func (*kafkaOptions) heading() string { return "Kafka" }
@@ -143,13 +145,15 @@ func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.advertisedAddr, "advertised-kafka-addr", "", "host:port Kafka clients are told to connect to (default: the bound address, localhost if bound to all interfaces)")
 	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
 	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
+	o.listeners.addFlags(fs)
 }
 
 func (o *kafkaOptions) check() error {
+	var errs []error
 	if o.defaultPartitions < 1 {
-		return fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions)
+		errs = append(errs, fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions))
 	}
-	return nil
+	return errors.Join(append(errs, o.listeners.check())...)
 }
 
 // awsOptions configure the AWS port, shared by the AWS-style APIs: what
@@ -215,14 +219,25 @@ func (o *kinesisOptions) check() error {
 	return nil
 }
 
-// securityOptions are where TLS, SASL and request-signing settings will
-// go. The group exists before its first flag so that they get a heading
-// and checks of their own rather than joining another area's.
-type securityOptions struct{}
+// securityOptions are the TLS, SASL and request-signing settings.
+type securityOptions struct {
+	sasl saslOptions
+}
 
-func (*securityOptions) heading() string         { return "Security" }
-func (*securityOptions) addFlags(*pflag.FlagSet) {}
-func (*securityOptions) check() error            { return nil }
+func (*securityOptions) heading() string { return "Security" }
+
+func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
+	o.sasl.addFlags(fs)
+}
+
+func (o *securityOptions) check() error {
+	return errors.Join(o.sasl.check())
+}
+
+// kafkaTLS is the TLS configuration of SSL and SASL_SSL Kafka listeners.
+func (o *securityOptions) kafkaTLS() (*tls.Config, error) {
+	return nil, errors.New("TLS listeners need --tls-cert-file and --tls-key-file")
+}
 
 // backendOptions are where the settings that point streams at real
 // Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions

@@ -64,7 +64,7 @@ func (c *conn) startTLS() error {
 	_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		c.s.m.authFailures.WithLabelValues("tls").Inc()
-		c.s.log.Warn("kafka: TLS handshake failed", "remote", c.remote.String(), "listener", c.listener.Name, "err", err)
+		c.s.log.Warn("kafka: TLS handshake failed", "remote", c.remote.String(), "kafka_listener", c.listener.Name, "err", err)
 		return err
 	}
 	_ = tc.SetDeadline(time.Time{})
@@ -117,7 +117,7 @@ func (c *conn) saslStep(msg []byte) (answer []byte, done bool, clientMsg string,
 			clientMsg, reason = f.Message, f.Reason
 		}
 		c.s.m.authFailures.WithLabelValues("sasl").Inc()
-		c.s.log.Warn("kafka: SASL authentication failed", "remote", c.remote.String(), "listener", c.listener.Name,
+		c.s.log.Warn("kafka: SASL authentication failed", "remote", c.remote.String(), "kafka_listener", c.listener.Name,
 			"mechanism", c.auth.mechanism, "reason", reason)
 		return nil, false, clientMsg, errSASLFailed
 	}
@@ -144,7 +144,7 @@ func (c *conn) saslStep(msg []byte) (answer []byte, done bool, clientMsg string,
 	}
 	c.s.m.authentications.WithLabelValues(c.auth.mechanism).Inc()
 	if !c.auth.authenticated {
-		c.s.log.Debug("kafka: SASL authenticated", "remote", c.remote.String(), "listener", c.listener.Name,
+		c.s.log.Debug("kafka: SASL authenticated", "remote", c.remote.String(), "kafka_listener", c.listener.Name,
 			"mechanism", c.auth.mechanism, "principal", "User:"+user)
 	}
 	c.auth.user, c.auth.authenticated = user, true
