@@ -3,6 +3,8 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -266,3 +268,56 @@ func TestSCRAMCredentialsAdmin(t *testing.T) {
 		t.Fatalf("bob's login after the deletion: %v, want SASL_AUTHENTICATION_FAILED", err)
 	}
 }
+
+// TestListenerAdvertisesItself serves two listeners, each advertising an
+// address of its own: Metadata, FindCoordinator and DescribeCluster name
+// the listener the client came in on.
+func TestListenerAdvertisesItself(t *testing.T) {
+	second, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := saslServer(t, func(c *Config) {
+		c.Listeners = append(c.Listeners, Listener{Name: "INTERNAL", Protocol: Plaintext, AdvertisedAddr: "internal.example:9093"})
+		c.Listeners[0].AdvertisedAddr = "sasl.example:9096"
+	})
+	go ts.Serve(namedListener{second, "INTERNAL"})
+
+	for _, tc := range []struct {
+		addr, want string
+		sasl       bool
+	}{{ts.addr, "sasl.example:9096", true}, {second.Addr().String(), "internal.example:9093", false}} {
+		c := dialRaw(t, tc.addr)
+		if tc.sasl {
+			hs := kmsg.NewPtrSASLHandshakeRequest()
+			hs.Version, hs.Mechanism = 1, bsasl.Plain
+			c.roundTrip(t, hs)
+			auth := kmsg.NewPtrSASLAuthenticateRequest()
+			auth.SASLAuthBytes = []byte("\x00alice\x00alice-secret")
+			if resp := c.roundTrip(t, auth).(*kmsg.SASLAuthenticateResponse); resp.ErrorCode != 0 {
+				t.Fatalf("authenticate: %+v", resp)
+			}
+		}
+		md := c.roundTrip(t, kmsg.NewPtrMetadataRequest()).(*kmsg.MetadataResponse)
+		fc := kmsg.NewPtrFindCoordinatorRequest()
+		fc.CoordinatorKey = "g"
+		co := c.roundTrip(t, fc).(*kmsg.FindCoordinatorResponse)
+		dc := c.roundTrip(t, kmsg.NewPtrDescribeClusterRequest()).(*kmsg.DescribeClusterResponse)
+		for what, got := range map[string]string{
+			"Metadata":        fmt.Sprintf("%s:%d", md.Brokers[0].Host, md.Brokers[0].Port),
+			"FindCoordinator": fmt.Sprintf("%s:%d", co.Host, co.Port),
+			"DescribeCluster": fmt.Sprintf("%s:%d", dc.Brokers[0].Host, dc.Brokers[0].Port),
+		} {
+			if got != tc.want {
+				t.Errorf("%s through %s advertises %s, want %s", what, tc.addr, got, tc.want)
+			}
+		}
+	}
+}
+
+type namedListener struct {
+	net.Listener
+	name string
+}
+
+func (l namedListener) ListenerName() string { return l.name }

@@ -32,14 +32,14 @@ const (
 )
 
 // hashOf returns the hash of a SCRAM mechanism.
-func hashOf(mechanism string) (func() hash.Hash, scram.HashGeneratorFcn, error) {
+func hashOf(mechanism string) (func() hash.Hash, error) {
 	switch mechanism {
 	case ScramSHA256:
-		return sha256.New, scram.SHA256, nil
+		return sha256.New, nil
 	case ScramSHA512:
-		return sha512.New, scram.SHA512, nil
+		return sha512.New, nil
 	}
-	return nil, nil, fmt.Errorf("sasl: %q is not a SCRAM mechanism", mechanism)
+	return nil, fmt.Errorf("sasl: %q is not a SCRAM mechanism", mechanism)
 }
 
 // SaltPassword is SCRAM's Hi(password, salt, iterations). Kafka feeds the
@@ -47,7 +47,7 @@ func hashOf(mechanism string) (func() hash.Hash, scram.HashGeneratorFcn, error) 
 // credentials set through AlterUserScramCredentials by any Kafka tool
 // match.
 func SaltPassword(mechanism, password string, salt []byte, iterations int) ([]byte, error) {
-	h, _, err := hashOf(mechanism)
+	h, err := hashOf(mechanism)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func SaltPassword(mechanism, password string, salt []byte, iterations int) ([]by
 // StoredFromSalted derives what a server keeps (StoredKey, ServerKey) from
 // a salted password, which is what AlterUserScramCredentials carries.
 func StoredFromSalted(mechanism string, salted, salt []byte, iterations int) (scram.StoredCredentials, error) {
-	h, _, err := hashOf(mechanism)
+	h, err := hashOf(mechanism)
 	if err != nil {
 		return scram.StoredCredentials{}, err
 	}
@@ -98,7 +98,7 @@ func mac(h func() hash.Hash, key []byte, msg string) []byte {
 // checks that the nonce ends with the one it sent) and an RFC 5802-strict
 // server refuses. Kafka is the specification, so its check is ours.
 func SCRAM(mechanism string, creds Credentials) (Mechanism, error) {
-	h, _, err := hashOf(mechanism)
+	h, err := hashOf(mechanism)
 	if err != nil {
 		return nil, err
 	}
