@@ -130,7 +130,7 @@ func TestMapReplacement(t *testing.T) {
 		err             string // in the error, if one is wanted
 	}{
 		{rules: "RULE:^CN=(.*)$/user-$1/", dn: "CN=alice", want: "user-alice"},
-		{rules: "RULE:^CN=(.*)$/$1_x/", dn: "CN=alice", want: "alice_x"}, // Go's Expand would read $1_x as a group name
+		{rules: "RULE:^CN=(.*)$/$1_x/", dn: "CN=alice", want: "alice_x"},   // Go's Expand would read $1_x as a group name
 		{rules: "RULE:^CN=(.*)$/$2@$1/", dn: "CN=alice", want: "$2@alice"}, // a missing group is literal (Kafka's escape)
 		{rules: "RULE:^CN=(.*)$/$12/", dn: "CN=alice", want: "alice2"},     // $12 shortened to $1
 		{rules: `RULE:^CN=(.*)$/\$1/`, dn: "CN=alice", want: "$1"},
