@@ -10,6 +10,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,13 @@ type Config struct {
 	// to. Empty derives it from KafkaAddr and the bound port, with
 	// "localhost" for an unspecified bind host; never 0.0.0.0.
 	AdvertisedKafkaAddr string
+
+	// AWSTLS and AdminTLS, when set, make the AWS and admin ports serve
+	// HTTPS only; nil serves plain HTTP. A config without NextProtos gets
+	// h2 and http/1.1, so HTTP/2 clients (SubscribeToShard) negotiate it
+	// with ALPN as they do with AWS. Usually a tlsconfig.Reloader's Config,
+	// so renewed certificates are picked up without a restart.
+	AWSTLS, AdminTLS *tls.Config
 
 	// Logger receives the server's log lines; nil discards them.
 	Logger *slog.Logger
@@ -146,8 +154,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.kafka = &component{name: "kafka", ln: lns[0]}
-	s.aws = &component{name: "aws", ln: lns[1]}
-	s.admin = &component{name: "admin", ln: lns[2]}
+	s.aws = &component{name: "aws", ln: withTLS(lns[1], cfg.AWSTLS)}
+	s.admin = &component{name: "admin", ln: withTLS(lns[2], cfg.AdminTLS)}
 	defer func() {
 		if err != nil {
 			log.Info("start failed; releasing ports, store and data dir", "err", err)
