@@ -215,14 +215,23 @@ func (o *kinesisOptions) check() error {
 	return nil
 }
 
-// securityOptions are where TLS, SASL and request-signing settings will
-// go. The group exists before its first flag so that they get a heading
-// and checks of their own rather than joining another area's.
-type securityOptions struct{}
+// securityOptions are the TLS, SASL and request-signing settings. Each
+// area keeps its fields, flags and checks in a block of its own (TLS:
+// security_tls.go), so the areas can grow without touching each other.
+type securityOptions struct {
+	tls tlsOptions
+	// SASL settings go here, with their own addFlags and check.
+}
 
-func (*securityOptions) heading() string         { return "Security" }
-func (*securityOptions) addFlags(*pflag.FlagSet) {}
-func (*securityOptions) check() error            { return nil }
+func (*securityOptions) heading() string { return "Security" }
+
+func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
+	o.tls.addFlags(fs)
+}
+
+func (o *securityOptions) check() error {
+	return errors.Join(o.tls.check())
+}
 
 // backendOptions are where the settings that point streams at real
 // Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions
