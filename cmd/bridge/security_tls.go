@@ -23,7 +23,9 @@ type tlsOptions struct {
 	clientAuth                      choice // tlsconfig.ParseClientAuth's names
 	aws, admin                      bool   // which HTTP ports serve HTTPS
 	principalMappingRules           string
-	rules                           principal.Rules // parsed by check
+	// rules are --ssl-principal-mapping-rules parsed, set by check; the
+	// Kafka SSL listeners map client subjects with them.
+	rules principal.Rules
 
 	once   sync.Once
 	loaded *tlsconfig.Reloader
@@ -115,7 +117,3 @@ func (o *tlsOptions) reloader(log *slog.Logger) (*tlsconfig.Reloader, error) {
 func (o *securityOptions) tlsReloader(log *slog.Logger) (*tlsconfig.Reloader, error) {
 	return o.tls.reloader(log)
 }
-
-// principalRules are the parsed --ssl-principal-mapping-rules; valid once
-// check has passed.
-func (o *securityOptions) principalRules() principal.Rules { return o.tls.rules }
