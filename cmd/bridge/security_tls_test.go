@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/spf13/cobra"
 
 	"github.com/streambridge/bridge/security/certs"
@@ -252,6 +253,9 @@ func TestAWSPortMutualTLS(t *testing.T) {
 			if !found {
 				t.Errorf("ListStreams = %v, lacking %s", out.StreamNames, stream)
 			}
+			if tc.http2 {
+				subscribeOverTLS(ctx, t, kc, stream)
+			}
 			want := "HTTP/1.1"
 			if tc.http2 {
 				want = "HTTP/2.0"
@@ -282,4 +286,46 @@ func TestServeTLSBadFiles(t *testing.T) {
 	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("error %v, want one naming %s", err, missing)
 	}
+}
+
+// subscribeOverTLS puts a record and reads it back with SubscribeToShard,
+// the operation that needs HTTP/2: its event stream over TLS is what the
+// AWS port's ALPN is for.
+func subscribeOverTLS(ctx context.Context, t *testing.T, kc *awskinesis.Client, stream string) {
+	t.Helper()
+	desc, err := kc.DescribeStreamSummary(ctx, &awskinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, err := kc.PutRecord(ctx, &awskinesis.PutRecordInput{StreamName: aws.String(stream), PartitionKey: aws.String("k"), Data: []byte("over tls")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := kc.RegisterStreamConsumer(ctx, &awskinesis.RegisterStreamConsumerInput{
+		StreamARN: desc.StreamDescriptionSummary.StreamARN, ConsumerName: aws.String("tls"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := kc.SubscribeToShard(ctx, &awskinesis.SubscribeToShardInput{
+		ConsumerARN:      reg.Consumer.ConsumerARN,
+		ShardId:          put.ShardId,
+		StartingPosition: &kinesistypes.StartingPosition{Type: kinesistypes.ShardIteratorTypeTrimHorizon},
+	})
+	if err != nil {
+		t.Fatalf("SubscribeToShard: %v", err)
+	}
+	es := sub.GetStream()
+	defer es.Close()
+	for ev := range es.Events() { // ctx bounds the wait
+		e, ok := ev.(*kinesistypes.SubscribeToShardEventStreamMemberSubscribeToShardEvent)
+		if !ok || len(e.Value.Records) == 0 {
+			continue
+		}
+		if got := string(e.Value.Records[0].Data); got != "over tls" {
+			t.Errorf("SubscribeToShard delivered %q, want %q", got, "over tls")
+		}
+		return
+	}
+	t.Fatalf("SubscribeToShard's stream ended without the record: %v", es.Err())
 }

@@ -143,11 +143,13 @@ func New(f Files, log *slog.Logger) (*Reloader, error) {
 		return nil, fmt.Errorf("tls: unknown client auth %v", f.ClientAuth)
 	}
 	r := &Reloader{files: f, log: log, now: time.Now, interval: DefaultCheckInterval}
-	st, err := r.stat()
+	// Loaded before the first look at the stamps: a file replaced in
+	// between is then seen as changed and read again, never missed.
+	m, err := r.load()
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.load()
+	st, err := r.stat()
 	if err != nil {
 		return nil, err
 	}
