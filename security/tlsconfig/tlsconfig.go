@@ -176,6 +176,10 @@ func New(f Files, log *slog.Logger) (*Reloader, error) {
 // but ConnectionState().VerifiedChains stays empty; use PeerCertificates.
 // Since ClientCAs is nil, certificate requests name no acceptable CAs;
 // clients then send the certificate they were given.
+//
+// VerifyConnection is therefore the client check: a caller that needs one
+// of its own must call the one set here first, since replacing it turns
+// client certificate verification off.
 func (r *Reloader) Config() *tls.Config {
 	c := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
