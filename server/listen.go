@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,5 +99,28 @@ func isUnspecified(host string) bool {
 }
 
 func logListening(log *slog.Logger, name string, ln net.Listener, extra ...any) {
-	log.Info("listening", append([]any{"listener", name, "addr", ln.Addr().String()}, extra...)...)
+	attrs := []any{"listener", name, "addr", ln.Addr().String()}
+	if _, ok := ln.(tlsListener); ok {
+		attrs = append(attrs, "tls", true)
+	}
+	log.Info("listening", append(attrs, extra...)...)
+}
+
+// tlsListener is a listener withTLS wrapped, so that the log can say which
+// ports speak TLS.
+type tlsListener struct{ net.Listener }
+
+// withTLS wraps ln to handshake TLS with cfg, or returns it as is for a nil
+// cfg. The handshake itself happens in the serving goroutine of each
+// connection (http.Server bounds it by its ReadHeaderTimeout), so a slow
+// or failing client never holds up Accept.
+func withTLS(ln net.Listener, cfg *tls.Config) net.Listener {
+	if cfg == nil {
+		return ln
+	}
+	cfg = cfg.Clone()
+	if len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	}
+	return tlsListener{tls.NewListener(ln, cfg)}
 }

@@ -10,6 +10,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,13 @@ type Config struct {
 	// advertised.listeners settings give them. The Kafka service is handed
 	// each one as a NamedListener.
 	KafkaListeners []KafkaListener
+
+	// AWSTLS and AdminTLS, when set, make the AWS and admin ports serve
+	// HTTPS only; nil serves plain HTTP. A config without NextProtos gets
+	// h2 and http/1.1, so HTTP/2 clients (SubscribeToShard) negotiate it
+	// with ALPN as they do with AWS. Usually a tlsconfig.Reloader's Config,
+	// so renewed certificates are picked up without a restart.
+	AWSTLS, AdminTLS *tls.Config
 
 	// Logger receives the server's log lines; nil discards them.
 	Logger *slog.Logger
@@ -184,8 +192,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.aws = &component{name: "aws", ln: lns[0]}
-	s.admin = &component{name: "admin", ln: lns[1]}
+	s.aws = &component{name: "aws", ln: withTLS(lns[0], cfg.AWSTLS)}
+	s.admin = &component{name: "admin", ln: withTLS(lns[1], cfg.AdminTLS)}
 	for i, l := range kafkaListeners {
 		s.kafka = append(s.kafka, &component{name: specs[2+i].name, ln: namedListener{lns[2+i], l.Name}})
 	}

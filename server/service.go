@@ -141,9 +141,12 @@ func newHTTPServer(h http.Handler, log *slog.Logger, h2c bool) *http.Server {
 	if h2c {
 		// The AWS SDK for JavaScript v3 talks HTTP/2 to Kinesis even on
 		// http:// endpoints (prior knowledge, no Upgrade), so the AWS port
-		// speaks both.
+		// speaks both. HTTP/2 over TLS is on too, for when the port serves
+		// HTTPS (Config.AWSTLS): without it a client that negotiated h2
+		// with ALPN would get an HTTP/1 server.
 		var p http.Protocols
 		p.SetHTTP1(true)
+		p.SetHTTP2(true)
 		p.SetUnencryptedHTTP2(true)
 		srv.Protocols = &p
 	}

@@ -223,7 +223,11 @@ func startEmbeddedBridge(ctx context.Context, dataDir, listener string, stderr i
 	}
 	so.store.dataDir = dataDir
 	so.kafka.addr, so.aws.addr, so.admin.addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	srv, err := server.Start(ctx, so.serverConfig(newLogger(stderr, "text", "warn")))
+	cfg, err := so.serverConfig(newLogger(stderr, "text", "warn"))
+	if err != nil {
+		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
+	}
+	srv, err := server.Start(ctx, cfg)
 	if err != nil {
 		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
 	}

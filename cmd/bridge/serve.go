@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,8 +23,41 @@ import (
 	"github.com/streambridge/bridge/server"
 )
 
-func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
+// serverConfig is the server.Config the options describe. It fails only
+// when TLS is on and its files do not load.
+func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
+	var awsTLS, adminTLS *tls.Config
+	if o.kafka.listeners.usesTLS() {
+		// Loaded now, not when the Kafka front end is built, so a bad
+		// certificate stops the start before any port is bound.
+		r, err := o.security.tlsReloader(log)
+		if err != nil {
+			return server.Config{}, err
+		}
+		if r == nil {
+			return server.Config{}, errors.New("--kafka-listeners has SSL or SASL_SSL listeners: set --tls-cert-file and --tls-key-file (bridge certs writes a development set)")
+		}
+	}
+	if o.security.tls.aws || o.security.tls.admin {
+		r, err := o.security.tlsReloader(log)
+		if err != nil {
+			return server.Config{}, err
+		}
+		// Each port gets its own copy; both offer HTTP/2 and HTTP/1.1
+		// (SubscribeToShard needs HTTP/2, the AWS CLI speaks HTTP/1.1).
+		for _, c := range []struct {
+			on  bool
+			cfg **tls.Config
+		}{{o.security.tls.aws, &awsTLS}, {o.security.tls.admin, &adminTLS}} {
+			if c.on {
+				*c.cfg = r.Config()
+				(*c.cfg).NextProtos = []string{"h2", "http/1.1"}
+			}
+		}
+	}
 	return server.Config{
+		AWSTLS:              awsTLS,
+		AdminTLS:            adminTLS,
 		DataDir:             o.store.dataDir,
 		InMemory:            o.store.inMemory,
 		KafkaAddr:           o.kafka.addr,
@@ -81,7 +115,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) server.Config {
 			}
 			return rt, nil
 		},
-	}
+	}, nil
 }
 
 // newServeCmd builds `bridge serve`. run does the serving; tests replace it
@@ -142,7 +176,15 @@ func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	err := serve(cmd.Context(), opts.serverConfig(log), opts.admin.shutdownTimeout, log, sigs, func() { os.Exit(forcedExitCode) })
+	if opts.security.tls.unused() && !opts.kafka.listeners.usesTLS() {
+		log.Warn("--tls-cert-file is set but no listener serves TLS; set --aws-tls, --admin-tls or an SSL or SASL_SSL Kafka listener")
+	}
+	cfg, err := opts.serverConfig(log)
+	if err == nil {
+		err = serve(cmd.Context(), cfg, opts.admin.shutdownTimeout, log, sigs, func() { os.Exit(forcedExitCode) })
+	} else {
+		err = fmt.Errorf("cannot start: %w", err)
+	}
 	if err != nil {
 		log.Error("exiting with an error", "err", err)
 		return errLogged{err}

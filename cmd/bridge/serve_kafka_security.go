@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/streambridge/bridge/gateway/kafka"
+	"github.com/streambridge/bridge/security/principal"
 	"github.com/streambridge/bridge/security/sasl"
 	"github.com/streambridge/bridge/security/users"
 	"github.com/streambridge/bridge/server"
@@ -140,6 +142,16 @@ func (o *kafkaListenerOptions) serverListeners() []server.KafkaListener {
 	return out
 }
 
+// usesTLS says whether a Kafka listener is SSL or SASL_SSL.
+func (o *kafkaListenerOptions) usesTLS() bool {
+	for _, l := range o.parsed {
+		if l.protocol.TLS() {
+			return true
+		}
+	}
+	return false
+}
+
 // protocol is the security protocol of a listener server named: the
 // default listener of --kafka-addr is PLAINTEXT.
 func (o *kafkaListenerOptions) protocol(name string) kafka.SecurityProtocol {
@@ -215,12 +227,18 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 	for _, a := range addrs.KafkaListeners {
 		l := kafka.Listener{Name: a.Name, Protocol: o.kafka.listeners.protocol(a.Name), AdvertisedAddr: a.Advertised}
 		if l.Protocol.TLS() {
-			if l.TLS, err = o.security.kafkaTLS(); err != nil {
-				return fmt.Errorf("kafka listener %s: %w", a.Name, err)
+			r, err := o.security.tlsReloader(cfg.Logger)
+			if err != nil || r == nil {
+				return fmt.Errorf("kafka listener %s: TLS: %v", a.Name, err)
 			}
+			l.TLS = r.Config()
 		}
 		needSASL = needSASL || l.Protocol.SASL()
 		cfg.Listeners = append(cfg.Listeners, l)
+	}
+	rules := o.security.tls.rules
+	cfg.SSLPrincipal = func(cert *x509.Certificate) (string, error) {
+		return rules.Map(principal.SubjectRFC2253(cert))
 	}
 	if needSASL {
 		if cfg.SASL, err = o.security.sasl.authenticator(u); err != nil {

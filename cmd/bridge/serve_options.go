@@ -8,7 +8,6 @@ package main
 // (layers.go), which must not change when a flag moves between groups.
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -219,25 +218,26 @@ func (o *kinesisOptions) check() error {
 	return nil
 }
 
-// securityOptions are the TLS, SASL and request-signing settings.
+// securityOptions are the TLS, SASL and request-signing settings. Each
+// area keeps its fields, flags and checks in a block of its own (TLS:
+// security_tls.go; SASL: serve_kafka_security.go), so the areas can grow
+// without touching each other.
 type securityOptions struct {
+	tls  tlsOptions
 	sasl saslOptions
 }
 
 func (*securityOptions) heading() string { return "Security" }
 
 func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
+	o.tls.addFlags(fs)
 	o.sasl.addFlags(fs)
 }
 
 func (o *securityOptions) check() error {
-	return errors.Join(o.sasl.check())
+	return errors.Join(o.tls.check(), o.sasl.check())
 }
 
-// kafkaTLS is the TLS configuration of SSL and SASL_SSL Kafka listeners.
-func (o *securityOptions) kafkaTLS() (*tls.Config, error) {
-	return nil, errors.New("TLS listeners need --tls-cert-file and --tls-key-file")
-}
 
 // backendOptions are where the settings that point streams at real
 // Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions

@@ -18,6 +18,7 @@ func TestServeHelpGroupsFlags(t *testing.T) {
 		"\nStore:\n", "--data-dir", "--in-memory",
 		"\nKafka:\n", "--kafka-addr", "--default-partitions",
 		"\nAWS APIs (Kinesis, SQS; S3 later):\n", "--aws-addr", "--kinesis-state-delay",
+		"\nSecurity:\n", "--tls-cert-file", "--ssl-principal-mapping-rules",
 		"\nAdmin, logging and process:\n", "--admin-addr", "--shutdown-timeout",
 	} {
 		i := strings.Index(help[at:], want)
