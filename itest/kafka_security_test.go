@@ -8,9 +8,12 @@ package itest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +36,9 @@ type authCase struct {
 	user      string
 	password  string
 	ok        bool
+	// ca, cert and key are PEM files for TLS listeners: the CA to trust
+	// and the client certificate to present (none when empty).
+	ca, cert, key string
 }
 
 func (c authCase) String() string {
@@ -40,7 +46,11 @@ func (c authCase) String() string {
 	if c.ok {
 		outcome = "accepted"
 	}
-	return fmt.Sprintf("%s/%s/%s/%s", c.protocol, c.mechanism, c.user, outcome)
+	who := c.user
+	if c.protocol == "SSL" {
+		who = "cert:" + filepath.Base(c.cert)
+	}
+	return fmt.Sprintf("%s/%s/%s/%s", c.protocol, c.mechanism, who, outcome)
 }
 
 // authClient runs one round trip (produce a record, read it back) and
@@ -77,13 +87,44 @@ func TestKafkaSASLClients(t *testing.T) {
 		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
 		"--sasl-users-file", writeUsersFile(t))...)
 	cases := []authCase{
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "PLAIN", "alice", "alice-secret", true},
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "SCRAM-SHA-256", "alice", "alice-secret", true},
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "SCRAM-SHA-512", "bob", "bob-secret", true},
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "PLAIN", "alice", "wrong", false},
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "SCRAM-SHA-256", "alice", "wrong", false},
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "SCRAM-SHA-256", "bob", "bob-secret", false}, // bob has SCRAM-SHA-512 only
-		{"SASL_PLAINTEXT", "SASL_PLAINTEXT", "SCRAM-SHA-512", "mallory", "x", false},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "PLAIN", user: "alice", password: "alice-secret", ok: true},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "alice", password: "alice-secret", ok: true},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-512", user: "bob", password: "bob-secret", ok: true},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "PLAIN", user: "alice", password: "wrong", ok: false},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "alice", password: "wrong", ok: false},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "bob", password: "bob-secret", ok: false}, // bob has SCRAM-SHA-512 only
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-512", user: "mallory", password: "x", ok: false},
+	}
+	runAuthMatrix(t, b, cases)
+}
+
+// TestKafkaTLSClients serves SSL with client certificates required (mTLS)
+// and SASL_SSL (server certificate only, KIP-684) from `bridge certs`
+// files, and has every client connect with and without the right
+// certificate or password.
+func TestKafkaTLSClients(t *testing.T) {
+	needsBridge(t)
+	dir, other := t.TempDir(), t.TempDir()
+	for _, d := range []string{dir, other} {
+		if out, err := exec.Command(bridgeBinary(t), "certs", "--dir", d, "--client", "alice").CombinedOutput(); err != nil {
+			t.Fatalf("bridge certs: %v\n%s", err, out)
+		}
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()),
+		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+		"--tls-cert-file", filepath.Join(dir, "server.pem"), "--tls-key-file", filepath.Join(dir, "server-key.pem"),
+		"--tls-client-ca-file", ca, "--tls-client-auth", "required",
+		"--sasl-users-file", writeUsersFile(t))...)
+	alice := [2]string{filepath.Join(dir, "client-alice.pem"), filepath.Join(dir, "client-alice-key.pem")}
+	stranger := [2]string{filepath.Join(other, "client-alice.pem"), filepath.Join(other, "client-alice-key.pem")}
+	cases := []authCase{
+		{listener: "SSL", protocol: "SSL", ok: true, ca: ca, cert: alice[0], key: alice[1]},
+		{listener: "SSL", protocol: "SSL", ok: false, ca: ca},                                      // no client certificate
+		{listener: "SSL", protocol: "SSL", ok: false, ca: ca, cert: stranger[0], key: stranger[1]}, // another CA's
+		{listener: "SASL_SSL", protocol: "SASL_SSL", mechanism: "SCRAM-SHA-512", user: "bob", password: "bob-secret", ok: true, ca: ca},
+		{listener: "SASL_SSL", protocol: "SASL_SSL", mechanism: "PLAIN", user: "alice", password: "alice-secret", ok: true, ca: ca},
+		{listener: "SASL_SSL", protocol: "SASL_SSL", mechanism: "SCRAM-SHA-256", user: "alice", password: "wrong", ok: false, ca: ca},
 	}
 	runAuthMatrix(t, b, cases)
 }
@@ -155,6 +196,13 @@ func kgoAuthRoundTrip(t *testing.T, addr, topic string, c authCase) error {
 	case "SCRAM-SHA-512":
 		opts = append(opts, kgo.SASL(scram.Auth{User: c.user, Pass: c.password}.AsSha512Mechanism()))
 	}
+	if c.ca != "" {
+		tc, err := goTLS(c)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
@@ -183,6 +231,25 @@ func kgoAuthRoundTrip(t *testing.T, addr, topic string, c authCase) error {
 	}
 }
 
+// goTLS is a case's TLS settings for the Go clients.
+func goTLS(c authCase) (*tls.Config, error) {
+	pem, err := os.ReadFile(c.ca)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	tc := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	if c.cert != "" {
+		pair, err := tls.LoadX509KeyPair(c.cert, c.key)
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
+
 // xdgSCRAM adapts xdg-go/scram's client to sarama's SCRAMClient, as
 // sarama's own example does.
 type xdgSCRAM struct {
@@ -206,7 +273,14 @@ func saramaAuthRoundTrip(t *testing.T, addr, topic string, c authCase) error {
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Metadata.Retry.Max = 0
-	cfg.Net.SASL.Enable = true
+	if c.ca != "" {
+		tc, err := goTLS(c)
+		if err != nil {
+			return err
+		}
+		cfg.Net.TLS.Enable, cfg.Net.TLS.Config = true, tc
+	}
+	cfg.Net.SASL.Enable = c.mechanism != ""
 	cfg.Net.SASL.User, cfg.Net.SASL.Password = c.user, c.password
 	switch c.mechanism {
 	case "PLAIN":
@@ -259,6 +333,12 @@ func librdkafkaArgs(c authCase) []string {
 	if c.mechanism != "" {
 		args = append(args, "-X", "sasl.mechanisms="+c.mechanism, "-X", "sasl.username="+c.user, "-X", "sasl.password="+c.password)
 	}
+	if c.ca != "" {
+		args = append(args, "-X", "ssl.ca.location="+c.ca)
+	}
+	if c.cert != "" {
+		args = append(args, "-X", "ssl.certificate.location="+c.cert, "-X", "ssl.key.location="+c.key)
+	}
 	return args
 }
 
@@ -300,6 +380,12 @@ func scriptAuthArgs(addr, topic string, c authCase, mechanism string) []string {
 	args := []string{"--bootstrap", addr, "--topic", topic}
 	if mechanism != "" {
 		args = append(args, "--mechanism", mechanism, "--user", c.user, "--password", c.password)
+	}
+	if c.ca != "" {
+		args = append(args, "--cafile", c.ca)
+	}
+	if c.cert != "" {
+		args = append(args, "--certfile", c.cert, "--keyfile", c.key)
 	}
 	return args
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/security/principal"
 	"github.com/streambridge/bridge/security/sasl"
+	"github.com/streambridge/bridge/security/tlsconfig"
 	"github.com/streambridge/bridge/security/users"
 	"github.com/streambridge/bridge/server"
 	"github.com/streambridge/bridge/store"
@@ -232,6 +233,11 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 				return fmt.Errorf("kafka listener %s: TLS: %v", a.Name, err)
 			}
 			l.TLS = r.Config()
+			if l.Protocol.SASL() {
+				// KIP-684: SASL clients authenticate with SASL; the
+				// broker-wide ssl.client.auth applies to SSL listeners.
+				l.TLS = r.ConfigFor(tlsconfig.ClientAuthNone)
+			}
 		}
 		needSASL = needSASL || l.Protocol.SASL()
 		cfg.Listeners = append(cfg.Listeners, l)

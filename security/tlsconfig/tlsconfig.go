@@ -180,12 +180,18 @@ func New(f Files, log *slog.Logger) (*Reloader, error) {
 // VerifyConnection is therefore the client check: a caller that needs one
 // of its own must call the one set here first, since replacing it turns
 // client certificate verification off.
-func (r *Reloader) Config() *tls.Config {
+func (r *Reloader) Config() *tls.Config { return r.ConfigFor(r.files.ClientAuth) }
+
+// ConfigFor is Config with another client auth policy, for listeners that
+// authenticate clients otherwise: Kafka's SASL_SSL listeners ignore the
+// broker-wide ssl.client.auth (KIP-684) and take ConfigFor(ClientAuthNone).
+// A policy other than none needs the Reloader's client CA file.
+func (r *Reloader) ConfigFor(auth ClientAuth) *tls.Config {
 	c := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return r.material().cert, nil },
 	}
-	switch r.files.ClientAuth {
+	switch auth {
 	case ClientAuthRequested:
 		c.ClientAuth = tls.RequestClientCert
 		c.VerifyConnection = r.verifyClient
