@@ -238,7 +238,6 @@ func (o *securityOptions) check() error {
 	return errors.Join(o.tls.check(), o.sasl.check())
 }
 
-
 // backendOptions are where the settings that point streams at real
 // Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions
 // is.
