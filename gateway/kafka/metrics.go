@@ -26,6 +26,8 @@ type metrics struct {
 	// authentications counts SASL exchanges that succeeded, KIP-368
 	// re-authentications included.
 	authentications *prometheus.CounterVec // mechanism
+	// denied counts authorization refusals.
+	denied *prometheus.CounterVec // api
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -75,9 +77,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_kafka_sasl_authentications_total",
 			Help: "Successful SASL authentications (re-authentications included), by mechanism.",
 		}, []string{"mechanism"}),
+		denied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_kafka_authorization_denied_total",
+			Help: "Resources a Kafka request was refused by the authorizer (ACLs), by API.",
+		}, []string{"api"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.latency, m.open, m.rejected, m.malformed, m.panics, m.bytesIn, m.bytesOut, m.dups, m.authFailures, m.authentications} {
+		for _, c := range []prometheus.Collector{m.requests, m.latency, m.open, m.rejected, m.malformed, m.panics, m.bytesIn, m.bytesOut, m.dups, m.authFailures, m.authentications, m.denied} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

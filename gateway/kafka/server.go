@@ -16,6 +16,8 @@ import (
 
 	"github.com/streambridge/bridge/internal/netutil"
 	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/security/acl"
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sasl"
 	"github.com/streambridge/bridge/security/users"
 	"github.com/streambridge/bridge/store"
@@ -49,6 +51,12 @@ type Config struct {
 	// listeners (Kafka's ssl.principal.mapping.rules apply here). Nil uses
 	// the certificate subject's distinguished name.
 	SSLPrincipal func(*x509.Certificate) (string, error)
+	// Authorizer decides, from Kafka ACLs, what each principal may do; nil
+	// allows everything, and the ACL APIs answer SECURITY_DISABLED.
+	Authorizer *acl.Authorizer
+	// Audit receives control-plane calls, failed authentications and
+	// denied requests; nil records nothing.
+	Audit *audit.Log
 	// Users holds the SCRAM credentials DescribeUserScramCredentials and
 	// AlterUserScramCredentials read and change; nil answers those APIs
 	// with an error.
