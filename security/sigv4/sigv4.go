@@ -129,12 +129,14 @@ func (v *Verifier) verify(r *http.Request, svc Service, payload []byte) (Identit
 		token   string
 	)
 	if presigned {
-		if sig, err = ParsePresigned(query); err != nil {
+		sig, err = ParsePresigned(query)
+		if id.AccessKeyID = keyOf(sig.Credential); err != nil {
 			return id, err
 		}
 		dateStr, token = sig.Date, sig.SecurityToken
 	} else {
-		if sig, err = ParseAuthorization(auth[0]); err != nil {
+		sig, err = ParseAuthorization(auth[0])
+		if id.AccessKeyID = keyOf(sig.Credential); err != nil {
 			return id, err
 		}
 		dateStr, token = r.Header.Get(headerDate), r.Header.Get(headerToken)
@@ -413,6 +415,13 @@ func uriEncode(s string, encodeSlash bool) string {
 		b.WriteByte(hexDigits[c&15])
 	}
 	return b.String()
+}
+
+// keyOf is the access key id a Credential names, for logs, even when the
+// rest of the signature is refused.
+func keyOf(credential string) string {
+	k, _, _ := strings.Cut(credential, "/")
+	return clip(k)
 }
 
 func containsFold(list []string, s string) bool {
