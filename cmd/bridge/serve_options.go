@@ -215,14 +215,24 @@ func (o *kinesisOptions) check() error {
 	return nil
 }
 
-// securityOptions are where TLS, SASL and request-signing settings will
-// go. The group exists before its first flag so that they get a heading
-// and checks of their own rather than joining another area's.
-type securityOptions struct{}
+// securityOptions are the TLS, SASL and request-signing settings. Each
+// area keeps its fields, flags and checks in a block of its own below.
+type securityOptions struct {
+	// SigV4 on the AWS port.
+	awsCredentialsFile string
+}
 
-func (*securityOptions) heading() string         { return "Security" }
-func (*securityOptions) addFlags(*pflag.FlagSet) {}
-func (*securityOptions) check() error            { return nil }
+func (*securityOptions) heading() string { return "Security" }
+
+func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
+	// SigV4 on the AWS port.
+	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
+}
+
+// check has nothing to check yet. SigV4's credentials file is read when
+// the AWS port's front ends are built (serve.go), so a bad file fails the
+// start with the file's line in the error.
+func (*securityOptions) check() error { return nil }
 
 // backendOptions are where the settings that point streams at real
 // Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions
