@@ -89,6 +89,26 @@ func TestRouterAuthentication(t *testing.T) {
 			}
 		}
 	}
+	sqsGetReq := func() *http.Request {
+		r, _ := http.NewRequest("GET", srv.URL+"/?Action=ListQueues&Version=2012-11-05", nil)
+		return r
+	}
+	presign := func(secret string) func(*http.Request) {
+		return func(r *http.Request) {
+			q := r.URL.Query()
+			q.Set("X-Amz-Expires", "300")
+			r.URL.RawQuery = q.Encode()
+			creds := aws.Credentials{AccessKeyID: "AKIDROUTER", SecretAccessKey: secret}
+			sum := sha256.Sum256(nil)
+			signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "sqs", "us-east-1", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.URL, err = url.Parse(signed); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	tests := []struct {
 		name       string
 		req        func() *http.Request
@@ -107,6 +127,8 @@ func TestRouterAuthentication(t *testing.T) {
 		{"sqs json unsigned", sqsJSONReq, nil, sqs, 403, "com.amazon.coral.service#MissingAuthenticationTokenException", "MissingAuthenticationToken;Sender"},
 		{"sqs query signed", sqsQueryReq, sign("sqs", "router-secret"), sqs, 200, "", ""},
 		{"sqs query wrong secret", sqsQueryReq, sign("sqs", "nope"), sqs, 403, "SignatureDoesNotMatch", ""},
+		{"sqs query presigned GET", sqsGetReq, presign("router-secret"), sqs, 200, "", ""},
+		{"sqs query presigned GET wrong secret", sqsGetReq, presign("nope"), sqs, 403, "SignatureDoesNotMatch", ""},
 		{"sqs query incomplete", sqsQueryReq, func(r *http.Request) {
 			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDROUTER/20261204/us-east-1/sqs/aws4_request")
 		}, sqs, 400, "IncompleteSignature", ""},

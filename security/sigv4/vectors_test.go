@@ -1,7 +1,11 @@
 package sigv4
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +37,48 @@ func TestAWSSuite(t *testing.T) {
 			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+cred+", SignedHeaders=host;x-amz-date, Signature="+tt.signature)
 			if _, err := v.Verify(r, Service{Name: "service"}, nil); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestDateHeader checks the Date-header form, which no SDK signer makes:
+// the canonical request and the signature are written out here by hand
+// from the specification (Date signed, its ISO 8601 basic form in the
+// string to sign), independently of the verifier's code.
+func TestDateHeader(t *testing.T) {
+	const (
+		secretKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+		date      = "Sun, 30 Aug 2015 12:36:00 GMT"
+	)
+	canonical := "GET\n/\n\ndate:" + date + "\nhost:example.amazonaws.com\n\ndate;host\n" +
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	sum := sha256.Sum256([]byte(canonical))
+	sts := "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n" + hex.EncodeToString(sum[:])
+	mac := func(key []byte, s string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return m.Sum(nil)
+	}
+	key := mac(mac(mac(mac([]byte("AWS4"+secretKey), "20150830"), "us-east-1"), "service"), "aws4_request")
+	sig := hex.EncodeToString(mac(key, sts))
+
+	store, err := awscreds.New(awscreds.Credential{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: secretKey, Name: "suite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &Verifier{Credentials: store, Region: "us-east-1", Now: func() time.Time { return time.Date(2015, 8, 30, 12, 38, 0, 0, time.UTC) }}
+	for _, tt := range []struct {
+		name, signature string
+		ok              bool
+	}{{"right", sig, true}, {"wrong", strings.Repeat("0", 64), false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://example.amazonaws.com/", nil)
+			r.Header.Set("Date", date)
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=date;host, Signature="+tt.signature)
+			_, err := v.Verify(r, Service{Name: "service"}, nil)
+			if (err == nil) != tt.ok {
+				t.Fatalf("Verify = %v, want ok %v", err, tt.ok)
 			}
 		})
 	}
