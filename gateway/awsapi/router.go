@@ -51,7 +51,9 @@ type API struct {
 // registered for it: by X-Amz-Target prefix, then by Query Action, then by
 // path. A request no API serves gets an error in its own protocol's shape
 // (JSON for an X-Amz-Target, Query XML for an Action, S3's XML otherwise)
-// saying the operation is not supported, and a log line. Register every API
+// saying the operation is not supported, and a log line. With an
+// Authenticator (SetAuthenticator, auth.go) a request is served only once
+// its SigV4 signature verifies for the API it goes to. Register every API
 // before serving; ServeHTTP and Shutdown may then run concurrently.
 type Router struct {
 	log     *slog.Logger
