@@ -218,14 +218,14 @@ func (o *kinesisOptions) check() error {
 // securityOptions are the TLS, SASL and request-signing settings. Each
 // area keeps its fields, flags and checks in a block of its own below.
 type securityOptions struct {
-	// SigV4 on the AWS port.
+	// SigV4 on the AWS port (--aws-credentials-file).
 	awsCredentialsFile string
 }
 
 func (*securityOptions) heading() string { return "Security" }
 
 func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
-	// SigV4 on the AWS port.
+	// SigV4 on the AWS port (--aws-credentials-file).
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
 }
 
@@ -235,8 +235,9 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 func (*securityOptions) check() error { return nil }
 
 // backendOptions are where the settings that point streams at real
-// Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions
-// is.
+// Kinesis, SQS, S3 or Kafka will go. The group exists before its first
+// flag so that they get a heading and checks of their own rather than
+// joining another area's.
 type backendOptions struct{}
 
 func (*backendOptions) heading() string         { return "Backends" }
