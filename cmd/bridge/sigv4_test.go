@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -133,6 +136,15 @@ func TestSigV4Clients(t *testing.T) {
 				}
 			}
 			if tt.wantKin == "" {
+				// A large body is hashed and signed like a small one.
+				recs := make([]kintypes.PutRecordsRequestEntry, 8)
+				for i := range recs {
+					recs[i] = kintypes.PutRecordsRequestEntry{Data: bytes.Repeat([]byte{byte(i)}, 256<<10), PartitionKey: aws.String(fmt.Sprint(i))}
+				}
+				out, err := kin(tt.creds).PutRecords(ctx, &awskinesis.PutRecordsInput{StreamName: aws.String(name), Records: recs})
+				if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
+					t.Errorf("PutRecords of 2 MiB: %v", err)
+				}
 				return
 			}
 			// Nothing of the refused requests was created.
