@@ -94,36 +94,68 @@ const (
 // r.Body is not read. On success it returns the signer; otherwise an
 // *Error.
 func (v *Verifier) Verify(r *http.Request, svc Service, payload []byte) (Identity, error) {
-	id, err := v.verify(r, svc, payload)
+	id, _, err := v.verify(r, svc, func(presigned bool) (string, error) { return payloadHash(r, svc, payload, presigned) })
+	return id, err
+}
+
+// VerifyClaimedPayload checks r's signature without its body, taking the
+// body's hash from X-Amz-Content-Sha256, which must be there: it is for
+// bodies too large to hold (S3 uploads). It returns that hash; the caller
+// must check the body against it as it reads it (unless it is
+// UNSIGNED-PAYLOAD, which svc must allow) and refuse the request with
+// PayloadHashMismatch when they differ. A presigned URL's payload is
+// UNSIGNED-PAYLOAD when svc allows it.
+func (v *Verifier) VerifyClaimedPayload(r *http.Request, svc Service) (Identity, string, error) {
+	return v.verify(r, svc, func(presigned bool) (string, error) {
+		claimed := r.Header.Get(headerContentSHA256)
+		switch {
+		case claimed == "" && presigned && svc.AllowUnsignedPayload:
+			return unsignedPayload, nil
+		case claimed == unsignedPayload && svc.AllowUnsignedPayload:
+			return claimed, nil
+		case len(claimed) == sha256.Size*2 && isHex(claimed):
+			return strings.ToLower(claimed), nil
+		}
+		return "", refuse(IncompleteSignature, "Missing required header for this request: x-amz-content-sha256")
+	})
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// verify checks r; hash says the payload hash the canonical request ends
+// with. A refusal carries the access key id the request named.
+func (v *Verifier) verify(r *http.Request, svc Service, hash func(presigned bool) (string, error)) (Identity, string, error) {
+	id, ph, err := v.check(r, svc, hash)
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.AccessKeyID == "" {
 			e.AccessKeyID = id.AccessKeyID
 		}
-		return Identity{}, err
+		return Identity{}, "", err
 	}
-	return id, nil
+	return id, ph, nil
 }
 
-func (v *Verifier) verify(r *http.Request, svc Service, payload []byte) (Identity, error) {
-	var id Identity
+func (v *Verifier) check(r *http.Request, svc Service, hash func(presigned bool) (string, error)) (id Identity, ph string, err error) {
 	auth := r.Header.Values(headerAuthorization)
 	query, qerr := url.ParseQuery(r.URL.RawQuery)
 	_, presigned := query["X-Amz-Algorithm"]
 	switch {
 	case len(auth) > 0 && presigned:
-		return id, refuse(InvalidSignature, "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.")
+		return id, "", refuse(InvalidSignature, "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.")
 	case presigned && qerr != nil:
-		return id, refuse(IncompleteSignature, "The query string does not parse: "+clip(qerr.Error()))
+		return id, "", refuse(IncompleteSignature, "The query string does not parse: "+clip(qerr.Error()))
 	case !presigned && (len(auth) == 0 || !strings.HasPrefix(strings.TrimSpace(auth[0]), "AWS4-")):
 		// Another scheme (AWS's SigV2, Basic) counts as none, as in AWS.
-		return id, refuse(MissingAuthenticationToken, msgMissing)
+		return id, "", refuse(MissingAuthenticationToken, msgMissing)
 	case len(auth) > 1:
-		return id, refuse(IncompleteSignature, "The request has more than one Authorization header.")
+		return id, "", refuse(IncompleteSignature, "The request has more than one Authorization header.")
 	}
 
 	var (
 		sig     Signature
-		err     error
 		dateStr string
 		t       time.Time
 		token   string
@@ -131,68 +163,67 @@ func (v *Verifier) verify(r *http.Request, svc Service, payload []byte) (Identit
 	if presigned {
 		sig, err = ParsePresigned(query)
 		if id.AccessKeyID = keyOf(sig.Credential); err != nil {
-			return id, err
+			return id, "", err
 		}
 		dateStr, token = sig.Date, sig.SecurityToken
 	} else {
 		sig, err = ParseAuthorization(auth[0])
 		if id.AccessKeyID = keyOf(sig.Credential); err != nil {
-			return id, err
+			return id, "", err
 		}
 		dateStr, token = r.Header.Get(headerDate), r.Header.Get(headerToken)
 		if dateStr == "" {
 			if d := r.Header.Get("Date"); d != "" {
 				pt, perr := http.ParseTime(d)
 				if perr != nil {
-					return id, refuse(IncompleteSignature, fmt.Sprintf("Date header '%s' is not an HTTP date.", clip(d)))
+					return id, "", refuse(IncompleteSignature, fmt.Sprintf("Date header '%s' is not an HTTP date.", clip(d)))
 				}
 				t, dateStr = pt.UTC(), pt.UTC().Format(timeFormat)
 			}
 		}
 		if dateStr == "" {
-			return id, refuse(IncompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+			return id, "", refuse(IncompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 		}
 	}
 	if t.IsZero() {
 		if t, err = time.Parse(timeFormat, dateStr); err != nil {
-			return id, refuse(IncompleteSignature, fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", clip(dateStr)))
+			return id, "", refuse(IncompleteSignature, fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", clip(dateStr)))
 		}
 	}
 	id.Time, id.Presigned = t, presigned
 	if err := v.checkTime(t, sig.Expires); err != nil {
-		return id, err
+		return id, "", err
 	}
 	if !containsFold(sig.SignedHeaders, "host") {
-		return id, refuse(InvalidSignature, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
+		return id, "", refuse(InvalidSignature, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	if sig.Algorithm != Algorithm {
-		return id, refuse(IncompleteSignature, fmt.Sprintf("Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", clip(sig.Algorithm)))
+		return id, "", refuse(IncompleteSignature, fmt.Sprintf("Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", clip(sig.Algorithm)))
 	}
 	sc, err := parseScope(sig.Credential)
 	if err != nil {
-		return id, err
+		return id, "", err
 	}
 	id.AccessKeyID = sc.accessKeyID
 	if err := v.checkScope(sc, svc, t, dateStr); err != nil {
-		return id, err
+		return id, "", err
 	}
 	cred, ok := v.Credentials.Lookup(sc.accessKeyID)
 	if !ok {
-		return id, &Error{Code: UnknownAccessKey, Message: msgUnknown, Reason: "no credential has this access key id"}
+		return id, "", &Error{Code: UnknownAccessKey, Message: msgUnknown, Reason: "no credential has this access key id"}
 	}
 	id.Name = cred.Name
 
-	payloadHash, err := payloadHash(r, svc, payload, presigned)
-	if err != nil {
-		return id, err
+	if ph, err = hash(presigned); err != nil {
+		return id, "", err
 	}
-	creq, err := canonicalRequest(r, svc, sig, payloadHash)
+	creq, err := canonicalRequest(r, svc, sig, ph)
 	if err != nil {
-		return id, err
+		return id, "", err
 	}
 	want := signature(cred.SecretAccessKey, sc, dateStr, creq)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig.Signature))) {
-		return id, &Error{Code: InvalidSignature, Message: MsgSignatureMismatch, Reason: "the signature does not match (wrong secret, or the request changed after signing)"}
+		return id, "", &Error{Code: InvalidSignature, Message: MsgSignatureMismatch, Reason: "the signature does not match (wrong secret, or the request changed after signing)"}
 	}
 	// The token is checked after the signature, as AWS does, so a
 	// token's validity tells nothing to someone who cannot sign.
@@ -204,9 +235,9 @@ func (v *Verifier) verify(r *http.Request, svc Service, payload []byte) (Identit
 		case token == "":
 			reason = "no session token; this key needs one"
 		}
-		return id, &Error{Code: InvalidSecurityToken, Message: msgUnknown, Reason: reason}
+		return id, "", &Error{Code: InvalidSecurityToken, Message: msgUnknown, Reason: reason}
 	}
-	return id, nil
+	return id, ph, nil
 }
 
 // checkTime refuses a date outside the skew window or, for a presigned

@@ -291,3 +291,50 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyClaimedPayload: the form S3 uploads will use, where the body
+// is too large to hold. The signature is checked against the claimed
+// hash, which is returned for the caller to check as it streams.
+func TestVerifyClaimedPayload(t *testing.T) {
+	v := &Verifier{Credentials: testStore(t), Region: region, Now: func() time.Time { return now }}
+	body := []byte("a large object")
+	tests := []struct {
+		name     string
+		svc      Service
+		claim    string // X-Amz-Content-Sha256, signed
+		wantHash string
+		wantCode Code
+	}{
+		{"hash claimed", s3Svc, hashOf(body), hashOf(body), 0},
+		{"unsigned payload", s3Svc, unsignedPayload, unsignedPayload, 0},
+		{"unsigned payload where the service signs bodies", kinesisSvc, unsignedPayload, "", IncompleteSignature},
+		{"no claim", s3Svc, "", "", IncompleteSignature},
+		{"not a hash", s3Svc, "abc", "", IncompleteSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPut, "http://127.0.0.1:4566/bucket/key", nil)
+			ph := tt.claim
+			if ph == "" {
+				ph = hashOf(nil)
+			} else {
+				r.Header.Set("X-Amz-Content-Sha256", tt.claim)
+			}
+			creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}
+			if err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).SignHTTP(context.Background(), creds, r, ph, tt.svc.Name, region, now); err != nil {
+				t.Fatal(err)
+			}
+			id, got, err := v.VerifyClaimedPayload(r, tt.svc)
+			if tt.wantCode != 0 {
+				var e *Error
+				if !errors.As(err, &e) || e.Code != tt.wantCode {
+					t.Fatalf("err %v, want %v", err, tt.wantCode)
+				}
+				return
+			}
+			if err != nil || got != tt.wantHash || id.AccessKeyID != keyID {
+				t.Fatalf("got %q, %+v, %v; want %q", got, id, err, tt.wantHash)
+			}
+		})
+	}
+}
