@@ -194,7 +194,9 @@ func (v *Verifier) check(r *http.Request, svc Service, hash func(presigned bool)
 	if err := v.checkTime(t, sig.Expires); err != nil {
 		return id, "", err
 	}
-	if !containsFold(sig.SignedHeaders, "host") {
+	// HTTP/2 clients may sign :authority, the pseudo-header that carries
+	// the host there (aws-sdk-js v3's Kinesis client does), instead.
+	if !containsFold(sig.SignedHeaders, "host") && !slices.Contains(sig.SignedHeaders, ":authority") {
 		return id, "", refuse(InvalidSignature, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	if sig.Algorithm != Algorithm {
@@ -392,10 +394,11 @@ func canonicalQuery(raw string, presigned bool) (string, error) {
 
 // headerValue is a signed header's canonical value: its values in the
 // order received, each trimmed with runs of spaces made one, joined by
-// commas. Go keeps Host out of r.Header and may move Content-Length to
-// r.ContentLength, so those two come from r's fields when absent.
+// commas. Go keeps Host (HTTP/1) and :authority (HTTP/2) out of r.Header,
+// in r.Host, and may move Content-Length to r.ContentLength, so those come
+// from r's fields.
 func headerValue(r *http.Request, name string) string {
-	if name == "host" {
+	if name == "host" || name == ":authority" {
 		return r.Host
 	}
 	vs := r.Header.Values(name)
