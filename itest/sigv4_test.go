@@ -19,7 +19,10 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
-const sigv4Script = "python/sigv4_boto3.py"
+const (
+	sigv4Script     = "python/sigv4_boto3.py"
+	sigv4NodeScript = "node/sigv4.js"
+)
 
 // The keys the bridge accepts in these tests.
 const sigv4Credentials = `# itest keys
@@ -33,15 +36,19 @@ aws_secret_access_key = itest-temp-secret
 aws_session_token = itest-session-token
 `
 
-// TestSigV4ThirdPartyClients: boto3 (SQS over Query in 1.26, and Kinesis)
-// and the AWS CLI (2.9) against a bridge that checks signatures. The right
+// TestSigV4ThirdPartyClients: boto3 (SQS over Query in 1.26, and Kinesis),
+// the AWS CLI (2.9) and the AWS SDK for JavaScript v3 (SQS over JSON 1.0,
+// Kinesis over HTTP/2) against a bridge that checks signatures. The right
 // key works; a wrong secret, an unknown key and a missing session token
 // are refused with the code each client reports for real AWS, and the
 // refused calls create nothing.
 func TestSigV4ThirdPartyClients(t *testing.T) {
 	need(t, "boto3", checkBoto3, installBoto3)
 	need(t, "awscli", checkAWSCLI, installAWSCLI)
+	need(t, "node kinesis clients", checkNodeKinesis, installNodeKinesis)
+	need(t, "node sqs clients", checkNodeSQS, installNodeSQS)
 	readScript(t, sigv4Script)
+	readScript(t, sigv4NodeScript)
 	path := filepath.Join(t.TempDir(), "credentials")
 	if err := os.WriteFile(path, []byte(sigv4Credentials), 0o600); err != nil {
 		t.Fatal(err)
@@ -56,12 +63,12 @@ func TestSigV4ThirdPartyClients(t *testing.T) {
 	tempNoToken := []string{"AWS_ACCESS_KEY_ID=ASIASIGV4ITEST", "AWS_SECRET_ACCESS_KEY=itest-temp-secret"}
 
 	tests := []struct {
-		client     string // boto3 or cli
+		client     string // boto3, cli or node
 		service    string // sqs or kinesis
 		keys       string
 		env        []string
 		wantCode   string // "" means success
-		wantStatus int    // checked for boto3, which reports it
+		wantStatus int    // checked for boto3 and node, which report it
 	}{
 		{"boto3", "sqs", "right", right, "", 0},
 		{"boto3", "sqs", "wrong secret", wrong, "SignatureDoesNotMatch", 403},
@@ -76,14 +83,23 @@ func TestSigV4ThirdPartyClients(t *testing.T) {
 		{"cli", "kinesis", "right", right, "", 0},
 		{"cli", "kinesis", "wrong secret", wrong, "InvalidSignatureException", 0},
 		{"cli", "kinesis", "missing session token", tempNoToken, "UnrecognizedClientException", 0},
+		{"node", "sqs", "right", right, "", 0},
+		{"node", "sqs", "wrong secret", wrong, "SignatureDoesNotMatch", 403},
+		{"node", "kinesis", "session token", temp, "", 0},
+		{"node", "kinesis", "wrong secret", wrong, "InvalidSignatureException", 400},
+		{"node", "kinesis", "unknown key", unknown, "UnrecognizedClientException", 400},
 	}
 	for i, tt := range tests {
 		t.Run(tt.client+" "+tt.service+" "+tt.keys, func(t *testing.T) {
 			name := fmt.Sprintf("sigv4-%s-%s-%d", tt.client, tt.service, i)
 			env := append([]string{"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1"}, tt.env...)
 			var code string
-			if tt.client == "boto3" {
-				out, err := runAWSToolEnv(env, nil, systemPython, sigv4Script, tt.service, "--endpoint", endpoint, "--name", name)
+			if tt.client != "cli" {
+				interp, script := systemPython, sigv4Script
+				if tt.client == "node" {
+					interp, script = "node", sigv4NodeScript
+				}
+				out, err := runAWSToolEnv(env, nil, interp, script, tt.service, "--endpoint", endpoint, "--name", name)
 				if err != nil {
 					t.Fatal(err)
 				}
