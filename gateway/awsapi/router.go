@@ -202,8 +202,9 @@ func (rt *Router) route(r *http.Request) (api *served, p protocol, op string, e 
 			// The form lacks the pairs that did not parse: answering
 			// from the rest would act on half a request, so it is
 			// refused before any API sees it.
-			errors.As(err, &e)
-			return nil, protocolQuery, action, e
+			var refusal *Error
+			errors.As(err, &refusal)
+			return nil, protocolQuery, action, refusal
 		}
 		if api := rt.actions[action]; api != nil {
 			return api, protocolQuery, action, nil
