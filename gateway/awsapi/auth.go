@@ -87,7 +87,7 @@ func readSignedBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
 	}
 	var buf bytes.Buffer
 	if n := r.ContentLength; n > 0 && n <= maxSignedBody {
-		buf.Grow(int(n))
+		buf.Grow(int(n) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxSignedBody)); err != nil {
 		var tooBig *http.MaxBytesError
