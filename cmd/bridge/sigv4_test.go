@@ -107,11 +107,11 @@ func TestSigV4Clients(t *testing.T) {
 		{name: "anonymous", creds: aws.AnonymousCredentials{},
 			wantKin: "MissingAuthenticationTokenException", wantSQS: "MissingAuthenticationToken", wantStatus: [2]int{400, 403}},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
-			name := "sigv4-" + time.Now().Format("150405.000000000")[7:] // unique per case
+			name := fmt.Sprintf("sigv4-%d", i) // a stream and a queue of its own per case
 			_, kerr := kin(tt.creds).CreateStream(ctx, &awskinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)})
 			_, serr := sqs(tt.creds).CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String(name)})
 			for i, c := range []struct {
