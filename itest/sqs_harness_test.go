@@ -283,8 +283,8 @@ func (a sqsAnswer) String() string {
 	return s + fmt.Sprintf(" %q", tail(a.message, 300))
 }
 
-// signRequest signs req with SigV4 as the SDKs do (the bridge does not
-// check signatures yet; real SQS does).
+// signRequest signs req with SigV4 as the SDKs do (the bridge checks
+// signatures only with --aws-credentials-file; real SQS always does).
 func signRequest(t *testing.T, req *http.Request, body []byte) {
 	t.Helper()
 	sum := sha256.Sum256(body)

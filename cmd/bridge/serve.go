@@ -20,6 +20,8 @@ import (
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	"github.com/streambridge/bridge/gateway/sqs"
+	"github.com/streambridge/bridge/security/awscreds"
+	"github.com/streambridge/bridge/security/sigv4"
 	"github.com/streambridge/bridge/server"
 )
 
@@ -106,16 +108,37 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			}
 			rt := awsapi.NewRouter(d.Logger)
 			for _, api := range []awsapi.API{
-				{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix}},
-				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions(), QueryFallback: true},
+				{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix},
+					Signing: sigv4.Service{Name: "kinesis"}, AuthWording: awsapi.AuthJSON},
+				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions(), QueryFallback: true,
+					Signing: sigv4.Service{Name: "sqs"}, AuthWording: awsapi.AuthQuery},
 			} {
 				if err := rt.Register(api); err != nil {
 					return nil, err
 				}
 			}
+			if err := o.security.authenticateAWS(rt, o.aws.region, d.Logger); err != nil {
+				return nil, err
+			}
 			return rt, nil
 		},
 	}, nil
+}
+
+// authenticateAWS turns on SigV4 checks on the AWS port when
+// --aws-credentials-file names a file: it is loaded now, so a bad file
+// stops the start with its line in the error.
+func (o *securityOptions) authenticateAWS(rt *awsapi.Router, region string, log *slog.Logger) error {
+	if o.awsCredentialsFile == "" {
+		return nil
+	}
+	creds, err := awscreds.Load(o.awsCredentialsFile)
+	if err != nil {
+		return fmt.Errorf("--aws-credentials-file: %w", err)
+	}
+	rt.SetAuthenticator(&sigv4.Verifier{Credentials: creds, Region: region})
+	log.Info("aws: SigV4 signatures required", "credentials_file", o.awsCredentialsFile, "keys", creds.Len(), "region", region)
+	return nil
 }
 
 // newServeCmd builds `bridge serve`. run does the serving; tests replace it

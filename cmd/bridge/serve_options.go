@@ -220,11 +220,15 @@ func (o *kinesisOptions) check() error {
 
 // securityOptions are the TLS, SASL and request-signing settings. Each
 // area keeps its fields, flags and checks in a block of its own (TLS:
-// security_tls.go; SASL: serve_kafka_security.go), so the areas can grow
-// without touching each other.
+// security_tls.go; SASL: serve_kafka_security.go; SigV4 below), so the
+// areas can grow without touching each other.
 type securityOptions struct {
 	tls  tlsOptions
 	sasl saslOptions
+	// SigV4 on the AWS port (--aws-credentials-file). The file is read
+	// when the AWS port's front ends are built (serve.go), so a bad file
+	// fails the start with the file's line in the error.
+	awsCredentialsFile string
 }
 
 func (*securityOptions) heading() string { return "Security" }
@@ -232,6 +236,7 @@ func (*securityOptions) heading() string { return "Security" }
 func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.tls.addFlags(fs)
 	o.sasl.addFlags(fs)
+	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
 }
 
 func (o *securityOptions) check() error {
@@ -239,8 +244,9 @@ func (o *securityOptions) check() error {
 }
 
 // backendOptions are where the settings that point streams at real
-// Kinesis, SQS, S3 or Kafka will go; empty for the reason securityOptions
-// is.
+// Kinesis, SQS, S3 or Kafka will go. The group exists before its first
+// flag so that they get a heading and checks of their own rather than
+// joining another area's.
 type backendOptions struct{}
 
 func (*backendOptions) heading() string         { return "Backends" }

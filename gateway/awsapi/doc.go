@@ -27,7 +27,11 @@
 //   - Router, the http.Handler of the AWS port: it sends a request to the
 //     API that serves it, by X-Amz-Target prefix (JSON protocols), by the
 //     Action parameter (Query protocol) or by path (REST), and answers the
-//     rest with an error of the request's own protocol (router.go).
+//     rest with an error of the request's own protocol (router.go); with an
+//     Authenticator it first checks the request's SigV4 signature for that
+//     API (security/sigv4), answers a refusal in the API's words and hands
+//     the API the principal in the request's context, PrincipalFrom
+//     (auth.go).
 //
 // Where the Query name of a member differs from its json name, a query
 // tag says so, as SQS's do:

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/security/sigv4"
 )
 
 // API is one AWS-style front end on the AWS port and the requests it
@@ -38,28 +39,46 @@ type API struct {
 	// prefix first: "/" takes every path, as path-style S3 does. Paths are
 	// matched as sent, never cleaned: an S3 key may hold "//" or "..".
 	PathPrefixes []string
+	// Signing is what the API's requests are signed for: its Name is the
+	// SigV4 signing name (kinesis, sqs). Required when the router checks
+	// signatures (SetAuthenticator).
+	Signing sigv4.Service
+	// AuthWording is how the API words a request whose signature fails.
+	AuthWording AuthWording
 }
 
 // Router is the AWS port's http.Handler. It sends each request to the API
 // registered for it: by X-Amz-Target prefix, then by Query Action, then by
 // path. A request no API serves gets an error in its own protocol's shape
 // (JSON for an X-Amz-Target, Query XML for an Action, S3's XML otherwise)
-// saying the operation is not supported, and a log line. Register every API
+// saying the operation is not supported, and a log line. With an
+// Authenticator (SetAuthenticator, auth.go) a request is served only once
+// its SigV4 signature verifies for the API it goes to. Register every API
 // before serving; ServeHTTP and Shutdown may then run concurrently.
 type Router struct {
 	log     *slog.Logger
 	apis    []API
 	targets []route // by X-Amz-Target prefix
-	actions map[string]http.Handler
+	actions map[string]*served
 	// queryFallback answers Query requests whose Action is no API's; nil
 	// means the router's own refusal.
-	queryFallback http.Handler
+	queryFallback *served
 	paths         []route // longest prefix first
+	// auth checks signatures; nil serves every request (auth.go).
+	auth Authenticator
+}
+
+// served is an API as the router dispatches to it.
+type served struct {
+	name    string
+	h       http.Handler
+	signing sigv4.Service
+	wording AuthWording
 }
 
 type route struct {
 	prefix string
-	h      http.Handler
+	api    *served
 }
 
 // NewRouter returns a Router with no APIs: it answers every request with
@@ -69,7 +88,7 @@ func NewRouter(log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{log: log, actions: map[string]http.Handler{}}
+	return &Router{log: log, actions: map[string]*served{}}
 }
 
 // Register adds an API. It refuses an API without a name, a handler or a
@@ -105,17 +124,18 @@ func (rt *Router) Register(api API) error {
 			return fmt.Errorf("awsapi: API %s: path prefix %q is taken or does not start with /", api.Name, p)
 		}
 	}
+	sv := &served{name: api.Name, h: api.Handler, signing: api.Signing, wording: api.AuthWording}
 	for _, p := range api.TargetPrefixes {
-		rt.targets = append(rt.targets, route{p, api.Handler})
+		rt.targets = append(rt.targets, route{p, sv})
 	}
 	for _, a := range api.Actions {
-		rt.actions[a] = api.Handler
+		rt.actions[a] = sv
 	}
 	if api.QueryFallback {
-		rt.queryFallback = api.Handler
+		rt.queryFallback = sv
 	}
 	for _, p := range api.PathPrefixes {
-		rt.paths = append(rt.paths, route{p, api.Handler})
+		rt.paths = append(rt.paths, route{p, sv})
 	}
 	slices.SortStableFunc(rt.paths, func(a, b route) int { return len(b.prefix) - len(a.prefix) })
 	rt.apis = append(rt.apis, api)
@@ -132,15 +152,49 @@ const (
 )
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if rt.auth != nil {
+		// The signature covers the body, and a Query form's parameters
+		// are in it: it is read before routing, and the API reads it
+		// again from memory.
+		var e *Error
+		if body, e = readSignedBody(w, r); e != nil {
+			rt.refuse(w, r, protocolOf(r), "", e)
+			return
+		}
+	}
+	api, p, op, e := rt.route(r)
+	switch {
+	case e != nil:
+		rt.refuse(w, r, p, op, e)
+		return
+	case api == nil:
+		rt.unknown(w, r, p, op)
+		return
+	case rt.auth != nil && api.signing.Name == "":
+		rt.log.Error("aws: API has no signing name; refusing its requests", "api", api.name)
+		rt.refuse(w, r, p, op, &Error{Status: http.StatusInternalServerError, Type: TypeInternalFailure, Message: "the bridge cannot check signatures for " + api.name})
+		return
+	case rt.auth != nil:
+		if r = rt.authenticate(w, r, api, p, body); r == nil {
+			return
+		}
+	}
+	api.h.ServeHTTP(w, r)
+}
+
+// route finds the API of r: by X-Amz-Target prefix, then by Query
+// Action, then by path. api is nil when none serves it; e is set when
+// the request is refused before any API sees it. p and op describe the
+// request for the answer and the log.
+func (rt *Router) route(r *http.Request) (api *served, p protocol, op string, e *Error) {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		for _, t := range rt.targets {
 			if strings.HasPrefix(target, t.prefix) {
-				t.h.ServeHTTP(w, r)
-				return
+				return t.api, protocolJSON, target, nil
 			}
 		}
-		rt.unknown(w, r, protocolJSON, target)
-		return
+		return nil, protocolJSON, target, nil
 	}
 	if form, ok, err := QueryForm(r); ok {
 		action := form.Get("Action")
@@ -148,29 +202,36 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The form lacks the pairs that did not parse: answering
 			// from the rest would act on half a request, so it is
 			// refused before any API sees it.
-			var e *Error
-			errors.As(err, &e)
-			rt.refuse(w, r, protocolQuery, action, e)
-			return
+			var refusal *Error
+			errors.As(err, &refusal)
+			return nil, protocolQuery, action, refusal
 		}
-		if h := rt.actions[action]; h != nil {
-			h.ServeHTTP(w, r)
-			return
+		if api := rt.actions[action]; api != nil {
+			return api, protocolQuery, action, nil
 		}
 		if rt.queryFallback != nil && action != "" {
-			rt.queryFallback.ServeHTTP(w, r)
-			return
+			return rt.queryFallback, protocolQuery, action, nil
 		}
-		rt.unknown(w, r, protocolQuery, action)
-		return
+		return nil, protocolQuery, action, nil
 	}
-	for _, p := range rt.paths {
-		if strings.HasPrefix(r.URL.Path, p.prefix) {
-			p.h.ServeHTTP(w, r)
-			return
+	for _, pr := range rt.paths {
+		if strings.HasPrefix(r.URL.Path, pr.prefix) {
+			return pr.api, protocolREST, r.Method + " " + r.URL.Path, nil
 		}
 	}
-	rt.unknown(w, r, protocolREST, r.Method+" "+r.URL.Path)
+	return nil, protocolREST, r.Method + " " + r.URL.Path, nil
+}
+
+// protocolOf guesses r's protocol without reading its body, to answer a
+// body that could not be read.
+func protocolOf(r *http.Request) protocol {
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		return protocolJSON
+	case isFormPost(r) || strings.Contains(r.URL.RawQuery, "Action="):
+		return protocolQuery
+	}
+	return protocolREST
 }
 
 // maxDiscard bounds how much of an unserved request's body is read so the
@@ -192,10 +253,16 @@ func (rt *Router) unknown(w http.ResponseWriter, r *http.Request, p protocol, op
 // refuse answers a request no API gets with e, in the shape of its
 // protocol, and logs it.
 func (rt *Router) refuse(w http.ResponseWriter, r *http.Request, p protocol, op string, e *Error) {
+	rt.log.Info("aws: request refused", "protocol", string(p), "operation", op, "error", e.code(), "remote", r.RemoteAddr)
+	rt.answer(w, r, p, e)
+}
+
+// answer writes e in the shape of protocol p, after draining what is left
+// of the body so the connection can be reused.
+func (rt *Router) answer(w http.ResponseWriter, r *http.Request, p protocol, e *Error) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDiscard))
 	id := uuid.NewString()
 	w.Header().Set(HeaderRequestID, id)
-	rt.log.Info("aws: request refused", "protocol", string(p), "operation", op, "error", e.code(), "remote", r.RemoteAddr)
 	switch p {
 	case protocolJSON:
 		e.WriteJSON(w, fallbackCodec(r))

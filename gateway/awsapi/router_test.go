@@ -275,7 +275,7 @@ func TestRouterShutdown(t *testing.T) {
 // finding the API of an X-Amz-Target request.
 func BenchmarkRouterTarget(b *testing.B) {
 	rt, _ := testRouter(b, true)
-	rt.targets[0].h = plainAPI{}
+	rt.targets[0].api.h = plainAPI{}
 	req := request("POST", "/", ContentTypeJSON11, "", "X-Amz-Target", "Kinesis_20131202.PutRecords")
 	w := httptest.NewRecorder()
 	b.ReportAllocs()

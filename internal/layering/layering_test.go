@@ -21,11 +21,12 @@ var rules = []struct {
 	{"mapping", []string{"mapping/..."}, "mapping is pure translation: it imports nothing else of ours"},
 	{"store", []string{"mapping/..."}, "store defines the model and the interfaces every backend implements"},
 	{"store/embedded", []string{"store", "mapping/..."}, "a backend sees the model, not the front ends"},
-	{"gateway/kafka", []string{"store", "mapping/...", "internal/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
-	{"gateway/kinesis", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
-	{"gateway/sqs", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
-	{"gateway/awsapi", []string{"internal/..."}, "the AWS protocol layer knows no store and no one API"},
-	{"server", []string{"store", "store/embedded", "gateway/awsapi", "mapping/...", "internal/..."}, "the server runs the front ends cmd hands it and imports none of them (awsapi's router is its AWS placeholder)"},
+	{"gateway/kafka", []string{"store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
+	{"gateway/kinesis", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
+	{"gateway/sqs", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
+	{"gateway/awsapi", []string{"internal/...", "security/..."}, "the AWS protocol layer knows no store and no one API"},
+	{"security", []string{"internal/...", "store", "mapping/..."}, "security is called by the front ends and calls nothing of theirs; what it keeps (users, ACLs) lives in the store's state area, through the store interfaces"},
+	{"server", []string{"store", "store/embedded", "gateway/awsapi", "mapping/...", "internal/...", "security/..."}, "the server runs the front ends cmd hands it and imports none of them (awsapi's router is its AWS placeholder)"},
 }
 
 type pkg struct {
