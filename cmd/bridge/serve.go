@@ -28,6 +28,9 @@ import (
 // serverConfig is the server.Config the options describe. It fails only
 // when TLS is on and its files do not load.
 func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
+	if _, err := o.security.authz.openAudit(log); err != nil {
+		return server.Config{}, fmt.Errorf("--audit-log: %w", err)
+	}
 	var awsTLS, adminTLS *tls.Config
 	if o.kafka.listeners.usesTLS() {
 		// Loaded now, not when the Kafka front end is built, so a bad

@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/streambridge/bridge/gateway/kafka"
+	"github.com/streambridge/bridge/security/acl"
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/principal"
 	"github.com/streambridge/bridge/security/sasl"
 	"github.com/streambridge/bridge/security/tlsconfig"
@@ -216,6 +219,58 @@ func (o *saslOptions) authenticator(u *users.Store) (*sasl.Authenticator, error)
 	return sasl.NewAuthenticator(mechs...)
 }
 
+// authzOptions configure authorization and the audit log, part of the
+// Security group.
+type authzOptions struct {
+	authorizer   choice
+	superUsers   string
+	allowIfNoACL bool
+	auditLog     string
+
+	audit *audit.Log // opened by serverConfig
+}
+
+func (o *authzOptions) addFlags(fs *pflag.FlagSet) {
+	o.authorizer = choice{value: "none", allowed: []string{"none", "acl"}}
+	fs.Var(&o.authorizer, "authorizer", "what decides what each principal may do: none (everything allowed) or acl (Kafka ACLs, managed with CreateAcls/DeleteAcls)")
+	fs.StringVar(&o.superUsers, "super-users", "", "principals allowed everything, separated by ; as Kafka's super.users (User:admin;User:CN=ops)")
+	fs.BoolVar(&o.allowIfNoACL, "allow-everyone-if-no-acl-found", false, "allow an operation on a resource no ACL names (Kafka's allow.everyone.if.no.acl.found)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append an audit log here (JSON lines): control-plane calls, failed authentications, denied requests")
+}
+
+func (o *authzOptions) check() error {
+	var errs []error
+	for _, u := range o.superUserList() {
+		if typ, name, ok := strings.Cut(u, ":"); !ok || typ == "" || name == "" {
+			errs = append(errs, fmt.Errorf("--super-users: %q is not a principal; want Type:Name, e.g. User:admin", u))
+		}
+	}
+	if o.authorizer.value == "none" && (o.superUsers != "" || o.allowIfNoACL) {
+		errs = append(errs, errors.New("--super-users and --allow-everyone-if-no-acl-found need --authorizer acl"))
+	}
+	return errors.Join(errs...)
+}
+
+func (o *authzOptions) superUserList() []string {
+	var out []string
+	for u := range strings.SplitSeq(o.superUsers, ";") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// openAudit opens the audit log, once; nil when there is none.
+func (o *authzOptions) openAudit(log *slog.Logger) (*audit.Log, error) {
+	if o.audit != nil || o.auditLog == "" {
+		return o.audit, nil
+	}
+	var err error
+	o.audit, err = audit.Open(o.auditLog, log.With("component", "audit"))
+	return o.audit, err
+}
+
 // kafkaSecurity fills in the listeners and SASL settings of a Kafka front
 // end config from the ports server bound.
 func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st store.State, addrs server.Addrs) error {
@@ -224,6 +279,15 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 		return fmt.Errorf("users: %w", err)
 	}
 	cfg.Users = u
+	cfg.Audit = o.security.authz.audit
+	if o.security.authz.authorizer.value == "acl" {
+		if cfg.Authorizer, err = acl.Open(ctx, st, acl.Config{
+			SuperUsers:   o.security.authz.superUserList(),
+			AllowIfNoACL: o.security.authz.allowIfNoACL,
+		}); err != nil {
+			return fmt.Errorf("ACLs: %w", err)
+		}
+	}
 	needSASL := false
 	for _, a := range addrs.KafkaListeners {
 		l := kafka.Listener{Name: a.Name, Protocol: o.kafka.listeners.protocol(a.Name), AdvertisedAddr: a.Advertised}

@@ -223,8 +223,9 @@ func (o *kinesisOptions) check() error {
 // security_tls.go; SASL: serve_kafka_security.go; SigV4 below), so the
 // areas can grow without touching each other.
 type securityOptions struct {
-	tls  tlsOptions
-	sasl saslOptions
+	tls   tlsOptions
+	sasl  saslOptions
+	authz authzOptions
 	// SigV4 on the AWS port (--aws-credentials-file). The file is read
 	// when the AWS port's front ends are built (serve.go), so a bad file
 	// fails the start with the file's line in the error.
@@ -236,11 +237,12 @@ func (*securityOptions) heading() string { return "Security" }
 func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.tls.addFlags(fs)
 	o.sasl.addFlags(fs)
+	o.authz.addFlags(fs)
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
 }
 
 func (o *securityOptions) check() error {
-	return errors.Join(o.tls.check(), o.sasl.check())
+	return errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
 }
 
 // backendOptions are where the settings that point streams at real

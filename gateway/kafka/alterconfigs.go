@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -36,7 +37,7 @@ func handleAlterConfigs(ctx context.Context, r *Request) (Reply, error) {
 	for i, res := range req.Resources {
 		resources[i] = alterResource{res.ResourceType, res.ResourceName, len(res.Configs)}
 	}
-	errs := alterEach(resources, func(i int) *kafkaError {
+	errs := alterEach(r, resources, func(i int) *kafkaError {
 		res := &req.Resources[i]
 		entries := make([]topicConfigEntry, len(res.Configs))
 		for j, c := range res.Configs {
@@ -141,7 +142,9 @@ type alterResource struct {
 // that share a type and name with another are all refused, as Kafka does; a
 // topic is changed by alterTopic(i), a broker by alterBrokerConfigs, and any
 // other type is unsupported.
-func alterEach(resources []alterResource, alterTopic func(i int) *kafkaError) []*kafkaError {
+// alterEach also checks ALTER_CONFIGS on each resource and audits the
+// outcome of each.
+func alterEach(req *Request, resources []alterResource, alterTopic func(i int) *kafkaError) []*kafkaError {
 	type key struct {
 		typ  kmsg.ConfigResourceType
 		name string
@@ -155,6 +158,8 @@ func alterEach(resources []alterResource, alterTopic func(i int) *kafkaError) []
 		switch {
 		case count[key{r.typ, r.name}] > 1:
 			errs[i] = refuse(kerr.InvalidRequest, "Duplicate resource %s %q in request.", r.typ, r.name)
+		case !req.configsAllowed(kmsg.ACLOperationAlterConfigs, r.typ, r.name):
+			errs[i] = configAuthError(r.typ)
 		case r.typ == kmsg.ConfigResourceTypeTopic:
 			errs[i] = alterTopic(i)
 		case r.typ == kmsg.ConfigResourceTypeBroker:
@@ -162,6 +167,28 @@ func alterEach(resources []alterResource, alterTopic func(i int) *kafkaError) []
 		default:
 			errs[i] = unsupportedResource(r.typ)
 		}
+		if errs[i] == nil || errs[i].err != kerr.TopicAuthorizationFailed && errs[i].err != kerr.ClusterAuthorizationFailed {
+			req.auditCall(strings.ToLower(r.typ.String())+":"+r.name, errs[i].code(), derefString(errs[i].message()))
+		}
 	}
 	return errs
+}
+
+// configsAllowed checks op (DESCRIBE_CONFIGS, ALTER_CONFIGS) on a config
+// resource: a topic, or a broker, whose configs are the cluster's.
+func (r *Request) configsAllowed(op kmsg.ACLOperation, typ kmsg.ConfigResourceType, name string) bool {
+	switch typ {
+	case kmsg.ConfigResourceTypeTopic:
+		return r.topicAllowed(op, name)
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
+		return r.clusterAllowed(op)
+	}
+	return true // unsupported resource types are refused as such
+}
+
+func configAuthError(typ kmsg.ConfigResourceType) *kafkaError {
+	if typ == kmsg.ConfigResourceTypeTopic {
+		return refuse(kerr.TopicAuthorizationFailed, "")
+	}
+	return refuse(kerr.ClusterAuthorizationFailed, "")
 }

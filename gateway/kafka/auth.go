@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sasl"
 )
 
@@ -65,6 +66,7 @@ func (c *conn) startTLS() error {
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		c.s.m.authFailures.WithLabelValues("tls").Inc()
 		c.s.log.Warn("kafka: TLS handshake failed", "remote", c.remote.String(), "kafka_listener", c.listener.Name, "err", err)
+		c.auditFailure("TLSHandshake", err.Error())
 		return err
 	}
 	_ = tc.SetDeadline(time.Time{})
@@ -73,6 +75,7 @@ func (c *conn) startTLS() error {
 		if err != nil {
 			c.s.m.authFailures.WithLabelValues("tls").Inc()
 			c.s.log.Warn("kafka: no principal for client certificate", "remote", c.remote.String(), "subject", certs[0].Subject.String(), "err", err)
+			c.auditFailure("TLSHandshake", "no principal for client certificate "+certs[0].Subject.String()+": "+err.Error())
 			return err
 		}
 		c.auth.user = name
@@ -119,6 +122,7 @@ func (c *conn) saslStep(msg []byte) (answer []byte, done bool, clientMsg string,
 		c.s.m.authFailures.WithLabelValues("sasl").Inc()
 		c.s.log.Warn("kafka: SASL authentication failed", "remote", c.remote.String(), "kafka_listener", c.listener.Name,
 			"mechanism", c.auth.mechanism, "reason", reason)
+		c.auditFailure("SaslAuthenticate", c.auth.mechanism+": "+reason)
 		return nil, false, clientMsg, errSASLFailed
 	}
 	if !done {
@@ -132,6 +136,7 @@ func (c *conn) saslStep(msg []byte) (answer []byte, done bool, clientMsg string,
 		clientMsg = fmt.Sprintf("Cannot change principals during re-authentication from User:%s: User:%s", c.auth.user, user)
 		c.s.m.authFailures.WithLabelValues("sasl").Inc()
 		c.s.log.Warn("kafka: SASL re-authentication changed principal", "remote", c.remote.String(), "from", c.auth.user, "to", user)
+		c.auditFailure("SaslAuthenticate", clientMsg)
 		return nil, false, clientMsg, errSASLFailed
 	}
 	now := time.Now()
@@ -149,6 +154,26 @@ func (c *conn) saslStep(msg []byte) (answer []byte, done bool, clientMsg string,
 	}
 	c.auth.user, c.auth.authenticated = user, true
 	return answer, true, "", nil
+}
+
+// auditFailure records a failed authentication. The reason may say more
+// than the client was told (whether the user exists): the audit log is
+// the operator's.
+func (c *conn) auditFailure(stage, reason string) {
+	code := "SASL_AUTHENTICATION_FAILED"
+	if stage == "TLSHandshake" {
+		code = "SSL_AUTHENTICATION_FAILED"
+	}
+	c.s.cfg.Audit.Record(audit.Event{
+		Source:       "kafka",
+		Name:         stage,
+		Principal:    c.auth.principal(),
+		SourceIP:     hostOf(c.remote),
+		Listener:     c.listener.Name,
+		Outcome:      audit.Failed,
+		ErrorCode:    code,
+		ErrorMessage: reason,
+	})
 }
 
 // sessionLifetime is SaslAuthenticate's SessionLifetimeMillis: how long the

@@ -106,3 +106,10 @@ func (r *Request) auditCall(resource string, errCode int16, errMsg string) {
 	}
 	r.Server.cfg.Audit.Record(e)
 }
+
+// mayWriteSomeTopic is KIP-679's alternative to IDEMPOTENT_WRITE: an
+// idempotent producer may start if it may write to some topic.
+func (r *Request) mayWriteSomeTopic() bool {
+	a := r.Server.cfg.Authorizer
+	return a == nil || a.AuthorizeAny(r.Principal, hostOf(r.Remote), kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTopic)
+}

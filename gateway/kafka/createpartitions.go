@@ -42,10 +42,16 @@ func handleCreatePartitions(ctx context.Context, r *Request) (Reply, error) {
 	for i := range req.Topics {
 		t := &req.Topics[i]
 		var aerr *kafkaError
-		if count[t.Topic] > 1 {
+		switch {
+		case count[t.Topic] > 1:
 			aerr = refuse(kerr.InvalidRequest, "Duplicate topic in request: %s", t.Topic)
-		} else {
+		case !r.topicAllowed(kmsg.ACLOperationAlter, t.Topic):
+			aerr = refuse(kerr.TopicAuthorizationFailed, "Authorization failed.")
+		default:
 			aerr = growTopic(ctx, r.Server, t, req.ValidateOnly)
+			if !req.ValidateOnly {
+				r.auditCall(resourceString(kmsg.ACLResourceTypeTopic, t.Topic), aerr.code(), derefString(aerr.message()))
+			}
 		}
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic

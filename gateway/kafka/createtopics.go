@@ -59,10 +59,17 @@ func handleCreateTopics(ctx context.Context, r *Request) (Reply, error) {
 			st   store.Stream
 			aerr *kafkaError
 		)
-		if count[t.Topic] > 1 {
+		switch {
+		case count[t.Topic] > 1:
 			aerr = refuse(kerr.InvalidRequest, "Create topics request contains multiple entries for topic %s", t.Topic)
-		} else {
+		case !r.quietlyAuthorized(kmsg.ACLOperationCreate, kmsg.ACLResourceTypeCluster, clusterName) &&
+			!r.topicAllowed(kmsg.ACLOperationCreate, t.Topic):
+			aerr = refuse(kerr.TopicAuthorizationFailed, "Authorization failed.")
+		default:
 			st, aerr = createOneTopic(ctx, r.Server, t, req.ValidateOnly)
+			if !req.ValidateOnly {
+				r.auditCall(resourceString(kmsg.ACLResourceTypeTopic, t.Topic), aerr.code(), derefString(aerr.message()))
+			}
 		}
 		if aerr != nil {
 			rt.ErrorCode, rt.ErrorMessage = aerr.code(), aerr.message()

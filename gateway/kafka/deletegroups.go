@@ -22,7 +22,12 @@ func handleDeleteGroups(_ context.Context, r *Request) (Reply, error) {
 		for _, name := range req.Groups {
 			dg := kmsg.NewDeleteGroupsResponseGroup()
 			dg.Group = name
-			dg.ErrorCode = deleteGroup(r.Server, name)
+			if !r.groupAllowed(kmsg.ACLOperationDelete, name) {
+				dg.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			} else {
+				dg.ErrorCode = deleteGroup(r.Server, name)
+				r.auditCall(resourceString(kmsg.ACLResourceTypeGroup, name), dg.ErrorCode, "")
+			}
 			resp.Groups = append(resp.Groups, dg)
 		}
 		return resp, nil

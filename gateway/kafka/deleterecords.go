@@ -27,11 +27,17 @@ func handleDeleteRecords(ctx context.Context, r *Request) (Reply, error) {
 	for _, t := range req.Topics {
 		rt := kmsg.NewDeleteRecordsResponseTopic()
 		rt.Topic = t.Topic
+		allowed := r.topicAllowed(kmsg.ACLOperationDelete, t.Topic)
+		if allowed {
+			r.auditCall(resourceString(kmsg.ACLResourceTypeTopic, t.Topic), 0, "")
+		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.LowWatermark = -1
-			if p.Offset < -1 {
+			if !allowed {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			} else if p.Offset < -1 {
 				rp.ErrorCode = kerr.OffsetOutOfRange.Code
 			} else if low, err := r.Server.store.TrimBefore(ctx, t.Topic, p.Partition, p.Offset); err != nil {
 				rp.ErrorCode = errorCode(err)

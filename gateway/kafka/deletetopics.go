@@ -76,10 +76,14 @@ func handleDeleteTopics(ctx context.Context, r *Request) (Reply, error) {
 		name := targets[i].name
 		if aerr == nil {
 			t.Topic = kmsg.StringPtr(name)
-			if count[name] > 1 {
+			switch {
+			case count[name] > 1:
 				aerr = refuse(kerr.InvalidRequest, "Topic %s is listed more than once.", name)
-			} else {
+			case !r.topicAllowed(kmsg.ACLOperationDelete, name):
+				aerr = refuse(kerr.TopicAuthorizationFailed, "Authorization failed.")
+			default:
 				aerr = deleteOneTopic(ctx, r.Server, name)
+				r.auditCall(resourceString(kmsg.ACLResourceTypeTopic, name), aerr.code(), derefString(aerr.message()))
 			}
 		}
 		t.ErrorCode, t.ErrorMessage = aerr.code(), aerr.message()

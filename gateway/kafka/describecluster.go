@@ -53,6 +53,10 @@ func handleDescribeCluster(ctx context.Context, r *Request) (Reply, error) {
 		resp.ControllerID = -1
 		return Respond(resp), nil
 	}
+	if !r.clusterAllowed(kmsg.ACLOperationDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
 	if req.IncludeClusterAuthorizedOperations {
 		resp.ClusterAuthorizedOperations = clusterOperations
 	}

@@ -40,7 +40,11 @@ func handleDescribeConfigs(ctx context.Context, r *Request) (Reply, error) {
 	for _, res := range req.Resources {
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		values, aerr := describeResource(ctx, r.Server, res.ResourceType, res.ResourceName)
+		var values []configValue
+		aerr := configAuthError(res.ResourceType)
+		if r.configsAllowed(kmsg.ACLOperationDescribeConfigs, res.ResourceType, res.ResourceName) {
+			values, aerr = describeResource(ctx, r.Server, res.ResourceType, res.ResourceName)
+		}
 		rr.ErrorCode, rr.ErrorMessage = aerr.code(), aerr.message()
 		for _, cv := range values {
 			if len(res.ConfigNames) > 0 && !slices.Contains(res.ConfigNames, cv.name) {

@@ -12,6 +12,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,6 +29,12 @@ func handleDescribeGroups(_ context.Context, r *Request) (Reply, error) {
 	return RespondLater(func(context.Context) (kmsg.Response, error) {
 		resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
 		for _, name := range req.Groups {
+			if !r.groupAllowed(kmsg.ACLOperationDescribe, name) {
+				dg := kmsg.NewDescribeGroupsResponseGroup()
+				dg.Group, dg.ErrorCode = name, kerr.GroupAuthorizationFailed.Code
+				resp.Groups = append(resp.Groups, dg)
+				continue
+			}
 			dg := describeGroup(r.Server, name)
 			if req.IncludeAuthorizedOperations {
 				dg.AuthorizedOperations = groupOperations

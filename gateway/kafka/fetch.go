@@ -57,12 +57,24 @@ type fetchPart struct {
 func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.FetchRequest)
 	received := time.Now()
+	// Authorized here, on the reader goroutine, with the request: the
+	// fetch itself may long-poll on the writer's.
+	var denied map[string]bool
+	for _, t := range req.Topics {
+		if !denied[t.Topic] && !r.topicAllowed(kmsg.ACLOperationRead, t.Topic) {
+			if denied == nil {
+				denied = map[string]bool{}
+			}
+			denied[t.Topic] = true
+		}
+	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		return r.Server.fetch(ctx, req, received), nil
+		return r.Server.fetch(ctx, req, received, denied), nil
 	}), nil
 }
 
-func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time) *fetchResponse {
+// fetch answers req; the topics in denied get TOPIC_AUTHORIZATION_FAILED.
+func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time, denied map[string]bool) *fetchResponse {
 	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
 	resp.SessionID = 0
 	if req.Version >= 7 {
@@ -94,7 +106,11 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 			rp.Partition = p.Partition
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
 			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j]}
-			if req.Version >= 9 && p.CurrentLeaderEpoch > 0 {
+			switch {
+			case denied[rt.Topic]:
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				fp.done = true
+			case req.Version >= 9 && p.CurrentLeaderEpoch > 0:
 				rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
 				fp.done = true
 			}

@@ -28,11 +28,16 @@ func handleFindCoordinator(_ context.Context, r *Request) (Reply, error) {
 	for _, key := range keys {
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
-		if req.CoordinatorType != 0 && req.CoordinatorType != 1 {
+		switch {
+		case req.CoordinatorType != 0 && req.CoordinatorType != 1:
 			c.NodeID = -1
 			c.ErrorCode = kerr.InvalidRequest.Code
 			c.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Unknown coordinator type %d.", req.CoordinatorType))
-		} else {
+		case req.CoordinatorType == 0 && !r.groupAllowed(kmsg.ACLOperationDescribe, key):
+			c.NodeID, c.Port, c.ErrorCode = -1, -1, kerr.GroupAuthorizationFailed.Code
+		case req.CoordinatorType == 1 && !r.authorized(kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTransactionalId, key):
+			c.NodeID, c.Port, c.ErrorCode = -1, -1, kerr.TransactionalIDAuthorizationFailed.Code
+		default:
 			c.NodeID, c.Host, c.Port = 0, r.Listener.host, r.Listener.port
 		}
 		resp.Coordinators = append(resp.Coordinators, c)

@@ -19,6 +19,11 @@ func init() {
 
 func handleHeartbeat(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.HeartbeatRequest)
+	if !r.groupAllowed(kmsg.ACLOperationRead, req.Group) {
+		resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
 	return RespondLater(func(context.Context) (kmsg.Response, error) {
 		resp := req.ResponseKind().(*kmsg.HeartbeatResponse)
 		resp.ErrorCode = heartbeat(r.Server, req)

@@ -38,7 +38,7 @@ func handleIncrementalAlterConfigs(ctx context.Context, r *Request) (Reply, erro
 	for i, res := range req.Resources {
 		resources[i] = alterResource{res.ResourceType, res.ResourceName, len(res.Configs)}
 	}
-	errs := alterEach(resources, func(i int) *kafkaError {
+	errs := alterEach(r, resources, func(i int) *kafkaError {
 		res := &req.Resources[i]
 		if aerr := duplicateConfigKeys(res.Configs); aerr != nil {
 			return aerr

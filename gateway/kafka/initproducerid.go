@@ -36,6 +36,11 @@ func handleInitProducerID(ctx context.Context, r *Request) (Reply, error) {
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 		return Respond(resp), nil
 	}
+	// KIP-679: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+	if !r.quietlyAuthorized(kmsg.ACLOperationIdempotentWrite, kmsg.ACLResourceTypeCluster, clusterName) && !r.mayWriteSomeTopic() {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
 	id, err := r.Server.pids.next(ctx)
 	if err != nil {
 		r.Server.log.Error("kafka: allocating a producer id failed", "err", err)

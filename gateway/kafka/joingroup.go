@@ -31,6 +31,11 @@ func init() {
 
 func handleJoinGroup(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.JoinGroupRequest)
+	if !r.groupAllowed(kmsg.ACLOperationRead, req.Group) {
+		resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
 		resp, p := joinGroup(r, req)
 		if p == nil {

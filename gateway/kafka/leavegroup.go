@@ -21,6 +21,11 @@ func init() {
 
 func handleLeaveGroup(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.LeaveGroupRequest)
+	if !r.groupAllowed(kmsg.ACLOperationRead, req.Group) {
+		resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
 	return RespondLater(func(context.Context) (kmsg.Response, error) {
 		return leaveGroup(r.Server, req), nil
 	}), nil

@@ -24,6 +24,9 @@ func handleListGroups(_ context.Context, r *Request) (Reply, error) {
 			resp.ErrorCode = coordinatorErrorCode(r.Server, err)
 			return resp, nil
 		}
+		// DESCRIBE on the cluster lists every group; otherwise only the
+		// groups one may describe are listed, as in Kafka.
+		everyGroup := r.quietlyAuthorized(kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeCluster, clusterName)
 		want := map[string]bool{}
 		for _, s := range req.StatesFilter {
 			want[strings.ToLower(s)] = true
@@ -32,7 +35,8 @@ func handleListGroups(_ context.Context, r *Request) (Reply, error) {
 			g.mu.Lock()
 			gone, state, ptype := g.gone, g.state, g.protocolType
 			g.mu.Unlock()
-			if gone || len(want) > 0 && !want[strings.ToLower(state.String())] {
+			if gone || len(want) > 0 && !want[strings.ToLower(state.String())] ||
+				!everyGroup && !r.quietlyAuthorized(kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeGroup, g.name) {
 				continue
 			}
 			lg := kmsg.NewListGroupsResponseGroup()

@@ -35,11 +35,16 @@ func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
 		*t = kmsg.NewListOffsetsResponseTopic()
 		t.Topic = rt.Topic
 		t.Partitions = make([]kmsg.ListOffsetsResponseTopicPartition, len(rt.Partitions))
+		allowed := r.topicAllowed(kmsg.ACLOperationDescribe, rt.Topic)
 		for j, p := range rt.Partitions {
 			rp := &t.Partitions[j]
 			*rp = kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.Timestamp, rp.Offset, rp.LeaderEpoch = -1, -1, -1
+			if !allowed {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				continue
+			}
 			if r.Version >= 4 && p.CurrentLeaderEpoch > 0 {
 				rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
 				continue

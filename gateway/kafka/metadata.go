@@ -49,6 +49,9 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 			return Reply{}, err
 		}
 		for _, name := range names {
+			if !r.quietlyAuthorized(kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, name) {
+				continue // Kafka lists only the topics one may describe
+			}
 			st, err := s.store.DescribeStream(ctx, name)
 			if err != nil {
 				continue // deleted meanwhile
@@ -69,6 +72,13 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 				}
 			}
 			st, ok := byID[rt.TopicID]
+			if ok && !r.topicAllowed(kmsg.ACLOperationDescribe, st.Name) {
+				t := kmsg.NewMetadataResponseTopic()
+				t.TopicID = rt.TopicID
+				t.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				resp.Topics = append(resp.Topics, t)
+				continue
+			}
 			if !ok {
 				t := kmsg.NewMetadataResponseTopic()
 				t.TopicID = rt.TopicID
@@ -80,7 +90,14 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 			continue
 		}
 		name := *rt.Topic
-		st, err := s.autoCreate(ctx, name, r.Version < 4 || req.AllowAutoTopicCreation)
+		if !r.topicAllowed(kmsg.ACLOperationDescribe, name) {
+			t := kmsg.NewMetadataResponseTopic()
+			t.Topic = kmsg.StringPtr(name)
+			t.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			resp.Topics = append(resp.Topics, t)
+			continue
+		}
+		st, err := s.autoCreate(ctx, r, name, r.Version < 4 || req.AllowAutoTopicCreation)
 		if err != nil {
 			t := kmsg.NewMetadataResponseTopic()
 			t.Topic = kmsg.StringPtr(name)
@@ -209,9 +226,15 @@ func (s *Server) createTopic(ctx context.Context, name string, partitions int) (
 // autoCreate looks a topic up and, when it does not exist and auto-creation
 // is on, creates it with Config.DefaultPartitions (Metadata and Produce).
 // Invalid names get INVALID_TOPIC_EXCEPTION via errInvalidTopic.
-func (s *Server) autoCreate(ctx context.Context, name string, allowed bool) (store.Stream, error) {
+func (s *Server) autoCreate(ctx context.Context, r *Request, name string, allowed bool) (store.Stream, error) {
 	st, err := s.store.DescribeStream(ctx, name)
 	if !errors.Is(err, store.ErrStreamNotFound) || !allowed || !s.cfg.AutoCreateTopics {
+		return st, err
+	}
+	// Creating takes CREATE on the cluster or on the topic, as for
+	// CreateTopics; without it the topic stays unknown, as in Kafka.
+	if !r.quietlyAuthorized(kmsg.ACLOperationCreate, kmsg.ACLResourceTypeCluster, clusterName) &&
+		!r.topicAllowed(kmsg.ACLOperationCreate, name) {
 		return st, err
 	}
 	if verr := validTopicName(name); verr != nil {

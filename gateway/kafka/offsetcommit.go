@@ -34,11 +34,14 @@ func init() {
 func handleOffsetCommit(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.OffsetCommitRequest)
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		return commitOffsets(ctx, r.Server, req), nil
+		return commitOffsets(ctx, r, req), nil
 	}), nil
 }
 
-func commitOffsets(ctx context.Context, s *Server, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
+// commitOffsets needs READ on the group and on each topic; it runs on the
+// writer goroutine, where r's fields are still only read.
+func commitOffsets(ctx context.Context, r *Request, req *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
+	s := r.Server
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetCommitResponseTopic()
@@ -57,6 +60,9 @@ func commitOffsets(ctx context.Context, s *Server, req *kmsg.OffsetCommitRequest
 			}
 		}
 		return resp
+	}
+	if !r.groupAllowed(kmsg.ACLOperationRead, req.Group) {
+		return fill(kerr.GroupAuthorizationFailed.Code)
 	}
 	gen, memberID := req.Generation, req.MemberID
 	if req.Version == 0 {
@@ -98,10 +104,13 @@ func commitOffsets(ctx context.Context, s *Server, req *kmsg.OffsetCommitRequest
 	var writes []store.KV
 	now := time.Now().UnixMilli()
 	layouts := map[string]*store.Stream{}
+	denied := map[string]bool{}
 	for i, t := range req.Topics {
 		st, ok := layouts[t.Topic]
 		if !ok {
-			if d, err := s.store.DescribeStream(ctx, t.Topic); err == nil {
+			if !r.topicAllowed(kmsg.ACLOperationRead, t.Topic) {
+				denied[t.Topic] = true
+			} else if d, err := s.store.DescribeStream(ctx, t.Topic); err == nil {
 				st = &d
 			}
 			layouts[t.Topic] = st
@@ -109,6 +118,9 @@ func commitOffsets(ctx context.Context, s *Server, req *kmsg.OffsetCommitRequest
 		for j, p := range t.Partitions {
 			code := &resp.Topics[i].Partitions[j].ErrorCode
 			switch {
+			case denied[t.Topic]:
+				*code = kerr.TopicAuthorizationFailed.Code
+				continue
 			case st == nil || p.Partition < 0 || int(p.Partition) >= len(st.Partitions):
 				*code = kerr.UnknownTopicOrPartition.Code
 				continue

@@ -22,16 +22,24 @@ func init() {
 func handleOffsetDelete(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.OffsetDeleteRequest)
 	return RespondLater(func(context.Context) (kmsg.Response, error) {
-		return deleteOffsets(r.Server, req), nil
+		return deleteOffsets(r, req), nil
 	}), nil
 }
 
-func deleteOffsets(s *Server, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteResponse {
+// deleteOffsets needs DELETE on the group and READ on each topic. It runs
+// on the writer goroutine, where r's fields are still only read.
+func deleteOffsets(r *Request, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteResponse {
+	s := r.Server
 	resp := req.ResponseKind().(*kmsg.OffsetDeleteResponse)
 	if req.Group == "" {
 		resp.ErrorCode = kerr.InvalidGroupID.Code
 		return resp
 	}
+	if !r.groupAllowed(kmsg.ACLOperationDelete, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp
+	}
+	r.auditCall(resourceString(kmsg.ACLResourceTypeGroup, req.Group), 0, "")
 	c, err := s.groupCoordinator()
 	if err != nil {
 		resp.ErrorCode = coordinatorErrorCode(s, err)
@@ -62,9 +70,15 @@ func deleteOffsets(s *Server, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDeleteR
 		rt := kmsg.NewOffsetDeleteResponseTopic()
 		rt.Topic = t.Topic
 		subscribed := g.state != groupEmpty && g.isSubscribedTo(t.Topic)
+		readable := r.topicAllowed(kmsg.ACLOperationRead, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetDeleteResponseTopicPartition()
 			rp.Partition = p.Partition
+			if !readable {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				rt.Partitions = append(rt.Partitions, rp)
+				continue
+			}
 			if subscribed {
 				rp.ErrorCode = kerr.GroupSubscribedToTopic.Code
 			} else if _, ok := g.offsets[t.Topic][p.Partition]; ok {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -24,15 +25,19 @@ func init() {
 func handleOffsetFetch(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.OffsetFetchRequest)
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		return fetchOffsets(ctx, r.Server, req), nil
+		return fetchOffsets(ctx, r, req), nil
 	}), nil
 }
 
-func fetchOffsets(ctx context.Context, s *Server, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
+// fetchOffsets needs DESCRIBE on each group and on each topic named; a
+// request for all of a group's topics leaves out those the principal may
+// not describe. It runs on the writer goroutine, where r's fields are
+// still only read.
+func fetchOffsets(ctx context.Context, r *Request, req *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
-			resp.Groups = append(resp.Groups, fetchGroupOffsets(ctx, s, rg.Group, rg.Topics))
+			resp.Groups = append(resp.Groups, fetchGroupOffsets(ctx, r, rg.Group, rg.Topics))
 		}
 		return resp
 	}
@@ -47,7 +52,7 @@ func fetchOffsets(ctx context.Context, s *Server, req *kmsg.OffsetFetchRequest) 
 			topics = append(topics, gt)
 		}
 	}
-	g := fetchGroupOffsets(ctx, s, req.Group, topics)
+	g := fetchGroupOffsets(ctx, r, req.Group, topics)
 	resp.ErrorCode = g.ErrorCode
 	for _, t := range g.Topics {
 		rt := kmsg.NewOffsetFetchResponseTopic()
@@ -71,7 +76,8 @@ func fetchOffsets(ctx context.Context, s *Server, req *kmsg.OffsetFetchRequest) 
 }
 
 // fetchGroupOffsets answers one group; topics nil means all.
-func fetchGroupOffsets(ctx context.Context, s *Server, name string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+func fetchGroupOffsets(ctx context.Context, r *Request, name string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+	s := r.Server
 	out := kmsg.NewOffsetFetchResponseGroup()
 	out.Group = name
 	none := func(p int32) kmsg.OffsetFetchResponseGroupTopicPartition {
@@ -97,6 +103,19 @@ func fetchGroupOffsets(ctx context.Context, s *Server, name string, topics []kms
 		}
 		return out
 	}
+	if !r.groupAllowed(kmsg.ACLOperationDescribe, name) {
+		return fail(kerr.GroupAuthorizationFailed.Code)
+	}
+	denied := map[string]bool{}
+	for i := range out.Topics {
+		t := &out.Topics[i]
+		if !r.topicAllowed(kmsg.ACLOperationDescribe, t.Topic) {
+			denied[t.Topic] = true
+			for j := range t.Partitions {
+				t.Partitions[j].ErrorCode = kerr.TopicAuthorizationFailed.Code
+			}
+		}
+	}
 	c, err := s.groupCoordinator()
 	if err != nil {
 		return fail(coordinatorErrorCode(s, err))
@@ -114,6 +133,9 @@ func fetchGroupOffsets(ctx context.Context, s *Server, name string, topics []kms
 	if topics == nil {
 		offsets = make(map[string]map[int32]committedOffset, len(g.offsets))
 		for t, ps := range g.offsets {
+			if !r.quietlyAuthorized(kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, t) {
+				continue
+			}
 			offsets[t] = make(map[int32]committedOffset, len(ps))
 			for p, o := range ps {
 				offsets[t][p] = o
@@ -123,7 +145,7 @@ func fetchGroupOffsets(ctx context.Context, s *Server, name string, topics []kms
 		offsets = map[string]map[int32]committedOffset{}
 		for _, t := range topics {
 			ps := g.offsets[t.Topic]
-			if ps == nil {
+			if ps == nil || denied[t.Topic] {
 				continue
 			}
 			offsets[t.Topic] = map[int32]committedOffset{}

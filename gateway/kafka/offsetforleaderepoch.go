@@ -29,11 +29,16 @@ func handleOffsetForLeaderEpoch(ctx context.Context, r *Request) (Reply, error) 
 		*t = kmsg.NewOffsetForLeaderEpochResponseTopic()
 		t.Topic = rt.Topic
 		t.Partitions = make([]kmsg.OffsetForLeaderEpochResponseTopicPartition, len(rt.Partitions))
+		allowed := r.topicAllowed(kmsg.ACLOperationDescribe, rt.Topic)
 		for j, p := range rt.Partitions {
 			rp := &t.Partitions[j]
 			*rp = kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.LeaderEpoch, rp.EndOffset = -1, -1
+			if !allowed {
+				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				continue
+			}
 			_, hw, err := r.Server.store.Offsets(ctx, rt.Topic, p.Partition)
 			switch {
 			case err != nil:

@@ -102,8 +102,12 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 			st   = new(store.Stream)
 			terr error
 		)
-		if refuse == 0 {
-			*st, terr = s.autoCreate(ctx, rt.Topic, true)
+		topicRefuse := refuse
+		if topicRefuse == 0 && !r.topicAllowed(kmsg.ACLOperationWrite, rt.Topic) {
+			topicRefuse = kerr.TopicAuthorizationFailed.Code
+		}
+		if topicRefuse == 0 {
+			*st, terr = s.autoCreate(ctx, r, rt.Topic, true)
 		}
 		tc := TopicConfigFor(st)
 		for j := range rt.Partitions {
@@ -114,8 +118,8 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 			rp.LogAppendTime = -1
 			rp.LogStartOffset = -1
 			switch {
-			case refuse != 0:
-				rp.ErrorCode = refuse
+			case topicRefuse != 0:
+				rp.ErrorCode = topicRefuse
 				continue
 			case terr != nil:
 				rp.ErrorCode = errorCode(terr)

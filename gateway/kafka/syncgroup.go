@@ -25,6 +25,11 @@ func init() {
 
 func handleSyncGroup(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.SyncGroupRequest)
+	if !r.groupAllowed(kmsg.ACLOperationRead, req.Group) {
+		resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
+		resp.ErrorCode, resp.MemberAssignment = kerr.GroupAuthorizationFailed.Code, []byte{}
+		return Respond(resp), nil
+	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
 		resp, p := syncGroup(r.Server, req)
 		if p == nil {

@@ -41,6 +41,10 @@ func handleDescribeUserSCRAMCredentials(_ context.Context, r *Request) (Reply, e
 	req := r.Body.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
 	u := r.Server.users
+	if !r.clusterAllowed(kmsg.ACLOperationDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
 	var names []string
 	for _, user := range req.Users {
 		names = append(names, user.Name)
@@ -92,6 +96,7 @@ func handleAlterUserSCRAMCredentials(ctx context.Context, r *Request) (Reply, er
 	req := r.Body.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
 	u := r.Server.users
+	clusterDenied := !r.clusterAllowed(kmsg.ACLOperationAlter)
 
 	var alts []alteration
 	for _, d := range req.Deletions {
@@ -131,6 +136,8 @@ func handleAlterUserSCRAMCredentials(ctx context.Context, r *Request) (Reply, er
 			order = append(order, user)
 		}
 		switch {
+		case clusterDenied:
+			fail(user, kerr.ClusterAuthorizationFailed, "")
 		case user == "":
 			fail(user, kerr.UnacceptableCredential, "Username must not be empty")
 		case a.change.Mechanism == "":
@@ -170,6 +177,9 @@ func handleAlterUserSCRAMCredentials(ctx context.Context, r *Request) (Reply, er
 			res.ErrorMessage = kmsg.StringPtr(applyErr.Error())
 		default:
 			r.Server.log.Info("kafka: SCRAM credentials changed", "user", user, "by", r.Principal, "remote", r.Remote.String())
+		}
+		if res.ErrorCode != kerr.ClusterAuthorizationFailed.Code {
+			r.auditCall("user:"+user, res.ErrorCode, derefString(res.ErrorMessage))
 		}
 		resp.Results = append(resp.Results, res)
 	}

@@ -309,3 +309,28 @@ func (a *Authorizer) Authorize(principal, host string, op kmsg.ACLOperation, rt 
 	}
 	return allowed
 }
+
+// AuthorizeAny says whether principal may perform op on some resource of
+// type rt: an ALLOW binding grants it and no DENY binding on every resource
+// of the type (the literal wildcard) takes it back. It is Kafka's
+// authorizeByResourceType in its common case, simplified: prefixed denials
+// that would cover every allowed name are not worked out.
+func (a *Authorizer) AuthorizeAny(principal, host string, op kmsg.ACLOperation, rt kmsg.ACLResourceType) bool {
+	if slices.Contains(a.cfg.SuperUsers, principal) {
+		return true
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	allowed := false
+	for _, b := range a.byType[rt] {
+		if (b.Principal != principal && b.Principal != WildcardPrincipal) || (b.Host != host && b.Host != WildcardHost) ||
+			(b.Operation != op && b.Operation != kmsg.ACLOperationAll) {
+			continue
+		}
+		if b.Permission == kmsg.ACLPermissionTypeDeny && b.PatternType == kmsg.ACLResourcePatternTypeLiteral && b.ResourceName == WildcardResource {
+			return false
+		}
+		allowed = allowed || b.Permission == kmsg.ACLPermissionTypeAllow
+	}
+	return allowed || (len(a.byType[rt]) == 0 && a.cfg.AllowIfNoACL)
+}
