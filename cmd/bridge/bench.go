@@ -94,7 +94,7 @@ unmeasured runs each, and the table shows medians.
 	fs.BoolVar(&o.compareKfake, "compare-kfake", false, "also run the same load against an in-process kfake cluster and print the ratio")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the --embedded bridge and kfake in this process rather than in child processes (no server CPU figures)")
 	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
-	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target"; with several --security modes, the modes)`)
+	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target"; with several --security modes, or a secured one, the modes)`)
 	fs.StringSliceVar(&o.security, "security", []string{securityPlaintext}, "with --embedded: the Kafka security protocols to run the load over, in turns: plaintext, ssl (mTLS), sasl_ssl (SCRAM-SHA-512 over TLS)")
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
@@ -184,8 +184,8 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 			}
 		}()
 		for _, m := range modes {
-			name := m
-			if len(modes) == 1 {
+			name := m // the column of each mode, and of a secured one alone
+			if len(modes) == 1 && (o.name != "" || m == securityPlaintext) {
 				name = cmp.Or(o.name, "bridge")
 			}
 			if err := add(benchTarget{name: name, endpoint: srv.addrs[sec.listener(m)], cpu: srv.cpu},

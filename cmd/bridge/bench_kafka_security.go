@@ -62,12 +62,12 @@ func parseSecurityModes(values []string) ([]string, error) {
 // development CA, the server's certificate, a client certificate (for
 // mTLS) and a users file with a SCRAM-SHA-512 user.
 type kafkaBenchSecurity struct {
-	dir       string // "" when every mode is plaintext
-	modes     []string
-	serveArgs []string // for bridge serve
-	roots     *x509.CertPool
+	dir        string // "" when every mode is plaintext
+	modes      []string
+	serveArgs  []string // for bridge serve
+	roots      *x509.CertPool
 	clientCert tls.Certificate
-	password  string
+	password   string
 }
 
 // newKafkaBenchSecurity writes what modes need. With plaintext alone it
