@@ -158,6 +158,7 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	var targets []benchTarget
 	secure := map[string]func(*kafkabench.Config){}
 	var ratios []kafkabench.Ratio
+	bridge := 0 // the target kfake is compared with: the bridge over plaintext if measured
 	add := func(t benchTarget, sec func(*kafkabench.Config)) error {
 		if slices.ContainsFunc(targets, func(o benchTarget) bool { return o.name == t.name }) {
 			return fmt.Errorf("two targets named %q", t.name)
@@ -194,6 +195,7 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 			}
 		}
 		if plain := slices.Index(modes, securityPlaintext); plain >= 0 {
+			bridge = plain
 			for i := range modes {
 				if i != plain {
 					ratios = append(ratios, kafkabench.Ratio{Num: i, Den: plain})
@@ -210,8 +212,7 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		if err := add(benchTarget{name: "kfake", endpoint: kfake.addr, cpu: kfake.cpu}, nil); err != nil {
 			return err
 		}
-		// The first target (the bridge, over plaintext if measured) over kfake.
-		ratios = append(ratios, kafkabench.Ratio{Num: 0, Den: len(targets) - 1})
+		ratios = append(ratios, kafkabench.Ratio{Num: bridge, Den: len(targets) - 1})
 	}
 	servers := len(targets)
 	if o.loopback {

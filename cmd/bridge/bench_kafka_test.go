@@ -43,7 +43,7 @@ func TestBenchKafkaSecurity(t *testing.T) {
 		}, []string{"/plaintext", "server CPU"}, []string{
 			"bench kafka: sasl_ssl at 127.0.0.1:", "bench kafka: ssl at 127.0.0.1:",
 		}},
-		{"in this process, plaintext and ssl with kfake after a warm-up", []string{"--in-process", "--security", "plaintext,ssl", "--compare-kfake", "--warmup", "1"}, []string{
+		{"in this process, ssl and plaintext with kfake after a warm-up", []string{"--in-process", "--security", "ssl,plaintext", "--compare-kfake", "--warmup", "1"}, []string{
 			"after 1 unmeasured warm-up run(s) per target", "ssl/plaintext", "plaintext/kfake",
 		}, nil, []string{
 			"bench kafka: kfake at 127.0.0.1:", "(warm-up run 1 of 1, not measured)",
