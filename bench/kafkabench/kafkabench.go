@@ -15,6 +15,7 @@ package kafkabench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/streambridge/bridge/bench/measure"
 )
@@ -68,6 +70,13 @@ type Config struct {
 	// where it belongs, and does not compete with the consumers, as when a
 	// consumer benchmark reads data written earlier.
 	ServerCPU func() (float64, error)
+	// TLS, if set, makes every client of the run (admin, producers,
+	// consumers) connect over TLS with this configuration, and SASL, if
+	// set, makes them authenticate with it, so that the same load can be
+	// run over a Kafka SSL or SASL_SSL listener and compared with
+	// PLAINTEXT.
+	TLS  *tls.Config
+	SASL sasl.Mechanism
 	// Progress, if set, receives a line every ProgressEvery (default 2s).
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -178,7 +187,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 2 * time.Second
 	}
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	admCl, err := kgo.NewClient(cfg.clientOpts()...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -220,6 +229,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.ConsumeServerCPU = cpuBefore()
 	return res, nil
+}
+
+// clientOpts are the options every client of the run starts with: the
+// brokers and the connection's security, then more.
+func (c *Config) clientOpts(more ...kgo.Opt) []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...)}
+	if c.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(c.TLS))
+	}
+	if c.SASL != nil {
+		opts = append(opts, kgo.SASL(c.SASL))
+	}
+	return append(opts, more...)
 }
 
 func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int) error {
@@ -267,8 +289,7 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 	}
 	clients := make([]*kgo.Client, cfg.Producers)
 	for i := range clients {
-		opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic),
-			kgo.ProducerBatchCompression(codec)}, acks...)
+		opts := append(cfg.clientOpts(kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerBatchCompression(codec)), acks...)
 		if cfg.MaxBuffered > 0 {
 			opts = append(opts, kgo.MaxBufferedRecords(cfg.MaxBuffered))
 		}
@@ -366,8 +387,7 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 		if len(a) == 0 {
 			continue
 		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...),
-			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: a}))
+		cl, err := kgo.NewClient(cfg.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: a}))...)
 		if err != nil {
 			return err
 		}
@@ -462,6 +482,27 @@ func StartKfake() (addr string, stop func(), err error) {
 // the first over the second (for latency, above 1 means the first is
 // slower).
 func WriteTable(w io.Writer, cfg Config, results ...Result) error {
+	var ratios []Ratio
+	if len(results) == 2 {
+		ratios = []Ratio{{0, 1}}
+	}
+	return WriteTableRatios(w, cfg, ratios, results...)
+}
+
+// Ratio is a column of WriteTableRatios: each figure of results[Num] over
+// the same figure of results[Den].
+type Ratio struct{ Num, Den int }
+
+// WriteTableRatios prints results side by side, then a column per ratio
+// (for latency and CPU, above 1 means the numerator is slower or costlier).
+// It lets one table compare several targets with one reference, e.g. each
+// security protocol with PLAINTEXT.
+func WriteTableRatios(w io.Writer, cfg Config, ratios []Ratio, results ...Result) error {
+	for _, q := range ratios {
+		if q.Num < 0 || q.Num >= len(results) || q.Den < 0 || q.Den >= len(results) {
+			return fmt.Errorf("ratio %d/%d of %d results", q.Num, q.Den, len(results))
+		}
+	}
 	var b strings.Builder
 	buffered := "10000"
 	if cfg.MaxBuffered > 0 {
@@ -469,13 +510,18 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 	}
 	fmt.Fprintf(&b, "%d records of %d bytes, %d partitions, %d producers (up to %s records buffered each), %d consumers, acks=%s, compression=%s\n\n",
 		results[0].ProducedRecords, cfg.RecordSize, cfg.Partitions, cfg.Producers, buffered, cfg.Consumers, orDefault(cfg.Acks, "all"), orDefault(cfg.Compression, "none"))
-	ratio := len(results) == 2
+	names := make([]string, len(ratios))
+	widths := make([]int, len(ratios))
+	for i, q := range ratios {
+		names[i] = results[q.Num].Target + "/" + results[q.Den].Target
+		widths[i] = max(16, len(names[i])+2)
+	}
 	fmt.Fprintf(&b, "%-22s", "")
 	for _, r := range results {
 		fmt.Fprintf(&b, "%14s", r.Target)
 	}
-	if ratio {
-		fmt.Fprintf(&b, "%16s", results[0].Target+"/"+results[1].Target)
+	for i := range ratios {
+		fmt.Fprintf(&b, "%*s", widths[i], names[i])
 	}
 	b.WriteString("\n")
 	row := func(name string, f func(Result) float64, format string) {
@@ -483,11 +529,11 @@ func WriteTable(w io.Writer, cfg Config, results ...Result) error {
 		for _, r := range results {
 			fmt.Fprintf(&b, "%14s", fmt.Sprintf(format, f(r)))
 		}
-		if ratio {
-			if d := f(results[1]); d != 0 {
-				fmt.Fprintf(&b, "%16.2f", f(results[0])/d)
+		for i, q := range ratios {
+			if d := f(results[q.Den]); d != 0 {
+				fmt.Fprintf(&b, "%*.2f", widths[i], f(results[q.Num])/d)
 			} else {
-				fmt.Fprintf(&b, "%16s", "-")
+				fmt.Fprintf(&b, "%*s", widths[i], "-")
 			}
 		}
 		b.WriteString("\n")

@@ -94,3 +94,44 @@ func TestLoopback(t *testing.T) {
 		t.Fatal("Loopback accepted a zero frame size")
 	}
 }
+
+// TestWriteTableRatios checks the columns of a table comparing several
+// targets with one (each security mode with plaintext, say).
+func TestWriteTableRatios(t *testing.T) {
+	mk := func(target string, secs float64) Result {
+		return Result{Target: target, ProducedRecords: 1000, ProducedBytes: 1000 << 10, ProduceTime: time.Duration(secs * float64(time.Second)),
+			ConsumedRecords: 1000, ConsumedBytes: 1000 << 10, ConsumeTime: time.Second, ProduceServerCPU: secs, ConsumeServerCPU: -1}
+	}
+	var b strings.Builder
+	err := WriteTableRatios(&b, Config{RecordSize: 1024, Partitions: 3, Producers: 1, Consumers: 1},
+		[]Ratio{{1, 0}, {2, 0}}, mk("plaintext", 1), mk("ssl", 2), mk("sasl_ssl", 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	var header, mbps, cpu string
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, "ssl/plaintext"):
+			header = l
+		case strings.HasPrefix(l, "produce MB/s"):
+			mbps = l
+		case strings.HasPrefix(l, "server CPU ms/MB in"):
+			cpu = l
+		case strings.HasPrefix(l, "server CPU ms/MB out"):
+			t.Errorf("a row for an unknown figure: %q", l)
+		}
+	}
+	if !strings.HasSuffix(header, "  ssl/plaintext  sasl_ssl/plaintext") {
+		t.Errorf("header %q", header)
+	}
+	if f := strings.Fields(mbps); len(f) != 7 || f[5] != "0.50" || f[6] != "0.25" {
+		t.Errorf("produce MB/s row %q: want ratios 0.50 and 0.25", mbps)
+	}
+	if f := strings.Fields(cpu); len(f) != 9 || f[7] != "2.00" || f[8] != "4.00" {
+		t.Errorf("CPU row %q: want ratios 2.00 and 4.00", cpu)
+	}
+	if err := WriteTableRatios(&b, Config{}, []Ratio{{0, 3}}, mk("a", 1)); err == nil {
+		t.Error("a ratio naming a missing result was accepted")
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/streambridge/bridge/bench/kafkabench"
+	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/server"
 )
 
@@ -36,8 +38,11 @@ type benchKafkaOptions struct {
 	loopback     bool
 	inProcess    bool
 	name         string
+	security     []string
 	repeat       int
+	warmup       int
 	quiet        bool
+	profile      string
 }
 
 func newBenchKafkaCmd() *cobra.Command {
@@ -63,7 +68,16 @@ instead (one process to profile). --compare-loopback also
 measures the machine's ceiling for consuming: 1 MiB frames sent over
 127.0.0.1 and read into fresh buffers, with no broker work at all.
 
+--security plaintext,ssl,sasl_ssl runs the same load over each Kafka
+security protocol of the --embedded bridge, as MSK offers them: ssl is
+mutual TLS with a client certificate, sasl_ssl is SCRAM-SHA-512 over TLS.
+The bridge is one process with a listener for each, a temporary CA and
+certificates and a users file; the table adds the ratio of each mode to
+plaintext. With --repeat N every target takes turns, after --warmup
+unmeasured runs each, and the table shows medians.
+
   bridge bench kafka --embedded --compare-kfake
+  bridge bench kafka --embedded --security plaintext,ssl,sasl_ssl --repeat 3
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -80,7 +94,8 @@ measures the machine's ceiling for consuming: 1 MiB frames sent over
 	fs.BoolVar(&o.compareKfake, "compare-kfake", false, "also run the same load against an in-process kfake cluster and print the ratio")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the --embedded bridge and kfake in this process rather than in child processes (no server CPU figures)")
 	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
-	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target")`)
+	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target"; with several --security modes, or a secured one, the modes)`)
+	fs.StringSliceVar(&o.security, "security", []string{securityPlaintext}, "with --embedded: the Kafka security protocols to run the load over, in turns: plaintext, ssl (mTLS), sasl_ssl (SCRAM-SHA-512 over TLS)")
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
 	fs.IntVar(&o.cfg.RecordSize, "record-size", 1024, "value size in bytes")
@@ -91,106 +106,171 @@ measures the machine's ceiling for consuming: 1 MiB frames sent over
 	fs.StringVar(&o.cfg.Acks, "acks", "all", "all (idempotent), 1 or 0")
 	fs.StringVar(&o.cfg.Compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
 	fs.IntVar(&o.cfg.MaxBuffered, "max-buffered", 10000, "records each producer may have awaiting acknowledgement; latency includes waiting for room")
-	fs.IntVar(&o.repeat, "repeat", 1, "run the load this many times (alternating with kfake) and report the median of each figure")
+	fs.IntVar(&o.repeat, "repeat", 1, "run the load this many times per target (targets take turns) and report the median of each figure")
+	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured runs of the same load per target before the measured ones")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the load generator, and with --embedded --in-process the bridge too) to this file")
 	return cmd
+}
+
+// kafkaTurn is one run of a target of bench kafka: a load's result, or the
+// loopback ceiling's MB/s, which takes its turn with the servers so that
+// it shares what the machine does meanwhile.
+type kafkaTurn struct {
+	res      kafkabench.Result
+	loopback float64
+	isLoop   bool
 }
 
 func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.Writer) (err error) {
 	if o.embedded == (len(o.cfg.Brokers) > 0) {
 		return errors.New("give either --brokers host:port or --embedded")
 	}
-	if !o.quiet {
-		o.cfg.Progress = stderr
-	}
-	name := o.name
-	if name == "" {
-		name = "target"
-		if o.embedded {
-			name = "bridge"
-		}
-	}
-
 	if o.repeat < 1 {
 		return fmt.Errorf("--repeat %d: want at least 1", o.repeat)
 	}
-	runs := map[string][]kafkabench.Result{}
-	run := func(target string, srv benchServer, round int) error {
-		cfg := o.cfg
-		brokers := []string{srv.addr}
-		cfg.Brokers, cfg.ServerCPU = brokers, srv.cpu
-		fmt.Fprintf(stderr, "bench kafka: %s at %v (run %d of %d)\n", target, brokers, round+1, o.repeat)
-		res, err := kafkabench.Run(ctx, cfg)
-		if err != nil {
-			return fmt.Errorf("%s: %w", target, err)
-		}
-		res.Target = target
-		runs[target] = append(runs[target], res)
-		return nil
+	if o.warmup < 0 {
+		return fmt.Errorf("--warmup %d: want 0 or more", o.warmup)
 	}
-
-	target := benchServer{addr: strings.Join(o.cfg.Brokers, ",")}
-	if o.embedded {
-		if target, err = startBenchBridge(ctx, o, stderr); err != nil {
+	modes, err := parseSecurityModes(o.security)
+	if err != nil {
+		return err
+	}
+	if !o.embedded && !slices.Equal(modes, []string{securityPlaintext}) {
+		return errors.New("--security other than plaintext needs --embedded (the bench writes the certificates and users)")
+	}
+	if !o.quiet {
+		o.cfg.Progress = stderr
+	}
+	if o.profile != "" {
+		stop, err := startCPUProfile(o.profile)
+		if err != nil {
 			return err
 		}
 		defer func() {
-			if stopErr := target.stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping the bridge: %w", stopErr)
+			if stopErr := stop(); err == nil {
+				err = stopErr
 			}
 		}()
 	}
-	var kfake benchServer
-	if o.compareKfake {
-		if kfake, err = startBenchKfake(ctx, o); err != nil {
-			return err
+
+	// The targets in turn order, and how the load connects to each.
+	var targets []benchTarget
+	secure := map[string]func(*kafkabench.Config){}
+	var ratios []kafkabench.Ratio
+	bridge := 0 // the target kfake is compared with: the bridge over plaintext if measured
+	add := func(t benchTarget, sec func(*kafkabench.Config)) error {
+		if slices.ContainsFunc(targets, func(o benchTarget) bool { return o.name == t.name }) {
+			return fmt.Errorf("two targets named %q", t.name)
 		}
-		defer kfake.stop()
+		targets, secure[t.name] = append(targets, t), sec
+		return nil
 	}
-	var loopback []float64
-	for i := 0; i < o.repeat; i++ {
-		if err := run(name, target, i); err != nil {
+	if !o.embedded {
+		if err := add(benchTarget{name: cmp.Or(o.name, "target"), endpoint: strings.Join(o.cfg.Brokers, ",")}, nil); err != nil {
 			return err
 		}
-		if o.compareKfake {
-			if err := run("kfake", kfake, i); err != nil {
+	} else {
+		sec, err := newKafkaBenchSecurity(modes)
+		if err != nil {
+			return fmt.Errorf("--security: %w", err)
+		}
+		srv, err := startBenchBridge(ctx, o, sec, stderr)
+		if err != nil {
+			return errors.Join(err, sec.cleanup())
+		}
+		defer func() {
+			if stopErr := errors.Join(srv.stop(), sec.cleanup()); err == nil && stopErr != nil {
+				err = fmt.Errorf("stopping the bridge: %w", stopErr)
+			}
+		}()
+		for _, m := range modes {
+			name := m // the column of each mode, and of a secured one alone
+			if len(modes) == 1 && (o.name != "" || m == securityPlaintext) {
+				name = cmp.Or(o.name, "bridge")
+			}
+			if err := add(benchTarget{name: name, endpoint: srv.addrs[sec.listener(m)], cpu: srv.cpu},
+				func(cfg *kafkabench.Config) { sec.client(m, cfg) }); err != nil {
 				return err
 			}
 		}
-		if o.loopback {
-			fmt.Fprintf(stderr, "bench kafka: loopback ceiling (run %d of %d)\n", i+1, o.repeat)
-			mb, err := kafkabench.Loopback(ctx, 1<<20, max(int64(o.cfg.RecordSize)*o.cfg.Records, 64<<20))
-			if err != nil {
-				return fmt.Errorf("loopback: %w", err)
+		if plain := slices.Index(modes, securityPlaintext); plain >= 0 {
+			bridge = plain
+			for i := range modes {
+				if i != plain {
+					ratios = append(ratios, kafkabench.Ratio{Num: i, Den: plain})
+				}
 			}
-			loopback = append(loopback, mb)
 		}
 	}
-	results := []kafkabench.Result{kafkabench.Median(runs[name])}
 	if o.compareKfake {
-		results = append(results, kafkabench.Median(runs["kfake"]))
+		kfake, err := startBenchKfake(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer kfake.stop()
+		if err := add(benchTarget{name: "kfake", endpoint: kfake.addr, cpu: kfake.cpu}, nil); err != nil {
+			return err
+		}
+		ratios = append(ratios, kafkabench.Ratio{Num: bridge, Den: len(targets) - 1})
 	}
-	if o.repeat > 1 {
-		fmt.Fprintf(stdout, "median of %d runs per target, alternating\n", o.repeat)
+	servers := len(targets)
+	if o.loopback {
+		if err := add(benchTarget{name: "loopback", endpoint: "127.0.0.1"}, nil); err != nil {
+			return err
+		}
 	}
-	if err := kafkabench.WriteTable(stdout, o.cfg, results...); err != nil {
+
+	turns, err := benchTurns(ctx, stdout, stderr, "kafka", targets, o.warmup, o.repeat,
+		func(ctx context.Context, t benchTarget) (kafkaTurn, error) {
+			if o.loopback && t.name == targets[servers].name {
+				mb, err := kafkabench.Loopback(ctx, 1<<20, max(int64(o.cfg.RecordSize)*o.cfg.Records, 64<<20))
+				return kafkaTurn{loopback: mb, isLoop: true}, err
+			}
+			cfg := o.cfg
+			cfg.Brokers, cfg.ServerCPU = strings.Split(t.endpoint, ","), t.cpu
+			if sec := secure[t.name]; sec != nil {
+				sec(&cfg)
+			}
+			res, err := kafkabench.Run(ctx, cfg)
+			return kafkaTurn{res: res}, err
+		},
+		func(t *kafkaTurn, name string) { t.res.Target = name },
+		func(runs []kafkaTurn) kafkaTurn {
+			if runs[0].isLoop {
+				return kafkaTurn{loopback: measure.MedianOf(runs, func(t kafkaTurn) float64 { return t.loopback }), isLoop: true}
+			}
+			res := make([]kafkabench.Result, len(runs))
+			for i, t := range runs {
+				res[i] = t.res
+			}
+			return kafkaTurn{res: kafkabench.Median(res)}
+		})
+	if err != nil {
+		return err
+	}
+	results := make([]kafkabench.Result, servers)
+	for i := range results {
+		results[i] = turns[i].res
+	}
+	if err := kafkabench.WriteTableRatios(stdout, o.cfg, ratios, results...); err != nil {
 		return err
 	}
 	if o.loopback {
-		slices.Sort(loopback)
-		fmt.Fprintf(stdout, "\nloopback ceiling      %8.1f MB/s  (1 MiB frames over 127.0.0.1 into fresh buffers, median; no broker can be consumed faster here)\n", loopback[len(loopback)/2])
+		fmt.Fprintf(stdout, "\nloopback ceiling      %8.1f MB/s  (1 MiB frames over 127.0.0.1 into fresh buffers, median; no broker can be consumed faster here)\n", turns[servers].loopback)
 	}
 	return nil
 }
 
-// startBenchBridge starts the bridge to load: a child process, or with
-// --in-process one in this process.
-func startBenchBridge(ctx context.Context, o *benchKafkaOptions, stderr io.Writer) (benchServer, error) {
-	if !o.inProcess {
-		return startChildBridge(ctx, o.dataDir, "kafka", stderr)
+// startBenchBridge starts the bridge to load, with a Kafka listener for
+// each security mode: a child process, or with --in-process one in this
+// process.
+func startBenchBridge(ctx context.Context, o *benchKafkaOptions, sec *kafkaBenchSecurity, stderr io.Writer) (benchServer, error) {
+	start := startChildBridge
+	if o.inProcess {
+		start = startEmbeddedBridge
 	}
-	addr, stop, err := startEmbeddedBridge(ctx, o.dataDir, "kafka", stderr)
-	return benchServer{addr: addr, stop: stop}, err
+	return start(ctx, o.dataDir, sec.serveArgs, sec.listeners(), stderr)
 }
 
 // startBenchKfake starts the kfake reference: a child process, or with
@@ -207,16 +287,24 @@ func startBenchKfake(ctx context.Context, o *benchKafkaOptions) (benchServer, er
 }
 
 // startEmbeddedBridge starts the same server `bridge serve` runs, with its
-// default settings, in this process on 127.0.0.1 ports the kernel picks and
-// a data dir that is temporary unless dataDir is set, and returns the
-// address of listener ("kafka" or "aws").
-func startEmbeddedBridge(ctx context.Context, dataDir, listener string, stderr io.Writer) (addr string, stop func() error, err error) {
+// default settings and then serveArgs, in this process on 127.0.0.1 ports
+// the kernel picks and a data dir that is temporary unless dataDir is set,
+// and returns the addresses of listeners, named as startChildBridge's are
+// ("aws", "kafka", "kafka SSL").
+func startEmbeddedBridge(ctx context.Context, dataDir string, serveArgs, listeners []string, stderr io.Writer) (_ benchServer, err error) {
 	var so serveOptions
-	so.addFlags(pflag.NewFlagSet("embedded", pflag.ContinueOnError)) // serve's defaults
+	fs := pflag.NewFlagSet("embedded", pflag.ContinueOnError)
+	so.addFlags(fs) // serve's defaults
+	if err := fs.Parse(serveArgs); err != nil {
+		return benchServer{}, fmt.Errorf("embedded bridge: %w", err)
+	}
+	if err := so.check(); err != nil {
+		return benchServer{}, fmt.Errorf("embedded bridge: %w", err)
+	}
 	cleanup := func() error { return nil }
 	if dataDir == "" {
 		if dataDir, err = os.MkdirTemp("", "bridge-bench-"); err != nil {
-			return "", nil, err
+			return benchServer{}, err
 		}
 		tmp := dataDir
 		cleanup = func() error { return os.RemoveAll(tmp) }
@@ -225,19 +313,27 @@ func startEmbeddedBridge(ctx context.Context, dataDir, listener string, stderr i
 	so.kafka.addr, so.aws.addr, so.admin.addr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg, err := so.serverConfig(newLogger(stderr, "text", "warn"))
 	if err != nil {
-		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
+		return benchServer{}, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
 	}
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
-		return "", nil, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
+		return benchServer{}, errors.Join(fmt.Errorf("embedded bridge: %w", err), cleanup())
 	}
-	addr = srv.Addrs().Kafka
-	if listener == "aws" {
-		addr = srv.Addrs().AWS
-	}
-	return addr, func() error {
+	stop := func() error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		return errors.Join(srv.Shutdown(sctx), cleanup())
-	}, nil
+	}
+	a := srv.Addrs()
+	all := map[string]string{"aws": a.AWS, "kafka": a.Kafka}
+	for _, l := range a.KafkaListeners {
+		all["kafka "+l.Name] = l.Bound
+	}
+	addrs := map[string]string{}
+	for _, name := range listeners {
+		if addrs[name] = all[name]; addrs[name] == "" {
+			return benchServer{}, errors.Join(fmt.Errorf("embedded bridge: no listener %q", name), stop())
+		}
+	}
+	return benchServer{addr: addrs[listeners[0]], addrs: addrs, stop: stop}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,11 @@ import (
 // benchServer is a server the bench loads.
 type benchServer struct {
 	addr string
+	// addrs are the addresses of the listeners the bench asked for, by
+	// the name the listening log line gives them ("aws", "kafka",
+	// "kafka SSL"); addr is the first one's. Nil for servers with one
+	// address.
+	addrs map[string]string
 	// cpu reports the server's CPU seconds so far; nil when the server
 	// shares this process.
 	cpu  func() (float64, error)
@@ -35,10 +41,11 @@ type benchServer struct {
 }
 
 // startChildBridge runs `bridge serve` (this executable) with its default
-// settings on 127.0.0.1 ports the kernel picks and a data dir that is
-// temporary unless dataDir is set, and returns the address of listener
-// ("kafka" or "aws"). Its warnings and errors go to stderr.
-func startChildBridge(ctx context.Context, dataDir, listener string, stderr io.Writer) (benchServer, error) {
+// settings, then serveArgs, on 127.0.0.1 ports the kernel picks and a data
+// dir that is temporary unless dataDir is set, and waits until each of
+// listeners (as the listening log lines name them: "aws", "kafka", "kafka
+// SSL") has logged its address. Its warnings and errors go to stderr.
+func startChildBridge(ctx context.Context, dataDir string, serveArgs, listeners []string, stderr io.Writer) (benchServer, error) {
 	cleanup := func() error { return nil }
 	if dataDir == "" {
 		dir, err := os.MkdirTemp("", "bridge-bench-")
@@ -52,17 +59,21 @@ func startChildBridge(ctx context.Context, dataDir, listener string, stderr io.W
 	if err != nil {
 		return benchServer{}, errors.Join(err, cleanup())
 	}
-	cmd := exec.Command(exe, "serve", "--data-dir", dataDir,
+	cmd := exec.Command(exe, append([]string{"serve", "--data-dir", dataDir,
 		"--kafka-addr", "127.0.0.1:0", "--aws-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-		"--log-format", "json", "--log-level", "info")
-	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
+		"--log-format", "json", "--log-level", "info"}, serveArgs...)...)
+	// Called by one goroutine, line by line; addrs is read once the last
+	// listener was found, which the channel in startChild orders after.
+	addrs := map[string]string{}
+	_, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
 		var l struct{ Level, Msg, Listener, Addr string }
 		if json.Unmarshal(line, &l) != nil {
 			fmt.Fprintf(stderr, "bridge: %s\n", line) // not a log line: a crash, say
 			return "", false
 		}
-		if l.Msg == "listening" && l.Listener == listener {
-			return l.Addr, true
+		if l.Msg == "listening" && slices.Contains(listeners, l.Listener) && len(addrs) < len(listeners) {
+			addrs[l.Listener] = l.Addr
+			return l.Addr, len(addrs) == len(listeners)
 		}
 		if l.Level == "WARN" || l.Level == "ERROR" {
 			fmt.Fprintf(stderr, "bridge: %s\n", line)
@@ -73,9 +84,10 @@ func startChildBridge(ctx context.Context, dataDir, listener string, stderr io.W
 		return benchServer{}, errors.Join(fmt.Errorf("bridge serve: %w", err), cleanup())
 	}
 	return benchServer{
-		addr: addr,
-		cpu:  measure.ProcessCPU(cmd.Process.Pid),
-		stop: func() error { return errors.Join(stopChild(cmd, exited), cleanup()) },
+		addr:  addrs[listeners[0]],
+		addrs: addrs,
+		cpu:   measure.ProcessCPU(cmd.Process.Pid),
+		stop:  func() error { return errors.Join(stopChild(cmd, exited), cleanup()) },
 	}, nil
 }
 

@@ -29,16 +29,11 @@ func startCPUProfile(path string) (stop func() error, err error) {
 // --embedded, in this process or in a child one, and makes it targets[0];
 // every other target gets a loopback server CPU probe.
 func startAWSBenchBridge(ctx context.Context, dataDir string, inProcess bool, targets []benchTarget, stderr io.Writer) (benchServer, error) {
-	var srv benchServer
-	var err error
+	start := startChildBridge
 	if inProcess {
-		var addr string
-		var stop func() error
-		addr, stop, err = startEmbeddedBridge(ctx, dataDir, "aws", stderr)
-		srv = benchServer{addr: addr, stop: stop}
-	} else {
-		srv, err = startChildBridge(ctx, dataDir, "aws", stderr)
+		start = startEmbeddedBridge
 	}
+	srv, err := start(ctx, dataDir, nil, []string{"aws"}, stderr)
 	if err != nil {
 		return benchServer{}, err
 	}
