@@ -39,6 +39,7 @@ type conn struct {
 	s        *Server
 	listener *Listener
 	nc       net.Conn
+	out      io.Writer // what the writer goroutine writes to: nc, or batchedTLS over it
 	remote   net.Addr
 	auth     connAuth // reader goroutine only
 	ctx      context.Context
@@ -70,13 +71,17 @@ type inflight struct {
 func newConn(s *Server, nc net.Conn, l *Listener) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	remote := nc.RemoteAddr()
+	var out io.Writer = nc
 	if l.TLS != nil {
-		nc = tls.Server(nc, l.TLS)
+		under := &coalescingConn{Conn: nc}
+		tc := tls.Server(under, l.TLS)
+		nc, out = tc, batchedTLS{tls: tc, under: under}
 	}
 	return &conn{
 		s:        s,
 		listener: l,
 		nc:       nc,
+		out:      out,
 		remote:   remote,
 		auth:     connAuth{user: anonymous, authenticated: !l.Protocol.SASL()},
 		ctx:      ctx,
@@ -288,7 +293,7 @@ func (c *conn) writeLoop() {
 	defer c.s.wg.Done()
 	defer c.kill()
 
-	w := bufio.NewWriterSize(c.nc, 64<<10)
+	w := bufio.NewWriterSize(c.out, 64<<10)
 	var (
 		buf  []byte
 		dead bool // the connection failed; complete what is queued, write nothing
@@ -407,14 +412,14 @@ func (c *conn) writeFetch(w *bufio.Writer, fr *fetchResponse, inf *inflight, scr
 			k := copy(c.fetchBuf[fill:], b)
 			fill, b = fill+k, b[k:]
 			if fill == len(c.fetchBuf) {
-				if _, err := c.nc.Write(c.fetchBuf); err != nil {
+				if _, err := c.out.Write(c.fetchBuf); err != nil {
 					return 0, err
 				}
 				fill = 0
 			}
 		}
 	}
-	_, err := c.nc.Write(c.fetchBuf[:fill])
+	_, err := c.out.Write(c.fetchBuf[:fill])
 	return n, err
 }
 
