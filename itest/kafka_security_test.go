@@ -39,6 +39,8 @@ type authCase struct {
 	// ca, cert and key are PEM files for TLS listeners: the CA to trust
 	// and the client certificate to present (none when empty).
 	ca, cert, key string
+	// topicPrefix starts the case's topic name; "auth-" when empty.
+	topicPrefix string
 }
 
 func (c authCase) String() string {
@@ -129,6 +131,60 @@ func TestKafkaTLSClients(t *testing.T) {
 	runAuthMatrix(t, b, cases)
 }
 
+// TestKafkaACLClients enforces ACLs: alice may do anything with the
+// auth- topics and any group, and nothing else; bob has no ACL. Every
+// client is refused where she or he may not go, nothing is written there,
+// and the audit log names each refusal.
+func TestKafkaACLClients(t *testing.T) {
+	needsBridge(t)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()),
+		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+		"--sasl-users-file", writeUsersFile(t),
+		// The PLAINTEXT listener is the test's own, for checking what was
+		// written: its anonymous principal is a super user.
+		"--authorizer", "acl", "--super-users", "User:ANONYMOUS", "--audit-log", auditPath)...)
+	k := &kafkaCluster{t: t, addr: b.kafkaListeners["PLAINTEXT"]}
+	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
+	defer cancel()
+	res, err := k.admin().CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").AllowHosts().
+		Topics("auth-").Operations(kadm.OpAll).ResourcePatternType(kadm.ACLPatternPrefixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := k.admin().CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").AllowHosts().
+		Groups("*").Operations(kadm.OpAll).ResourcePatternType(kadm.ACLPatternLiteral))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = append(res, groups...)
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("CreateACLs: %v", r.Err)
+		}
+	}
+	cases := []authCase{
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "alice", password: "alice-secret", ok: true},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "alice", password: "alice-secret", ok: false, topicPrefix: "forbidden-"},
+		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-512", user: "bob", password: "bob-secret", ok: false},
+	}
+	runAuthMatrix(t, b, cases)
+	data, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range authClients {
+		for _, want := range []string{
+			fmt.Sprintf(`"principal":"User:alice","sourceIPAddress":"127.0.0.1","listener":"SASL_PLAINTEXT","resource":"topic:forbidden-%s-1"`, cl.name),
+			fmt.Sprintf(`"principal":"User:bob","sourceIPAddress":"127.0.0.1","listener":"SASL_PLAINTEXT","resource":"topic:auth-%s-2"`, cl.name),
+		} {
+			if !bytes.Contains(data, []byte(want)) {
+				t.Errorf("audit log lacks a denial with %s", want)
+			}
+		}
+	}
+}
+
 // runAuthMatrix runs every case with every client, each on a topic of its
 // own, then checks through the PLAINTEXT listener that the accepted ones
 // wrote their record and the refused ones wrote nothing.
@@ -141,7 +197,11 @@ func runAuthMatrix(t *testing.T, b *bridge, cases []authCase) {
 				need(t, cl.name, cl.check, cl.install)
 			}
 			for i, c := range cases {
-				topic := fmt.Sprintf("auth-%s-%d", cl.name, i)
+				prefix := c.topicPrefix
+				if prefix == "" {
+					prefix = "auth-"
+				}
+				topic := fmt.Sprintf("%s%s-%d", prefix, cl.name, i)
 				addr := b.kafkaListeners[c.listener]
 				err := cl.run(t, addr, topic, c)
 				switch {
