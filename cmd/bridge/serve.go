@@ -140,6 +140,7 @@ func (o *securityOptions) authenticateAWS(rt *awsapi.Router, region string, log 
 		return fmt.Errorf("--aws-credentials-file: %w", err)
 	}
 	rt.SetAuthenticator(&sigv4.Verifier{Credentials: creds, Region: region})
+	rt.SetAudit(o.authz.audit)
 	log.Info("aws: SigV4 signatures required", "credentials_file", o.awsCredentialsFile, "keys", creds.Len(), "region", region)
 	return nil
 }

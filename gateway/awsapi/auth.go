@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sigv4"
 )
 
@@ -75,6 +78,9 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 // to check them for, and they do nothing.
 func (rt *Router) SetAuthenticator(a Authenticator) { rt.auth = a }
 
+// SetAudit has every failed authentication recorded in l (nil: none).
+func (rt *Router) SetAudit(l *audit.Log) { rt.audit = l }
+
 // maxSignedBody bounds the body the router reads to check its hash: the
 // largest body any API here accepts (Kinesis: a 10 MiB record, base64, in
 // a 16 MiB request). The API reads it again from memory.
@@ -103,7 +109,7 @@ func readSignedBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
 
 // authenticate checks r for api. It returns r with the principal in its
 // context, or answers the refusal itself and returns nil.
-func (rt *Router) authenticate(w http.ResponseWriter, r *http.Request, api *served, p protocol, body []byte) *http.Request {
+func (rt *Router) authenticate(w http.ResponseWriter, r *http.Request, api *served, p protocol, op string, body []byte) *http.Request {
 	id, err := rt.auth.Verify(r, api.signing, body)
 	if err == nil {
 		rt.log.Debug("aws: request authenticated", "api", api.name, "access_key_id", id.AccessKeyID, "credential", id.Name, "presigned", id.Presigned)
@@ -111,7 +117,22 @@ func (rt *Router) authenticate(w http.ResponseWriter, r *http.Request, api *serv
 	}
 	e := authError(err, api.wording)
 	var se *sigv4.Error
+	if i := strings.LastIndexByte(op, '.'); i >= 0 {
+		op = op[i+1:] // Kinesis_20131202.ListStreams: CloudTrail names the action alone
+	}
+	ev := audit.Event{
+		Source:       strings.ToLower(api.name),
+		Name:         op,
+		SourceIP:     hostOfRemote(r.RemoteAddr),
+		Outcome:      audit.Failed,
+		ErrorCode:    e.code(),
+		ErrorMessage: e.Message,
+	}
 	if errors.As(err, &se) {
+		ev.Principal = se.AccessKeyID
+	}
+	rt.audit.Record(ev)
+	if se != nil {
 		rt.log.Warn("aws: request not authenticated", "api", api.name, "remote", r.RemoteAddr, "access_key_id", se.AccessKeyID,
 			"error", e.code(), "reason", se.Code.String()+": "+reasonOf(se))
 	} else {
@@ -119,6 +140,14 @@ func (rt *Router) authenticate(w http.ResponseWriter, r *http.Request, api *serv
 	}
 	rt.answer(w, r, p, e)
 	return nil
+}
+
+// hostOfRemote is the IP of a RemoteAddr ("host:port").
+func hostOfRemote(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 func reasonOf(e *sigv4.Error) string {

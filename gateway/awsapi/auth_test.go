@@ -1,6 +1,8 @@
 package awsapi
 
 import (
+	"github.com/streambridge/bridge/security/audit"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -56,6 +58,8 @@ func TestRouterAuthentication(t *testing.T) {
 		}
 	}
 	rt.SetAuthenticator(&sigv4.Verifier{Credentials: store, Region: "us-east-1", Now: func() time.Time { return now }})
+	var auditLog bytes.Buffer
+	rt.SetAudit(audit.New(&auditLog, nil))
 	srv := httptest.NewServer(rt)
 	defer srv.Close()
 
@@ -198,6 +202,11 @@ func TestRouterAuthentication(t *testing.T) {
 			}
 			if tt.sign != nil && !strings.Contains(line, `"access_key_id":"AKIDROUTER"`) {
 				t.Errorf("log line lacks the access key id: %s", line)
+			}
+			lines := strings.Split(strings.TrimSpace(auditLog.String()), "\n")
+			if last := lines[len(lines)-1]; !strings.Contains(last, `"outcome":"failed"`) || !strings.Contains(last, `"sourceIPAddress":"127.0.0.1"`) ||
+				!strings.Contains(last, `"eventName":"List`) || strings.Contains(last, "router-secret") {
+				t.Errorf("last audit line %s, want this failure", last)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 package awsapi
 
 import (
+	"github.com/streambridge/bridge/security/audit"
+
 	"context"
 	"errors"
 	"fmt"
@@ -65,7 +67,8 @@ type Router struct {
 	queryFallback *served
 	paths         []route // longest prefix first
 	// auth checks signatures; nil serves every request (auth.go).
-	auth Authenticator
+	auth  Authenticator
+	audit *audit.Log // failed authentications; nil records none
 }
 
 // served is an API as the router dispatches to it.
@@ -176,7 +179,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.refuse(w, r, p, op, &Error{Status: http.StatusInternalServerError, Type: TypeInternalFailure, Message: "the bridge cannot check signatures for " + api.name})
 		return
 	case rt.auth != nil:
-		if r = rt.authenticate(w, r, api, p, body); r == nil {
+		if r = rt.authenticate(w, r, api, p, op, body); r == nil {
 			return
 		}
 	}
