@@ -85,9 +85,10 @@ func writeUsersFile(t *testing.T) string {
 
 func TestKafkaSASLClients(t *testing.T) {
 	needsBridge(t)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()),
 		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
-		"--sasl-users-file", writeUsersFile(t))...)
+		"--sasl-users-file", writeUsersFile(t), "--audit-log", auditPath)...)
 	cases := []authCase{
 		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "PLAIN", user: "alice", password: "alice-secret", ok: true},
 		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "alice", password: "alice-secret", ok: true},
@@ -98,6 +99,21 @@ func TestKafkaSASLClients(t *testing.T) {
 		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-512", user: "mallory", password: "x", ok: false},
 	}
 	runAuthMatrix(t, b, cases)
+	wantAudited(t, auditPath, `"eventName":"SaslAuthenticate"`, `"outcome":"failed"`, `user \"mallory\": unknown user`, `user \"alice\": invalid proof`, `user \"alice\": wrong password`)
+}
+
+// wantAudited checks that the audit log at path holds each of wants.
+func wantAudited(t *testing.T, path string, wants ...string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range wants {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("audit log lacks %s", want)
+		}
+	}
 }
 
 // TestKafkaTLSClients serves SSL with client certificates required (mTLS)
@@ -113,7 +129,8 @@ func TestKafkaTLSClients(t *testing.T) {
 		}
 	}
 	ca := filepath.Join(dir, "ca.pem")
-	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()),
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()), "--audit-log", auditPath,
 		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
 		"--tls-cert-file", filepath.Join(dir, "server.pem"), "--tls-key-file", filepath.Join(dir, "server-key.pem"),
 		"--tls-client-ca-file", ca, "--tls-client-auth", "required",
@@ -129,6 +146,8 @@ func TestKafkaTLSClients(t *testing.T) {
 		{listener: "SASL_SSL", protocol: "SASL_SSL", mechanism: "SCRAM-SHA-256", user: "alice", password: "wrong", ok: false, ca: ca},
 	}
 	runAuthMatrix(t, b, cases)
+	wantAudited(t, auditPath, `"eventName":"TLSHandshake","principal":"User:ANONYMOUS","sourceIPAddress":"127.0.0.1","listener":"SSL","outcome":"failed","errorCode":"SSL_AUTHENTICATION_FAILED"`,
+		`certificate signed by unknown authority`, `"listener":"SASL_SSL","outcome":"failed","errorCode":"SASL_AUTHENTICATION_FAILED"`)
 }
 
 // TestKafkaACLClients enforces ACLs: alice may do anything with the
