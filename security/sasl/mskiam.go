@@ -400,6 +400,10 @@ func (s *oauthSession) Step(client []byte) ([]byte, bool, error) {
 	return nil, true, nil
 }
 
+// Refused is the failure the error challenge announced, until the client
+// acknowledged it.
+func (s *oauthSession) Refused() *Failure { return s.refused }
+
 func (s *oauthSession) Principal() string { return s.user }
 func (s *oauthSession) Expiry() time.Time { return s.expiry }
 

@@ -56,6 +56,16 @@ type Session interface {
 	Expiry() time.Time
 }
 
+// Refuser is a Session that can refuse in two steps, as OAUTHBEARER does
+// (RFC 7628: an error challenge, the client's %x01, then the failure).
+// Refused is the failure already decided while the exchange waits for
+// the client's last message, nil otherwise: a client that never sends it
+// (kafkajs takes the challenge for success and sends its next request)
+// is refused for this reason.
+type Refuser interface {
+	Refused() *Failure
+}
+
 // Failure is a refused authentication. Message is what the client is told,
 // in Kafka's words; Reason is for the server's log only (it may say whether
 // the user exists, which the client must not learn).
