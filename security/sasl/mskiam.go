@@ -61,17 +61,21 @@ func (m mskIAMMechanism) Start() Session { return &mskIAMSession{v: m.v} }
 
 // mskIAMPayload is AWS_MSK_IAM's client message, parsed.
 type mskIAMPayload struct {
-	// host is the signed host, without a port.
-	host      string
+	// host is the host as the client signed it (franz-go and the Java
+	// client leave the port out).
+	host string
+	// userAgent is not signed: IAM policies may match it
+	// (aws:UserAgent); the bridge does not use it.
 	userAgent string
 	// query is the presigned URL's query, X-Amz-Signature included.
 	query url.Values
 }
 
-// mskIAMRequired are the JSON keys AWS_MSK_IAM's message must have, with
-// the query parameter each one stands for ("" for those that are not
-// parameters). x-amz-expires is required although SigV4 has it optional:
-// every MSK signer sends it, and without it a session would not expire.
+// mskIAMKeys are the JSON keys of AWS_MSK_IAM's message, with the query
+// parameter each one stands for ("" for those that are not parameters)
+// and whether it may be left out. x-amz-expires is required although
+// SigV4 has it optional: every MSK signer sends it, and without it a
+// session would not expire.
 var mskIAMKeys = []struct {
 	key, param string
 	optional   bool
