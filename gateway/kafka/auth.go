@@ -102,7 +102,11 @@ func (c *conn) gate(key int16, now time.Time) error {
 		}
 		c.s.m.authFailures.WithLabelValues("sasl").Inc()
 		return fmt.Errorf("unexpected %s request during SASL authentication", kmsg.NameForKey(key))
-	case !c.auth.expires.IsZero() && now.After(c.auth.expires) && !saslReq && c.auth.session == nil:
+	case !c.auth.expires.IsZero() && now.After(c.auth.expires) && !saslReq:
+		// Also while a re-authentication is under way: a client must
+		// not send other requests then (KIP-368), and one that started
+		// an exchange and never finished it would otherwise keep an
+		// expired session (an expired MSK IAM signature) in use.
 		return fmt.Errorf("SASL session of %s expired %v ago without re-authentication", c.auth.principal(), now.Sub(c.auth.expires).Round(time.Millisecond))
 	}
 	return nil

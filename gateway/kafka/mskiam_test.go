@@ -130,3 +130,28 @@ func TestMSKIAMSessions(t *testing.T) {
 		})
 	}
 }
+
+// TestSASLHalfReauthenticationExpires starts a re-authentication and never
+// finishes it: the session still expires, so an expired signature cannot
+// be kept in use that way.
+func TestSASLHalfReauthenticationExpires(t *testing.T) {
+	const lifetime = 200 * time.Millisecond
+	ts := saslServer(t, func(c *Config) { c.SASLSessionLifetime = lifetime })
+	c := dialRaw(t, ts.addr)
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.Version, hs.Mechanism = 1, bsasl.Plain
+	c.roundTrip(t, hs)
+	auth := kmsg.NewPtrSASLAuthenticateRequest()
+	auth.Version, auth.SASLAuthBytes = 1, []byte("\x00alice\x00alice-secret")
+	if resp := c.roundTrip(t, auth).(*kmsg.SASLAuthenticateResponse); resp.ErrorCode != 0 {
+		t.Fatalf("SaslAuthenticate: %+v", resp)
+	}
+	if resp := c.roundTrip(t, hs).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != 0 {
+		t.Fatalf("re-authentication handshake: %+v", resp)
+	}
+	time.Sleep(lifetime + 50*time.Millisecond)
+	c.send(t, kmsg.NewPtrMetadataRequest())
+	if _, err := c.readFrame(); err == nil {
+		t.Fatal("request after the session expired, mid re-authentication, was answered; want the connection closed")
+	}
+}
