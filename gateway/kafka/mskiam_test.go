@@ -25,9 +25,9 @@ const (
 
 // iamServer starts a SASL_PLAINTEXT server with the MSK IAM mechanisms
 // over one key, on the real clock (the clients sign with it).
-func iamServer(t testing.TB) *testServer {
+func iamServer(t testing.TB, change ...func(*Config)) *testServer {
 	t.Helper()
-	return startServer(t, func(c *Config) {
+	return startServer(t, append([]func(*Config){func(c *Config) {
 		creds, err := awscreds.New(awscreds.Credential{AccessKeyID: iamKey, SecretAccessKey: iamSecret, Name: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +37,7 @@ func iamServer(t testing.TB) *testServer {
 			t.Fatal(err)
 		}
 		c.Listeners = []Listener{{Name: "SASL_PLAINTEXT", Protocol: SASLPlaintext}}
-	})
+	}}, change...)...)
 }
 
 // franzIAMPayload is franz-go's AWS_MSK_IAM message, signed now.
@@ -153,5 +153,26 @@ func TestSASLHalfReauthenticationExpires(t *testing.T) {
 	c.send(t, kmsg.NewPtrMetadataRequest())
 	if _, err := c.readFrame(); err == nil {
 		t.Fatal("request after the session expired, mid re-authentication, was answered; want the connection closed")
+	}
+}
+
+// TestMSKIAMReauthentication has franz-go keep producing across short
+// session lifetimes with AWS_MSK_IAM: it re-authenticates with a fresh
+// signature each time (KIP-368), and the principal stays the access key.
+func TestMSKIAMReauthentication(t *testing.T) {
+	const lifetime = 300 * time.Millisecond
+	ts := iamServer(t, func(c *Config) { c.SASLSessionLifetime = lifetime })
+	ts.createTopic(t, "t", 1)
+	t.Setenv("AWS_REGION", "us-east-1")
+	cl := ts.client(t, kgo.SASL(kaws.Auth{AccessKey: iamKey, SecretKey: iamSecret}.AsManagedStreamingIAMMechanism()))
+	deadline := time.Now().Add(4 * lifetime)
+	for n := 0; time.Now().Before(deadline); n++ {
+		if err := cl.ProduceSync(testContext(t), &kgo.Record{Topic: "t", Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatalf("produce %d: %v", n, err)
+		}
+		time.Sleep(lifetime / 10)
+	}
+	if got := counterValue(ts.m.authentications.WithLabelValues(bsasl.MSKIAM)); got < 3 {
+		t.Fatalf("%v AWS_MSK_IAM authentications over 4 session lifetimes, want re-authentications", got)
 	}
 }
