@@ -226,10 +226,13 @@ type securityOptions struct {
 	tls   tlsOptions
 	sasl  saslOptions
 	authz authzOptions
-	// SigV4 on the AWS port (--aws-credentials-file). The file is read
-	// when the AWS port's front ends are built (serve.go), so a bad file
-	// fails the start with the file's line in the error.
+	// SigV4 on the AWS port (--aws-credentials-file), and the keys of
+	// the Kafka port's MSK IAM mechanisms. The file is read when the
+	// first front end that needs it is built (serve.go), so a bad file
+	// fails the start with the file's line in the error; both ports then
+	// share the one Store.
 	awsCredentialsFile string
+	awsCreds           awsCredsOnce
 }
 
 func (*securityOptions) heading() string { return "Security" }
@@ -242,7 +245,11 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 }
 
 func (o *securityOptions) check() error {
-	return errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
+	err := errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
+	if m := o.sasl.needsAWSCredentials(); m != "" && o.awsCredentialsFile == "" {
+		err = errors.Join(err, fmt.Errorf("--sasl-enabled-mechanisms has %s, which checks AWS signatures: set --aws-credentials-file to the keys it accepts (and --region to the region they sign for)", m))
+	}
+	return err
 }
 
 // backendOptions are where the settings that point streams at real
