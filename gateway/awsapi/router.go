@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"bytes"
 	"github.com/streambridge/bridge/security/audit"
 
 	"context"
@@ -161,7 +162,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// are in it: it is read before routing, and the API reads it
 		// again from memory.
 		var e *Error
-		if body, e = readSignedBody(w, r); e != nil {
+		buf := signedBodies.Get().(*bytes.Buffer)
+		defer signedBodies.Put(buf) // the API is done with r.Body when ServeHTTP returns
+		if body, e = readSignedBody(w, r, buf); e != nil {
 			rt.refuse(w, r, protocolOf(r), "", e)
 			return
 		}
