@@ -142,17 +142,11 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	if !o.quiet {
 		o.cfg.Progress = stderr
 	}
-	if o.profile != "" {
-		stop, err := startCPUProfile(o.profile)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := stop(); err == nil {
-				err = stopErr
-			}
-		}()
+	stopProfile, err := startCPUProfile(o.profile)
+	if err != nil {
+		return err
 	}
+	defer keepFirst(&err, stopProfile)
 
 	// The targets in turn order, and how the load connects to each.
 	var targets []benchTarget

@@ -164,17 +164,11 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 	if !o.quiet {
 		o.cfg.Progress = stderr
 	}
-	if o.profile != "" {
-		stop, err := startCPUProfile(o.profile)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := stop(); err == nil {
-				err = stopErr
-			}
-		}()
+	stopProfile, err := startCPUProfile(o.profile)
+	if err != nil {
+		return err
 	}
+	defer keepFirst(&err, stopProfile)
 	if !(o.embedded && o.inProcess) {
 		o.cfg.ClientCPU = measure.ProcessCPU(os.Getpid())
 		if os.Getenv("GOGC") == "" {

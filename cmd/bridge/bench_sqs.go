@@ -113,17 +113,11 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if o.profile != "" {
-		stop, err := startCPUProfile(o.profile)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := stop(); err == nil {
-				err = stopErr
-			}
-		}()
+	stopProfile, err := startCPUProfile(o.profile)
+	if err != nil {
+		return err
 	}
+	defer keepFirst(&err, stopProfile)
 	if !(o.embedded && o.inProcess) {
 		o.cfg.ClientCPU = measure.ProcessCPU(os.Getpid())
 		// The SDK drops a buffer per answer here as in the Kinesis bench

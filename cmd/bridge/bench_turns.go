@@ -10,8 +10,12 @@ import (
 )
 
 // startCPUProfile starts profiling this process into path; stop ends it
-// and reports what writing the profile met.
+// and reports what writing the profile met. An empty path profiles
+// nothing, and stop does nothing.
 func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
@@ -23,6 +27,14 @@ func startCPUProfile(path string) (stop func() error, err error) {
 		pprof.StopCPUProfile()
 		return f.Close()
 	}, nil
+}
+
+// keepFirst runs f and keeps its error in *err unless *err already holds
+// one: for deferred cleanups whose failure must not hide the first one.
+func keepFirst(err *error, f func() error) {
+	if ferr := f(); *err == nil {
+		*err = ferr
+	}
 }
 
 // startAWSBenchBridge starts the bridge an AWS bench runs against with
