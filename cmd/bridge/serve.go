@@ -20,7 +20,6 @@ import (
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	"github.com/streambridge/bridge/gateway/sqs"
-	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/sigv4"
 	"github.com/streambridge/bridge/server"
 )
@@ -86,6 +85,10 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			return kafka.New(cfg)
 		},
 		NewAWS: func(d server.Deps) (http.Handler, error) {
+			authz, err := o.security.awsAuthorizer(o.aws.account, d.Logger)
+			if err != nil {
+				return nil, err
+			}
 			k, err := kinesis.New(kinesis.Config{
 				Store:         d.Store,
 				Logger:        d.Logger,
@@ -94,6 +97,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				Account:       o.aws.account,
 				EnforceLimits: o.aws.kinesis.enforceLimits,
 				StateDelay:    o.aws.kinesis.stateDelay,
+				Authorizer:    authz,
+				Audit:         o.security.authz.audit,
 			})
 			if err != nil {
 				return nil, err
@@ -105,6 +110,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				Region:       o.aws.region,
 				Account:      o.aws.account,
 				QueueURLHost: o.aws.sqs.queueURLHost,
+				Authorizer:   authz,
+				Audit:        o.security.authz.audit,
 			})
 			if err != nil {
 				return nil, err
@@ -135,9 +142,9 @@ func (o *securityOptions) authenticateAWS(rt *awsapi.Router, region string, log 
 	if o.awsCredentialsFile == "" {
 		return nil
 	}
-	creds, err := awscreds.Load(o.awsCredentialsFile)
+	creds, err := o.loadAWSCredentials()
 	if err != nil {
-		return fmt.Errorf("--aws-credentials-file: %w", err)
+		return err
 	}
 	rt.SetAuthenticator(&sigv4.Verifier{Credentials: creds, Region: region})
 	rt.SetAudit(o.authz.audit)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/streambridge/bridge/security/awscreds"
 )
 
 // optionGroup is one area's settings.
@@ -230,6 +232,10 @@ type securityOptions struct {
 	// when the AWS port's front ends are built (serve.go), so a bad file
 	// fails the start with the file's line in the error.
 	awsCredentialsFile string
+	// IAM policies on the AWS port (--aws-policies-file,
+	// serve_aws_authz.go), loaded with the credentials.
+	awsPoliciesFile string
+	awsCreds        *awscreds.Store // loaded once, by loadAWSCredentials
 }
 
 func (*securityOptions) heading() string { return "Security" }
@@ -239,10 +245,15 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.sasl.addFlags(fs)
 	o.authz.addFlags(fs)
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
+	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis and SQS request is then authorized, resource policies included (needs --aws-credentials-file; empty: everything allowed)")
 }
 
 func (o *securityOptions) check() error {
-	return errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
+	var policies error
+	if o.awsPoliciesFile != "" && o.awsCredentialsFile == "" {
+		policies = errors.New("--aws-policies-file needs --aws-credentials-file: policies are attached to the access keys requests are signed with")
+	}
+	return errors.Join(o.tls.check(), o.sasl.check(), o.authz.check(), policies)
 }
 
 // backendOptions are where the settings that point streams at real

@@ -136,10 +136,46 @@ func document(n *yaml.Node, dir string) (doc []byte, where string, err error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, "", errors.New("want a policy document or the path of one")
 	}
-	var v any
-	if err := n.Decode(&v); err != nil {
+	v, err := plain(n)
+	if err != nil {
 		return nil, "", err
 	}
 	doc, err = json.Marshal(v)
 	return doc, "", err
+}
+
+// plain is a YAML node as JSON values, with every scalar that YAML would
+// read as a timestamp kept as written: Version: 2012-10-17 unquoted is a
+// date to YAML and a string to IAM.
+func plain(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return plain(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := plain(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := plain(c)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return l, nil
+	}
+	if n.Tag == "!!timestamp" || n.Tag == "!!str" {
+		return n.Value, nil
+	}
+	var v any
+	err := n.Decode(&v)
+	return v, err
 }
