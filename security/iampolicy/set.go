@@ -104,6 +104,7 @@ func LoadFile(path string) (map[string][]*Policy, error) {
 			errs = append(errs, fmt.Errorf("%s: an empty access key id", path))
 			continue
 		}
+		out[key] = make([]*Policy, 0, len(top[key])) // a key with no policies is still named
 		for i, n := range top[key] {
 			doc, where, err := document(&n, filepath.Dir(path))
 			if err == nil {
