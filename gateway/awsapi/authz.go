@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/iampolicy"
@@ -92,7 +93,7 @@ func Authorize(ctx context.Context, a Authorizer, al *audit.Log, log *slog.Logge
 		if c.Policy != nil {
 			doc, err := c.Policy(ctx)
 			if err == nil {
-				rp, err = iampolicy.ParseOrEmpty(doc, iampolicy.Resource)
+				rp, err = resourcePolicies.parse(doc)
 			}
 			if err != nil {
 				log.Warn("aws: resource policy not evaluated", "resource", c.Resource, "err", err)
@@ -152,4 +153,40 @@ func principalName(p Principal) string {
 		return "anonymous"
 	}
 	return p.AccessKeyID
+}
+
+// policyCache keeps parsed resource policies by document: a stream's
+// policy is read on every PutRecords, and parsing it each time would cost
+// more than the decision. Parsed policies are read-only, so sharing them
+// is safe. The cache is dropped whole when it reaches maxCachedPolicies,
+// which bounds it whatever documents clients store.
+type policyCache struct {
+	mu   sync.Mutex
+	docs map[string]cachedPolicy
+}
+
+type cachedPolicy struct {
+	p   *iampolicy.Policy
+	err error
+}
+
+const maxCachedPolicies = 1024
+
+var resourcePolicies policyCache
+
+func (c *policyCache) parse(doc string) (*iampolicy.Policy, error) {
+	c.mu.Lock()
+	hit, ok := c.docs[doc]
+	c.mu.Unlock()
+	if ok {
+		return hit.p, hit.err
+	}
+	p, err := iampolicy.ParseOrEmpty(doc, iampolicy.Resource)
+	c.mu.Lock()
+	if c.docs == nil || len(c.docs) >= maxCachedPolicies {
+		c.docs = make(map[string]cachedPolicy)
+	}
+	c.docs[doc] = cachedPolicy{p, err}
+	c.mu.Unlock()
+	return p, err
 }
