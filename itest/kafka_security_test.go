@@ -22,6 +22,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/aws"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	xscram "github.com/xdg-go/scram"
@@ -33,9 +35,12 @@ type authCase struct {
 	listener  string // key of bridge.kafkaListeners
 	protocol  string // security.protocol as clients spell it
 	mechanism string // "" without SASL
-	user      string
-	password  string
+	user      string // AWS_MSK_IAM and kafkajs's AWS: the access key id
+	password  string // AWS_MSK_IAM and kafkajs's AWS: the secret
 	ok        bool
+	// sessionToken is the AWS session token AWS_MSK_IAM signs with;
+	// token is OAUTHBEARER's bearer token (an MSK IAM token).
+	sessionToken, token string
 	// ca, cert and key are PEM files for TLS listeners: the CA to trust
 	// and the client certificate to present (none when empty).
 	ca, cert, key string
@@ -85,9 +90,10 @@ func writeUsersFile(t *testing.T) string {
 
 func TestKafkaSASLClients(t *testing.T) {
 	needsBridge(t)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()),
 		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
-		"--sasl-users-file", writeUsersFile(t))...)
+		"--sasl-users-file", writeUsersFile(t), "--audit-log", auditPath)...)
 	cases := []authCase{
 		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "PLAIN", user: "alice", password: "alice-secret", ok: true},
 		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-256", user: "alice", password: "alice-secret", ok: true},
@@ -98,6 +104,21 @@ func TestKafkaSASLClients(t *testing.T) {
 		{listener: "SASL_PLAINTEXT", protocol: "SASL_PLAINTEXT", mechanism: "SCRAM-SHA-512", user: "mallory", password: "x", ok: false},
 	}
 	runAuthMatrix(t, b, cases)
+	wantAudited(t, auditPath, `"eventName":"SaslAuthenticate"`, `"outcome":"failed"`, `user \"mallory\": unknown user`, `user \"alice\": invalid proof`, `user \"alice\": wrong password`)
+}
+
+// wantAudited checks that the audit log at path holds each of wants.
+func wantAudited(t *testing.T, path string, wants ...string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range wants {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("audit log lacks %s", want)
+		}
+	}
 }
 
 // TestKafkaTLSClients serves SSL with client certificates required (mTLS)
@@ -113,7 +134,8 @@ func TestKafkaTLSClients(t *testing.T) {
 		}
 	}
 	ca := filepath.Join(dir, "ca.pem")
-	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()),
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	b := startBridge(t, nil, append(loopbackArgs(t.TempDir()), "--audit-log", auditPath,
 		"--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
 		"--tls-cert-file", filepath.Join(dir, "server.pem"), "--tls-key-file", filepath.Join(dir, "server-key.pem"),
 		"--tls-client-ca-file", ca, "--tls-client-auth", "required",
@@ -129,6 +151,8 @@ func TestKafkaTLSClients(t *testing.T) {
 		{listener: "SASL_SSL", protocol: "SASL_SSL", mechanism: "SCRAM-SHA-256", user: "alice", password: "wrong", ok: false, ca: ca},
 	}
 	runAuthMatrix(t, b, cases)
+	wantAudited(t, auditPath, `"eventName":"TLSHandshake","principal":"User:ANONYMOUS","sourceIPAddress":"127.0.0.1","listener":"SSL","outcome":"failed","errorCode":"SSL_AUTHENTICATION_FAILED"`,
+		`certificate signed by unknown authority`, `"listener":"SASL_SSL","outcome":"failed","errorCode":"SASL_AUTHENTICATION_FAILED"`)
 }
 
 // TestKafkaACLClients enforces ACLs: alice may do anything with the
@@ -218,6 +242,13 @@ func runAuthMatrix(t *testing.T, b *bridge, cases []authCase) {
 			}
 		})
 	}
+	checkRecords(t, b, wantRecords)
+}
+
+// checkRecords checks through the PLAINTEXT listener that each topic holds
+// the number of records want says (0 for a refused client's).
+func checkRecords(t *testing.T, b *bridge, wantRecords map[string]int64) {
+	t.Helper()
 	k := &kafkaCluster{t: t, addr: b.kafkaListeners["PLAINTEXT"]}
 	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
 	defer cancel()
@@ -255,6 +286,10 @@ func kgoAuthRoundTrip(t *testing.T, addr, topic string, c authCase) error {
 		opts = append(opts, kgo.SASL(scram.Auth{User: c.user, Pass: c.password}.AsSha256Mechanism()))
 	case "SCRAM-SHA-512":
 		opts = append(opts, kgo.SASL(scram.Auth{User: c.user, Pass: c.password}.AsSha512Mechanism()))
+	case "AWS_MSK_IAM":
+		opts = append(opts, kgo.SASL(aws.Auth{AccessKey: c.user, SecretKey: c.password, SessionToken: c.sessionToken}.AsManagedStreamingIAMMechanism()))
+	case "OAUTHBEARER":
+		opts = append(opts, kgo.SASL(oauth.Auth{Token: c.token}.AsMechanism()))
 	}
 	if c.ca != "" {
 		tc, err := goTLS(c)
@@ -351,6 +386,9 @@ func saramaAuthRoundTrip(t *testing.T, addr, topic string, c authCase) error {
 	case "SCRAM-SHA-512":
 		cfg.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA512
 		cfg.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &xdgSCRAM{gen: xscram.SHA512} }
+	case "OAUTHBEARER":
+		cfg.Net.SASL.Mechanism = sarama.SASLTypeOAuth
+		cfg.Net.SASL.TokenProvider = staticToken(c.token)
 	}
 	p, err := sarama.NewSyncProducer([]string{addr}, cfg)
 	if err != nil {
@@ -440,6 +478,12 @@ func scriptAuthArgs(addr, topic string, c authCase, mechanism string) []string {
 	args := []string{"--bootstrap", addr, "--topic", topic}
 	if mechanism != "" {
 		args = append(args, "--mechanism", mechanism, "--user", c.user, "--password", c.password)
+	}
+	if c.sessionToken != "" {
+		args = append(args, "--session-token", c.sessionToken)
+	}
+	if c.token != "" {
+		args = append(args, "--token", c.token)
 	}
 	if c.ca != "" {
 		args = append(args, "--cafile", c.ca)

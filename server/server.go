@@ -176,11 +176,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s := &Server{log: log, reg: admin.NewRegistry(info), done: make(chan struct{})}
 	log.Info("starting bridge", "version", info.Version, "commit", info.Commit, "go", info.GoVersion)
 
+	// Kafka first, then AWS and admin: a conflict is reported for the
+	// first port in that order, as operators read the flags.
 	kafkaListeners := cfg.kafkaListeners()
-	specs := []listenSpec{
-		{"aws", "--aws-addr", cfg.AWSAddr},
-		{"admin", "--admin-addr", cfg.AdminAddr},
-	}
+	var specs []listenSpec
 	for _, l := range kafkaListeners {
 		spec := listenSpec{"kafka", "--kafka-addr", l.Addr}
 		if len(cfg.KafkaListeners) > 0 {
@@ -188,15 +187,17 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 		specs = append(specs, spec)
 	}
+	specs = append(specs, listenSpec{"aws", "--aws-addr", cfg.AWSAddr}, listenSpec{"admin", "--admin-addr", cfg.AdminAddr})
 	lns, err := listenAll(specs)
 	if err != nil {
 		return nil, err
 	}
-	s.aws = &component{name: "aws", ln: withTLS(lns[0], cfg.AWSTLS)}
-	s.admin = &component{name: "admin", ln: withTLS(lns[1], cfg.AdminTLS)}
+	n := len(kafkaListeners)
 	for i, l := range kafkaListeners {
-		s.kafka = append(s.kafka, &component{name: specs[2+i].name, ln: namedListener{lns[2+i], l.Name}})
+		s.kafka = append(s.kafka, &component{name: specs[i].name, ln: namedListener{lns[i], l.Name}})
 	}
+	s.aws = &component{name: "aws", ln: withTLS(lns[n], cfg.AWSTLS)}
+	s.admin = &component{name: "admin", ln: withTLS(lns[n+1], cfg.AdminTLS)}
 	defer func() {
 		if err != nil {
 			log.Info("start failed; releasing ports, store and data dir", "err", err)

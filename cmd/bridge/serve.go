@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	"github.com/streambridge/bridge/gateway/sqs"
+	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/sigv4"
 	"github.com/streambridge/bridge/server"
 )
@@ -142,7 +144,7 @@ func (o *securityOptions) authenticateAWS(rt *awsapi.Router, region string, log 
 	if o.awsCredentialsFile == "" {
 		return nil
 	}
-	creds, err := o.loadAWSCredentials()
+	creds, err := o.awsCredentials()
 	if err != nil {
 		return err
 	}
@@ -150,6 +152,27 @@ func (o *securityOptions) authenticateAWS(rt *awsapi.Router, region string, log 
 	rt.SetAudit(o.authz.audit)
 	log.Info("aws: SigV4 signatures required", "credentials_file", o.awsCredentialsFile, "keys", creds.Len(), "region", region)
 	return nil
+}
+
+// awsCredsOnce loads --aws-credentials-file once for the ports that check
+// AWS signatures (the AWS port's SigV4, the Kafka port's MSK IAM), which
+// the server may build concurrently.
+type awsCredsOnce struct {
+	once  sync.Once
+	store *awscreds.Store
+	err   error
+}
+
+// awsCredentials is the Store of --aws-credentials-file, loaded on first
+// use.
+func (o *securityOptions) awsCredentials() (*awscreds.Store, error) {
+	o.awsCreds.once.Do(func() {
+		o.awsCreds.store, o.awsCreds.err = awscreds.Load(o.awsCredentialsFile)
+		if o.awsCreds.err != nil {
+			o.awsCreds.err = fmt.Errorf("--aws-credentials-file: %w", o.awsCreds.err)
+		}
+	})
+	return o.awsCreds.store, o.awsCreds.err
 }
 
 // newServeCmd builds `bridge serve`. run does the serving; tests replace it

@@ -5,23 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
-	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/iampolicy"
 )
-
-// loadAWSCredentials reads --aws-credentials-file once: SigV4 checks and
-// the policies' key ids both need it, and two reads could see two files.
-func (o *securityOptions) loadAWSCredentials() (*awscreds.Store, error) {
-	if o.awsCreds != nil {
-		return o.awsCreds, nil
-	}
-	creds, err := awscreds.Load(o.awsCredentialsFile)
-	if err != nil {
-		return nil, fmt.Errorf("--aws-credentials-file: %w", err)
-	}
-	o.awsCreds = creds
-	return creds, nil
-}
 
 // awsAuthorizer is the Kinesis and SQS APIs' authorizer: nil (everything
 // allowed) without --aws-policies-file, else the policies of the file
@@ -32,7 +17,7 @@ func (o *securityOptions) awsAuthorizer(account string, log *slog.Logger) (awsap
 	if o.awsPoliciesFile == "" {
 		return nil, nil
 	}
-	creds, err := o.loadAWSCredentials()
+	creds, err := o.awsCredentials()
 	if err != nil {
 		return nil, err
 	}

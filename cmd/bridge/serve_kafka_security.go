@@ -24,6 +24,7 @@ import (
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/principal"
 	"github.com/streambridge/bridge/security/sasl"
+	"github.com/streambridge/bridge/security/sigv4"
 	"github.com/streambridge/bridge/security/tlsconfig"
 	"github.com/streambridge/bridge/security/users"
 	"github.com/streambridge/bridge/server"
@@ -179,7 +180,7 @@ type saslOptions struct {
 }
 
 func (o *saslOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.mechanisms, "sasl-enabled-mechanisms", strings.Join(sasl.Supported, ","), "SASL mechanisms SASL_PLAINTEXT and SASL_SSL listeners accept (Kafka's sasl.enabled.mechanisms)")
+	fs.StringVar(&o.mechanisms, "sasl-enabled-mechanisms", strings.Join(sasl.Default, ","), "SASL mechanisms SASL_PLAINTEXT and SASL_SSL listeners accept (Kafka's sasl.enabled.mechanisms), some of "+strings.Join(sasl.Supported, ",")+"; AWS_MSK_IAM and OAUTHBEARER (MSK IAM tokens) check SigV4 signatures against --aws-credentials-file and --region")
 	fs.StringVar(&o.usersFile, "sasl-users-file", "", "YAML file of Kafka users and passwords (users: [{name: alice, password: ...}]); passwords are salted as read and never stored")
 	fs.DurationVar(&o.sessionLifetime, "sasl-session-lifetime", 0, "how long a SASL login lasts before the client must re-authenticate on its connection (Kafka's connections.max.reauth.ms, KIP-368); 0: as long as the connection")
 }
@@ -202,12 +203,34 @@ func (o *saslOptions) check() error {
 	return errors.Join(errs...)
 }
 
-// authenticator builds the SASL mechanisms over the users.
-func (o *saslOptions) authenticator(u *users.Store) (*sasl.Authenticator, error) {
+// needsAWSCredentials names the first enabled mechanism that checks AWS
+// signatures, "" when none does.
+func (o *saslOptions) needsAWSCredentials() string {
+	for _, name := range o.enabled {
+		if sasl.NeedsAWSCredentials(name) {
+			return name
+		}
+	}
+	return ""
+}
+
+// authenticator builds the SASL mechanisms over the users and, for the
+// MSK IAM mechanisms, the AWS signature verifier (nil when
+// --aws-credentials-file is not set, which check refused for them).
+func (o *saslOptions) authenticator(u *users.Store, aws *sigv4.Verifier) (*sasl.Authenticator, error) {
 	var mechs []sasl.Mechanism
 	for _, name := range o.enabled {
-		if name == sasl.Plain {
+		switch {
+		case name == sasl.Plain:
 			mechs = append(mechs, sasl.PlainMechanism(u))
+			continue
+		case sasl.NeedsAWSCredentials(name) && aws == nil:
+			return nil, fmt.Errorf("SASL mechanism %s needs --aws-credentials-file", name)
+		case name == sasl.MSKIAM:
+			mechs = append(mechs, sasl.AWSMSKIAM(aws))
+			continue
+		case name == sasl.OAuthBearer:
+			mechs = append(mechs, sasl.OAuthBearerMSKIAM(aws))
 			continue
 		}
 		m, err := sasl.SCRAM(name, u)
@@ -311,7 +334,17 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 		return rules.Map(principal.SubjectRFC2253(cert))
 	}
 	if needSASL {
-		if cfg.SASL, err = o.security.sasl.authenticator(u); err != nil {
+		var verifier *sigv4.Verifier
+		if o.security.sasl.needsAWSCredentials() != "" {
+			creds, err := o.security.awsCredentials()
+			if err != nil {
+				return err
+			}
+			// The AWS port's keys and region: a key signs for Kafka
+			// (service kafka-cluster) as it signs for Kinesis and SQS.
+			verifier = &sigv4.Verifier{Credentials: creds, Region: o.aws.region}
+		}
+		if cfg.SASL, err = o.security.sasl.authenticator(u, verifier); err != nil {
 			return err
 		}
 		cfg.SASLSessionLifetime = o.security.sasl.sessionLifetime

@@ -17,8 +17,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/streambridge/bridge/security/awscreds"
 )
 
 // optionGroup is one area's settings.
@@ -228,14 +226,16 @@ type securityOptions struct {
 	tls   tlsOptions
 	sasl  saslOptions
 	authz authzOptions
-	// SigV4 on the AWS port (--aws-credentials-file). The file is read
-	// when the AWS port's front ends are built (serve.go), so a bad file
-	// fails the start with the file's line in the error.
+	// SigV4 on the AWS port (--aws-credentials-file), and the keys of
+	// the Kafka port's MSK IAM mechanisms. The file is read when the
+	// first front end that needs it is built (serve.go), so a bad file
+	// fails the start with the file's line in the error; both ports then
+	// share the one Store.
 	awsCredentialsFile string
+	awsCreds           awsCredsOnce
 	// IAM policies on the AWS port (--aws-policies-file,
-	// serve_aws_authz.go), loaded with the credentials.
+	// serve_aws_authz.go), loaded with the AWS port's front ends.
 	awsPoliciesFile string
-	awsCreds        *awscreds.Store // loaded once, by loadAWSCredentials
 }
 
 func (*securityOptions) heading() string { return "Security" }
@@ -249,11 +249,14 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 }
 
 func (o *securityOptions) check() error {
-	var policies error
-	if o.awsPoliciesFile != "" && o.awsCredentialsFile == "" {
-		policies = errors.New("--aws-policies-file needs --aws-credentials-file: policies are attached to the access keys requests are signed with")
+	err := errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
+	if m := o.sasl.needsAWSCredentials(); m != "" && o.awsCredentialsFile == "" {
+		err = errors.Join(err, fmt.Errorf("--sasl-enabled-mechanisms has %s, which checks AWS signatures: set --aws-credentials-file to the keys it accepts (and --region to the region they sign for)", m))
 	}
-	return errors.Join(o.tls.check(), o.sasl.check(), o.authz.check(), policies)
+	if o.awsPoliciesFile != "" && o.awsCredentialsFile == "" {
+		err = errors.Join(err, errors.New("--aws-policies-file needs --aws-credentials-file: policies are attached to the access keys requests are signed with"))
+	}
+	return err
 }
 
 // backendOptions are where the settings that point streams at real

@@ -87,15 +87,29 @@ func (c *conn) startTLS() error {
 // authentication state; an error closes the connection, as Kafka's
 // authenticator does for requests out of turn.
 func (c *conn) gate(key int16, now time.Time) error {
-	sasl := key == int16(kmsg.SASLHandshake) || key == int16(kmsg.SASLAuthenticate)
+	saslReq := key == int16(kmsg.SASLHandshake) || key == int16(kmsg.SASLAuthenticate)
+	if r, ok := c.auth.session.(sasl.Refuser); ok && !saslReq && r.Refused() != nil {
+		// The exchange refused the client (OAUTHBEARER's error
+		// challenge), which took the refusal for success, as kafkajs
+		// does: log why, as for any refusal, and close, on a first
+		// authentication as on a re-authentication.
+		c.s.m.authFailures.WithLabelValues("sasl").Inc()
+		c.s.log.Warn("kafka: SASL authentication failed", "remote", c.remote.String(), "kafka_listener", c.listener.Name,
+			"mechanism", c.auth.mechanism, "reason", r.Refused().Reason)
+		return fmt.Errorf("%s request after the SASL exchange refused the client", kmsg.NameForKey(key))
+	}
 	switch {
 	case !c.auth.authenticated:
-		if sasl || key == int16(kmsg.ApiVersions) {
+		if saslReq || key == int16(kmsg.ApiVersions) {
 			return nil
 		}
 		c.s.m.authFailures.WithLabelValues("sasl").Inc()
 		return fmt.Errorf("unexpected %s request during SASL authentication", kmsg.NameForKey(key))
-	case !c.auth.expires.IsZero() && now.After(c.auth.expires) && !sasl && c.auth.session == nil:
+	case !c.auth.expires.IsZero() && now.After(c.auth.expires) && !saslReq:
+		// Also while a re-authentication is under way: a client must
+		// not send other requests then (KIP-368), and one that started
+		// an exchange and never finished it would otherwise keep an
+		// expired session (an expired MSK IAM signature) in use.
 		return fmt.Errorf("SASL session of %s expired %v ago without re-authentication", c.auth.principal(), now.Sub(c.auth.expires).Round(time.Millisecond))
 	}
 	return nil

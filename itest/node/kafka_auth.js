@@ -2,7 +2,13 @@
 // kafkajs round trip for the itest Kafka security tests.
 //
 //   node kafka_auth.js --bootstrap H:P --topic T [--mechanism scram-sha-256 --user U --password P]
+//                      [--mechanism oauthbearer --token TOKEN]
+//                      [--mechanism aws --user ACCESS_KEY --password SECRET [--session-token T]]
 //                      [--cafile F] [--certfile F --keyfile F]
+//
+// oauthbearer sends TOKEN as it is (an MSK IAM token made by the test);
+// aws is kafkajs's own AWS mechanism (authorizationIdentity, key, secret
+// and token in the clear), which MSK does not serve.
 //
 // Produces one record with a fresh value to partition 0 and reads it back
 // with a consumer group. Writes {"ok":true} and exits 0, or {"error":"..."}
@@ -32,7 +38,19 @@ async function main() {
     authenticationTimeout: 5000,
     retry: { retries: 0 },
   }
-  if (a.mechanism) config.sasl = { mechanism: a.mechanism, username: a.user, password: a.password }
+  if (a.mechanism === 'oauthbearer') {
+    config.sasl = { mechanism: a.mechanism, oauthBearerProvider: async () => ({ value: a.token }) }
+  } else if (a.mechanism === 'aws') {
+    config.sasl = {
+      mechanism: a.mechanism,
+      authorizationIdentity: a.user,
+      accessKeyId: a.user,
+      secretAccessKey: a.password,
+      sessionToken: a['session-token'],
+    }
+  } else if (a.mechanism) {
+    config.sasl = { mechanism: a.mechanism, username: a.user, password: a.password }
+  }
   if (a.cafile) {
     config.ssl = { ca: [fs.readFileSync(a.cafile)] }
     if (a.certfile) Object.assign(config.ssl, { cert: fs.readFileSync(a.certfile), key: fs.readFileSync(a.keyfile) })

@@ -5,8 +5,9 @@
 // already read, and hand the same keys to clients.
 //
 // The package knows nothing of HTTP: SigV4 verification of the AWS port
-// (security/sigv4) looks keys up here, and so will the Kafka port's
-// AWS_MSK_IAM SASL mechanism.
+// (security/sigv4) looks keys up here, and so do the Kafka port's MSK IAM
+// SASL mechanisms (security/sasl: AWS_MSK_IAM, OAUTHBEARER), through the
+// same verifier.
 package awscreds
 
 import (

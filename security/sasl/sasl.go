@@ -1,11 +1,13 @@
 // Package sasl is the server side of the SASL mechanisms Kafka clients
-// authenticate with: PLAIN (RFC 4616) and SCRAM-SHA-256/512 (RFC 5802,
-// RFC 7677, as Kafka's KIP-84 uses them). It knows nothing of the Kafka
-// protocol: the Kafka front end carries the mechanism's messages in
-// SaslHandshake and SaslAuthenticate (or raw frames after SaslHandshake
-// v0) and asks a Session for each answer.
+// authenticate with: PLAIN (RFC 4616), SCRAM-SHA-256/512 (RFC 5802,
+// RFC 7677, as Kafka's KIP-84 uses them), and Amazon MSK's IAM
+// authentication, as AWS_MSK_IAM and as OAUTHBEARER (RFC 7628) with MSK
+// IAM tokens, checked against AWS-style credentials (mskiam.go). It
+// knows nothing of the Kafka protocol: the Kafka front end carries the
+// mechanism's messages in SaslHandshake and SaslAuthenticate (or raw
+// frames after SaslHandshake v0) and asks a Session for each answer.
 //
-// Passwords are never kept: both mechanisms check a user against the
+// Passwords are never kept: PLAIN and SCRAM check a user against the
 // salted SCRAM credentials of a Credentials source (PLAIN derives the
 // stored key from the password it is given and compares).
 package sasl
@@ -23,10 +25,22 @@ const (
 	Plain       = "PLAIN"
 	ScramSHA256 = "SCRAM-SHA-256"
 	ScramSHA512 = "SCRAM-SHA-512"
+	MSKIAM      = "AWS_MSK_IAM"
+	OAuthBearer = "OAUTHBEARER"
 )
 
 // Supported lists the mechanisms this package serves.
-var Supported = []string{Plain, ScramSHA256, ScramSHA512}
+var Supported = []string{Plain, ScramSHA256, ScramSHA512, MSKIAM, OAuthBearer}
+
+// Default is the mechanisms a listener enables unless told otherwise:
+// those checked against users. The MSK IAM ones need AWS credentials,
+// which a bridge need not have, so they are enabled only by name.
+var Default = []string{Plain, ScramSHA256, ScramSHA512}
+
+// NeedsAWSCredentials says whether a mechanism checks AWS signatures.
+func NeedsAWSCredentials(mechanism string) bool {
+	return mechanism == MSKIAM || mechanism == OAuthBearer
+}
 
 // Session is one authentication exchange on the server side. Step takes
 // the client's next message and returns the server's answer; done is true
@@ -40,6 +54,16 @@ type Session interface {
 	// Expiry is when the credential presented stops being valid (tokens);
 	// zero for passwords, which do not expire.
 	Expiry() time.Time
+}
+
+// Refuser is a Session that can refuse in two steps, as OAUTHBEARER does
+// (RFC 7628: an error challenge, the client's %x01, then the failure).
+// Refused is the failure already decided while the exchange waits for
+// the client's last message, nil otherwise: a client that never sends it
+// (kafkajs takes the challenge for success and sends its next request)
+// is refused for this reason.
+type Refuser interface {
+	Refused() *Failure
 }
 
 // Failure is a refused authentication. Message is what the client is told,

@@ -40,7 +40,10 @@ func TestCredentialMatchesXDGClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		kf := scram.KeyFactors{Salt: "0123456789abcdef", Iters: MinIterations}
-		want := cl.GetStoredCredentials(kf)
+		want, err := cl.GetStoredCredentialsWithError(kf)
+		if err != nil {
+			t.Fatal(err)
+		}
 		got, err := NewCredential(tc.mech, "pencil", []byte(kf.Salt), kf.Iters)
 		if err != nil {
 			t.Fatal(err)
