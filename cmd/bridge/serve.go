@@ -87,6 +87,10 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			return kafka.New(cfg)
 		},
 		NewAWS: func(d server.Deps) (http.Handler, error) {
+			authz, err := o.security.awsAuthorizer(o.aws.account, d.Logger)
+			if err != nil {
+				return nil, err
+			}
 			k, err := kinesis.New(kinesis.Config{
 				Store:         d.Store,
 				Logger:        d.Logger,
@@ -95,6 +99,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				Account:       o.aws.account,
 				EnforceLimits: o.aws.kinesis.enforceLimits,
 				StateDelay:    o.aws.kinesis.stateDelay,
+				Authorizer:    authz,
+				Audit:         o.security.authz.audit,
 			})
 			if err != nil {
 				return nil, err
@@ -106,6 +112,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				Region:       o.aws.region,
 				Account:      o.aws.account,
 				QueueURLHost: o.aws.sqs.queueURLHost,
+				Authorizer:   authz,
+				Audit:        o.security.authz.audit,
 			})
 			if err != nil {
 				return nil, err

@@ -233,6 +233,9 @@ type securityOptions struct {
 	// share the one Store.
 	awsCredentialsFile string
 	awsCreds           awsCredsOnce
+	// IAM policies on the AWS port (--aws-policies-file,
+	// serve_aws_authz.go), loaded with the AWS port's front ends.
+	awsPoliciesFile string
 }
 
 func (*securityOptions) heading() string { return "Security" }
@@ -242,12 +245,16 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.sasl.addFlags(fs)
 	o.authz.addFlags(fs)
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
+	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis and SQS request is then authorized, resource policies included (needs --aws-credentials-file; empty: everything allowed)")
 }
 
 func (o *securityOptions) check() error {
 	err := errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
 	if m := o.sasl.needsAWSCredentials(); m != "" && o.awsCredentialsFile == "" {
 		err = errors.Join(err, fmt.Errorf("--sasl-enabled-mechanisms has %s, which checks AWS signatures: set --aws-credentials-file to the keys it accepts (and --region to the region they sign for)", m))
+	}
+	if o.awsPoliciesFile != "" && o.awsCredentialsFile == "" {
+		err = errors.Join(err, errors.New("--aws-policies-file needs --aws-credentials-file: policies are attached to the access keys requests are signed with"))
 	}
 	return err
 }

@@ -31,6 +31,12 @@ type Exchange struct {
 	// Scratch is a pooled buffer a fast decoder may decode into; like Body,
 	// it is reused once the operation returns. May be nil.
 	Scratch *[]byte
+	// Action and Resource are the request's IAM action and resource ARN,
+	// set by the API's authorization step (Registry.Authorize) for the
+	// audit log; Denied is set when that step refused the request, which
+	// it has already recorded.
+	Action, Resource string
+	Denied           bool
 }
 
 // Decode fills in, a pointer to an operation's input, from the request:
@@ -99,6 +105,10 @@ type Registry[H any] struct {
 	Decode func(x *Exchange, in any) error
 	// Respond writes an operation's output; nil means x.Respond(out).
 	Respond func(h H, x *Exchange, out any) error
+	// Authorize runs after decoding and before the operation, with the
+	// decoded input: the API's authorization step (authz.go), which
+	// returns the refusal to answer. nil lets every request through.
+	Authorize func(ctx context.Context, h H, x *Exchange, in any) error
 
 	ops map[string]Operation[H]
 }
@@ -110,6 +120,9 @@ func Register[H, In, Out any](reg *Registry[H], name string, fn func(ctx context
 	reg.Add(name, func(ctx context.Context, h H, x *Exchange) error {
 		in, err := decodeNew[In](reg, x)
 		if err != nil {
+			return err
+		}
+		if err := reg.authorize(ctx, h, x, in); err != nil {
 			return err
 		}
 		out, err := fn(ctx, h, in)
@@ -132,8 +145,18 @@ func RegisterStreaming[H, In any](reg *Registry[H], name string, fn func(ctx con
 		if err != nil {
 			return err
 		}
+		if err := reg.authorize(ctx, h, x, in); err != nil {
+			return err
+		}
 		return fn(ctx, h, in, x.W, x.R)
 	})
+}
+
+func (reg *Registry[H]) authorize(ctx context.Context, h H, x *Exchange, in any) error {
+	if reg.Authorize == nil {
+		return nil
+	}
+	return reg.Authorize(ctx, h, x, in)
 }
 
 // decodeNew decodes x into a new *In with reg's decoder.

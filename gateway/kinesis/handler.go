@@ -16,6 +16,7 @@ import (
 
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -50,6 +51,12 @@ type Config struct {
 	StateDelay time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Authorizer decides each request by IAM policies (authz.go); nil
+	// allows every request.
+	Authorizer awsapi.Authorizer
+	// Audit records denied requests and control-plane calls; nil records
+	// none.
+	Audit *audit.Log
 }
 
 // Handler serves the Kinesis API. It is an http.Handler for the AWS port;
@@ -111,9 +118,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.Codec = c
 	err := h.serve(r.Context(), x, ok)
 	code := "OK"
-	if err != nil {
+	if err == nil {
+		h.audit(x, "", "")
+	} else {
 		e := errorMap.Of(err)
 		code = e.Type
+		h.audit(x, e.Type, e.Message)
 		if e.Status >= 500 {
 			h.log.Error("kinesis: request failed", "op", name, "err", err)
 		} else {

@@ -10,8 +10,8 @@
 // ARN ...", as AWS does; an unknown stream is "Stream ARN under account
 // ACCOUNT not found.", an unknown consumer the consumer operations' message.
 //
-// Policies are not enforced: the bridge checks no signatures or
-// permissions yet (the security work will), so a policy changes nothing
+// Policies are enforced when the handler has an Authorizer (authz.go,
+// bridge serve --aws-policies-file); without one a policy changes nothing
 // about who may call what. AWS does not document a Kinesis policy's size
 // limit or the messages for a policy that is not JSON or too large; 20 KiB
 // is the limit AWS documents for the resource policies of other services

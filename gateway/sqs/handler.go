@@ -18,6 +18,7 @@ import (
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/internal/seal"
 	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -49,6 +50,12 @@ type Config struct {
 	QueueURLHost string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Authorizer decides each request by IAM policies (authz.go); nil
+	// allows every request.
+	Authorizer awsapi.Authorizer
+	// Audit records denied requests and control-plane calls; nil records
+	// none.
+	Audit *audit.Log
 }
 
 // Handler serves the SQS API in both its protocols (JSON 1.0 and Query)
@@ -141,6 +148,9 @@ func register[In, Out any](name string, fn func(h *Handler, ctx context.Context,
 				return err
 			}
 		}
+		if err := h.authorize(ctx, x, in); err != nil {
+			return err
+		}
 		out, err := fn(h, ctx, x, in)
 		if err != nil {
 			return err
@@ -159,6 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		protocol = "query"
 	}
 	if err == nil {
+		h.audit(x, "", "")
 		h.m.observe(x.Op, protocol, "OK", time.Since(start))
 		return
 	}
@@ -167,6 +178,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if code == "" {
 		code = e.Type
 	}
+	h.audit(x, code, e.Message)
 	h.m.observe(x.Op, protocol, code, time.Since(start))
 	if e.StatusCode() >= 500 {
 		h.log.Error("sqs: request failed", "op", x.Op, "err", err)

@@ -3,7 +3,8 @@ package sqs
 // Tags (TagQueue, UntagQueue, ListQueueTags) and permissions (AddPermission,
 // RemovePermission). Tags live in the stream's Config beside the
 // attributes; permissions are statements of the queue's Policy attribute,
-// as in SQS, stored but not enforced until the bridge authenticates callers.
+// as in SQS, and enforced with the rest of that policy when the bridge
+// authorizes requests (authz.go).
 
 import (
 	"context"

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -60,6 +61,17 @@ func New(creds ...Credential) (*Store, error) {
 func (s *Store) Lookup(accessKeyID string) (Credential, bool) {
 	c, ok := s.byID[accessKeyID]
 	return c, ok
+}
+
+// AccessKeyIDs returns the access key ids, sorted: for a caller that
+// attaches something to each key (iampolicy.Set).
+func (s *Store) AccessKeyIDs() []string {
+	ids := make([]string, 0, len(s.byID))
+	for id := range s.byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Len is the number of credentials.
