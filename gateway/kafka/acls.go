@@ -36,7 +36,7 @@ func patternOf(version int16, p kmsg.ACLResourcePatternType) kmsg.ACLResourcePat
 func handleDescribeACLs(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.DescribeACLsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeACLsResponse)
-	a := r.Server.cfg.Authorizer
+	a := r.Server.aclStore()
 	f := acl.Filter{
 		ResourceType: req.ResourceType, ResourceName: req.ResourceName,
 		PatternType: patternOf(r.Version, req.ResourcePatternType),
@@ -80,7 +80,7 @@ func handleDescribeACLs(_ context.Context, r *Request) (Reply, error) {
 func handleCreateACLs(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.CreateACLsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateACLsResponse)
-	a := r.Server.cfg.Authorizer
+	a := r.Server.aclStore()
 	refuse := func(code int16, msg *string) Reply {
 		for range req.Creations {
 			res := kmsg.NewCreateACLsResponseResult()
@@ -128,7 +128,7 @@ func handleCreateACLs(ctx context.Context, r *Request) (Reply, error) {
 func handleDeleteACLs(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.DeleteACLsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteACLsResponse)
-	a := r.Server.cfg.Authorizer
+	a := r.Server.aclStore()
 	var code int16
 	var msg *string
 	switch {

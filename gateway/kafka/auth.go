@@ -53,6 +53,16 @@ type connAuth struct {
 
 func (a *connAuth) principal() string { return "User:" + a.user }
 
+// loggedInWith is the SASL mechanism the connection authenticated with,
+// "" before (or without) SASL. A re-authentication keeps the mechanism
+// (handleSASLHandshake refuses another), so this never changes once set.
+func (a *connAuth) loggedInWith() string {
+	if !a.authenticated {
+		return ""
+	}
+	return a.mechanism
+}
+
 // startTLS runs the TLS handshake of a TLS listener's connection and takes
 // the principal from the client's certificate, if it sent one. A failure is
 // the client's (wrong CA, no certificate where one is required, not TLS at

@@ -2,17 +2,62 @@ package kafka
 
 // Authorization: every handler asks, for each resource it touches, whether
 // the request's principal may perform the operation Kafka checks there
-// (see security/acl for the decision), and answers a refusal with Kafka's
-// error for it. Without Config.Authorizer everything is allowed, as with a
-// broker that has no authorizer.class.name.
+// (security/acl decides by Kafka ACLs, security/mskauthz by MSK IAM
+// policies), and answers a refusal with Kafka's error for it. Without an
+// authorizer everything is allowed, as with a broker that has no
+// authorizer.class.name.
 
 import (
+	"context"
 	"net"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streambridge/bridge/security/acl"
 	"github.com/streambridge/bridge/security/audit"
 )
+
+// Authorizer decides whether a principal, connected from host, may
+// perform op on the resource of type rt named name: Kafka's Authorizer
+// contract, with the ACL operation and resource type Kafka checks, so any
+// decider (Kafka ACLs, MSK IAM policies) sees the same question.
+// *acl.Authorizer is one. Implementations must be safe for concurrent
+// use.
+type Authorizer interface {
+	Authorize(principal, host string, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool
+	// AuthorizeAny says whether op is allowed on some resource of type
+	// rt (KIP-679's "may write to some topic").
+	AuthorizeAny(principal, host string, op kmsg.ACLOperation, rt kmsg.ACLResourceType) bool
+}
+
+// ACLStore is an Authorizer whose decisions are Kafka ACL bindings the
+// ACL APIs manage.
+type ACLStore interface {
+	Authorizer
+	Create(ctx context.Context, bs []acl.Binding) error
+	Describe(f acl.Filter) []acl.Binding
+	Delete(ctx context.Context, fs []acl.Filter) ([][]acl.Binding, error)
+}
+
+var _ ACLStore = (*acl.Authorizer)(nil)
+
+// aclStore is the Config.Authorizer's bindings, nil when it has none (no
+// authorizer, or one that is not ACLs): the ACL APIs then answer
+// SECURITY_DISABLED.
+func (s *Server) aclStore() ACLStore {
+	a, _ := s.cfg.Authorizer.(ACLStore)
+	return a
+}
+
+// authorizer is what decides r: the authorizer of the SASL mechanism the
+// connection logged in with, if Config.SASLAuthorizers has one, else
+// Config.Authorizer; nil allows everything.
+func (r *Request) authorizer() Authorizer {
+	if a, ok := r.Server.cfg.SASLAuthorizers[r.Mechanism]; ok && r.Mechanism != "" {
+		return a
+	}
+	return r.Server.cfg.Authorizer
+}
 
 // clusterName is the one cluster resource's name, as in Kafka.
 const clusterName = "kafka-cluster"
@@ -32,7 +77,7 @@ func hostOf(a net.Addr) string {
 // authorized says whether r's principal may perform op on the resource of
 // type rt named name; a refusal is audited.
 func (r *Request) authorized(op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool {
-	a := r.Server.cfg.Authorizer
+	a := r.authorizer()
 	if a == nil {
 		return true
 	}
@@ -57,7 +102,7 @@ func (r *Request) authorized(op kmsg.ACLOperation, rt kmsg.ACLResourceType, name
 // whose refusal only hides a resource (Metadata listing every topic,
 // ListGroups): Kafka does not log those as denials either.
 func (r *Request) quietlyAuthorized(op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool {
-	a := r.Server.cfg.Authorizer
+	a := r.authorizer()
 	return a == nil || a.Authorize(r.Principal, hostOf(r.Remote), op, rt, name)
 }
 
@@ -110,6 +155,6 @@ func (r *Request) auditCall(resource string, errCode int16, errMsg string) {
 // mayWriteSomeTopic is KIP-679's alternative to IDEMPOTENT_WRITE: an
 // idempotent producer may start if it may write to some topic.
 func (r *Request) mayWriteSomeTopic() bool {
-	a := r.Server.cfg.Authorizer
+	a := r.authorizer()
 	return a == nil || a.AuthorizeAny(r.Principal, hostOf(r.Remote), kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTopic)
 }

@@ -220,6 +220,7 @@ func (c *conn) dispatch(frame []byte, received time.Time) (*inflight, error) {
 		Remote:        c.remote,
 		Listener:      c.listener,
 		Principal:     c.auth.principal(),
+		Mechanism:     c.auth.loggedInWith(),
 		Body:          body.req,
 		conn:          c,
 	}

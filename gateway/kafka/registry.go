@@ -37,6 +37,10 @@ type Request struct {
 	// Principal is who the connection authenticated as, Kafka-style
 	// ("User:alice"; "User:ANONYMOUS" when it did not).
 	Principal string
+	// Mechanism is the SASL mechanism the connection logged in with, ""
+	// when it did not use SASL: MSK IAM principals are authorized by
+	// their policies (Config.SASLAuthorizers).
+	Mechanism string
 
 	conn *conn
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/streambridge/bridge/internal/netutil"
 	"github.com/streambridge/bridge/internal/uuid"
-	"github.com/streambridge/bridge/security/acl"
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sasl"
 	"github.com/streambridge/bridge/security/users"
@@ -51,9 +50,18 @@ type Config struct {
 	// listeners (Kafka's ssl.principal.mapping.rules apply here). Nil uses
 	// the certificate subject's distinguished name.
 	SSLPrincipal func(*x509.Certificate) (string, error)
-	// Authorizer decides, from Kafka ACLs, what each principal may do; nil
-	// allows everything, and the ACL APIs answer SECURITY_DISABLED.
-	Authorizer *acl.Authorizer
+	// Authorizer decides what each principal may do; nil allows
+	// everything. The ACL APIs (CreateAcls, DescribeAcls, DeleteAcls)
+	// manage the bindings of an Authorizer that is also an ACLStore (an
+	// *acl.Authorizer) and answer SECURITY_DISABLED otherwise, as a broker
+	// without authorizer.class.name does.
+	Authorizer Authorizer
+	// SASLAuthorizers, by SASL mechanism name, replace Authorizer for the
+	// principals that logged in with that mechanism: MSK IAM principals
+	// (AWS_MSK_IAM, OAUTHBEARER) are decided by their IAM policies and
+	// not by Kafka ACLs, as on MSK. A mechanism not named here uses
+	// Authorizer.
+	SASLAuthorizers map[string]Authorizer
 	// Audit receives control-plane calls, failed authentications and
 	// denied requests; nil records nothing.
 	Audit *audit.Log
@@ -139,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	if s.clusterID, err = s.loadClusterID(context.Background()); err != nil {
+	if s.clusterID, err = LoadClusterID(context.Background(), cfg.Store); err != nil {
 		return nil, err
 	}
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
@@ -262,11 +270,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// loadClusterID returns the cluster id from the store's state area, making
-// one on first use.
-func (s *Server) loadClusterID(ctx context.Context) (string, error) {
+// LoadClusterID returns the cluster id from the store's state area, making
+// one on first use. It is exported so that what is built before the
+// server (MSK IAM resource ARNs name the cluster by it) names the id the
+// server will answer with.
+func LoadClusterID(ctx context.Context, st store.State) (string, error) {
 	const ns, key = "kafka", "cluster.id"
-	v, err := s.store.Get(ctx, ns, key)
+	v, err := st.Get(ctx, ns, key)
 	if err == nil && len(v) > 0 {
 		return string(v), nil
 	}
@@ -275,7 +285,7 @@ func (s *Server) loadClusterID(ctx context.Context) (string, error) {
 	}
 	// The same shape as Kafka's: a UUID in base64url, 22 characters.
 	cid := encodeClusterID(uuid.New())
-	if err := s.store.Update(context.Background(), store.KV{Namespace: ns, Key: key, Value: []byte(cid)}); err != nil {
+	if err := st.Update(ctx, store.KV{Namespace: ns, Key: key, Value: []byte(cid)}); err != nil {
 		return "", err
 	}
 	return cid, nil

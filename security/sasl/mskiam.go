@@ -52,12 +52,29 @@ var mskService = sigv4.Service{Name: MSKSigningName}
 // which a bridge without IAM does not have. A session expires when its
 // signature does (x-amz-date + x-amz-expires), so Kafka's KIP-368
 // re-authentication is due by then.
-func AWSMSKIAM(v *sigv4.Verifier) Mechanism { return mskIAMMechanism{v} }
+func AWSMSKIAM(v *sigv4.Verifier) Mechanism { return AWSMSKIAMConnect(v, nil) }
 
-type mskIAMMechanism struct{ v *sigv4.Verifier }
+// ConnectCheck decides, once a signature verified, whether its access key
+// may connect at all (kafka-cluster:Connect in the key's IAM policies): MSK
+// refuses the login of a key without it, as a failed authentication, so
+// the client learns at once rather than on every request. The error is
+// the reason logged and audited; the client is told only that access was
+// denied. Nil allows every verified key.
+type ConnectCheck func(accessKeyID string) error
+
+// AWSMSKIAMConnect is AWSMSKIAM with connect deciding each verified key's
+// login.
+func AWSMSKIAMConnect(v *sigv4.Verifier, connect ConnectCheck) Mechanism {
+	return mskIAMMechanism{v, connect}
+}
+
+type mskIAMMechanism struct {
+	v       *sigv4.Verifier
+	connect ConnectCheck
+}
 
 func (mskIAMMechanism) Name() string     { return MSKIAM }
-func (m mskIAMMechanism) Start() Session { return &mskIAMSession{v: m.v} }
+func (m mskIAMMechanism) Start() Session { return &mskIAMSession{v: m.v, connect: m.connect} }
 
 // mskIAMPayload is AWS_MSK_IAM's client message, parsed.
 type mskIAMPayload struct {
@@ -172,6 +189,7 @@ func verifyPresigned(v *sigv4.Verifier, r *http.Request) (sigv4.Identity, time.T
 // server's JSON answer.
 type mskIAMSession struct {
 	v       *sigv4.Verifier
+	connect ConnectCheck
 	user    string
 	expiry  time.Time
 	stepped bool
@@ -193,6 +211,11 @@ func (s *mskIAMSession) Step(client []byte) ([]byte, bool, error) {
 	id, exp, err := verifyPresigned(s.v, p.request())
 	if err != nil {
 		return nil, false, &Failure{Message: denied, Reason: mskReason(id, err)}
+	}
+	if s.connect != nil {
+		if err := s.connect(id.AccessKeyID); err != nil {
+			return nil, false, &Failure{Message: denied, Reason: "access key " + id.AccessKeyID + ": " + err.Error()}
+		}
 	}
 	s.user, s.expiry = id.AccessKeyID, exp
 	answer, _ := json.Marshal(struct {
@@ -239,12 +262,21 @@ func requestID() string {
 // acknowledges with %x01, and then the exchange fails (the Kafka front
 // end answers SASL_AUTHENTICATION_FAILED). A malformed message fails at
 // once.
-func OAuthBearerMSKIAM(v *sigv4.Verifier) Mechanism { return oauthMechanism{v} }
+func OAuthBearerMSKIAM(v *sigv4.Verifier) Mechanism { return OAuthBearerMSKIAMConnect(v, nil) }
 
-type oauthMechanism struct{ v *sigv4.Verifier }
+// OAuthBearerMSKIAMConnect is OAuthBearerMSKIAM with connect deciding each
+// verified key's login; a refusal is an invalid token.
+func OAuthBearerMSKIAMConnect(v *sigv4.Verifier, connect ConnectCheck) Mechanism {
+	return oauthMechanism{v, connect}
+}
+
+type oauthMechanism struct {
+	v       *sigv4.Verifier
+	connect ConnectCheck
+}
 
 func (oauthMechanism) Name() string     { return OAuthBearer }
-func (m oauthMechanism) Start() Session { return &oauthSession{v: m.v} }
+func (m oauthMechanism) Start() Session { return &oauthSession{v: m.v, connect: m.connect} }
 
 // oauthInvalidToken is Kafka's error challenge for a token that does not
 // validate.
@@ -359,9 +391,10 @@ func mskToken(token string) (*http.Request, string, error) {
 
 // oauthSession is one OAUTHBEARER exchange.
 type oauthSession struct {
-	v      *sigv4.Verifier
-	user   string
-	expiry time.Time
+	v       *sigv4.Verifier
+	connect ConnectCheck
+	user    string
+	expiry  time.Time
 	// refused is set once the error challenge was sent: the client's
 	// next message (%x01) ends the exchange with this failure.
 	refused *Failure
@@ -399,6 +432,11 @@ func (s *oauthSession) Step(client []byte) ([]byte, bool, error) {
 	}
 	if m.authzid != "" && m.authzid != id.AccessKeyID {
 		return fail(fmt.Sprintf("access key %s: authorization id %q is not the token's principal", id.AccessKeyID, clip(m.authzid)))
+	}
+	if s.connect != nil {
+		if err := s.connect(id.AccessKeyID); err != nil {
+			return fail("access key " + id.AccessKeyID + ": " + err.Error())
+		}
 	}
 	s.user, s.expiry = id.AccessKeyID, exp
 	return nil, true, nil
