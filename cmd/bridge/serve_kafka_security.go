@@ -217,7 +217,8 @@ func (o *saslOptions) needsAWSCredentials() string {
 // authenticator builds the SASL mechanisms over the users and, for the
 // MSK IAM mechanisms, the AWS signature verifier (nil when
 // --aws-credentials-file is not set, which check refused for them).
-func (o *saslOptions) authenticator(u *users.Store, aws *sigv4.Verifier) (*sasl.Authenticator, error) {
+// connect, when not nil, decides each MSK IAM login (kafka-cluster:Connect).
+func (o *saslOptions) authenticator(u *users.Store, aws *sigv4.Verifier, connect sasl.ConnectCheck) (*sasl.Authenticator, error) {
 	var mechs []sasl.Mechanism
 	for _, name := range o.enabled {
 		switch {
@@ -227,10 +228,10 @@ func (o *saslOptions) authenticator(u *users.Store, aws *sigv4.Verifier) (*sasl.
 		case sasl.NeedsAWSCredentials(name) && aws == nil:
 			return nil, fmt.Errorf("SASL mechanism %s needs --aws-credentials-file", name)
 		case name == sasl.MSKIAM:
-			mechs = append(mechs, sasl.AWSMSKIAM(aws))
+			mechs = append(mechs, sasl.AWSMSKIAMConnect(aws, connect))
 			continue
 		case name == sasl.OAuthBearer:
-			mechs = append(mechs, sasl.OAuthBearerMSKIAM(aws))
+			mechs = append(mechs, sasl.OAuthBearerMSKIAMConnect(aws, connect))
 			continue
 		}
 		m, err := sasl.SCRAM(name, u)
@@ -335,6 +336,7 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 	}
 	if needSASL {
 		var verifier *sigv4.Verifier
+		var connect sasl.ConnectCheck
 		if o.security.sasl.needsAWSCredentials() != "" {
 			creds, err := o.security.awsCredentials()
 			if err != nil {
@@ -343,8 +345,16 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 			// The AWS port's keys and region: a key signs for Kafka
 			// (service kafka-cluster) as it signs for Kinesis and SQS.
 			verifier = &sigv4.Verifier{Credentials: creds, Region: o.aws.region}
+			msk, err := o.mskIAMAuthorizer(ctx, st, cfg.Logger)
+			if err != nil {
+				return err
+			}
+			if msk != nil {
+				connect = msk.Connect
+				cfg.SASLAuthorizers = o.security.sasl.mskIAMAuthorizers(msk)
+			}
 		}
-		if cfg.SASL, err = o.security.sasl.authenticator(u, verifier); err != nil {
+		if cfg.SASL, err = o.security.sasl.authenticator(u, verifier, connect); err != nil {
 			return err
 		}
 		cfg.SASLSessionLifetime = o.security.sasl.sessionLifetime

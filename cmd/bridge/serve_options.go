@@ -233,9 +233,14 @@ type securityOptions struct {
 	// share the one Store.
 	awsCredentialsFile string
 	awsCreds           awsCredsOnce
-	// IAM policies on the AWS port (--aws-policies-file,
-	// serve_aws_authz.go), loaded with the AWS port's front ends.
+	// IAM policies (--aws-policies-file, serve_aws_authz.go) of the AWS
+	// port and of the Kafka port's MSK IAM principals, loaded once by
+	// whichever front end is built first.
 	awsPoliciesFile string
+	awsPols         awsPoliciesOnce
+	// mskClusterName names the cluster in the kafka-cluster:* resource
+	// ARNs MSK IAM principals' policies are matched against.
+	mskClusterName string
 }
 
 func (*securityOptions) heading() string { return "Security" }
@@ -245,11 +250,12 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.sasl.addFlags(fs)
 	o.authz.addFlags(fs)
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
-	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis and SQS request is then authorized, resource policies included (needs --aws-credentials-file; empty: everything allowed)")
+	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis and SQS request is then authorized, resource policies included, and so is every Kafka request of an AWS_MSK_IAM or OAUTHBEARER client (kafka-cluster:* actions) (needs --aws-credentials-file; empty: everything allowed)")
+	fs.StringVar(&o.mskClusterName, "msk-cluster-name", "bridge", "cluster name in the kafka-cluster:* resource ARNs of MSK IAM policies (arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/CLUSTER_ID)")
 }
 
 func (o *securityOptions) check() error {
-	err := errors.Join(o.tls.check(), o.sasl.check(), o.authz.check())
+	err := errors.Join(o.tls.check(), o.sasl.check(), o.authz.check(), checkMSKClusterName(o.mskClusterName))
 	if m := o.sasl.needsAWSCredentials(); m != "" && o.awsCredentialsFile == "" {
 		err = errors.Join(err, fmt.Errorf("--sasl-enabled-mechanisms has %s, which checks AWS signatures: set --aws-credentials-file to the keys it accepts (and --region to the region they sign for)", m))
 	}
