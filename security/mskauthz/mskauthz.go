@@ -33,8 +33,10 @@ type Config struct {
 	// arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID; the bridge uses its
 	// Kafka cluster id as the UUID.
 	ClusterName, ClusterUUID string
-	// Logger gets one info line per denial, with the action and ARN the
-	// audit log does not carry; nil logs nothing.
+	// Logger gets one debug line per denial, with the action and ARN the
+	// audit log does not carry (debug, not info: Metadata's quiet checks
+	// hide every topic a client may not describe, a line each); nil logs
+	// nothing.
 	Logger *slog.Logger
 }
 
@@ -163,16 +165,16 @@ func (a *Authorizer) Authorize(principal, _ string, op kmsg.ACLOperation, rt kms
 	}
 	action := Action(op, rt)
 	if action == "" {
-		a.cfg.Logger.Info("kafka: MSK IAM has no action for this operation", "access_key_id", key, "operation", op.String(), "resource_type", rt.String(), "name", name)
+		a.cfg.Logger.Debug("kafka: MSK IAM has no action for this operation", "access_key_id", key, "operation", op.String(), "resource_type", rt.String(), "name", name)
 		return false
 	}
 	if err := a.Connect(key); err != nil {
-		a.cfg.Logger.Info("kafka: MSK IAM denied", "access_key_id", key, "reason", err.Error())
+		a.cfg.Logger.Debug("kafka: MSK IAM denied", "access_key_id", key, "reason", err.Error())
 		return false
 	}
 	arn := a.ARN(rt, name)
 	if p, d := a.cfg.Policies.Decide(key, action, arn, nil); d != iampolicy.Allowed {
-		a.cfg.Logger.Info("kafka: MSK IAM denied", "access_key_id", key, "user", p.ARN, "action", action, "resource", arn, "decision", d.String())
+		a.cfg.Logger.Debug("kafka: MSK IAM denied", "access_key_id", key, "user", p.ARN, "action", action, "resource", arn, "decision", d.String())
 		return false
 	}
 	return true
