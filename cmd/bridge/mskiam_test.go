@@ -31,6 +31,9 @@ func TestMSKIAMFlagChecks(t *testing.T) {
 		{args: []string{"--sasl-enabled-mechanisms", "SCRAM-SHA-512,OAUTHBEARER"}, want: "--sasl-enabled-mechanisms has OAUTHBEARER"},
 		{args: []string{"--sasl-enabled-mechanisms", "AWS_MSK_IAM,OAUTHBEARER", "--aws-credentials-file", "creds"}},
 		{args: []string{"--sasl-enabled-mechanisms", "aws_msk_iam", "--aws-credentials-file", "creds"}, want: `SASL mechanism "aws_msk_iam" is not supported`},
+		{args: []string{"--msk-cluster-name", "orders"}},
+		{args: []string{"--msk-cluster-name", "a/b"}, want: `--msk-cluster-name "a/b": want a name without /`},
+		{args: []string{"--msk-cluster-name", ""}, want: `--msk-cluster-name "": want a name`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, _, err := resolve(t, tc.args, nil, "")
