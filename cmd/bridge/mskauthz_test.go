@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-msk-iam-sasl-signer-go/signer"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	kaws "github.com/twmb/franz-go/pkg/sasl/aws"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 )
 
@@ -40,10 +43,11 @@ ASIASIGV4TEMP:
         Resource: "*"
 `
 
-// TestMSKIAMPolicies starts a bridge with AWS_MSK_IAM and PLAIN on a
+// TestMSKIAMPolicies starts a bridge with AWS_MSK_IAM, OAUTHBEARER and PLAIN on a
 // SASL_PLAINTEXT listener, --authorizer acl with no ACLs and
 // --aws-policies-file, and drives franz-go: the MSK IAM key produces to
-// and consumes topic mine in group g as its policy allows, is refused
+// and consumes topic mine in group g as its policy allows (with
+// AWS_MSK_IAM, and produces with OAUTHBEARER), is refused
 // topic theirs with TOPIC_AUTHORIZATION_FAILED, and Kafka ACLs (none,
 // which deny all) do not apply to it; a key without kafka-cluster:Connect
 // cannot log in; a PLAIN user named like the key is decided by ACLs, not
@@ -62,7 +66,7 @@ func TestMSKIAMPolicies(t *testing.T) {
 	}
 	auditPath := filepath.Join(dir, "audit.log")
 	srv := startServe(t, "--kafka-listeners", "SASL_PLAINTEXT://127.0.0.1:0",
-		"--sasl-enabled-mechanisms", "AWS_MSK_IAM,PLAIN", "--sasl-users-file", filepath.Join(dir, "users.yaml"),
+		"--sasl-enabled-mechanisms", "AWS_MSK_IAM,OAUTHBEARER,PLAIN", "--sasl-users-file", filepath.Join(dir, "users.yaml"),
 		"--aws-credentials-file", filepath.Join(dir, "credentials"), "--aws-policies-file", filepath.Join(dir, "policies.yaml"),
 		"--region", "eu-west-1", "--authorizer", "acl", "--audit-log", auditPath)
 	seed := srv.Addrs().KafkaListeners[0].Bound
@@ -77,6 +81,12 @@ func TestMSKIAMPolicies(t *testing.T) {
 	}
 	iam := func(key, secret, token string) sasl.Mechanism {
 		return kaws.Auth{AccessKey: key, SecretKey: secret, SessionToken: token}.AsManagedStreamingIAMMechanism()
+	}
+	bearer := func(key, secret, token string) sasl.Mechanism {
+		return oauth.Oauth(func(ctx context.Context) (oauth.Auth, error) {
+			tok, _, err := signer.GenerateAuthTokenFromCredentialsProvider(ctx, "eu-west-1", credentials.NewStaticCredentialsProvider(key, secret, token))
+			return oauth.Auth{Token: tok}, err
+		})
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -114,6 +124,9 @@ func TestMSKIAMPolicies(t *testing.T) {
 		m    sasl.Mechanism
 		want error
 	}{
+		// OAUTHBEARER principals have the same policies.
+		{"OAUTHBEARER", bearer("AKIDSIGV4TEST", "sigv4/secret+key", ""), nil},
+		{"OAUTHBEARER no Connect", bearer("ASIASIGV4TEMP", "temp-secret", "temp-token"), kerr.SaslAuthenticationFailed},
 		// MSK refuses the login of a key without kafka-cluster:Connect.
 		{"no Connect", iam("ASIASIGV4TEMP", "temp-secret", "temp-token"), kerr.SaslAuthenticationFailed},
 		// A PLAIN user of the key's name gets ACLs, and there are none.
@@ -127,6 +140,12 @@ func TestMSKIAMPolicies(t *testing.T) {
 			}
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v; want %v", err, tc.want)
+			}
+			if tc.want == nil {
+				err := cl.ProduceSync(ctx, &kgo.Record{Topic: "theirs", Value: []byte("no")}).FirstErr()
+				if !errors.Is(err, kerr.TopicAuthorizationFailed) {
+					t.Fatalf("produce to theirs: %v; want TOPIC_AUTHORIZATION_FAILED", err)
+				}
 			}
 		})
 	}
