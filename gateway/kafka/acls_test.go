@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streambridge/bridge/security/acl"
 	"github.com/streambridge/bridge/security/audit"
@@ -92,6 +93,18 @@ func TestACLsEnforced(t *testing.T) {
 	}
 	if err := alice.ProduceSync(ctx, &kgo.Record{Topic: "theirs", Value: []byte("no")}).FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Fatalf("produce to a topic alice may not write: %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+	mdReq := kmsg.NewPtrMetadataRequest()
+	mdReq.IncludeTopicAuthorizedOperations = true
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr("mine")
+	mdReq.Topics = append(mdReq.Topics, mt)
+	mdResp, err := mdReq.RequestWith(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int32(1<<kmsg.ACLOperationRead | 1<<kmsg.ACLOperationWrite | 1<<kmsg.ACLOperationDescribe); mdResp.Topics[0].AuthorizedOperations != want {
+		t.Fatalf("alice's authorized operations on mine: %b, want %b", mdResp.Topics[0].AuthorizedOperations, want)
 	}
 	aliceAdm := kadm.NewClient(alice)
 	md, err := aliceAdm.Metadata(ctx)

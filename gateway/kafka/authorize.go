@@ -158,3 +158,28 @@ func (r *Request) mayWriteSomeTopic() bool {
 	a := r.authorizer()
 	return a == nil || a.AuthorizeAny(r.Principal, hostOf(r.Remote), kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTopic)
 }
+
+// The operations Kafka reports in authorized-operations bit fields, by
+// resource type.
+var (
+	topicOperations = []kmsg.ACLOperation{kmsg.ACLOperationRead, kmsg.ACLOperationWrite, kmsg.ACLOperationCreate,
+		kmsg.ACLOperationDelete, kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe, kmsg.ACLOperationDescribeConfigs,
+		kmsg.ACLOperationAlterConfigs}
+	groupOperations   = []kmsg.ACLOperation{kmsg.ACLOperationRead, kmsg.ACLOperationDelete, kmsg.ACLOperationDescribe}
+	clusterOperations = []kmsg.ACLOperation{kmsg.ACLOperationCreate, kmsg.ACLOperationAlter, kmsg.ACLOperationDescribe,
+		kmsg.ACLOperationClusterAction, kmsg.ACLOperationDescribeConfigs, kmsg.ACLOperationAlterConfigs,
+		kmsg.ACLOperationIdempotentWrite}
+)
+
+// authorizedOperations is Kafka's bit field (bit n for operation n) of the
+// operations of ops the principal may perform on a resource: what
+// Metadata, DescribeGroups and DescribeCluster answer when asked.
+func (r *Request) authorizedOperations(rt kmsg.ACLResourceType, name string, ops []kmsg.ACLOperation) int32 {
+	var bits int32
+	for _, op := range ops {
+		if r.quietlyAuthorized(op, rt, name) {
+			bits |= 1 << op
+		}
+	}
+	return bits
+}

@@ -5,8 +5,9 @@
 // were pointed at another cluster). v1 adds EndpointType: brokers (1) are
 // answered; controllers (2) get UNSUPPORTED_ENDPOINT_TYPE, as from a Kafka
 // broker, since clients must ask controllers over a controller listener,
-// which the bridge does not have. With IncludeClusterAuthorizedOperations
-// every cluster operation is reported allowed: there is no authorizer yet.
+// which the bridge does not have. IncludeClusterAuthorizedOperations gets
+// the cluster operations the principal may perform (all of them without an
+// authorizer).
 // v2 (fenced brokers) is not served; there is nothing fenced to report.
 package kafka
 
@@ -26,11 +27,6 @@ const (
 	endpointTypeBrokers     int8 = 1
 	endpointTypeControllers int8 = 2
 )
-
-// clusterOperations is Kafka's set of operations on the cluster resource
-// (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS,
-// ALTER_CONFIGS, IDEMPOTENT_WRITE), as a bit field of ACL operation codes.
-const clusterOperations int32 = 1<<5 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12
 
 // authorizedOpsOmitted is what Kafka sends when operations were not asked for.
 const authorizedOpsOmitted int32 = -2147483648
@@ -58,7 +54,7 @@ func handleDescribeCluster(ctx context.Context, r *Request) (Reply, error) {
 		return Respond(resp), nil
 	}
 	if req.IncludeClusterAuthorizedOperations {
-		resp.ClusterAuthorizedOperations = clusterOperations
+		resp.ClusterAuthorizedOperations = r.authorizedOperations(kmsg.ACLResourceTypeCluster, clusterName, clusterOperations)
 	}
 	b := kmsg.NewDescribeClusterResponseBroker()
 	b.NodeID, b.Host, b.Port = 0, r.Listener.host, r.Listener.port

@@ -20,10 +20,6 @@ func init() {
 	register(API{Key: kmsg.DescribeGroups, MinVersion: 0, MaxVersion: 5, Handle: handleDescribeGroups})
 }
 
-// groupOperations is READ, DELETE and DESCRIBE as an authorized-operations
-// bit set.
-const groupOperations = 1<<3 | 1<<6 | 1<<8
-
 func handleDescribeGroups(_ context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.DescribeGroupsRequest)
 	return RespondLater(func(context.Context) (kmsg.Response, error) {
@@ -37,7 +33,7 @@ func handleDescribeGroups(_ context.Context, r *Request) (Reply, error) {
 			}
 			dg := describeGroup(r.Server, name)
 			if req.IncludeAuthorizedOperations {
-				dg.AuthorizedOperations = groupOperations
+				dg.AuthorizedOperations = r.authorizedOperations(kmsg.ACLResourceTypeGroup, name, groupOperations)
 			}
 			resp.Groups = append(resp.Groups, dg)
 		}

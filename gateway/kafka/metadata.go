@@ -58,7 +58,7 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 			}
 			resp.Topics = append(resp.Topics, metadataTopic(st))
 		}
-		return Respond(resp), nil
+		return Respond(r.withAuthorizedOperations(req, resp)), nil
 	}
 
 	var byID map[[16]byte]store.Stream
@@ -107,7 +107,27 @@ func handleMetadata(ctx context.Context, r *Request) (Reply, error) {
 		}
 		resp.Topics = append(resp.Topics, metadataTopic(st))
 	}
-	return Respond(resp), nil
+	return Respond(r.withAuthorizedOperations(req, resp)), nil
+}
+
+// withAuthorizedOperations fills in the bit fields Metadata v8+ asks for:
+// per topic (IncludeTopicAuthorizedOperations) and, in v8-10, for the
+// cluster (IncludeClusterAuthorizedOperations).
+func (r *Request) withAuthorizedOperations(req *kmsg.MetadataRequest, resp *kmsg.MetadataResponse) *kmsg.MetadataResponse {
+	if r.Version < 8 {
+		return resp
+	}
+	if req.IncludeTopicAuthorizedOperations {
+		for i := range resp.Topics {
+			if t := &resp.Topics[i]; t.ErrorCode == 0 && t.Topic != nil {
+				t.AuthorizedOperations = r.authorizedOperations(kmsg.ACLResourceTypeTopic, *t.Topic, topicOperations)
+			}
+		}
+	}
+	if req.IncludeClusterAuthorizedOperations && r.Version <= 10 {
+		resp.AuthorizedOperations = r.authorizedOperations(kmsg.ACLResourceTypeCluster, clusterName, clusterOperations)
+	}
+	return resp
 }
 
 // metadataTopic describes a topic: every partition led by node 0.
