@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	kaws "github.com/twmb/franz-go/pkg/sasl/aws"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
@@ -97,6 +98,20 @@ func TestMSKIAMPolicies(t *testing.T) {
 	}
 	if err := producer.ProduceSync(ctx, &kgo.Record{Topic: "theirs", Value: []byte("no")}).FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Fatalf("produce to theirs: %v; want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+
+	// The authorized-operations bits of mine are the policy's: READ,
+	// WRITE, CREATE and DESCRIBE (no implied or other operations).
+	mreq := kmsg.NewPtrMetadataRequest()
+	mreq.Topics = []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr("mine")}}
+	mreq.IncludeTopicAuthorizedOperations = true
+	mresp, err := mreq.RequestWith(ctx, producer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOps := int32(1<<kmsg.ACLOperationRead | 1<<kmsg.ACLOperationWrite | 1<<kmsg.ACLOperationCreate | 1<<kmsg.ACLOperationDescribe)
+	if len(mresp.Topics) != 1 || mresp.Topics[0].AuthorizedOperations != wantOps {
+		t.Fatalf("Metadata for mine: %+v; want authorized operations %b", mresp.Topics, wantOps)
 	}
 
 	consumer := client(iam("AKIDSIGV4TEST", "sigv4/secret+key", ""),
