@@ -126,6 +126,7 @@ func TestAuthorize(t *testing.T) {
 		{"describe group g", "User:AKIDALICE", kmsg.ACLOperationDescribe, group, "g", true},
 		{"delete group g not granted", "User:AKIDALICE", kmsg.ACLOperationDelete, group, "g", false},
 		{"another group", "User:AKIDALICE", kmsg.ACLOperationRead, group, "h", false},
+		{"IAM's * crosses /: group x/g matches group/bridge/*/g", "User:AKIDALICE", kmsg.ACLOperationRead, group, "x/g", true},
 		{"idempotent write", "User:AKIDALICE", kmsg.ACLOperationIdempotentWrite, cluster, "kafka-cluster", true},
 		{"describe cluster not granted", "User:AKIDALICE", kmsg.ACLOperationDescribe, cluster, "kafka-cluster", false},
 		{"create on the cluster has no action", "User:AKIDALICE", kmsg.ACLOperationCreate, cluster, "kafka-cluster", false},
