@@ -2,8 +2,6 @@ package awsapi
 
 import (
 	"bytes"
-	"github.com/streambridge/bridge/security/audit"
-
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sigv4"
 )
 
