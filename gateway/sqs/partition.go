@@ -468,6 +468,13 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 	}
 	next = offset
 	for _, b := range res.Batches {
+		if b.BaseOffset > next {
+			// A hole: a batch below this one is not readable yet (an
+			// append still committing while a later one already is).
+			// Stop before it. Moving past would have the scan count the
+			// missing offsets as non-messages and skip them for good.
+			break
+		}
 		next = max(next, b.LastOffset+1)
 		info, decoded, err := recordbatch.Decode(b.Raw)
 		if err != nil {
