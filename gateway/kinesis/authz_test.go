@@ -6,40 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
+	"github.com/streambridge/bridge/gateway/awsapi/awsapitest"
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/iampolicy"
 )
-
-// recordingAuthorizer decides by allow and remembers what it was asked.
-type recordingAuthorizer struct {
-	allow func(action, resource string, policy *iampolicy.Policy) bool
-	mu    sync.Mutex
-	asked []string // "action resource"
-}
-
-func (a *recordingAuthorizer) Decide(key, action, resource string, p *iampolicy.Policy) (iampolicy.Principal, iampolicy.Decision) {
-	a.mu.Lock()
-	a.asked = append(a.asked, action+" "+resource)
-	a.mu.Unlock()
-	who := iampolicy.UserPrincipal("000000000000", key)
-	if a.allow != nil && a.allow(action, resource, p) {
-		return who, iampolicy.Allowed
-	}
-	return who, iampolicy.ImplicitDeny
-}
-
-func (a *recordingAuthorizer) last() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.asked) == 0 {
-		return ""
-	}
-	return a.asked[len(a.asked)-1]
-}
 
 // call serves one Kinesis request as the router would after
 // authenticating key.
@@ -57,7 +30,7 @@ func call(h *Handler, key, op, body string) *httptest.ResponseRecorder {
 // that allows nothing, each is refused with AccessDeniedException (HTTP
 // 400) naming its own action, before it reads or writes anything.
 func TestAuthorizeEveryOperation(t *testing.T) {
-	a := &recordingAuthorizer{}
+	a := &awsapitest.RecordingAuthorizer{}
 	ts := startTestServer(t, func(c *Config) { c.Authorizer = a })
 	for _, op := range Operations() {
 		w := call(ts.Handler, "AKID", op, "{}")
@@ -73,7 +46,7 @@ func TestAuthorizeEveryOperation(t *testing.T) {
 		if want := "is not authorized to perform: kinesis:" + op + " on resource: "; !strings.Contains(body.Message, want) {
 			t.Errorf("%s: message %q lacks %q", op, body.Message, want)
 		}
-		if got := a.last(); !strings.HasPrefix(got, "kinesis:"+op+" ") {
+		if got := a.Last(); !strings.HasPrefix(got, "kinesis:"+op+" ") {
 			t.Errorf("%s: authorizer asked %q", op, got)
 		}
 	}
@@ -84,7 +57,7 @@ func TestAuthorizeEveryOperation(t *testing.T) {
 // inside a shard iterator or a ListShards token; the stream's resource
 // policy is handed to the authorizer.
 func TestAuthorizeResources(t *testing.T) {
-	a := &recordingAuthorizer{allow: func(action, _ string, _ *iampolicy.Policy) bool { return action != "kinesis:PutRecord" }}
+	a := &awsapitest.RecordingAuthorizer{Allow: func(action, _ string, _ *iampolicy.Policy) bool { return action != "kinesis:PutRecord" }}
 	var auditBuf bytes.Buffer
 	ts := startTestServer(t, func(c *Config) { c.Authorizer = a; c.Audit = audit.New(&auditBuf, nil) })
 	const arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
@@ -126,14 +99,14 @@ func TestAuthorizeResources(t *testing.T) {
 		{"PutRecord", `{"StreamName":"s","Data":"eA==","PartitionKey":"k"}`, arn},
 	} {
 		call(ts.Handler, "AKID", c.op, c.body)
-		if got, want := a.last(), "kinesis:"+c.op+" "+c.want; got != want {
+		if got, want := a.Last(), "kinesis:"+c.op+" "+c.want; got != want {
 			t.Errorf("%s %s: asked %q, want %q", c.op, c.body, got, want)
 		}
 	}
 
 	// The stream's resource policy reaches the authorizer.
 	var seen *iampolicy.Policy
-	a.allow = func(_, _ string, p *iampolicy.Policy) bool { seen = p; return true }
+	a.Allow = func(_, _ string, p *iampolicy.Policy) bool { seen = p; return true }
 	policy := `{"Version":"2012-10-17","Statement":{"Sid":"mine","Effect":"Allow","Principal":"*","Action":"kinesis:*"}}`
 	body, _ := json.Marshal(map[string]string{"ResourceARN": arn, "Policy": policy})
 	if w := call(ts.Handler, "AKID", "PutResourcePolicy", string(body)); w.Code != 200 {

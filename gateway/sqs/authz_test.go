@@ -7,41 +7,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
+	"github.com/streambridge/bridge/gateway/awsapi/awsapitest"
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/iampolicy"
 	"github.com/streambridge/bridge/store/embedded"
 )
-
-// recordingAuthorizer decides by allow and remembers what it was asked.
-type recordingAuthorizer struct {
-	allow func(action, resource string, policy *iampolicy.Policy) bool
-	mu    sync.Mutex
-	asked []string // "action resource"
-}
-
-func (a *recordingAuthorizer) Decide(key, action, resource string, p *iampolicy.Policy) (iampolicy.Principal, iampolicy.Decision) {
-	a.mu.Lock()
-	a.asked = append(a.asked, action+" "+resource)
-	a.mu.Unlock()
-	who := iampolicy.UserPrincipal("000000000000", key)
-	if a.allow != nil && a.allow(action, resource, p) {
-		return who, iampolicy.Allowed
-	}
-	return who, iampolicy.ImplicitDeny
-}
-
-func (a *recordingAuthorizer) last() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.asked) == 0 {
-		return ""
-	}
-	return a.asked[len(a.asked)-1]
-}
 
 func newAuthzHandler(t *testing.T, cfg Config) *Handler {
 	t.Helper()
@@ -88,7 +61,7 @@ func callQuery(h *Handler, key string, form url.Values) *httptest.ResponseRecord
 // code in x-amzn-query-error) under its IAM action, the batch operations
 // under their single ones.
 func TestAuthorizeEveryOperation(t *testing.T) {
-	a := &recordingAuthorizer{}
+	a := &awsapitest.RecordingAuthorizer{}
 	h := newAuthzHandler(t, Config{Authorizer: a})
 	for _, op := range Actions() {
 		w := callJSON(h, "AKID", op, `{"QueueUrl":"http://h/000000000000/q","QueueName":"q"}`)
@@ -100,7 +73,7 @@ func TestAuthorizeEveryOperation(t *testing.T) {
 		if b := batchActions[op]; b != "" {
 			action = b
 		}
-		if got := a.last(); !strings.HasPrefix(got, action+" ") {
+		if got := a.Last(); !strings.HasPrefix(got, action+" ") {
 			t.Errorf("%s: authorizer asked %q, want %s", op, got, action)
 		}
 		if want := "is not authorized to perform: " + strings.ToLower(action); !strings.Contains(w.Body.String(), want) {
@@ -113,7 +86,7 @@ func TestAuthorizeEveryOperation(t *testing.T) {
 // Policy reaches the authorizer; the audit log has the denials and the
 // control-plane calls.
 func TestAuthorizeResources(t *testing.T) {
-	a := &recordingAuthorizer{allow: func(action, _ string, _ *iampolicy.Policy) bool { return action != "sqs:DeleteQueue" }}
+	a := &awsapitest.RecordingAuthorizer{Allow: func(action, _ string, _ *iampolicy.Policy) bool { return action != "sqs:DeleteQueue" }}
 	var buf bytes.Buffer
 	h := newAuthzHandler(t, Config{Authorizer: a, Audit: audit.New(&buf, nil)})
 	const arn = "arn:aws:sqs:us-east-1:000000000000:q"
@@ -135,7 +108,7 @@ func TestAuthorizeResources(t *testing.T) {
 		{"SendMessage", `{"QueueUrl":"http://127.0.0.1:1/999999999999/q","MessageBody":"x"}`, "sqs:SendMessage "},
 	} {
 		callJSON(h, "AKID", c.op, c.body)
-		if got := a.last(); got != c.want {
+		if got := a.Last(); got != c.want {
 			t.Errorf("%s %s: asked %q, want %q", c.op, c.body, got, c.want)
 		}
 	}
@@ -148,13 +121,13 @@ func TestAuthorizeResources(t *testing.T) {
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "<Code>AccessDenied</Code>") || !strings.Contains(w.Body.String(), "<Type>Sender</Type>") {
 		t.Errorf("Query DeleteQueue: %d %s", w.Code, w.Body)
 	}
-	if got := a.last(); got != "sqs:DeleteQueue "+arn {
+	if got := a.Last(); got != "sqs:DeleteQueue "+arn {
 		t.Errorf("Query DeleteQueue asked %q", got)
 	}
 
 	// The Policy attribute is the resource policy.
 	var seen *iampolicy.Policy
-	a.allow = func(_, _ string, p *iampolicy.Policy) bool { seen = p; return true }
+	a.Allow = func(_, _ string, p *iampolicy.Policy) bool { seen = p; return true }
 	callQuery(h, "AKID", url.Values{"Action": {"AddPermission"}, "QueueUrl": {"/000000000000/q"}, "Label": {"l"},
 		"AWSAccountId.1": {"000000000000"}, "ActionName.1": {"SendMessage"}})
 	callJSON(h, "AKID", "GetQueueAttributes", `{"QueueUrl":"/000000000000/q"}`)
