@@ -9,7 +9,10 @@ type StreamConfig struct {
 	Retention  time.Duration // zero keeps records forever
 	// RetentionBytes caps each partition's size; zero means no cap.
 	RetentionBytes int64
-	Config         map[string]string
+	// Encryption, when enabled, encrypts the stream's records from the
+	// first one.
+	Encryption Encryption
+	Config     map[string]string
 }
 
 // AppendOptions carries what an append commits besides its records.

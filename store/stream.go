@@ -43,6 +43,9 @@ type Stream struct {
 	// Partitions[i].ID == i. Partition counts only grow.
 	Partitions []Partition
 
+	// Encryption says how new records are encrypted at rest.
+	Encryption Encryption
+
 	// Config holds settings the front ends own (Kafka topic configs, the
 	// Kinesis stream mode, tags, ...). The store persists it with the stream
 	// and does not interpret it.
