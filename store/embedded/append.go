@@ -71,7 +71,7 @@ func (s *Store) startAppendBatch(ctx context.Context, name string, partitionID i
 	}
 	// The store keeps the batch (the tail cache hands it to readers), and
 	// the caller's buffer is its own: a Kafka request buffer is reused.
-	return s.start(st, p, -1, bytes.Clone(batch), info, opts)
+	return s.start(ctx, st, p, -1, bytes.Clone(batch), info, opts)
 }
 
 // AppendToShard appends records to an open shard as one uncompressed batch,
@@ -129,7 +129,7 @@ func (s *Store) startAppendToShard(ctx context.Context, name string, shardIndex 
 	if err != nil {
 		return nil, err
 	}
-	return s.start(st, p, shardIndex, raw, info, opts)
+	return s.start(ctx, st, p, shardIndex, raw, info, opts)
 }
 
 // pending is an append whose offsets are assigned and whose batch is on its
@@ -165,10 +165,15 @@ func (pd *pending) Wait() (store.AppendResult, error) {
 // start is the one write path. See the package invariants for why the batch
 // enters pebble under the partition lock and is waited on outside it. shard,
 // when not -1, must be the partition's open shard. raw becomes the store's:
-// its base offset is set in place and the tail cache keeps it.
-func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*pending, error) {
+// its base offset is set in place and the tail cache keeps it. An encrypted
+// stream's batch is sealed first (encrypt.go), outside the lock.
+func (s *Store) start(ctx context.Context, st *stream, p *partition, shard int, raw []byte, info recordbatch.Info, opts store.AppendOptions) (*pending, error) {
 	started := time.Now()
-	b := s.db.NewBatchWithSize(len(raw) + 64)
+	stored, key, err := s.seal(ctx, st, p, raw)
+	if err != nil {
+		return nil, err
+	}
+	b := s.db.NewBatchWithSize(len(stored) + 64)
 	// A batch without timestamps (-1) is indexed, and so kept by retention,
 	// by its arrival time, as Kafka falls back to a segment's mtime.
 	batchTs := info.MaxTimestamp
@@ -187,9 +192,12 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	last := base + int64(info.LastOffsetDelta)
 	maxTs := max(p.maxTimestamp, batchTs)
 	recordbatch.SetBaseOffset(raw, base)
-	_ = b.Set(dataKey(p.id, p.number, base), raw, nil)
+	if key == noKey {
+		stored = raw // the base offset is in it now
+	}
+	_ = b.Set(dataKey(p.id, p.number, base), stored, nil)
 	_ = b.Set(timeKey(p.id, p.number, maxTs, base), nil, nil)
-	endPos := p.endPos.Load() + int64(len(raw))
+	endPos := p.endPos.Load() + int64(len(stored))
 	_ = b.Set(endPosKey(p.id, p.number), binary.BigEndian.AppendUint64(nil, uint64(endPos)), nil)
 	for _, w := range opts.State {
 		if w.Value == nil {
@@ -210,7 +218,7 @@ func (s *Store) start(st *stream, p *partition, shard int, raw []byte, info reco
 	p.next = last + 1
 	p.maxTimestamp = maxTs
 	p.endPos.Store(endPos)
-	p.tail.add(&s.tail, base, last, raw)
+	p.tail.add(&s.tail, base, last, raw, key)
 	p.mu.Unlock()
 	s.trimTails() // cheap unless idle partitions hold more than the share
 	return &pending{

@@ -6,6 +6,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streambridge/bridge/store"
 )
 
 // Options configures Open. The zero value is usable apart from Dir: it opens
@@ -40,6 +42,10 @@ type Options struct {
 	// batches, shared evenly by the partitions; zero means 256 MiB and a
 	// negative value turns the tail cache off.
 	TailCacheBytes int64
+
+	// Keyring wraps the data keys of encrypted streams (encrypt.go). Nil:
+	// a stream cannot be encrypted, and sealed batches cannot be read.
+	Keyring store.Keyring
 
 	// tune adjusts pebble's options; benchmarks use it to compare settings.
 	tune func(*pebble.Options)

@@ -50,7 +50,12 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		maxBytes = defaultReadBytes
 	}
 	key := readKey{offset: offset, end: end, maxBytes: maxBytes, maxRecords: lim.MaxRecords}
-	if cached, ok := p.tail.read(key, res); ok {
+	if cached, keys, ok := p.tail.read(key, res); ok {
+		if keys != nil {
+			if err := s.checkKeys(ctx, st, p, keys, cached); err != nil {
+				return res, err
+			}
+		}
 		s.tailHits.Add(1)
 		for _, b := range cached.Batches {
 			s.metrics.read(len(b.Raw))
@@ -60,20 +65,20 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 	if ahead, ok := p.takeReadAhead(key); ok {
 		s.readAheadHits.Add(1)
 		ahead.LogStartOffset, ahead.HighWatermark = res.LogStartOffset, res.HighWatermark
-		s.readAhead(p, key, ahead)
+		s.readAhead(st, p, key, ahead)
 		s.metrics.read(len(ahead.Bytes))
 		return ahead, nil
 	}
-	res, err = s.read(ctx, p, key, res)
+	res, err = s.read(ctx, st, p, key, res)
 	if err == nil {
-		s.readAhead(p, key, res)
+		s.readAhead(st, p, key, res)
 		s.metrics.read(len(res.Bytes))
 	}
 	return res, err
 }
 
 // read reads from pebble what key asks for, into res.
-func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.ReadResult) (store.ReadResult, error) {
+func (s *Store) read(ctx context.Context, st *stream, p *partition, key readKey, res store.ReadResult) (store.ReadResult, error) {
 	offset, end, maxBytes := key.offset, key.end, key.maxBytes
 	lim := store.ReadLimits{MaxRecords: key.maxRecords}
 	prefix := partitionPrefix(make([]byte, 0, 13), tagData, p.id, p.number)
@@ -119,9 +124,12 @@ func (s *Store) read(ctx context.Context, p *partition, key readKey, res store.R
 		if last < offset {
 			continue
 		}
-		arena = append(arena, v...)
+		n := len(arena)
+		if arena, err = s.open(ctx, st, p, base, v, arena); err != nil {
+			return res, err
+		}
 		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last})
-		sizes = append(sizes, len(v))
+		sizes = append(sizes, len(arena)-n)
 		records += int(info.NumRecords)
 		if lim.MaxRecords > 0 && records >= lim.MaxRecords {
 			break
@@ -201,7 +209,7 @@ func (s *Store) OffsetForTimestamp(ctx context.Context, name string, partitionID
 		if base >= hw {
 			break
 		}
-		off, rts, ok, err := s.searchBatch(p, base, ts, logStart)
+		off, rts, ok, err := s.searchBatch(ctx, st, p, base, ts, logStart)
 		if err != nil || ok {
 			return off, rts, ok, err
 		}
@@ -235,8 +243,8 @@ func (s *Store) MaxTimestamp(ctx context.Context, name string, partitionID int32
 
 // searchBatch looks in the batch at base for the first record at or after
 // from with a timestamp of at least ts.
-func (s *Store) searchBatch(p *partition, base, ts, from int64) (int64, int64, bool, error) {
-	v, closer, err := s.db.Get(dataKey(p.id, p.number, base))
+func (s *Store) searchBatch(ctx context.Context, st *stream, p *partition, base, ts, from int64) (int64, int64, bool, error) {
+	stored, closer, err := s.db.Get(dataKey(p.id, p.number, base))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, 0, false, nil // trimmed
 	}
@@ -244,6 +252,10 @@ func (s *Store) searchBatch(p *partition, base, ts, from int64) (int64, int64, b
 		return 0, 0, false, err
 	}
 	defer closer.Close()
+	v, err := s.open(ctx, st, p, base, stored, nil)
+	if err != nil {
+		return 0, 0, false, err
+	}
 	info, records, err := recordbatch.Decode(v)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("store: corrupt batch at offset %d: %w", base, err)

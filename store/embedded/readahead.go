@@ -60,7 +60,7 @@ func (p *partition) takeReadAhead(key readKey) (store.ReadResult, bool) {
 // readAhead starts reading the piece after res in the background when res
 // stopped short of the end it was allowed to reach. The caller holds the
 // store open.
-func (s *Store) readAhead(p *partition, key readKey, res store.ReadResult) {
+func (s *Store) readAhead(st *stream, p *partition, key readKey, res store.ReadResult) {
 	if len(res.Batches) == 0 {
 		return
 	}
@@ -83,6 +83,6 @@ func (s *Store) readAhead(p *partition, key readKey, res store.ReadResult) {
 	go func() {
 		defer s.bg.Done()
 		defer close(slot.done)
-		slot.res, slot.err = s.read(context.Background(), p, slot.key, store.ReadResult{})
+		slot.res, slot.err = s.read(context.Background(), st, p, slot.key, store.ReadResult{})
 	}()
 }

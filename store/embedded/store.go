@@ -52,8 +52,9 @@ import (
 
 // Store is an open embedded store. It is safe for concurrent use.
 type Store struct {
-	db    *pebble.DB
-	noWAL bool // InMemory: appends are done when applied
+	db      *pebble.DB
+	noWAL   bool          // InMemory: appends are done when applied
+	keyring store.Keyring // nil: no encryption at rest
 
 	tail tailBudget
 
@@ -88,6 +89,8 @@ type stream struct {
 	routes   atomic.Pointer[routing]
 	parts    atomic.Pointer[[]*partition]
 	deleted  atomic.Bool
+
+	keys streamKeys // data keys, when encrypted (encrypt.go)
 }
 
 // routing is the open shards of a layout in hash order, computed once per
@@ -150,6 +153,7 @@ func Open(opts Options) (*Store, error) {
 	s := &Store{
 		db:      db,
 		noWAL:   opts.InMemory,
+		keyring: opts.Keyring,
 		log:     log,
 		now:     now,
 		closing: make(chan struct{}),
@@ -419,6 +423,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 	}
 	layout.Retention = cfg.Retention
 	layout.RetentionBytes = cfg.RetentionBytes
+	layout.Encryption = cfg.Encryption
 	if len(cfg.Config) > 0 {
 		layout.Config = make(map[string]string, len(cfg.Config))
 		for k, v := range cfg.Config {
@@ -432,11 +437,24 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 		return store.Stream{}, fmt.Errorf("%w: %s", store.ErrStreamExists, cfg.Name)
 	}
 	st := &stream{id: s.nextID}
-	nextID, _ := json.Marshal(s.nextID + 1)
-	err = s.persist(st, &layout, func(b *pebble.Batch) error { return b.Set(keyNextID, nextID, nil) })
+	st.publish(&layout) // private until added to s.streams
+	writeKey, installKey, err := s.prepareEncryption(ctx, st, layout.Encryption)
 	if err != nil {
 		return store.Stream{}, err
 	}
+	nextID, _ := json.Marshal(s.nextID + 1)
+	err = s.persist(st, &layout, func(b *pebble.Batch) error {
+		if writeKey != nil {
+			if err := writeKey(b); err != nil {
+				return err
+			}
+		}
+		return b.Set(keyNextID, nextID, nil)
+	})
+	if err != nil {
+		return store.Stream{}, err
+	}
+	installKey()
 	s.nextID++
 	parts := make([]*partition, len(layout.Partitions))
 	for i := range parts {
@@ -473,7 +491,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(streamKey(name), nil)
-	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos} {
+	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey} {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
@@ -553,10 +571,27 @@ func (s *Store) UpdateStream(ctx context.Context, name string, change func(*stor
 	if next.Retention < 0 || next.RetentionBytes < 0 {
 		return store.Stream{}, fmt.Errorf("%w: negative retention", store.ErrInvalidArgument)
 	}
-	if err := s.persist(st, &next, nil); err != nil {
+	if next.Encryption == cur.Encryption {
+		if err := s.persist(st, &next, nil); err != nil {
+			return store.Stream{}, err
+		}
+		st.publish(&next)
+		return next.Clone(), nil
+	}
+	// A new key gets its first data key now, so a key that cannot be used
+	// fails the change, not the next append.
+	st.keys.mu.Lock()
+	defer st.keys.mu.Unlock()
+	writeKey, installKey, err := s.prepareEncryption(ctx, st, next.Encryption)
+	if err != nil {
 		return store.Stream{}, err
 	}
+	if err := s.persist(st, &next, writeKey); err != nil {
+		return store.Stream{}, err
+	}
+	installKey()
 	st.publish(&next)
+	s.log.Info("stream encryption changed", "stream", name, "key", next.Encryption.KeyID)
 	return next.Clone(), nil
 }
 

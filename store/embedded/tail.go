@@ -21,7 +21,8 @@ const defaultTailCacheBytes = 256 << 20
 
 type tailBatch struct {
 	base, last int64
-	raw        []byte // immutable
+	raw        []byte // immutable, in the clear
+	key        int64  // the data key that sealed it on disk, or noKey
 }
 
 type partitionTail struct {
@@ -66,7 +67,7 @@ func (b *tailBudget) share() int {
 
 // add caches the batch just appended at base..last, which nothing may
 // modify from now on. Called under p.mu, so batches arrive in offset order.
-func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
+func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte, key int64) {
 	share := budget.share()
 	if share <= 0 || len(raw) > share {
 		t.reset(budget)
@@ -74,7 +75,7 @@ func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: raw})
+	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: raw, key: key})
 	t.bytes += len(raw)
 	budget.used.Add(int64(len(raw)))
 	for t.bytes > share {
@@ -123,13 +124,15 @@ func (s *Store) trimTails() {
 }
 
 // read answers key from the cache when the batch holding key.offset is
-// cached; ok is false otherwise.
-func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResult, bool) {
+// cached; ok is false otherwise. keys is nil when every batch of the
+// answer is stored in the clear, and else says which data key sealed each
+// (the reader checks they still open: encrypt.go).
+func (t *partitionTail) read(key readKey, res store.ReadResult) (_ store.ReadResult, keys []int64, ok bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	cached := t.batches[t.head:]
 	if len(cached) == 0 || key.offset < cached[0].base {
-		return res, false
+		return res, nil, false
 	}
 	// Batches are consecutive: find the one holding offset by binary search.
 	lo, hi := 0, len(cached)
@@ -149,6 +152,15 @@ func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResul
 		if len(res.Batches) > 0 && total+len(b.raw) > key.maxBytes {
 			break
 		}
+		if b.key != noKey && keys == nil {
+			keys = make([]int64, len(res.Batches), len(res.Batches)+1)
+			for i := range keys {
+				keys[i] = noKey
+			}
+		}
+		if keys != nil {
+			keys = append(keys, b.key)
+		}
 		res.Batches = append(res.Batches, store.Batch{BaseOffset: b.base, LastOffset: b.last, Raw: b.raw})
 		total += len(b.raw)
 		records += int(b.last - b.base + 1)
@@ -162,7 +174,7 @@ func (t *partitionTail) read(key readKey, res store.ReadResult) (store.ReadResul
 	if len(res.Batches) == 1 {
 		res.Bytes = res.Batches[0].Raw
 	}
-	return res, true
+	return res, keys, true
 }
 
 // dropBelow forgets the cached batches wholly below a new log start.

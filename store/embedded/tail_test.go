@@ -17,7 +17,7 @@ func TestPartitionTailEviction(t *testing.T) {
 	budget.partitions.Store(1)
 	var tail partitionTail
 	for i := int64(0); i < 1000; i++ {
-		tail.add(&budget, 2*i, 2*i+1, make([]byte, 100))
+		tail.add(&budget, 2*i, 2*i+1, make([]byte, 100), noKey)
 		if tail.bytes > int(budget.bytes) {
 			t.Fatalf("after %d batches the cache holds %d bytes", i+1, tail.bytes)
 		}
@@ -26,23 +26,23 @@ func TestPartitionTailEviction(t *testing.T) {
 		t.Fatalf("%d batches cached, want 10", n)
 	}
 	key := readKey{offset: 1981, end: 2000, maxBytes: 1 << 20}
-	res, ok := tail.read(key, store.ReadResult{})
+	res, _, ok := tail.read(key, store.ReadResult{})
 	if !ok || len(res.Batches) != 10 || res.Batches[0].BaseOffset != 1980 || res.Batches[9].LastOffset != 1999 {
 		t.Fatalf("read at 1981: ok=%v %+v", ok, res.Batches)
 	}
 	key.end = 1990 // high watermark: nothing at or past it
-	if res, _ := tail.read(key, store.ReadResult{}); len(res.Batches) != 5 {
+	if res, _, _ := tail.read(key, store.ReadResult{}); len(res.Batches) != 5 {
 		t.Fatalf("read bounded by 1990 gave %d batches", len(res.Batches))
 	}
-	if _, ok := tail.read(readKey{offset: 1979, end: 2000, maxBytes: 1 << 20}, store.ReadResult{}); ok {
+	if _, _, ok := tail.read(readKey{offset: 1979, end: 2000, maxBytes: 1 << 20}, store.ReadResult{}); ok {
 		t.Fatal("an evicted offset was answered from the cache")
 	}
 	tail.dropBelow(&budget, 1995)
-	if res, ok := tail.read(readKey{offset: 1995, end: 2000, maxBytes: 150}, store.ReadResult{}); !ok || len(res.Batches) != 1 {
+	if res, _, ok := tail.read(readKey{offset: 1995, end: 2000, maxBytes: 150}, store.ReadResult{}); !ok || len(res.Batches) != 1 {
 		t.Fatalf("after dropBelow: ok=%v %d batches (maxBytes 150 allows one)", ok, len(res.Batches))
 	}
 	// A batch over the share empties the cache rather than evicting it at once.
-	tail.add(&budget, 2000, 2000, make([]byte, 2000))
+	tail.add(&budget, 2000, 2000, make([]byte, 2000), noKey)
 	if len(tail.batches)-tail.head != 0 || tail.bytes != 0 {
 		t.Fatalf("oversized batch: %d cached, %d bytes", len(tail.batches)-tail.head, tail.bytes)
 	}
