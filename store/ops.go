@@ -66,6 +66,9 @@ type Batch struct {
 	BaseOffset int64
 	LastOffset int64
 	Raw        []byte // the whole batch, base offset rewritten to BaseOffset
+	// Encrypted says the batch is stored encrypted at rest (Raw is in the
+	// clear all the same); Kinesis reports it per record.
+	Encrypted bool
 }
 
 // ReadResult is what a read returns, with the partition's bounds at the time.

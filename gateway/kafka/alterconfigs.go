@@ -111,6 +111,8 @@ func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnl
 	switch {
 	case errors.As(err, &aerr):
 		return aerr
+	case store.IsKeyError(err):
+		return keyConfigError(after[cfgEncryptionKey], err)
 	case err != nil:
 		return unknown(err)
 	}

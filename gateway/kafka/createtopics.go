@@ -134,11 +134,14 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 		ShardCount:     partitions,
 		Retention:      proto.Retention,
 		RetentionBytes: proto.RetentionBytes,
+		Encryption:     proto.Encryption,
 		Config:         newTopicConfig(proto.Config),
 	})
 	switch {
 	case errors.Is(err, store.ErrStreamExists):
 		return store.Stream{}, refuse(kerr.TopicAlreadyExists, "Topic '%s' already exists.", t.Topic)
+	case store.IsKeyError(err):
+		return store.Stream{}, keyConfigError(proto.Encryption.KeyID, err)
 	case err != nil:
 		return store.Stream{}, storeError(err)
 	}

@@ -93,6 +93,11 @@ func errorCode(err error) int16 {
 		// Kafka's own answer for a request the broker cannot serve in its
 		// configuration (DeleteRecords on a compacted topic, say).
 		return kerr.PolicyViolation.Code
+	case store.IsKeyError(err):
+		// The topic's KMS key cannot be used (missing, disabled, another
+		// keyring): the log cannot be written or read until it can, which
+		// is what Kafka says of a failed log directory. Clients retry.
+		return kerr.KafkaStorageError.Code
 	case errors.Is(err, context.DeadlineExceeded):
 		return kerr.RequestTimedOut.Code
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
@@ -102,6 +107,11 @@ func errorCode(err error) int16 {
 	default:
 		return kerr.UnknownServerError.Code
 	}
+}
+
+// keyConfigError refuses an encryption.kms.key.id the keyring cannot use.
+func keyConfigError(keyID string, err error) *kafkaError {
+	return refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: %v", keyID, cfgEncryptionKey, err)
 }
 
 // errorMessage is the message for a response's ErrorMessage field where the

@@ -11,7 +11,8 @@ package kafka
 // DescribeConfigs tells DEFAULT_CONFIG from DYNAMIC_TOPIC_CONFIG and how
 // AlterConfigs returns unspecified keys to their defaults. Other front ends
 // keep their own keys in the same map, so this file only ever touches the
-// keys it owns (topicConfigDefs).
+// keys it owns (topicConfigDefs). encryption.kms.key.id, the bridge's own,
+// is store.Stream.Encryption, which Kinesis's StartStreamEncryption sets too.
 //
 // Only the configs that mean something here are accepted; an unknown key is
 // rejected with INVALID_CONFIG rather than silently ignored, so a client never
@@ -41,6 +42,7 @@ const (
 	cfgTimestampType    = "message.timestamp.type"
 	cfgMinInsyncRepl    = "min.insync.replicas"
 	cfgCompressionType  = "compression.type"
+	cfgEncryptionKey    = "encryption.kms.key.id" // the bridge's own: store.Stream.Encryption
 	timestampCreateTime = "CreateTime"
 	timestampLogAppend  = "LogAppendTime"
 )
@@ -117,6 +119,9 @@ var topicConfigDefs = []topicConfigDef{
 	{name: cfgCompressionType, typ: kmsg.ConfigTypeString, synonym: "compression.type", readOnly: true,
 		doc:       `Always "producer": batches are stored exactly as the producer compressed them.`,
 		normalize: fixedValue(cfgCompressionType, "producer")},
+	{name: cfgEncryptionKey, typ: kmsg.ConfigTypeString,
+		doc:       "The bridge's own: the KMS key (key id, key ARN, alias such as alias/aws/kafka, or alias ARN) that encrypts new records at rest; empty stores them in the clear. The same setting as Kinesis StartStreamEncryption's KeyId.",
+		normalize: normalizeKeyID},
 	{name: cfgMaxMessageBytes, typ: kmsg.ConfigTypeInt, synonym: "message.max.bytes",
 		doc:       "The largest record batch size allowed in this topic; larger produce requests get MESSAGE_TOO_LARGE.",
 		normalize: intRange(cfgMaxMessageBytes, 0, math.MaxInt32)},
@@ -202,6 +207,16 @@ func normalizeCleanupPolicy(v string) (string, *kafkaError) {
 	return "delete", nil
 }
 
+// maxKeyIDLength is KMS's limit on a key reference (Kinesis's KeyId too).
+const maxKeyIDLength = 2048
+
+func normalizeKeyID(v string) (string, *kafkaError) {
+	if len(v) > maxKeyIDLength {
+		return "", refuse(kerr.InvalidConfig, "Invalid value for configuration %s: a KMS key reference is at most %d characters", cfgEncryptionKey, maxKeyIDLength)
+	}
+	return v, nil
+}
+
 func normalizeTimestampType(v string) (string, *kafkaError) {
 	if v != timestampCreateTime && v != timestampLogAppend {
 		return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration message.timestamp.type: String must be one of: CreateTime, LogAppendTime", v)
@@ -269,7 +284,7 @@ func retentionFromMs(ms int64) time.Duration {
 func topicOverrides(st *store.Stream) map[string]string {
 	o := map[string]string{}
 	for _, def := range topicConfigDefs {
-		if def.name == cfgRetentionMs || def.readOnly {
+		if def.name == cfgRetentionMs || def.name == cfgEncryptionKey || def.readOnly {
 			continue
 		}
 		if v, ok := st.Config[def.name]; ok {
@@ -278,6 +293,9 @@ func topicOverrides(st *store.Stream) map[string]string {
 	}
 	if st.Retention != DefaultRetention {
 		o[cfgRetentionMs] = strconv.FormatInt(retentionMsOf(st), 10)
+	}
+	if st.Encryption.Enabled() {
+		o[cfgEncryptionKey] = st.Encryption.KeyID
 	}
 	return o
 }
@@ -293,9 +311,10 @@ func applyTopicOverrides(st *store.Stream, o map[string]string) {
 		delete(st.Config, def.name)
 	}
 	st.Retention = DefaultRetention
+	st.Encryption = store.Encryption{KeyID: o[cfgEncryptionKey]}
 	for name, v := range o {
 		def, ok := topicConfigDefFor(name)
-		if !ok || def.readOnly {
+		if !ok || def.readOnly || name == cfgEncryptionKey {
 			continue
 		}
 		if name == cfgRetentionMs {

@@ -30,6 +30,9 @@ const (
 	errAccessDenied         = "AccessDeniedException"
 	errInternalFailure      = awsapi.TypeInternalFailure
 	errKMSInvalidState      = "KMSInvalidStateException"
+	errKMSNotFound          = "KMSNotFoundException"
+	errKMSDisabled          = "KMSDisabledException"
+	errKMSAccessDenied      = "KMSAccessDeniedException"
 	errMissingAction        = "MissingAction"
 	errIncompleteSignature  = "IncompleteSignatureException"
 	errInvalidContentType   = "InvalidContentTypeException"
@@ -73,6 +76,14 @@ func (h *Handler) storeError(name string, err error) *Error {
 	case errors.Is(err, store.ErrInvalidArgument), errors.Is(err, store.ErrShardClosed),
 		errors.Is(err, store.ErrOffsetOutOfRange):
 		return invalidArgument("%v", err)
+	case errors.Is(err, store.ErrKeyNotFound), errors.Is(err, store.ErrNoKeyring):
+		return newError(errKMSNotFound, "Stream %s under account %s: %v", name, h.cfg.Account, err)
+	case errors.Is(err, store.ErrKeyDisabled):
+		return newError(errKMSDisabled, "Stream %s under account %s: %v", name, h.cfg.Account, err)
+	case errors.Is(err, store.ErrKeyInvalidState):
+		return newError(errKMSInvalidState, "Stream %s under account %s: %v", name, h.cfg.Account, err)
+	case errors.Is(err, store.ErrKeyAccessDenied):
+		return newError(errKMSAccessDenied, "Stream %s under account %s: %v", name, h.cfg.Account, err)
 	}
 	return errorMap.Of(err)
 }

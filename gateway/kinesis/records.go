@@ -305,7 +305,7 @@ func (h *Handler) checkRecordSize(st *store.Stream, index int, e *putEntry) erro
 }
 
 func encryptionOf(st *store.Stream) string {
-	if st.Config[cfgEncryption] == "KMS" {
+	if st.Encryption.Enabled() {
 		return "KMS"
 	}
 	return ""

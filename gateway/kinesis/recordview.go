@@ -105,7 +105,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 	if err != nil {
 		return shardRead{Next: from, Shard: sh}, err
 	}
-	v := recordViewer{st: &st, sh: sh, encryption: st.Config[cfgEncryption] == "KMS"}
+	v := recordViewer{st: &st, sh: sh}
 	pos := max(from, sh.StartOffset)
 	out := shardRead{Shard: sh}
 	var (
@@ -147,6 +147,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 				return shardRead{Next: pos, Shard: sh}, err
 			}
 			batch = recs
+			v.encrypted = b.Encrypted
 			if info.Control() {
 				pos = b.LastOffset + 1
 				continue
@@ -235,9 +236,9 @@ func (h *Handler) currentShard(ctx context.Context, name string, sh store.Shard)
 
 // recordViewer turns stored records of one shard into Kinesis records.
 type recordViewer struct {
-	st         *store.Stream
-	sh         store.Shard
-	encryption bool
+	st        *store.Stream
+	sh        store.Shard
+	encrypted bool // the batch at hand is encrypted at rest
 }
 
 func (v *recordViewer) view(r *recordbatch.Record) kinesisRecord {
@@ -255,7 +256,7 @@ func (v *recordViewer) view(r *recordbatch.Record) kinesisRecord {
 		Data:                        data,
 		PartitionKey:                mapping.PartitionKeyForKafkaKey(r.Key),
 	}
-	if v.encryption {
+	if v.encrypted {
 		out.EncryptionType = "KMS"
 	}
 	return out

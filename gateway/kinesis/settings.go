@@ -12,8 +12,13 @@
 //     SplitShard, MergeShards and UpdateShardCount, as in AWS, and are not
 //     scaled automatically. WarmThroughputMiBps is taken as capacity.go
 //     says.
-//   - Encryption is recorded and reported (EncryptionType KMS and KeyId);
-//     records are not encrypted.
+//   - StartStreamEncryption makes the store encrypt new records at rest
+//     under the KMS key KeyId names (security/kms's keyring: a key id, key
+//     ARN, alias or alias ARN; alias/aws/kinesis is made on first use);
+//     StopStreamEncryption stores new records in the clear. Records keep
+//     the key they were written with, so all stay readable. A key that is
+//     missing or disabled fails StartStreamEncryption, and later PutRecord(s)
+//     and GetRecords, with the KMS*Exception AWS answers.
 //   - Enhanced monitoring is recorded and reported; the bridge's own
 //     Prometheus metrics are what is really there.
 //   - UpdateMaxRecordSize sets the largest record (data plus partition key)
@@ -72,10 +77,10 @@ func streamMode(st store.Stream) string {
 // encryption returns EncryptionType and KeyId as DescribeStream reports
 // them.
 func encryption(st store.Stream) (string, *string) {
-	if st.Config[cfgEncryption] != encryptionKMS {
+	if !st.Encryption.Enabled() {
 		return encryptionNone, nil
 	}
-	key := st.Config[cfgKeyID]
+	key := st.Encryption.KeyID
 	return encryptionKMS, &key
 }
 
@@ -282,12 +287,10 @@ func (h *Handler) changeEncryption(ctx context.Context, in *encryptionInput, sta
 	}
 	_, err := h.updateActive(ctx, name, statusUpdating, func(st *store.Stream) error {
 		if start {
-			st.Config[cfgEncryption] = encryptionKMS
-			st.Config[cfgKeyID] = *in.KeyId
-			return nil
+			st.Encryption.KeyID = *in.KeyId
+		} else {
+			st.Encryption = store.Encryption{}
 		}
-		delete(st.Config, cfgEncryption)
-		delete(st.Config, cfgKeyID)
 		return nil
 	})
 	if err != nil {

@@ -14,8 +14,6 @@ const (
 	cfgStatus        = "kinesis.status"          // CREATING, UPDATING, DELETING; absent = ACTIVE
 	cfgStatusUntil   = "kinesis.status.until"    // unix ms at which the status ends
 	cfgStreamMode    = "kinesis.mode"            // PROVISIONED (absent) or ON_DEMAND
-	cfgEncryption    = "kinesis.encryption"      // NONE (absent) or KMS
-	cfgKeyID         = "kinesis.encryption.key"  // the KMS key id given to StartStreamEncryption
 	cfgMonitoring    = "kinesis.monitoring"      // comma-separated shard-level metrics
 	cfgMaxRecordKiB  = "kinesis.max-record-kib"  // UpdateMaxRecordSize; absent = 1024
 	cfgTagPrefix     = "kinesis.tag."            // kinesis.tag.<key> = value

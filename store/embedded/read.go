@@ -128,7 +128,7 @@ func (s *Store) read(ctx context.Context, st *stream, p *partition, key readKey,
 		if arena, err = s.open(ctx, st, p, base, v, arena); err != nil {
 			return res, err
 		}
-		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last})
+		res.Batches = append(res.Batches, store.Batch{BaseOffset: base, LastOffset: last, Encrypted: sealedKeyIndex(v) != noKey})
 		sizes = append(sizes, len(arena)-n)
 		records += int(info.NumRecords)
 		if lim.MaxRecords > 0 && records >= lim.MaxRecords {

@@ -161,7 +161,7 @@ func (t *partitionTail) read(key readKey, res store.ReadResult) (_ store.ReadRes
 		if keys != nil {
 			keys = append(keys, b.key)
 		}
-		res.Batches = append(res.Batches, store.Batch{BaseOffset: b.base, LastOffset: b.last, Raw: b.raw})
+		res.Batches = append(res.Batches, store.Batch{BaseOffset: b.base, LastOffset: b.last, Raw: b.raw, Encrypted: b.key != noKey})
 		total += len(b.raw)
 		records += int(b.last - b.base + 1)
 		if key.maxRecords > 0 && records >= key.maxRecords {
