@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/internal/buildinfo"
+	"github.com/streambridge/bridge/security/kms"
 	"github.com/streambridge/bridge/server/admin"
 	"github.com/streambridge/bridge/store/embedded"
 )
@@ -38,6 +39,13 @@ type Config struct {
 	// InMemory keeps the store in memory: nothing touches the disk and
 	// everything is lost on Shutdown. For tests and demos.
 	InMemory bool
+
+	// KeyringFile is the KMS keyring (security/kms) whose keys wrap the
+	// data keys of encrypted streams. Empty means DataDir/kms-keyring.json;
+	// with InMemory the keyring is in memory too. Region and Account name
+	// its keys' ARNs (arn:aws:kms:REGION:ACCOUNT:key/ID).
+	KeyringFile     string
+	Region, Account string
 
 	// KafkaAddr, AWSAddr and AdminAddr are host:port to listen on; port 0
 	// picks a free port (see Server.Addrs for the one picked).
@@ -143,8 +151,9 @@ type Server struct {
 	reg   *prometheus.Registry
 	addrs Addrs
 
-	lock  *dataDirLock
-	store *embedded.Store
+	lock    *dataDirLock
+	store   *embedded.Store
+	keyring *kms.Keyring
 
 	admin, aws *component
 	kafka      []*component // one per Kafka listener, sharing one Service
@@ -236,7 +245,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	deps := func(name string) Deps {
-		return Deps{Store: s.store, Logger: log.With("listener", name), Registerer: s.reg, Addrs: s.addrs}
+		return Deps{Store: s.store, Keyring: s.keyring, Logger: log.With("listener", name), Registerer: s.reg, Addrs: s.addrs}
 	}
 	var kafkaSvc Service
 	if cfg.NewKafka != nil {
@@ -276,6 +285,44 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
+// keyringFile is the keyring's name in the data dir, unless
+// Config.KeyringFile says otherwise.
+const keyringFile = "kms-keyring.json"
+
+// The keyring's ARNs when Config leaves them out: the CLI's defaults.
+const (
+	defaultRegion  = "us-east-1"
+	defaultAccount = "000000000000"
+)
+
+// openKeyring opens the KMS keyring the store's encryption at rest uses.
+func (s *Server) openKeyring(cfg Config) error {
+	opts := []kms.Option{kms.WithLogger(s.log.With("component", "kms"))}
+	region, account := cfg.Region, cfg.Account
+	if region == "" {
+		region = defaultRegion
+	}
+	if account == "" {
+		account = defaultAccount
+	}
+	if cfg.InMemory && cfg.KeyringFile == "" {
+		k, err := kms.InMemory(region, account, opts...)
+		s.keyring = k
+		return err
+	}
+	path := cfg.KeyringFile
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, keyringFile)
+	}
+	k, err := kms.Open(path, region, account, opts...)
+	if err != nil {
+		return fmt.Errorf("open KMS keyring: %w", err)
+	}
+	s.log.Info("KMS keyring opened", "file", path)
+	s.keyring = k
+	return nil
+}
+
 func (s *Server) openStore(ctx context.Context, cfg Config) error {
 	if err := interrupted(ctx); err != nil {
 		return err
@@ -295,6 +342,10 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 		}
 		opts.Dir = filepath.Join(dir, storeSubdir)
 	}
+	if err := s.openKeyring(cfg); err != nil {
+		return err
+	}
+	opts.Keyring = s.keyring
 	s.log.Info("opening store", "dir", opts.Dir, "in_memory", opts.InMemory)
 	st, err := embedded.Open(opts)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streambridge/bridge/security/kms"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -36,6 +37,9 @@ type Deps struct {
 	// Store is the open store (the embedded one today). It stays open until
 	// every front end has returned from Shutdown.
 	Store store.Store
+	// Keyring is the KMS keyring that wraps the data keys of encrypted
+	// streams; the KMS API serves it.
+	Keyring *kms.Keyring
 	// Logger is already tagged with the front end's name.
 	Logger *slog.Logger
 	// Registerer takes the front end's Prometheus collectors; they appear on

@@ -43,6 +43,8 @@ type Config struct {
 	// an existing topic is used as it is.
 	Topic      string
 	Partitions int
+	// TopicConfigs are the configs the topic is created with.
+	TopicConfigs map[string]*string
 	// RecordSize is the value size in bytes; records have no key.
 	RecordSize int
 	// Records to produce in all; or, when Duration is set instead, produce
@@ -194,7 +196,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer admCl.Close()
 	adm := kadm.NewClient(admCl)
 
-	if err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions); err != nil {
+	if err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions, cfg.TopicConfigs); err != nil {
 		return Result{}, err
 	}
 	starts, err := endOffsets(ctx, adm, cfg.Topic)
@@ -244,8 +246,8 @@ func (c *Config) clientOpts(more ...kgo.Opt) []kgo.Opt {
 	return append(opts, more...)
 }
 
-func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int) error {
-	resp, err := adm.CreateTopic(ctx, int32(partitions), 1, nil, topic)
+func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int, configs map[string]*string) error {
+	resp, err := adm.CreateTopic(ctx, int32(partitions), 1, configs, topic)
 	if err == nil {
 		err = resp.Err
 	}

@@ -39,6 +39,7 @@ type benchKafkaOptions struct {
 	inProcess    bool
 	name         string
 	security     []string
+	encryption   bool
 	repeat       int
 	warmup       int
 	quiet        bool
@@ -73,11 +74,14 @@ security protocol of the --embedded bridge, as MSK offers them: ssl is
 mutual TLS with a client certificate, sasl_ssl is SCRAM-SHA-512 over TLS.
 The bridge is one process with a listener for each, a temporary CA and
 certificates and a users file; the table adds the ratio of each mode to
-plaintext. With --repeat N every target takes turns, after --warmup
+plaintext. --encryption adds a turn over plaintext to a second topic
+encrypted at rest (encryption.kms.key.id=alias/aws/kafka), and its ratio
+to the clear one. With --repeat N every target takes turns, after --warmup
 unmeasured runs each, and the table shows medians.
 
   bridge bench kafka --embedded --compare-kfake
   bridge bench kafka --embedded --security plaintext,ssl,sasl_ssl --repeat 3
+  bridge bench kafka --embedded --encryption --repeat 3
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,6 +100,7 @@ unmeasured runs each, and the table shows medians.
 	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target"; with several --security modes, or a secured one, the modes)`)
 	fs.StringSliceVar(&o.security, "security", []string{securityPlaintext}, "with --embedded: the Kafka security protocols to run the load over, in turns: plaintext, ssl (mTLS), sasl_ssl (SCRAM-SHA-512 over TLS)")
+	fs.BoolVar(&o.encryption, "encryption", false, "with --embedded: also run the load over plaintext to a topic encrypted at rest (TOPIC-encrypted, under alias/aws/kafka) and print its ratio to the clear topic")
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
 	fs.IntVar(&o.cfg.RecordSize, "record-size", 1024, "value size in bytes")
@@ -138,6 +143,9 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	}
 	if !o.embedded && !slices.Equal(modes, []string{securityPlaintext}) {
 		return errors.New("--security other than plaintext needs --embedded (the bench writes the certificates and users)")
+	}
+	if o.encryption && (!o.embedded || !slices.Contains(modes, securityPlaintext)) {
+		return errors.New("--encryption needs --embedded and plaintext among --security (it is compared with the clear topic over plaintext)")
 	}
 	if !o.quiet {
 		o.cfg.Progress = stderr
@@ -195,6 +203,19 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 					ratios = append(ratios, kafkabench.Ratio{Num: i, Den: plain})
 				}
 			}
+		}
+		if o.encryption {
+			// The same listener and load, to a topic encrypted at rest.
+			key := "alias/aws/kafka"
+			err := add(benchTarget{name: "encrypted", endpoint: srv.addrs[sec.listener(securityPlaintext)], cpu: srv.cpu},
+				func(cfg *kafkabench.Config) {
+					cfg.Topic += "-encrypted"
+					cfg.TopicConfigs = map[string]*string{"encryption.kms.key.id": &key}
+				})
+			if err != nil {
+				return err
+			}
+			ratios = append(ratios, kafkabench.Ratio{Num: len(targets) - 1, Den: bridge})
 		}
 	}
 	if o.compareKfake {

@@ -162,6 +162,9 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 	}
 	if err != nil {
 		fp.done = true
+		if store.IsKeyError(err) {
+			s.log.Warn("fetch: records cannot be decrypted", "topic", fp.topic, "partition", fp.partition, "err", err)
+		}
 		if fp.bytes > 0 {
 			// Keep what was collected (a trim raced the long poll, say);
 			// the next fetch reports the error.

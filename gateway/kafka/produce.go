@@ -144,6 +144,9 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 		j := &jobs[i]
 		rp := j.rp
 		if j.err != nil {
+			if store.IsKeyError(j.err) {
+				s.log.Warn("produce: the topic's KMS key cannot encrypt", "topic", j.st.Name, "partition", rp.Partition, "err", j.err)
+			}
 			rp.ErrorCode = errorCode(j.err)
 			if r.Version >= 8 {
 				rp.ErrorMessage = errorMessage(j.err)
