@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/streambridge/bridge/security/kms"
 	"github.com/streambridge/bridge/store/embedded"
 )
 
@@ -22,13 +23,18 @@ import (
 // with HTTP/1.1 and h2c like the AWS port.
 type testServer struct {
 	*Handler
-	store *embedded.Store
-	url   string
+	store   *embedded.Store
+	keyring *kms.Keyring
+	url     string
 }
 
 func startTestServer(t testing.TB, cfgs ...func(*Config)) *testServer {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{InMemory: true})
+	keyring, err := kms.InMemory("us-east-1", "000000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := embedded.Open(embedded.Options{InMemory: true, Keyring: keyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +62,7 @@ func startTestServer(t testing.TB, cfgs ...func(*Config)) *testServer {
 		_ = srv.Shutdown(ctx)
 		_ = st.Close()
 	})
-	return &testServer{Handler: h, store: st, url: "http://" + ln.Addr().String()}
+	return &testServer{Handler: h, store: st, keyring: keyring, url: "http://" + ln.Addr().String()}
 }
 
 // client returns an aws-sdk-go-v2 Kinesis client for the server, with

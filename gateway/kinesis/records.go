@@ -400,6 +400,11 @@ func (h *Handler) appendGroups(ctx context.Context, st *store.Stream, entries []
 			retry = append(retry, groups[g].entries...)
 		case errors.Is(err, store.ErrStreamNotFound):
 			return nil, h.streamNotFound(st.Name)
+		case store.IsKeyError(err):
+			// The stream's key is the same for every shard: AWS fails the
+			// whole call with the KMS error.
+			h.log.Warn("kinesis: the stream's KMS key cannot encrypt", "stream", st.Name, "err", err)
+			return nil, h.storeError(st.Name, err)
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		default:

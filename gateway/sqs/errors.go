@@ -1,6 +1,11 @@
 package sqs
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/streambridge/bridge/store"
+)
 
 // Error is a refusal in SQS's own terms. SQS moved from the Query protocol
 // to JSON 1.0 and answers in both, with a different name for the same error
@@ -50,6 +55,29 @@ var (
 	// with other attributes.
 	ErrQueueNameExists = &Error{Type: "QueueNameExists", QueryCode: "QueueAlreadyExists"}
 )
+
+// The errors of a queue whose KMS key (KmsMasterKeyId) cannot be used: the
+// JSON types of the SQS model and the Query codes SQS answered with before.
+var (
+	ErrKmsNotFound     = &Error{Type: "KmsNotFound", QueryCode: "KMS.NotFoundException"}
+	ErrKmsDisabled     = &Error{Type: "KmsDisabled", QueryCode: "KMS.DisabledException"}
+	ErrKmsInvalidState = &Error{Type: "KmsInvalidState", QueryCode: "KMS.InvalidStateException"}
+	ErrKmsAccessDenied = &Error{Type: "KmsAccessDenied", QueryCode: "KMS.AccessDeniedException"}
+)
+
+// kmsError words a store error of encryption at rest (store.IsKeyError).
+func kmsError(err error) *Error {
+	kind := ErrKmsAccessDenied
+	switch {
+	case errors.Is(err, store.ErrKeyNotFound), errors.Is(err, store.ErrNoKeyring):
+		kind = ErrKmsNotFound
+	case errors.Is(err, store.ErrKeyDisabled):
+		kind = ErrKmsDisabled
+	case errors.Is(err, store.ErrKeyInvalidState):
+		kind = ErrKmsInvalidState
+	}
+	return newError(kind, "%v", err)
+}
 
 // newError returns an Error of kind's codes with a formatted message.
 func newError(kind *Error, format string, args ...any) *Error {

@@ -283,6 +283,8 @@ func (h *Handler) errorOf(err error, query bool) *awsapi.Error {
 		return h.errorOf(errNoQueue, query)
 	case errors.Is(err, store.ErrUnsupported):
 		return h.errorOf(newError(ErrUnsupportedOperation, "%v", err), query)
+	case store.IsKeyError(err):
+		return h.errorOf(kmsError(err), query)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &awsapi.Error{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailable", QueryCode: "ServiceUnavailable", Message: "The request was cancelled."}
 	}

@@ -86,6 +86,9 @@ func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags 
 		for k, v := range want {
 			st.Config[cfgAttr+k] = v
 		}
+		if key, given := want[attrKmsMasterKeyID]; given {
+			st.Encryption.KeyID = key // SSE-KMS: the store encrypts
+		}
 		for k, v := range tags {
 			st.Config[cfgTag+k] = v
 		}
@@ -98,7 +101,7 @@ func createQueue(ctx context.Context, s store.Streams, name string, attrs, tags 
 		case errors.Is(err, store.ErrStreamNotFound):
 			proto := store.Stream{}
 			mark(&proto, false)
-			st, err = s.CreateStream(ctx, store.StreamConfig{Name: name, ShardCount: queuePartitions, Retention: proto.Retention, Config: proto.Config})
+			st, err = s.CreateStream(ctx, store.StreamConfig{Name: name, ShardCount: queuePartitions, Retention: proto.Retention, Encryption: proto.Encryption, Config: proto.Config})
 			if errors.Is(err, store.ErrStreamExists) {
 				continue // made meanwhile: look again
 			}
@@ -136,6 +139,9 @@ func setQueueAttributes(ctx context.Context, s store.Streams, name string, attrs
 		}
 		for k, v := range attrs {
 			st.Config[cfgAttr+k] = v
+		}
+		if key, given := attrs[attrKmsMasterKeyID]; given {
+			st.Encryption.KeyID = key // "" turns SSE-KMS off
 		}
 		st.Config[cfgModified] = strconv.FormatInt(now.Unix(), 10)
 		return nil
