@@ -37,13 +37,34 @@ func benchBatch(b testing.TB, seed int) []byte {
 }
 
 var benchSettings = []struct {
-	name string
-	tune func(*pebble.Options)
+	name    string
+	tune    func(*pebble.Options)
+	encrypt bool // the stream is encrypted at rest
 }{
-	{"default", nil},
+	{"default", nil, false},
 	{"no-value-separation", func(o *pebble.Options) {
 		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy { return pebble.ValueSeparationPolicy{} }
-	}},
+	}, false},
+	{"encrypted", nil, true},
+}
+
+// benchStore opens a store for a benchmark with a stream "bench",
+// encrypted at rest when encrypt is set.
+func benchStore(b *testing.B, opts Options, encrypt bool) *Store {
+	opts.Dir = b.TempDir()
+	cfg := store.StreamConfig{Name: "bench", ShardCount: benchShards}
+	if encrypt {
+		opts.Keyring = newTestKeyring("bench")
+		cfg.Encryption.KeyID = "bench"
+	}
+	s, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.CreateStream(ctx, cfg); err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
 
 // BenchmarkAppendDurable appends from 16 goroutines spread over 4 shards;
@@ -51,14 +72,8 @@ var benchSettings = []struct {
 func BenchmarkAppendDurable(b *testing.B) {
 	for _, set := range benchSettings {
 		b.Run(set.name, func(b *testing.B) {
-			s, err := Open(Options{Dir: b.TempDir(), tune: set.tune})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := benchStore(b, Options{tune: set.tune}, set.encrypt)
 			defer s.Close()
-			if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "bench", ShardCount: benchShards}); err != nil {
-				b.Fatal(err)
-			}
 			size := len(benchBatch(b, 0))
 			b.SetBytes(int64(size))
 			b.SetParallelism(8)
@@ -87,19 +102,15 @@ func BenchmarkAppendDurable(b *testing.B) {
 // catching up; the OS page cache still holds the file).
 func BenchmarkRead(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		cache int64
-		tail  int64
-	}{{"tail-cache", 0, 0}, {"hot", 0, -1}, {"cold", 8 << 20, -1}} {
+		name    string
+		cache   int64
+		tail    int64
+		encrypt bool
+	}{{"tail-cache", 0, 0, false}, {"hot", 0, -1, false}, {"cold", 8 << 20, -1, false},
+		{"tail-cache-encrypted", 0, 0, true}, {"hot-encrypted", 0, -1, true}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s, err := Open(Options{Dir: b.TempDir(), CacheSize: bc.cache, TailCacheBytes: bc.tail})
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := benchStore(b, Options{CacheSize: bc.cache, TailCacheBytes: bc.tail}, bc.encrypt)
 			defer s.Close()
-			if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "bench", ShardCount: benchShards}); err != nil {
-				b.Fatal(err)
-			}
 			raw := benchBatch(b, 1)
 			perPartition := (32 << 20) / len(raw)
 			for p := int32(0); p < benchShards; p++ {
