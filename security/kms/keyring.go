@@ -182,8 +182,10 @@ func InMemory(region, account string, opts ...Option) (*Keyring, error) {
 // target: a store caching unwrapped data keys drops them (store.Keyring).
 func (k *Keyring) Generation() uint64 { return k.gen.Load() }
 
-// Region and Account are the ones the keyring's ARNs carry.
-func (k *Keyring) Region() string  { return k.region }
+// Region is the region the keyring's ARNs carry.
+func (k *Keyring) Region() string { return k.region }
+
+// Account is the account the keyring's ARNs carry.
 func (k *Keyring) Account() string { return k.account }
 
 // KeyARN is the ARN of the key with id.
