@@ -20,6 +20,7 @@ import (
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
+	gatewaykms "github.com/streambridge/bridge/gateway/kms"
 	"github.com/streambridge/bridge/gateway/sqs"
 	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/sigv4"
@@ -121,12 +122,29 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			if err != nil {
 				return nil, err
 			}
+			// WIRING: the keyring comes from openKeyring until the server
+			// provides the one the store encrypts with (server.Deps).
+			keys, err := o.openKeyring(d.Logger)
+			if err != nil {
+				return nil, err
+			}
+			km, err := gatewaykms.New(gatewaykms.Config{
+				Keyring:    keys,
+				Logger:     d.Logger,
+				Authorizer: authz,
+				Audit:      o.security.authz.audit,
+			})
+			if err != nil {
+				return nil, err
+			}
 			rt := awsapi.NewRouter(d.Logger)
 			for _, api := range []awsapi.API{
 				{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix},
 					Signing: sigv4.Service{Name: "kinesis"}, AuthWording: awsapi.AuthJSON},
 				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions(), QueryFallback: true,
 					Signing: sigv4.Service{Name: "sqs"}, AuthWording: awsapi.AuthQuery},
+				{Name: "KMS", Handler: km, TargetPrefixes: []string{gatewaykms.TargetPrefix},
+					Signing: sigv4.Service{Name: gatewaykms.SigningName}, AuthWording: awsapi.AuthJSON},
 			} {
 				if err := rt.Register(api); err != nil {
 					return nil, err

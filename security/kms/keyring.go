@@ -182,8 +182,10 @@ func InMemory(region, account string, opts ...Option) (*Keyring, error) {
 // target: a store caching unwrapped data keys drops them (store.Keyring).
 func (k *Keyring) Generation() uint64 { return k.gen.Load() }
 
-// Region and Account are the ones the keyring's ARNs carry.
-func (k *Keyring) Region() string  { return k.region }
+// Region is the region the keyring's ARNs carry.
+func (k *Keyring) Region() string { return k.region }
+
+// Account is the account the keyring's ARNs carry.
 func (k *Keyring) Account() string { return k.account }
 
 // KeyARN is the ARN of the key with id.
@@ -469,4 +471,36 @@ func (k *Keyring) sortedKeys() []*key {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// ResourceARN is the ARN an authorization decision about ref is made on:
+// the ARN of the key ref names, or, when it names none (yet), the key or
+// alias ARN its form gives, so a caller allowed nothing there is refused
+// before being told the key does not exist; "" for a malformed ref. It
+// creates nothing.
+func (k *Keyring) ResourceARN(ref string) string {
+	k.mu.RLock()
+	ky, _, err := k.resolve(ref, false)
+	k.mu.RUnlock()
+	switch {
+	case err == nil:
+		return k.KeyARN(ky.ID)
+	case strings.HasPrefix(ref, "arn:"):
+		return ref
+	case strings.HasPrefix(ref, "alias/"):
+		return k.AliasARN(ref)
+	case isKeyID(ref):
+		return k.KeyARN(ref)
+	}
+	return ""
+}
+
+// CiphertextKeyARN is the ARN of the key a ciphertext blob names, whether
+// or not that key exists; false when blob is not a ciphertext.
+func (k *Keyring) CiphertextKeyARN(blob []byte) (string, bool) {
+	h, ok := parseBlob(blob)
+	if !ok {
+		return "", false
+	}
+	return k.KeyARN(h.keyID), true
 }
