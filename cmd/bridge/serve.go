@@ -122,14 +122,10 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			if err != nil {
 				return nil, err
 			}
-			// WIRING: the keyring comes from openKeyring until the server
-			// provides the one the store encrypts with (server.Deps).
-			keys, err := o.openKeyring(d.Logger)
-			if err != nil {
-				return nil, err
-			}
+			// The keyring the store encrypts with, so keys made through
+			// the KMS API are the ones StartStreamEncryption names.
 			km, err := gatewaykms.New(gatewaykms.Config{
-				Keyring:    keys,
+				Keyring:    d.Keyring,
 				Logger:     d.Logger,
 				Authorizer: authz,
 				Audit:      o.security.authz.audit,
