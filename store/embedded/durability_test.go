@@ -24,7 +24,8 @@ import (
 // random moment, and repeats on the same directory. Afterwards every
 // acknowledged record must be where its acknowledgement said, every
 // partition must be dense from offset 0, nothing duplicated, every batch's
-// CRC intact.
+// CRC intact. Rounds 2 to 5 write encrypted at rest, so the same holds
+// for sealed batches and their data keys.
 
 const childEnv = "BRIDGE_STORE_DURABILITY_CHILD"
 
@@ -36,12 +37,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// durabilityKeys is the keyring of the child and of the check: rounds 2 to
+// 5 append to the stream encrypted at rest, under key "a" then "b".
+func durabilityKeys() *testKeyring { return fixedTestKeyring("a", "b") }
+
+func durabilityKeyID(round string) string {
+	switch round {
+	case "2", "3":
+		return "a"
+	case "4", "5":
+		return "b"
+	}
+	return ""
+}
+
 // durabilityChild appends forever from several goroutines; round 3 also
 // splits a shard while appends run. Each ack line is
 // "ack <partition> <base> <last> <tag>"; record i of the batch has value
 // "<tag>/<i>" padded to about 1 KiB.
 func durabilityChild(dir, round string) {
-	s, err := Open(Options{Dir: dir})
+	s, err := Open(Options{Dir: dir, Keyring: durabilityKeys()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -51,6 +66,13 @@ func durabilityChild(dir, round string) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
+	}
+	if _, err := s.UpdateStream(context.Background(), "d", func(st *store.Stream) error {
+		st.Encryption.KeyID = durabilityKeyID(round)
+		return nil
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, "encryption:", err)
+		os.Exit(2)
 	}
 	var out sync.Mutex
 	pad := strings.Repeat("x", 1000)
@@ -142,7 +164,10 @@ func TestAcknowledgedAppendsSurviveSIGKILL(t *testing.T) {
 		t.Logf("round %d: %d acknowledged batches so far", round, len(acks))
 	}
 
-	s := openStore(t, dir)
+	s, err := Open(Options{Dir: dir, Keyring: durabilityKeys()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
 	st, err := s.DescribeStream(context.Background(), "d")
 	if err != nil {
@@ -179,5 +204,23 @@ func TestAcknowledgedAppendsSurviveSIGKILL(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d acknowledged batches verified over %d records", len(acks), len(seen))
+	encrypted := 0
+	for p := range st.Partitions {
+		for off := int64(0); ; {
+			res, err := s.Read(context.Background(), "d", int32(p), off, store.ReadLimits{})
+			if err != nil || len(res.Batches) == 0 {
+				break
+			}
+			for _, b := range res.Batches {
+				if b.Encrypted {
+					encrypted++
+				}
+				off = b.LastOffset + 1
+			}
+		}
+	}
+	if encrypted == 0 {
+		t.Error("no batch is stored encrypted: rounds 2 to 5 did not encrypt")
+	}
+	t.Logf("%d acknowledged batches verified over %d records, %d batches encrypted at rest", len(acks), len(seen), encrypted)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,17 @@ func newTestKeyring(names ...string) *testKeyring {
 	for _, n := range names {
 		k.keys[n] = make([]byte, 32)
 		_, _ = rand.Read(k.keys[n])
+	}
+	return k
+}
+
+// fixedTestKeyring is a testKeyring whose key material follows from the
+// names, so processes that share a data dir share it too.
+func fixedTestKeyring(names ...string) *testKeyring {
+	k := newTestKeyring()
+	for _, n := range names {
+		m := sha256.Sum256([]byte(n))
+		k.keys[n] = m[:]
 	}
 	return k
 }
