@@ -348,3 +348,34 @@ func TestDataKeysAreReused(t *testing.T) {
 		t.Errorf("%d data keys made for 200 appends, want 1", n)
 	}
 }
+
+// FuzzOpenSealed: whatever bytes a stored batch holds, opening it returns
+// the batch or an error, never a panic.
+func FuzzOpenSealed(f *testing.F) {
+	keys := newTestKeyring("a")
+	s, err := Open(Options{InMemory: true, Keyring: keys})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateStream(context.Background(), store.StreamConfig{Name: "s", ShardCount: 1, Encryption: store.Encryption{KeyID: "a"}}); err != nil {
+		f.Fatal(err)
+	}
+	st, _ := s.stream("s")
+	p, _ := st.partition(0)
+	raw, _ := recordbatch.Encode(nil, []recordbatch.Record{{Key: []byte("k"), Value: []byte("v")}}, recordbatch.EncodeOptions{})
+	sealed, _, err := s.seal(context.Background(), st, p, raw)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed)
+	f.Add(raw)
+	f.Add(sealed[:headerSize+sealedExtra])
+	f.Add([]byte{sealedMarker0, sealedMarker1, sealedVersion, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		out, err := s.open(context.Background(), st, p, 0, v, nil)
+		if err == nil && sealedKeyIndex(v) != noKey && len(out) != len(v)-sealedExtra {
+			t.Fatalf("opened %d bytes into %d", len(v), len(out))
+		}
+	})
+}
