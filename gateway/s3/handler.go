@@ -168,6 +168,9 @@ func (h *Handler) address(r *http.Request) (bucket, key string) {
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	for _, base := range h.hosts {
+		if host == base {
+			break // the endpoint itself: path style
+		}
 		if b, ok := strings.CutSuffix(host, "."+base); ok && b != "" {
 			return b, path
 		}

@@ -3,11 +3,13 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -32,9 +34,9 @@ const (
 // server runs the AWS port's router with the S3 API on a 127.0.0.1
 // listener, SigV4 on when signed.
 type server struct {
-	url  string
-	port string
-	objs store.Objects
+	url, port, scheme string
+	tls               *tls.Config // the client's, over TLS
+	objs              store.Objects
 }
 
 func newTestObjects(t *testing.T) store.Objects {
@@ -42,7 +44,13 @@ func newTestObjects(t *testing.T) store.Objects {
 	return newMemObjects()
 }
 
-func startServer(t *testing.T, signed bool) *server {
+func startServer(t *testing.T, signed bool) *server { return start(t, signed, false) }
+
+// startTLSServer is startServer over HTTPS (a test certificate the
+// clients trust).
+func startTLSServer(t *testing.T, signed bool) *server { return start(t, signed, true) }
+
+func start(t *testing.T, signed, useTLS bool) *server {
 	t.Helper()
 	objs := newTestObjects(t)
 	h, err := New(Config{Objects: objs, Region: "us-east-1"})
@@ -60,10 +68,19 @@ func startServer(t *testing.T, signed bool) *server {
 		}
 		rt.SetAuthenticator(&sigv4.Verifier{Credentials: creds, Region: "us-east-1"})
 	}
-	srv := httptest.NewServer(rt)
+	srv := httptest.NewUnstartedServer(rt)
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	return &server{url: srv.URL, port: port, objs: objs}
+	u, _ := url.Parse(srv.URL)
+	s := &server{url: srv.URL, port: u.Port(), scheme: u.Scheme, objs: objs}
+	if useTLS {
+		s.tls = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	}
+	return s
 }
 
 // client is an SDK client of s: path-style against its URL, or
@@ -72,14 +89,14 @@ func startServer(t *testing.T, signed bool) *server {
 func (s *server) client(t *testing.T, virtualHost bool, secret string) *s3.Client {
 	t.Helper()
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+	tr := &http.Transport{TLSClientConfig: s.tls, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		_, port, _ := net.SplitHostPort(addr)
 		return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
 	}}
 	t.Cleanup(tr.CloseIdleConnections)
 	endpoint := s.url
 	if virtualHost {
-		endpoint = "http://s3.localhost.localstack.cloud:" + s.port
+		endpoint = s.scheme + "://s3.localhost.localstack.cloud:" + s.port
 	}
 	return s3.New(s3.Options{
 		Region:       "us-east-1",
