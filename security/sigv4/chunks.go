@@ -86,3 +86,13 @@ func (c *ChunkVerifier) Sign(dataHash [sha256.Size]byte) string {
 	c.prev = hex.EncodeToString(hmacSHA256(c.key, sts))
 	return c.prev
 }
+
+// SignTrailer returns the signature of the trailer headers (as Trailer
+// takes them) after the chunks signed so far: what a client does, for
+// tests.
+func (c *ChunkVerifier) SignTrailer(canonicalTrailer string) string {
+	h := sha256.Sum256([]byte(canonicalTrailer))
+	sts := "AWS4-HMAC-SHA256-TRAILER\n" + c.date + "\n" + c.scope + "\n" + c.prev + "\n" + hex.EncodeToString(h[:])
+	c.prev = hex.EncodeToString(hmacSHA256(c.key, sts))
+	return c.prev
+}
