@@ -29,8 +29,10 @@ func (h *Handler) authorize(x *exchange) error {
 	}
 	x.action, x.resource = x.op.action, "*"
 	switch {
+	case x.op == opDeleteObjects:
+		return nil // each key is decided alone (deleteObjects)
 	case x.op == opListBuckets:
-	case x.key == "" || x.op == opDeleteObjects:
+	case x.key == "":
 		x.resource = bucketARN(x.bucket)
 	default:
 		x.resource = objectARN(x.bucket, x.key)

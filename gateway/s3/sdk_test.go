@@ -44,16 +44,22 @@ func newTestObjects(t *testing.T) store.Objects {
 	return newMemObjects()
 }
 
-func startServer(t *testing.T, signed bool) *server { return start(t, signed, false) }
+func startServer(t *testing.T, signed bool) *server { return start(t, signed, false, nil) }
 
 // startTLSServer is startServer over HTTPS (a test certificate the
 // clients trust).
-func startTLSServer(t *testing.T, signed bool) *server { return start(t, signed, true) }
+func startTLSServer(t *testing.T, signed bool) *server { return start(t, signed, true, nil) }
 
-func start(t *testing.T, signed, useTLS bool) *server {
+// start starts a server; cfg, when not nil, adds to the handler's
+// Config (authorization, audit).
+func start(t *testing.T, signed, useTLS bool, cfg func(*Config)) *server {
 	t.Helper()
 	objs := newTestObjects(t)
-	h, err := New(Config{Objects: objs, Region: "us-east-1"})
+	c := Config{Objects: objs, Region: "us-east-1"}
+	if cfg != nil {
+		cfg(&c)
+	}
+	h, err := New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
