@@ -73,6 +73,8 @@ type Store struct {
 	mu      sync.RWMutex // guards streams and nextID
 	streams map[string]*stream
 	nextID  uint64
+
+	obj objectState // buckets and objects (buckets.go)
 }
 
 // Store is the front ends' store.Store.
@@ -168,6 +170,10 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.openObjects(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.metrics = newMetrics(opts.Registerer, s)
 	interval := opts.RetentionInterval
 	if interval <= 0 {
@@ -175,7 +181,8 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.bg.Add(1)
 	go s.retentionLoop(interval)
-	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "streams", len(s.streams))
+	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "streams", len(s.streams),
+		"objects_dir", s.obj.files.dir, "buckets", len(s.obj.buckets))
 	return s, nil
 }
 
