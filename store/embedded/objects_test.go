@@ -546,7 +546,10 @@ func TestBucketLifecycle(t *testing.T) {
 	for _, err := range []error{
 		s.DeleteBucket(ctx, "mid"),
 		func() error { _, err := s.HeadBucket(ctx, "mid"); return err }(),
-		func() error { _, err := s.UpdateBucket(ctx, "mid", func(*store.Bucket) error { return nil }); return err }(),
+		func() error {
+			_, err := s.UpdateBucket(ctx, "mid", func(*store.Bucket) error { return nil })
+			return err
+		}(),
 		func() error { _, err := s.CreateMultipartUpload(ctx, "mid", "k", store.PutOptions{}); return err }(),
 		func() error { _, err := s.ListMultipartUploads(ctx, "mid"); return err }(),
 	} {
