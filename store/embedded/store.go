@@ -1,5 +1,7 @@
 // Package embedded is the default stream store: streams, their shards and
-// Kafka partitions in a local pebble database, durable on acknowledgement.
+// Kafka partitions in a local pebble database, durable on acknowledgement;
+// and the object store (buckets.go has its invariants), whose bodies are
+// files beside the database.
 //
 // Invariants:
 //   - An append returns only after its records are synced to the write-ahead
@@ -24,6 +26,9 @@
 //     (stream.lockAll), or of one partition for an append;
 //  5. leaves, which are held for a few instructions and take nothing:
 //     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu.
+//
+// The object store's locks (buckets.go) are a separate chain, never held
+// with these: objectState.mu, bucket.mu, the key stripes, objectState.idMu.
 //
 // The gate (Store.live) is not a lock: entering never waits, so an append
 // started and not yet waited on (store.Pending) blocks nothing but Close.
