@@ -26,7 +26,6 @@ import (
 	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/sigv4"
 	"github.com/streambridge/bridge/server"
-	"github.com/streambridge/bridge/store"
 )
 
 // serverConfig is the server.Config the options describe. It fails only
@@ -143,31 +142,24 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				{Name: "KMS", Handler: km, TargetPrefixes: []string{gatewaykms.TargetPrefix},
 					Signing: sigv4.Service{Name: gatewaykms.SigningName}, AuthWording: awsapi.AuthJSON},
 			}
-			// The S3-style API serves the store's objects. A type
-			// assertion, not d.Store.Objects: until the embedded store
-			// implements store.Objects (and store.Store includes it), a
-			// store without objects serves no S3 API.
-			if objs, ok := d.Store.(store.Objects); ok {
-				s3h, err := gateways3.New(gateways3.Config{
-					Objects:      objs,
-					Region:       o.aws.region,
-					Account:      o.aws.account,
-					VirtualHosts: o.aws.s3.virtualHosts,
-					Logger:       d.Logger,
-					Authorizer:   authz,
-					Audit:        o.security.authz.audit,
-				})
-				if err != nil {
-					return nil, err
-				}
-				// Every REST request that is not another API's (no
-				// X-Amz-Target, no Query Action) is S3's: path-style
-				// /bucket/key, or virtual-host style.
-				apis = append(apis, awsapi.API{Name: "S3", Handler: s3h, PathPrefixes: []string{"/"},
-					Signing: gateways3.Signing(), AuthWording: awsapi.AuthS3, StreamedBody: true})
-			} else {
-				d.Logger.Info("aws: the store keeps no objects; the S3-style API is off")
+			// The S3-style API serves the store's objects.
+			s3h, err := gateways3.New(gateways3.Config{
+				Objects:      d.Store,
+				Region:       o.aws.region,
+				Account:      o.aws.account,
+				VirtualHosts: o.aws.s3.virtualHosts,
+				Logger:       d.Logger,
+				Authorizer:   authz,
+				Audit:        o.security.authz.audit,
+			})
+			if err != nil {
+				return nil, err
 			}
+			// Every REST request that is not another API's (no
+			// X-Amz-Target, no Query Action) is S3's: path-style
+			// /bucket/key, or virtual-host style.
+			apis = append(apis, awsapi.API{Name: "S3", Handler: s3h, PathPrefixes: []string{"/"},
+				Signing: gateways3.Signing(), AuthWording: awsapi.AuthS3, StreamedBody: true})
 			rt := awsapi.NewRouter(d.Logger)
 			for _, api := range apis {
 				if err := rt.Register(api); err != nil {

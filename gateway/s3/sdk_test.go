@@ -24,6 +24,7 @@ import (
 	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/sigv4"
 	"github.com/streambridge/bridge/store"
+	"github.com/streambridge/bridge/store/embedded"
 )
 
 const (
@@ -39,9 +40,16 @@ type server struct {
 	objs              store.Objects
 }
 
+// newTestObjects is the embedded store, in memory, closed when the test
+// ends.
 func newTestObjects(t *testing.T) store.Objects {
 	t.Helper()
-	return newMemObjects()
+	st, err := embedded.Open(embedded.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 func startServer(t *testing.T, signed bool) *server { return start(t, signed, false, nil) }
