@@ -102,6 +102,9 @@ func (h *Handler) getObject(x *exchange) error {
 	}
 	hdr := x.w.Header()
 	setObjectHeaders(hdr, info)
+	if info.Parts > 0 && x.query.Get("partNumber") != "" {
+		hdr.Set("x-amz-mp-parts-count", strconv.Itoa(info.Parts)) // S3 says it only then
+	}
 	if strings.EqualFold(x.r.Header.Get("x-amz-checksum-mode"), "ENABLED") && rng == nil {
 		setChecksumHeaders(hdr, info.Checksums)
 	}
@@ -164,9 +167,6 @@ func setObjectHeaders(hdr http.Header, info store.ObjectInfo) {
 	}
 	if len(info.Tags) > 0 {
 		hdr.Set("x-amz-tagging-count", strconv.Itoa(len(info.Tags)))
-	}
-	if info.Parts > 0 {
-		hdr.Set("x-amz-mp-parts-count", strconv.Itoa(info.Parts))
 	}
 }
 
