@@ -13,6 +13,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/streambridge/bridge/security/sigv4"
@@ -41,8 +42,15 @@ func SignedChunksFrom(ctx context.Context) *sigv4.ChunkVerifier {
 // is a REST request (no X-Amz-Target, no Query form, whose body would
 // have to be read to route it); nil otherwise.
 func (rt *Router) streamedAPI(r *http.Request) *served {
-	if protocolOf(r) != protocolREST {
+	// As route tells them, but without reading a body: a PUT whose
+	// Content-Type happens to be a form's is still REST.
+	if r.Header.Get("X-Amz-Target") != "" || r.Method == http.MethodPost && isFormPost(r) {
 		return nil
+	}
+	if strings.Contains(r.URL.RawQuery, "Action=") {
+		if q, err := url.ParseQuery(r.URL.RawQuery); err != nil || q.Get("Action") != "" {
+			return nil
+		}
 	}
 	for _, pr := range rt.paths {
 		if strings.HasPrefix(r.URL.Path, pr.prefix) {
