@@ -276,7 +276,7 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.sasl.addFlags(fs)
 	o.authz.addFlags(fs)
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
-	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis and SQS request is then authorized, resource policies included, and so is every Kafka request of an AWS_MSK_IAM or OAUTHBEARER client (kafka-cluster:* actions) (needs --aws-credentials-file; empty: everything allowed)")
+	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis, SQS, KMS and S3 request is then authorized, resource policies included, and so is every Kafka request of an AWS_MSK_IAM or OAUTHBEARER client (kafka-cluster:* actions) (needs --aws-credentials-file; empty: everything allowed)")
 	fs.StringVar(&o.kmsKeyringFile, "kms-keyring-file", "", "the KMS keyring whose keys wrap the data keys of encrypted streams and topics (StartStreamEncryption, encryption.kms.key.id) and that the KMS API serves; keep it apart from the data dir to keep keys and records apart (empty: DATA_DIR/kms-keyring.json, in memory with --in-memory)")
 	fs.StringVar(&o.mskClusterName, "msk-cluster-name", "bridge", "cluster name in the kafka-cluster:* resource ARNs of MSK IAM policies (arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/CLUSTER_ID)")
 }
