@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,7 @@ func (h *Handler) list(x *exchange, prefix, delim, after string, maxKeys int, fe
 			for alg := range obj.Checksums {
 				e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, alg)
 			}
+			slices.Sort(e.ChecksumAlgorithm)
 			if fetchOwner {
 				e.Owner = &o
 			}

@@ -144,7 +144,7 @@ func (h *Handler) getObject(x *exchange) error {
 	x.w.WriteHeader(status)
 	if n, err := io.Copy(x.w, rd); err != nil {
 		// The status is sent: the client sees a short body.
-		h.log.Warn("s3: object read failed mid-answer", "bucket", x.bucket, "key", x.key, "sent", n, "err", err)
+		h.log.Debug("s3: object answer cut short (client gone?)", "bucket", x.bucket, "key", x.key, "sent", n, "err", err)
 	}
 	return nil
 }
