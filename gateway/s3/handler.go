@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/internal/uuid"
@@ -128,6 +129,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.query = query
+	if err := checkKey(x.key); err != nil {
+		h.fail(x, err)
+		return
+	}
 	x.op = route(r.Method, x.bucket, x.key, query, r.Header)
 	if x.op.fn == nil {
 		h.fail(x, errorOf(x.op.refusal))
@@ -157,6 +162,21 @@ func (h *Handler) fail(x *exchange, e *awsapi.Error) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(x.r.Body, 1<<20))
 	}
 	writeError(x, e)
+}
+
+// maxKeyLen is S3's longest key, in bytes.
+const maxKeyLen = 1024
+
+// checkKey applies S3's rules for keys: UTF-8 (the listings rely on it:
+// afterPrefix), at most 1024 bytes.
+func checkKey(key string) *awsapi.Error {
+	switch {
+	case len(key) > maxKeyLen:
+		return s3Err(http.StatusBadRequest, "KeyTooLongError", "Your key is too long")
+	case !utf8.ValidString(key):
+		return invalidArgument("Object keys must be UTF-8.")
+	}
+	return nil
 }
 
 // address finds the bucket and key r names: from the Host when it is

@@ -216,6 +216,8 @@ func TestWire(t *testing.T) {
 		{name: "malformed delete", srv: s, method: "POST", path: "/wire?delete", body: "<Delete><Object>", status: 400, code: "MalformedXML"},
 		{name: "bad part number", srv: s, method: "PUT", path: "/wire/obj?uploadId=x&partNumber=0", body: "x", status: 400, code: "InvalidArgument"},
 		{name: "no such upload", srv: s, method: "GET", path: "/wire/obj?uploadId=nope", status: 404, code: "NoSuchUpload"},
+		{name: "key too long", srv: s, method: "PUT", path: "/wire/" + strings.Repeat("k", 1025), body: "x", status: 400, code: "KeyTooLongError"},
+		{name: "key not UTF-8", srv: s, method: "PUT", path: "/wire/%ff", body: "x", status: 400, code: "InvalidArgument"},
 		{name: "key with dots and slashes", srv: s, method: "PUT", path: "/wire/a//../b", body: "x", status: 200},
 		{name: "key with dots and slashes, read", srv: s, method: "GET", path: "/wire/a//../b", status: 200, wantBody: "x"},
 		{name: "aws-chunked unsigned trailer", srv: s, method: "PUT", path: "/wire/trailer", hdr: map[string]string{
