@@ -12,8 +12,9 @@ import (
 // Layout of --data-dir. The store gets a folder of its own so later state
 // (connector offsets, offloaded payloads) can sit beside it.
 const (
-	storeSubdir  = "store"
-	lockFileName = "bridge.lock"
+	storeSubdir   = "store"
+	objectsSubdir = "objects" // object bodies (store/embedded's Options.ObjectsDir)
+	lockFileName  = "bridge.lock"
 )
 
 // errDirLocked is returned by lockFile when another process holds the lock.

@@ -341,6 +341,7 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 			return err
 		}
 		opts.Dir = filepath.Join(dir, storeSubdir)
+		opts.ObjectsDir = filepath.Join(dir, objectsSubdir)
 	}
 	if err := s.openKeyring(cfg); err != nil {
 		return err

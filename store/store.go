@@ -8,10 +8,11 @@ import (
 )
 
 // Store is what the front ends (gateway/kafka, gateway/kinesis, and the
-// ones to come) need from a backend: streams and their layout, records, and
-// a small state area. store/embedded implements it over a local pebble
-// database; backends over Amazon Kinesis or a Kafka cluster implement it
-// over those services. Front ends depend on this interface only, never on
+// ones to come) need from a backend: streams and their layout, records, a
+// small state area, and S3-style buckets and objects (objects.go).
+// store/embedded implements it over a local pebble database and files;
+// backends over Amazon Kinesis or a Kafka cluster implement it over those
+// services. Front ends depend on this interface only, never on
 // an implementation (see forbidden_imports_test.go at the module root).
 //
 // Every method takes a context: a remote backend's calls take time and can
@@ -27,6 +28,7 @@ type Store interface {
 	Streams
 	Records
 	State
+	Objects
 }
 
 // Streams creates, describes and reshapes streams (Kafka topics, Kinesis

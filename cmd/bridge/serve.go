@@ -21,6 +21,7 @@ import (
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	gatewaykms "github.com/streambridge/bridge/gateway/kms"
+	gateways3 "github.com/streambridge/bridge/gateway/s3"
 	"github.com/streambridge/bridge/gateway/sqs"
 	"github.com/streambridge/bridge/security/awscreds"
 	"github.com/streambridge/bridge/security/sigv4"
@@ -133,15 +134,34 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			if err != nil {
 				return nil, err
 			}
-			rt := awsapi.NewRouter(d.Logger)
-			for _, api := range []awsapi.API{
+			apis := []awsapi.API{
 				{Name: "Kinesis", Handler: k, TargetPrefixes: []string{kinesis.TargetPrefix},
 					Signing: sigv4.Service{Name: "kinesis"}, AuthWording: awsapi.AuthJSON},
 				{Name: "SQS", Handler: q, TargetPrefixes: []string{sqs.TargetPrefix}, Actions: sqs.Actions(), QueryFallback: true,
 					Signing: sigv4.Service{Name: "sqs"}, AuthWording: awsapi.AuthQuery},
 				{Name: "KMS", Handler: km, TargetPrefixes: []string{gatewaykms.TargetPrefix},
 					Signing: sigv4.Service{Name: gatewaykms.SigningName}, AuthWording: awsapi.AuthJSON},
-			} {
+			}
+			// The S3-style API serves the store's objects.
+			s3h, err := gateways3.New(gateways3.Config{
+				Objects:      d.Store,
+				Region:       o.aws.region,
+				Account:      o.aws.account,
+				VirtualHosts: o.aws.s3.virtualHosts,
+				Logger:       d.Logger,
+				Authorizer:   authz,
+				Audit:        o.security.authz.audit,
+			})
+			if err != nil {
+				return nil, err
+			}
+			// Every REST request that is not another API's (no
+			// X-Amz-Target, no Query Action) is S3's: path-style
+			// /bucket/key, or virtual-host style.
+			apis = append(apis, awsapi.API{Name: "S3", Handler: s3h, PathPrefixes: []string{"/"},
+				Signing: gateways3.Signing(), AuthWording: awsapi.AuthS3, StreamedBody: true})
+			rt := awsapi.NewRouter(d.Logger)
+			for _, api := range apis {
 				if err := rt.Register(api); err != nil {
 					return nil, err
 				}

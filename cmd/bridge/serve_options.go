@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	gateways3 "github.com/streambridge/bridge/gateway/s3"
 )
 
 // optionGroup is one area's settings.
@@ -163,9 +165,10 @@ type awsOptions struct {
 	account string
 	kinesis kinesisOptions
 	sqs     sqsOptions
+	s3      s3Options
 }
 
-func (*awsOptions) heading() string { return "AWS APIs (Kinesis, SQS; S3 later)" }
+func (*awsOptions) heading() string { return "AWS APIs (Kinesis, SQS, KMS, S3)" }
 
 func (o *awsOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "aws-addr", ":4566", "address for the Kinesis, SQS and S3-style HTTP APIs")
@@ -173,6 +176,7 @@ func (o *awsOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.account, "account", "000000000000", "12-digit AWS account id in the ARNs the AWS-style APIs return and accept")
 	o.kinesis.addFlags(fs)
 	o.sqs.addFlags(fs)
+	o.s3.addFlags(fs)
 }
 
 func (o *awsOptions) check() error {
@@ -183,7 +187,26 @@ func (o *awsOptions) check() error {
 	if o.region == "" {
 		errs = append(errs, errors.New("--region: want a region name, e.g. us-east-1"))
 	}
-	return errors.Join(append(errs, o.kinesis.check(), o.sqs.check())...)
+	return errors.Join(append(errs, o.kinesis.check(), o.sqs.check(), o.s3.check())...)
+}
+
+// s3Options configure the S3-style API.
+type s3Options struct {
+	virtualHosts []string
+}
+
+func (o *s3Options) addFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&o.virtualHosts, "s3-virtual-host", gateways3.DefaultVirtualHosts,
+		"base hosts of virtual-host style S3 requests: Host BUCKET.BASE[:PORT] addresses BUCKET (path-style /BUCKET/KEY always works); empty turns it off")
+}
+
+func (o *s3Options) check() error {
+	for _, h := range o.virtualHosts {
+		if h == "" || strings.ContainsAny(h, " /:") {
+			return fmt.Errorf("--s3-virtual-host %q: want a host name without port, e.g. s3.localhost.localstack.cloud", h)
+		}
+	}
+	return nil
 }
 
 type sqsOptions struct {
@@ -253,7 +276,7 @@ func (o *securityOptions) addFlags(fs *pflag.FlagSet) {
 	o.sasl.addFlags(fs)
 	o.authz.addFlags(fs)
 	fs.StringVar(&o.awsCredentialsFile, "aws-credentials-file", "", "AWS shared-credentials file of the keys the AWS port accepts; requests must be SigV4-signed with one of them (empty: no checks)")
-	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis and SQS request is then authorized, resource policies included, and so is every Kafka request of an AWS_MSK_IAM or OAUTHBEARER client (kafka-cluster:* actions) (needs --aws-credentials-file; empty: everything allowed)")
+	fs.StringVar(&o.awsPoliciesFile, "aws-policies-file", "", "YAML or JSON file of IAM policies by access key id; every Kinesis, SQS, KMS and S3 request is then authorized, resource policies included, and so is every Kafka request of an AWS_MSK_IAM or OAUTHBEARER client (kafka-cluster:* actions) (needs --aws-credentials-file; empty: everything allowed)")
 	fs.StringVar(&o.kmsKeyringFile, "kms-keyring-file", "", "the KMS keyring whose keys wrap the data keys of encrypted streams and topics (StartStreamEncryption, encryption.kms.key.id) and that the KMS API serves; keep it apart from the data dir to keep keys and records apart (empty: DATA_DIR/kms-keyring.json, in memory with --in-memory)")
 	fs.StringVar(&o.mskClusterName, "msk-cluster-name", "bridge", "cluster name in the kafka-cluster:* resource ARNs of MSK IAM policies (arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/CLUSTER_ID)")
 }

@@ -17,7 +17,7 @@ func TestServeHelpGroupsFlags(t *testing.T) {
 		"\nGeneral:\n", "--config", "--help",
 		"\nStore:\n", "--data-dir", "--in-memory",
 		"\nKafka:\n", "--kafka-addr", "--default-partitions",
-		"\nAWS APIs (Kinesis, SQS; S3 later):\n", "--aws-addr", "--kinesis-state-delay",
+		"\nAWS APIs (Kinesis, SQS, KMS, S3):\n", "--aws-addr", "--kinesis-state-delay",
 		"\nSecurity:\n", "--tls-cert-file", "--ssl-principal-mapping-rules",
 		"\nAdmin, logging and process:\n", "--admin-addr", "--shutdown-timeout",
 	} {

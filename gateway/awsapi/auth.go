@@ -44,6 +44,10 @@ const (
 	// answer carries the code in x-amzn-query-error, where SDKs of a
 	// Query-compatible service read it, and the Coral name in __type.
 	AuthQuery
+	// AuthS3 is S3's way: its own codes and statuses (AccessDenied,
+	// SignatureDoesNotMatch, InvalidAccessKeyId, XAmzContentSHA256Mismatch,
+	// sigv4.Code.S3Code) in S3's XML error.
+	AuthS3
 )
 
 // Principal is who signed a request that the Router authenticated. An
@@ -117,10 +121,19 @@ func readSignedBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (
 // authenticate checks r for api. It returns r with the principal in its
 // context, or answers the refusal itself and returns nil.
 func (rt *Router) authenticate(w http.ResponseWriter, r *http.Request, api *served, p protocol, op string, body []byte) *http.Request {
-	id, err := rt.auth.Verify(r, api.signing, body)
+	return rt.authenticateWith(w, r, api, p, op, func() (sigv4.Identity, error) { return rt.auth.Verify(r, api.signing, body) })
+}
+
+// authenticateWith is authenticate with the check verify makes.
+func (rt *Router) authenticateWith(w http.ResponseWriter, r *http.Request, api *served, p protocol, op string, verify func() (sigv4.Identity, error)) *http.Request {
+	id, err := verify()
 	if err == nil {
 		rt.log.Debug("aws: request authenticated", "api", api.name, "access_key_id", id.AccessKeyID, "credential", id.Name, "presigned", id.Presigned)
-		return r.WithContext(WithPrincipal(r.Context(), Principal{AccessKeyID: id.AccessKeyID, Name: id.Name}))
+		ctx := WithPrincipal(r.Context(), Principal{AccessKeyID: id.AccessKeyID, Name: id.Name})
+		if id.Chunks != nil {
+			ctx = context.WithValue(ctx, chunksKey{}, id.Chunks)
+		}
+		return r.WithContext(ctx)
 	}
 	e := authError(err, api.wording)
 	var se *sigv4.Error
@@ -169,6 +182,14 @@ func authError(err error, w AuthWording) *Error {
 	var e *sigv4.Error
 	if !errors.As(err, &e) {
 		return &Error{Status: http.StatusInternalServerError, Type: TypeInternalFailure, Message: "The request could not be authenticated."}
+	}
+	if w == AuthS3 {
+		code, status := e.Code.S3Code()
+		msg := e.Message
+		if e.Code == sigv4.MissingAuthenticationToken {
+			msg = "Access Denied"
+		}
+		return &Error{Status: status, Type: code, Message: msg}
 	}
 	if w == AuthQuery {
 		status := http.StatusForbidden

@@ -47,6 +47,12 @@ type API struct {
 	Signing sigv4.Service
 	// AuthWording is how the API words a request whose signature fails.
 	AuthWording AuthWording
+	// StreamedBody keeps the router from reading the API's REST request
+	// bodies to check their hash (S3 objects of gigabytes): it checks the
+	// signature against X-Amz-Content-Sha256 and hands the API a body
+	// that fails at its end when it is not what was signed (streamed.go).
+	// The Authenticator must be a StreamAuthenticator.
+	StreamedBody bool
 }
 
 // Router is the AWS port's http.Handler. It sends each request to the API
@@ -73,10 +79,11 @@ type Router struct {
 
 // served is an API as the router dispatches to it.
 type served struct {
-	name    string
-	h       http.Handler
-	signing sigv4.Service
-	wording AuthWording
+	name     string
+	h        http.Handler
+	signing  sigv4.Service
+	wording  AuthWording
+	streamed bool
 }
 
 type route struct {
@@ -127,7 +134,7 @@ func (rt *Router) Register(api API) error {
 			return fmt.Errorf("awsapi: API %s: path prefix %q is taken or does not start with /", api.Name, p)
 		}
 	}
-	sv := &served{name: api.Name, h: api.Handler, signing: api.Signing, wording: api.AuthWording}
+	sv := &served{name: api.Name, h: api.Handler, signing: api.Signing, wording: api.AuthWording, streamed: api.StreamedBody}
 	for _, p := range api.TargetPrefixes {
 		rt.targets = append(rt.targets, route{p, sv})
 	}
@@ -157,6 +164,10 @@ const (
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body []byte
 	if rt.auth != nil {
+		if api := rt.streamedAPI(r); api != nil {
+			rt.serveStreamed(w, r, api)
+			return
+		}
 		// The signature covers the body, and a Query form's parameters
 		// are in it: it is read before routing, and the API reads it
 		// again from memory.

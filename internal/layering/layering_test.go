@@ -24,6 +24,7 @@ var rules = []struct {
 	{"gateway/kafka", []string{"store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/kinesis", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/sqs", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
+	{"gateway/s3", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/kms", []string{"gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/awsapi", []string{"internal/...", "security/..."}, "the AWS protocol layer knows no store and no one API"},
 	{"security", []string{"internal/...", "store", "mapping/..."}, "security is called by the front ends and calls nothing of theirs; what it keeps (users, ACLs) lives in the store's state area, through the store interfaces"},

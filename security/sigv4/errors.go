@@ -110,3 +110,24 @@ func (e *Error) Error() string {
 }
 
 func refuse(c Code, msg string) *Error { return &Error{Code: c, Message: msg} }
+
+// S3Code is the code and HTTP status S3 answers the refusal with: S3 has
+// its own words for each (AccessDenied for no signature at all,
+// XAmzContentSHA256Mismatch for a body that is not what was signed).
+func (c Code) S3Code() (code string, status int) {
+	switch c {
+	case MissingAuthenticationToken:
+		return "AccessDenied", 403
+	case IncompleteSignature:
+		return "AuthorizationHeaderMalformed", 400
+	case SignatureExpired:
+		return "RequestTimeTooSkewed", 403
+	case PayloadHashMismatch:
+		return "XAmzContentSHA256Mismatch", 400
+	case UnknownAccessKey:
+		return "InvalidAccessKeyId", 403
+	case InvalidSecurityToken:
+		return "InvalidToken", 400
+	}
+	return "SignatureDoesNotMatch", 403
+}

@@ -48,6 +48,12 @@ type Service struct {
 	// (S3), and makes a presigned URL's payload UNSIGNED-PAYLOAD as S3's
 	// presigners sign it. Other services sign the body.
 	AllowUnsignedPayload bool
+	// AllowStreamingPayload accepts the aws-chunked claims of S3 uploads
+	// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER],
+	// STREAMING-UNSIGNED-PAYLOAD-TRAILER) in VerifyClaimedPayload: the
+	// body's chunks carry their own signatures (Identity.Chunks) or a
+	// trailing checksum, which the API checks as it decodes them.
+	AllowStreamingPayload bool
 }
 
 // Verifier checks SigV4 signatures against a set of credentials.
@@ -75,6 +81,10 @@ type Identity struct {
 	Time time.Time
 	// Presigned says the signature came in the URL.
 	Presigned bool
+	// Chunks verifies the chunk (and trailer) signatures of an
+	// aws-chunked body signed STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]
+	// (VerifyClaimedPayload); nil otherwise.
+	Chunks *ChunkVerifier
 }
 
 // Header and parameter names and values of the protocol.
@@ -115,6 +125,8 @@ func (v *Verifier) VerifyClaimedPayload(r *http.Request, svc Service) (Identity,
 			return claimed, nil
 		case len(claimed) == sha256.Size*2 && isHex(claimed):
 			return strings.ToLower(claimed), nil
+		case svc.AllowStreamingPayload && isStreamingClaim(claimed):
+			return claimed, nil
 		}
 		return "", refuse(IncompleteSignature, "Missing required header for this request: x-amz-content-sha256")
 	})
@@ -223,7 +235,8 @@ func (v *Verifier) check(r *http.Request, svc Service, hash func(presigned bool)
 	if err != nil {
 		return id, "", err
 	}
-	want := signature(cred.SecretAccessKey, sc, dateStr, creq)
+	key := signingKey(cred.SecretAccessKey, sc)
+	want := signWith(key, sc, dateStr, creq)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig.Signature))) {
 		return id, "", &Error{Code: InvalidSignature, Message: MsgSignatureMismatch, Reason: "the signature does not match (wrong secret, or the request changed after signing)"}
 	}
@@ -238,6 +251,9 @@ func (v *Verifier) check(r *http.Request, svc Service, hash func(presigned bool)
 			reason = "no session token; this key needs one"
 		}
 		return id, "", &Error{Code: InvalidSecurityToken, Message: msgUnknown, Reason: reason}
+	}
+	if ph == StreamingSigned || ph == StreamingSignedTrailer {
+		id.Chunks = &ChunkVerifier{key: key, scope: sc.String(), date: dateStr, prev: strings.ToLower(sig.Signature)}
 	}
 	return id, ph, nil
 }
@@ -414,13 +430,18 @@ func headerValue(r *http.Request, name string) string {
 
 // signature is the hex HMAC of the string to sign under the key derived
 // from secret and the scope.
-func signature(secret string, sc scope, amzDate string, canonicalReq []byte) string {
-	h := sha256.Sum256(canonicalReq)
-	sts := Algorithm + "\n" + amzDate + "\n" + sc.String() + "\n" + hex.EncodeToString(h[:])
+// signingKey is the key derived from secret for the scope.
+func signingKey(secret string, sc scope) []byte {
 	key := hmacSHA256([]byte("AWS4"+secret), sc.date)
 	key = hmacSHA256(key, sc.region)
 	key = hmacSHA256(key, sc.service)
-	key = hmacSHA256(key, sc.terminator)
+	return hmacSHA256(key, sc.terminator)
+}
+
+// signWith is signature with the key already derived.
+func signWith(key []byte, sc scope, amzDate string, canonicalReq []byte) string {
+	h := sha256.Sum256(canonicalReq)
+	sts := Algorithm + "\n" + amzDate + "\n" + sc.String() + "\n" + hex.EncodeToString(h[:])
 	return hex.EncodeToString(hmacSHA256(key, sts))
 }
 

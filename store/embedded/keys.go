@@ -15,6 +15,17 @@ import "encoding/binary"
 //	'd' id partition baseOffset                a Kafka v2 record batch
 //	't' id partition runningMaxTs baseOffset   time index (empty value)
 //	'k' namespace 0x00 key                     gateway state
+//	'm' "b"                                    next bucket id
+//	'm' "f"                                    object file id lease: ids below it may be in use
+//	'b' name                                   bucket (JSON: bucket id and store.Bucket)
+//	'o' bucketID key                           object (JSON: file id and store.ObjectInfo)
+//	'u' bucketID uploadID                      multipart upload (JSON: key, start, put options)
+//	'p' bucketID uploadID partNumber(uint32)   uploaded part (JSON: file id and store.PartInfo)
+//
+// Buckets, like streams, are keyed by a numeric id never reused, and object
+// bodies live in files named by file ids never reused (buckets.go, objfiles.go),
+// not in pebble. Upload ids have a fixed length (uploadIDLen), so an
+// upload's parts are exactly the keys under its prefix.
 //
 // Byte positions count the bytes of every batch ever appended to a
 // partition; a partition's size is end minus start. The end is written with
@@ -31,12 +42,19 @@ const (
 	tagData     = 'd'
 	tagTime     = 't'
 	tagState    = 'k'
+	tagBucket   = 'b'
+	tagObject   = 'o'
+	tagUpload   = 'u'
+	tagPart     = 'p'
 )
 
 var (
 	keyNextID      = []byte{tagMeta, 'n'}
 	keyStreamsFrom = []byte{tagMeta, 's', '/'}
 	keyStreamsTo   = []byte{tagMeta, 's', '/' + 1}
+	keyNextBucket  = []byte{tagMeta, 'b'}
+	keyFileLease   = []byte{tagMeta, 'f'}
+	keyBucketsFrom = []byte{tagBucket}
 )
 
 func streamKey(name string) []byte {
@@ -100,4 +118,29 @@ func stateKey(namespace, key string) []byte {
 	k = append(k, namespace...)
 	k = append(k, 0)
 	return append(k, key...)
+}
+
+func bucketKey(name string) []byte {
+	return append([]byte{tagBucket}, name...)
+}
+
+// bucketPrefix is tag and bucket id: 9 bytes.
+func bucketPrefix(tag byte, bucket uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(make([]byte, 0, 64), tag), bucket)
+}
+
+func objectKey(bucket uint64, key string) []byte {
+	return append(bucketPrefix(tagObject, bucket), key...)
+}
+
+func uploadKey(bucket uint64, uploadID string) []byte {
+	return append(bucketPrefix(tagUpload, bucket), uploadID...)
+}
+
+func partsPrefix(bucket uint64, uploadID string) []byte {
+	return append(bucketPrefix(tagPart, bucket), uploadID...)
+}
+
+func partKey(bucket uint64, uploadID string, number int) []byte {
+	return binary.BigEndian.AppendUint32(partsPrefix(bucket, uploadID), uint32(number))
 }

@@ -19,6 +19,8 @@ type metrics struct {
 	appendLatency prometheus.Histogram
 	readBytes     prometheus.Counter
 	streams       prometheus.Gauge
+	objectWrites  prometheus.Counter
+	objectReads   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, s *Store) *metrics {
@@ -44,8 +46,14 @@ func newMetrics(reg prometheus.Registerer, s *Store) *metrics {
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bridge_store_streams", Help: "Streams in the store.",
 		}),
+		objectWrites: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_store_object_written_bytes_total", Help: "Bytes of object bodies and parts durably written (puts, copies, completions).",
+		}),
+		objectReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_store_object_read_bytes_total", Help: "Bytes of object bodies read (gets and copies).",
+		}),
 	}
-	m.collectors = []prometheus.Collector{m.appendBytes, m.appendRecords, m.appendLatency, m.readBytes, m.streams}
+	m.collectors = []prometheus.Collector{m.appendBytes, m.appendRecords, m.appendLatency, m.readBytes, m.streams, m.objectWrites, m.objectReads}
 	for _, c := range m.collectors {
 		if err := reg.Register(c); err != nil {
 			s.log.Warn("store: metric not registered", "err", err)
@@ -69,6 +77,18 @@ func (m *metrics) appended(bytes, records int, took time.Duration) {
 func (m *metrics) read(bytes int) {
 	if m != nil {
 		m.readBytes.Add(float64(bytes))
+	}
+}
+
+func (m *metrics) objectWritten(bytes int64) {
+	if m != nil {
+		m.objectWrites.Add(float64(bytes))
+	}
+}
+
+func (m *metrics) objectRead(bytes int) {
+	if m != nil && bytes > 0 {
+		m.objectReads.Add(float64(bytes))
 	}
 }
 

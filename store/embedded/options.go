@@ -17,6 +17,13 @@ type Options struct {
 	// Ignored when InMemory is set.
 	Dir string
 
+	// ObjectsDir is the directory holding object bodies (store.Objects),
+	// one file each; their metadata is in the database. Empty means Dir
+	// with "-objects" appended: a sibling, so pebble has Dir to itself.
+	// bridge serve sets <data-dir>/objects. Ignored when InMemory is set
+	// (bodies are then kept in memory too, through the same code).
+	ObjectsDir string
+
 	// InMemory keeps everything in memory: nothing touches the disk and
 	// everything is lost on Close. For tests and demos.
 	InMemory bool

@@ -1,5 +1,7 @@
 // Package embedded is the default stream store: streams, their shards and
-// Kafka partitions in a local pebble database, durable on acknowledgement.
+// Kafka partitions in a local pebble database, durable on acknowledgement;
+// and the object store (buckets.go has its invariants), whose bodies are
+// files beside the database.
 //
 // Invariants:
 //   - An append returns only after its records are synced to the write-ahead
@@ -24,6 +26,9 @@
 //     (stream.lockAll), or of one partition for an append;
 //  5. leaves, which are held for a few instructions and take nothing:
 //     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu.
+//
+// The object store's locks (buckets.go) are a separate chain, never held
+// with these: objectState.mu, bucket.mu, the key stripes, objectState.idMu.
 //
 // The gate (Store.live) is not a lock: entering never waits, so an append
 // started and not yet waited on (store.Pending) blocks nothing but Close.
@@ -73,6 +78,8 @@ type Store struct {
 	mu      sync.RWMutex // guards streams and nextID
 	streams map[string]*stream
 	nextID  uint64
+
+	obj objectState // buckets and objects (buckets.go)
 }
 
 // Store is the front ends' store.Store.
@@ -168,6 +175,10 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.openObjects(opts); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.metrics = newMetrics(opts.Registerer, s)
 	interval := opts.RetentionInterval
 	if interval <= 0 {
@@ -175,7 +186,8 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.bg.Add(1)
 	go s.retentionLoop(interval)
-	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "streams", len(s.streams))
+	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "streams", len(s.streams),
+		"objects_dir", s.obj.files.dir, "buckets", len(s.obj.buckets))
 	return s, nil
 }
 
