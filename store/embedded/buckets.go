@@ -82,7 +82,8 @@ type objectState struct {
 
 // bucket is a bucket's in-memory state.
 type bucket struct {
-	id uint64
+	id   uint64
+	name string // info.Name, readable without mu
 	// mu is held shared by every commit into the bucket, exclusively by
 	// DeleteBucket and UpdateBucket; it guards info and deleted.
 	mu      sync.RWMutex
@@ -123,7 +124,7 @@ func (s *Store) openObjects(opts Options) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("store: corrupt bucket record %q: %w", k, err)
 		}
-		o.buckets[rec.Bucket.Name] = &bucket{id: rec.ID, info: rec.Bucket}
+		o.buckets[rec.Bucket.Name] = &bucket{id: rec.ID, name: rec.Bucket.Name, info: rec.Bucket}
 		return nil
 	})
 	if err != nil {
@@ -313,7 +314,7 @@ func (s *Store) commitIn(b *bucket, stripes []int, fn func() error) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.deleted {
-		return fmt.Errorf("%w: %s", store.ErrBucketNotFound, b.info.Name)
+		return fmt.Errorf("%w: %s", store.ErrBucketNotFound, b.name)
 	}
 	sort.Ints(stripes)
 	for i, st := range stripes {
@@ -388,7 +389,7 @@ func (s *Store) CreateBucket(ctx context.Context, name string, opts store.Bucket
 		return store.Bucket{}, err
 	}
 	o.nextBucket++
-	o.buckets[name] = &bucket{id: rec.ID, info: rec.Bucket}
+	o.buckets[name] = &bucket{id: rec.ID, name: name, info: rec.Bucket}
 	s.log.Info("bucket created", "bucket", name, "id", rec.ID)
 	return cloneBucket(rec.Bucket), nil
 }

@@ -92,9 +92,9 @@ func (s *Store) objectRecord(b *bucket, key string) (objectRecord, error) {
 		return rec, err
 	}
 	if !found {
-		return rec, fmt.Errorf("%w: %s/%s", store.ErrObjectNotFound, b.info.Name, key)
+		return rec, fmt.Errorf("%w: %s/%s", store.ErrObjectNotFound, b.name, key)
 	}
-	rec.Info.Bucket = b.info.Name
+	rec.Info.Bucket = b.name
 	return rec, nil
 }
 
@@ -202,7 +202,7 @@ func (s *Store) openObject(b *bucket, key string) (objectRecord, vfs.File, error
 			return rec, nil, err
 		}
 		if rec.File == prev {
-			return rec, nil, fmt.Errorf("store: object %s/%s: file %d missing", b.info.Name, key, prev)
+			return rec, nil, fmt.Errorf("store: object %s/%s: file %d missing", b.name, key, prev)
 		}
 	}
 }
