@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -107,9 +108,13 @@ func (s *Store) openObjects(opts Options) error {
 	if opts.InMemory {
 		o.files = objFiles{fs: vfs.NewMem(), dir: "objects", log: s.log}
 	} else if o.files.dir == "" {
-		o.files.dir = opts.Dir + "-objects"
+		o.files.dir = filepath.Clean(opts.Dir) + "-objects"
 	}
 	if err := o.files.fs.MkdirAll(o.files.dir, 0o755); err != nil {
+		return fmt.Errorf("store: objects directory: %w", err)
+	}
+	// The directory's own entry must be durable before files in it count.
+	if err := o.files.syncDir(filepath.Dir(filepath.Clean(o.files.dir))); err != nil {
 		return fmt.Errorf("store: objects directory: %w", err)
 	}
 	if err := getJSON(s, keyNextBucket, &o.nextBucket); err != nil {
