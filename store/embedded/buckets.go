@@ -79,6 +79,8 @@ type objectState struct {
 	fileLimit uint64 // ids below it are covered by the persisted lease
 
 	stripes [numStripes]sync.Mutex // per-key commit locks, by stripeOf
+
+	swept int // files and directories the sweep at Open removed (tests)
 }
 
 // bucket is a bucket's in-memory state.
@@ -269,6 +271,7 @@ func (s *Store) sweepObjects() (maxID uint64, err error) {
 	if removed > 0 {
 		s.log.Info("store: swept unreferenced object files", "removed", removed)
 	}
+	o.swept = removed
 	return maxID, nil
 }
 
@@ -481,8 +484,10 @@ func (s *Store) ListBuckets(ctx context.Context) ([]store.Bucket, error) {
 	return out, nil
 }
 
-// UpdateBucket applies change to a copy of a bucket's settings and stores
-// the result (synced); the name, creation time and region stay.
+// UpdateBucket applies change to a copy of a bucket's settings (Tags,
+// Config) and stores the result (synced). The name, creation time and
+// region are the bucket's identity: a change to them is refused with
+// store.ErrInvalidArgument rather than silently dropped.
 func (s *Store) UpdateBucket(ctx context.Context, name string, change func(*store.Bucket) error) (store.Bucket, error) {
 	if err := s.enter(); err != nil {
 		return store.Bucket{}, err

@@ -210,7 +210,8 @@ func (s *Store) openObject(b *bucket, key string) (objectRecord, vfs.File, error
 // GetObject opens an object, or the range rng of it, for reading. The
 // reader holds the file open: an object replaced or deleted meanwhile is
 // still read whole (its file is unlinked, not gone, until the reader
-// closes), on disk as in memory.
+// closes), on disk as in memory. An empty object read whole has the range
+// 0, -1.
 func (s *Store) GetObject(ctx context.Context, bucketName, key string, rng *store.ByteRange) (store.ObjectReader, error) {
 	b, err := s.bucket(bucketName)
 	if err != nil {

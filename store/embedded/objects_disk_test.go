@@ -120,6 +120,9 @@ func TestSweeperRemovesOrphans(t *testing.T) {
 	if files, refs := diskFiles(t, s), referencedFiles(t, s); !reflect.DeepEqual(files, refs) || len(files) != 2 {
 		t.Fatalf("files %v, records name %v", files, refs)
 	}
+	if s.obj.swept != len(orphans) {
+		t.Errorf("swept %d, want %d", s.obj.swept, len(orphans))
+	}
 	if s.obj.nextFile <= nextFile+5 {
 		t.Fatalf("next file id %d: could reuse the orphan's %d", s.obj.nextFile, nextFile+5)
 	}
