@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -78,11 +79,14 @@ type objectState struct {
 	fileLimit uint64 // ids below it are covered by the persisted lease
 
 	stripes [numStripes]sync.Mutex // per-key commit locks, by stripeOf
+
+	swept int // files and directories the sweep at Open removed (tests)
 }
 
 // bucket is a bucket's in-memory state.
 type bucket struct {
-	id uint64
+	id   uint64
+	name string // info.Name, readable without mu
 	// mu is held shared by every commit into the bucket, exclusively by
 	// DeleteBucket and UpdateBucket; it guards info and deleted.
 	mu      sync.RWMutex
@@ -106,9 +110,13 @@ func (s *Store) openObjects(opts Options) error {
 	if opts.InMemory {
 		o.files = objFiles{fs: vfs.NewMem(), dir: "objects", log: s.log}
 	} else if o.files.dir == "" {
-		o.files.dir = opts.Dir + "-objects"
+		o.files.dir = filepath.Clean(opts.Dir) + "-objects"
 	}
 	if err := o.files.fs.MkdirAll(o.files.dir, 0o755); err != nil {
+		return fmt.Errorf("store: objects directory: %w", err)
+	}
+	// The directory's own entry must be durable before files in it count.
+	if err := o.files.syncDir(filepath.Dir(filepath.Clean(o.files.dir))); err != nil {
 		return fmt.Errorf("store: objects directory: %w", err)
 	}
 	if err := getJSON(s, keyNextBucket, &o.nextBucket); err != nil {
@@ -123,7 +131,7 @@ func (s *Store) openObjects(opts Options) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("store: corrupt bucket record %q: %w", k, err)
 		}
-		o.buckets[rec.Bucket.Name] = &bucket{id: rec.ID, info: rec.Bucket}
+		o.buckets[rec.Bucket.Name] = &bucket{id: rec.ID, name: rec.Bucket.Name, info: rec.Bucket}
 		return nil
 	})
 	if err != nil {
@@ -263,6 +271,7 @@ func (s *Store) sweepObjects() (maxID uint64, err error) {
 	if removed > 0 {
 		s.log.Info("store: swept unreferenced object files", "removed", removed)
 	}
+	o.swept = removed
 	return maxID, nil
 }
 
@@ -313,7 +322,7 @@ func (s *Store) commitIn(b *bucket, stripes []int, fn func() error) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.deleted {
-		return fmt.Errorf("%w: %s", store.ErrBucketNotFound, b.info.Name)
+		return fmt.Errorf("%w: %s", store.ErrBucketNotFound, b.name)
 	}
 	sort.Ints(stripes)
 	for i, st := range stripes {
@@ -388,7 +397,7 @@ func (s *Store) CreateBucket(ctx context.Context, name string, opts store.Bucket
 		return store.Bucket{}, err
 	}
 	o.nextBucket++
-	o.buckets[name] = &bucket{id: rec.ID, info: rec.Bucket}
+	o.buckets[name] = &bucket{id: rec.ID, name: name, info: rec.Bucket}
 	s.log.Info("bucket created", "bucket", name, "id", rec.ID)
 	return cloneBucket(rec.Bucket), nil
 }
@@ -475,8 +484,10 @@ func (s *Store) ListBuckets(ctx context.Context) ([]store.Bucket, error) {
 	return out, nil
 }
 
-// UpdateBucket applies change to a copy of a bucket's settings and stores
-// the result (synced); the name, creation time and region stay.
+// UpdateBucket applies change to a copy of a bucket's settings (Tags,
+// Config) and stores the result (synced). The name, creation time and
+// region are the bucket's identity: a change to them is refused with
+// store.ErrInvalidArgument rather than silently dropped.
 func (s *Store) UpdateBucket(ctx context.Context, name string, change func(*store.Bucket) error) (store.Bucket, error) {
 	if err := s.enter(); err != nil {
 		return store.Bucket{}, err

@@ -61,3 +61,10 @@ func (g *gate) close() bool {
 	}
 	return true
 }
+
+// closingNow reports whether close has begun (tests).
+func (g *gate) closingNow() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closing
+}

@@ -92,9 +92,9 @@ func (s *Store) objectRecord(b *bucket, key string) (objectRecord, error) {
 		return rec, err
 	}
 	if !found {
-		return rec, fmt.Errorf("%w: %s/%s", store.ErrObjectNotFound, b.info.Name, key)
+		return rec, fmt.Errorf("%w: %s/%s", store.ErrObjectNotFound, b.name, key)
 	}
-	rec.Info.Bucket = b.info.Name
+	rec.Info.Bucket = b.name
 	return rec, nil
 }
 
@@ -202,7 +202,7 @@ func (s *Store) openObject(b *bucket, key string) (objectRecord, vfs.File, error
 			return rec, nil, err
 		}
 		if rec.File == prev {
-			return rec, nil, fmt.Errorf("store: object %s/%s: file %d missing", b.info.Name, key, prev)
+			return rec, nil, fmt.Errorf("store: object %s/%s: file %d missing", b.name, key, prev)
 		}
 	}
 }
@@ -210,7 +210,8 @@ func (s *Store) openObject(b *bucket, key string) (objectRecord, vfs.File, error
 // GetObject opens an object, or the range rng of it, for reading. The
 // reader holds the file open: an object replaced or deleted meanwhile is
 // still read whole (its file is unlinked, not gone, until the reader
-// closes), on disk as in memory.
+// closes), on disk as in memory. An empty object read whole has the range
+// 0, -1.
 func (s *Store) GetObject(ctx context.Context, bucketName, key string, rng *store.ByteRange) (store.ObjectReader, error) {
 	b, err := s.bucket(bucketName)
 	if err != nil {

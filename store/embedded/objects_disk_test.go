@@ -2,8 +2,10 @@ package embedded
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -117,6 +119,9 @@ func TestSweeperRemovesOrphans(t *testing.T) {
 	}
 	if files, refs := diskFiles(t, s), referencedFiles(t, s); !reflect.DeepEqual(files, refs) || len(files) != 2 {
 		t.Fatalf("files %v, records name %v", files, refs)
+	}
+	if s.obj.swept != len(orphans) {
+		t.Errorf("swept %d, want %d", s.obj.swept, len(orphans))
 	}
 	if s.obj.nextFile <= nextFile+5 {
 		t.Fatalf("next file id %d: could reuse the orphan's %d", s.obj.nextFile, nextFile+5)
@@ -262,3 +267,94 @@ func TestLargeObjectStreams(t *testing.T) {
 		t.Fatalf("allocated %d MiB for a 64 MiB object", alloc>>20)
 	}
 }
+
+// TestObjectsConcurrentMix runs puts, copies, deletes, tag updates, lists,
+// multipart uploads and refused bucket deletions at once (run it with
+// -race), then checks the files on disk are exactly those records name.
+func TestObjectsConcurrentMix(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "store"))
+	defer s.Close()
+	mustBucket(t, s, "b")
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 30 {
+				key := fmt.Sprintf("k%d", (g+i)%7)
+				var err error
+				switch i % 6 {
+				case 0, 1:
+					_, err = s.PutObject(ctx, "b", key, bytes.NewReader(objectBody(key, 1000*i)), store.PutOptions{Size: -1})
+				case 2:
+					_, err = s.CopyObject(ctx, "b", key, "b", key+"-copy", store.CopyOptions{})
+				case 3:
+					err = s.DeleteObject(ctx, "b", key)
+				case 4:
+					_, err = s.UpdateObject(ctx, "b", key, func(o *store.ObjectInfo) error { o.Tags = map[string]string{"g": fmt.Sprint(g)}; return nil })
+					if err == nil {
+						_, _, err = s.ListObjects(ctx, "b", store.ListOptions{Prefix: "k"})
+					}
+				case 5:
+					var id string
+					if id, err = s.CreateMultipartUpload(ctx, "b", key, store.PutOptions{}); err == nil {
+						var p store.PartInfo
+						if p, err = s.UploadPart(ctx, "b", key, id, 1, bytes.NewReader([]byte(key)), store.PutOptions{Size: -1}); err == nil {
+							_, err = s.CompleteMultipartUpload(ctx, "b", key, id, []store.CompletedPart{{Number: 1, ETag: p.ETag}})
+						}
+					}
+					if derr := s.DeleteBucket(ctx, "b"); !errors.Is(derr, store.ErrBucketNotEmpty) {
+						t.Errorf("delete of a busy bucket: %v", derr)
+					}
+				}
+				if err != nil && !errors.Is(err, store.ErrObjectNotFound) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if files, refs := diskFiles(t, s), referencedFiles(t, s); !reflect.DeepEqual(files, refs) {
+		t.Fatalf("files %v, records name %v", files, refs)
+	}
+	objs, _, _ := s.ListObjects(ctx, "b", store.ListOptions{})
+	for _, o := range objs {
+		if got := getBytes(t, s, "b", o.Key, nil); int64(len(got)) != o.Size {
+			t.Fatalf("%s: %d bytes, record says %d", o.Key, len(got), o.Size)
+		}
+	}
+}
+
+// TestPutStopsEarly: a put whose context ends, or whose store closes,
+// while the body streams stores nothing and leaves no file.
+func TestPutStopsEarly(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "store"))
+	mustBucket(t, s, "b")
+	cctx, cancel := context.WithCancel(ctx)
+	body := io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), readerFunc(func([]byte) (int, error) {
+		cancel()
+		return 0, io.EOF
+	}), bytes.NewReader(make([]byte, 1<<20)))
+	if _, err := s.PutObject(cctx, "b", "k", body, store.PutOptions{Size: -1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled put: %v", err)
+	}
+	closed := make(chan struct{})
+	body = io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), readerFunc(func([]byte) (int, error) {
+		go func() { s.Close(); close(closed) }()
+		for !s.live.closingNow() {
+			runtime.Gosched()
+		}
+		return 0, io.EOF
+	}))
+	if _, err := s.PutObject(ctx, "b", "k", body, store.PutOptions{Size: -1}); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("put across Close: %v", err)
+	}
+	<-closed
+	if files := diskFiles(t, s); len(files) != 0 {
+		t.Fatalf("files left: %v", files)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -214,5 +214,6 @@ func TestAcknowledgedObjectsSurviveSIGKILL(t *testing.T) {
 	if files, refs := diskFiles(t, s), referencedFiles(t, s); !reflect.DeepEqual(files, refs) {
 		t.Fatalf("after the sweep, %d files on disk but records name %d", len(files), len(refs))
 	}
-	t.Logf("%d acknowledged objects verified (%d multipart), %d objects stored", len(acks), multipart, len(objs))
+	t.Logf("%d acknowledged objects verified (%d multipart), %d objects stored, %d orphans of the last kill swept",
+		len(acks), multipart, len(objs), s.obj.swept)
 }
