@@ -37,7 +37,11 @@ type Objects interface {
 	// and the checksums opts asks for while it reads, and fails with
 	// ErrBadDigest, storing nothing, when one differs from what opts says
 	// to expect. opts.Size, when not -1, is the exact length body must
-	// have (ErrIncompleteBody otherwise).
+	// have (ErrIncompleteBody otherwise). An error reading body is
+	// returned (wrapped) and stores nothing: a front end that checks a
+	// signature or a hash as the body streams fails the read at EOF to
+	// refuse it. Every object operation fails with ErrBucketNotFound when
+	// its bucket is absent.
 	PutObject(ctx context.Context, bucket, key string, body io.Reader, opts PutOptions) (ObjectInfo, error)
 	// GetObject opens an object for reading, from rng when it is not nil
 	// (ErrInvalidRange when it starts past the end). The caller closes it.
@@ -48,15 +52,19 @@ type Objects interface {
 	// in S3 (ErrBucketNotFound when the bucket is absent).
 	DeleteObject(ctx context.Context, bucket, key string) error
 	// CopyObject copies an object, with opts' metadata when opts.Replace
-	// is set and the source's otherwise.
+	// is set and the source's otherwise. ErrBucketNotFound does not say
+	// which bucket is absent; a caller that must say asks HeadBucket.
 	CopyObject(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
-	// UpdateObject applies change to a copy of an object's tags (nothing
-	// else may change) and stores the result.
+	// UpdateObject applies change to a copy of an object's tags and
+	// stores the result; a change to anything else is refused with
+	// ErrInvalidArgument.
 	UpdateObject(ctx context.Context, bucket, key string, change func(*ObjectInfo) error) (ObjectInfo, error)
 	// ListObjects returns up to opts.Max objects (1000 when 0) whose keys
 	// start with opts.Prefix and sort after opts.After, in key order, and
-	// whether more follow. Delimiters are the caller's: it lists again
-	// after the last key of a common prefix.
+	// whether more follow. Delimiters are the caller's: to skip the rest
+	// of a common prefix it lists again with After = prefix + "\xff",
+	// which sorts after every UTF-8 key under the prefix (S3 keys are
+	// UTF-8; the S3 API refuses others).
 	ListObjects(ctx context.Context, bucket string, opts ListOptions) (objects []ObjectInfo, truncated bool, err error)
 
 	// CreateMultipartUpload starts an upload to key; its parts are stored
