@@ -141,7 +141,10 @@ type restErrorBody struct {
 // WriteRESTXML writes e the way REST-XML APIs (S3) do:
 //
 //	<Error><Code>...</Code><Message>...</Message><RequestId>...</RequestId></Error>
+//
+// with the request id in S3's header too, where S3 SDKs read it.
 func (e *Error) WriteRESTXML(w http.ResponseWriter, requestID string) {
+	w.Header().Set("x-amz-request-id", requestID)
 	writeXML(w, "application/xml", e.StatusCode(), restErrorBody{Code: e.code(), Message: e.Message, RequestID: requestID})
 }
 
