@@ -180,24 +180,11 @@ func runBenchKinesis(ctx context.Context, o *benchKinesisOptions, stdout, stderr
 		return err
 	}
 
-	if o.embedded {
-		srv, err := startAWSBenchBridge(ctx, o.dataDir, o.inProcess, targets, stderr)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := srv.stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping the bridge: %w", stopErr)
-			}
-		}()
-	} else {
-		probeServerCPU(targets)
-	}
-
-	results, err := benchTurns(ctx, stdout, stderr, "kinesis", targets, o.warmup, o.repeat,
-		func(ctx context.Context, t benchTarget) (kinesisbench.Result, error) {
+	results, err := runAWSBench(ctx, stdout, stderr,
+		awsBench{api: "kinesis", embedded: o.embedded, inProcess: o.inProcess, dataDir: o.dataDir, warmup: o.warmup, repeat: o.repeat}, targets,
+		func(ctx context.Context, endpoint string, serverCPU func() (float64, error)) (kinesisbench.Result, error) {
 			cfg := o.cfg
-			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
+			cfg.Endpoint, cfg.ServerCPU = endpoint, serverCPU
 			return kinesisbench.Run(ctx, cfg)
 		},
 		func(r *kinesisbench.Result, name string) { r.Target = name },

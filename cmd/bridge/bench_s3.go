@@ -105,23 +105,11 @@ func runBenchS3(ctx context.Context, o *benchS3Options, stdout, stderr io.Writer
 		}()
 		targets = append(targets, benchTarget{name: "gofakes3", endpoint: "http://" + srv.addr, cpu: srv.cpu})
 	}
-	if o.embedded {
-		srv, err := startAWSBenchBridge(ctx, o.dataDir, o.inProcess, targets, stderr)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := srv.stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping the bridge: %w", stopErr)
-			}
-		}()
-	} else {
-		probeServerCPU(targets)
-	}
-	results, err := benchTurns(ctx, stdout, stderr, "s3", targets, o.warmup, o.repeat,
-		func(ctx context.Context, t benchTarget) (s3bench.Result, error) {
+	results, err := runAWSBench(ctx, stdout, stderr,
+		awsBench{api: "s3", embedded: o.embedded, inProcess: o.inProcess, dataDir: o.dataDir, warmup: o.warmup, repeat: o.repeat}, targets,
+		func(ctx context.Context, endpoint string, serverCPU func() (float64, error)) (s3bench.Result, error) {
 			cfg := o.cfg
-			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
+			cfg.Endpoint, cfg.ServerCPU = endpoint, serverCPU
 			return s3bench.Run(ctx, cfg)
 		},
 		func(r *s3bench.Result, name string) { r.Target = name },

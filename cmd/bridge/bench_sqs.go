@@ -126,24 +126,11 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 			defer debug.SetGCPercent(debug.SetGCPercent(loadGeneratorGOGC))
 		}
 	}
-	if o.embedded {
-		srv, err := startAWSBenchBridge(ctx, o.dataDir, o.inProcess, targets, stderr)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := srv.stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping the bridge: %w", stopErr)
-			}
-		}()
-	} else {
-		probeServerCPU(targets)
-	}
-
-	results, err := benchTurns(ctx, stdout, stderr, "sqs", targets, o.warmup, o.repeat,
-		func(ctx context.Context, t benchTarget) (sqsbench.Result, error) {
+	results, err := runAWSBench(ctx, stdout, stderr,
+		awsBench{api: "sqs", embedded: o.embedded, inProcess: o.inProcess, dataDir: o.dataDir, warmup: o.warmup, repeat: o.repeat}, targets,
+		func(ctx context.Context, endpoint string, serverCPU func() (float64, error)) (sqsbench.Result, error) {
 			cfg := o.cfg
-			cfg.Endpoint, cfg.ServerCPU = t.endpoint, t.cpu
+			cfg.Endpoint, cfg.ServerCPU = endpoint, serverCPU
 			return sqsbench.Run(ctx, cfg)
 		},
 		func(r *sqsbench.Result, name string) { r.Target = name },

@@ -101,3 +101,40 @@ func benchTurns[R any](ctx context.Context, stdout, stderr io.Writer, api string
 	}
 	return results, nil
 }
+
+// awsBench is where an AWS bench runs: against a bridge it starts
+// (embedded, with a temporary data dir unless dataDir says, in this
+// process when inProcess) or against the endpoints of targets.
+type awsBench struct {
+	api       string // "kinesis", "sqs", "s3": progress lines
+	embedded  bool
+	inProcess bool
+	dataDir   string
+	warmup    int
+	repeat    int
+}
+
+// runAWSBench starts the bridge when b.embedded (it becomes targets[0]),
+// gives the other targets a server CPU probe, runs the load against every
+// target in turns (benchTurns), stops the bridge, and returns each target's
+// median result. run runs the load once against an endpoint.
+func runAWSBench[R any](ctx context.Context, stdout, stderr io.Writer, b awsBench, targets []benchTarget,
+	run func(ctx context.Context, endpoint string, serverCPU func() (float64, error)) (R, error),
+	named func(*R, string), median func([]R) R) (_ []R, err error) {
+	if b.embedded {
+		srv, err := startAWSBenchBridge(ctx, b.dataDir, b.inProcess, targets, stderr)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if stopErr := srv.stop(); err == nil && stopErr != nil {
+				err = fmt.Errorf("stopping the bridge: %w", stopErr)
+			}
+		}()
+	} else {
+		probeServerCPU(targets)
+	}
+	return benchTurns(ctx, stdout, stderr, b.api, targets, b.warmup, b.repeat,
+		func(ctx context.Context, t benchTarget) (R, error) { return run(ctx, t.endpoint, t.cpu) },
+		named, median)
+}
