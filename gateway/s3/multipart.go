@@ -54,19 +54,10 @@ func (h *Handler) uploadPart(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	opts, err := putOptions(x)
+	body, opts, err := uploadBody(x)
 	if err != nil {
 		return err
 	}
-	body, size, trailerAlgs, err := requestBodyAlgs(x)
-	if err != nil {
-		return err
-	}
-	if size > maxPutSize {
-		return s3Err(http.StatusBadRequest, codeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
-	}
-	opts.Size = size
-	opts.Checksums = appendNew(opts.Checksums, trailerAlgs...)
 	p, err := h.objs.UploadPart(x.r.Context(), x.bucket, x.key, x.query.Get("uploadId"), n, body, opts)
 	if err != nil {
 		return err

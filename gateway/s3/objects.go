@@ -16,20 +16,30 @@ import (
 	"github.com/streambridge/bridge/store"
 )
 
-func (h *Handler) putObject(x *exchange) error {
+// uploadBody is what PutObject and UploadPart store: the request's body
+// (aws-chunked decoded) and the options its headers and trailer ask for.
+func uploadBody(x *exchange) (io.Reader, store.PutOptions, error) {
 	opts, err := putOptions(x)
 	if err != nil {
-		return err
+		return nil, opts, err
 	}
 	body, size, trailerAlgs, err := requestBodyAlgs(x)
 	if err != nil {
-		return err
+		return nil, opts, err
 	}
 	if size > maxPutSize {
-		return s3Err(http.StatusBadRequest, codeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
+		return nil, opts, s3Err(http.StatusBadRequest, codeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size")
 	}
 	opts.Size = size
 	opts.Checksums = appendNew(opts.Checksums, trailerAlgs...)
+	return body, opts, nil
+}
+
+func (h *Handler) putObject(x *exchange) error {
+	body, opts, err := uploadBody(x)
+	if err != nil {
+		return err
+	}
 	info, err := h.objs.PutObject(x.r.Context(), x.bucket, x.key, body, opts)
 	if err != nil {
 		return err
