@@ -125,6 +125,20 @@ func Authorize(ctx context.Context, a Authorizer, al *audit.Log, log *slog.Logge
 	return d
 }
 
+// RecordExchange records, as RecordCall does, the call of x the API let
+// through (a denied one is recorded already), under its IAM action, or
+// source:Op when it was refused before its input named one.
+func RecordExchange(al *audit.Log, x *Exchange, source, errCode, errMsg string) {
+	if al == nil || x.Denied {
+		return
+	}
+	action := x.Action
+	if action == "" {
+		action = source + ":" + x.Op // refused before decoding
+	}
+	RecordCall(x.R.Context(), al, x.R, source, x.Op, action, x.Resource, errCode, errMsg)
+}
+
 // RecordCall records a control-plane call that was let through, with the
 // error code the client got ("" for success), whatever authorization
 // decided; al nil records nothing.

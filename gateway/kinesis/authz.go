@@ -62,14 +62,9 @@ func authorize(ctx context.Context, h *Handler, x *exchange, in any) error {
 // audit records a control-plane call that was let through, with the
 // error type it was answered with ("" for success).
 func (h *Handler) audit(x *exchange, errType, errMsg string) {
-	if h.cfg.Audit == nil || x.Denied || !controlPlane[x.Op] {
-		return
+	if controlPlane[x.Op] {
+		awsapi.RecordExchange(h.cfg.Audit, x, "kinesis", errType, errMsg)
 	}
-	action := x.Action
-	if action == "" {
-		action = "kinesis:" + x.Op // refused before decoding
-	}
-	awsapi.RecordCall(x.R.Context(), h.cfg.Audit, x.R, "kinesis", x.Op, action, x.Resource, errType, errMsg)
 }
 
 // streamRefHolder is every input that embeds streamRef.

@@ -73,14 +73,9 @@ func (h *Handler) authorize(ctx context.Context, x *exchange, in any) error {
 // audit records a control-plane call that was let through, with the
 // error code it was answered with ("" for success).
 func (h *Handler) audit(x *exchange, code, msg string) {
-	if h.cfg.Audit == nil || x.Denied || !controlPlane[x.Op] {
-		return
+	if controlPlane[x.Op] {
+		awsapi.RecordExchange(h.cfg.Audit, x, "sqs", code, msg)
 	}
-	action := x.Action
-	if action == "" {
-		action = "sqs:" + x.Op // refused before decoding
-	}
-	awsapi.RecordCall(x.R.Context(), h.cfg.Audit, x.R, "sqs", x.Op, action, x.Resource, code, msg)
 }
 
 // resourceOf is the queue ARN an operation's input names, "" when it
