@@ -20,6 +20,27 @@ type AppendOptions struct {
 	// State is gateway state (a producer's last sequence, say) written in
 	// the same atomic, durable commit as the records.
 	State []KV
+
+	// Objects names the objects the appended records point to: payloads a
+	// front end offloaded (OffloadPrefix) before appending their pointers.
+	// The store records them in the append's commit and deletes each object
+	// when its record leaves the log (retention, TrimBefore, DeleteStream),
+	// so an object outlives its record only until the next sweep.
+	Objects []ObjectRef
+}
+
+// OffloadPrefix starts the keys of the objects front ends write for
+// payloads they offload. Under it, an object that no record names
+// (AppendOptions.Objects) is an orphan, left by a crash or a failed append
+// between the object's write and its record's, and the store deletes it:
+// at open, and after a grace period while running. Users must not put
+// objects of their own under it in an offload bucket.
+const OffloadPrefix = "streambridge-offload/"
+
+// ObjectRef names the object that holds one appended record's payload.
+type ObjectRef struct {
+	OffsetDelta int32 // the record's offset delta in its batch (its index for AppendToShard)
+	Bucket, Key string
 }
 
 // AppendResult is the position of an acknowledged append, as the backend

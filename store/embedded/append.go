@@ -199,6 +199,7 @@ func (s *Store) start(ctx context.Context, st *stream, p *partition, shard int, 
 	_ = b.Set(timeKey(p.id, p.number, maxTs, base), nil, nil)
 	endPos := p.endPos.Load() + int64(len(stored))
 	_ = b.Set(endPosKey(p.id, p.number), binary.BigEndian.AppendUint64(nil, uint64(endPos)), nil)
+	addObjectRefs(b, p, base, opts.Objects)
 	for _, w := range opts.State {
 		if w.Value == nil {
 			_ = b.Delete(stateKey(w.Namespace, w.Key), nil)

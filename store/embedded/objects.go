@@ -245,6 +245,12 @@ func (s *Store) HeadObject(ctx context.Context, bucketName, key string) (store.O
 // DeleteObject deletes an object's record (synced), then its file.
 // Deleting an absent object succeeds.
 func (s *Store) DeleteObject(ctx context.Context, bucketName, key string) error {
+	return s.deleteObject(bucketName, key, s.syncOpts())
+}
+
+// deleteObject deletes an object, committing with opts: NoSync when a lost
+// delete only leaves an orphan for a sweeper to find again.
+func (s *Store) deleteObject(bucketName, key string, opts *pebble.WriteOptions) error {
 	b, err := s.bucket(bucketName)
 	if err != nil {
 		return err
@@ -256,7 +262,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucketName, key string) error 
 		if err != nil || !found {
 			return err
 		}
-		return s.db.Delete(k, s.syncOpts())
+		return s.db.Delete(k, opts)
 	})
 	if err != nil {
 		return err

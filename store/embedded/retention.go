@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,6 +30,9 @@ func (s *Store) retentionLoop(every time.Duration) {
 		case <-t.C:
 			if err := s.EnforceRetention(context.Background()); err != nil {
 				s.log.Error("store: retention", "err", err)
+			}
+			if _, err := s.sweepOffloaded(context.Background(), s.now().Add(-offloadGrace)); err != nil && !errors.Is(err, store.ErrClosed) {
+				s.log.Error("store: offloaded payload sweep", "err", err)
 			}
 		}
 	}
@@ -224,6 +228,10 @@ func (s *Store) commitTrim(b *pebble.Batch, p *partition, newStart int64) error 
 		return err
 	}
 	_ = b.DeleteRange(prefix, dataKey(p.id, p.number, keepFrom), nil)
+	released, err := s.releaseObjectRefs(b, partitionPrefix(nil, tagObjectRef, p.id, p.number), objectRefKey(p.id, p.number, newStart))
+	if err != nil {
+		return err
+	}
 	startPos := p.startPos.Load() + dropped
 	v := binary.BigEndian.AppendUint64(nil, uint64(newStart))
 	v = binary.BigEndian.AppendUint64(v, uint64(startPos))
@@ -234,5 +242,6 @@ func (s *Store) commitTrim(b *pebble.Batch, p *partition, newStart int64) error 
 	p.startPos.Store(startPos)
 	p.logStart.Store(newStart)
 	p.tail.dropBelow(&s.tail, newStart)
+	s.deleteReleased(released)
 	return nil
 }

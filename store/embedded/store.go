@@ -179,6 +179,12 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// No append is in flight yet: every unreferenced offloaded payload is
+	// an orphan of the last run.
+	if _, err := s.sweepOffloaded(context.Background(), now().Add(time.Second)); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.metrics = newMetrics(opts.Registerer, s)
 	interval := opts.RetentionInterval
 	if interval <= 0 {
@@ -507,9 +513,15 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
+	refs := streamPrefix(tagObjectRef, st.id)
+	released, err := s.releaseObjectRefs(b, refs, prefixEnd(refs))
+	if err != nil {
+		return err
+	}
 	if err := b.Commit(s.syncOpts()); err != nil {
 		return err
 	}
+	defer s.deleteReleased(released)
 	st.deleted.Store(true)
 	for _, p := range *st.parts.Load() {
 		p.wake()
