@@ -21,6 +21,7 @@ import (
 	"github.com/streambridge/bridge/gateway/kafka"
 	"github.com/streambridge/bridge/gateway/kinesis"
 	gatewaykms "github.com/streambridge/bridge/gateway/kms"
+	"github.com/streambridge/bridge/gateway/payloads"
 	gateways3 "github.com/streambridge/bridge/gateway/s3"
 	"github.com/streambridge/bridge/gateway/sqs"
 	"github.com/streambridge/bridge/security/awscreds"
@@ -85,6 +86,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				AdvertisedAddr:    d.Addrs.AdvertisedKafka,
 				AutoCreateTopics:  o.kafka.autoCreateTopics,
 				DefaultPartitions: o.kafka.defaultPartitions,
+				Offload:           newOffloader(d),
 			}
 			if err := o.kafkaSecurity(context.Background(), &cfg, d.Store, d.Addrs); err != nil {
 				return nil, err
@@ -172,6 +174,12 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			return rt, nil
 		},
 	}, nil
+}
+
+// newOffloader keeps the front ends' large payloads in the store's
+// objects, with the default policy where a stream sets none.
+func newOffloader(d server.Deps) *payloads.Offloader {
+	return payloads.New(d.Store, payloads.Policy{Threshold: payloads.DefaultThreshold}, d.Logger)
 }
 
 // authenticateAWS turns on SigV4 checks on the AWS port when

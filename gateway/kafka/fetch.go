@@ -29,12 +29,15 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -52,7 +55,13 @@ type fetchPart struct {
 	bytes     int       // bytes collected so far
 	out       *[][]byte // the batches collected: the response's records
 	done      bool      // failed or full: read no more
+	pointers  bool      // hand offloaded records over as pointers
 }
+
+// pointerClientID is what a consumer puts in its client.id to get
+// offloaded records as the pointer records stored (the pointer as value,
+// an ExtendedPayloadSize header) instead of restored.
+const pointerClientID = "offload-pointers"
 
 func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.FetchRequest)
@@ -68,13 +77,14 @@ func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 			denied[t.Topic] = true
 		}
 	}
+	pointers := strings.Contains(r.ClientID, pointerClientID)
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		return r.Server.fetch(ctx, req, received, denied), nil
+		return r.Server.fetch(ctx, req, received, denied, pointers), nil
 	}), nil
 }
 
 // fetch answers req; the topics in denied get TOPIC_AUTHORIZATION_FAILED.
-func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time, denied map[string]bool) *fetchResponse {
+func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time, denied map[string]bool, pointers bool) *fetchResponse {
 	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
 	resp.SessionID = 0
 	if req.Version >= 7 {
@@ -105,7 +115,7 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 			*rp = kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
-			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j]}
+			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j], pointers: pointers}
 			switch {
 			case denied[rt.Topic]:
 				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
@@ -174,27 +184,77 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 		return 0, err
 	}
 	added, n := 0, 0
-	for _, b := range res.Batches {
-		if !(first && added == 0) && (added+len(b.Raw) > limit) {
+	var rewritten [][]byte // batches changed on the way out, by index; nil when none
+	for i, b := range res.Batches {
+		raw := b.Raw
+		if marked(raw) {
+			var ok bool
+			if raw, ok, err = s.unoffload(ctx, fp, raw, limit-added, first && added == 0); err != nil {
+				if added == 0 && fp.bytes == 0 {
+					rp.ErrorCode = errorCode(err)
+					fp.done = true
+					return 0, err
+				}
+				fp.done = true // what was collected goes; the next fetch reports it
+				break
+			}
+			if !ok {
+				fp.done = true
+				break
+			}
+			if rewritten == nil {
+				rewritten = make([][]byte, len(res.Batches))
+			}
+			rewritten[i] = raw
+		}
+		if !(first && added == 0) && (added+len(raw) > limit) {
 			fp.done = true // full: the rest waits for the next fetch
 			break
 		}
 		fp.next = b.LastOffset + 1
-		added += len(b.Raw)
+		added += len(raw)
 		n++
 	}
 	switch {
 	case added == 0:
-	case len(res.Bytes) >= added:
+	case rewritten == nil && len(res.Bytes) >= added:
 		// The batches are back to back in one buffer: send its prefix.
 		*fp.out = append(*fp.out, res.Bytes[:added])
 	default:
-		for _, b := range res.Batches[:n] {
-			*fp.out = append(*fp.out, b.Raw)
+		for i, b := range res.Batches[:n] {
+			if rewritten != nil && rewritten[i] != nil {
+				*fp.out = append(*fp.out, rewritten[i])
+			} else {
+				*fp.out = append(*fp.out, b.Raw)
+			}
 		}
 	}
 	fp.bytes += added
 	return added, nil
+}
+
+// marked reports whether a stored batch holds offloaded records.
+func marked(raw []byte) bool {
+	info, err := recordbatch.Parse(raw)
+	return err == nil && info.Offloaded()
+}
+
+// unoffload returns a batch holding offloaded records as the consumer
+// gets it: restored within room (ok is false when it would not fit and
+// force is not set), or, for a consumer that asked for pointers, the
+// stored pointer records without the bridge's mark.
+func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room int, force bool) ([]byte, bool, error) {
+	if fp.pointers || s.cfg.Offload == nil {
+		out := bytes.Clone(raw) // raw may be shared with other readers
+		recordbatch.SetOffloaded(out, false)
+		return out, true, nil
+	}
+	out, ok, err := s.cfg.Offload.RestoreBatch(ctx, raw, fp.next, room, force)
+	if err != nil {
+		s.log.Warn("fetch: offloaded records cannot be restored", "topic", fp.topic, "partition", fp.partition, "err", err)
+		return nil, false, refuse(kerr.KafkaStorageError, "offloaded records cannot be restored: %v", err)
+	}
+	return out, ok, nil
 }
 
 // waitFetch blocks until one of the partitions still open for reading may

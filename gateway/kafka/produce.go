@@ -204,20 +204,34 @@ func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicCon
 	// As a broker does on append; consumers compare it with the epoch
 	// Metadata reports (always 0). The CRC does not cover it.
 	recordbatch.SetPartitionLeaderEpoch(batch, 0)
-
-	if info.ProducerID < 0 {
-		w.pd, err = s.store.StartAppendBatch(ctx, st.Name, partition, batch, store.AppendOptions{})
-		return w, err
-	}
-	if info.ProducerEpoch < 0 || info.BaseSequence < 0 {
+	if info.ProducerID >= 0 && (info.ProducerEpoch < 0 || info.BaseSequence < 0) {
 		return w, refuse(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
 	}
-	return s.startIdempotent(ctx, st, partition, batch, info)
+	// The offload mark is the bridge's alone; then records over the
+	// topic's threshold go to objects before their pointers are appended.
+	recordbatch.SetOffloaded(batch, false)
+	batch, refs, err := s.cfg.Offload.Batch(ctx, st, partition, batch)
+	if err != nil {
+		if errors.Is(err, store.ErrInvalidArgument) {
+			return w, refuse(kerr.CorruptMessage, "%v", err)
+		}
+		s.log.Warn("produce: offloading a large record failed", "topic", st.Name, "partition", partition, "err", err)
+		return w, refuse(kerr.KafkaStorageError, "offloading a large record failed: %v", err)
+	}
+	if info.ProducerID < 0 {
+		w.pd, err = s.store.StartAppendBatch(ctx, st.Name, partition, batch, store.AppendOptions{Objects: refs})
+	} else {
+		w, err = s.startIdempotent(ctx, st, partition, batch, info, refs)
+	}
+	if w.pd == nil && len(refs) > 0 {
+		s.cfg.Offload.Discard(refs) // refused, or a retry of a stored batch
+	}
+	return w, err
 }
 
 // startIdempotent checks a batch of an idempotent producer against the
 // partition's producer state and starts its append with the updated state.
-func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partition int32, batch []byte, info recordbatch.Info) (produceWait, error) {
+func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partition int32, batch []byte, info recordbatch.Info, refs []store.ObjectRef) (produceWait, error) {
 	w := produceWait{topic: st.Name, partition: partition}
 	pp := s.producers.partition(topicID(*st), partition)
 	pp.mu.Lock()
@@ -249,7 +263,8 @@ func (s *Server) startIdempotent(ctx context.Context, st *store.Stream, partitio
 	w.offsets = &batchOffsets{done: make(chan struct{})}
 	next := e.next(info.ProducerEpoch, batchMeta{firstSeq: firstSeq, lastSeq: lastSeq, base: hw, last: -1, pending: w.offsets})
 	w.pd, err = s.store.StartAppendBatch(ctx, st.Name, partition, batch, store.AppendOptions{
-		State: []store.KV{{Namespace: producerNamespace, Key: pp.key(info.ProducerID), Value: next.encode()}},
+		State:   []store.KV{{Namespace: producerNamespace, Key: pp.key(info.ProducerID), Value: next.encode()}},
+		Objects: refs,
 	})
 	if err != nil {
 		return w, err

@@ -19,6 +19,7 @@ import (
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sasl"
 	"github.com/streambridge/bridge/security/users"
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -73,7 +74,12 @@ type Config struct {
 	// DefaultPartitions partitions (1 when zero).
 	AutoCreateTopics  bool
 	DefaultPartitions int
-	// MaxRequestBytes bounds a request frame; 0 means 100 MiB.
+	// Offload keeps records over a topic's offload threshold as objects
+	// and restores them on Fetch (gateway/payloads); nil offloads nothing
+	// and hands stored pointers to consumers as they are.
+	Offload *payloads.Offloader
+	// MaxRequestBytes bounds a request frame; 0 means 101 MiB, room for a
+	// 100 MiB record batch and the request around it.
 	MaxRequestBytes int32
 	// MaxConnections bounds open connections; 0 means 10000. Connections
 	// over the limit are closed at once.
@@ -125,7 +131,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.DefaultPartitions = 1
 	}
 	if cfg.MaxRequestBytes <= 0 {
-		cfg.MaxRequestBytes = 100 << 20
+		cfg.MaxRequestBytes = 101 << 20
 	}
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 10000

@@ -30,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -43,6 +44,8 @@ const (
 	cfgMinInsyncRepl    = "min.insync.replicas"
 	cfgCompressionType  = "compression.type"
 	cfgEncryptionKey    = "encryption.kms.key.id" // the bridge's own: store.Stream.Encryption
+	cfgOffloadBucket    = payloads.ConfigBucket   // the bridge's own, as is the next
+	cfgOffloadThreshold = payloads.ConfigThreshold
 	timestampCreateTime = "CreateTime"
 	timestampLogAppend  = "LogAppendTime"
 )
@@ -131,6 +134,12 @@ var topicConfigDefs = []topicConfigDef{
 	{name: cfgMinInsyncRepl, typ: kmsg.ConfigTypeInt, synonym: "min.insync.replicas", readOnly: true,
 		doc:       "Always 1: the bridge is a single node and acks=all means durably stored on it.",
 		normalize: fixedValue(cfgMinInsyncRepl, "1")},
+	{name: cfgOffloadBucket, typ: kmsg.ConfigTypeString,
+		doc:       "The bridge's own: the bucket of the S3-style API that keeps this topic's records over offload.threshold.bytes (made on first use); records keep a pointer and are restored on fetch.",
+		normalize: normalizeBucketName},
+	{name: cfgOffloadThreshold, typ: kmsg.ConfigTypeLong,
+		doc:       "The bridge's own: records larger than this (key, value and headers) are kept as objects in offload.s3.bucket; 0 keeps every record inline. The default is the Kinesis and SQS record limit.",
+		normalize: intRange(cfgOffloadThreshold, 0, math.MaxInt64)},
 	{name: cfgRetentionBytes, typ: kmsg.ConfigTypeLong, synonym: "log.retention.bytes",
 		doc:       "Stored and reported; not enforced yet (records are deleted by retention.ms and DeleteRecords only).",
 		normalize: intRange(cfgRetentionBytes, -1, math.MaxInt64)},
@@ -237,12 +246,32 @@ func topicConfigDefault(name string) string {
 		return timestampCreateTime
 	case cfgMinInsyncRepl:
 		return "1"
+	case cfgOffloadBucket:
+		return payloads.DefaultBucket
+	case cfgOffloadThreshold:
+		return strconv.Itoa(payloads.DefaultThreshold)
 	case cfgRetentionBytes:
 		return "-1"
 	case cfgRetentionMs:
 		return strconv.FormatInt(DefaultRetentionMs, 10)
 	}
 	return ""
+}
+
+// normalizeBucketName accepts the bucket names S3 accepts: 3 to 63
+// lower-case letters, digits, dots and hyphens, starting and ending with a
+// letter or digit.
+func normalizeBucketName(v string) (string, *kafkaError) {
+	ok := len(v) >= 3 && len(v) <= 63
+	for i := 0; ok && i < len(v); i++ {
+		c := v[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		ok = alnum || (c == '.' || c == '-') && i > 0 && i < len(v)-1
+	}
+	if !ok {
+		return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)", v, cfgOffloadBucket)
+	}
+	return v, nil
 }
 
 // maxRetentionMs is the largest retention.ms a time.Duration holds (about

@@ -30,6 +30,8 @@ type EncodeOptions struct {
 	// Control sets attribute bit 5; the records must then be control
 	// records (key: version and type; value: the marker), built by the caller.
 	Control bool
+	// Offloaded sets the bridge's Offloaded mark (Info.Offloaded).
+	Offloaded bool
 }
 
 // scratch buffers hold the uncompressed records before compression.
@@ -128,6 +130,9 @@ func Encode(dst []byte, records []Record, opts EncodeOptions) ([]byte, error) {
 	}
 	if opts.Control {
 		attrs |= attrControl
+	}
+	if opts.Offloaded {
+		attrs |= attrOffloaded
 	}
 	producerID, producerEpoch, baseSequence := int64(-1), int16(-1), int32(-1)
 	if opts.Idempotent {

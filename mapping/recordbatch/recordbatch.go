@@ -105,6 +105,8 @@ const (
 	attrLogAppendTime = 0x08
 	attrTransactional = 0x10
 	attrControl       = 0x20
+	// attrOffloaded is the bridge's own: see Offloaded.
+	attrOffloaded = 0x80
 )
 
 // HeaderSize is the size of the fixed header of a v2 batch.
@@ -195,6 +197,12 @@ func (i Info) Transactional() bool { return i.Attributes&attrTransactional != 0 
 
 // Control reports whether the batch holds control records (attribute bit 5).
 func (i Info) Control() bool { return i.Attributes&attrControl != 0 }
+
+// Offloaded reports whether the batch is marked as holding records whose
+// payloads were offloaded to an object store (attribute bit 7, which Kafka
+// leaves unused). The mark is the bridge's, for stored batches only: it
+// tells a reader which batches to look into, and never leaves the bridge.
+func (i Info) Offloaded() bool { return i.Attributes&attrOffloaded != 0 }
 
 // LastOffset is the offset of the last record: BaseOffset + LastOffsetDelta.
 func (i Info) LastOffset() int64 { return i.BaseOffset + int64(i.LastOffsetDelta) }
@@ -393,6 +401,22 @@ func SetLogAppendTime(batch []byte, ms int64) {
 	be := binary.BigEndian
 	be.PutUint16(batch[offAttributes:], uint16(i.Attributes|attrLogAppendTime))
 	be.PutUint64(batch[offMaxTimestamp:], uint64(ms))
+	be.PutUint32(batch[offCRC:], crc32.Checksum(batch[offAttributes:i.Size()], castagnoli))
+}
+
+// SetOffloaded sets or clears the Offloaded mark and recomputes the CRC. A
+// batch that does not parse or is not all there is left alone.
+func SetOffloaded(batch []byte, on bool) {
+	i, err := Parse(batch)
+	if err != nil || len(batch) < i.Size() || i.Offloaded() == on {
+		return
+	}
+	attrs := i.Attributes &^ attrOffloaded
+	if on {
+		attrs |= attrOffloaded
+	}
+	be := binary.BigEndian
+	be.PutUint16(batch[offAttributes:], uint16(attrs))
 	be.PutUint32(batch[offCRC:], crc32.Checksum(batch[offAttributes:i.Size()], castagnoli))
 }
 

@@ -1,0 +1,334 @@
+// Package payloads keeps payloads too large for a stream's records as
+// objects, the way AWS's extended clients do: the record keeps a pointer
+// (mapping/offload's PayloadS3Pointer JSON) as its value and the payload's
+// size in an ExtendedPayloadSize header, and the object holds the payload.
+// The Kafka, Kinesis and SQS front ends share it: what one offloads, the
+// others restore.
+//
+// Writing: Batch (a producer's Kafka batch) and Records (records a front
+// end builds) write the objects, durably, and return the references the
+// append must carry (store.AppendOptions.Objects), so the store deletes
+// each object with its record and sweeps the objects of appends that never
+// happened. The batch that holds pointers is marked
+// (recordbatch.Info.Offloaded), so readers look only into those.
+//
+// Reading: RestoreBatch gives a Kafka consumer the batch as produced;
+// PointerOf and Load let Kinesis and SQS decide per record.
+//
+// Where: a stream's topic configs offload.s3.bucket and
+// offload.threshold.bytes, or the server's defaults. A record is offloaded
+// when its size (key, value and headers, as the extended clients count a
+// message's body and attributes) is strictly greater than the threshold.
+// A compressed batch is looked into only when it is itself over the
+// threshold: the threshold is about what the store keeps, and a batch
+// under it keeps its records inline however well they compressed.
+package payloads
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/streambridge/bridge/internal/uuid"
+	"github.com/streambridge/bridge/mapping/offload"
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
+
+// Topic configs of the bridge's own that place a stream's payloads.
+const (
+	ConfigBucket    = "offload.s3.bucket"
+	ConfigThreshold = "offload.threshold.bytes"
+)
+
+// Defaults: the Kinesis record limit and the largest SQS message, and the
+// bucket made on first use.
+const (
+	DefaultThreshold = 1 << 20
+	DefaultBucket    = "streambridge-offload"
+)
+
+// SizeHeader is the header of a pointer record that holds the payload's
+// size in decimal: the SQS extended clients' message attribute. Records
+// the first Java client sent carry LegacySizeHeader instead.
+const (
+	SizeHeader       = offload.AttrPayloadSize
+	LegacySizeHeader = offload.AttrLegacyPayloadSize
+)
+
+// MaxPayload bounds what Load reads into memory: the largest record Kafka
+// producers can send through the bridge.
+const MaxPayload = 1 << 30
+
+// ErrMissing says a pointer names an object that is not there (a client
+// deleted it, or it belongs to a record below the log start).
+var ErrMissing = errors.New("payloads: offloaded payload is missing")
+
+// Policy says where a stream's large payloads go. Threshold 0 turns
+// offloading off.
+type Policy struct {
+	Bucket    string
+	Threshold int64
+}
+
+// Offloader writes and reads offloaded payloads. Its zero value and a nil
+// one offload nothing and restore nothing.
+type Offloader struct {
+	objects  store.Objects
+	defaults Policy
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	buckets map[string]bool // buckets known to exist
+}
+
+// New returns an Offloader over objects, with the policy of streams that
+// set none of their own. A zero defaults.Threshold offloads nothing unless
+// a stream asks; an empty Bucket is DefaultBucket.
+func New(objects store.Objects, defaults Policy, log *slog.Logger) *Offloader {
+	if defaults.Bucket == "" {
+		defaults.Bucket = DefaultBucket
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Offloader{objects: objects, defaults: defaults, log: log, buckets: map[string]bool{}}
+}
+
+// PolicyOf returns st's policy: its topic configs over the defaults.
+func (o *Offloader) PolicyOf(st *store.Stream) Policy {
+	if o == nil || o.objects == nil {
+		return Policy{}
+	}
+	p := o.defaults
+	if b := st.Config[ConfigBucket]; b != "" {
+		p.Bucket = b
+	}
+	if v, ok := st.Config[ConfigThreshold]; ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			p.Threshold = n
+		}
+	}
+	return p
+}
+
+// RecordSize is a record's size as the threshold counts it: key, value,
+// header names and values.
+func RecordSize(r *recordbatch.Record) int64 {
+	n := int64(len(r.Key) + len(r.Value))
+	for _, h := range r.Headers {
+		n += int64(len(h.Key) + len(h.Value))
+	}
+	return n
+}
+
+// Batch offloads the records of a producer's batch that are over st's
+// threshold. It returns the batch to append (batch itself when nothing is
+// offloaded, a new batch with the pointers and the Offloaded mark
+// otherwise, same codec and producer fields) and the references the append
+// must carry. On error no object is left behind.
+func (o *Offloader) Batch(ctx context.Context, st *store.Stream, partition int32, batch []byte) ([]byte, []store.ObjectRef, error) {
+	pol := o.PolicyOf(st)
+	if pol.Threshold <= 0 || int64(len(batch)) <= pol.Threshold {
+		return batch, nil, nil
+	}
+	info, recs, err := recordbatch.Decode(batch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
+	}
+	refs, err := o.offload(ctx, st.Name, partition, pol, info.BaseOffset, recs)
+	if err != nil || len(refs) == 0 {
+		return batch, nil, err
+	}
+	out, err := recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{
+		Codec:         info.Codec(),
+		LogAppendTime: info.LogAppendTime(),
+		Idempotent:    info.ProducerID >= 0,
+		ProducerID:    info.ProducerID,
+		ProducerEpoch: info.ProducerEpoch,
+		BaseSequence:  info.BaseSequence,
+		Transactional: info.Transactional(),
+		Offloaded:     true,
+	})
+	if err != nil {
+		o.Discard(refs)
+		return nil, nil, err
+	}
+	recordbatch.SetPartitionLeaderEpoch(out, info.PartitionLeaderEpoch)
+	return out, refs, nil
+}
+
+// Records offloads the records over st's threshold in place: each keeps a
+// pointer as its value and gains a SizeHeader. It returns the references
+// for the append, which must mark its batch Offloaded (AppendToShard does
+// when it is given references). Offsets are indexes in recs.
+func (o *Offloader) Records(ctx context.Context, st *store.Stream, partition int32, recs []recordbatch.Record) ([]store.ObjectRef, error) {
+	pol := o.PolicyOf(st)
+	if pol.Threshold <= 0 {
+		return nil, nil
+	}
+	over := false
+	for i := range recs {
+		if RecordSize(&recs[i]) > pol.Threshold {
+			over = true
+			break
+		}
+	}
+	if !over {
+		return nil, nil
+	}
+	// offload counts deltas from base: index them.
+	offsets := make([]int64, len(recs))
+	for i := range recs {
+		offsets[i], recs[i].Offset = recs[i].Offset, int64(i)
+	}
+	refs, err := o.offload(ctx, st.Name, partition, pol, 0, recs)
+	for i := range recs {
+		recs[i].Offset = offsets[i]
+	}
+	return refs, err
+}
+
+func (o *Offloader) offload(ctx context.Context, stream string, partition int32, pol Policy, base int64, recs []recordbatch.Record) ([]store.ObjectRef, error) {
+	var refs []store.ObjectRef
+	for i := range recs {
+		r := &recs[i]
+		if RecordSize(r) <= pol.Threshold {
+			continue
+		}
+		if len(refs) == 0 {
+			if err := o.ensureBucket(ctx, pol.Bucket); err != nil {
+				return nil, err
+			}
+		}
+		key := store.OffloadPrefix + stream + "/" + strconv.Itoa(int(partition)) + "/" + uuid.NewString()
+		size := len(r.Value)
+		if _, err := o.objects.PutObject(ctx, pol.Bucket, key, bytes.NewReader(r.Value), store.PutOptions{
+			Size:        int64(size),
+			ContentType: "application/octet-stream",
+		}); err != nil {
+			o.Discard(refs)
+			return nil, fmt.Errorf("offloading a %d-byte record to %s/%s: %w", size, pol.Bucket, key, err)
+		}
+		refs = append(refs, store.ObjectRef{OffsetDelta: int32(r.Offset - base), Bucket: pol.Bucket, Key: key})
+		r.Value = offload.Encode(offload.Pointer{Bucket: pol.Bucket, Key: key})
+		r.Headers = append(r.Headers[:len(r.Headers):len(r.Headers)], recordbatch.Header{Key: SizeHeader, Value: strconv.AppendInt(nil, int64(size), 10)})
+	}
+	return refs, nil
+}
+
+// ensureBucket creates bucket unless it is known to exist.
+func (o *Offloader) ensureBucket(ctx context.Context, bucket string) error {
+	o.mu.Lock()
+	known := o.buckets[bucket]
+	o.mu.Unlock()
+	if known {
+		return nil
+	}
+	if _, err := o.objects.HeadBucket(ctx, bucket); errors.Is(err, store.ErrBucketNotFound) {
+		if _, err := o.objects.CreateBucket(ctx, bucket, store.BucketOptions{}); err != nil && !errors.Is(err, store.ErrBucketExists) {
+			return fmt.Errorf("creating the offload bucket %s: %w", bucket, err)
+		}
+		o.log.Info("offload bucket created", "bucket", bucket)
+	} else if err != nil {
+		return err
+	}
+	o.mu.Lock()
+	o.buckets[bucket] = true
+	o.mu.Unlock()
+	return nil
+}
+
+// Discard deletes the objects of references whose append failed. What it
+// cannot delete, the store's sweeper will.
+func (o *Offloader) Discard(refs []store.ObjectRef) {
+	if o == nil || o.objects == nil {
+		return
+	}
+	for _, r := range refs {
+		if err := o.objects.DeleteObject(context.Background(), r.Bucket, r.Key); err != nil {
+			o.log.Debug("offload: discarding an unappended payload failed", "bucket", r.Bucket, "key", r.Key, "err", err)
+		}
+	}
+}
+
+// PointerOf reports whether r is a pointer record: a pointer as its value
+// and a decimal SizeHeader (or LegacySizeHeader). size is the payload's
+// size as the header says it.
+func PointerOf(r *recordbatch.Record) (p offload.Pointer, size int64, ok bool) {
+	if len(r.Value) > offload.MaxPointerSize {
+		return offload.Pointer{}, 0, false
+	}
+	i := sizeHeader(r)
+	if i < 0 {
+		return offload.Pointer{}, 0, false
+	}
+	size, err := strconv.ParseInt(string(r.Headers[i].Value), 10, 64)
+	if err != nil || size < 0 {
+		return offload.Pointer{}, 0, false
+	}
+	p, ok = offload.Decode(r.Value)
+	return p, size, ok
+}
+
+// sizeHeader returns the index of r's last size header, or -1.
+func sizeHeader(r *recordbatch.Record) int {
+	for i := len(r.Headers) - 1; i >= 0; i-- {
+		if k := r.Headers[i].Key; k == SizeHeader || k == LegacySizeHeader {
+			return i
+		}
+	}
+	return -1
+}
+
+// Load reads the payload p names. size, when not negative, is the size the
+// pointer record says; an object of another size is refused as corrupt.
+// ErrMissing when the object or its bucket is gone.
+func (o *Offloader) Load(ctx context.Context, p offload.Pointer, size int64) ([]byte, error) {
+	if o == nil || o.objects == nil {
+		return nil, fmt.Errorf("%w: no object store", ErrMissing)
+	}
+	r, err := o.objects.GetObject(ctx, p.Bucket, p.Key, nil)
+	if errors.Is(err, store.ErrObjectNotFound) || errors.Is(err, store.ErrBucketNotFound) {
+		return nil, fmt.Errorf("%w: %s/%s", ErrMissing, p.Bucket, p.Key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	n := r.Info().Size
+	if size >= 0 && n != size || n > MaxPayload {
+		return nil, fmt.Errorf("payloads: %s/%s holds %d bytes, its pointer says %d", p.Bucket, p.Key, n, size)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, fmt.Errorf("payloads: reading %s/%s: %w", p.Bucket, p.Key, err)
+	}
+	return buf, nil
+}
+
+// Restore puts the payload back into a pointer record: its value becomes
+// the payload and its size header goes. It reports whether r was a pointer
+// record.
+func (o *Offloader) Restore(ctx context.Context, r *recordbatch.Record) (bool, error) {
+	p, size, ok := PointerOf(r)
+	if !ok {
+		return false, nil
+	}
+	v, err := o.Load(ctx, p, size)
+	if err != nil {
+		return true, err
+	}
+	i := sizeHeader(r)
+	r.Headers = append(r.Headers[:i:i], r.Headers[i+1:]...)
+	if len(r.Headers) == 0 {
+		r.Headers = nil
+	}
+	r.Value = v
+	return true, nil
+}
