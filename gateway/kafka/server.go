@@ -14,12 +14,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/internal/netutil"
 	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/security/sasl"
 	"github.com/streambridge/bridge/security/users"
-	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/store"
 )
 
