@@ -145,6 +145,11 @@ type PutOptions struct {
 	Checksums       []string
 	ExpectChecksums map[string]string
 	ExpectMD5       string
+	// ETag, when set (hex, unquoted), is the object's ETag and the store
+	// computes no MD5: for a caller that has an identity for the body
+	// already and writes fast (the offloader). S3's ETags are not MD5s
+	// for SSE-KMS or multipart objects either. Ignored with ExpectMD5.
+	ETag string
 }
 
 // CopyOptions are CopyObject's settings.

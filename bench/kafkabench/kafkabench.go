@@ -19,8 +19,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer admCl.Close()
 	adm := kadm.NewClient(admCl)
 
-	if err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions, cfg.TopicConfigs); err != nil {
+	if err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions, cfg.topicConfigs()); err != nil {
 		return Result{}, err
 	}
 	starts, err := endOffsets(ctx, adm, cfg.Topic)
@@ -231,6 +233,32 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.ConsumeServerCPU = cpuBefore()
 	return res, nil
+}
+
+// largeRecord is the record size from which the run raises the limits
+// that Kafka's defaults set at about 1 MB: the topic's max.message.bytes,
+// the producer's batch size, and what producers may buffer.
+const largeRecord = 512 << 10
+
+// batchLimit is the largest batch the run produces: one large record and
+// its framing, or franz-go's default batch size.
+func (c *Config) batchLimit() int32 {
+	return max(1000012, int32(min(c.RecordSize+64<<10, 1<<30)))
+}
+
+// topicConfigs are TopicConfigs, with max.message.bytes raised to fit
+// large records unless they set it.
+func (c *Config) topicConfigs() map[string]*string {
+	if c.RecordSize < largeRecord {
+		return c.TopicConfigs
+	}
+	out := map[string]*string{}
+	maps.Copy(out, c.TopicConfigs)
+	if _, ok := out["max.message.bytes"]; !ok {
+		limit := strconv.Itoa(int(c.batchLimit()))
+		out["max.message.bytes"] = &limit
+	}
+	return out
 }
 
 // clientOpts are the options every client of the run starts with: the
@@ -294,6 +322,12 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 		opts := append(cfg.clientOpts(kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerBatchCompression(codec)), acks...)
 		if cfg.MaxBuffered > 0 {
 			opts = append(opts, kgo.MaxBufferedRecords(cfg.MaxBuffered))
+		}
+		if cfg.RecordSize >= largeRecord {
+			// Ten thousand buffered 10 MiB records would be 100 GB: bound
+			// the bytes too, to a few batches per partition.
+			opts = append(opts, kgo.ProducerBatchMaxBytes(cfg.batchLimit()),
+				kgo.MaxBufferedBytes(max(256<<20, 4*int(cfg.batchLimit()))))
 		}
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {

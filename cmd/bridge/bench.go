@@ -82,6 +82,7 @@ unmeasured runs each, and the table shows medians.
   bridge bench kafka --embedded --compare-kfake
   bridge bench kafka --embedded --security plaintext,ssl,sasl_ssl --repeat 3
   bridge bench kafka --embedded --encryption --repeat 3
+  bridge bench kafka --embedded --compare-kfake --record-size 10MiB --records 200
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -103,7 +104,8 @@ unmeasured runs each, and the table shows medians.
 	fs.BoolVar(&o.encryption, "encryption", false, "with --embedded: also run the load over plaintext to a topic encrypted at rest (TOPIC-encrypted, under alias/aws/kafka) and print its ratio to the clear topic")
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
-	fs.IntVar(&o.cfg.RecordSize, "record-size", 1024, "value size in bytes")
+	o.cfg.RecordSize = 1024
+	fs.Var(sizeFlag{&o.cfg.RecordSize}, "record-size", "value size: bytes, or with a unit (64KiB, 10MiB); records of 512KiB and more raise the topic's max.message.bytes and the producers' batch size to fit")
 	fs.Int64Var(&o.cfg.Records, "records", 100000, "records to produce (in all, over all producers)")
 	fs.DurationVar(&o.cfg.Duration, "duration", 0, "produce for this long instead of a number of records")
 	fs.IntVar(&o.cfg.Producers, "producers", 1, "producer clients")

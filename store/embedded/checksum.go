@@ -47,9 +47,10 @@ type digester struct {
 	sums  []hash.Hash
 }
 
-// newDigester computes MD5 and, for each name of algos and each key of
-// expect, that checksum. An unknown name is store.ErrInvalidArgument.
-func newDigester(algos []string, expect map[string]string) (*digester, error) {
+// newDigester computes the MD5 (when withMD5 is set) and, for each name of
+// algos and each key of expect, that checksum. An unknown name is
+// store.ErrInvalidArgument.
+func newDigester(algos []string, expect map[string]string, withMD5 bool) (*digester, error) {
 	set := map[string]bool{}
 	for _, a := range algos {
 		set[strings.ToUpper(a)] = true
@@ -57,7 +58,10 @@ func newDigester(algos []string, expect map[string]string) (*digester, error) {
 	for a := range expect {
 		set[strings.ToUpper(a)] = true
 	}
-	d := &digester{md5: md5.New()}
+	d := &digester{}
+	if withMD5 {
+		d.md5 = md5.New()
+	}
 	for a := range set {
 		if checksumAlgorithms[a] == nil {
 			return nil, fmt.Errorf("%w: unknown checksum algorithm %q", store.ErrInvalidArgument, a)
@@ -72,16 +76,21 @@ func newDigester(algos []string, expect map[string]string) (*digester, error) {
 }
 
 func (d *digester) Write(p []byte) (int, error) {
-	d.md5.Write(p)
+	if d.md5 != nil {
+		d.md5.Write(p)
+	}
 	for _, h := range d.sums {
 		h.Write(p)
 	}
 	return len(p), nil
 }
 
-// result returns the binary MD5 and the checksums, base64, by algorithm.
+// result returns the binary MD5 (nil when not computed) and the
+// checksums, base64, by algorithm.
 func (d *digester) result() (md5sum []byte, sums map[string]string) {
-	md5sum = d.md5.Sum(nil)
+	if d.md5 != nil {
+		md5sum = d.md5.Sum(nil)
+	}
 	if len(d.names) > 0 {
 		sums = make(map[string]string, len(d.names))
 		for i, a := range d.names {

@@ -98,7 +98,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucketName, key strin
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
-	if _, err := newDigester(opts.Checksums, nil); err != nil {
+	if _, err := newDigester(opts.Checksums, nil, true); err != nil {
 		return "", err
 	}
 	id := rand.Text()
@@ -131,6 +131,7 @@ func (s *Store) UploadPart(ctx context.Context, bucketName, key, uploadID string
 		return store.PartInfo{}, err
 	}
 	algos := append(append([]string(nil), up.Opts.Checksums...), opts.Checksums...)
+	opts.ETag = "" // a part's MD5 makes the multipart ETag
 	w, err := s.writeBody(ctx, b, body, opts, algos)
 	if err != nil {
 		return store.PartInfo{}, err

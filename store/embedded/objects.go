@@ -37,7 +37,7 @@ type written struct {
 // the size against opts, and makes the file durable. On failure the file
 // is removed and nothing refers to it.
 func (s *Store) writeBody(ctx context.Context, b *bucket, body io.Reader, opts store.PutOptions, algos []string) (*written, error) {
-	dig, err := newDigester(algos, opts.ExpectChecksums)
+	dig, err := newDigester(algos, opts.ExpectChecksums, opts.ETag == "" || opts.ExpectMD5 != "")
 	if err != nil {
 		return nil, err
 	}
@@ -163,11 +163,15 @@ func (s *Store) PutObject(ctx context.Context, bucketName, key string, body io.R
 	if err != nil {
 		return store.ObjectInfo{}, err
 	}
+	etag := `"` + opts.ETag + `"`
+	if w.md5 != nil {
+		etag = quotedETag(w.md5)
+	}
 	info := store.ObjectInfo{
 		Bucket:       bucketName,
 		Key:          key,
 		Size:         w.size,
-		ETag:         quotedETag(w.md5),
+		ETag:         etag,
 		LastModified: s.now().UTC().Truncate(time.Millisecond),
 		ContentType:  opts.ContentType,
 		Headers:      cloneMap(opts.Headers),
