@@ -184,35 +184,34 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 		return 0, err
 	}
 	added, n := 0, 0
-	var rewritten [][]byte // batches changed on the way out, by index; nil when none
+	var rewritten [][][]byte // batches changed on the way out, as pieces, by index; nil when none
 	for i, b := range res.Batches {
-		raw := b.Raw
-		if marked(raw) {
-			var ok bool
-			if raw, ok, err = s.unoffload(ctx, fp, raw, limit-added, first && added == 0); err != nil {
+		size := len(b.Raw)
+		if marked(b.Raw) {
+			pieces, restored, ok, err := s.unoffload(ctx, fp, b.Raw, limit-added, first && added == 0)
+			if err != nil {
+				fp.done = true
 				if added == 0 && fp.bytes == 0 {
 					rp.ErrorCode = errorCode(err)
-					fp.done = true
 					return 0, err
 				}
-				fp.done = true // what was collected goes; the next fetch reports it
-				break
+				break // what was collected goes; the next fetch reports it
 			}
 			if !ok {
 				fp.done = true
 				break
 			}
 			if rewritten == nil {
-				rewritten = make([][]byte, len(res.Batches))
+				rewritten = make([][][]byte, len(res.Batches))
 			}
-			rewritten[i] = raw
+			rewritten[i], size = pieces, restored
 		}
-		if !(first && added == 0) && (added+len(raw) > limit) {
+		if !(first && added == 0) && (added+size > limit) {
 			fp.done = true // full: the rest waits for the next fetch
 			break
 		}
 		fp.next = b.LastOffset + 1
-		added += len(raw)
+		added += size
 		n++
 	}
 	switch {
@@ -223,7 +222,7 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 	default:
 		for i, b := range res.Batches[:n] {
 			if rewritten != nil && rewritten[i] != nil {
-				*fp.out = append(*fp.out, rewritten[i])
+				*fp.out = append(*fp.out, rewritten[i]...)
 			} else {
 				*fp.out = append(*fp.out, b.Raw)
 			}
@@ -240,21 +239,22 @@ func marked(raw []byte) bool {
 }
 
 // unoffload returns a batch holding offloaded records as the consumer
-// gets it: restored within room (ok is false when it would not fit and
-// force is not set), or, for a consumer that asked for pointers, the
-// stored pointer records without the bridge's mark.
-func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room int, force bool) ([]byte, bool, error) {
+// gets it, in pieces of size bytes in all: restored within room (ok is
+// false when it would not fit and force is not set), or, for a consumer
+// that asked for pointers, the stored pointer records without the
+// bridge's mark.
+func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room int, force bool) (pieces [][]byte, size int, ok bool, err error) {
 	if fp.pointers || s.cfg.Offload == nil {
 		out := bytes.Clone(raw) // raw may be shared with other readers
 		recordbatch.SetOffloaded(out, false)
-		return out, true, nil
+		return [][]byte{out}, len(out), true, nil
 	}
-	out, ok, err := s.cfg.Offload.RestoreBatch(ctx, raw, fp.next, room, force)
+	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, raw, fp.next, room, force)
 	if err != nil {
 		s.log.Warn("fetch: offloaded records cannot be restored", "topic", fp.topic, "partition", fp.partition, "err", err)
-		return nil, false, refuse(kerr.KafkaStorageError, "offloaded records cannot be restored: %v", err)
+		return nil, 0, false, refuse(kerr.KafkaStorageError, "offloaded records cannot be restored: %v", err)
 	}
-	return out, ok, nil
+	return pieces, size, ok, nil
 }
 
 // waitFetch blocks until one of the partitions still open for reading may

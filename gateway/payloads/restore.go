@@ -11,7 +11,9 @@ import (
 // RestoreBatch returns a stored batch marked Offloaded with the payloads
 // of its pointer records at or after from put back: the batch as its
 // producer sent it, uncompressed, unmarked, offsets, timestamps and
-// producer fields kept. Records before from stay pointers (a consumer
+// producer fields kept, as pieces to write back to back (the payloads are
+// pieces of their own, read once from their objects and never copied;
+// recordbatch.EncodeVectored), size bytes in all. Records before from stay pointers (a consumer
 // skips them; their objects may already be gone with the log start).
 //
 // room bounds the restored size: unless force is set, a batch that would
@@ -19,24 +21,24 @@ import (
 // instead of reading its objects. A payload that cannot be found stays a
 // pointer record, and is logged: the consumer gets the pointer rather than
 // nothing.
-func (o *Offloader) RestoreBatch(ctx context.Context, raw []byte, from int64, room int, force bool) (out []byte, fits bool, err error) {
+func (o *Offloader) RestoreBatch(ctx context.Context, raw []byte, from int64, room int, force bool) (pieces [][]byte, size int, fits bool, err error) {
 	info, recs, err := recordbatch.Decode(raw)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
-	size := int64(recordbatch.HeaderSize)
+	estimate := int64(recordbatch.HeaderSize)
 	for i := range recs {
 		r := &recs[i]
-		size += RecordSize(r) + 16 // a record's framing: length, deltas, counts
+		estimate += RecordSize(r) + 16 // a record's framing: length, deltas, counts
 		if r.Offset < from {
 			continue
 		}
 		if _, n, ok := PointerOf(r); ok {
-			size += n - int64(len(r.Value))
+			estimate += n - int64(len(r.Value))
 		}
 	}
-	if !force && size > int64(room) {
-		return nil, false, nil
+	if !force && estimate > int64(room) {
+		return nil, 0, false, nil
 	}
 	for i := range recs {
 		if recs[i].Offset < from {
@@ -44,22 +46,29 @@ func (o *Offloader) RestoreBatch(ctx context.Context, raw []byte, from int64, ro
 		}
 		if _, err := o.Restore(ctx, &recs[i]); err != nil {
 			if !errors.Is(err, ErrMissing) {
-				return nil, false, err
+				return nil, 0, false, err
 			}
 			o.log.Warn("offload: a record's payload is missing; the consumer gets its pointer", "offset", recs[i].Offset, "err", err)
 		}
 	}
-	out, err = recordbatch.Encode(make([]byte, 0, size), recs, recordbatch.EncodeOptions{
+	pieces, err = recordbatch.EncodeVectored(recs, recordbatch.EncodeOptions{
 		LogAppendTime: info.LogAppendTime(),
 		Idempotent:    info.ProducerID >= 0,
 		ProducerID:    info.ProducerID,
 		ProducerEpoch: info.ProducerEpoch,
 		BaseSequence:  info.BaseSequence,
 		Transactional: info.Transactional(),
-	})
+	}, vectorFrom)
 	if err != nil {
-		return nil, false, fmt.Errorf("payloads: restoring a batch at %d: %w", info.BaseOffset, err)
+		return nil, 0, false, fmt.Errorf("payloads: restoring a batch at %d: %w", info.BaseOffset, err)
 	}
-	recordbatch.SetPartitionLeaderEpoch(out, info.PartitionLeaderEpoch)
-	return out, true, nil
+	recordbatch.SetPartitionLeaderEpoch(pieces[0], info.PartitionLeaderEpoch)
+	for _, p := range pieces {
+		size += len(p)
+	}
+	return pieces, size, true, nil
 }
+
+// vectorFrom is the value size from which a restored batch refers to the
+// value rather than copying it.
+const vectorFrom = 64 << 10

@@ -65,37 +65,11 @@ func Encode(dst []byte, records []Record, opts EncodeOptions) ([]byte, error) {
 		return dst, fmt.Errorf("%w: %d", ErrUnknownCodec, opts.Codec)
 	}
 
-	// First pass: validate offsets, find the timestamps, size the records.
-	base := records[0].Offset
-	byIndex := true
-	for i := range records {
-		if records[i].Offset != 0 {
-			byIndex = false
-			break
-		}
+	pl, err := planRecords(records)
+	if err != nil {
+		return dst, err
 	}
-	firstTS := millis(records[0].Timestamp)
-	maxTS := firstTS
-	prev := int64(-1)
-	size := 0
-	for i := range records {
-		r := &records[i]
-		delta := int64(i)
-		if !byIndex {
-			delta = r.Offset - base // an overflow wraps out of [prev+1, MaxInt32]
-			if delta <= prev || delta > math.MaxInt32 {
-				return dst, fmt.Errorf("%w: record %d has offset %d after base %d", ErrInvalidOffsets, i, r.Offset, base)
-			}
-		}
-		prev = delta
-		ts := millis(r.Timestamp)
-		maxTS = max(maxTS, ts)
-		body := bodySize(r, ts-firstTS, delta)
-		size += varintLen(int64(body)) + body
-	}
-	if size > math.MaxInt32-minLength {
-		return dst, fmt.Errorf("%w: %d bytes of records", ErrTooLarge, size)
-	}
+	byIndex, firstTS, size := pl.byIndex, pl.firstTS, pl.size
 
 	// Second pass: the header's room, then the records, compressed or not.
 	start := len(dst)
@@ -121,6 +95,58 @@ func Encode(dst []byte, records []Record, opts EncodeOptions) ([]byte, error) {
 		return dst[:start], fmt.Errorf("%w: %d bytes", ErrTooLarge, length)
 	}
 
+	putHeader(dst[start:start+HeaderSize], uint32(length), opts, pl, len(records))
+	be := binary.BigEndian
+	be.PutUint32(dst[start+offCRC:], crc32.Checksum(dst[start+offAttributes:], castagnoli))
+	return dst, nil
+}
+
+// plan is what Encode learns of records before writing them.
+type plan struct {
+	base           int64 // records[0].Offset
+	byIndex        bool  // deltas are indexes: every Offset is 0
+	firstTS, maxTS int64
+	lastDelta      int64
+	size           int // encoded size of the records, uncompressed
+}
+
+// planRecords validates the offsets, finds the timestamps and sizes the
+// records.
+func planRecords(records []Record) (plan, error) {
+	if len(records) == 0 {
+		return plan{}, ErrNoRecords
+	}
+	pl := plan{base: records[0].Offset, byIndex: true, firstTS: millis(records[0].Timestamp), lastDelta: -1}
+	for i := range records {
+		if records[i].Offset != 0 {
+			pl.byIndex = false
+			break
+		}
+	}
+	pl.maxTS = pl.firstTS
+	for i := range records {
+		r := &records[i]
+		delta := int64(i)
+		if !pl.byIndex {
+			delta = r.Offset - pl.base // an overflow wraps out of [prev+1, MaxInt32]
+			if delta <= pl.lastDelta || delta > math.MaxInt32 {
+				return plan{}, fmt.Errorf("%w: record %d has offset %d after base %d", ErrInvalidOffsets, i, r.Offset, pl.base)
+			}
+		}
+		pl.lastDelta = delta
+		ts := millis(r.Timestamp)
+		pl.maxTS = max(pl.maxTS, ts)
+		body := bodySize(r, ts-pl.firstTS, delta)
+		pl.size += varintLen(int64(body)) + body
+	}
+	if pl.size > math.MaxInt32-minLength {
+		return plan{}, fmt.Errorf("%w: %d bytes of records", ErrTooLarge, pl.size)
+	}
+	return pl, nil
+}
+
+// putHeader fills in a batch header, all but the CRC.
+func putHeader(h []byte, length uint32, opts EncodeOptions, pl plan, n int) {
 	attrs := int16(opts.Codec)
 	if opts.LogAppendTime {
 		attrs |= attrLogAppendTime
@@ -138,23 +164,19 @@ func Encode(dst []byte, records []Record, opts EncodeOptions) ([]byte, error) {
 	if opts.Idempotent {
 		producerID, producerEpoch, baseSequence = opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence
 	}
-
-	h := dst[start : start+HeaderSize]
 	be := binary.BigEndian
-	be.PutUint64(h[offBaseOffset:], uint64(base))
-	be.PutUint32(h[offLength:], uint32(length))
+	be.PutUint64(h[offBaseOffset:], uint64(pl.base))
+	be.PutUint32(h[offLength:], length)
 	be.PutUint32(h[offLeaderEpoch:], math.MaxUint32) // -1
 	h[offMagic] = 2
 	be.PutUint16(h[offAttributes:], uint16(attrs))
-	be.PutUint32(h[offLastOffsetDelta:], uint32(prev))
-	be.PutUint64(h[offFirstTimestamp:], uint64(firstTS))
-	be.PutUint64(h[offMaxTimestamp:], uint64(maxTS))
+	be.PutUint32(h[offLastOffsetDelta:], uint32(pl.lastDelta))
+	be.PutUint64(h[offFirstTimestamp:], uint64(pl.firstTS))
+	be.PutUint64(h[offMaxTimestamp:], uint64(pl.maxTS))
 	be.PutUint64(h[offProducerID:], uint64(producerID))
 	be.PutUint16(h[offProducerEpoch:], uint16(producerEpoch))
 	be.PutUint32(h[offBaseSequence:], uint32(baseSequence))
-	be.PutUint32(h[offNumRecords:], uint32(len(records)))
-	be.PutUint32(h[offCRC:], crc32.Checksum(dst[start+offAttributes:], castagnoli))
-	return dst, nil
+	be.PutUint32(h[offNumRecords:], uint32(n))
 }
 
 // appendRecords appends the v2 encoding of each record.
