@@ -85,7 +85,11 @@ func splitHandle(handle string) (inner string, p offload.Pointer, hasPointer boo
 }
 
 // ownedPrefix starts the keys of the objects the bridge offloads for a
-// partition of a queue (payloads.Offloader's layout).
+// partition of a queue: payloads.Offloader's layout, which
+// TestOffloadReceiveKafkaRecordAsPointer holds this to. Only such an
+// object can be a record's own: SendMessage refuses pointers under
+// store.OffloadPrefix, and the Kafka front end clears the Offloaded mark
+// of what producers send.
 func ownedPrefix(queue string, partition int32) string {
 	return store.OffloadPrefix + queue + "/" + strconv.Itoa(int(partition)) + "/"
 }
