@@ -121,6 +121,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				QueueURLHost: o.aws.sqs.queueURLHost,
 				Authorizer:   authz,
 				Audit:        o.security.authz.audit,
+				Offload:      newOffloader(d),
 			})
 			if err != nil {
 				return nil, err

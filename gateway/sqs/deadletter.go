@@ -45,9 +45,9 @@ func (h *Handler) redrive(ctx context.Context, t *target, got []receivedMessage)
 			keep = append(keep, r)
 		}
 	}
-	recs := make([]recordbatch.Record, len(dead))
+	recs := make([]storedRecord, len(dead))
 	for i, r := range dead {
-		recs[i] = movedRecord(r.record, h.queueARN(t.name))
+		recs[i] = movedRecord(r, h.queueARN(t.name))
 	}
 	if err := h.appendRecords(ctx, dlq, recs); err != nil {
 		return nil, err
@@ -60,8 +60,13 @@ func (h *Handler) redrive(ctx context.Context, t *target, got []receivedMessage)
 
 // movedRecord is a message's record as it goes to another queue: its
 // body, group, attributes and SentTimestamp kept, its delay dropped, and
-// deadLetterSource (when not "") recorded.
-func movedRecord(r recordbatch.Record, deadLetterSource string) recordbatch.Record {
+// deadLetterSource (when not "") recorded. A pointer record keeps its
+// batch's Offloaded mark, so it is received in pointer form there too; its
+// object stays the source record's (offload.go: the bridge deletes no
+// object for the copy, and the store deletes a bridge-offloaded one with
+// the source record).
+func movedRecord(m receivedMessage, deadLetterSource string) storedRecord {
+	r := m.record
 	out := recordbatch.Record{Timestamp: r.Timestamp, Key: r.Key, Value: r.Value}
 	for _, hd := range r.Headers {
 		if hd.Key == headerDelayUntil || hd.Key == headerDeadLetterSource {
@@ -72,19 +77,21 @@ func movedRecord(r recordbatch.Record, deadLetterSource string) recordbatch.Reco
 	if deadLetterSource != "" {
 		out.Headers = append(out.Headers, recordbatch.Header{Key: headerDeadLetterSource, Value: []byte(deadLetterSource)})
 	}
-	return out
+	return storedRecord{out, m.offloaded}
 }
 
 // appendRecords appends whole records to queue t, each to the partition
 // its group places it in, durably.
-func (h *Handler) appendRecords(ctx context.Context, t *target, recs []recordbatch.Record) error {
+func (h *Handler) appendRecords(ctx context.Context, t *target, recs []storedRecord) error {
 	byPartition := map[int32][]recordbatch.Record{}
+	marked := map[int32]bool{}
 	for _, r := range recs {
 		p := t.q.partitionFor(string(r.Key))
-		byPartition[p] = append(byPartition[p], r)
+		byPartition[p] = append(byPartition[p], r.Record)
+		marked[p] = marked[p] || r.offloaded
 	}
 	for p, rs := range byPartition {
-		batch, err := recordbatch.Encode(nil, rs, recordbatch.EncodeOptions{})
+		batch, err := recordbatch.Encode(nil, rs, recordbatch.EncodeOptions{Offloaded: marked[p]})
 		if err != nil {
 			return err
 		}

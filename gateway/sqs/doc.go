@@ -22,8 +22,9 @@
 //     queues over partitions with long polls (queue.go), receive attempt
 //     ids (attempts.go) and receipt handles (receipt.go);
 //   - dead-letter queues (deadletter.go), message move tasks
-//     (movetasks.go), and a Kafka consumer group's commits as deletes
-//     (workqueue.go).
+//     (movetasks.go), a Kafka consumer group's commits as deletes
+//     (workqueue.go), and large payloads kept as objects, in the AWS
+//     extended clients' pointer form (offload.go).
 //
 // Where the wording of a refusal comes from is recorded beside it: AWS
 // documents its limits but not its error messages, so the messages are those

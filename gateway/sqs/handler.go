@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/internal/seal"
 	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/security/audit"
@@ -56,6 +57,11 @@ type Config struct {
 	// Audit records denied requests and control-plane calls; nil records
 	// none.
 	Audit *audit.Log
+	// Offload reads and deletes large payloads kept as objects
+	// (offload.go): pointer records are received in the extended clients'
+	// form and messages sent in it are marked for Kafka consumers to read
+	// restored. nil turns that off: records are messages as stored.
+	Offload *payloads.Offloader
 }
 
 // Handler serves the SQS API in both its protocols (JSON 1.0 and Query)

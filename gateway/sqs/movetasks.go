@@ -37,7 +37,6 @@ import (
 
 	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/internal/uuid"
-	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -315,7 +314,7 @@ func (h *Handler) moveStep(ctx context.Context, task *moveTask, n int) (k int, f
 	// a FIFO group's order.
 	dests := map[string]*target{}
 	var order []string
-	byDest := map[string][]recordbatch.Record{}
+	byDest := map[string][]storedRecord{}
 	for _, m := range got {
 		arn := task.dest
 		if arn == "" {
@@ -338,7 +337,7 @@ func (h *Handler) moveStep(ctx context.Context, task *moveTask, n int) (k int, f
 			dests[arn] = dst
 			order = append(order, arn)
 		}
-		byDest[arn] = append(byDest[arn], movedRecord(m.record, ""))
+		byDest[arn] = append(byDest[arn], movedRecord(m, ""))
 	}
 	for _, arn := range order {
 		if err := h.appendRecords(ctx, dests[arn], byDest[arn]); err != nil {

@@ -55,6 +55,17 @@ type receivedMessage struct {
 	partition int32
 	record    recordbatch.Record
 	state     messageState
+	// offloaded: the record's batch carries the Offloaded mark, so the
+	// record may be a pointer record (offload.go).
+	offloaded bool
+}
+
+// storedRecord is a record as read from the log, with its batch's
+// Offloaded mark: only a marked batch's records are looked at as pointer
+// records, which keeps the check off every other message's path.
+type storedRecord struct {
+	recordbatch.Record
+	offloaded bool
 }
 
 // load rebuilds the index from the state area: the cursor (the log start
@@ -193,9 +204,9 @@ type receiveRun struct {
 func (rr *receiveRun) full() bool { return len(rr.out) == rr.n }
 
 // take receives a message the index allows.
-func (rr *receiveRun) take(r recordbatch.Record) {
+func (rr *receiveRun) take(r storedRecord) {
 	st := rr.q.index.receive(r.Offset, rr.now, rr.visibleAt)
-	rr.out = append(rr.out, receivedMessage{partition: rr.q.partition, record: r, state: st})
+	rr.out = append(rr.out, receivedMessage{partition: rr.q.partition, record: r.Record, state: st, offloaded: r.offloaded})
 	rr.writes = append(rr.writes, rr.q.stateKV(st))
 }
 
@@ -276,9 +287,9 @@ func (rr *receiveRun) scan(ctx context.Context, hw int64) error {
 }
 
 // next decides about the message at the scan position.
-func (rr *receiveRun) next(r recordbatch.Record) {
+func (rr *receiveRun) next(r storedRecord) {
 	q, x := rr.q, rr.q.index
-	until := delayUntil(r)
+	until := delayUntil(r.Record)
 	if !q.fifo {
 		if until > rr.now {
 			rr.writes = append(rr.writes, q.stateKV(x.deferUntil(r.Offset, until)))
@@ -447,10 +458,10 @@ func (q *partitionQueue) stateKV(st messageState) store.KV {
 }
 
 // record reads the message at offset; ok is false when retention took it.
-func (q *partitionQueue) record(ctx context.Context, offset int64) (recordbatch.Record, bool, error) {
+func (q *partitionQueue) record(ctx context.Context, offset int64) (storedRecord, bool, error) {
 	recs, _, err := q.records(ctx, offset, 1)
 	if err != nil || len(recs) == 0 || recs[0].Offset != offset {
-		return recordbatch.Record{}, false, err
+		return storedRecord{}, false, err
 	}
 	return recs[0], true, nil
 }
@@ -458,7 +469,7 @@ func (q *partitionQueue) record(ctx context.Context, offset int64) (recordbatch.
 // records reads the messages from offset on, as far as one read of about
 // maxBytes goes, and the offset after what it read. Control records
 // (transaction markers) are not messages.
-func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int) (recs []recordbatch.Record, next int64, err error) {
+func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int) (recs []storedRecord, next int64, err error) {
 	res, err := q.store.Read(ctx, q.queue, q.partition, offset, store.ReadLimits{MaxBytes: maxBytes})
 	if errors.Is(err, store.ErrOffsetOutOfRange) {
 		return nil, offset, nil
@@ -485,7 +496,7 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 		}
 		for _, r := range decoded {
 			if r.Offset >= offset {
-				recs = append(recs, r)
+				recs = append(recs, storedRecord{r, info.Offloaded()})
 			}
 		}
 	}
@@ -521,7 +532,7 @@ func (q *partitionQueue) counts(ctx context.Context, now int64) (visible, inFlig
 			return 0, 0, 0, err
 		}
 		for _, r := range recs {
-			if delayUntil(r) > now {
+			if delayUntil(r.Record) > now {
 				visible--
 				delayed++
 			}

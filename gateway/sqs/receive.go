@@ -216,6 +216,9 @@ func (h *Handler) messageOut(ctx context.Context, t *target, r receivedMessage, 
 	if err != nil {
 		return message{}, err
 	}
+	if p, ok := h.receivedPointer(r); ok {
+		handle = asPointerMessage(&in, p, handle)
+	}
 	m := message{
 		MessageId:     messageID(t.name, t.st.Created, r.partition, r.record.Offset),
 		ReceiptHandle: handle,
@@ -288,6 +291,9 @@ func (h *Handler) deleteMessage(ctx context.Context, _ *exchange, in *receiptInp
 
 // deleteMessages deletes the messages receipt handles name, those of one
 // partition in one durable write. errs[i] refuses handle i; err fails all.
+// A handle that carries a pointer (offload.go) deletes the message's
+// payload too, once the message is deleted: not for a stale handle, whose
+// message another consumer may be reading.
 func (h *Handler) deleteMessages(ctx context.Context, t *target, handles []string) (errs []error, err error) {
 	errs = make([]error, len(handles))
 	byPartition := map[int32][]int{}
@@ -306,19 +312,27 @@ func (h *Handler) deleteMessages(ctx context.Context, t *target, handles []strin
 		for j, i := range idx {
 			rs[j] = receipts[i]
 		}
-		if _, err := t.q.parts[p].remove(ctx, rs); err != nil {
+		deleted, err := t.q.parts[p].remove(ctx, rs)
+		if err != nil {
 			return nil, err
+		}
+		for j, i := range idx {
+			if _, ptr, ok := splitHandle(handles[i]); ok && deleted[j] {
+				h.deletePayload(ctx, t, rs[j], ptr)
+			}
 		}
 	}
 	return errs, nil
 }
 
-// receiptOf decodes a receipt handle of queue t.
+// receiptOf decodes a receipt handle of queue t, one that carries a
+// payload's pointer (offload.go) included.
 func (h *Handler) receiptOf(ctx context.Context, t *target, handle string) (receipt, error) {
 	if handle == "" {
 		return receipt{}, missingParameter("ReceiptHandle")
 	}
-	r, ok, err := decodeReceipt(ctx, h.receipts, handle)
+	inner, _, _ := splitHandle(handle)
+	r, ok, err := decodeReceipt(ctx, h.receipts, inner)
 	if err != nil {
 		return receipt{}, err
 	}

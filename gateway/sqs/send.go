@@ -66,8 +66,11 @@ func (h *Handler) sendMessage(ctx context.Context, _ *exchange, in *sendMessageI
 type pendingSend struct {
 	msg   outgoing
 	dedup string // the FIFO deduplication key; "" on standard queues
-	out   sendMessageOutput
-	err   error
+	// pointer: the message is in the extended clients' pointer form; its
+	// batch is marked Offloaded (offload.go).
+	pointer bool
+	out     sendMessageOutput
+	err     error
 }
 
 // prepare checks a message against the queue, as SendMessage does, and
@@ -104,6 +107,12 @@ func (h *Handler) prepare(t *target, in *sendMessageInput, now time.Time) (*pend
 	}
 	if err := h.checkFIFO(t, in, m); err != nil {
 		return nil, err
+	}
+	if h.cfg.Offload != nil {
+		var err error
+		if m.pointer, err = sentPointer(&m.msg); err != nil {
+			return nil, err
+		}
 	}
 	m.out = sendMessageOutput{
 		MD5OfMessageBody:             MD5OfBody(body),
@@ -272,14 +281,19 @@ func (h *Handler) send(ctx context.Context, t *target, msgs []*pendingSend) ([]*
 	return msgs, nil
 }
 
-// encodeSends encodes messages as one record batch.
+// encodeSends encodes messages as one record batch, marked Offloaded when
+// one of them is in pointer form: the mark is what makes readers look for
+// pointer records (a Kafka consumer's fetch restores them). No object goes
+// in the append's references: the client that wrote it owns it.
 func encodeSends(msgs []*pendingSend, now time.Time) ([]byte, error) {
 	recs := make([]recordbatch.Record, len(msgs))
+	pointers := false
 	for i, m := range msgs {
 		recs[i] = m.msg.record()
 		recs[i].Timestamp = now
+		pointers = pointers || m.pointer
 	}
-	return recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{})
+	return recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{Offloaded: pointers})
 }
 
 // partitionFor is the partition a message of group goes to.

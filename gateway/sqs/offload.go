@@ -1,0 +1,142 @@
+package sqs
+
+// Large payloads (ARCHITECTURE.md, "Large payloads"), SQS's side. SQS
+// itself never offloads: a message sent through SQS is limited by its
+// queue's MaximumMessageSize (at most 1 MiB), as on AWS, and the offload
+// threshold is over that, so only two kinds of pointer records reach a
+// queue, both in batches marked Offloaded (recordbatch.Info.Offloaded):
+//
+//   - records the bridge offloaded, a Kafka producer's over the topic's
+//     threshold: the bridge owns their objects (store.OffloadPrefix, in the
+//     store's references), and deletes them with their records;
+//   - messages an extended client sent in pointer form after writing the
+//     object itself (the Java and Python SQS extended clients do): the
+//     client owns the object and deletes it. Their batch is marked only so
+//     that Kafka consumers read them restored (payloads.RestoreBatch).
+//
+// ReceiveMessage delivers both in the extended clients' form: the pointer
+// as body, the ExtendedPayloadSize (or legacy SQSLargePayloadSize)
+// attribute as a Number, and a receipt handle carrying the pointer as the
+// Java extended client builds its handles (offload.EmbedInReceiptHandle).
+// Every operation that takes a handle accepts such a one. DeleteMessage of
+// one deletes the object too, when the bridge owns it and the pointer is
+// the one in the message's record, so a plain SDK consumer (boto3 reading
+// the pointer and the object itself) leaves nothing behind. It never
+// deletes on a client's word alone: a handle naming another object, or an
+// object the client owns (DeleteMessage is not authorized as
+// s3:DeleteObject), deletes no object. A Kafka consumer that reads the
+// record after that gets the pointer record (its fetch logs the missing
+// payload and hands the pointer over).
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/streambridge/bridge/gateway/payloads"
+	"github.com/streambridge/bridge/mapping/offload"
+	"github.com/streambridge/bridge/store"
+)
+
+// receivedPointer returns the pointer of a received message that is a
+// pointer record. Only a record of a marked batch is looked at.
+func (h *Handler) receivedPointer(r receivedMessage) (offload.Pointer, bool) {
+	if h.cfg.Offload == nil || !r.offloaded {
+		return offload.Pointer{}, false
+	}
+	p, _, ok := payloads.PointerOf(&r.record)
+	return p, ok
+}
+
+// asPointerMessage gives a pointer record's message the extended clients'
+// form: its size attribute is a Number (a Kafka-produced record's header
+// has no type and would read as a String), and the receipt handle carries
+// the pointer.
+func asPointerMessage(in *incoming, p offload.Pointer, handle string) string {
+	for _, name := range []string{payloads.SizeHeader, payloads.LegacySizeHeader} {
+		v, ok := in.attributes[name]
+		if !ok {
+			continue
+		}
+		if base, _ := baseType(v.DataType); base != typeNumber {
+			s := string(v.BinaryValue)
+			if v.StringValue != nil {
+				s = *v.StringValue
+			}
+			in.attributes[name] = MessageAttributeValue{DataType: typeNumber, StringValue: &s}
+		}
+	}
+	return offload.EmbedInReceiptHandle(p, handle)
+}
+
+// splitHandle returns the handle the bridge issued inside a handle that
+// carries a pointer, and the innermost pointer (the bridge's: a Java
+// extended client wraps the handles it is given once more, and passes on
+// the one it was given). hasPointer is false for a plain handle.
+func splitHandle(handle string) (inner string, p offload.Pointer, hasPointer bool) {
+	inner = handle
+	for {
+		q, rest, ok := offload.SplitReceiptHandle(inner)
+		if !ok {
+			return inner, p, hasPointer
+		}
+		inner, p, hasPointer = rest, q, true
+	}
+}
+
+// ownedPrefix starts the keys of the objects the bridge offloads for a
+// partition of a queue: payloads.Offloader's layout, which
+// TestOffloadReceiveKafkaRecordAsPointer holds this to. Only such an
+// object can be a record's own: SendMessage refuses pointers under
+// store.OffloadPrefix, and the Kafka front end clears the Offloaded mark
+// of what producers send.
+func ownedPrefix(queue string, partition int32) string {
+	return store.OffloadPrefix + queue + "/" + strconv.Itoa(int(partition)) + "/"
+}
+
+// deletePayload deletes the object of the message a deleted receipt named,
+// when the handle carried p, the message's record is a pointer record of a
+// marked batch naming p, and the bridge owns the object. A failure is
+// logged, not answered: the message is deleted, and the store deletes the
+// object with its record in any case.
+func (h *Handler) deletePayload(ctx context.Context, t *target, r receipt, p offload.Pointer) {
+	if h.cfg.Offload == nil || !strings.HasPrefix(p.Key, ownedPrefix(t.name, r.partition)) {
+		return
+	}
+	rec, ok, err := t.q.parts[r.partition].record(ctx, r.offset)
+	if err != nil || !ok || !rec.offloaded {
+		if err != nil {
+			h.log.Warn("sqs: reading a deleted message's record for its payload failed", "queue", t.name, "partition", r.partition, "offset", r.offset, "err", err)
+		}
+		return
+	}
+	if stored, _, ok := payloads.PointerOf(&rec.Record); !ok || stored != p {
+		return
+	}
+	if err := h.store.DeleteObject(ctx, p.Bucket, p.Key); err != nil {
+		h.log.Warn("sqs: deleting a deleted message's payload failed", "queue", t.name, "bucket", p.Bucket, "key", p.Key, "err", err)
+	}
+}
+
+// sentPointer reports whether an outgoing message is in the extended
+// clients' pointer form: a pointer as body and a decimal size attribute
+// (ExtendedPayloadSize, or the first Java client's SQSLargePayloadSize).
+// A pointer into the bridge's own objects is refused: those belong to the
+// records the bridge offloaded, and a message naming one would let its
+// DeleteMessage, or the store's sweep, reach another record's payload.
+func sentPointer(m *outgoing) (bool, error) {
+	_, hasSize := m.attributes[payloads.SizeHeader]
+	_, hasLegacy := m.attributes[payloads.LegacySizeHeader]
+	if !hasSize && !hasLegacy {
+		return false, nil
+	}
+	r := m.record()
+	p, _, ok := payloads.PointerOf(&r)
+	if !ok {
+		return false, nil
+	}
+	if strings.HasPrefix(p.Key, store.OffloadPrefix) {
+		return false, newError(ErrInvalidParameterValue, "The message's payload pointer names an object under %s, which is reserved by the bridge.", store.OffloadPrefix)
+	}
+	return true, nil
+}
