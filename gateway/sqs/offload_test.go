@@ -211,7 +211,8 @@ func TestOffloadReceiveKafkaRecordAsPointer(t *testing.T) {
 	o.expectEmpty(t, url)
 
 	// A Kafka consumer reading the record now gets the pointer record.
-	out, _, err := o.off.RestoreBatch(t.Context(), o.storedBatch(t, "big"), 0, 64<<20, true)
+	pieces, _, _, err := o.off.RestoreBatch(t.Context(), o.storedBatch(t, "big"), 0, 64<<20, true)
+	out := bytes.Join(pieces, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,8 @@ func (o *offloadSDK) checkRestored(t *testing.T, stream string, payload []byte) 
 	if err != nil || !info.Offloaded() {
 		t.Fatalf("the pointer message's batch is not marked Offloaded (%v)", err)
 	}
-	out, fits, err := o.off.RestoreBatch(t.Context(), raw, 0, 64<<20, false)
+	pieces, _, fits, err := o.off.RestoreBatch(t.Context(), raw, 0, 64<<20, false)
+	out := bytes.Join(pieces, nil)
 	if err != nil || !fits {
 		t.Fatal(fits, err)
 	}
@@ -429,7 +431,8 @@ func TestOffloadSendBatchMarks(t *testing.T) {
 		t.Fatalf("SendMessageBatch: %v %+v", err, out)
 	}
 	raw := o.storedBatch(t, "q")
-	restored, _, err := o.off.RestoreBatch(t.Context(), raw, 0, 64<<20, true)
+	pieces, _, _, err := o.off.RestoreBatch(t.Context(), raw, 0, 64<<20, true)
+	restored := bytes.Join(pieces, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
