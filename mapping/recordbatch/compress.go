@@ -19,11 +19,12 @@ import (
 )
 
 // MaxDecompressedSize bounds the decompressed records of one batch, to
-// defuse decompression bombs; a batch over it is ErrTooLarge. Kafka's
-// default message.max.bytes is 1 MiB of compressed batch, so 64 MiB leaves
-// room for any sane compression ratio. Set it at program start, before any
-// Decode: it is read without synchronisation.
-var MaxDecompressedSize = 64 << 20
+// defuse decompression bombs; a batch over it is ErrTooLarge. It must hold
+// the largest record a topic takes: the bridge reads produce requests of
+// up to 101 MiB, so 100 MiB records, which a producer may compress. Set it
+// at program start, before any Decode: it is read without
+// synchronisation.
+var MaxDecompressedSize = 128 << 20
 
 // appendWriter is an io.Writer appending to a slice, so that streaming
 // compressors write straight into the caller's batch buffer.
