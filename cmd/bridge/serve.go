@@ -108,6 +108,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				StateDelay:    o.aws.kinesis.stateDelay,
 				Authorizer:    authz,
 				Audit:         o.security.authz.audit,
+				Offload:       newOffloader(d),
 			})
 			if err != nil {
 				return nil, err

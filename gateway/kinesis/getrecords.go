@@ -4,7 +4,9 @@ package kinesis
 //
 // A call returns up to Limit records (1-10000, default 10000) and at most
 // 10 MiB of data and partition keys (at least one record when there is
-// one), in order, never skipping one, and the iterator to go on with. The
+// one), in order, never skipping one, and the iterator to go on with.
+// Offloaded payloads count at their size and come back restored, or as
+// their pointer record when over 10 MiB or gone (offload.go). The
 // records are those of the shard only: after a split the partition goes on
 // in the lower child, and a read of the parent stops at its end.
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/security/audit"
 	"github.com/streambridge/bridge/store"
@@ -57,6 +58,10 @@ type Config struct {
 	// Audit records denied requests and control-plane calls; nil records
 	// none.
 	Audit *audit.Log
+	// Offload keeps records over a stream's offload threshold as objects
+	// (gateway/payloads) and restores them on reads (offload.go); nil
+	// offloads nothing and returns pointer records as stored.
+	Offload *payloads.Offloader
 }
 
 // Handler serves the Kinesis API. It is an http.Handler for the AWS port;

@@ -7,7 +7,9 @@ package kinesis
 // stored as a Kafka record with key = the partition key, value = the data,
 // no headers, and the arrival time as a log-append timestamp, so Kafka
 // consumers see key = partition key. A KPL aggregated record is stored as
-// its user records (aggregation.go).
+// its user records (aggregation.go). A record over the stream's offload
+// threshold is stored as a pointer to an object holding its data
+// (offload.go).
 //
 // PutRecords appends the records bound for one shard as ONE batch (one
 // AppendToShard per shard, the shards concurrently), so a PutRecords of
@@ -317,8 +319,9 @@ func dryRun() *Error {
 
 // shardGroup is the entries bound for one shard, appended as one batch.
 type shardGroup struct {
-	shard   int
-	entries []int // indexes into the request's entries, in request order
+	shard     int
+	partition int32 // the shard's partition, which names offloaded objects
+	entries   []int // indexes into the request's entries, in request order
 }
 
 // appendEntries routes entries to their shards and appends each shard's
@@ -372,7 +375,7 @@ func (h *Handler) route(ctx context.Context, stream string, entries []putEntry, 
 		if !ok {
 			g = len(groups)
 			byIdx[sh.Index] = g
-			groups = append(groups, shardGroup{shard: sh.Index})
+			groups = append(groups, shardGroup{shard: sh.Index, partition: sh.Partition})
 		}
 		groups[g].entries = append(groups[g].entries, i)
 	}
@@ -384,11 +387,11 @@ func (h *Handler) route(ctx context.Context, stream string, entries []putEntry, 
 func (h *Handler) appendGroups(ctx context.Context, st *store.Stream, entries []putEntry, groups []shardGroup) ([]int, error) {
 	errs := make([]error, len(groups))
 	if len(groups) == 1 {
-		errs[0] = h.appendGroup(ctx, st.Name, entries, groups[0])
+		errs[0] = h.appendGroup(ctx, st, entries, groups[0])
 	} else {
 		var wg sync.WaitGroup
 		for g := range groups {
-			wg.Go(func() { errs[g] = h.appendGroup(ctx, st.Name, entries, groups[g]) })
+			wg.Go(func() { errs[g] = h.appendGroup(ctx, st, entries, groups[g]) })
 		}
 		wg.Wait()
 	}
@@ -421,8 +424,10 @@ func (h *Handler) appendGroups(ctx context.Context, st *store.Stream, entries []
 }
 
 // appendGroup appends one shard's entries as one batch and records where
-// each landed.
-func (h *Handler) appendGroup(ctx context.Context, stream string, entries []putEntry, g shardGroup) error {
+// each landed. Records over the stream's offload threshold go to objects
+// first (offload.go); a failed append deletes them again, and a retried
+// one (the shard closed) writes them anew with its new batch.
+func (h *Handler) appendGroup(ctx context.Context, st *store.Stream, entries []putEntry, g shardGroup) error {
 	recs := make([]recordbatch.Record, 0, len(g.entries))
 	firsts := make([]int, len(g.entries)) // first record of each entry in recs
 	for k, i := range g.entries {
@@ -436,8 +441,13 @@ func (h *Handler) appendGroup(ctx context.Context, stream string, entries []putE
 		}
 		recs = append(recs, recordbatch.Record{Key: []byte(e.partitionKey), Value: e.data})
 	}
-	res, err := h.store.AppendToShard(ctx, stream, g.shard, recs, store.AppendOptions{})
+	refs, err := h.offloadRecords(ctx, st, g.partition, recs)
 	if err != nil {
+		return err
+	}
+	res, err := h.store.AppendToShard(ctx, st.Name, g.shard, recs, store.AppendOptions{Objects: refs})
+	if err != nil {
+		h.cfg.Offload.Discard(refs)
 		return err
 	}
 	for k, i := range g.entries {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/streambridge/bridge/mapping"
+	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
@@ -152,6 +153,9 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 				pos = b.LastOffset + 1
 				continue
 			}
+			// Only batches marked Offloaded can hold pointer records
+			// (offload.go): others cost no look.
+			offloaded := info.Offloaded() && h.cfg.Offload != nil
 			for i := range recs {
 				r := &recs[i]
 				if r.Offset < pos {
@@ -162,9 +166,26 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 					break
 				}
 				size := len(r.Value) + len(r.Key)
+				var (
+					ptr     offload.Pointer
+					restore bool
+				)
+				if offloaded {
+					// A restored payload counts at its size: one that
+					// does not fit ends the answer, and comes first next
+					// time.
+					if p, n, ok := h.restorable(r); ok {
+						ptr, size, restore = p, n, true
+					}
+				}
 				if len(out.Records) >= maxRecords || (len(out.Records) > 0 && bytes+size > maxBytes) {
 					full = true
 					break
+				}
+				if restore {
+					if size, err = h.restore(ctx, &st, sh.Index, r, ptr, size); err != nil {
+						return shardRead{Next: pos, Shard: sh}, err
+					}
 				}
 				out.Records = append(out.Records, v.view(r))
 				offsets = append(offsets, r.Offset)
