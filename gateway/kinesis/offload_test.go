@@ -217,10 +217,11 @@ func TestOffloadPutRecordOverThreshold(t *testing.T) {
 		t.Errorf("stored pointer records: %d, want 3", pointers)
 	}
 	// A Kafka consumer gets the batch restored too (gateway/kafka's Fetch).
-	raw, fits, err := ts.cfg.Offload.RestoreBatch(ctx, res.Batches[0].Raw, 0, 1<<20, false)
+	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, res.Batches[0].Raw, 0, 1<<20, false)
 	if err != nil || !fits {
 		t.Fatalf("RestoreBatch: fits %v, %v", fits, err)
 	}
+	raw := bytes.Join(pieces, nil)
 	if _, recs, err := recordbatch.Decode(raw); err != nil || len(recs) != 1 || !bytes.Equal(recs[0].Value, big) || len(recs[0].Headers) != 0 {
 		t.Errorf("Kafka view of the PutRecord: %d records, %v", len(recs), err)
 	}
