@@ -100,9 +100,12 @@ func New(objects store.Objects, defaults Policy, log *slog.Logger) *Offloader {
 	return &Offloader{objects: objects, defaults: defaults, log: log, buckets: map[string]bool{}}
 }
 
-// PolicyOf returns st's policy: its topic configs over the defaults.
+// PolicyOf returns st's policy: its topic configs over the defaults. A
+// stream encrypted at rest offloads nothing: objects are not encrypted, so
+// its payloads would be written in the clear; its records stay inline,
+// encrypted, as they were before offloading existed.
 func (o *Offloader) PolicyOf(st *store.Stream) Policy {
-	if o == nil || o.objects == nil {
+	if o == nil || o.objects == nil || st.Encryption.Enabled() {
 		return Policy{}
 	}
 	p := o.defaults
