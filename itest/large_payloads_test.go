@@ -58,6 +58,7 @@ const (
 func TestLargePayloads(t *testing.T) {
 	t.Run("clients", testLargePayloadClients)
 	t.Run("codecs", testLargePayloadCodecs)
+	t.Run("encrypted", testEncryptedTopicPayloadInClear)
 	t.Run("memory", testLargePayloadMemory)
 }
 
@@ -590,7 +591,6 @@ func TestLargePayloadKnownGaps(t *testing.T) {
 	}
 	t.Run("forged-pointer-reads-any-object", testForgedPointerReadsAnyObject)
 	t.Run("forged-pointer-poisons-partition", testForgedPointerPoisonsPartition)
-	t.Run("encrypted-topic-payload-in-clear", testEncryptedTopicPayloadInClear)
 }
 
 // forgedBatch produces, in one batch, a small record whose value is a
@@ -668,9 +668,10 @@ func testForgedPointerPoisonsPartition(t *testing.T) {
 	}
 }
 
-// A topic encrypted at rest (encryption.kms.key.id) keeps its records over
-// the offload threshold as objects, and objects are not encrypted: the
-// payload is in the clear in the data dir.
+// A topic encrypted at rest (encryption.kms.key.id) offloads nothing:
+// objects are not encrypted, so its records over the threshold stay inline,
+// encrypted (before the fix in gateway/payloads.PolicyOf, a 2 MiB record
+// went to an object in the clear). Both records read back byte-exact.
 func testEncryptedTopicPayloadInClear(t *testing.T) {
 	dataDir := t.TempDir()
 	k := startKinesisBridgeIn(t, dataDir)
@@ -697,5 +698,12 @@ func testEncryptedTopicPayloadInClear(t *testing.T) {
 	}
 	if f := fileHolding(t, dataDir, bigMarker); f != "" {
 		t.Errorf("the 2 MiB record of an encrypted topic is in the clear in %s", f)
+	}
+	if _, err := s3Client(k).HeadBucket(kctx(t), &awss3.HeadBucketInput{Bucket: aws.String(offloadBucket)}); err == nil {
+		t.Errorf("the offload bucket exists: an encrypted topic's record was offloaded")
+	}
+	got := franzConsume(t, k, "enc-large", 2, largeClientOpts()...)
+	if len(got) != 2 || string(got[0].Value) != smallMarker || !bytes.Equal(got[1].Value, big) {
+		t.Errorf("read back %d records, want the small one and the 2 MiB one byte-exact", len(got))
 	}
 }
