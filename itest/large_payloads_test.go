@@ -59,6 +59,7 @@ func TestLargePayloads(t *testing.T) {
 	t.Run("clients", testLargePayloadClients)
 	t.Run("codecs", testLargePayloadCodecs)
 	t.Run("encrypted", testEncryptedTopicPayloadInClear)
+	t.Run("edges", testLargePayloadEdges)
 	t.Run("memory", testLargePayloadMemory)
 }
 
@@ -307,6 +308,80 @@ func testLargePayloadClients(t *testing.T) {
 	if got := sortedKeys(listOffloaded(t, s3c, offloadPrefix)); len(got) != 0 {
 		t.Errorf("objects after DeleteTopic: %q, want none", got)
 	}
+}
+
+// testLargePayloadEdges: an idempotent producer whose acknowledgement is
+// lost retries a batch holding a large record: the record is stored once
+// and one object is left, not two. DeleteRecords in the middle of a batch
+// deletes the objects of the records before the cut only, and a consumer
+// reading from the new log start gets the rest of the batch restored.
+func testLargePayloadEdges(t *testing.T) {
+	k := startKinesisBridge(t)
+	const topic = "large-edges"
+	largeTopic(t, k, topic)
+	ctx := kctx(t)
+	s3c := s3Client(k)
+
+	proxy := newCutProxy(t, func() string { return k.bridge.kafka })
+	prod := k.kafka(append(largeClientOpts(), dialVia(proxy.addr()), kgo.ProducerLinger(100*time.Millisecond))...)
+	now := time.Now().UnixMilli()
+	mk := func(id string, size int) rec {
+		return rec{Key: []byte(id), Value: randomBytes(size), Timestamp: now, Headers: []header{{"id", []byte(id)}}}
+	}
+	wants := map[string]want{}
+	produce := func(recs ...rec) {
+		t.Helper()
+		krs := make([]*kgo.Record, len(recs))
+		for i, r := range recs {
+			krs[i] = kgoRecord(topic, r)
+		}
+		if err := prod.ProduceSync(ctx, krs...).FirstErr(); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+		for i, r := range recs {
+			r.Partition, r.Offset = krs[i].Partition, krs[i].Offset
+			wants[recID(r)] = want{rec: r}
+		}
+	}
+	// One batch: big-a, small-b, big-c; its acknowledgement is lost once.
+	proxy.dropProduceResponses(1)
+	produce(mk("big-a", 3<<20), mk("small-b", 10), mk("big-c", 2<<20))
+	if dropped, _ := proxy.stats(); dropped != 1 {
+		t.Fatalf("the proxy dropped %d Produce responses, want 1", dropped)
+	}
+	produce(mk("small-d", 10))
+	if ends := kadmEnds(t, k, topic); ends[0] != 4 {
+		t.Fatalf("end offset %d after the retried batch and one more record, want 4 (stored once)", ends[0])
+	}
+	if objs := listOffloaded(t, s3c, offloadPrefix); len(objs) != 2 {
+		t.Errorf("objects after the retried batch: %v, want 2 (the retry's own were discarded)", objs)
+	}
+	compareRecs(t, "franz-go", wants, franzConsume(t, k, topic, 4, largeClientOpts()...))
+
+	// DeleteRecords before small-b, in the middle of the batch: big-a's
+	// object goes, big-c's stays; reading from the log start restores big-c.
+	ptrs := franzConsume(t, k, topic, 4, append(largeClientOpts(), kgo.ClientID("offload-pointers-edges"))...)
+	keyOf := map[string]string{}
+	for _, r := range ptrs {
+		if _, key, err := decodePointer(r.Value); err == nil {
+			keyOf[recID(r)] = key
+		}
+	}
+	var dro kadm.Offsets
+	dro.Add(kadm.Offset{Topic: topic, Partition: 0, At: wants["small-b"].Offset})
+	dr, err := k.kadm().DeleteRecords(ctx, dro)
+	if err == nil {
+		err = dr.Error()
+	}
+	if err != nil {
+		t.Fatalf("DeleteRecords: %v", err)
+	}
+	if got := sortedKeys(listOffloaded(t, s3c, offloadPrefix)); !slices.Equal(got, []string{keyOf["big-c"]}) {
+		t.Errorf("objects after DeleteRecords before small-b: %q, want big-c's %q", got, keyOf["big-c"])
+	}
+	delete(wants, "big-a")
+	compareRecs(t, "franz-go from the new log start", wants, franzConsume(t, k, topic, 3, largeClientOpts()...))
+	compareRecs(t, "sarama from the new log start", wants, saramaConsumeLarge(t, k.bridge.kafka, topic, map[int32]int64{0: 4}))
 }
 
 // testLargePayloadMemory moves 40 records of 50 MiB through a fresh bridge
