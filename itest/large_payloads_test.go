@@ -18,8 +18,14 @@ package itest
 // dir, while the objects of live records stay and still restore;
 // DeleteTopic deletes the rest.
 //
+// TestLargePayloads/codecs, /encrypted, /edges: compressed batches and
+// LogAppendTime, topics encrypted at rest, idempotent retries and
+// DeleteRecords in the middle of a batch (see each).
+//
 // TestLargePayloads/memory: the bridge's peak RSS (VmHWM) while 40 records
-// of 50 MiB (2 GiB) go through produce and fetch with franz-go, logged.
+// of 50 MiB (2 GiB) go through produce and fetch with franz-go, then again
+// to a consumer asking for 512 MiB responses, logged (with a 1 GiB sanity
+// bound, no tight threshold).
 
 import (
 	"bytes"
@@ -436,6 +442,28 @@ func testLargePayloadMemory(t *testing.T) {
 		startRSS>>20, produceRSS>>20, n, size>>20, produceTime.Round(time.Millisecond), peak>>20, fetchTime.Round(time.Millisecond))
 	if peak > sanityRSS {
 		t.Errorf("bridge peak RSS %d MiB moving %d records of %d MiB; the sanity bound is %d MiB", peak>>20, n, size>>20, sanityRSS>>20)
+	}
+
+	// A consumer that asks for 512 MiB responses (fetch.max.bytes and
+	// max.partition.fetch.bytes) reads them again: the bridge caps what one
+	// response holds (before gateway/kafka's maxFetchBytes, this took the
+	// bridge's peak RSS over 1 GiB).
+	const greedy = 512 << 20
+	gc := k.kafka(kgo.FetchMaxBytes(greedy), kgo.FetchMaxPartitionBytes(greedy), kgo.BrokerMaxReadBytes(1<<30),
+		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	begin = time.Now()
+	for read = 0; read < n; {
+		fs := gc.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("greedy fetch after %d records: %v", read, err)
+		}
+		read += fs.NumRecords()
+	}
+	greedyPeak := vmHWM(t, pid)
+	t.Logf("bridge VmHWM: %d MiB after a consumer with fetch.max.bytes %d MiB read them again (%v)",
+		greedyPeak>>20, greedy>>20, time.Since(begin).Round(time.Millisecond))
+	if greedyPeak > sanityRSS {
+		t.Errorf("bridge peak RSS %d MiB serving a consumer with fetch.max.bytes %d MiB; the sanity bound is %d MiB", greedyPeak>>20, greedy>>20, sanityRSS>>20)
 	}
 }
 
