@@ -7,6 +7,9 @@
 // Limits follow KIP-74: MaxBytes bounds the response and PartitionMaxBytes
 // each partition, except that the first batch of the first partition with
 // data is returned even when larger, so a consumer always progresses.
+// MaxBytes is capped at maxFetchBytes, as a broker caps it at its
+// fetch.max.bytes (KIP-541): a response is built in memory, restored
+// offloaded payloads included, and a client must not choose how much.
 //
 // Long poll: when less than MinBytes is available the fetch waits, up to
 // MaxWaitMillis, for any of its partitions to grow (store.Wait: woken by
@@ -62,6 +65,11 @@ type fetchPart struct {
 // offloaded records as the pointer records stored (the pointer as value,
 // an ExtendedPayloadSize header) instead of restored.
 const pointerClientID = "offload-pointers"
+
+// maxFetchBytes caps a Fetch's MaxBytes: 55 MiB, a broker's default
+// fetch.max.bytes. Without it a consumer asking for 512 MiB made the
+// bridge hold over 1 GiB for one response of restored 50 MiB payloads.
+const maxFetchBytes = 55 << 20
 
 func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.FetchRequest)
@@ -130,7 +138,7 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 
 	var (
 		total    int
-		budget   = int(req.MaxBytes)
+		budget   = min(int(req.MaxBytes), maxFetchBytes)
 		minBytes = int(req.MinBytes)
 		deadline = received.Add(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 		failed   bool

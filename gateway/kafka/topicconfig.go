@@ -138,7 +138,7 @@ var topicConfigDefs = []topicConfigDef{
 		doc:       "The bridge's own: the bucket of the S3-style API that keeps this topic's records over offload.threshold.bytes (made on first use); records keep a pointer and are restored on fetch.",
 		normalize: normalizeBucketName},
 	{name: cfgOffloadThreshold, typ: kmsg.ConfigTypeLong,
-		doc:       "The bridge's own: records larger than this (key, value and headers) are kept as objects in offload.s3.bucket; 0 keeps every record inline. The default is the Kinesis and SQS record limit.",
+		doc:       "The bridge's own: records larger than this (key, value and headers) are kept as objects in offload.s3.bucket; 0 keeps every record inline, as does a topic encrypted at rest (encryption.kms.key.id), since objects are not encrypted. The default is the Kinesis and SQS record limit.",
 		normalize: intRange(cfgOffloadThreshold, 0, math.MaxInt64)},
 	{name: cfgRetentionBytes, typ: kmsg.ConfigTypeLong, synonym: "log.retention.bytes",
 		doc:       "Stored and reported; not enforced yet (records are deleted by retention.ms and DeleteRecords only).",

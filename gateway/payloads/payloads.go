@@ -70,6 +70,12 @@ const MaxPayload = 1 << 30
 // deleted it, or it belongs to a record below the log start).
 var ErrMissing = errors.New("payloads: offloaded payload is missing")
 
+// ErrMismatch says a pointer names an object that is not the payload its
+// record describes: another size than its size header says (the object
+// was overwritten through the S3 API, or the pointer was made by a
+// client), or larger than MaxPayload.
+var ErrMismatch = errors.New("payloads: offloaded payload does not match its pointer")
+
 // Policy says where a stream's large payloads go. Threshold 0 turns
 // offloading off.
 type Policy struct {
@@ -101,9 +107,12 @@ func New(objects store.Objects, defaults Policy, log *slog.Logger) *Offloader {
 	return &Offloader{objects: objects, defaults: defaults, log: log, buckets: map[string]bool{}}
 }
 
-// PolicyOf returns st's policy: its topic configs over the defaults.
+// PolicyOf returns st's policy: its topic configs over the defaults. A
+// stream encrypted at rest offloads nothing: objects are not encrypted, so
+// its payloads would be written in the clear; its records stay inline,
+// encrypted, as they were before offloading existed.
 func (o *Offloader) PolicyOf(st *store.Stream) Policy {
-	if o == nil || o.objects == nil {
+	if o == nil || o.objects == nil || st.Encryption.Enabled() {
 		return Policy{}
 	}
 	p := o.defaults
@@ -293,7 +302,8 @@ func sizeHeader(r *recordbatch.Record) int {
 
 // Load reads the payload p names. size, when not negative, is the size the
 // pointer record says; an object of another size is refused as corrupt.
-// ErrMissing when the object or its bucket is gone.
+// ErrMissing when the object or its bucket is gone, ErrMismatch when it is
+// not the size the pointer record says.
 func (o *Offloader) Load(ctx context.Context, p offload.Pointer, size int64) ([]byte, error) {
 	if o == nil || o.objects == nil {
 		return nil, fmt.Errorf("%w: no object store", ErrMissing)
@@ -308,7 +318,7 @@ func (o *Offloader) Load(ctx context.Context, p offload.Pointer, size int64) ([]
 	defer r.Close()
 	n := r.Info().Size
 	if size >= 0 && n != size || n > MaxPayload {
-		return nil, fmt.Errorf("payloads: %s/%s holds %d bytes, its pointer says %d", p.Bucket, p.Key, n, size)
+		return nil, fmt.Errorf("%w: %s/%s holds %d bytes, its pointer says %d", ErrMismatch, p.Bucket, p.Key, n, size)
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {

@@ -18,9 +18,11 @@ import (
 //
 // room bounds the restored size: unless force is set, a batch that would
 // be larger is not restored and fits is false, so a fetch stops before it
-// instead of reading its objects. A payload that cannot be found stays a
-// pointer record, and is logged: the consumer gets the pointer rather than
-// nothing.
+// instead of reading its objects. A payload that cannot be found, or whose
+// object is not the size its record says, stays a pointer record, and is
+// logged: the consumer gets the pointer rather than nothing, and one such
+// record does not make its partition unreadable. Other errors (reading
+// the object) are returned.
 func (o *Offloader) RestoreBatch(ctx context.Context, raw []byte, from int64, room int, force bool) (pieces [][]byte, size int, fits bool, err error) {
 	info, recs, err := recordbatch.Decode(raw)
 	if err != nil {
@@ -45,10 +47,10 @@ func (o *Offloader) RestoreBatch(ctx context.Context, raw []byte, from int64, ro
 			continue
 		}
 		if _, err := o.Restore(ctx, &recs[i]); err != nil {
-			if !errors.Is(err, ErrMissing) {
+			if !errors.Is(err, ErrMissing) && !errors.Is(err, ErrMismatch) {
 				return nil, 0, false, err
 			}
-			o.log.Warn("offload: a record's payload is missing; the consumer gets its pointer", "offset", recs[i].Offset, "err", err)
+			o.log.Warn("offload: a record's payload is missing or does not match its pointer; the consumer gets its pointer", "offset", recs[i].Offset, "err", err)
 		}
 	}
 	pieces, err = recordbatch.EncodeVectored(recs, recordbatch.EncodeOptions{
