@@ -40,6 +40,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
@@ -243,7 +244,7 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 // marked reports whether a stored batch holds offloaded records.
 func marked(raw []byte) bool {
 	info, err := recordbatch.Parse(raw)
-	return err == nil && info.Offloaded()
+	return err == nil && payloads.Marked(info)
 }
 
 // unoffload returns a batch holding offloaded records as the consumer
@@ -254,10 +255,10 @@ func marked(raw []byte) bool {
 func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room int, force bool) (pieces [][]byte, size int, ok bool, err error) {
 	if fp.pointers || s.cfg.Offload == nil {
 		out := bytes.Clone(raw) // raw may be shared with other readers
-		recordbatch.SetOffloaded(out, false)
+		recordbatch.ClearMarks(out)
 		return [][]byte{out}, len(out), true, nil
 	}
-	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, raw, fp.next, room, force)
+	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, fp.topic, fp.partition, raw, fp.next, room, force)
 	if err != nil {
 		s.log.Warn("fetch: offloaded records cannot be restored", "topic", fp.topic, "partition", fp.partition, "err", err)
 		return nil, 0, false, refuse(kerr.KafkaStorageError, "offloaded records cannot be restored: %v", err)

@@ -209,7 +209,7 @@ func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicCon
 	}
 	// The offload mark is the bridge's alone; then records over the
 	// topic's threshold go to objects before their pointers are appended.
-	recordbatch.SetOffloaded(batch, false)
+	recordbatch.ClearMarks(batch)
 	batch, refs, err := s.cfg.Offload.Batch(ctx, st, partition, batch)
 	if err != nil {
 		if errors.Is(err, store.ErrInvalidArgument) {

@@ -45,30 +45,30 @@ import (
 // pointer record a Kinesis reader gets restored, and the size the restored
 // record counts against the answer's budget (payload and partition key).
 // Payloads over what a Kinesis record can hold stay pointers.
-func (h *Handler) restorable(r *recordbatch.Record) (p offload.Pointer, size int, ok bool) {
+func (h *Handler) restorable(info recordbatch.Info, stream string, partition int32, r *recordbatch.Record) (p offload.Pointer, size int, ok bool) {
 	if h.cfg.Offload == nil {
 		return offload.Pointer{}, 0, false
 	}
 	p, n, ok := payloads.PointerOf(r)
-	if !ok || n+int64(len(r.Key)) > maxGetRecordsBytes {
+	if !ok || !payloads.Restorable(info, stream, partition, p) || n+int64(len(r.Key)) > maxGetRecordsBytes {
 		return offload.Pointer{}, 0, false
 	}
 	return p, int(n) + len(r.Key), true
 }
 
 // restore puts the payload p names into r's value, or leaves r the pointer
-// record it is when the object is gone. It returns r's size as it now
-// counts. Other errors (the object store failing, an object of the wrong
-// size) fail the read, as a Kafka fetch of the record would: the reader
-// retries rather than getting a pointer it did not ask for.
+// record it is when the object is gone or of another size (as a Kafka
+// fetch does: one such record must not make its shard unreadable). It
+// returns r's size as it now counts. Other errors (the object store
+// failing) fail the read: the reader retries.
 func (h *Handler) restore(ctx context.Context, st *store.Stream, shard int, r *recordbatch.Record, p offload.Pointer, size int) (int, error) {
 	v, err := h.cfg.Offload.Load(ctx, p, int64(size-len(r.Key)))
 	switch {
 	case err == nil:
 		r.Value = v
 		return size, nil
-	case errors.Is(err, payloads.ErrMissing):
-		h.log.Warn("kinesis: a record's offloaded payload is missing; the reader gets its pointer",
+	case errors.Is(err, payloads.ErrMissing), errors.Is(err, payloads.ErrMismatch):
+		h.log.Warn("kinesis: a record's offloaded payload is missing or does not match its pointer; the reader gets its pointer",
 			"stream", st.Name, "shard", mapping.ShardID(shard), "sequence_number", mapping.SequenceNumber(shard, r.Offset), "err", err)
 		return len(r.Value) + len(r.Key), nil
 	default:

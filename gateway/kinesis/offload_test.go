@@ -217,7 +217,7 @@ func TestOffloadPutRecordOverThreshold(t *testing.T) {
 		t.Errorf("stored pointer records: %d, want 3", pointers)
 	}
 	// A Kafka consumer gets the batch restored too (gateway/kafka's Fetch).
-	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, res.Batches[0].Raw, 0, 1<<20, false)
+	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, "low", 0, res.Batches[0].Raw, 0, 1<<20, false)
 	if err != nil || !fits {
 		t.Fatalf("RestoreBatch: fits %v, %v", fits, err)
 	}

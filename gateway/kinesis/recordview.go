@@ -28,6 +28,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/mapping"
 	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
@@ -155,7 +156,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 			}
 			// Only batches marked Offloaded can hold pointer records
 			// (offload.go): others cost no look.
-			offloaded := info.Offloaded() && h.cfg.Offload != nil
+			offloaded := payloads.Marked(info) && h.cfg.Offload != nil
 			for i := range recs {
 				r := &recs[i]
 				if r.Offset < pos {
@@ -174,7 +175,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 					// A restored payload counts at its size: one that
 					// does not fit ends the answer, and comes first next
 					// time.
-					if p, n, ok := h.restorable(r); ok {
+					if p, n, ok := h.restorable(info, st.Name, sh.Partition, r); ok {
 						ptr, size, restore = p, n, true
 					}
 				}

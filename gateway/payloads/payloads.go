@@ -33,6 +33,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/streambridge/bridge/internal/uuid"
@@ -217,7 +218,7 @@ func (o *Offloader) offload(ctx context.Context, stream string, partition int32,
 			}
 		}
 		id := uuid.New()
-		key := store.OffloadPrefix + stream + "/" + strconv.Itoa(int(partition)) + "/" + id.String()
+		key := OwnedPrefix(stream, partition) + id.String()
 		size := len(r.Value)
 		if _, err := o.objects.PutObject(ctx, pol.Bucket, key, bytes.NewReader(r.Value), store.PutOptions{
 			Size:        int64(size),
@@ -288,6 +289,31 @@ func PointerOf(r *recordbatch.Record) (p offload.Pointer, size int64, ok bool) {
 	}
 	p, ok = offload.Decode(r.Value)
 	return p, size, ok
+}
+
+// Marked reports whether a stored batch may hold pointer records: the
+// bridge's (Offloaded) or clients' (ClientPointers). Readers look into
+// marked batches only.
+func Marked(info recordbatch.Info) bool { return info.Offloaded() || info.ClientPointers() }
+
+// Restorable reports whether a pointer record p of a stored batch of a
+// stream's partition may be restored, with the bridge's own access to
+// every object. In a batch of client pointers, every pointer may: the SQS
+// front end marks a message only when its sender may read the object. In
+// a batch the bridge offloaded, only the bridge's objects for that
+// partition may: a producer's record that merely looks like a pointer,
+// sent in the same batch, must not read an object of another bucket.
+func Restorable(info recordbatch.Info, stream string, partition int32, p offload.Pointer) bool {
+	if info.ClientPointers() {
+		return true
+	}
+	return info.Offloaded() && strings.HasPrefix(p.Key, OwnedPrefix(stream, partition))
+}
+
+// OwnedPrefix starts the keys of the objects the bridge offloads for a
+// stream's partition.
+func OwnedPrefix(stream string, partition int32) string {
+	return store.OffloadPrefix + stream + "/" + strconv.Itoa(int(partition)) + "/"
 }
 
 // sizeHeader returns the index of r's last size header, or -1.

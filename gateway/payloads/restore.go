@@ -8,13 +8,15 @@ import (
 	"github.com/streambridge/bridge/mapping/recordbatch"
 )
 
-// RestoreBatch returns a stored batch marked Offloaded with the payloads
-// of its pointer records at or after from put back: the batch as its
-// producer sent it, uncompressed, unmarked, offsets, timestamps and
-// producer fields kept, as pieces to write back to back (the payloads are
-// pieces of their own, read once from their objects and never copied;
-// recordbatch.EncodeVectored), size bytes in all. Records before from stay pointers (a consumer
-// skips them; their objects may already be gone with the log start).
+// RestoreBatch returns a marked batch (Marked) of a stream's partition
+// with the payloads of its pointer records at or after from put back: the
+// batch as its producer sent it, uncompressed, unmarked, offsets,
+// timestamps and producer fields kept, as pieces to write back to back
+// (the payloads are pieces of their own, read once from their objects and
+// never copied; recordbatch.EncodeVectored), size bytes in all. Records
+// before from stay pointers (a consumer skips them; their objects may
+// already be gone with the log start), and so do pointers that are not
+// Restorable.
 //
 // room bounds the restored size: unless force is set, a batch that would
 // be larger is not restored and fits is false, so a fetch stops before it
@@ -23,27 +25,29 @@ import (
 // logged: the consumer gets the pointer rather than nothing, and one such
 // record does not make its partition unreadable. Other errors (reading
 // the object) are returned.
-func (o *Offloader) RestoreBatch(ctx context.Context, raw []byte, from int64, room int, force bool) (pieces [][]byte, size int, fits bool, err error) {
+func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition int32, raw []byte, from int64, room int, force bool) (pieces [][]byte, size int, fits bool, err error) {
 	info, recs, err := recordbatch.Decode(raw)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	estimate := int64(recordbatch.HeaderSize)
+	restore := make([]bool, len(recs))
 	for i := range recs {
 		r := &recs[i]
 		estimate += RecordSize(r) + 16 // a record's framing: length, deltas, counts
 		if r.Offset < from {
 			continue
 		}
-		if _, n, ok := PointerOf(r); ok {
+		if p, n, ok := PointerOf(r); ok && Restorable(info, stream, partition, p) {
 			estimate += n - int64(len(r.Value))
+			restore[i] = true
 		}
 	}
 	if !force && estimate > int64(room) {
 		return nil, 0, false, nil
 	}
 	for i := range recs {
-		if recs[i].Offset < from {
+		if !restore[i] {
 			continue
 		}
 		if _, err := o.Restore(ctx, &recs[i]); err != nil {

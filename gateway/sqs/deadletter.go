@@ -60,8 +60,8 @@ func (h *Handler) redrive(ctx context.Context, t *target, got []receivedMessage)
 
 // movedRecord is a message's record as it goes to another queue: its
 // body, group, attributes and SentTimestamp kept, its delay dropped, and
-// deadLetterSource (when not "") recorded. A pointer record keeps its
-// batch's Offloaded mark, so it is received in pointer form there too; its
+// deadLetterSource (when not "") recorded. A pointer record's batch is
+// marked there too, so it is received in pointer form; its
 // object stays the source record's (offload.go: the bridge deletes no
 // object for the copy, and the store deletes a bridge-offloaded one with
 // the source record).
@@ -91,7 +91,10 @@ func (h *Handler) appendRecords(ctx context.Context, t *target, recs []storedRec
 		marked[p] = marked[p] || r.offloaded
 	}
 	for p, rs := range byPartition {
-		batch, err := recordbatch.Encode(nil, rs, recordbatch.EncodeOptions{Offloaded: marked[p]})
+		// The copies' pointers were the bridge's or vetted when sent,
+		// and name objects outside this queue's own prefix: a client
+		// pointers batch is the mark under which readers restore them.
+		batch, err := recordbatch.Encode(nil, rs, recordbatch.EncodeOptions{ClientPointers: marked[p]})
 		if err != nil {
 			return err
 		}

@@ -4,15 +4,17 @@ package sqs
 // itself never offloads: a message sent through SQS is limited by its
 // queue's MaximumMessageSize (at most 1 MiB), as on AWS, and the offload
 // threshold is over that, so only two kinds of pointer records reach a
-// queue, both in batches marked Offloaded (recordbatch.Info.Offloaded):
+// queue, both in marked batches (payloads.Marked):
 //
 //   - records the bridge offloaded, a Kafka producer's over the topic's
 //     threshold: the bridge owns their objects (store.OffloadPrefix, in the
 //     store's references), and deletes them with their records;
 //   - messages an extended client sent in pointer form after writing the
 //     object itself (the Java and Python SQS extended clients do): the
-//     client owns the object and deletes it. Their batch is marked only so
-//     that Kafka consumers read them restored (payloads.RestoreBatch).
+//     client owns the object and deletes it. Their batch is marked
+//     ClientPointers only so that Kafka consumers and Kinesis readers read
+//     them restored (payloads.Restorable), and only when the sender may
+//     read the object (mayRead).
 //
 // ReceiveMessage delivers both in the extended clients' form: the pointer
 // as body, the ExtendedPayloadSize (or legacy SQSLargePayloadSize)
@@ -33,8 +35,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/mapping/offload"
+	"github.com/streambridge/bridge/security/iampolicy"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -116,6 +120,26 @@ func (h *Handler) deletePayload(ctx context.Context, t *target, r receipt, p off
 	if err := h.store.DeleteObject(ctx, p.Bucket, p.Key); err != nil {
 		h.log.Warn("sqs: deleting a deleted message's payload failed", "queue", t.name, "bucket", p.Bucket, "key", p.Key, "err", err)
 	}
+}
+
+// mayRead reports whether the sender of a pointer message may read the
+// object it names (s3:GetObject), when requests are authorized: Kafka
+// consumers and Kinesis readers get the message restored with the
+// bridge's own access to every object, so the sender's access must cover
+// it. A message it may not read is stored unmarked, and read as the
+// pointer it is.
+func (h *Handler) mayRead(ctx context.Context, m *outgoing) bool {
+	if h.cfg.Authorizer == nil {
+		return true
+	}
+	who, ok := awsapi.PrincipalFrom(ctx)
+	if !ok {
+		return false
+	}
+	r := m.record()
+	p, _, _ := payloads.PointerOf(&r)
+	_, d := h.cfg.Authorizer.Decide(who.AccessKeyID, "s3:GetObject", "arn:aws:s3:::"+p.Bucket+"/"+p.Key, nil)
+	return d == iampolicy.Allowed
 }
 
 // sentPointer reports whether an outgoing message is in the extended

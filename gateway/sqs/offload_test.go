@@ -211,7 +211,7 @@ func TestOffloadReceiveKafkaRecordAsPointer(t *testing.T) {
 	o.expectEmpty(t, url)
 
 	// A Kafka consumer reading the record now gets the pointer record.
-	pieces, _, _, err := o.off.RestoreBatch(t.Context(), o.storedBatch(t, "big"), 0, 64<<20, true)
+	pieces, _, _, err := o.off.RestoreBatch(t.Context(), "big", 0, o.storedBatch(t, "big"), 0, 64<<20, true)
 	out := bytes.Join(pieces, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -332,17 +332,17 @@ func (o *offloadSDK) checkRestored(t *testing.T, stream string, payload []byte) 
 	t.Helper()
 	raw := o.storedBatch(t, stream)
 	info, _, err := recordbatch.Decode(raw)
-	if err != nil || !info.Offloaded() {
-		t.Fatalf("the pointer message's batch is not marked Offloaded (%v)", err)
+	if err != nil || !info.ClientPointers() {
+		t.Fatalf("the pointer message's batch is not marked ClientPointers (%v)", err)
 	}
-	pieces, _, fits, err := o.off.RestoreBatch(t.Context(), raw, 0, 64<<20, false)
+	pieces, _, fits, err := o.off.RestoreBatch(t.Context(), stream, 0, raw, 0, 64<<20, false)
 	out := bytes.Join(pieces, nil)
 	if err != nil || !fits {
 		t.Fatal(fits, err)
 	}
 	info, recs, err := recordbatch.Decode(out)
-	if err != nil || len(recs) != 1 || info.Offloaded() {
-		t.Fatalf("restored: %d records, marked %v, %v", len(recs), info.Offloaded(), err)
+	if err != nil || len(recs) != 1 || payloads.Marked(info) {
+		t.Fatalf("restored: %d records, marked %v, %v", len(recs), payloads.Marked(info), err)
 	}
 	if !bytes.Equal(recs[0].Value, payload) {
 		t.Errorf("a Kafka consumer reads %q, want the %d-byte payload", recs[0].Value[:min(len(recs[0].Value), 80)], len(payload))
@@ -431,7 +431,7 @@ func TestOffloadSendBatchMarks(t *testing.T) {
 		t.Fatalf("SendMessageBatch: %v %+v", err, out)
 	}
 	raw := o.storedBatch(t, "q")
-	pieces, _, _, err := o.off.RestoreBatch(t.Context(), raw, 0, 64<<20, true)
+	pieces, _, _, err := o.off.RestoreBatch(t.Context(), "q", 0, raw, 0, 64<<20, true)
 	restored := bytes.Join(pieces, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -465,8 +465,8 @@ func TestOffloadSendNotPointer(t *testing.T) {
 				t.Fatal(err)
 			}
 			info, _, err := recordbatch.Decode(o.storedBatch(t, "q"))
-			if err != nil || info.Offloaded() {
-				t.Fatalf("marked %v (%v), want not", info.Offloaded(), err)
+			if err != nil || payloads.Marked(info) {
+				t.Fatalf("marked %v (%v), want not", payloads.Marked(info), err)
 			}
 			m := o.receiveOne(t, url)
 			if strings.HasPrefix(aws.ToString(m.ReceiptHandle), "-..") {
@@ -499,8 +499,8 @@ func TestOffloadSendsAreNotOffloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, recs, err := recordbatch.Decode(o.storedBatch(t, "q"))
-	if err != nil || info.Offloaded() || len(recs[0].Value) != MaxMaximumMessageSize {
-		t.Fatalf("a 1 MiB message stored marked %v, %d bytes (%v)", info.Offloaded(), len(recs[0].Value), err)
+	if err != nil || payloads.Marked(info) || len(recs[0].Value) != MaxMaximumMessageSize {
+		t.Fatalf("a 1 MiB message stored marked %v, %d bytes (%v)", payloads.Marked(info), len(recs[0].Value), err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
@@ -496,7 +497,7 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 		}
 		for _, r := range decoded {
 			if r.Offset >= offset {
-				recs = append(recs, storedRecord{r, info.Offloaded()})
+				recs = append(recs, storedRecord{r, payloads.Marked(info)})
 			}
 		}
 	}

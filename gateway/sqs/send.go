@@ -195,6 +195,11 @@ func (h *Handler) send(ctx context.Context, t *target, msgs []*pendingSend) ([]*
 		t.q.sendMu.Lock()
 		defer t.q.sendMu.Unlock()
 	}
+	for _, m := range msgs {
+		if m.pointer && !h.mayRead(ctx, &m.msg) {
+			m.pointer = false // stored as sent, unmarked: read as the pointer it is
+		}
+	}
 	byPartition := map[int32][]*pendingSend{}
 	var order []int32
 	repeats := map[*pendingSend]*pendingSend{} // a repeat within the request → its first
@@ -281,7 +286,7 @@ func (h *Handler) send(ctx context.Context, t *target, msgs []*pendingSend) ([]*
 	return msgs, nil
 }
 
-// encodeSends encodes messages as one record batch, marked Offloaded when
+// encodeSends encodes messages as one record batch, marked ClientPointers when
 // one of them is in pointer form: the mark is what makes readers look for
 // pointer records (a Kafka consumer's fetch restores them). No object goes
 // in the append's references: the client that wrote it owns it.
@@ -293,7 +298,7 @@ func encodeSends(msgs []*pendingSend, now time.Time) ([]byte, error) {
 		recs[i].Timestamp = now
 		pointers = pointers || m.pointer
 	}
-	return recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{Offloaded: pointers})
+	return recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{ClientPointers: pointers})
 }
 
 // partitionFor is the partition a message of group goes to.

@@ -30,8 +30,9 @@ type EncodeOptions struct {
 	// Control sets attribute bit 5; the records must then be control
 	// records (key: version and type; value: the marker), built by the caller.
 	Control bool
-	// Offloaded sets the bridge's Offloaded mark (Info.Offloaded).
-	Offloaded bool
+	// Offloaded and ClientPointers set the bridge's marks
+	// (Info.Offloaded, Info.ClientPointers).
+	Offloaded, ClientPointers bool
 }
 
 // scratch buffers hold the uncompressed records before compression.
@@ -159,6 +160,9 @@ func putHeader(h []byte, length uint32, opts EncodeOptions, pl plan, n int) {
 	}
 	if opts.Offloaded {
 		attrs |= attrOffloaded
+	}
+	if opts.ClientPointers {
+		attrs |= attrClientPointers
 	}
 	producerID, producerEpoch, baseSequence := int64(-1), int16(-1), int32(-1)
 	if opts.Idempotent {

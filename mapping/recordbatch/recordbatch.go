@@ -105,8 +105,10 @@ const (
 	attrLogAppendTime = 0x08
 	attrTransactional = 0x10
 	attrControl       = 0x20
-	// attrOffloaded is the bridge's own: see Offloaded.
-	attrOffloaded = 0x80
+	// attrOffloaded and attrClientPointers are the bridge's own: see
+	// Offloaded and ClientPointers.
+	attrOffloaded      = 0x80
+	attrClientPointers = 0x100
 )
 
 // HeaderSize is the size of the fixed header of a v2 batch.
@@ -203,6 +205,11 @@ func (i Info) Control() bool { return i.Attributes&attrControl != 0 }
 // leaves unused). The mark is the bridge's, for stored batches only: it
 // tells a reader which batches to look into, and never leaves the bridge.
 func (i Info) Offloaded() bool { return i.Attributes&attrOffloaded != 0 }
+
+// ClientPointers reports whether the batch is marked as holding pointer
+// records that clients sent (attribute bit 8), whose objects the clients
+// wrote: the bridge's other mark, never leaving the bridge either.
+func (i Info) ClientPointers() bool { return i.Attributes&attrClientPointers != 0 }
 
 // LastOffset is the offset of the last record: BaseOffset + LastOffsetDelta.
 func (i Info) LastOffset() int64 { return i.BaseOffset + int64(i.LastOffsetDelta) }
@@ -404,19 +411,16 @@ func SetLogAppendTime(batch []byte, ms int64) {
 	be.PutUint32(batch[offCRC:], crc32.Checksum(batch[offAttributes:i.Size()], castagnoli))
 }
 
-// SetOffloaded sets or clears the Offloaded mark and recomputes the CRC. A
-// batch that does not parse or is not all there is left alone.
-func SetOffloaded(batch []byte, on bool) {
+// ClearMarks clears the bridge's marks (Offloaded, ClientPointers) and
+// recomputes the CRC when one was set. A batch that does not parse or is
+// not all there is left alone.
+func ClearMarks(batch []byte) {
 	i, err := Parse(batch)
-	if err != nil || len(batch) < i.Size() || i.Offloaded() == on {
+	if err != nil || len(batch) < i.Size() || i.Attributes&(attrOffloaded|attrClientPointers) == 0 {
 		return
 	}
-	attrs := i.Attributes &^ attrOffloaded
-	if on {
-		attrs |= attrOffloaded
-	}
 	be := binary.BigEndian
-	be.PutUint16(batch[offAttributes:], uint16(attrs))
+	be.PutUint16(batch[offAttributes:], uint16(i.Attributes&^(attrOffloaded|attrClientPointers)))
 	be.PutUint32(batch[offCRC:], crc32.Checksum(batch[offAttributes:i.Size()], castagnoli))
 }
 
