@@ -74,7 +74,12 @@ func (o *objFiles) create(bucket, file uint64) (vfs.File, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: deleted while writing", store.ErrBucketNotFound)
 	}
-	return f, err
+	if err != nil || !o.sync {
+		return f, err
+	}
+	// Start writing back every MiB as the body arrives (sync_file_range,
+	// not waited on), so the fsync at the end waits for the tail only.
+	return vfs.NewSyncingFile(f, vfs.SyncingFileOptions{BytesPerSync: 1 << 20}), nil
 }
 
 func (o *objFiles) open(bucket, file uint64) (vfs.File, error) {
