@@ -192,20 +192,30 @@ func appendRecords(dst []byte, records []Record, byIndex bool, firstTS int64) []
 		if !byIndex {
 			delta = r.Offset - base
 		}
-		tsDelta := millis(r.Timestamp) - firstTS
-		dst = binary.AppendVarint(dst, int64(bodySize(r, tsDelta, delta)))
-		dst = append(dst, 0) // record attributes: unused
-		dst = binary.AppendVarint(dst, tsDelta)
-		dst = binary.AppendVarint(dst, delta)
-		dst = appendVarintBytes(dst, r.Key)
+		dst = appendRecordHead(dst, r, millis(r.Timestamp)-firstTS, delta)
 		dst = appendVarintBytes(dst, r.Value)
-		dst = binary.AppendVarint(dst, int64(len(r.Headers)))
-		for j := range r.Headers {
-			h := &r.Headers[j]
-			dst = binary.AppendVarint(dst, int64(len(h.Key)))
-			dst = append(dst, h.Key...)
-			dst = appendVarintBytes(dst, h.Value)
-		}
+		dst = appendHeaders(dst, r.Headers)
+	}
+	return dst
+}
+
+// appendRecordHead appends a record's encoding up to its value.
+func appendRecordHead(dst []byte, r *Record, tsDelta, delta int64) []byte {
+	dst = binary.AppendVarint(dst, int64(bodySize(r, tsDelta, delta)))
+	dst = append(dst, 0) // record attributes: unused
+	dst = binary.AppendVarint(dst, tsDelta)
+	dst = binary.AppendVarint(dst, delta)
+	return appendVarintBytes(dst, r.Key)
+}
+
+// appendHeaders appends a record's encoding after its value.
+func appendHeaders(dst []byte, headers []Header) []byte {
+	dst = binary.AppendVarint(dst, int64(len(headers)))
+	for j := range headers {
+		h := &headers[j]
+		dst = binary.AppendVarint(dst, int64(len(h.Key)))
+		dst = append(dst, h.Key...)
+		dst = appendVarintBytes(dst, h.Value)
 	}
 	return dst
 }

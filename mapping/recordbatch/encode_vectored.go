@@ -42,12 +42,7 @@ func EncodeVectored(records []Record, opts EncodeOptions, shareFrom int) ([][]by
 		if !pl.byIndex {
 			delta = r.Offset - pl.base
 		}
-		tsDelta := millis(r.Timestamp) - pl.firstTS
-		buf = binary.AppendVarint(buf, int64(bodySize(r, tsDelta, delta)))
-		buf = append(buf, 0) // record attributes: unused
-		buf = binary.AppendVarint(buf, tsDelta)
-		buf = binary.AppendVarint(buf, delta)
-		buf = appendVarintBytes(buf, r.Key)
+		buf = appendRecordHead(buf, r, millis(r.Timestamp)-pl.firstTS, delta)
 		if len(r.Value) >= shareFrom {
 			buf = binary.AppendVarint(buf, int64(len(r.Value)))
 			cut()
@@ -55,13 +50,7 @@ func EncodeVectored(records []Record, opts EncodeOptions, shareFrom int) ([][]by
 		} else {
 			buf = appendVarintBytes(buf, r.Value)
 		}
-		buf = binary.AppendVarint(buf, int64(len(r.Headers)))
-		for j := range r.Headers {
-			h := &r.Headers[j]
-			buf = binary.AppendVarint(buf, int64(len(h.Key)))
-			buf = append(buf, h.Key...)
-			buf = appendVarintBytes(buf, h.Value)
-		}
+		buf = appendHeaders(buf, r.Headers)
 	}
 	if len(buf) > 0 {
 		cut()
