@@ -358,3 +358,55 @@ func TestPutStopsEarly(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// WriteTo sends what is left of a reader's range, whether the writer takes
+// a file (a bytes.Buffer and an *os.File do: the object's file goes to
+// them as a file) or not, after reads or none.
+func TestObjectReaderWriteTo(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "store"))
+	defer s.Close()
+	mustBucket(t, s, "b")
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	putBytes(t, s, "b", "k", data, store.PutOptions{})
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	for _, c := range []struct {
+		name      string
+		rng       *store.ByteRange
+		readFirst int
+		w         func() (io.Writer, func() []byte)
+	}{
+		{"buffer whole", nil, 0, func() (io.Writer, func() []byte) { var b bytes.Buffer; return &b, b.Bytes }},
+		{"buffer range after a read", &store.ByteRange{First: 1000, Last: 2 << 20}, 10, func() (io.Writer, func() []byte) { var b bytes.Buffer; return &b, b.Bytes }},
+		{"file range", &store.ByteRange{First: 5, Last: -1}, 0, func() (io.Writer, func() []byte) {
+			out.Truncate(0)
+			out.Seek(0, io.SeekStart)
+			return out, func() []byte { b, _ := os.ReadFile(out.Name()); return b }
+		}},
+		{"plain writer", &store.ByteRange{Suffix: 100}, 1, func() (io.Writer, func() []byte) {
+			var b bytes.Buffer
+			return struct{ io.Writer }{&b}, b.Bytes
+		}},
+	} {
+		r, err := s.GetObject(ctx, "b", "k", c.rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, last := r.Range()
+		head := make([]byte, c.readFirst)
+		io.ReadFull(r, head)
+		w, got := c.w()
+		n, err := r.(io.WriterTo).WriteTo(w)
+		r.Close()
+		want := data[first+int64(c.readFirst) : last+1]
+		if err != nil || n != int64(len(want)) || !bytes.Equal(got(), want) {
+			t.Errorf("%s: wrote %d bytes (%v), want %d, equal %v", c.name, n, err, len(want), bytes.Equal(got(), want))
+		}
+	}
+}

@@ -175,6 +175,41 @@ func (r *objectReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo copies the rest of the range to w. When w takes a file (a TCP
+// connection does, through http.ResponseWriter's ReadFrom) and the object
+// is a file of the OS, the kernel sends it (sendfile) without it passing
+// through this process; otherwise it is read and written as by io.Copy.
+func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
+	if r.closed {
+		return 0, errors.New("store: read from a closed object reader")
+	}
+	rf, ok := w.(io.ReaderFrom)
+	fd := r.f.Fd()
+	if !ok || fd == vfs.InvalidFd {
+		return io.Copy(w, onlyReader{r})
+	}
+	// A file of its own (a duplicate descriptor) with its own offset:
+	// the reader's reads are positioned (pread) and stay untouched.
+	f, err := dupFile(fd)
+	if err != nil {
+		return io.Copy(w, onlyReader{r})
+	}
+	defer f.Close()
+	pos, _ := r.r.Seek(0, io.SeekCurrent)
+	start := r.first + pos
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return io.Copy(w, onlyReader{r})
+	}
+	n, err := rf.ReadFrom(io.LimitReader(f, r.last+1-start))
+	r.r.Seek(pos+n, io.SeekStart)
+	r.m.objectRead(int(n))
+	return n, err
+}
+
+// onlyReader hides every method of a reader but Read, so io.Copy does not
+// call WriteTo again.
+type onlyReader struct{ io.Reader }
+
 func (r *objectReader) Close() error {
 	if r.closed {
 		return nil
