@@ -58,6 +58,8 @@ type produceJob struct {
 	st      *store.Stream
 	tc      TopicConfig
 	records []byte
+	info    recordbatch.Info  // records' header, once checked
+	refs    []store.ObjectRef // objects records were offloaded to
 	w       produceWait
 	err     error
 }
@@ -136,7 +138,14 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 	now := time.Now().UnixMilli()
 	for i := range jobs {
 		j := &jobs[i]
-		j.w, j.err = s.startProduce(ctx, j.st, j.tc, j.rp.Partition, j.records, now)
+		j.w = produceWait{topic: j.st.Name, partition: j.rp.Partition}
+		j.info, j.err = checkProduce(j.st, j.tc, j.rp.Partition, j.records, now)
+	}
+	s.offloadJobs(ctx, jobs)
+	for i := range jobs {
+		if j := &jobs[i]; j.err == nil {
+			j.w, j.err = s.startProduce(ctx, j)
+		}
 	}
 
 	var waits []produceWait
@@ -173,30 +182,32 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 	return RespondLater(finish), nil
 }
 
-// startProduce checks one partition's batch and starts its append (or
-// recognises it as a retry). It runs on the reader goroutine, in request
-// order.
-func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicConfig, partition int32, batch []byte, now int64) (produceWait, error) {
-	w := produceWait{topic: st.Name, partition: partition}
+// checkProduce makes a broker's checks of one partition's batch and
+// rewrites what a broker rewrites in its header. It runs on the reader
+// goroutine, in request order.
+func checkProduce(st *store.Stream, tc TopicConfig, partition int32, batch []byte, now int64) (recordbatch.Info, error) {
 	if partition < 0 || int(partition) >= len(st.Partitions) {
-		return w, fmt.Errorf("%w: %s has no partition %d", store.ErrPartitionNotFound, st.Name, partition)
+		return recordbatch.Info{}, fmt.Errorf("%w: %s has no partition %d", store.ErrPartitionNotFound, st.Name, partition)
 	}
 	if st.Partitions[partition].Retired {
-		return w, fmt.Errorf("%w: partition %d of %s was merged away (its shard was merged) and accepts no writes; produce to another partition", store.ErrPartitionRetired, partition, st.Name)
+		return recordbatch.Info{}, fmt.Errorf("%w: partition %d of %s was merged away (its shard was merged) and accepts no writes; produce to another partition", store.ErrPartitionRetired, partition, st.Name)
 	}
 	info, err := recordbatch.CheckProduce(batch)
 	switch {
 	case err == nil:
 	case errors.Is(err, recordbatch.ErrCorrupt), errors.Is(err, recordbatch.ErrTruncated):
-		return w, refuse(kerr.CorruptMessage, "%v", err)
+		return info, refuse(kerr.CorruptMessage, "%v", err)
 	default: // magic 0/1, unknown codec, control batch, bad offset deltas
-		return w, refuse(kerr.InvalidRecord, "%v", err)
+		return info, refuse(kerr.InvalidRecord, "%v", err)
 	}
 	if int64(len(batch)) > int64(tc.MaxMessageBytes) {
-		return w, refuse(kerr.MessageTooLarge, "batch of %d bytes is over %s's max.message.bytes of %d", len(batch), st.Name, tc.MaxMessageBytes)
+		return info, refuse(kerr.MessageTooLarge, "batch of %d bytes is over %s's max.message.bytes of %d", len(batch), st.Name, tc.MaxMessageBytes)
 	}
 	if info.Transactional() {
-		return w, refuse(kerr.InvalidTxnState, "transactions are not supported")
+		return info, refuse(kerr.InvalidTxnState, "transactions are not supported")
+	}
+	if info.ProducerID >= 0 && (info.ProducerEpoch < 0 || info.BaseSequence < 0) {
+		return info, refuse(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
 	}
 	if tc.LogAppendTime {
 		recordbatch.SetLogAppendTime(batch, now)
@@ -204,27 +215,24 @@ func (s *Server) startProduce(ctx context.Context, st *store.Stream, tc TopicCon
 	// As a broker does on append; consumers compare it with the epoch
 	// Metadata reports (always 0). The CRC does not cover it.
 	recordbatch.SetPartitionLeaderEpoch(batch, 0)
-	if info.ProducerID >= 0 && (info.ProducerEpoch < 0 || info.BaseSequence < 0) {
-		return w, refuse(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
-	}
-	// The offload mark is the bridge's alone; then records over the
-	// topic's threshold go to objects before their pointers are appended.
+	// The offload marks are the bridge's alone.
 	recordbatch.ClearMarks(batch)
-	batch, refs, err := s.cfg.Offload.Batch(ctx, st, partition, batch)
-	if err != nil {
-		if errors.Is(err, store.ErrInvalidArgument) {
-			return w, refuse(kerr.CorruptMessage, "%v", err)
-		}
-		s.log.Warn("produce: offloading a large record failed", "topic", st.Name, "partition", partition, "err", err)
-		return w, refuse(kerr.KafkaStorageError, "offloading a large record failed: %v", err)
-	}
-	if info.ProducerID < 0 {
-		w.pd, err = s.store.StartAppendBatch(ctx, st.Name, partition, batch, store.AppendOptions{Objects: refs})
+	return info, nil
+}
+
+// startProduce starts a checked (and offloaded) batch's append, or
+// recognises it as a retry. It runs on the reader goroutine, in request
+// order.
+func (s *Server) startProduce(ctx context.Context, j *produceJob) (produceWait, error) {
+	var err error
+	w := j.w
+	if j.info.ProducerID < 0 {
+		w.pd, err = s.store.StartAppendBatch(ctx, j.st.Name, j.rp.Partition, j.records, store.AppendOptions{Objects: j.refs})
 	} else {
-		w, err = s.startIdempotent(ctx, st, partition, batch, info, refs)
+		w, err = s.startIdempotent(ctx, j.st, j.rp.Partition, j.records, j.info, j.refs)
 	}
-	if w.pd == nil && len(refs) > 0 {
-		s.cfg.Offload.Discard(refs) // refused, or a retry of a stored batch
+	if w.pd == nil && len(j.refs) > 0 {
+		s.cfg.Offload.Discard(j.refs) // refused, or a retry of a stored batch
 	}
 	return w, err
 }

@@ -145,7 +145,7 @@ func RecordSize(r *recordbatch.Record) int64 {
 // must carry. On error no object is left behind.
 func (o *Offloader) Batch(ctx context.Context, st *store.Stream, partition int32, batch []byte) ([]byte, []store.ObjectRef, error) {
 	pol := o.PolicyOf(st)
-	if pol.Threshold <= 0 || int64(len(batch)) <= pol.Threshold {
+	if !o.MayOffload(st, batch) {
 		return batch, nil, nil
 	}
 	info, recs, err := recordbatch.Decode(batch)
@@ -172,6 +172,13 @@ func (o *Offloader) Batch(ctx context.Context, st *store.Stream, partition int32
 	}
 	recordbatch.SetPartitionLeaderEpoch(out, info.PartitionLeaderEpoch)
 	return out, refs, nil
+}
+
+// MayOffload reports whether Batch may offload records of batch: whether
+// it is over st's threshold. A batch under it is appended as it is.
+func (o *Offloader) MayOffload(st *store.Stream, batch []byte) bool {
+	pol := o.PolicyOf(st)
+	return pol.Threshold > 0 && int64(len(batch)) > pol.Threshold
 }
 
 // Records offloads the records over st's threshold in place: each keeps a
