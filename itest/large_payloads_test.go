@@ -122,7 +122,7 @@ func testLargePayloadCodecs(t *testing.T) {
 		}
 	}
 	compareRecs(t, "franz-go", wants, franzConsume(t, k, topic, len(wants), largeClientOpts()...))
-	compareRecs(t, "sarama", wants, saramaConsumeLarge(t, k.bridge.kafka, topic, kadmEnds(t, k, topic)))
+	compareRecs(t, "sarama", wants, saramaConsumeLarge(t, k.bridge.kafka, topic, kafkaEndOffsets(t, k, topic)))
 	objs := listOffloaded(t, s3Client(k), offloadPrefix)
 	if len(objs) != len(codecs) {
 		t.Errorf("offloaded objects: %v, want one per codec's 3 MiB record (%d)", objs, len(codecs))
@@ -177,7 +177,7 @@ func testLargePayloadClients(t *testing.T) {
 		wants[recID(r)] = want{rec: r}
 	}
 	ends := map[int32]int64{0: 6}
-	if got := kadmEnds(t, k, topic); !maps.Equal(got, ends) {
+	if got := kafkaEndOffsets(t, k, topic); !maps.Equal(got, ends) {
 		t.Fatalf("end offsets %v, want %v", got, ends)
 	}
 
@@ -361,7 +361,7 @@ func testLargePayloadEdges(t *testing.T) {
 		t.Fatalf("the proxy dropped %d Produce responses, want 1", dropped)
 	}
 	produce(mk("small-d", 10))
-	if ends := kadmEnds(t, k, topic); ends[0] != 4 {
+	if ends := kafkaEndOffsets(t, k, topic); ends[0] != 4 {
 		t.Fatalf("end offset %d after the retried batch and one more record, want 4 (stored once)", ends[0])
 	}
 	if objs := listOffloaded(t, s3c, offloadPrefix); len(objs) != 2 {
@@ -591,20 +591,6 @@ func saramaConsumeLarge(t *testing.T, addr, topic string, ends map[int32]int64) 
 		pc.Close()
 	}
 	return out
-}
-
-func kadmEnds(t *testing.T, k *kinesisBridge, topic string) map[int32]int64 {
-	t.Helper()
-	lo, err := k.kadm().ListEndOffsets(kctx(t), topic)
-	if err == nil {
-		err = lo.Error()
-	}
-	if err != nil {
-		t.Fatalf("list end offsets of %s: %v", topic, err)
-	}
-	ends := map[int32]int64{}
-	lo.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
-	return ends
 }
 
 // s3Client is an aws-sdk-go-v2 S3 client for the bridge's AWS port.

@@ -145,7 +145,7 @@ func RecordSize(r *recordbatch.Record) int64 {
 // must carry. On error no object is left behind.
 func (o *Offloader) Batch(ctx context.Context, st *store.Stream, partition int32, batch []byte) ([]byte, []store.ObjectRef, error) {
 	pol := o.PolicyOf(st)
-	if !o.MayOffload(st, batch) {
+	if !pol.over(int64(len(batch))) {
 		return batch, nil, nil
 	}
 	info, recs, err := recordbatch.Decode(batch)
@@ -156,16 +156,9 @@ func (o *Offloader) Batch(ctx context.Context, st *store.Stream, partition int32
 	if err != nil || len(refs) == 0 {
 		return batch, nil, err
 	}
-	out, err := recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{
-		Codec:         info.Codec(),
-		LogAppendTime: info.LogAppendTime(),
-		Idempotent:    info.ProducerID >= 0,
-		ProducerID:    info.ProducerID,
-		ProducerEpoch: info.ProducerEpoch,
-		BaseSequence:  info.BaseSequence,
-		Transactional: info.Transactional(),
-		Offloaded:     true,
-	})
+	opts := sameBatch(info)
+	opts.Codec, opts.Offloaded = info.Codec(), true
+	out, err := recordbatch.Encode(nil, recs, opts)
 	if err != nil {
 		o.Discard(refs)
 		return nil, nil, err
@@ -174,12 +167,27 @@ func (o *Offloader) Batch(ctx context.Context, st *store.Stream, partition int32
 	return out, refs, nil
 }
 
+// sameBatch is what a re-encoded batch keeps of the one it replaces: its
+// timestamp type and its producer's fields (uncompressed, unmarked).
+func sameBatch(info recordbatch.Info) recordbatch.EncodeOptions {
+	return recordbatch.EncodeOptions{
+		LogAppendTime: info.LogAppendTime(),
+		Idempotent:    info.ProducerID >= 0,
+		ProducerID:    info.ProducerID,
+		ProducerEpoch: info.ProducerEpoch,
+		BaseSequence:  info.BaseSequence,
+		Transactional: info.Transactional(),
+	}
+}
+
 // MayOffload reports whether Batch may offload records of batch: whether
 // it is over st's threshold. A batch under it is appended as it is.
 func (o *Offloader) MayOffload(st *store.Stream, batch []byte) bool {
-	pol := o.PolicyOf(st)
-	return pol.Threshold > 0 && int64(len(batch)) > pol.Threshold
+	return o.PolicyOf(st).over(int64(len(batch)))
 }
+
+// over reports whether size is over the threshold, when there is one.
+func (p Policy) over(size int64) bool { return p.Threshold > 0 && size > p.Threshold }
 
 // Records offloads the records over st's threshold in place: each keeps a
 // pointer as its value and gains a SizeHeader. It returns the references
@@ -187,12 +195,9 @@ func (o *Offloader) MayOffload(st *store.Stream, batch []byte) bool {
 // when it is given references). Offsets are indexes in recs.
 func (o *Offloader) Records(ctx context.Context, st *store.Stream, partition int32, recs []recordbatch.Record) ([]store.ObjectRef, error) {
 	pol := o.PolicyOf(st)
-	if pol.Threshold <= 0 {
-		return nil, nil
-	}
 	over := false
 	for i := range recs {
-		if RecordSize(&recs[i]) > pol.Threshold {
+		if pol.over(RecordSize(&recs[i])) {
 			over = true
 			break
 		}
@@ -216,7 +221,7 @@ func (o *Offloader) offload(ctx context.Context, stream string, partition int32,
 	var refs []store.ObjectRef
 	for i := range recs {
 		r := &recs[i]
-		if RecordSize(r) <= pol.Threshold {
+		if !pol.over(RecordSize(r)) {
 			continue
 		}
 		if len(refs) == 0 {

@@ -57,14 +57,7 @@ func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition i
 			o.log.Warn("offload: a record's payload is missing or does not match its pointer; the consumer gets its pointer", "offset", recs[i].Offset, "err", err)
 		}
 	}
-	pieces, err = recordbatch.EncodeVectored(recs, recordbatch.EncodeOptions{
-		LogAppendTime: info.LogAppendTime(),
-		Idempotent:    info.ProducerID >= 0,
-		ProducerID:    info.ProducerID,
-		ProducerEpoch: info.ProducerEpoch,
-		BaseSequence:  info.BaseSequence,
-		Transactional: info.Transactional(),
-	}, vectorFrom)
+	pieces, err = recordbatch.EncodeVectored(recs, sameBatch(info), vectorFrom)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("payloads: restoring a batch at %d: %w", info.BaseOffset, err)
 	}
