@@ -32,7 +32,6 @@ package sqs
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/streambridge/bridge/gateway/awsapi"
@@ -88,23 +87,15 @@ func splitHandle(handle string) (inner string, p offload.Pointer, hasPointer boo
 	}
 }
 
-// ownedPrefix starts the keys of the objects the bridge offloads for a
-// partition of a queue: payloads.Offloader's layout, which
-// TestOffloadReceiveKafkaRecordAsPointer holds this to. Only such an
-// object can be a record's own: SendMessage refuses pointers under
-// store.OffloadPrefix, and the Kafka front end clears the Offloaded mark
-// of what producers send.
-func ownedPrefix(queue string, partition int32) string {
-	return store.OffloadPrefix + queue + "/" + strconv.Itoa(int(partition)) + "/"
-}
-
 // deletePayload deletes the object of the message a deleted receipt named,
 // when the handle carried p, the message's record is a pointer record of a
-// marked batch naming p, and the bridge owns the object. A failure is
+// marked batch naming p, and the bridge owns the object (its key is under
+// payloads.OwnedPrefix: SendMessage refuses client pointers under
+// store.OffloadPrefix, and Produce clears the marks of what producers send). A failure is
 // logged, not answered: the message is deleted, and the store deletes the
 // object with its record in any case.
 func (h *Handler) deletePayload(ctx context.Context, t *target, r receipt, p offload.Pointer) {
-	if h.cfg.Offload == nil || !strings.HasPrefix(p.Key, ownedPrefix(t.name, r.partition)) {
+	if h.cfg.Offload == nil || !strings.HasPrefix(p.Key, payloads.OwnedPrefix(t.name, r.partition)) {
 		return
 	}
 	rec, ok, err := t.q.parts[r.partition].record(ctx, r.offset)
