@@ -69,6 +69,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 		AdminTLS:            adminTLS,
 		DataDir:             o.store.dataDir,
 		InMemory:            o.store.inMemory,
+		Fsync:               o.store.fsyncMode(),
+		FsyncInterval:       o.store.fsyncInterval,
 		KeyringFile:         o.security.kmsKeyringFile,
 		Region:              o.aws.region,
 		Account:             o.aws.account,
