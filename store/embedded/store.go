@@ -13,6 +13,8 @@
 //     so a crash can drop only a suffix of unacknowledged batches: no holes.
 //   - Syncs are shared: concurrent appenders, to any partitions, wait on the
 //     same fsync (pebble's commit pipeline groups them).
+//   - Under FsyncOS "synced" means written to the kernel: the WAL's fsyncs
+//     are done in the background (fsync.go), the rest holds as is.
 //   - A stream's layout (shards, partitions) changes only with every one of
 //     its partitions locked, so no append straddles a split or merge.
 //
