@@ -78,12 +78,15 @@ The bridge is one process with a listener for each, a temporary CA and
 certificates and a users file; the table adds the ratio of each mode to
 plaintext. --encryption adds a turn over plaintext to a second topic
 encrypted at rest (encryption.kms.key.id=alias/aws/kafka), and its ratio
-to the clear one. With --repeat N every target takes turns, after --warmup
+to the clear one. --fsync os runs the --embedded bridge with --fsync os;
+--fsync always,os starts one bridge per mode and compares them (plaintext
+only). With --repeat N every target takes turns, after --warmup
 unmeasured runs each, and the table shows medians.
 
   bridge bench kafka --embedded --compare-kfake
   bridge bench kafka --embedded --security plaintext,ssl,sasl_ssl --repeat 3
   bridge bench kafka --embedded --encryption --repeat 3
+  bridge bench kafka --embedded --compare-kfake --fsync always,os --repeat 3
   bridge bench kafka --embedded --compare-kfake --record-size 10MiB --records 200
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
 		Args: cobra.NoArgs,

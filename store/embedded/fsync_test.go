@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -245,5 +246,55 @@ func TestLazySyncLoop(t *testing.T) {
 			return
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// failingSyncFS fails every real fsync of a WAL file.
+type failingSyncFS struct{ vfs.FS }
+
+func (f failingSyncFS) Create(name string, cat vfs.DiskWriteCategory) (vfs.File, error) {
+	file, err := f.FS.Create(name, cat)
+	if err != nil {
+		return nil, err
+	}
+	return failingSyncFile{file}, nil
+}
+
+type failingSyncFile struct{ vfs.File }
+
+var errDiskGone = errors.New("disk gone")
+
+func (failingSyncFile) Sync() error     { return errDiskGone }
+func (failingSyncFile) SyncData() error { return errDiskGone }
+
+// TestLazySyncFailureIsSticky: once a background fsync failed, the WAL's
+// syncs fail, so pebble refuses writes rather than acknowledging them.
+func TestLazySyncFailureIsSticky(t *testing.T) {
+	l := newLazySync(failingSyncFS{vfs.Default}, time.Millisecond)
+	f, err := l.Create(vfs.Default.PathJoin(t.TempDir(), "000001.log"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write([]byte("record"))
+	if err := f.Sync(); err != nil {
+		t.Fatalf("sync before any failure: %v", err)
+	}
+	var logged []error
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); l.loop(stop, func(err error) { logged = append(logged, err) }) }()
+	// No deadline of our own: the test's -timeout catches a loop that
+	// never fails.
+	for l.failed() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	<-done
+	if err := f.Sync(); !errors.Is(err, errDiskGone) {
+		t.Fatalf("sync after a failed background fsync: %v, want %v", err, errDiskGone)
+	}
+	if len(logged) == 0 {
+		t.Fatal("the failure was not reported")
 	}
 }
