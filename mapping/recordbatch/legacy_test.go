@@ -299,8 +299,18 @@ func TestFromMessageSet(t *testing.T) {
 		{name: "truncated", set: inner1[:len(inner1)-1], err: ErrTruncated},
 		{name: "header only", set: inner1[:10], err: ErrTruncated},
 		{name: "empty", set: nil, err: ErrInvalidRecord},
-		{name: "magic 2", set: func() []byte { b := kmsgMessage(0, 1, 0, 0, nil, nil); b[16] = 2; binary.BigEndian.PutUint32(b[12:], crc32.ChecksumIEEE(b[16:])); return b }(), err: ErrUnsupportedMagic},
-		{name: "bad key length", set: func() []byte { b := kmsgMessage(0, 0, 0, 0, []byte("k"), nil); b[21] = 9; binary.BigEndian.PutUint32(b[12:], crc32.ChecksumIEEE(b[16:])); return b }(), err: ErrCorrupt},
+		{name: "magic 2", set: func() []byte {
+			b := kmsgMessage(0, 1, 0, 0, nil, nil)
+			b[16] = 2
+			binary.BigEndian.PutUint32(b[12:], crc32.ChecksumIEEE(b[16:]))
+			return b
+		}(), err: ErrUnsupportedMagic},
+		{name: "bad key length", set: func() []byte {
+			b := kmsgMessage(0, 0, 0, 0, []byte("k"), nil)
+			b[21] = 9
+			binary.BigEndian.PutUint32(b[12:], crc32.ChecksumIEEE(b[16:]))
+			return b
+		}(), err: ErrCorrupt},
 		{name: "nested compression", set: kmsgMessage(0, 1, int8(Gzip), 0, nil, mustCompress(t, kmsgMessage(0, 1, int8(Gzip), 0, nil, gz), Gzip)), err: ErrCorrupt},
 		{name: "inner magic differs", set: kmsgMessage(0, 0, int8(Gzip), 0, nil, gz), err: ErrCorrupt},
 		{name: "not gzip", set: kmsgMessage(0, 1, int8(Gzip), 0, nil, []byte("nope")), err: ErrCorrupt},
