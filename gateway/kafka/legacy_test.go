@@ -391,3 +391,22 @@ func TestSaramaOldVersions(t *testing.T) {
 		}
 	}
 }
+
+// addLegacySeeds adds the old versions' data-path requests to the fuzz
+// seeds: message sets of both magics, fetches down-converting, ListOffsets v0.
+func addLegacySeeds(tb testing.TB, add func(kmsg.Request), batch []byte) {
+	for _, v := range []int16{0, 1, 2} {
+		set, err := recordbatch.AppendMessageSet(nil, batch, int8(v/2), 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		add(produceReq(v, 1, "t", 0, set))
+	}
+	for _, v := range []int16{0, 2, 3} {
+		add(fetchReq(v, "t", 0, 0, 5, 1, 1<<20, 1<<20))
+	}
+	lo := kmsg.NewPtrListOffsetsRequest()
+	lo.Version = 0
+	lo.Topics = []kmsg.ListOffsetsRequestTopic{{Topic: "t", Partitions: []kmsg.ListOffsetsRequestTopicPartition{{Partition: 0, Timestamp: -1, MaxNumOffsets: 3}}}}
+	add(lo)
+}
