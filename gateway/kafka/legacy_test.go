@@ -410,3 +410,38 @@ func addLegacySeeds(tb testing.TB, add func(kmsg.Request), batch []byte) {
 	lo.Topics = []kmsg.ListOffsetsRequestTopic{{Topic: "t", Partitions: []kmsg.ListOffsetsRequestTopicPartition{{Partition: 0, Timestamp: -1, MaxNumOffsets: 3}}}}
 	add(lo)
 }
+
+// A simple consumer of Kafka 0.8.2 commits with OffsetCommit v0/v1 and
+// reads back with OffsetFetch v0/v1.
+func TestLegacyOffsetCommitFetch(t *testing.T) {
+	ts := startServer(t)
+	c := dialRaw(t, ts.addr)
+	const topic = "legacy-commits"
+	ts.createTopic(t, topic, 1)
+	for _, v := range []int16{0, 1} {
+		group := fmt.Sprintf("legacy-group-%d", v)
+		commit := kmsg.NewPtrOffsetCommitRequest()
+		commit.Version = v
+		commit.Group = group
+		commit.Generation = -1
+		ct := kmsg.NewOffsetCommitRequestTopic()
+		ct.Topic = topic
+		cp := kmsg.NewOffsetCommitRequestTopicPartition()
+		cp.Offset, cp.Metadata = 42+int64(v), kmsg.StringPtr("old")
+		ct.Partitions = append(ct.Partitions, cp)
+		commit.Topics = append(commit.Topics, ct)
+		if code := c.roundTrip(t, commit).(*kmsg.OffsetCommitResponse).Topics[0].Partitions[0].ErrorCode; code != 0 {
+			t.Fatalf("OffsetCommit v%d: %v", v, kerr.ErrorForCode(code))
+		}
+		fetch := kmsg.NewPtrOffsetFetchRequest()
+		fetch.Version = v
+		fetch.Group = group
+		ft := kmsg.NewOffsetFetchRequestTopic()
+		ft.Topic, ft.Partitions = topic, []int32{0}
+		fetch.Topics = append(fetch.Topics, ft)
+		resp := c.roundTrip(t, fetch).(*kmsg.OffsetFetchResponse)
+		if p := resp.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.Offset != 42+int64(v) || p.Metadata == nil || *p.Metadata != "old" {
+			t.Fatalf("OffsetFetch v%d: %v offset %d", v, kerr.ErrorForCode(p.ErrorCode), p.Offset)
+		}
+	}
+}
