@@ -141,7 +141,7 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 		j := &jobs[i]
 		j.w = produceWait{topic: j.st.Name, partition: j.rp.Partition}
 		if r.Version < 3 {
-			if j.records, j.err = s.legacyProduceBatch(j.st.Name, j.rp.Partition, j.records, now); j.err != nil {
+			if j.records, j.err = s.legacyProduceBatch(j.st.Name, j.rp.Partition, j.records); j.err != nil {
 				continue
 			}
 		}

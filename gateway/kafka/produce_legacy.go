@@ -10,7 +10,6 @@ package kafka
 
 import (
 	"errors"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -19,8 +18,8 @@ import (
 
 // legacyProduceBatch converts one partition's message set to a v2 batch,
 // or returns the refusal a broker gives.
-func (s *Server) legacyProduceBatch(topic string, partition int32, set []byte, now int64) ([]byte, error) {
-	batch, err := recordbatch.FromMessageSet(nil, set, time.UnixMilli(now))
+func (s *Server) legacyProduceBatch(topic string, partition int32, set []byte) ([]byte, error) {
+	batch, err := recordbatch.FromMessageSet(nil, set)
 	if err == nil {
 		return batch, nil
 	}
@@ -34,6 +33,7 @@ func (s *Server) legacyProduceBatch(topic string, partition int32, set []byte, n
 	case errors.Is(err, recordbatch.ErrTooLarge):
 		return nil, refuse(kerr.MessageTooLarge, "%v", err)
 	}
-	// A v2 batch in Produce v0-2, no messages.
+	// A v2 batch in Produce v0-2, no messages, mixed magics, a wrapper
+	// beside other messages.
 	return nil, refuse(kerr.InvalidRecord, "%v", err)
 }

@@ -27,7 +27,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"time"
 )
 
 const (
@@ -111,27 +110,31 @@ func legacyBytes(b []byte, p int) ([]byte, int, bool) {
 }
 
 // FromMessageSet converts a produce request's message set of magic 0 and 1
-// messages (Produce v0-2) into one v2 batch appended to dst, as a broker
-// converts on append: offsets are renumbered from 0 (the broker assigns
-// them anyway), keys, values and null values are kept, magic 1 timestamps
-// are kept (a LogAppendTime wrapper's timestamp stands for its inner
-// messages) and magic 0 messages, which have none, get now. Compressed
-// wrappers are decompressed and the batch is compressed again with the
-// codec of the first one (gzip, snappy raw or xerial, lz4 with either LZ4
-// frame header checksum, see fixLZ4Header), so the store keeps it
-// compressed. The batch has no producer id: old producers are not
+// messages (Produce v0-2) into one v2 batch appended to dst, as a Kafka
+// broker converts on append (LogValidator): offsets are renumbered from 0
+// (the broker assigns them anyway); keys, values and null values are kept;
+// magic 1 timestamps are kept (a LogAppendTime wrapper's timestamp stands
+// for its inner messages) and magic 0 messages, which have none, stay
+// without one (-1, which the store indexes by arrival time, as Kafka falls
+// back to a segment's mtime). The messages must share one magic, and a
+// compressed wrapper must be the only message of the set (Kafka: "Compressed
+// outer record has more than one batch"); it is decompressed and the batch
+// compressed again with its codec (gzip, snappy raw or xerial, lz4 with
+// either LZ4 frame header checksum, see fixLZ4Header), so the store keeps
+// it compressed. The batch has no producer id: old producers are not
 // idempotent.
 //
 // Errors wrap ErrTruncated (a message cut short), ErrCorruptCRC, ErrCorrupt
-// (bad lengths, an undecompressible or nested-compressed wrapper),
-// ErrUnsupportedMagic (magic other than 0 and 1), ErrUnknownCodec,
-// ErrTooLarge (past MaxDecompressedSize) and ErrInvalidRecord (no messages).
-// On error dst is returned unchanged.
-func FromMessageSet(dst, set []byte, now time.Time) ([]byte, error) {
+// (bad lengths, an undecompressible or nested-compressed wrapper, inner
+// magic unlike the wrapper's), ErrUnsupportedMagic (magic other than 0 and
+// 1), ErrUnknownCodec, ErrTooLarge (past MaxDecompressedSize) and
+// ErrInvalidRecord (no messages, mixed magics, a wrapper beside other
+// messages). On error dst is returned unchanged.
+func FromMessageSet(dst, set []byte) ([]byte, error) {
 	var (
 		records []Record
 		codec   = None
-		total   int
+		magic   = int8(-1)
 	)
 	for p := 0; p < len(set); {
 		m, n, err := parseLegacyMessage(set[p:])
@@ -139,20 +142,22 @@ func FromMessageSet(dst, set []byte, now time.Time) ([]byte, error) {
 			return dst, err
 		}
 		p += n
+		switch {
+		case magic >= 0 && m.magic != magic:
+			return dst, fmt.Errorf("%w: magic %d message after magic %d ones", ErrInvalidRecord, m.magic, magic)
+		case codec != None || m.codec() != None && len(records) > 0:
+			return dst, fmt.Errorf("%w: a compressed message must be the only one of its message set", ErrInvalidRecord)
+		}
+		magic = m.magic
 		c := m.codec()
 		if c == None {
-			records = append(records, legacyRecord(&m, m.timestamp, now))
+			records = append(records, legacyRecord(&m, m.timestamp))
 			continue
 		}
-		if codec == None {
-			codec = c
-		}
+		codec = c
 		inner, err := decompressLegacy(m.value, c, m.magic)
 		if err != nil {
 			return dst, err
-		}
-		if total += len(inner); total > MaxDecompressedSize {
-			return dst, errTooLarge(MaxDecompressedSize)
 		}
 		wrapperTS := int64(-2) // inner messages keep their own
 		if m.magic == 1 && m.attributes&attrLogAppendTime != 0 {
@@ -174,7 +179,7 @@ func FromMessageSet(dst, set []byte, now time.Time) ([]byte, error) {
 			if wrapperTS != -2 {
 				ts = wrapperTS
 			}
-			records = append(records, legacyRecord(&im, ts, now))
+			records = append(records, legacyRecord(&im, ts))
 		}
 	}
 	if len(records) == 0 {
@@ -183,14 +188,11 @@ func FromMessageSet(dst, set []byte, now time.Time) ([]byte, error) {
 	return Encode(dst, records, EncodeOptions{Codec: codec})
 }
 
-// legacyRecord is m as a record with timestamp ts (-1: none); magic 0
-// messages have no timestamp and get now.
-func legacyRecord(m *legacyMessage, ts int64, now time.Time) Record {
+// legacyRecord is m as a record with timestamp ts (-1, and always for
+// magic 0: none).
+func legacyRecord(m *legacyMessage, ts int64) Record {
 	r := Record{Key: m.key, Value: m.value}
-	switch {
-	case m.magic == 0:
-		r.Timestamp = now.Truncate(time.Millisecond)
-	case ts != -1:
+	if m.magic > 0 && ts != -1 {
 		r.Timestamp = fromMillis(ts)
 	}
 	return r

@@ -128,8 +128,7 @@ func TestMessageSetRoundTrip(t *testing.T) {
 					}
 
 					// And back: one batch, same codec, same records.
-					now := t0.Add(time.Hour)
-					back, err := FromMessageSet(nil, set, now)
+					back, err := FromMessageSet(nil, set)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -144,7 +143,7 @@ func TestMessageSetRoundTrip(t *testing.T) {
 						w := want[i]
 						ts := w.Timestamp
 						if magic == 0 {
-							ts = now
+							ts = time.Time{} // magic 0 has no timestamps
 						}
 						if r.Offset != int64(i) || !bytes.Equal(r.Key, w.Key) || (r.Key == nil) != (w.Key == nil) ||
 							!bytes.Equal(r.Value, w.Value) || (r.Value == nil) != (w.Value == nil) ||
@@ -253,7 +252,6 @@ func TestAppendMessageSetEdges(t *testing.T) {
 }
 
 func TestFromMessageSet(t *testing.T) {
-	now := t0.Add(time.Minute)
 	inner1 := append(kmsgMessage(0, 1, 0, 5000, []byte("k1"), []byte("v1")), kmsgMessage(1, 1, 0, 6000, nil, []byte("v2"))...)
 	inner0 := append(kmsgMessage(40, 0, 0, 0, []byte("k1"), []byte("v1")), kmsgMessage(41, 0, 0, 0, nil, []byte("v2"))...)
 	lz4Frame := func(magic int8, src []byte) []byte {
@@ -282,18 +280,19 @@ func TestFromMessageSet(t *testing.T) {
 		want want
 		err  error
 	}{
-		{name: "magic 0 plain", set: inner0, want: want{None, []string{"k1", "<nil>"}, []int64{millis(now), millis(now)}}},
+		{name: "magic 0 plain", set: inner0, want: want{None, []string{"k1", "<nil>"}, []int64{-1, -1}}},
 		{name: "magic 1 plain", set: inner1, want: want{None, []string{"k1", "<nil>"}, []int64{5000, 6000}}},
-		{name: "mixed magics", set: append(kmsgMessage(0, 0, 0, 0, []byte("a"), nil), kmsgMessage(0, 1, 0, 9, []byte("b"), nil)...), want: want{None, []string{"a", "b"}, []int64{millis(now), 9}}},
 		{name: "gzip magic 1", set: kmsgMessage(1, 1, int8(Gzip), 6000, nil, gz), want: want{Gzip, []string{"k1", "<nil>"}, []int64{5000, 6000}}},
 		{name: "gzip log append time wrapper", set: kmsgMessage(1, 1, int8(Gzip)|0x08, 8000, nil, gz), want: want{Gzip, []string{"k1", "<nil>"}, []int64{8000, 8000}}},
 		{name: "snappy xerial", set: kmsgMessage(1, 1, int8(Snappy), 6000, nil, xer), want: want{Snappy, []string{"k1", "<nil>"}, []int64{5000, 6000}}},
 		{name: "snappy raw", set: kmsgMessage(1, 1, int8(Snappy), 6000, nil, snappy.Encode(nil, inner1)), want: want{Snappy, []string{"k1", "<nil>"}, []int64{5000, 6000}}},
 		{name: "lz4 magic 1", set: kmsgMessage(1, 1, int8(LZ4), 6000, nil, lz4Frame(1, inner1)), want: want{LZ4, []string{"k1", "<nil>"}, []int64{5000, 6000}}},
-		{name: "lz4 magic 0 broken checksum", set: kmsgMessage(41, 0, int8(LZ4), 0, nil, lz4Frame(0, inner0)), want: want{LZ4, []string{"k1", "<nil>"}, []int64{millis(now), millis(now)}}},
-		{name: "lz4 magic 0 correct checksum", set: kmsgMessage(41, 0, int8(LZ4), 0, nil, lz4Frame(1, inner0)), want: want{LZ4, []string{"k1", "<nil>"}, []int64{millis(now), millis(now)}}},
-		{name: "two wrappers and a plain message", set: append(append(kmsgMessage(1, 1, int8(Gzip), 6000, nil, gz), kmsgMessage(0, 1, 0, 1, []byte("p"), nil)...), kmsgMessage(1, 1, int8(Snappy), 6000, nil, xer)...),
-			want: want{Gzip, []string{"k1", "<nil>", "p", "k1", "<nil>"}, []int64{5000, 6000, 1, 5000, 6000}}},
+		{name: "lz4 magic 0 broken checksum", set: kmsgMessage(41, 0, int8(LZ4), 0, nil, lz4Frame(0, inner0)), want: want{LZ4, []string{"k1", "<nil>"}, []int64{-1, -1}}},
+		{name: "lz4 magic 0 correct checksum", set: kmsgMessage(41, 0, int8(LZ4), 0, nil, lz4Frame(1, inner0)), want: want{LZ4, []string{"k1", "<nil>"}, []int64{-1, -1}}},
+		{name: "mixed magics", set: append(kmsgMessage(0, 0, 0, 0, []byte("a"), nil), kmsgMessage(0, 1, 0, 9, []byte("b"), nil)...), err: ErrInvalidRecord},
+		{name: "wrapper and a plain message", set: append(kmsgMessage(1, 1, int8(Gzip), 6000, nil, gz), kmsgMessage(0, 1, 0, 1, []byte("p"), nil)...), err: ErrInvalidRecord},
+		{name: "plain message and a wrapper", set: append(kmsgMessage(0, 1, 0, 1, []byte("p"), nil), kmsgMessage(1, 1, int8(Gzip), 6000, nil, gz)...), err: ErrInvalidRecord},
+		{name: "two wrappers", set: append(kmsgMessage(1, 1, int8(Gzip), 6000, nil, gz), kmsgMessage(1, 1, int8(Snappy), 6000, nil, xer)...), err: ErrInvalidRecord},
 
 		{name: "bad crc", set: func() []byte { b := bytes.Clone(inner1); b[len(b)-1] ^= 1; return b }(), err: ErrCorruptCRC},
 		{name: "truncated", set: inner1[:len(inner1)-1], err: ErrTruncated},
@@ -319,7 +318,7 @@ func TestFromMessageSet(t *testing.T) {
 		{name: "codec 6", set: kmsgMessage(0, 1, 6, 0, nil, []byte("x")), err: ErrUnknownCodec},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := FromMessageSet([]byte("d"), tc.set, now)
+			out, err := FromMessageSet([]byte("d"), tc.set)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) || string(out) != "d" {
 					t.Fatalf("%q, %v; want %v", out, err, tc.err)
@@ -376,9 +375,8 @@ func FuzzFromMessageSet(f *testing.F) {
 		f.Add(s)
 	}
 	f.Add(kmsgMessage(0, 0, int8(Snappy), 0, nil, []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9}))
-	now := t0
 	f.Fuzz(func(t *testing.T, set []byte) {
-		out, err := FromMessageSet(nil, set, now)
+		out, err := FromMessageSet(nil, set)
 		if err != nil {
 			if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupportedMagic) &&
 				!errors.Is(err, ErrUnknownCodec) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrInvalidRecord) {
@@ -406,7 +404,7 @@ func FuzzAppendMessageSet(f *testing.F) {
 			return
 		}
 		// What we send an old consumer parses as messages of that magic.
-		if _, err := FromMessageSet(nil, set, t0); err != nil {
+		if _, err := FromMessageSet(nil, set); err != nil {
 			t.Fatalf("down-converted set does not parse: %v", err)
 		}
 	})
@@ -448,7 +446,7 @@ func BenchmarkFromMessageSet(b *testing.B) {
 			b.SetBytes(int64(len(set)))
 			var out []byte
 			for b.Loop() {
-				if out, err = FromMessageSet(out[:0], set, t0); err != nil {
+				if out, err = FromMessageSet(out[:0], set); err != nil {
 					b.Fatal(err)
 				}
 			}
