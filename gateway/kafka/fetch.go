@@ -1,4 +1,5 @@
-// Fetch (key 1), versions 4-12: returns the stored record batches of each
+// Fetch (key 1), versions 0-12 (v0-3 down-convert to message sets of
+// magic 0/1, see fetch_legacy.go): returns the stored record batches of each
 // requested partition from its fetch offset, as stored (the bytes producers
 // sent, base offsets rewritten), never decoded or re-encoded. Batches are
 // whole, so the first may start before the fetch offset; clients skip the
@@ -46,7 +47,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.Fetch, MinVersion: 4, MaxVersion: 12, Handle: handleFetch})
+	register(API{Key: kmsg.Fetch, MinVersion: 0, MaxVersion: 12, Handle: handleFetch})
 }
 
 // fetchPart is one requested partition while a fetch is being answered.
@@ -87,6 +88,9 @@ func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 		}
 	}
 	pointers := strings.Contains(r.ClientID, pointerClientID)
+	if r.Version < 4 {
+		return handleLegacyFetch(r, req, received, denied, pointers)
+	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
 		return r.Server.fetch(ctx, req, received, denied, pointers), nil
 	}), nil

@@ -108,6 +108,7 @@ func seedFrames(tb testing.TB) [][]byte {
 	for _, v := range []int16{4, 7, 12} {
 		add(fetchReq(v, "t", 0, 0, 5, 1, 1<<20, 1<<20))
 	}
+	addLegacySeeds(tb, add, batch)
 	add(metadataReq(12, true, "t", "u"))
 	add(metadataReq(0, false))
 	lo := kmsg.NewPtrListOffsetsRequest()
