@@ -1,4 +1,4 @@
-// Fetch (key 1), versions 4-12: returns the stored record batches of each
+// Fetch (key 1), versions 4-17: returns the stored record batches of each
 // requested partition from its fetch offset, as stored (the bytes producers
 // sent, base offsets rewritten), never decoded or re-encoded. Batches are
 // whole, so the first may start before the fetch offset; clients skip the
@@ -26,7 +26,10 @@
 // fetchsession.go. An incremental fetch reads the session's partitions and
 // answers only those with something new. v9+ CurrentLeaderEpoch above 0 (ours is always 0) gets
 // UNKNOWN_LEADER_EPOCH; v11 rack-aware PreferredReadReplica is always -1;
-// v12 LastFetchedEpoch needs no divergence check with one epoch.
+// v12 LastFetchedEpoch needs no divergence check with one epoch. v13+ names
+// topics by id (fetchids.go: an unknown id gets UNKNOWN_TOPIC_ID); v15's
+// ReplicaState and v17's ReplicaDirectoryId concern followers, which the
+// bridge never has; v16's NodeEndpoints go with a leader change, never sent.
 package kafka
 
 import (
@@ -44,7 +47,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.Fetch, MinVersion: 4, MaxVersion: 12, Handle: handleFetch})
+	register(API{Key: kmsg.Fetch, MinVersion: 4, MaxVersion: 17, Handle: handleFetch})
 }
 
 // fetchPart is one requested partition while a fetch is being answered.
@@ -80,6 +83,7 @@ func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 		return Respond(fc.errorResponse()), nil
 	}
 	req = fc.req
+	fc.resolve(ctx, r.Server) // v13+: topic ids to names
 	// Authorized here, on the reader goroutine, with the request: the
 	// fetch itself may long-poll on the writer's.
 	var denied map[string]bool

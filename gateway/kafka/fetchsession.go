@@ -13,9 +13,8 @@ package kafka
 // FETCH_SESSION_ID_NOT_FOUND, one with the wrong epoch
 // INVALID_FETCH_SESSION_EPOCH (the session stays as it was, so a retry
 // with the right epoch works), and one switching between topic names
-// (v12-) and topic ids (v13+) within a session FETCH_SESSION_TOPIC_ID_ERROR
-// (unreachable while Fetch stops at v12). Each answer is the top-level
-// error with session id 0 and no partitions.
+// (v12-) and topic ids (v13+) within a session FETCH_SESSION_TOPIC_ID_ERROR.
+// Each answer is the top-level error with session id 0 and no partitions.
 //
 // The cache holds at most Config.FetchSessionSlots sessions (Kafka's
 // max.incremental.fetch.session.cache.slots, default 1000). When it is
@@ -66,9 +65,20 @@ type sessionPart struct {
 	hw, lso, logStart int64
 }
 
+// sessionKey names a session's partition: by topic name in a session of
+// v12 and older fetches, by topic id in one of v13+ (a topic deleted and
+// created again is then another partition).
 type sessionKey struct {
 	topic     string
+	id        [16]byte
 	partition int32
+}
+
+func (s *fetchSession) key(topic string, id [16]byte, partition int32) sessionKey {
+	if s.usesIDs {
+		return sessionKey{id: id, partition: partition}
+	}
+	return sessionKey{topic: topic, partition: partition}
 }
 
 // fetchSession is one cached session. Its fields are guarded by the
@@ -102,6 +112,8 @@ type fetchSessions struct {
 	partitions prometheus.Gauge
 	evictions  prometheus.Counter
 	fetches    *prometheus.CounterVec // kind: full, incremental, sessionless, error
+
+	ids topicNames // v13+ topic ids to names (fetchids.go)
 }
 
 func newFetchSessions(slots int, reg prometheus.Registerer) (*fetchSessions, error) {
@@ -153,6 +165,8 @@ type fetchContext struct {
 	sess *fetchSession
 	// errCode is the session error to answer with, when not 0.
 	errCode int16
+	// unknownIDs are the topic ids of a v13+ fetch that name no topic.
+	unknownIDs map[[16]byte]bool
 }
 
 // open decides how req uses the cache, as Kafka's FetchManager.newContext:
@@ -222,6 +236,7 @@ func (fc *fetchContext) errorResponse() *fetchResponse {
 // reported. It runs on the writer goroutine once the fetch is read.
 func (fc *fetchContext) finish(resp *fetchResponse) {
 	c := fc.c
+	fc.markUnknownIDs(resp)
 	c.fetches.WithLabelValues(fc.kind).Inc()
 	resp.SessionID = 0
 	switch {
@@ -264,10 +279,13 @@ func newSession(req *kmsg.FetchRequest, resp *fetchResponse) *fetchSession {
 // add inserts or updates a partition's request parameters; a new one goes
 // last.
 func (s *fetchSession) add(topic string, id [16]byte, rp kmsg.FetchRequestTopicPartition) *sessionPart {
-	k := sessionKey{topic, rp.Partition}
+	k := s.key(topic, id, rp.Partition)
 	if p := s.index[k]; p != nil {
-		p.req, p.topicID = rp, id
+		p.req = rp
 		return p
+	}
+	if s.usesIDs {
+		topic = "" // named again on every fetch: see fetchContext.resolve
 	}
 	p := &sessionPart{topic: topic, topicID: id, partition: rp.Partition, req: rp, hw: -1, lso: -1, logStart: -1}
 	s.index[k] = p
@@ -287,7 +305,7 @@ func (s *fetchSession) update(req *kmsg.FetchRequest) {
 	forgot := false
 	for _, ft := range req.ForgottenTopics {
 		for _, p := range ft.Partitions {
-			k := sessionKey{ft.Topic, p}
+			k := s.key(ft.Topic, ft.TopicID, p)
 			if s.index[k] != nil {
 				delete(s.index, k)
 				forgot = true
@@ -297,7 +315,7 @@ func (s *fetchSession) update(req *kmsg.FetchRequest) {
 	if forgot {
 		kept := s.parts[:0]
 		for _, p := range s.parts {
-			if s.index[sessionKey{p.topic, p.partition}] == p {
+			if s.index[s.key(p.topic, p.topicID, p.partition)] == p {
 				kept = append(kept, p)
 			}
 		}
@@ -352,7 +370,7 @@ func (s *fetchSession) filter(resp *fetchResponse) {
 		var precs [][][]byte
 		for j := range t.Partitions {
 			rp := t.Partitions[j]
-			p := s.index[sessionKey{t.Topic, rp.Partition}]
+			p := s.index[s.key(t.Topic, t.TopicID, rp.Partition)]
 			hasRecords := len(recs[j]) > 0
 			changed := hasRecords || rp.ErrorCode != 0 || p == nil ||
 				rp.HighWatermark != p.hw || rp.LastStableOffset != p.lso || rp.LogStartOffset != p.logStart ||

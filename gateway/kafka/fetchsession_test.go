@@ -323,3 +323,69 @@ func TestFetchSessionKgo(t *testing.T) {
 		t.Fatalf("%v full and %v incremental fetches, want both", full, inc)
 	}
 }
+
+// Fetch v13+ names topics by id: a known id reads its topic, an unknown one
+// gets UNKNOWN_TOPIC_ID; a session keeps to names or to ids, and switching
+// gets FETCH_SESSION_TOPIC_ID_ERROR.
+func TestFetchTopicIDs(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "ids", 1)
+	appendN(t, ts, "ids", 0, 2, 10)
+	st, err := ts.store.DescribeStream(testContext(t), "ids")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := topicID(st)
+	c := dialRaw(t, ts.addr)
+	byID := func(v int16, sid, epoch int32, tid [16]byte, offsets map[int32]int64) *kmsg.FetchRequest {
+		req := sessReq(sid, epoch, "", offsets)
+		req.Version = v
+		if len(req.Topics) > 0 {
+			req.Topics[0].TopicID = tid
+		}
+		return req
+	}
+	fetch := func(req *kmsg.FetchRequest) *kmsg.FetchResponse {
+		t.Helper()
+		return c.roundTrip(t, req).(*kmsg.FetchResponse)
+	}
+
+	for v := int16(13); v <= 17; v++ {
+		resp := fetch(byID(v, 0, -1, id, map[int32]int64{0: 0}))
+		if len(resp.Topics) != 1 || resp.Topics[0].TopicID != id || resp.Topics[0].Partitions[0].ErrorCode != 0 ||
+			resp.Topics[0].Partitions[0].HighWatermark != 2 || len(resp.Topics[0].Partitions[0].RecordBatches) == 0 {
+			t.Fatalf("v%d by id: %+v", v, resp.Topics)
+		}
+		unknown := fetch(byID(v, 0, -1, [16]byte{1, 2, 3}, map[int32]int64{0: 0}))
+		if p := unknown.Topics[0].Partitions[0]; p.ErrorCode != kerr.UnknownTopicID.Code || p.HighWatermark != -1 {
+			t.Fatalf("v%d unknown id: %v hw %d", v, kerr.ErrorForCode(p.ErrorCode), p.HighWatermark)
+		}
+	}
+
+	// An id session, then a v12 (names) fetch in it, and the reverse.
+	idSess := fetch(byID(13, 0, 0, id, map[int32]int64{0: 2})).SessionID
+	nameSess := fetch(sessReq(0, 0, "ids", map[int32]int64{0: 2})).SessionID
+	if idSess == 0 || nameSess == 0 {
+		t.Fatalf("sessions %d %d", idSess, nameSess)
+	}
+	if resp := fetch(sessReq(idSess, 1, "ids", nil)); resp.ErrorCode != kerr.FetchSessionTopicIDError.Code {
+		t.Fatalf("names in an id session: %v", kerr.ErrorForCode(resp.ErrorCode))
+	}
+	if resp := fetch(byID(13, nameSess, 1, id, nil)); resp.ErrorCode != kerr.FetchSessionTopicIDError.Code {
+		t.Fatalf("ids in a name session: %v", kerr.ErrorForCode(resp.ErrorCode))
+	}
+	// Both still work as they began.
+	appendN(t, ts, "ids", 0, 1, 10)
+	if resp := fetch(byID(13, idSess, 1, id, nil)); resp.ErrorCode != 0 || answered(resp)[0] == 0 || resp.Topics[0].TopicID != id {
+		t.Fatalf("id session: %v %v", kerr.ErrorForCode(resp.ErrorCode), answered(resp))
+	}
+	if resp := fetch(sessReq(nameSess, 1, "ids", nil)); resp.ErrorCode != 0 || answered(resp)[0] == 0 {
+		t.Fatalf("name session: %v %v", kerr.ErrorForCode(resp.ErrorCode), answered(resp))
+	}
+	// Forgetting by id.
+	forget := byID(13, idSess, 2, id, nil)
+	forget.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{TopicID: id, Partitions: []int32{0}}}
+	if resp := fetch(forget); resp.SessionID != 0 {
+		t.Fatalf("forgetting the only partition by id left session %d", resp.SessionID)
+	}
+}
