@@ -44,8 +44,8 @@ var kgoExpectedFailures = map[string]string{
 	"TestTxnEtl": "transactions",
 	// Internal topics: the test wants one in Metadata (IsInternal) to
 	// check that regex consumers skip it. It first asks CreateTopics for
-	// one with kfake's "kfake.is_internal" config (the bridge creates a
-	// plain topic, as Kafka would refuse the config), then waits for
+	// one with kfake's "kfake.is_internal" config (refused with
+	// INVALID_CONFIG, as by Kafka), then waits for
 	// __consumer_offsets, which Kafka creates on the first FindCoordinator
 	// and lists as internal; the bridge keeps group offsets in its own
 	// store area and lists no __consumer_offsets ("topic
