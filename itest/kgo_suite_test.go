@@ -10,6 +10,10 @@ package itest
 //
 // KGO_TEST_RECORDS keeps the run short for CI (kgoSuiteRecords; the
 // suite's default is 500000). Set ITEST_KGO_RECORDS to run with more.
+// The SCRAM tests get a SASL_PLAINTEXT listener (KGO_TEST_SCRAM_SEEDS);
+// the OAUTHBEARER one skips itself (the bridge has no OAUTHBEARER), as do
+// the share-group tests (KIP-932: no ShareFetch) and, until KIP-848 lands,
+// the tests needing ConsumerGroupHeartbeat.
 
 import (
 	"bufio"
@@ -56,7 +60,14 @@ var kgoExpectedFailures = map[string]string{
 
 func TestKgoSuite(t *testing.T) {
 	need(t, "the go command", func() error { return exec.Command(goTool, "version").Run() }, "a Go toolchain on PATH")
-	k := startKafka(t)
+	// A second listener with SASL for the SCRAM tests (alice: SCRAM-SHA-256).
+	k := startKafka(t, "--kafka-listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+		"--sasl-users-file", writeUsersFile(t))
+	k.addr = k.bridge.kafkaListeners["PLAINTEXT"]
+	scramAddr := k.bridge.kafkaListeners["SASL_PLAINTEXT"]
+	if k.addr == "" || scramAddr == "" {
+		t.Fatalf("listeners %v", k.bridge.kafkaListeners)
+	}
 	records := kgoSuiteRecords
 	if n, err := strconv.Atoi(os.Getenv("ITEST_KGO_RECORDS")); err == nil && n > 0 {
 		records = n
@@ -83,6 +94,8 @@ func TestKgoSuite(t *testing.T) {
 		"KGO_TEST_RF=1",
 		"KGO_TEST_RECORDS="+strconv.Itoa(records),
 		"KGO_LOG_LEVEL=",
+		"KGO_TEST_SCRAM_SEEDS="+scramAddr,
+		"KGO_TEST_SCRAM=alice:alice-secret:256",
 	)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -29,7 +29,9 @@ package kafka
 // full fetch is answered with session id 0 and the client keeps sending
 // full fetches. A session is not tied to its connection (neither is
 // Kafka's), so a client may resume it on a new one. Memory is bounded by
-// the slots times the partitions a request can name.
+// the slots and by maxSessionPartitions, the partitions all sessions may
+// hold together (a bound of the bridge's own: a client could otherwise grow
+// a session by a request's worth of made-up partitions per fetch).
 
 import (
 	"math"
@@ -49,6 +51,13 @@ const (
 	// fetchSessionEvictionAge is Kafka's
 	// min.incremental.fetch.session.eviction.ms.
 	fetchSessionEvictionAge = 2 * time.Minute
+	// maxSessionPartitions bounds the partitions all sessions hold
+	// together (Kafka has no such bound): a full fetch that would pass
+	// it gets no session, an incremental one that would grow its
+	// session past it closes the session and is answered sessionless,
+	// as when it forgets every partition. Either way the client goes on
+	// with full fetches. About 100 MiB at most.
+	maxSessionPartitions = 250_000
 )
 
 // sessionPart is one partition a session holds: what the client last
@@ -107,6 +116,8 @@ type fetchSessions struct {
 
 	mu       sync.Mutex
 	sessions map[int32]*fetchSession
+	held     int // partitions the sessions hold, by their cachedSize
+	maxHeld  int // maxSessionPartitions; tests lower it
 
 	active     prometheus.Gauge
 	partitions prometheus.Gauge
@@ -125,6 +136,7 @@ func newFetchSessions(slots int, reg prometheus.Registerer) (*fetchSessions, err
 	}
 	c := &fetchSessions{
 		slots:    slots,
+		maxHeld:  maxSessionPartitions,
 		now:      time.Now,
 		sessions: map[int32]*fetchSession{},
 		active: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -207,9 +219,10 @@ func (c *fetchSessions) open(req *kmsg.FetchRequest) *fetchContext {
 		return fc
 	}
 	s.update(req)
-	if len(s.parts) == 0 {
+	if len(s.parts) == 0 || c.held-s.cachedSize+len(s.parts) > c.maxHeld {
 		// Everything forgotten: Kafka closes the session and answers
-		// the request sessionless.
+		// the request sessionless. The bridge does the same for a
+		// session grown past the cache's partition bound.
 		c.remove(s.id)
 		fc.kind = "sessionless"
 		return fc
@@ -244,7 +257,7 @@ func (fc *fetchContext) finish(resp *fetchResponse) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		s := newSession(fc.req, resp)
-		if c.makeRoom(s) {
+		if c.held+len(s.parts) <= c.maxHeld && c.makeRoom(s) {
 			s.id = c.newID()
 			s.created = c.now()
 			c.sessions[s.id] = s
@@ -279,6 +292,7 @@ func newSession(req *kmsg.FetchRequest, resp *fetchResponse) *fetchSession {
 // add inserts or updates a partition's request parameters; a new one goes
 // last.
 func (s *fetchSession) add(topic string, id [16]byte, rp kmsg.FetchRequestTopicPartition) *sessionPart {
+	rp.UnknownTags = kmsg.Tags{} // keep nothing the request did not need
 	k := s.key(topic, id, rp.Partition)
 	if p := s.index[k]; p != nil {
 		p.req = rp
@@ -456,6 +470,7 @@ func (c *fetchSessions) touch(s *fetchSession) {
 	old := s.cachedSize
 	s.cachedSize = len(s.parts)
 	s.evictAll = now.Sub(s.created) > fetchSessionEvictionAge
+	c.held += s.cachedSize - old
 	c.partitions.Add(float64(s.cachedSize - old))
 }
 
@@ -465,6 +480,7 @@ func (c *fetchSessions) remove(id int32) {
 		return
 	}
 	delete(c.sessions, id)
+	c.held -= s.cachedSize
 	c.partitions.Sub(float64(s.cachedSize))
 	c.active.Set(float64(len(c.sessions)))
 }

@@ -389,3 +389,30 @@ func TestFetchTopicIDs(t *testing.T) {
 		t.Fatalf("forgetting the only partition by id left session %d", resp.SessionID)
 	}
 }
+
+// The partitions all sessions hold are bounded: past the bound a full
+// fetch gets no session and an incremental one closes its session.
+func TestFetchSessionPartitionBound(t *testing.T) {
+	c, err := newFetchSessions(10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.maxHeld = 3
+	a := fakeFull(c, 2)
+	if a == 0 {
+		t.Fatal("no session for 2 partitions")
+	}
+	if b := fakeFull(c, 2); b != 0 {
+		t.Fatalf("session %d past the bound", b)
+	}
+	fc := c.open(sessReq(a, 1, "t", map[int32]int64{0: 0, 5: 0, 6: 0}))
+	if fc.errCode != 0 || fc.sess != nil || fc.kind != "sessionless" || c.sessions[a] != nil {
+		t.Fatalf("growing past the bound: error %d kind %s, session kept %v", fc.errCode, fc.kind, c.sessions[a] != nil)
+	}
+	if c.held != 0 {
+		t.Fatalf("%d partitions held with no session", c.held)
+	}
+	if b := fakeFull(c, 3); b == 0 {
+		t.Fatal("no session after the space was freed")
+	}
+}
