@@ -386,9 +386,13 @@ func (s *fetchSession) filter(resp *fetchResponse) {
 			rp := t.Partitions[j]
 			p := s.index[s.key(t.Topic, t.TopicID, rp.Partition)]
 			hasRecords := len(recs[j]) > 0
+			// A partition the fetch did not reach (MaxBytes was used
+			// up first) has no bounds and no error: nothing to say.
+			unread := !hasRecords && rp.ErrorCode == 0 && rp.HighWatermark == -1
 			changed := hasRecords || rp.ErrorCode != 0 || p == nil ||
 				rp.HighWatermark != p.hw || rp.LastStableOffset != p.lso || rp.LogStartOffset != p.logStart ||
 				rp.PreferredReadReplica >= 0
+			changed = changed && !unread
 			if p != nil {
 				if changed {
 					p.remember(&rp)

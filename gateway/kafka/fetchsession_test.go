@@ -416,3 +416,39 @@ func TestFetchSessionPartitionBound(t *testing.T) {
 		t.Fatal("no session after the space was freed")
 	}
 }
+
+// When MaxBytes stops an incremental fetch early, the partitions it did not
+// reach are left out (not reported with no bounds), and the next fetch
+// starts with them: partitions that returned records move to the end.
+func TestFetchSessionRoundRobin(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "rr", 2)
+	appendN(t, ts, "rr", 0, 1, 500)
+	appendN(t, ts, "rr", 1, 1, 500)
+	c := dialRaw(t, ts.addr)
+	fetch := func(req *kmsg.FetchRequest) *kmsg.FetchResponse {
+		t.Helper()
+		req.MaxBytes = 1 // the first batch goes anyway
+		return c.roundTrip(t, req).(*kmsg.FetchResponse)
+	}
+	id := fetch(sessReq(0, 0, "rr", map[int32]int64{0: 1, 1: 1})).SessionID
+	if id == 0 {
+		t.Fatal("no session")
+	}
+	appendN(t, ts, "rr", 0, 1, 500)
+	appendN(t, ts, "rr", 1, 1, 500)
+	for i, want := range []int32{0, 1} {
+		offsets := map[int32]int64{}
+		if i == 1 {
+			offsets[0] = 2 // partition 0's record was read
+		}
+		resp := fetch(sessReq(id, int32(i+1), "rr", offsets))
+		got := answered(resp)
+		if len(got) != 1 || got[want] == 0 {
+			t.Fatalf("fetch %d answered %v, want only partition %d with records", i+1, got, want)
+		}
+		if hw := resp.Topics[0].Partitions[0].HighWatermark; hw != 2 {
+			t.Fatalf("fetch %d: high watermark %d", i+1, hw)
+		}
+	}
+}
