@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // fetchKinds scrapes bridge_kafka_fetches_total by kind.
@@ -104,4 +106,38 @@ func TestKafkaFetchSessionClients(t *testing.T) {
 		}
 		t.Logf("fetches by kind: %v", d)
 	})
+}
+
+// --fetch-session-cache-slots: 0 keeps no sessions, the default does.
+func TestKafkaFetchSessionSlotsFlag(t *testing.T) {
+	needsBridge(t)
+	for _, tt := range []struct {
+		args    []string
+		session bool
+	}{
+		{nil, true},
+		{[]string{"--fetch-session-cache-slots", "0"}, false},
+	} {
+		k := startKafka(t, tt.args...)
+		k.createTopic("slots", 1, nil)
+		versions := kversion.Stable()
+		versions.SetMaxKeyVersion(int16(kmsg.Fetch), 12) // topic names
+		req := kmsg.NewPtrFetchRequest()
+		req.ReplicaID, req.MaxBytes, req.SessionEpoch = -1, 1<<20, 0
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic = "slots"
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.PartitionMaxBytes = 1 << 20
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
+		resp, err := req.RequestWith(ctx, k.client(kgo.MaxVersions(versions)))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.ErrorCode != 0 || (resp.SessionID != 0) != tt.session {
+			t.Errorf("%v: error %d session id %d, want a session: %v", tt.args, resp.ErrorCode, resp.SessionID, tt.session)
+		}
+	}
 }
