@@ -24,12 +24,13 @@
 //
 // Fetch sessions (v7+, KIP-227) are kept as Kafka keeps them: see
 // fetchsession.go. An incremental fetch reads the session's partitions and
-// answers only those with something new. v9+ CurrentLeaderEpoch above 0 (ours is always 0) gets
-// UNKNOWN_LEADER_EPOCH; v11 rack-aware PreferredReadReplica is always -1;
-// v12 LastFetchedEpoch needs no divergence check with one epoch. v13+ names
-// topics by id (fetchids.go: an unknown id gets UNKNOWN_TOPIC_ID); v15's
-// ReplicaState and v17's ReplicaDirectoryId concern followers, which the
-// bridge never has; v16's NodeEndpoints go with a leader change, never sent.
+// answers only those with something new. v9+ CurrentLeaderEpoch above 0
+// (ours is always 0) gets UNKNOWN_LEADER_EPOCH; v11 rack-aware
+// PreferredReadReplica is always -1; v12 LastFetchedEpoch needs no
+// divergence check with one epoch. v13+ names topics by id (fetchids.go:
+// an unknown id gets UNKNOWN_TOPIC_ID); v15's ReplicaState and v17's
+// ReplicaDirectoryId concern followers, which the bridge never has; v16's
+// NodeEndpoints go with a leader change, never sent.
 package kafka
 
 import (
