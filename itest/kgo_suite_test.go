@@ -41,10 +41,12 @@ const kgoSuiteRecords = 2000
 // list); any other test that fails, fails TestKgoSuite.
 var kgoExpectedFailures = map[string]string{
 	// Transactions (another helper's part of issue 14): the bridge
-	// answers InitProducerID with a TransactionalID, AddPartitionsToTxn,
-	// EndTxn and TxnOffsetCommit with errors, so the producers of this
-	// group-consume-transact-produce chain never commit; it runs until
-	// the suite's timeout. Its /848 subtests also need KIP-848.
+	// answers InitProducerID with a TransactionalID with
+	// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, so the transactional
+	// producers of this consume-transform-produce chain never begin
+	// ("unable to begin transaction due to unrecoverable producer id
+	// error") while its consumers wait for their records until the
+	// suite's timeout. Its /848 subtests also need KIP-848.
 	"TestTxnEtl": "transactions",
 	// Internal topics: the test wants one in Metadata (IsInternal) to
 	// check that regex consumers skip it. It first asks CreateTopics for
