@@ -133,6 +133,9 @@ func TestKgoSuite(t *testing.T) {
 	slices.Sort(failed)
 	slices.Sort(unexpected)
 	t.Logf("kgo suite, KGO_TEST_RECORDS=%d: %d tests passed, %d skipped, failed: %v (%.0fs)", records, passed, skipped, failed, res.elapsed)
+	if k.bridge != nil {
+		t.Logf("the bridge's fetches by session kind: %v", fetchKinds(t, k))
+	}
 	for name, why := range kgoExpectedFailures {
 		t.Logf("not run, expected to fail until it lands: %s (%s)", name, why)
 	}
