@@ -90,6 +90,9 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				DefaultPartitions: o.kafka.defaultPartitions,
 				Offload:           newOffloader(d),
 			}
+			if cfg.FetchSessionSlots = o.kafka.fetchSessionSlots; cfg.FetchSessionSlots == 0 {
+				cfg.FetchSessionSlots = -1 // none; the Config's 0 is the default
+			}
 			if err := o.kafkaSecurity(context.Background(), &cfg, d.Store, d.Addrs); err != nil {
 				return nil, err
 			}

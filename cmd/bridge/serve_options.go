@@ -155,6 +155,8 @@ type kafkaOptions struct {
 	autoCreateTopics  bool
 	defaultPartitions int
 	listeners         kafkaListenerOptions
+	// fetchSessionSlots is Kafka's max.incremental.fetch.session.cache.slots.
+	fetchSessionSlots int
 }
 
 func (*kafkaOptions) heading() string { return "Kafka" }
@@ -164,6 +166,7 @@ func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.advertisedAddr, "advertised-kafka-addr", "", "host:port Kafka clients are told to connect to (default: the bound address, localhost if bound to all interfaces)")
 	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
 	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
+	fs.IntVar(&o.fetchSessionSlots, "fetch-session-cache-slots", 1000, "fetch sessions (KIP-227) kept, as Kafka's max.incremental.fetch.session.cache.slots; 0: none, every fetch is sessionless")
 	o.listeners.addFlags(fs)
 }
 
@@ -171,6 +174,9 @@ func (o *kafkaOptions) check() error {
 	var errs []error
 	if o.defaultPartitions < 1 {
 		errs = append(errs, fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions))
+	}
+	if o.fetchSessionSlots < 0 {
+		errs = append(errs, fmt.Errorf("--fetch-session-cache-slots %d: want 0 or more", o.fetchSessionSlots))
 	}
 	return errors.Join(append(errs, o.listeners.check())...)
 }
