@@ -159,6 +159,9 @@ func New(cfg Config) (*Server, error) {
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
+	if err := startTxnCoordinator(s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
