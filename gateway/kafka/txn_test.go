@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -331,5 +332,83 @@ func TestTxnTimeoutAbort(t *testing.T) {
 	}
 	if err := cl.EndTransaction(testContext(t), kgo.TryCommit); err == nil {
 		t.Error("commit after the timeout succeeded")
+	}
+}
+
+// sarama's transactional producer: a committed and an aborted transaction,
+// each ending with its marker.
+func TestTxnSarama(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "t", 1)
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.ClientID = "sarama-txn-test"
+	cfg.Producer.Idempotent = true
+	cfg.Producer.Transaction.ID = "sarama-tx"
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Return.Successes = true
+	cfg.Net.MaxOpenRequests = 1
+	p, err := sarama.NewSyncProducer([]string{ts.addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, commit := range []bool{true, false} {
+		if err := p.BeginTxn(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: "t", Value: sarama.StringEncoder(fmt.Sprintf("%v-%d", commit, i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if commit {
+			err = p.CommitTxn()
+		} else {
+			err = p.AbortTxn()
+		}
+		if err != nil {
+			t.Fatalf("end (commit %v): %v", commit, err)
+		}
+	}
+	if got := markers(ts.readLog(t, "t", 0)); fmt.Sprint(got) != "[COMMIT ABORT]" {
+		t.Errorf("markers %v, want [COMMIT ABORT]", got)
+	}
+	if dt := describeTxn(t, ts.admin(t), "sarama-tx"); dt.State != "CompleteAbort" {
+		t.Errorf("state %s, want CompleteAbort", dt.State)
+	}
+}
+
+// What read_committed consumers see: committed records only. The log side
+// (the last stable offset, aborted transactions in Fetch) is the txnlog
+// work: on a branch without it, this test fails, as a read_committed fetch
+// then returns aborted records too.
+func TestTxnReadCommitted(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "t", 1)
+	cl := ts.client(t, kgo.TransactionalID("rc"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	ctx := testContext(t)
+	for i, commit := range []bool{true, false, true} {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		produceTxn(t, cl, "t", 0, fmt.Sprintf("%d-a", i), fmt.Sprintf("%d-b", i))
+		if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An open transaction: its records stay invisible to read_committed.
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	produceTxn(t, cl, "t", 0, "open")
+
+	recs := ts.consumeAll(t, "t", 4, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	var got []string
+	for _, r := range recs {
+		got = append(got, string(r.Value))
+	}
+	if fmt.Sprint(got) != "[0-a 0-b 2-a 2-b]" {
+		t.Errorf("read_committed: %v, want [0-a 0-b 2-a 2-b]", got)
 	}
 }
