@@ -28,10 +28,11 @@
 // check is always before its transaction's marker in the log. Markers of a
 // transaction's partitions are started together (StartAppendBatch) and
 // waited on outside every lock, by a goroutine per completion; EndTxn
-// answers once they are durable and the Complete state is stored (Kafka
-// answers once PrepareCommit is durable and completes asynchronously: a
+// answers once they are durable and the Complete state is written (not
+// waited for: a restart that finds PrepareX completes again). Kafka
+// answers once PrepareCommit is durable and completes asynchronously; a
 // client here gets its answer a marker fsync later, and a committed
-// transaction is readable when EndTxn returns). Timeouts are timers, one
+// transaction is readable when EndTxn returns. Timeouts are timers, one
 // per ongoing transaction. Lock order: a transactional id's mutex, then a
 // partition's producer mutex (producers.go) or a group's mutex.
 //
@@ -427,8 +428,19 @@ func (c *txnCoordinator) finish(e *txnEntry, n *txnMeta, err error) {
 		// StartMs stays: Kafka describes a completed transaction with
 		// its start.
 		m.Parts, m.Groups, m.Offsets = nil, nil, nil
-		if err = c.store(context.Background(), m, writes...); err == nil {
+		// Not waited for: should it be lost, the PrepareX state
+		// (with the offsets) is what a restart finds, and it completes
+		// again. Later writes of this id are ordered after it.
+		m.UpdateMs = time.Now().UnixMilli()
+		kvs := append([]store.KV{{Namespace: txnNamespace, Key: m.ID, Value: m.encode()}}, writes...)
+		var pu store.PendingUpdate
+		if pu, err = c.s.store.StartUpdate(context.Background(), kvs...); err == nil {
 			e.meta = m
+			go func() {
+				if err := pu.Wait(); err != nil {
+					c.s.log.Warn("kafka: storing a completed transaction failed; the next start completes it again", "transactional_id", m.ID, "err", err)
+				}
+			}()
 		}
 	}
 	if err != nil {
