@@ -103,6 +103,19 @@ func waitCommitted(t *testing.T, k *kafkaCluster, group, topic string, n int64) 
 	}
 }
 
+// waitCommittedPast waits for the group's offsets to pass n in all.
+func waitCommittedPast(t *testing.T, k *kafkaCluster, group, topic string, n int64) {
+	t.Helper()
+	adm := k.admin()
+	deadline := time.Now().Add(kafkaTimeout)
+	for committedSum(t, adm, group, topic) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s committed %d offsets of %s, waiting for %d", group, committedSum(t, adm, group, topic), topic, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // readCommitted reads topic with a read_committed consumer until it has
 // seen n distinct values and a poll brings nothing more, and counts each.
 func readCommitted(t *testing.T, k *kafkaCluster, topic string, n int) map[string]int {
@@ -179,14 +192,17 @@ func TestKafkaTxnConfluentKilled(t *testing.T) {
 	need(t, "confluent-kafka", checkConfluent, installConfluent)
 	needsBridge(t)
 	k := startKafka(t)
-	const n = 2000
+	const n = 6000
 	k.createTopic("txk-in", 3, nil)
 	k.createTopic("txk-out", 2, nil)
 	produceInput(t, k, "txk-in", n)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for round := range 4 {
 		l := startTxnLoop(t, k.addr, "txk-in", "txk-out", "txk-group", "txk-etl")
-		time.Sleep(time.Duration(500+rng.IntN(1500)) * time.Millisecond)
+		// Kill it mid-stream: once it has committed past this round's
+		// share, at a random moment after.
+		waitCommittedPast(t, k, "txk-group", "txk-in", int64(round+1)*n/6)
+		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
 		if round == 2 {
 			k.kill9()
 			l.kill9()
