@@ -209,7 +209,6 @@ func TestTxnGroupTransactSession(t *testing.T) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.DefaultProduceTopic("out"),
-		kgo.RequireStableFetchOffsets(),
 	)
 	if err != nil {
 		t.Fatal(err)
