@@ -233,3 +233,52 @@ func TestTxnErrorCodes(t *testing.T) {
 		t.Errorf("ListTransactions with an unknown state: %+v", lresp)
 	}
 }
+
+// txnAuthorizer allows everything but the operations on transactional id
+// "denied" (and DESCRIBE on "hidden").
+type txnAuthorizer struct{}
+
+func (txnAuthorizer) Authorize(_, _ string, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool {
+	if rt != kmsg.ACLResourceTypeTransactionalId {
+		return true
+	}
+	return name != "denied" && (name != "hidden" || op != kmsg.ACLOperationDescribe)
+}
+
+func (txnAuthorizer) AuthorizeAny(string, string, kmsg.ACLOperation, kmsg.ACLResourceType) bool {
+	return true
+}
+
+// The transactional APIs ask for WRITE (DESCRIBE to describe and list) on
+// the transactional id, as Kafka does.
+func TestTxnAuthorization(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Authorizer = txnAuthorizer{} })
+	ts.createTopic(t, "t", 1)
+	x := txnRaw{t, dialRaw(t, ts.addr)}
+	want := func(name string, got int16, want *kerr.Error) {
+		t.Helper()
+		if w := want.Code; got != w {
+			t.Errorf("%s: %v, want %v", name, kerr.ErrorForCode(got), want)
+		}
+	}
+	c, _, _ := x.init(4, kmsg.StringPtr("denied"), 60000, -1, -1)
+	want("InitProducerId", c, kerr.TransactionalIDAuthorizationFailed)
+	want("AddPartitionsToTxn", x.addParts(3, "denied", 1, 0, map[string][]int32{"t": {0}})["t/0"], kerr.TransactionalIDAuthorizationFailed)
+	want("AddOffsetsToTxn", x.addOffsets(3, "denied", 1, 0, "g"), kerr.TransactionalIDAuthorizationFailed)
+	want("EndTxn", x.end(3, "denied", 1, 0, true), kerr.TransactionalIDAuthorizationFailed)
+	want("TxnOffsetCommit", x.offsetCommit(3, "denied", "g", 1, 0, -1, "", "t", 1), kerr.TransactionalIDAuthorizationFailed)
+	want("Produce", x.produce(kmsg.StringPtr("denied"), "t", 0, 1, 0, 0), kerr.TransactionalIDAuthorizationFailed)
+
+	if c, _, _ := x.init(4, kmsg.StringPtr("hidden"), 60000, -1, -1); c != 0 {
+		t.Fatalf("InitProducerId of hidden: %v", kerr.ErrorForCode(c))
+	}
+	dreq := kmsg.NewPtrDescribeTransactionsRequest()
+	dreq.TransactionalIDs = []string{"hidden"}
+	if got := x.c.roundTrip(t, dreq).(*kmsg.DescribeTransactionsResponse).TransactionStates[0].ErrorCode; got != kerr.TransactionalIDAuthorizationFailed.Code {
+		t.Errorf("DescribeTransactions: %v", kerr.ErrorForCode(got))
+	}
+	lresp := x.c.roundTrip(t, kmsg.NewPtrListTransactionsRequest()).(*kmsg.ListTransactionsResponse)
+	if len(lresp.TransactionStates) != 0 {
+		t.Errorf("ListTransactions lists %+v, which the caller may not describe", lresp.TransactionStates)
+	}
+}
