@@ -282,3 +282,59 @@ func TestTxnAuthorization(t *testing.T) {
 		t.Errorf("ListTransactions lists %+v, which the caller may not describe", lresp.TransactionStates)
 	}
 }
+
+// KIP-447: while a transaction commits a group's offset, OffsetFetch with
+// require_stable answers UNSTABLE_OFFSET_COMMIT for that partition; once it
+// commits, the offset is the group's.
+func TestTxnUnstableOffsets(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "t", 2)
+	x := txnRaw{t, dialRaw(t, ts.addr)}
+	_, pid, epoch := x.init(4, kmsg.StringPtr("tx"), 60000, -1, -1)
+	if c := x.addOffsets(3, "tx", pid, epoch, "g"); c != 0 {
+		t.Fatal(kerr.ErrorForCode(c))
+	}
+	if c := x.offsetCommit(3, "tx", "g", pid, epoch, -1, "", "t", 5); c != 0 {
+		t.Fatal(kerr.ErrorForCode(c))
+	}
+	fetch := func(v int16, stable bool) map[int32][2]int64 {
+		req := kmsg.NewPtrOffsetFetchRequest()
+		req.Version, req.RequireStable = v, stable
+		out := map[int32][2]int64{}
+		if v >= 8 {
+			rg := kmsg.NewOffsetFetchRequestGroup()
+			rg.Group = "g"
+			rt := kmsg.NewOffsetFetchRequestGroupTopic()
+			rt.Topic, rt.Partitions = "t", []int32{0, 1}
+			rg.Topics = append(rg.Topics, rt)
+			req.Groups = append(req.Groups, rg)
+			for _, p := range x.c.roundTrip(t, req).(*kmsg.OffsetFetchResponse).Groups[0].Topics[0].Partitions {
+				out[p.Partition] = [2]int64{p.Offset, int64(p.ErrorCode)}
+			}
+			return out
+		}
+		req.Group = "g"
+		rt := kmsg.NewOffsetFetchRequestTopic()
+		rt.Topic, rt.Partitions = "t", []int32{0, 1}
+		req.Topics = append(req.Topics, rt)
+		for _, p := range x.c.roundTrip(t, req).(*kmsg.OffsetFetchResponse).Topics[0].Partitions {
+			out[p.Partition] = [2]int64{p.Offset, int64(p.ErrorCode)}
+		}
+		return out
+	}
+	unstable := int64(kerr.UnstableOffsetCommit.Code)
+	for _, v := range []int16{7, 8} {
+		if got := fetch(v, true); got[0] != [2]int64{-1, unstable} || got[1] != [2]int64{-1, 0} {
+			t.Errorf("v%d require_stable during the transaction: %v", v, got)
+		}
+		if got := fetch(v, false); got[0] != [2]int64{-1, 0} {
+			t.Errorf("v%d during the transaction: %v, want the old (no) offset", v, got)
+		}
+	}
+	if c := x.end(3, "tx", pid, epoch, true); c != 0 {
+		t.Fatal(kerr.ErrorForCode(c))
+	}
+	if got := fetch(8, true); got[0] != [2]int64{5, 0} {
+		t.Errorf("after the commit: %v, want offset 5", got)
+	}
+}

@@ -4,8 +4,8 @@
 // transaction's state (stored durably with it) until EndTxn: a commit
 // makes them the group's committed offsets, in the same store write as
 // CompleteCommit; an abort drops them. Until then OffsetFetch answers the
-// group's previous commits (KIP-447's UNSTABLE_OFFSET_COMMIT for
-// require_stable is not answered: a gap).
+// group's previous commits, or UNSTABLE_OFFSET_COMMIT for require_stable
+// (KIP-447, txn_offsets.go).
 //
 // Checks, in Kafka's order: WRITE on the transactional id
 // (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group
