@@ -7,9 +7,11 @@ package itest
 // to a read_committed consumer, and the group's offsets must end at the
 // end of the input.
 //
-// The killed loop needs the log side of transactions (aborted records
-// hidden from read_committed consumers, the txnlog work): without it the
-// records of the transactions aborted by the kills show up too.
+// The killed loops check exactly once twice: from the markers in the log
+// (committedByMarkers: the coordinator's side, which transactions
+// committed), and as a read_committed consumer sees it, which needs the
+// log side of transactions (aborted records hidden, the txnlog work):
+// without it the records of the transactions the kills aborted show up.
 
 import (
 	"bytes"
@@ -24,7 +26,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
 )
 
 // txnLoop is one run of python/txn_confluent.py.
@@ -215,5 +221,155 @@ func TestKafkaTxnConfluentKilled(t *testing.T) {
 	l := startTxnLoop(t, k.addr, "txk-in", "txk-out", "txk-group", "txk-etl")
 	waitCommitted(t, k, "txk-group", "txk-in", n)
 	l.stop(t)
+	// The coordinator's side, decided from the markers in the log.
+	checkExactlyOnce(t, committedByMarkers(t, k, "txk-out"), n)
+	// What read_committed consumers see (needs the log side).
 	checkExactlyOnce(t, readCommitted(t, k, "txk-out", n), n)
+}
+
+// runSession runs a franz-go GroupTransactSession loop (in -> "out-" +
+// value -> out, offsets committed in the transactions) until ctx ends.
+func runSession(ctx context.Context, t *testing.T, addr, in, out, group, txnID string) (done chan struct{}) {
+	done = make(chan struct{})
+	sess, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(addr),
+		kgo.TransactionalID(txnID),
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(in),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DefaultProduceTopic(out),
+		kgo.SessionTimeout(6*time.Second),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(done)
+		defer sess.Close()
+		for ctx.Err() == nil {
+			fs := sess.PollRecords(ctx, 50)
+			if ctx.Err() != nil {
+				return
+			}
+			if err := sess.Begin(); err != nil {
+				t.Logf("begin: %v", err)
+				return
+			}
+			fs.EachRecord(func(r *kgo.Record) {
+				sess.Produce(ctx, &kgo.Record{Key: r.Key, Value: append([]byte("out-"), r.Value...)}, nil)
+			})
+			if _, err := sess.End(ctx, kgo.TryCommit); err != nil {
+				t.Logf("end: %v", err)
+			}
+		}
+	}()
+	return done
+}
+
+// The franz-go GroupTransactSession loop with the bridge SIGKILLed under it
+// twice (the loop's clients are started again against the new bridge, as
+// a process restarted with it would be). Every input record comes out
+// once to a read_committed consumer; the group's offsets end at the end
+// of the input.
+func TestKafkaTxnGroupSessionKilled(t *testing.T) {
+	needsBridge(t)
+	k := startKafka(t)
+	const n = 6000
+	k.createTopic("tgs-in", 3, nil)
+	k.createTopic("tgs-out", 2, nil)
+	produceInput(t, k, "tgs-in", n)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	for round := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := runSession(ctx, t, k.addr, "tgs-in", "tgs-out", "tgs-group", "tgs-etl")
+		waitCommittedPast(t, k, "tgs-group", "tgs-in", int64(round+1)*n/4)
+		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
+		k.kill9()
+		cancel()
+		<-done
+		t.Logf("round %d: killed the bridge", round)
+		k.restart()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runSession(ctx, t, k.addr, "tgs-in", "tgs-out", "tgs-group", "tgs-etl")
+	waitCommitted(t, k, "tgs-group", "tgs-in", n)
+	cancel()
+	<-done
+	// The coordinator's side, decided from the markers in the log.
+	checkExactlyOnce(t, committedByMarkers(t, k, "tgs-out"), n)
+	// What read_committed consumers see (needs the log side).
+	checkExactlyOnce(t, readCommitted(t, k, "tgs-out", n), n)
+}
+
+// committedByMarkers reads every partition of topic raw (read_uncommitted
+// Fetch) and counts the values a read_committed reader must see, deciding
+// from the markers the coordinator wrote: a transactional batch's records
+// count once its producer's next marker is COMMIT, not when it is ABORT or
+// missing (still open). This checks the coordinator's side of exactly
+// once (which transactions committed, and their markers) whether or not
+// the log side hides aborted records from read_committed fetches.
+func committedByMarkers(t *testing.T, k *kafkaCluster, topic string) map[string]int {
+	t.Helper()
+	cl := k.client()
+	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
+	defer cancel()
+	counts := map[string]int{}
+	for p, end := range k.endOffsets(topic) {
+		open := map[int64][]string{} // producer id -> values of its open transaction
+		for off := int64(0); off < end; {
+			req := kmsg.NewPtrFetchRequest()
+			req.Version, req.MaxWaitMillis, req.MaxBytes, req.ReplicaID = 11, 100, 4<<20, -1
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic = topic
+			rp := kmsg.NewFetchRequestTopicPartition()
+			rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = p, off, 1<<20, -1
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			resp, err := req.RequestWith(ctx, cl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp := resp.Topics[0].Partitions[0]
+			if fp.ErrorCode != 0 {
+				t.Fatalf("fetch %s/%d@%d: %v", topic, p, off, kerr.ErrorForCode(fp.ErrorCode))
+			}
+			batches, err := recordbatch.Split(fp.RecordBatches)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batches) == 0 {
+				t.Fatalf("fetch %s/%d@%d: nothing below the end %d", topic, p, off, end)
+			}
+			for _, b := range batches {
+				info, recs, err := recordbatch.Decode(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case info.Control():
+					ctl, err := recordbatch.ParseControl(b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ctl.Type == recordbatch.ControlCommit {
+						for _, v := range open[info.ProducerID] {
+							counts[v]++
+						}
+					}
+					delete(open, info.ProducerID)
+				case info.Transactional():
+					for _, r := range recs {
+						open[info.ProducerID] = append(open[info.ProducerID], string(r.Value))
+					}
+				default:
+					for _, r := range recs {
+						counts[string(r.Value)]++
+					}
+				}
+				off = info.BaseOffset + int64(info.LastOffsetDelta) + 1
+			}
+		}
+	}
+	return counts
 }
