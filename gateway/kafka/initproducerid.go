@@ -15,7 +15,11 @@
 // bumped: PrepareEpochFence) and the call answered CONCURRENT_TRANSACTIONS,
 // which the client retries, as it does while a transaction completes. v3+
 // callers naming their current id and epoch (KIP-360) must name the
-// current or, for a retry, the previous pair (else PRODUCER_FENCED). The
+// current or, for a retry, the previous pair (else PRODUCER_FENCED, or
+// INVALID_PRODUCER_EPOCH before v4); an epoch fenced by a timeout or a
+// newer producer is neither, so its producer is fenced, as on Kafka before
+// 4.0; a transactional id seen for the first time gets a new id whatever
+// the call names. The
 // timeout must be in (0, transaction.max.timeout.ms = 15 min]
 // (INVALID_TRANSACTION_TIMEOUT); the empty transactional id is
 // INVALID_REQUEST. Needs WRITE on the transactional id. v5 (KIP-890 part 2)
@@ -127,11 +131,8 @@ func initTransactional(ctx context.Context, r *Request, req *kmsg.InitProducerID
 		expectPID, expectEpoch = req.ProducerID, req.ProducerEpoch
 	}
 	if e.meta == nil {
-		if expectPID >= 0 {
-			// KIP-360: a producer naming an id this coordinator never
-			// gave to this transactional id.
-			return kerr.InvalidProducerIDMapping.Code
-		}
+		// A new transactional id; a KIP-360 producer naming an id is
+		// given a new one too, as Kafka does (its metadata is new).
 		pid, err := s.pids.next(ctx)
 		if err != nil {
 			s.log.Error("kafka: allocating a producer id failed", "err", err)
@@ -155,9 +156,7 @@ func initTransactional(ctx context.Context, r *Request, req *kmsg.InitProducerID
 			// A retry of the call that made the current pair.
 			resp.ProducerID, resp.ProducerEpoch = m.PID, m.Epoch
 			return 0
-		case expectPID != m.PID:
-			return kerr.InvalidProducerIDMapping.Code
-		case expectEpoch != m.Epoch:
+		case expectPID != m.PID || expectEpoch != m.Epoch:
 			return fencedCode(r.Version, 4)
 		}
 	}

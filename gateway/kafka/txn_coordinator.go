@@ -280,8 +280,10 @@ func (c *txnCoordinator) fenceAndAbort(e *txnEntry) {
 	n := e.meta.clone()
 	if n.Epoch < math.MaxInt16-1 {
 		// Markers are written with the bumped epoch (never a new id: the
-		// markers must name the producer id of the batches they end).
-		n.LastPID, n.LastEpoch = n.PID, n.Epoch
+		// markers must name the producer id of the batches they end). The
+		// fenced epoch is not kept as the previous one, as Kafka does not
+		// keep it: its producer's KIP-360 InitProducerId is fenced too.
+		n.LastPID, n.LastEpoch = n.PID, -1
 		n.Epoch++
 	}
 	n.State = txnPrepareAbort

@@ -108,7 +108,9 @@ func TestTxnErrorCodes(t *testing.T) {
 	c, _, _ = x.init(4, kmsg.StringPtr("tx2"), 0, -1, -1)
 	want("timeout 0", c, kerr.InvalidTransactionTimeout)
 	c, _, _ = x.init(4, kmsg.StringPtr("never"), 60000, 12345, 0)
-	want("KIP-360 producer id never given", c, kerr.InvalidProducerIDMapping)
+	want("KIP-360 InitProducerId of a new transactional id (gets a new id)", c, nil)
+	c, _, _ = x.init(4, kmsg.StringPtr("never"), 60000, 12345, 0)
+	want("KIP-360 InitProducerId naming another producer id", c, kerr.ProducerFenced)
 
 	// Misuse before any transaction.
 	want("EndTxn without a transaction", x.end(3, "tx", pid, epoch, true), kerr.InvalidTxnState)
