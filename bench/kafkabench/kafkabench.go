@@ -61,6 +61,11 @@ type Config struct {
 	Acks string
 	// Compression is none, gzip, snappy, lz4 or zstd.
 	Compression string
+	// Transactional makes each producer a transactional one (its own
+	// transactional id) that commits every TxnRecords records (default
+	// 1000); consumers then read committed. Needs Acks "all".
+	Transactional bool
+	TxnRecords    int
 	// MaxBuffered bounds each producer's records awaiting acknowledgement
 	// (franz-go's MaxBufferedRecords; 0 means its default, 10000). Produce
 	// latency includes the time a record waits for room, as with Kafka's
@@ -146,6 +151,12 @@ func (c *Config) check() error {
 	if _, err := acksOpt(c.Acks); err != nil {
 		errs = append(errs, err)
 	}
+	if c.Transactional && c.Acks != "" && c.Acks != "all" {
+		errs = append(errs, fmt.Errorf("transactional with acks %q: transactions need acks all", c.Acks))
+	}
+	if c.TxnRecords < 0 {
+		errs = append(errs, fmt.Errorf("transaction records %d: want 0 (the default) or more", c.TxnRecords))
+	}
 	if _, err := codecOpt(c.Compression); err != nil {
 		errs = append(errs, err)
 	}
@@ -223,7 +234,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	for p, end := range ends {
 		grown += end - starts[p]
 	}
-	if cfg.Acks != "0" && grown != res.ProducedRecords {
+	if cfg.Acks != "0" && !cfg.Transactional && grown != res.ProducedRecords {
 		// Someone else wrote to the topic meanwhile, or records were lost.
 		return res, fmt.Errorf("topic %s grew by %d records while %d were acknowledged", cfg.Topic, grown, res.ProducedRecords)
 	}
@@ -329,12 +340,39 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 			opts = append(opts, kgo.ProducerBatchMaxBytes(cfg.batchLimit()),
 				kgo.MaxBufferedBytes(max(256<<20, 4*int(cfg.batchLimit()))))
 		}
+		if cfg.Transactional {
+			opts = append(opts, kgo.TransactionalID(fmt.Sprintf("%s-bench-%d-%d", cfg.Topic, time.Now().UnixNano(), i)))
+		}
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
 		clients[i] = cl
+	}
+	txnRecords := cfg.TxnRecords
+	if txnRecords == 0 {
+		txnRecords = 1000
+	}
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+	}
+	// commit ends a producer's transaction once its records are acknowledged.
+	commit := func(cl *kgo.Client) bool {
+		if err := cl.Flush(ctx); err != nil {
+			fail(err)
+			return false
+		}
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			failed.Add(1)
+			fail(fmt.Errorf("commit: %w", err))
+			return false
+		}
+		return true
 	}
 
 	stopProgress := measure.Progress(cfg.Progress, cfg.ProgressEvery, "produce", &done, cfg.RecordSize)
@@ -350,7 +388,33 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			inTxn := 0
+			if cfg.Transactional {
+				if err := cl.BeginTransaction(); err != nil {
+					failed.Add(1)
+					fail(err)
+					return
+				}
+				defer func() {
+					if inTxn > 0 {
+						commit(cl)
+					}
+				}()
+			}
 			for n := 0; ctx.Err() == nil; n++ {
+				if cfg.Transactional && inTxn == txnRecords {
+					if !commit(cl) {
+						inTxn = 0
+						return
+					}
+					if err := cl.BeginTransaction(); err != nil {
+						failed.Add(1)
+						fail(err)
+						inTxn = 0
+						return
+					}
+					inTxn = 0
+				}
 				if cfg.Records > 0 {
 					if sent.Add(1) > cfg.Records {
 						return
@@ -359,6 +423,7 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 					return
 				}
 				r := &kgo.Record{Value: values[(i+n)%len(values)]}
+				inTxn++
 				t0 := time.Now()
 				cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 					lat := time.Since(t0)
@@ -397,6 +462,15 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 }
 
 func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res *Result) error {
+	// Transaction markers take offsets but are never delivered: a
+	// transactional run counts records (all it produced) instead of
+	// waiting for every partition's end offset.
+	want := int64(-1)
+	if cfg.Transactional {
+		want = res.ProducedRecords
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var parts []int32
 	for p := range ends {
 		if ends[p] > starts[p] {
@@ -423,7 +497,11 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 		if len(a) == 0 {
 			continue
 		}
-		cl, err := kgo.NewClient(cfg.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: a}))...)
+		copts := cfg.clientOpts(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: a}))
+		if cfg.Transactional {
+			copts = append(copts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		}
+		cl, err := kgo.NewClient(copts...)
 		if err != nil {
 			return err
 		}
@@ -434,8 +512,11 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 			left := len(a)
 			next := map[int32]int64{}
 			for left > 0 {
-				fs := cl.PollFetches(ctx)
-				if err := ctx.Err(); err != nil {
+				fs := cl.PollFetches(cctx)
+				if err := cctx.Err(); err != nil {
+					if ctx.Err() == nil && want >= 0 && records.Load() >= want {
+						return // another consumer read the last record
+					}
 					errs <- err
 					return
 				}
@@ -450,7 +531,9 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 					before := next[p] >= ends[p]
 					for _, r := range ftp.Records {
 						if r.Offset < ends[p] {
-							records.Add(1)
+							if records.Add(1) == want {
+								cancel()
+							}
 							bytes.Add(int64(len(r.Value)))
 						}
 						next[p] = r.Offset + 1
@@ -459,6 +542,9 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 						left--
 					}
 				})
+				if want >= 0 && records.Load() >= want {
+					return
+				}
 			}
 		}()
 	}
@@ -469,9 +555,11 @@ func consume(ctx context.Context, cfg Config, starts, ends map[int32]int64, res 
 	if err := <-errs; err != nil {
 		return err
 	}
-	var want int64
-	for p, end := range ends {
-		want += end - starts[p]
+	if want < 0 {
+		want = 0
+		for p, end := range ends {
+			want += end - starts[p]
+		}
 	}
 	if res.ConsumedRecords != want {
 		return fmt.Errorf("consumed %d records, want %d", res.ConsumedRecords, want)

@@ -20,6 +20,7 @@ func TestRunAgainstKfake(t *testing.T) {
 		{Records: 3000, Partitions: 3, Producers: 2, Consumers: 2, Acks: "all", Compression: "zstd"},
 		{Records: 1000, Partitions: 1, Producers: 1, Consumers: 3, Acks: "1", Compression: "none"},
 		{Duration: 300 * time.Millisecond, Partitions: 2, Producers: 1, Consumers: 1, Acks: "all", Compression: "lz4"},
+		{Records: 2500, Partitions: 2, Producers: 2, Consumers: 2, Acks: "all", Compression: "gzip", Transactional: true, TxnRecords: 300},
 	} {
 		tc.Brokers, tc.Topic, tc.RecordSize = []string{addr}, "t-"+tc.Compression, 200
 		var progress bytes.Buffer

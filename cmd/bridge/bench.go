@@ -118,6 +118,8 @@ unmeasured runs each, and the table shows medians.
 	fs.IntVar(&o.cfg.Consumers, "consumers", 1, "consumer clients (they split the partitions)")
 	fs.StringVar(&o.cfg.Acks, "acks", "all", "all (idempotent), 1 or 0")
 	fs.StringVar(&o.cfg.Compression, "compression", "none", "none, gzip, snappy, lz4 or zstd")
+	fs.BoolVar(&o.cfg.Transactional, "transactional", false, "transactional producers (a transactional id each) committing every --txn-records records; consumers read committed")
+	fs.IntVar(&o.cfg.TxnRecords, "txn-records", 1000, "with --transactional: records per transaction and producer")
 	fs.IntVar(&o.cfg.MaxBuffered, "max-buffered", 10000, "records each producer may have awaiting acknowledgement; latency includes waiting for room")
 	fs.IntVar(&o.repeat, "repeat", 1, "run the load this many times per target (targets take turns) and report the median of each figure")
 	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured runs of the same load per target before the measured ones")

@@ -57,8 +57,9 @@
 // request after a restart.
 //
 // Not implemented: offset expiry (offsets.retention.minutes), the group
-// size limit, KIP-848 consumer groups (ConsumerGroupHeartbeat) and
-// transactional offset commits.
+// size limit, KIP-848 consumer groups (ConsumerGroupHeartbeat).
+// Transactional offset commits (TxnOffsetCommit) are pending in their
+// transaction (txn_coordinator.go) and written here when it commits.
 package kafka
 
 import (

@@ -6,8 +6,9 @@
 // (Kafka's answer, which lets consumers fall back to their reset policy).
 // Offsets of a deleted topic do not count (see committedOffset). The v9
 // member id and epoch are for KIP-848 groups and ignored for classic ones,
-// as Kafka does; RequireStable (v7+) is ignored: there are no transactional
-// offset commits here. The empty group id is a group like any other, as
+// as Kafka does. RequireStable (v7+, KIP-447) makes a named partition whose
+// offset a transaction is committing UNSTABLE_OFFSET_COMMIT
+// (txn_offsets.go). The empty group id is a group like any other, as
 // in Kafka.
 package kafka
 
@@ -38,7 +39,11 @@ func fetchOffsets(ctx context.Context, r *Request, req *kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
-			resp.Groups = append(resp.Groups, fetchGroupOffsets(ctx, r, rg.Group, rg.Topics))
+			g := fetchGroupOffsets(ctx, r, rg.Group, rg.Topics)
+			if req.RequireStable && rg.Topics != nil {
+				r.Server.markUnstable(&g)
+			}
+			resp.Groups = append(resp.Groups, g)
 		}
 		return resp
 	}
@@ -54,6 +59,9 @@ func fetchOffsets(ctx context.Context, r *Request, req *kmsg.OffsetFetchRequest)
 		}
 	}
 	g := fetchGroupOffsets(ctx, r, req.Group, topics)
+	if req.Version >= 7 && req.RequireStable && topics != nil {
+		r.Server.markUnstable(&g)
+	}
 	resp.ErrorCode = g.ErrorCode
 	for _, t := range g.Topics {
 		rt := kmsg.NewOffsetFetchResponseTopic()

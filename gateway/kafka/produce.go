@@ -17,8 +17,11 @@
 // state (producers.go): a retry of one of the last five batches is answered
 // with its original offsets and is not stored again, a gap is
 // OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch INVALID_PRODUCER_EPOCH.
-// Transactions are not supported: a transactional request or batch gets
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED / INVALID_TXN_STATE.
+// Transactional batches are checked against their transaction
+// (startTransactional, txn_coordinator.go): the request's transactional id
+// (WRITE on it, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED), its producer id
+// and epoch (INVALID_PRODUCER_EPOCH), and the partition added to its ongoing
+// transaction (INVALID_TXN_STATE).
 //
 // v5+ report LogStartOffset; v8+ ErrorMessage; v10-11 add only tagged
 // fields (leader hints) we never need to send: node 0 leads everything.
@@ -61,6 +64,7 @@ type produceJob struct {
 	records []byte
 	info    recordbatch.Info  // records' header, once checked
 	refs    []store.ObjectRef // objects records were offloaded to
+	txnID   *string           // the request's transactional id
 	w       produceWait
 	err     error
 }
@@ -74,7 +78,7 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 	switch {
 	case req.Acks != 0 && req.Acks != 1 && req.Acks != -1:
 		refuse = kerr.InvalidRequiredAcks.Code
-	case req.TransactionID != nil:
+	case req.TransactionID != nil && !r.authorized(kmsg.ACLOperationWrite, kmsg.ACLResourceTypeTransactionalId, *req.TransactionID):
 		refuse = kerr.TransactionalIDAuthorizationFailed.Code
 	}
 
@@ -128,7 +132,7 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 				rp.ErrorCode = errorCode(terr)
 				continue
 			}
-			jobs = append(jobs, produceJob{rp: rp, st: st, tc: tc, records: rt.Partitions[j].Records})
+			jobs = append(jobs, produceJob{rp: rp, st: st, tc: tc, records: rt.Partitions[j].Records, txnID: req.TransactionID})
 		}
 	}
 
@@ -209,8 +213,8 @@ func checkProduce(st *store.Stream, tc TopicConfig, partition int32, batch []byt
 	if int64(len(batch)) > int64(tc.MaxMessageBytes) {
 		return info, refuse(kerr.MessageTooLarge, "batch of %d bytes is over %s's max.message.bytes of %d", len(batch), st.Name, tc.MaxMessageBytes)
 	}
-	if info.Transactional() {
-		return info, refuse(kerr.InvalidTxnState, "transactions are not supported")
+	if info.Transactional() && info.ProducerID < 0 {
+		return info, refuse(kerr.InvalidRecord, "transactional batch without a producer id")
 	}
 	if info.ProducerID >= 0 && (info.ProducerEpoch < 0 || info.BaseSequence < 0) {
 		return info, refuse(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
@@ -234,6 +238,8 @@ func (s *Server) startProduce(ctx context.Context, j *produceJob) (produceWait, 
 	w := j.w
 	if j.info.ProducerID < 0 {
 		w.pd, err = s.store.StartAppendBatch(ctx, j.st.Name, j.rp.Partition, j.records, store.AppendOptions{Objects: j.refs})
+	} else if j.info.Transactional() {
+		w, err = s.startTransactional(ctx, j)
 	} else {
 		w, err = s.startIdempotent(ctx, j.st, j.rp.Partition, j.records, j.info, j.refs)
 	}

@@ -151,7 +151,7 @@ func TestProduceRefusals(t *testing.T) {
 		{"two batches", "t", 0, twoBatches, kerr.CorruptMessage},
 		{"truncated", "t", 0, good[:len(good)-3], kerr.CorruptMessage},
 		{"no records", "t", 0, nil, kerr.CorruptMessage},
-		{"transactional", "t", 0, txn, kerr.InvalidTxnState},
+		{"transactional without transactional id", "t", 0, txn, kerr.TransactionalIDAuthorizationFailed},
 		{"unknown topic", "nope", 0, good, kerr.UnknownTopicOrPartition},
 		{"unknown partition", "t", 7, good, kerr.UnknownTopicOrPartition},
 		{"compressed small enough", "t", 0, bigZstd, nil},
@@ -189,7 +189,7 @@ func TestProduceRefusals(t *testing.T) {
 	}
 }
 
-// Request-level refusals: bad acks, transactional ids.
+// Request-level refusals: bad acks (transactional ids: txn_test.go).
 func TestProduceRequestRefusals(t *testing.T) {
 	ts := startServer(t)
 	ts.createTopic(t, "t", 1)
@@ -197,17 +197,6 @@ func TestProduceRequestRefusals(t *testing.T) {
 	req := produceReq(7, 2, "t", 0, encodeBatch(t, recordbatch.EncodeOptions{}, "x"))
 	if code := c.roundTrip(t, req).(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode; code != kerr.InvalidRequiredAcks.Code {
 		t.Errorf("acks=2: code %d", code)
-	}
-	req = produceReq(7, -1, "t", 0, encodeBatch(t, recordbatch.EncodeOptions{}, "x"))
-	req.TransactionID = kmsg.StringPtr("tx")
-	if code := c.roundTrip(t, req).(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode; code != kerr.TransactionalIDAuthorizationFailed.Code {
-		t.Errorf("transactional id: code %d", code)
-	}
-	init := kmsg.NewPtrInitProducerIDRequest()
-	init.Version = 4
-	init.TransactionalID = kmsg.StringPtr("tx")
-	if code := c.roundTrip(t, init).(*kmsg.InitProducerIDResponse).ErrorCode; code != kerr.TransactionalIDAuthorizationFailed.Code {
-		t.Errorf("InitProducerId with transactional id: code %d", code)
 	}
 	if _, hw, _ := ts.store.Offsets(context.Background(), "t", 0); hw != 0 {
 		t.Errorf("%d records stored, want none", hw)

@@ -168,6 +168,9 @@ func New(cfg Config) (*Server, error) {
 	if s.sessions, err = newFetchSessions(cfg.FetchSessionSlots, cfg.Registerer); err != nil {
 		return nil, err
 	}
+	if err := startTxnCoordinator(s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
