@@ -84,6 +84,9 @@ type Config struct {
 	// MaxConnections bounds open connections; 0 means 10000. Connections
 	// over the limit are closed at once.
 	MaxConnections int
+	// Groups are the group coordinator's settings; zero fields take
+	// Kafka's defaults.
+	Groups GroupSettings
 }
 
 // Server is the Kafka protocol server. Handlers reach the store, the
@@ -123,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := checkListeners(&cfg); err != nil {
 		return nil, err
+	}
+	if err := cfg.Groups.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
