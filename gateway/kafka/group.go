@@ -159,7 +159,7 @@ func (s *Server) groupCoordinator() (*coordinator, error) {
 	}
 	cfg := s.groupSettings()
 	if v, ok := groupConfigOverrides.Load(s); ok {
-		cfg = v.(groupConfig)
+		cfg = v.(groupConfig).withConsumerDefaults()
 	}
 	c := &coordinator{s: s, cfg: cfg, groups: map[string]*group{}}
 	// The groups loaded serve every later request: no one request's end

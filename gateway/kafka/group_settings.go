@@ -81,3 +81,15 @@ func (gs GroupSettings) apply(cfg groupConfig) groupConfig {
 func (s *Server) groupSettings() groupConfig {
 	return s.cfg.Groups.apply(defaultGroupConfig)
 }
+
+// withConsumerDefaults gives a test's groupConfig, written before the
+// KIP-848 settings existed, Kafka's defaults for them.
+func (cfg groupConfig) withConsumerDefaults() groupConfig {
+	if cfg.consumerSessionTimeout <= 0 {
+		cfg.consumerSessionTimeout = defaultGroupConfig.consumerSessionTimeout
+	}
+	if cfg.consumerHeartbeatInterval <= 0 {
+		cfg.consumerHeartbeatInterval = defaultGroupConfig.consumerHeartbeatInterval
+	}
+	return cfg
+}
