@@ -28,21 +28,21 @@ type cgRecord struct {
 }
 
 type cgMemberRecord struct {
-	ID            string           `json:"id"`
-	InstanceID    *string          `json:"instance_id,omitempty"`
-	RackID        *string          `json:"rack_id,omitempty"`
-	ClientID      string           `json:"client_id"`
-	ClientHost    string           `json:"client_host"`
-	Epoch         int32            `json:"epoch"`
-	PrevEpoch     int32            `json:"prev_epoch"`
-	State         cgMemberState    `json:"state"`
-	RebalanceMs   int64            `json:"rebalance_timeout_ms"`
-	Names         []string         `json:"names,omitempty"`
-	Regex         string           `json:"regex,omitempty"`
-	Assignor      string           `json:"assignor,omitempty"`
-	Assigned      []cgTopicRecord  `json:"assigned,omitempty"`
-	PendingRevoke []cgTopicRecord  `json:"pending_revoke,omitempty"`
-	Target        []cgTopicRecord  `json:"target,omitempty"`
+	ID            string          `json:"id"`
+	InstanceID    *string         `json:"instance_id,omitempty"`
+	RackID        *string         `json:"rack_id,omitempty"`
+	ClientID      string          `json:"client_id"`
+	ClientHost    string          `json:"client_host"`
+	Epoch         int32           `json:"epoch"`
+	PrevEpoch     int32           `json:"prev_epoch"`
+	State         cgMemberState   `json:"state"`
+	RebalanceMs   int64           `json:"rebalance_timeout_ms"`
+	Names         []string        `json:"names,omitempty"`
+	Regex         string          `json:"regex,omitempty"`
+	Assignor      string          `json:"assignor,omitempty"`
+	Assigned      []cgTopicRecord `json:"assigned,omitempty"`
+	PendingRevoke []cgTopicRecord `json:"pending_revoke,omitempty"`
+	Target        []cgTopicRecord `json:"target,omitempty"`
 }
 
 type cgTopicRecord struct {
