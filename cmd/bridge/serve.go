@@ -87,6 +87,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				AutoCreateTopics:  o.kafka.autoCreateTopics,
 				DefaultPartitions: o.kafka.defaultPartitions,
 				Offload:           newOffloader(d),
+				Groups:            o.kafka.groups.settings(),
 			}
 			if err := o.kafkaSecurity(context.Background(), &cfg, d.Store, d.Addrs); err != nil {
 				return nil, err

@@ -137,6 +137,7 @@ type kafkaOptions struct {
 	autoCreateTopics  bool
 	defaultPartitions int
 	listeners         kafkaListenerOptions
+	groups            kafkaGroupOptions
 }
 
 func (*kafkaOptions) heading() string { return "Kafka" }
@@ -147,6 +148,7 @@ func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
 	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
 	o.listeners.addFlags(fs)
+	o.groups.addFlags(fs)
 }
 
 func (o *kafkaOptions) check() error {
@@ -154,7 +156,7 @@ func (o *kafkaOptions) check() error {
 	if o.defaultPartitions < 1 {
 		errs = append(errs, fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions))
 	}
-	return errors.Join(append(errs, o.listeners.check())...)
+	return errors.Join(append(errs, o.listeners.check(), o.groups.check())...)
 }
 
 // awsOptions configure the AWS port, shared by the AWS-style APIs: what
