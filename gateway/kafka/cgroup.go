@@ -415,22 +415,7 @@ func subsetOf(a, b cgAssignment) bool {
 	return true
 }
 
-// ownedFrom turns a heartbeat's owned partitions into an assignment; nil
-// stays nil (unchanged since the last heartbeat).
-func ownedFrom(topics [][16]byte, parts [][]int32) cgAssignment {
-	if topics == nil {
-		return nil
-	}
-	a := cgAssignment{}
-	for i, id := range topics {
-		for _, p := range parts[i] {
-			a.add(id, p)
-		}
-	}
-	return a
-}
-
-// removeMember drops m for good (left, expired or fenced) and bumps the
+// removeCGMember drops m for good (left, expired or fenced) and bumps the
 // group epoch so the others get its partitions.
 func (g *group) removeCGMember(m *cgMember, why string) {
 	cg := g.cg
