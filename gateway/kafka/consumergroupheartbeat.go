@@ -210,7 +210,9 @@ func (g *group) cgHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 	}
 	before := m.assigned
 	changed := joined
-	m.instanceID = req.InstanceID
+	if req.InstanceID != nil { // null: unchanged, as every optional field
+		m.instanceID = req.InstanceID
+	}
 	if req.RackID != nil {
 		m.rackID = req.RackID
 	}
