@@ -8,6 +8,10 @@
 // joining without one get one from the coordinator. The coordinator logic
 // is in cgroup.go.
 //
+// READ on the group is needed (GROUP_AUTHORIZATION_FAILED) and DESCRIBE on
+// each topic subscribed by name (TOPIC_AUTHORIZATION_FAILED); a regex
+// subscription is not filtered by the member's rights (Kafka 4 filters it).
+//
 // Errors, as Kafka: INVALID_REQUEST for a request that breaks the rules
 // (no member id from v1, a first heartbeat without rebalance timeout or
 // subscription or with owned partitions, an epoch below -2, an empty
@@ -23,6 +27,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -40,6 +45,19 @@ func handleConsumerGroupHeartbeat(_ context.Context, r *Request) (Reply, error) 
 	if !r.groupAllowed(kmsg.ACLOperationRead, req.Group) {
 		resp := req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return Respond(resp), nil
+	}
+	// Kafka 4 also wants DESCRIBE on every topic subscribed by name.
+	var denied []string
+	for _, t := range req.SubscribedTopicNames {
+		if !r.topicAllowed(kmsg.ACLOperationDescribe, t) {
+			denied = append(denied, t)
+		}
+	}
+	if len(denied) > 0 {
+		resp := req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
+		resp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+		resp.ErrorMessage = kmsg.StringPtr("The member is not authorized to access topics: " + strings.Join(denied, ", ") + ".")
 		return Respond(resp), nil
 	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
