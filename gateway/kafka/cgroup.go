@@ -139,6 +139,7 @@ type consumerGroup struct {
 	target          map[string]cgAssignment
 	topics          map[string]cgTopic // resolved subscriptions, by name
 	stored          []byte             // the record last written
+	bumpPending     bool               // a refresh that was to bump the epoch failed
 }
 
 func newConsumerGroup() *consumerGroup {
@@ -257,10 +258,15 @@ func (cg *consumerGroup) preferredAssignor() string {
 // they changed (or force is set); then brings the target assignment up to
 // the group epoch.
 func (cg *consumerGroup) refresh(ctx context.Context, st store.Store, force bool) error {
+	force = force || cg.bumpPending
 	topics, err := cg.resolveTopics(ctx, st)
 	if err != nil {
+		// The change that asked for a new epoch is already in the
+		// members: the next heartbeat must still bump it.
+		cg.bumpPending = force
 		return err
 	}
+	cg.bumpPending = false
 	assignor := cg.preferredAssignor()
 	if force || !sameTopics(topics, cg.topics) || assignor != cg.assignor {
 		cg.epoch++
