@@ -8,6 +8,7 @@ package kafka
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -305,4 +306,24 @@ func TestCGStaticMembers(t *testing.T) {
 	if g.Epoch != 2 || len(g.Members) != 2 || g.Members[0].MemberID != "a3" || *g.Members[0].InstanceID != "ia" {
 		t.Fatalf("after the static rejoin: %+v", g)
 	}
+}
+
+// A consumer group left empty without offsets is removed after the empty
+// group retention, as classic groups are.
+func TestCGEmptyGroupRetired(t *testing.T) {
+	cfg := fast848
+	cfg.emptyGroupRetention = time.Millisecond
+	ts := startGroupServer(t, "", cfg)
+	c := dialRaw(t, ts.addr)
+	if r := c.cgHeartbeat(t, cgJoin("gone", "m", "t")); r.ErrorCode != 0 {
+		t.Fatal(codeName(r.ErrorCode))
+	}
+	if r := c.cgHeartbeat(t, cgBeat("gone", "m", -1, [16]byte{}, nil)); r.ErrorCode != 0 {
+		t.Fatal(codeName(r.ErrorCode))
+	}
+	waitFor(t, "the empty group to go", func() bool {
+		cd := kmsg.NewPtrConsumerGroupDescribeRequest()
+		cd.Groups = []string{"gone"}
+		return c.roundTrip(t, cd).(*kmsg.ConsumerGroupDescribeResponse).Groups[0].ErrorCode == kerr.GroupIDNotFound.Code
+	})
 }

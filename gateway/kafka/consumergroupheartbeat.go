@@ -157,8 +157,8 @@ func consumerGroupHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 		g.cleanupTimer.stop()
 	}
 	code, msg := g.cgHeartbeat(ctx, r, req, resp)
+	g.maybeRetire() // a group made for a failed join, or left empty
 	if code != 0 {
-		g.maybeRetire()
 		return fail(code, msg)
 	}
 	return resp
