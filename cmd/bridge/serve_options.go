@@ -157,6 +157,7 @@ type kafkaOptions struct {
 	listeners         kafkaListenerOptions
 	// fetchSessionSlots is Kafka's max.incremental.fetch.session.cache.slots.
 	fetchSessionSlots int
+	groups            kafkaGroupOptions
 }
 
 func (*kafkaOptions) heading() string { return "Kafka" }
@@ -168,6 +169,7 @@ func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
 	fs.IntVar(&o.fetchSessionSlots, "fetch-session-cache-slots", 1000, "fetch sessions (KIP-227) kept, as Kafka's max.incremental.fetch.session.cache.slots; 0: none, every fetch is sessionless")
 	o.listeners.addFlags(fs)
+	o.groups.addFlags(fs)
 }
 
 func (o *kafkaOptions) check() error {
@@ -178,7 +180,7 @@ func (o *kafkaOptions) check() error {
 	if o.fetchSessionSlots < 0 {
 		errs = append(errs, fmt.Errorf("--fetch-session-cache-slots %d: want 0 or more", o.fetchSessionSlots))
 	}
-	return errors.Join(append(errs, o.listeners.check())...)
+	return errors.Join(append(errs, o.listeners.check(), o.groups.check())...)
 }
 
 // awsOptions configure the AWS port, shared by the AWS-style APIs: what

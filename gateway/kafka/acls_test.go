@@ -175,3 +175,35 @@ func TestACLAPIsWithoutAuthorizer(t *testing.T) {
 		t.Fatalf("DescribeACLs without an authorizer: %+v, %v; want SECURITY_DISABLED", res, err)
 	}
 }
+
+// KIP-848 heartbeats need READ on the group and DESCRIBE on each topic
+// subscribed by name; ConsumerGroupDescribe DESCRIBE on the group.
+func TestACLsConsumerGroupHeartbeat(t *testing.T) {
+	ts, _ := aclServer(t)
+	ctx := testContext(t)
+	admin := kadm.NewClient(ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "admin", "admin-secret"))))
+	if _, err := admin.CreateTopics(ctx, 1, 1, nil, "mine", "theirs"); err != nil {
+		t.Fatal(err)
+	}
+	grant := kadm.NewACLs().Allow("User:alice").AllowHosts().
+		Topics("mine").Groups("g").Operations(kadm.OpRead, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral)
+	if _, err := admin.CreateACLs(ctx, grant); err != nil {
+		t.Fatal(err)
+	}
+	alice := ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "alice", "alice-secret")), kgo.RequestRetries(0))
+	for _, tc := range []struct {
+		topic string
+		code  int16
+	}{{"theirs", kerr.TopicAuthorizationFailed.Code}, {"mine", 0}} {
+		resp, err := cgJoin("g", "m-"+tc.topic, tc.topic).RequestWith(ctx, alice)
+		if err != nil || resp.ErrorCode != tc.code {
+			t.Errorf("heartbeat subscribing %s: %v %v, want %s", tc.topic, err, resp, codeName(tc.code))
+		}
+	}
+	cd := kmsg.NewPtrConsumerGroupDescribeRequest()
+	cd.Groups = []string{"g"}
+	resp, err := cd.RequestWith(ctx, alice)
+	if err != nil || resp.Groups[0].ErrorCode != 0 || len(resp.Groups[0].Members) != 1 {
+		t.Errorf("describe g: %v %+v", err, resp)
+	}
+}

@@ -47,7 +47,7 @@ func deleteGroup(s *Server, name string) int16 {
 		return kerr.GroupIDNotFound.Code
 	}
 	defer g.mu.Unlock()
-	if g.state != groupEmpty {
+	if g.state != groupEmpty || g.cgHasMembers() {
 		return kerr.NonEmptyGroup.Code
 	}
 	if err := g.deleteStored(); err != nil {

@@ -59,6 +59,9 @@ func describeGroup(s *Server, name string) kmsg.DescribeGroupsResponseGroup {
 		return dg
 	}
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		return dg // not a classic group: Dead, as Kafka answers v0-v5
+	}
 	dg.State = g.state.String()
 	dg.ProtocolType = g.protocolType
 	stable := g.state == groupStable

@@ -56,10 +56,13 @@
 // restored session timers and the metrics) starts with the first group
 // request after a restart.
 //
-// Not implemented: offset expiry (offsets.retention.minutes), the group
-// size limit, KIP-848 consumer groups (ConsumerGroupHeartbeat).
-// Transactional offset commits (TxnOffsetCommit) are pending in their
-// transaction (txn_coordinator.go) and written here when it commits.
+// KIP-848 consumer groups (ConsumerGroupHeartbeat) live in the same groups
+// (cgroup.go), and committed offsets of groups empty for
+// offsets.retention.minutes expire (offset_expiry.go). Transactional offset
+// commits (TxnOffsetCommit) are pending in their transaction
+// (txn_coordinator.go) and written here when it commits.
+//
+// Not implemented: the classic group size limit (group.max.size).
 package kafka
 
 import (
@@ -92,6 +95,18 @@ type groupConfig struct {
 	// offsets.retention.check.interval.ms).
 	emptyGroupRetention time.Duration
 	maxMetadataBytes    int // offset.metadata.max.bytes
+
+	// KIP-848 consumer groups (cgroup.go): the broker's
+	// group.consumer.session.timeout.ms and
+	// group.consumer.heartbeat.interval.ms, which members cannot choose,
+	// and group.consumer.max.size (0: no limit).
+	consumerSessionTimeout    time.Duration
+	consumerHeartbeatInterval time.Duration
+	consumerMaxSize           int
+	// offsetsRetention (offsets.retention.minutes) and how often it is
+	// applied (offsets.retention.check.interval.ms); see offset_expiry.go.
+	offsetsRetention      time.Duration
+	offsetsRetentionCheck time.Duration
 }
 
 var defaultGroupConfig = groupConfig{
@@ -101,6 +116,11 @@ var defaultGroupConfig = groupConfig{
 	newMemberJoinTimeout:  5 * time.Minute,
 	emptyGroupRetention:   10 * time.Minute,
 	maxMetadataBytes:      4096,
+
+	consumerSessionTimeout:    45 * time.Second,
+	consumerHeartbeatInterval: 5 * time.Second,
+	offsetsRetention:          7 * 24 * time.Hour,
+	offsetsRetentionCheck:     10 * time.Minute,
 }
 
 // groupConfigOverrides lets a test give one server other settings
@@ -138,9 +158,9 @@ func (s *Server) groupCoordinator() (*coordinator, error) {
 		return nil, errCoordinatorClosed
 	default:
 	}
-	cfg := defaultGroupConfig
+	cfg := s.groupSettings()
 	if v, ok := groupConfigOverrides.Load(s); ok {
-		cfg = v.(groupConfig)
+		cfg = v.(groupConfig).withConsumerDefaults()
 	}
 	c := &coordinator{s: s, cfg: cfg, groups: map[string]*group{}}
 	// The groups loaded serve every later request: no one request's end
@@ -150,9 +170,11 @@ func (s *Server) groupCoordinator() (*coordinator, error) {
 	}
 	coordinators.Store(s, c)
 	unregister := c.registerMetrics()
+	c.startOffsetExpiry()
 	go func() {
 		<-s.draining
 		c.close()
+		c.stopOffsetExpiry()
 		unregister()
 		coordinators.Delete(s)
 		groupConfigOverrides.Delete(s)
@@ -169,6 +191,8 @@ type coordinator struct {
 	mu     sync.Mutex
 	groups map[string]*group
 	closed bool
+
+	expiry chan struct{} // closed to stop the offset expiry loop
 }
 
 // group returns the group called name locked, creating it (Empty) when
@@ -229,6 +253,7 @@ func (c *coordinator) close() {
 			m.timer.stop()
 		}
 		g.stopTimers()
+		g.stopCGTimers()
 		g.gone = true
 		g.mu.Unlock()
 	}
@@ -299,6 +324,14 @@ type group struct {
 	offsets map[string]map[int32]committedOffset // topic -> partition ->
 
 	persisted bool // its metadata record is in the store
+
+	// cg is set while the group uses the KIP-848 consumer protocol
+	// (cgroup.go); its members are there, and the classic state stays
+	// Empty.
+	cg *consumerGroup
+	// emptySince is when the group last became empty (or was loaded
+	// empty): offsets expire offsetsRetention after it (offset_expiry.go).
+	emptySince time.Time
 }
 
 func newGroup(c *coordinator, name string) *group {
@@ -310,6 +343,7 @@ func newGroup(c *coordinator, name string) *group {
 		static:      map[string]string{},
 		pendingSync: map[string]bool{},
 		offsets:     map[string]map[int32]committedOffset{},
+		emptySince:  time.Now(),
 	}
 }
 
@@ -440,6 +474,7 @@ func (g *group) remove() {
 		m.timer.stop()
 	}
 	g.stopTimers()
+	g.stopCGTimers()
 	g.gone = true
 	g.state = groupDead
 	g.c.mu.Lock()
@@ -463,7 +498,7 @@ func (g *group) hasOffsets() bool {
 // never stored (a JoinGroup that failed, offsets all deleted), after
 // emptyGroupRetention if it was, as Kafka's periodic cleanup would.
 func (g *group) maybeRetire() {
-	if g.gone || g.state != groupEmpty || len(g.members) > 0 || len(g.pending) > 0 || g.hasOffsets() {
+	if g.gone || g.state != groupEmpty || len(g.members) > 0 || len(g.pending) > 0 || g.cgHasMembers() || g.hasOffsets() {
 		return
 	}
 	if !g.persisted {
@@ -471,7 +506,7 @@ func (g *group) maybeRetire() {
 		return
 	}
 	g.schedule(&g.cleanupTimer, g.c.cfg.emptyGroupRetention, func() {
-		if g.state != groupEmpty || len(g.members) > 0 || len(g.pending) > 0 || g.hasOffsets() {
+		if g.state != groupEmpty || len(g.members) > 0 || len(g.pending) > 0 || g.cgHasMembers() || g.hasOffsets() {
 			return
 		}
 		if err := g.deleteStored(); err != nil {

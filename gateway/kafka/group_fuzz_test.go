@@ -13,7 +13,7 @@ import (
 )
 
 // groupKeys are the APIs of the group coordinator.
-var groupKeys = map[int16]bool{8: true, 9: true, 10: true, 11: true, 12: true, 13: true, 14: true, 15: true, 16: true, 42: true, 47: true}
+var groupKeys = map[int16]bool{8: true, 9: true, 10: true, 11: true, 12: true, 13: true, 14: true, 15: true, 16: true, 42: true, 47: true, 68: true, 69: true}
 
 // FuzzGroupRequest runs every group API's handler on fuzzed requests
 // against one long-lived coordinator, so fuzzed requests meet the groups
@@ -40,6 +40,23 @@ func FuzzGroupRequest(f *testing.F) {
 		add(heartbeatReq(min(v, 4), "g", "m", 1))
 		add(commitReq(v, "g", "", -1, "t", map[int32]int64{0: 1}))
 	}
+	// KIP-848 consumer groups: joins by name and regex, a heartbeat
+	// owning partitions, leaves, a describe.
+	add(cgJoin("g8", "m1", "t"))
+	rx := cgJoin("g8", "m2")
+	rx.SubscribedTopicNames, rx.SubscribedTopicRegex, rx.ServerAssignor = nil, kmsg.StringPtr("^t.*"), kmsg.StringPtr("range")
+	add(rx)
+	st := cgJoin("g8", "m3", "t")
+	st.InstanceID = kmsg.StringPtr("i")
+	add(st)
+	add(cgBeat("g8", "m1", 1, [16]byte{1}, []int32{0, 1}))
+	add(cgBeat("g8", "m1", -1, [16]byte{}, nil))
+	leave := cgBeat("g8", "m3", -2, [16]byte{}, nil)
+	leave.InstanceID = kmsg.StringPtr("i")
+	add(leave)
+	cd := kmsg.NewPtrConsumerGroupDescribeRequest()
+	cd.Version, cd.Groups = 1, []string{"g8", "g"}
+	add(cd)
 	ts := startGroupServer(f, "", fastGroups)
 	ts.createTopic(f, "t", 2)
 	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}

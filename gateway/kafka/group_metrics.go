@@ -48,6 +48,9 @@ func (gc groupCollector) Collect(ch chan<- prometheus.Metric) {
 		if !g.gone {
 			byState[g.state]++
 			members += len(g.members)
+			if g.cg != nil {
+				members += len(g.cg.members) // KIP-848 members
+			}
 		}
 		g.mu.Unlock()
 	}

@@ -76,6 +76,8 @@ type groupRecord struct {
 	Leader       string         `json:"leader,omitempty"`
 	Members      []memberRecord `json:"members,omitempty"`
 	StoredMs     int64          `json:"stored_ms"`
+	// Consumer is set for a KIP-848 consumer group (cgroup_persist.go).
+	Consumer *cgRecord `json:"consumer,omitempty"`
 }
 
 type memberRecord struct {
@@ -230,6 +232,9 @@ func (c *coordinator) load(ctx context.Context) error {
 // restore makes a group from its stored record: Stable with its members,
 // each with a fresh session timer, or Empty without.
 func (c *coordinator) restore(name string, rec groupRecord) *group {
+	if rec.Consumer != nil {
+		return c.restoreCG(name, rec.Consumer)
+	}
 	g := newGroup(c, name)
 	g.protocolType = rec.ProtocolType
 	g.protocol = rec.Protocol
@@ -239,6 +244,9 @@ func (c *coordinator) restore(name string, rec groupRecord) *group {
 	g.state = groupEmpty
 	if len(rec.Members) == 0 {
 		g.protocol, g.leader = "", ""
+		if rec.StoredMs > 0 {
+			g.emptySince = time.UnixMilli(rec.StoredMs) // when it became empty
+		}
 		return g
 	}
 	g.state = groupStable

@@ -22,6 +22,9 @@ var (
 )
 
 func (g *group) transition(to groupState) {
+	if to == groupEmpty && g.state != groupEmpty {
+		g.emptySince = time.Now()
+	}
 	g.prevState, g.state = g.state, to
 }
 
@@ -489,6 +492,14 @@ func (g *group) subscribedTopics() (topics map[string]bool, ok bool) {
 // cannot tell, a consumer group is assumed to (Kafka's rule, which errs on
 // keeping offsets).
 func (g *group) isSubscribedTo(topic string) bool {
+	if g.cg != nil {
+		for _, m := range g.cg.members {
+			if m.subscribes(topic) {
+				return true
+			}
+		}
+		return false
+	}
 	topics, ok := g.subscribedTopics()
 	if !ok {
 		return g.protocolType == "consumer"

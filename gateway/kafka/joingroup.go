@@ -91,6 +91,9 @@ func joinGroup(r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) 
 		return fail(unknownMemberCode)
 	}
 	defer g.mu.Unlock()
+	if code := g.classicJoinToConsumerGroup(); code != 0 {
+		return fail(code)
+	}
 	var p *parked
 	if newMember {
 		resp, p = g.joinNew(r, req, resp)

@@ -1,7 +1,10 @@
-// ListGroups (key 16), versions 0-4: every group this node coordinates,
+// ListGroups (key 16), versions 0-5: every group this node coordinates,
 // with its protocol type ("consumer", or "" for a group that only holds
 // offsets) and, from v4, its state, filtered by StatesFilter when given
-// (matched without regard to case, as Kafka does).
+// (matched without regard to case, as Kafka does). From v5 each group has
+// its type, "classic" or "consumer" (KIP-848 groups, whose states are
+// Empty, Assigning, Reconciling and Stable), filtered by TypesFilter (also
+// without regard to case).
 package kafka
 
 import (
@@ -12,7 +15,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.ListGroups, MinVersion: 0, MaxVersion: 4, Handle: handleListGroups})
+	register(API{Key: kmsg.ListGroups, MinVersion: 0, MaxVersion: 5, Handle: handleListGroups})
 }
 
 func handleListGroups(_ context.Context, r *Request) (Reply, error) {
@@ -31,16 +34,23 @@ func handleListGroups(_ context.Context, r *Request) (Reply, error) {
 		for _, s := range req.StatesFilter {
 			want[strings.ToLower(s)] = true
 		}
+		types := map[string]bool{}
+		for _, t := range req.TypesFilter {
+			types[strings.ToLower(t)] = true
+		}
 		for _, g := range c.all() {
 			g.mu.Lock()
-			gone, state, ptype := g.gone, g.state, g.protocolType
+			gone, state, ptype, gtype := g.gone, g.state.String(), g.protocolType, "classic"
+			if g.cg != nil {
+				state, gtype = g.cg.stateName(), "consumer"
+			}
 			g.mu.Unlock()
-			if gone || len(want) > 0 && !want[strings.ToLower(state.String())] ||
+			if gone || len(want) > 0 && !want[strings.ToLower(state)] || len(types) > 0 && !types[gtype] ||
 				!everyGroup && !r.quietlyAuthorized(kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeGroup, g.name) {
 				continue
 			}
 			lg := kmsg.NewListGroupsResponseGroup()
-			lg.Group, lg.ProtocolType, lg.GroupState = g.name, ptype, state.String()
+			lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = g.name, ptype, state, gtype
 			resp.Groups = append(resp.Groups, lg)
 		}
 		return resp, nil

@@ -83,7 +83,11 @@ func commitOffsets(ctx context.Context, r *Request, req *kmsg.OffsetCommitReques
 		return fill(kerr.IllegalGeneration.Code)
 	}
 	defer g.mu.Unlock()
-	if code := g.validateOffsetCommit(memberID, req.InstanceID, gen); code != 0 {
+	if g.cg != nil {
+		if code := g.cg.validateOffsetCommit(memberID, gen, req.Version); code != 0 {
+			return fill(code)
+		}
+	} else if code := g.validateOffsetCommit(memberID, req.InstanceID, gen); code != 0 {
 		if m := g.members[memberID]; m != nil && code == kerr.RebalanceInProgress.Code {
 			g.scheduleSession(m, m.session)
 		}

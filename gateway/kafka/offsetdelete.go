@@ -69,7 +69,7 @@ func deleteOffsets(r *Request, req *kmsg.OffsetDeleteRequest) *kmsg.OffsetDelete
 	for _, t := range req.Topics {
 		rt := kmsg.NewOffsetDeleteResponseTopic()
 		rt.Topic = t.Topic
-		subscribed := g.state != groupEmpty && g.isSubscribedTo(t.Topic)
+		subscribed := (g.state != groupEmpty || g.cgHasMembers()) && g.isSubscribedTo(t.Topic)
 		readable := r.topicAllowed(kmsg.ACLOperationRead, t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetDeleteResponseTopicPartition()

@@ -39,6 +39,14 @@ func fetchOffsets(ctx context.Context, r *Request, req *kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {
+			if req.Version >= 9 && rg.MemberEpoch != -1 {
+				if code := checkFetchMember(r, rg.Group, deref(rg.MemberID), rg.MemberEpoch); code != 0 {
+					out := kmsg.NewOffsetFetchResponseGroup()
+					out.Group, out.ErrorCode = rg.Group, code
+					resp.Groups = append(resp.Groups, out)
+					continue
+				}
+			}
 			g := fetchGroupOffsets(ctx, r, rg.Group, rg.Topics)
 			if req.RequireStable && rg.Topics != nil {
 				r.Server.markUnstable(&g)

@@ -88,6 +88,9 @@ type Config struct {
 	// max.incremental.fetch.session.cache.slots: 0 means 1000, a negative
 	// value none (every fetch is then answered without a session).
 	FetchSessionSlots int
+	// Groups are the group coordinator's settings; zero fields take
+	// Kafka's defaults.
+	Groups GroupSettings
 }
 
 // Server is the Kafka protocol server. Handlers reach the store, the
@@ -129,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := checkListeners(&cfg); err != nil {
 		return nil, err
+	}
+	if err := cfg.Groups.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
