@@ -135,6 +135,7 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 		Retention:      proto.Retention,
 		RetentionBytes: proto.RetentionBytes,
 		Encryption:     proto.Encryption,
+		Compaction:     proto.Compaction,
 		Config:         newTopicConfig(proto.Config),
 	})
 	switch {
