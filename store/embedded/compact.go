@@ -73,9 +73,11 @@ const (
 	defaultCompactionInterval = 15 * time.Second // Kafka's log.cleaner.backoff.ms
 	defaultCompactionBuffer   = 32 << 20
 	defaultCompactionRate     = 64 << 20
-	// cleanChunkBytes is how many bytes of batches a commit replaces at most.
-	cleanChunkBytes = 4 << 20
 )
+
+// cleanChunkBytes is about how many bytes of batches one commit replaces
+// (a variable so the crash test can make passes commit many times).
+var cleanChunkBytes = 4 << 20
 
 func cleanerKey(id uint64, partition int32) []byte {
 	return partitionPrefix(make([]byte, 0, 13), tagCleaner, id, partition)
