@@ -467,9 +467,11 @@ func (s *Store) commitChunk(st *stream, p *partition, ch *chunk, logStart int64,
 		cp.startPos = startPos
 		_ = ch.b.Set(cleanerKey(p.id, p.number), cp.encode(), nil)
 	}
-	// Not synced: an append's sync carries it, and losing it loses nothing
-	// but work (each commit is whole: the old batches, or the new ones).
-	if err := ch.b.Commit(pebble.NoSync); err != nil {
+	// Synced, though losing it would lose nothing but work (each commit is
+	// whole: the old batches or the new ones): pebble keeps unsynced log
+	// records in memory for a while, so a kill -9 after an idle pass would
+	// undo it. One fsync per chunk is cheap next to the chunk.
+	if err := ch.b.Commit(s.syncOpts()); err != nil {
 		st.changeMu.Unlock()
 		return false, err
 	}
