@@ -60,6 +60,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
@@ -109,6 +110,18 @@ type cleaner struct {
 	// paced counts the bytes of the current pacing window, from since.
 	paced int64
 	since time.Time
+
+	// Prometheus counters (nil without a Registerer).
+	passes, removed, saved prometheus.Counter
+}
+
+// count records a finished pass.
+func (c *cleaner) count(removed int, saved int64) {
+	if c.passes != nil {
+		c.passes.Inc()
+		c.removed.Add(float64(removed))
+		c.saved.Add(float64(saved))
+	}
 }
 
 // startCleaner sets the cleaner up from opts and starts its loop.
@@ -120,6 +133,19 @@ func (s *Store) startCleaner(opts Options) {
 	s.cleaner.rate = opts.CompactionBytesPerSecond
 	if s.cleaner.rate == 0 {
 		s.cleaner.rate = defaultCompactionRate
+	}
+	if s.metrics != nil {
+		c := &s.cleaner
+		c.passes = prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_store_compaction_passes_total", Help: "Cleaner passes that compacted a partition."})
+		c.removed = prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_store_compaction_removed_records_total", Help: "Records compaction removed."})
+		c.saved = prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_store_compaction_saved_bytes_total", Help: "Bytes compaction freed."})
+		for _, m := range []prometheus.Collector{c.passes, c.removed, c.saved} {
+			if err := s.metrics.reg.Register(m); err != nil {
+				s.log.Warn("store: metric not registered", "err", err)
+				continue
+			}
+			s.metrics.collectors = append(s.metrics.collectors, m) // unregistered by Close
+		}
 	}
 	every := opts.CompactionInterval
 	if every <= 0 {
@@ -400,6 +426,7 @@ func (s *Store) rewrite(ctx context.Context, st *stream, p *partition, m *offset
 	var (
 		ch         = chunk{b: s.db.NewBatch()}
 		cleanBytes int64
+		saved      int64
 		firstBase  = int64(-1)
 		removed    int
 	)
@@ -420,6 +447,7 @@ func (s *Store) rewrite(ctx context.Context, st *stream, p *partition, m *offset
 		removed += gone
 		cleanBytes += int64(n)
 		ch.saved += int64(len(v) - n)
+		saved += int64(len(v) - n)
 		ch.size += len(v)
 		if info, err := recordbatch.Parse(v); err == nil {
 			ch.end = base + int64(info.LastOffsetDelta) + 1
@@ -443,9 +471,10 @@ func (s *Store) rewrite(ctx context.Context, st *stream, p *partition, m *offset
 	}
 	ch.end = cleanEnd
 	cp := &checkpoint{firstDirty: cleanEnd, cleanBytes: cleanBytes}
-	if _, err := s.commitChunk(st, p, &ch, logStart, cp); err != nil {
+	if ok, err := s.commitChunk(st, p, &ch, logStart, cp); err != nil || !ok {
 		return err
 	}
+	s.cleaner.count(removed, saved)
 	s.log.Debug("store: compacted", "stream", st.layout.Load().Name, "partition", p.number, "clean_end", cleanEnd, "records_removed", removed, "clean_bytes", cleanBytes)
 	return nil
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
@@ -139,7 +142,7 @@ func TestCompactionKeepsLatestPerKey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newTestClock(time.Unix(1_700_000_000, 0))
-			opts := Options{InMemory: true, Now: clock.now, CompactionInterval: time.Hour, CompactionBytesPerSecond: -1}
+			opts := Options{InMemory: true, Now: clock.now, CompactionInterval: time.Hour, CompactionBytesPerSecond: -1, Registerer: prometheus.NewRegistry()}
 			if tc.encrypted {
 				opts.Keyring = newTestKeyring("a")
 			}
@@ -176,6 +179,10 @@ func TestCompactionKeepsLatestPerKey(t *testing.T) {
 			after, _ := s.Size(ctx, "c", 0)
 			if after >= before || after != storedBytes(t, s, "c") {
 				t.Fatalf("size %d -> %d, stored %d", before, after, storedBytes(t, s, "c"))
+			}
+			c := &s.cleaner
+			if p, r, b := counterOf(c.passes), counterOf(c.removed), counterOf(c.saved); p != 1 || int(r) != len(all)-len(got) || int64(b) != before-after {
+				t.Fatalf("metrics: %v passes, %v removed, %v bytes saved; want 1, %d, %d", p, r, b, len(all)-len(got), before-after)
 			}
 			logStart, hw, _ := s.Offsets(ctx, "c", 0)
 			if logStart != 0 || hw != last.LastOffset+1 {
@@ -486,4 +493,12 @@ func TestCompactionReleasesObjectsAndReopens(t *testing.T) {
 	if res := appendKeyed(t, s, "c", recordbatch.None, clock.now(), kvRec{"k", "y"}); res.BaseOffset != 3 {
 		t.Fatalf("next offset %d after reopen, want 3", res.BaseOffset)
 	}
+}
+
+func counterOf(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
 }
