@@ -198,11 +198,13 @@ func putHeader(h []byte, length uint32, opts EncodeOptions, pl plan, n int) {
 // keepOffsets re-plans records against opts' fixed base offset and last
 // offset delta (EncodeOptions.KeepOffsets).
 func keepOffsets(records []Record, pl plan, opts EncodeOptions) (plan, error) {
+	// Offsets are absolute here, so all zero is one record at offset 0 or
+	// a repeat.
 	last := records[len(records)-1].Offset
-	if pl.byIndex || records[0].Offset < opts.BaseOffset || opts.LastOffsetDelta < 0 || last > opts.BaseOffset+int64(opts.LastOffsetDelta) {
+	if pl.byIndex && len(records) > 1 || records[0].Offset < opts.BaseOffset || opts.LastOffsetDelta < 0 || last > opts.BaseOffset+int64(opts.LastOffsetDelta) {
 		return plan{}, fmt.Errorf("%w: records %d..%d outside the kept range from %d", ErrInvalidOffsets, records[0].Offset, last, opts.BaseOffset)
 	}
-	pl.base, pl.lastDelta, pl.size = opts.BaseOffset, int64(opts.LastOffsetDelta), 0
+	pl.base, pl.lastDelta, pl.size, pl.byIndex = opts.BaseOffset, int64(opts.LastOffsetDelta), 0, false
 	for i := range records {
 		r := &records[i]
 		body := bodySize(r, millis(r.Timestamp)-pl.firstTS, r.Offset-pl.base)

@@ -14,6 +14,11 @@ func TestEncodeKeepOffsets(t *testing.T) {
 		{Offset: 103, Key: []byte("b"), Value: []byte("2"), Timestamp: at},
 		{Offset: 107, Key: []byte("c"), Timestamp: at.Add(time.Second)},
 	}
+	// One record at offset 0 (all offsets zero) is absolute too.
+	one, err := Encode(nil, []Record{{Offset: 0, Key: []byte("a")}}, EncodeOptions{KeepOffsets: true, BaseOffset: 0, LastOffsetDelta: 1})
+	if info, got, derr := Decode(one); err != nil || derr != nil || info.LastOffsetDelta != 1 || len(got) != 1 || got[0].Offset != 0 {
+		t.Fatalf("one record at 0: %+v %v %v %v", info, got, err, derr)
+	}
 	for _, codec := range []Codec{None, Gzip, Snappy, LZ4, Zstd} {
 		raw, err := Encode(nil, recs, EncodeOptions{Codec: codec, KeepOffsets: true, BaseOffset: 100, LastOffsetDelta: 9, Idempotent: true, ProducerID: 5, ProducerEpoch: 1, BaseSequence: 40})
 		if err != nil {
@@ -41,8 +46,13 @@ func TestEncodeKeepOffsets(t *testing.T) {
 		{"record below the base", 104, 9},
 		{"record past the last delta", 100, 6},
 		{"negative last delta", 100, -1},
+		{"all zero offsets", 0, 9},
 	} {
-		if _, err := Encode(nil, recs, EncodeOptions{KeepOffsets: true, BaseOffset: tc.base, LastOffsetDelta: tc.lastDelta}); !errors.Is(err, ErrInvalidOffsets) {
+		in := recs
+		if tc.name == "all zero offsets" {
+			in = []Record{{Key: []byte("a")}, {Key: []byte("b")}}
+		}
+		if _, err := Encode(nil, in, EncodeOptions{KeepOffsets: true, BaseOffset: tc.base, LastOffsetDelta: tc.lastDelta}); !errors.Is(err, ErrInvalidOffsets) {
 			t.Errorf("%s: %v, want ErrInvalidOffsets", tc.name, err)
 		}
 	}

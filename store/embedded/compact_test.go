@@ -502,3 +502,82 @@ func counterOf(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// ListOffsets by timestamp across removed records finds the next record
+// kept (the time index keeps working with gaps).
+func TestCompactionOffsetForTimestamp(t *testing.T) {
+	clock := newTestClock(time.Unix(1_700_000_000, 0))
+	s := openCompacting(t, "", clock, 0)
+	defer s.Close()
+	createCompacted(t, s, "c", store.Compaction{})
+	t0 := clock.now()
+	appendKeyed(t, s, "c", recordbatch.None, t0, kvRec{"a", "1"})                                   // 0, removed
+	appendKeyed(t, s, "c", recordbatch.None, t0.Add(time.Second), kvRec{"b", "1"}, kvRec{"a", "2"}) // 1, 2
+	appendKeyed(t, s, "c", recordbatch.None, t0.Add(2*time.Second), kvRec{"b", "2"})                // 3
+	appendKeyed(t, s, "c", recordbatch.None, t0.Add(3*time.Second), kvRec{"z", "1"})                // 4, newest
+	if err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want int64
+	}{
+		{t0, 2}, // 0 and 1 are gone: a=2 at 2 is the first kept at or after t0
+		{t0.Add(time.Second), 2},
+		{t0.Add(2 * time.Second), 3},
+		{t0.Add(3 * time.Second), 4},
+	} {
+		off, _, found, err := s.OffsetForTimestamp(ctx, "c", 0, tc.at.UnixMilli())
+		if err != nil || !found || off != tc.want {
+			t.Errorf("at %v: %d %v %v, want %d", tc.at.Sub(t0), off, found, err, tc.want)
+		}
+	}
+}
+
+// FuzzCompaction checks one cleaner pass against a model: batches of keyed
+// records (a few keys, some tombstones, any codec) leave exactly each key's
+// latest record below the newest batch, at its offset, and everything from
+// the newest batch on. Each input byte is a record: key b&7, tombstone when
+// b&0x80, a new batch before it when b&0x40; codec from the first byte.
+func FuzzCompaction(f *testing.F) {
+	f.Add([]byte{0x00, 0x01, 0x42, 0x01, 0x80, 0x41, 0x03})
+	f.Add([]byte{0x04, 0x44, 0x44, 0x44, 0xc4, 0x44})
+	f.Add([]byte{0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x50, 0x51, 0x92, 0x53})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 2 || len(in) > 200 {
+			return
+		}
+		clock := newTestClock(time.Unix(1_700_000_000, 0))
+		s := openCompacting(t, "", clock, 0)
+		defer s.Close()
+		createCompacted(t, s, "c", store.Compaction{DeleteRetention: time.Hour})
+		codec := recordbatch.Codec(in[0] % 5)
+		var batch []kvRec
+		flush := func() {
+			if len(batch) > 0 {
+				appendKeyed(t, s, "c", codec, clock.now(), batch...)
+				batch = nil
+			}
+		}
+		for i, b := range in[1:] {
+			if b&0x40 != 0 {
+				flush()
+			}
+			r := kvRec{key: fmt.Sprint("k", b&7), value: fmt.Sprint("v", i)}
+			if b&0x80 != 0 {
+				r.value = ""
+			}
+			batch = append(batch, r)
+		}
+		flush()
+		last := appendKeyed(t, s, "c", codec, clock.now(), kvRec{"end", "x"})
+		all := readAll(t, s, "c", 0, 0)
+		if err := s.Compact(ctx); err != nil {
+			t.Fatal(err)
+		}
+		checkRecords(t, readAll(t, s, "c", 0, 0), all, survivors(all, last.BaseOffset))
+		if size, _ := s.Size(ctx, "c", 0); size != storedBytes(t, s, "c") {
+			t.Fatalf("size %d, stored %d", size, storedBytes(t, s, "c"))
+		}
+	})
+}
