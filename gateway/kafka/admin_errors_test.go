@@ -48,6 +48,7 @@ func TestAdminCreateTopicErrorsKadm(t *testing.T) {
 		{"exists", "taken", 1, 1, nil, kerr.TopicAlreadyExists, "already exists"},
 		{"compact and shred", "c1", 1, 1, map[string]*string{"cleanup.policy": str("compact,shred")}, kerr.InvalidConfig, "one of: compact, delete"},
 		{"dirty ratio over 1", "c2", 1, 1, map[string]*string{"min.cleanable.dirty.ratio": str("2")}, kerr.InvalidConfig, "no more than 1"},
+		{"min lag over max lag", "c2", 1, 1, map[string]*string{"min.compaction.lag.ms": str("10"), "max.compaction.lag.ms": str("5")}, kerr.InvalidConfig, "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"},
 		{"unknown config", "c3", 1, 1, map[string]*string{"segment.ms": str("1000")}, kerr.InvalidConfig, "Unknown topic config name: segment.ms"},
 		{"bad number", "c4", 1, 1, map[string]*string{"retention.ms": str("a week")}, kerr.InvalidConfig, "Not a number"},
 		{"retention below -1", "c5", 1, 1, map[string]*string{"retention.ms": str("-2")}, kerr.InvalidConfig, "at least -1"},
@@ -98,6 +99,7 @@ func TestAdminAlterErrorsKadm(t *testing.T) {
 		msg   string
 	}{
 		{"shred", "t", []kadm.AlterConfig{set("cleanup.policy", "shred")}, false, kerr.InvalidConfig, "one of: compact, delete"},
+		{"max lag under the default min", "t", []kadm.AlterConfig{set("min.compaction.lag.ms", "100"), set("max.compaction.lag.ms", "99")}, false, kerr.InvalidConfig, "conflict topic config setting"},
 		{"append shred", "t", []kadm.AlterConfig{{Op: kadm.AppendConfig, Name: "cleanup.policy", Value: str("shred")}}, false, kerr.InvalidConfig, "one of: compact, delete"},
 		{"subtract to empty", "t", []kadm.AlterConfig{{Op: kadm.SubtractConfig, Name: "cleanup.policy", Value: str("delete")}}, false, kerr.InvalidConfig, "cannot be empty"},
 		{"unknown key", "t", []kadm.AlterConfig{set("flush.ms", "1")}, false, kerr.InvalidConfig, "Unknown topic config name: flush.ms"},

@@ -109,6 +109,9 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 		entries[i] = topicConfigEntry{name: c.Name, value: c.Value}
 	}
 	overrides, aerr := normalizeTopicConfigs(entries)
+	if aerr == nil {
+		aerr = checkTopicConfigSet(overrides)
+	}
 	if aerr != nil {
 		return store.Stream{}, aerr
 	}

@@ -252,6 +252,21 @@ func normalizeRatio(v string) (string, *kafkaError) {
 	return strconv.FormatFloat(f, 'g', -1, 64), nil
 }
 
+// checkTopicConfigSet refuses what Kafka's LogConfig.validateValues refuses
+// across keys of a whole config set o (canonical values).
+func checkTopicConfigSet(o map[string]string) *kafkaError {
+	lag := func(name string, dflt int64) int64 {
+		if n, err := strconv.ParseInt(o[name], 10, 64); err == nil {
+			return n
+		}
+		return dflt
+	}
+	if minLag, maxLag := lag(cfgMinCompLag, 0), lag(cfgMaxCompLag, math.MaxInt64); minLag > maxLag {
+		return refuse(kerr.InvalidConfig, "conflict topic config setting %s (%d) > %s (%d)", cfgMinCompLag, minLag, cfgMaxCompLag, maxLag)
+	}
+	return nil
+}
+
 // compactionOf is the store's compaction policy for st's Kafka configs.
 func compactionOf(st *store.Stream) store.Compaction {
 	policies := splitConfigList(st.Config[cfgCleanupPolicy])
