@@ -12,6 +12,8 @@ type StreamConfig struct {
 	// Encryption, when enabled, encrypts the stream's records from the
 	// first one.
 	Encryption Encryption
+	// Compaction, when enabled, keeps only each key's latest record.
+	Compaction Compaction
 	Config     map[string]string
 }
 

@@ -46,10 +46,40 @@ type Stream struct {
 	// Encryption says how new records are encrypted at rest.
 	Encryption Encryption
 
+	// Compaction, when enabled, keeps only the latest record per key
+	// (Kafka's cleanup.policy=compact); the store's cleaner enforces it.
+	Compaction Compaction
+
 	// Config holds settings the front ends own (Kafka topic configs, the
 	// Kinesis stream mode, tags, ...). The store persists it with the stream
 	// and does not interpret it.
 	Config map[string]string
+}
+
+// Compaction is a stream's log compaction policy: Kafka's
+// cleanup.policy=compact and its topic configs, typed, because the store
+// enforces them (it does not interpret Config). The zero value is off.
+type Compaction struct {
+	// Enabled turns the cleaner on: below the cleanable end, only the
+	// latest record of each key stays (offsets do not change).
+	Enabled bool
+	// Delete keeps retention (time and bytes) in force too
+	// (cleanup.policy=compact,delete); without it a compacted stream's
+	// records leave only by compaction and TrimBefore.
+	Delete bool
+	// DeleteRetention is how long a tombstone (null value) stays after the
+	// cleaner first saw it in the clean section (delete.retention.ms).
+	DeleteRetention time.Duration
+	// MinLag keeps records younger than this out of compaction
+	// (min.compaction.lag.ms).
+	MinLag time.Duration
+	// MaxLag makes a partition eligible however clean it is once its
+	// oldest uncleaned record is older than this (max.compaction.lag.ms);
+	// zero means never.
+	MaxLag time.Duration
+	// MinDirtyRatio is the share of a partition's bytes not yet cleaned
+	// above which the cleaner runs (min.cleanable.dirty.ratio).
+	MinDirtyRatio float64
 }
 
 // Shard is one shard of a stream.

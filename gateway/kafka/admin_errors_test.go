@@ -46,8 +46,9 @@ func TestAdminCreateTopicErrorsKadm(t *testing.T) {
 		{"slash", "a/b", 1, 1, nil, kerr.InvalidTopicException, "ASCII alphanumerics"},
 		{"collides", "a.b", 1, 1, nil, kerr.InvalidTopicException, "collides with existing topic: a_b"},
 		{"exists", "taken", 1, 1, nil, kerr.TopicAlreadyExists, "already exists"},
-		{"compact", "c1", 1, 1, map[string]*string{"cleanup.policy": str("compact")}, kerr.InvalidConfig, "cleanup.policy=compact is not supported yet"},
-		{"compact and delete", "c2", 1, 1, map[string]*string{"cleanup.policy": str("compact,delete")}, kerr.InvalidConfig, "not supported yet"},
+		{"compact and shred", "c1", 1, 1, map[string]*string{"cleanup.policy": str("compact,shred")}, kerr.InvalidConfig, "one of: compact, delete"},
+		{"dirty ratio over 1", "c2", 1, 1, map[string]*string{"min.cleanable.dirty.ratio": str("2")}, kerr.InvalidConfig, "no more than 1"},
+		{"min lag over max lag", "c2", 1, 1, map[string]*string{"min.compaction.lag.ms": str("10"), "max.compaction.lag.ms": str("5")}, kerr.InvalidConfig, "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"},
 		{"unknown config", "c3", 1, 1, map[string]*string{"segment.ms": str("1000")}, kerr.InvalidConfig, "Unknown topic config name: segment.ms"},
 		{"bad number", "c4", 1, 1, map[string]*string{"retention.ms": str("a week")}, kerr.InvalidConfig, "Not a number"},
 		{"retention below -1", "c5", 1, 1, map[string]*string{"retention.ms": str("-2")}, kerr.InvalidConfig, "at least -1"},
@@ -97,8 +98,9 @@ func TestAdminAlterErrorsKadm(t *testing.T) {
 		want  *kerr.Error
 		msg   string
 	}{
-		{"compact", "t", []kadm.AlterConfig{set("cleanup.policy", "compact")}, false, kerr.InvalidConfig, "not supported yet"},
-		{"append compact", "t", []kadm.AlterConfig{{Op: kadm.AppendConfig, Name: "cleanup.policy", Value: str("compact")}}, false, kerr.InvalidConfig, "not supported yet"},
+		{"shred", "t", []kadm.AlterConfig{set("cleanup.policy", "shred")}, false, kerr.InvalidConfig, "one of: compact, delete"},
+		{"max lag under the default min", "t", []kadm.AlterConfig{set("min.compaction.lag.ms", "100"), set("max.compaction.lag.ms", "99")}, false, kerr.InvalidConfig, "conflict topic config setting"},
+		{"append shred", "t", []kadm.AlterConfig{{Op: kadm.AppendConfig, Name: "cleanup.policy", Value: str("shred")}}, false, kerr.InvalidConfig, "one of: compact, delete"},
 		{"subtract to empty", "t", []kadm.AlterConfig{{Op: kadm.SubtractConfig, Name: "cleanup.policy", Value: str("delete")}}, false, kerr.InvalidConfig, "cannot be empty"},
 		{"unknown key", "t", []kadm.AlterConfig{set("flush.ms", "1")}, false, kerr.InvalidConfig, "Unknown topic config name: flush.ms"},
 		{"delete unknown key", "t", []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: "flush.ms"}}, false, kerr.InvalidConfig, "Unknown"},
@@ -108,7 +110,7 @@ func TestAdminAlterErrorsKadm(t *testing.T) {
 		{"same key twice", "t", []kadm.AlterConfig{set("retention.ms", "1"), set("retention.ms", "2")}, false, kerr.InvalidRequest, "duplicate config keys"},
 		{"bad value after a good one", "t", []kadm.AlterConfig{set("retention.ms", "1"), set("max.message.bytes", "-3")}, false, kerr.InvalidConfig, "at least 0"},
 		{"unknown topic", "nope", []kadm.AlterConfig{set("retention.ms", "1")}, false, kerr.UnknownTopicOrPartition, "does not exist"},
-		{"state compact", "t", []kadm.AlterConfig{{Name: "cleanup.policy", Value: str("compact")}}, true, kerr.InvalidConfig, "not supported yet"},
+		{"state shred", "t", []kadm.AlterConfig{{Name: "cleanup.policy", Value: str("shred")}}, true, kerr.InvalidConfig, "one of: compact, delete"},
 		{"state unknown key", "t", []kadm.AlterConfig{{Name: "segment.bytes", Value: str("1")}}, true, kerr.InvalidConfig, "Unknown"},
 		{"state null", "t", []kadm.AlterConfig{{Name: "retention.ms"}}, true, kerr.InvalidRequest, "Null value"},
 		{"state unknown topic", "nope", []kadm.AlterConfig{{Name: "retention.ms", Value: str("1")}}, true, kerr.UnknownTopicOrPartition, "does not exist"},

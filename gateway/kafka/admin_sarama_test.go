@@ -81,11 +81,11 @@ func TestAdminSarama(t *testing.T) {
 			if !errors.As(err, &te) || te.Err != sarama.ErrInvalidTopic {
 				t.Errorf("bad name: %v", err)
 			}
-			compact := "compact"
+			shred := "compact,shred"
 			err = admin.CreateTopic("sarama-c", &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1,
-				ConfigEntries: map[string]*string{"cleanup.policy": &compact}}, false)
-			if !errors.As(err, &te) || te.Err != sarama.ErrInvalidConfig || !strings.Contains(err.Error(), "not supported yet") {
-				t.Errorf("compact: %v", err)
+				ConfigEntries: map[string]*string{"cleanup.policy": &shred}}, false)
+			if !errors.As(err, &te) || te.Err != sarama.ErrInvalidConfig || !strings.Contains(err.Error(), "one of: compact, delete") {
+				t.Errorf("compact,shred: %v", err)
 			}
 			err = admin.CreateTopic("sarama-r", &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 3}, false)
 			if !errors.As(err, &te) || te.Err != sarama.ErrInvalidReplicationFactor {

@@ -94,13 +94,20 @@ func alterTopicConfigs(ctx context.Context, s *Server, topic string, validateOnl
 		if err != nil {
 			return unknown(err)
 		}
-		return change(topicOverrides(&st))
+		o := topicOverrides(&st)
+		if aerr := change(o); aerr != nil {
+			return aerr
+		}
+		return checkTopicConfigSet(o)
 	}
 	var before, after map[string]string
 	_, err := s.store.UpdateStream(ctx, topic, func(st *store.Stream) error {
 		o := topicOverrides(st)
 		before = topicOverrides(st)
 		if aerr := change(o); aerr != nil {
+			return aerr
+		}
+		if aerr := checkTopicConfigSet(o); aerr != nil {
 			return aerr
 		}
 		applyTopicOverrides(st, o)

@@ -109,6 +109,9 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 		entries[i] = topicConfigEntry{name: c.Name, value: c.Value}
 	}
 	overrides, aerr := normalizeTopicConfigs(entries)
+	if aerr == nil {
+		aerr = checkTopicConfigSet(overrides)
+	}
 	if aerr != nil {
 		return store.Stream{}, aerr
 	}
@@ -135,6 +138,7 @@ func createOneTopic(ctx context.Context, s *Server, t *kmsg.CreateTopicsRequestT
 		Retention:      proto.Retention,
 		RetentionBytes: proto.RetentionBytes,
 		Encryption:     proto.Encryption,
+		Compaction:     proto.Compaction,
 		Config:         newTopicConfig(proto.Config),
 	})
 	switch {

@@ -7,7 +7,8 @@
 // new low watermark then get OFFSET_OUT_OF_RANGE, for Kafka and Kinesis
 // readers alike. Each partition answers on its own: its new low watermark,
 // or -1 with an error. v2 is the flexible encoding; nothing else differs.
-// Trims are durable before the response, so TimeoutMillis is ignored.
+// Trims are durable before the response, so TimeoutMillis is ignored. A topic
+// with cleanup.policy=compact alone is POLICY_VIOLATION, as in Kafka.
 package kafka
 
 import (
@@ -31,12 +32,20 @@ func handleDeleteRecords(ctx context.Context, r *Request) (Reply, error) {
 		if allowed {
 			r.auditCall(resourceString(kmsg.ACLResourceTypeTopic, t.Topic), 0, "")
 		}
+		compactOnly := false
+		if st, err := r.Server.store.DescribeStream(ctx, t.Topic); err == nil {
+			compactOnly = st.Compaction.Enabled && !st.Compaction.Delete
+		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.LowWatermark = -1
 			if !allowed {
 				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			} else if compactOnly {
+				// As Kafka: only a topic whose policy has delete drops records from its start.
+				rp.ErrorCode = kerr.PolicyViolation.Code
+				r.Server.log.Debug("delete records refused: cleanup.policy=compact", "topic", t.Topic, "partition", p.Partition)
 			} else if p.Offset < -1 {
 				rp.ErrorCode = kerr.OffsetOutOfRange.Code
 			} else if low, err := r.Server.store.TrimBefore(ctx, t.Topic, p.Partition, p.Offset); err != nil {

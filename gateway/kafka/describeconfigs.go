@@ -23,6 +23,7 @@ package kafka
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 
@@ -150,7 +151,15 @@ func brokerConfigValues(s *Server) []configValue {
 		{"compression.type", "producer", "producer", kmsg.ConfigTypeString,
 			"Batches are stored as the producer compressed them."},
 		{"default.replication.factor", "1", "1", kmsg.ConfigTypeInt, "One copy, durable on this node's disk."},
-		{"log.cleanup.policy", "delete", "delete", kmsg.ConfigTypeList, "Compaction is not implemented yet."},
+		{"log.cleaner.delete.retention.ms", itoa(DefaultDeleteRetentionMs), itoa(DefaultDeleteRetentionMs), kmsg.ConfigTypeLong,
+			"Default of the topic config delete.retention.ms: 1 day, as Kafka."},
+		{"log.cleaner.max.compaction.lag.ms", itoa(math.MaxInt64), itoa(math.MaxInt64), kmsg.ConfigTypeLong,
+			"Default of the topic config max.compaction.lag.ms."},
+		{"log.cleaner.min.cleanable.ratio", "0.5", "0.5", kmsg.ConfigTypeDouble,
+			"Default of the topic config min.cleanable.dirty.ratio."},
+		{"log.cleaner.min.compaction.lag.ms", "0", "0", kmsg.ConfigTypeLong,
+			"Default of the topic config min.compaction.lag.ms."},
+		{"log.cleanup.policy", "delete", "delete", kmsg.ConfigTypeList, "Default of the topic config cleanup.policy."},
 		{"log.message.timestamp.type", timestampCreateTime, timestampCreateTime, kmsg.ConfigTypeString,
 			"Default of the topic config message.timestamp.type."},
 		{"log.retention.bytes", "-1", "-1", kmsg.ConfigTypeLong, "Default of the topic config retention.bytes."},

@@ -8,8 +8,8 @@
 //     value, as a no-op.
 //   - DELETE returns a key to its default.
 //   - APPEND and SUBTRACT add or remove items of a list config; the only
-//     list config here is cleanup.policy, whose only allowed item is
-//     "delete". On any other key they are INVALID_REQUEST, as in Kafka.
+//     list config here is cleanup.policy, whose items are "delete" and
+//     "compact". On any other key they are INVALID_REQUEST, as in Kafka.
 //
 // Unknown keys are INVALID_CONFIG, for DELETE too (Kafka tolerates deleting
 // an unknown key; refusing it catches typos). A key named twice in one
@@ -115,7 +115,7 @@ func applyConfigOp(o map[string]string, op kmsg.IncrementalAlterConfigsRequestRe
 			}
 		}
 		if len(items) == 0 {
-			return refuse(kerr.InvalidConfig, "%s cannot be empty here: records are deleted by retention (cleanup.policy=delete)", op.Name)
+			return refuse(kerr.InvalidConfig, "%s cannot be empty here: records leave by retention (delete) or compaction (compact)", op.Name)
 		}
 		joined := strings.Join(items, ",")
 		v, aerr := normalizeTopicConfig(op.Name, &joined)

@@ -169,6 +169,7 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 			rp.ErrorCode = errorCode(j.err)
 			if r.Version >= 8 {
 				rp.ErrorMessage = errorMessage(j.err)
+				rp.ErrorRecords = recordErrors(j.err)
 			}
 			continue
 		}
@@ -218,6 +219,11 @@ func checkProduce(st *store.Stream, tc TopicConfig, partition int32, batch []byt
 	}
 	if info.ProducerID >= 0 && (info.ProducerEpoch < 0 || info.BaseSequence < 0) {
 		return info, refuse(kerr.InvalidRecord, "idempotent batch without producer epoch or sequence")
+	}
+	if tc.Compacted {
+		if err := checkKeys(st.Name, partition, batch); err != nil {
+			return info, err
+		}
 	}
 	if tc.LogAppendTime {
 		recordbatch.SetLogAppendTime(batch, now)

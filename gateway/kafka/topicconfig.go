@@ -23,6 +23,7 @@ package kafka
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,10 @@ const (
 	cfgEncryptionKey    = "encryption.kms.key.id" // the bridge's own: store.Stream.Encryption
 	cfgOffloadBucket    = payloads.ConfigBucket   // the bridge's own, as is the next
 	cfgOffloadThreshold = payloads.ConfigThreshold
+	cfgDeleteRetention  = "delete.retention.ms"
+	cfgMinCompLag       = "min.compaction.lag.ms"
+	cfgMaxCompLag       = "max.compaction.lag.ms"
+	cfgMinDirtyRatio    = "min.cleanable.dirty.ratio"
 	timestampCreateTime = "CreateTime"
 	timestampLogAppend  = "LogAppendTime"
 )
@@ -60,6 +65,10 @@ const (
 	DefaultMaxMessageBytes int32 = 1048588
 	// DefaultRetention is DefaultRetentionMs as a store retention.
 	DefaultRetention = time.Duration(DefaultRetentionMs) * time.Millisecond
+	// DefaultDeleteRetentionMs is log.cleaner.delete.retention.ms: 1 day.
+	DefaultDeleteRetentionMs int64 = 24 * 60 * 60 * 1000
+	// DefaultMinDirtyRatio is log.cleaner.min.cleanable.ratio.
+	DefaultMinDirtyRatio = 0.5
 )
 
 // TopicConfig is the effective Kafka config of a topic, defaults filled in.
@@ -67,7 +76,8 @@ type TopicConfig struct {
 	RetentionMs     int64  // -1 keeps records forever
 	RetentionBytes  int64  // -1 for no size limit; per partition, oldest whole batches go first
 	MaxMessageBytes int32  // largest record batch Produce accepts
-	CleanupPolicy   string // always "delete" for now
+	CleanupPolicy   string // "delete", "compact" or both, comma-separated
+	Compacted       bool   // cleanup.policy has compact: Produce refuses records without a key
 	LogAppendTime   bool   // message.timestamp.type=LogAppendTime: the broker stamps batches
 }
 
@@ -92,6 +102,10 @@ func TopicConfigFor(st *store.Stream) TopicConfig {
 		}
 	}
 	tc.LogAppendTime = st.Config[cfgTimestampType] == timestampLogAppend
+	if v, ok := st.Config[cfgCleanupPolicy]; ok {
+		tc.CleanupPolicy = v
+	}
+	tc.Compacted = st.Compaction.Enabled
 	return tc
 }
 
@@ -117,11 +131,14 @@ type topicConfigDef struct {
 // topicConfigDefs lists the keys in the order DescribeConfigs reports them.
 var topicConfigDefs = []topicConfigDef{
 	{name: cfgCleanupPolicy, typ: kmsg.ConfigTypeList, synonym: "log.cleanup.policy",
-		doc:       `Only "delete" (by retention.ms) is supported; compaction is not implemented yet.`,
+		doc:       `"delete" removes old records by retention.ms and retention.bytes; "compact" keeps the latest record of each key (the store's cleaner, in the background); "compact,delete" does both.`,
 		normalize: normalizeCleanupPolicy},
 	{name: cfgCompressionType, typ: kmsg.ConfigTypeString, synonym: "compression.type", readOnly: true,
 		doc:       `Always "producer": batches are stored exactly as the producer compressed them.`,
 		normalize: fixedValue(cfgCompressionType, "producer")},
+	{name: cfgDeleteRetention, typ: kmsg.ConfigTypeLong, synonym: "log.cleaner.delete.retention.ms",
+		doc:       "How long a tombstone (null value) of a compacted topic stays after the cleaner first kept it, so consumers reading from the start see the deletion.",
+		normalize: intRange(cfgDeleteRetention, 0, math.MaxInt64)},
 	{name: cfgEncryptionKey, typ: kmsg.ConfigTypeString,
 		doc:       "The bridge's own: the KMS key (key id, key ARN, alias such as alias/aws/kafka, or alias ARN) that encrypts new records at rest; empty stores them in the clear. The same setting as Kinesis StartStreamEncryption's KeyId.",
 		normalize: normalizeKeyID},
@@ -131,6 +148,15 @@ var topicConfigDefs = []topicConfigDef{
 	{name: cfgTimestampType, typ: kmsg.ConfigTypeString, synonym: "log.message.timestamp.type",
 		doc:       "CreateTime keeps the producer's timestamps; LogAppendTime stamps each batch with the time it was stored.",
 		normalize: normalizeTimestampType},
+	{name: cfgMaxCompLag, typ: kmsg.ConfigTypeLong, synonym: "log.cleaner.max.compaction.lag.ms",
+		doc:       "A compacted partition whose oldest uncleaned record is older than this is cleaned however low its dirty ratio.",
+		normalize: intRange(cfgMaxCompLag, 1, math.MaxInt64)},
+	{name: cfgMinCompLag, typ: kmsg.ConfigTypeLong, synonym: "log.cleaner.min.compaction.lag.ms",
+		doc:       "Records younger than this (by their batch's largest timestamp) are not compacted yet.",
+		normalize: intRange(cfgMinCompLag, 0, math.MaxInt64)},
+	{name: cfgMinDirtyRatio, typ: kmsg.ConfigTypeDouble, synonym: "log.cleaner.min.cleanable.ratio",
+		doc:       "The share of a compacted partition's bytes written since its last cleaning above which the cleaner runs on it.",
+		normalize: normalizeRatio},
 	{name: cfgMinInsyncRepl, typ: kmsg.ConfigTypeInt, synonym: "min.insync.replicas", readOnly: true,
 		doc:       "Always 1: the bridge is a single node and acks=all means durably stored on it.",
 		normalize: fixedValue(cfgMinInsyncRepl, "1")},
@@ -202,18 +228,73 @@ func fixedValue(name, fixed string) func(string) (string, *kafkaError) {
 func normalizeCleanupPolicy(v string) (string, *kafkaError) {
 	var policies []string
 	for _, p := range strings.Split(v, ",") {
-		policies = append(policies, strings.TrimSpace(p))
-	}
-	for _, p := range policies {
-		switch p {
-		case "delete":
-		case "compact":
-			return "", refuse(kerr.InvalidConfig, "cleanup.policy=compact is not supported yet: this bridge only deletes records by retention (cleanup.policy=delete)")
-		default:
+		p = strings.TrimSpace(p)
+		if p != "delete" && p != "compact" {
 			return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration cleanup.policy: String must be one of: compact, delete", v)
 		}
+		if !slices.Contains(policies, p) {
+			policies = append(policies, p)
+		}
 	}
-	return "delete", nil
+	return strings.Join(policies, ","), nil
+}
+
+func normalizeRatio(v string) (string, *kafkaError) {
+	f, err := strconv.ParseFloat(v, 64)
+	switch {
+	case err != nil || math.IsNaN(f):
+		return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: Not a number of type DOUBLE", v, cfgMinDirtyRatio)
+	case f < 0:
+		return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: Value must be at least 0", v, cfgMinDirtyRatio)
+	case f > 1:
+		return "", refuse(kerr.InvalidConfig, "Invalid value %s for configuration %s: Value must be no more than 1", v, cfgMinDirtyRatio)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64), nil
+}
+
+// checkTopicConfigSet refuses what Kafka's LogConfig.validateValues refuses
+// across keys of a whole config set o (canonical values).
+func checkTopicConfigSet(o map[string]string) *kafkaError {
+	lag := func(name string, dflt int64) int64 {
+		if n, err := strconv.ParseInt(o[name], 10, 64); err == nil {
+			return n
+		}
+		return dflt
+	}
+	if minLag, maxLag := lag(cfgMinCompLag, 0), lag(cfgMaxCompLag, math.MaxInt64); minLag > maxLag {
+		return refuse(kerr.InvalidConfig, "conflict topic config setting %s (%d) > %s (%d)", cfgMinCompLag, minLag, cfgMaxCompLag, maxLag)
+	}
+	return nil
+}
+
+// compactionOf is the store's compaction policy for st's Kafka configs.
+func compactionOf(st *store.Stream) store.Compaction {
+	policies := splitConfigList(st.Config[cfgCleanupPolicy])
+	if !slices.Contains(policies, "compact") {
+		return store.Compaction{}
+	}
+	ms := func(name string, dflt int64) time.Duration {
+		n, err := strconv.ParseInt(st.Config[name], 10, 64)
+		if err != nil {
+			n = dflt
+		}
+		if n >= maxRetentionMs {
+			return 0 // past what a Duration holds: never, as Long.MAX_VALUE means
+		}
+		return time.Duration(n) * time.Millisecond
+	}
+	ratio, err := strconv.ParseFloat(st.Config[cfgMinDirtyRatio], 64)
+	if err != nil {
+		ratio = DefaultMinDirtyRatio
+	}
+	return store.Compaction{
+		Enabled:         true,
+		Delete:          slices.Contains(policies, "delete"),
+		DeleteRetention: ms(cfgDeleteRetention, DefaultDeleteRetentionMs),
+		MinLag:          ms(cfgMinCompLag, 0),
+		MaxLag:          ms(cfgMaxCompLag, math.MaxInt64),
+		MinDirtyRatio:   ratio,
+	}
 }
 
 // maxKeyIDLength is KMS's limit on a key reference (Kinesis's KeyId too).
@@ -240,6 +321,14 @@ func topicConfigDefault(name string) string {
 		return "delete"
 	case cfgCompressionType:
 		return "producer"
+	case cfgDeleteRetention:
+		return strconv.FormatInt(DefaultDeleteRetentionMs, 10)
+	case cfgMaxCompLag:
+		return strconv.FormatInt(math.MaxInt64, 10)
+	case cfgMinCompLag:
+		return "0"
+	case cfgMinDirtyRatio:
+		return "0.5"
 	case cfgMaxMessageBytes:
 		return strconv.FormatInt(int64(DefaultMaxMessageBytes), 10)
 	case cfgTimestampType:
@@ -362,6 +451,7 @@ func applyTopicOverrides(st *store.Stream, o map[string]string) {
 	if n, err := strconv.ParseInt(st.Config[cfgRetentionBytes], 10, 64); err == nil && n > 0 {
 		st.RetentionBytes = n
 	}
+	st.Compaction = compactionOf(st)
 }
 
 // normalizeTopicConfigs validates a whole config set (CreateTopics,

@@ -33,6 +33,13 @@ type EncodeOptions struct {
 	// Offloaded and ClientPointers set the bridge's marks
 	// (Info.Offloaded, Info.ClientPointers).
 	Offloaded, ClientPointers bool
+	// KeepOffsets writes BaseOffset and LastOffsetDelta as given rather
+	// than from the records: a compacted batch keeps both though its first
+	// or last records are gone. Record offsets must then lie in
+	// [BaseOffset, BaseOffset+LastOffsetDelta].
+	KeepOffsets     bool
+	BaseOffset      int64
+	LastOffsetDelta int32
 }
 
 // scratch buffers hold the uncompressed records before compression.
@@ -70,16 +77,21 @@ func Encode(dst []byte, records []Record, opts EncodeOptions) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	if opts.KeepOffsets {
+		if pl, err = keepOffsets(records, pl, opts); err != nil {
+			return dst, err
+		}
+	}
 	byIndex, firstTS, size := pl.byIndex, pl.firstTS, pl.size
 
 	// Second pass: the header's room, then the records, compressed or not.
 	start := len(dst)
 	if opts.Codec == None {
 		dst = slices.Grow(dst, HeaderSize+size)[:start+HeaderSize]
-		dst = appendRecords(dst, records, byIndex, firstTS)
+		dst = appendRecordsFrom(dst, records, byIndex, firstTS, pl.base)
 	} else {
 		sp := scratch.Get().(*[]byte)
-		raw := appendRecords(slices.Grow((*sp)[:0], size), records, byIndex, firstTS)
+		raw := appendRecordsFrom(slices.Grow((*sp)[:0], size), records, byIndex, firstTS, pl.base)
 		dst = slices.Grow(dst, HeaderSize)[:start+HeaderSize]
 		var err error
 		dst, err = appendCompressed(dst, raw, opts.Codec)
@@ -183,9 +195,27 @@ func putHeader(h []byte, length uint32, opts EncodeOptions, pl plan, n int) {
 	be.PutUint32(h[offNumRecords:], uint32(n))
 }
 
-// appendRecords appends the v2 encoding of each record.
-func appendRecords(dst []byte, records []Record, byIndex bool, firstTS int64) []byte {
-	base := records[0].Offset
+// keepOffsets re-plans records against opts' fixed base offset and last
+// offset delta (EncodeOptions.KeepOffsets).
+func keepOffsets(records []Record, pl plan, opts EncodeOptions) (plan, error) {
+	// Offsets are absolute here, so all zero is one record at offset 0 or
+	// a repeat.
+	last := records[len(records)-1].Offset
+	if pl.byIndex && len(records) > 1 || records[0].Offset < opts.BaseOffset || opts.LastOffsetDelta < 0 || last > opts.BaseOffset+int64(opts.LastOffsetDelta) {
+		return plan{}, fmt.Errorf("%w: records %d..%d outside the kept range from %d", ErrInvalidOffsets, records[0].Offset, last, opts.BaseOffset)
+	}
+	pl.base, pl.lastDelta, pl.size, pl.byIndex = opts.BaseOffset, int64(opts.LastOffsetDelta), 0, false
+	for i := range records {
+		r := &records[i]
+		body := bodySize(r, millis(r.Timestamp)-pl.firstTS, r.Offset-pl.base)
+		pl.size += varintLen(int64(body)) + body
+	}
+	return pl, nil
+}
+
+// appendRecordsFrom appends the v2 encoding of each record, offset deltas
+// from base.
+func appendRecordsFrom(dst []byte, records []Record, byIndex bool, firstTS, base int64) []byte {
 	for i := range records {
 		r := &records[i]
 		delta := int64(i)

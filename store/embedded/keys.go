@@ -14,6 +14,7 @@ import "encoding/binary"
 //	'z' id partition                           byte position of the log's end (uint64)
 //	'd' id partition baseOffset                a Kafka v2 record batch
 //	't' id partition runningMaxTs baseOffset   time index (empty value)
+//	'c' id partition [baseOffset]              cleaner checkpoint, tombstone horizons (compact.go)
 //	'k' namespace 0x00 key                     gateway state
 //	'm' "b"                                    next bucket id
 //	'm' "f"                                    object file id lease: ids below it may be in use

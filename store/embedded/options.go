@@ -38,6 +38,21 @@ type Options struct {
 	// are trimmed. Zero means one minute.
 	RetentionInterval time.Duration
 
+	// CompactionInterval is how often the cleaner looks for compacted
+	// partitions that are due (compact.go). Zero means 15 seconds (Kafka's
+	// log.cleaner.backoff.ms); tests make it short.
+	CompactionInterval time.Duration
+
+	// CompactionBufferBytes bounds the cleaner's key map (24 bytes a key,
+	// Kafka's log.cleaner.dedupe.buffer.size); a pass that fills it cleans
+	// up to where it got. Zero means 32 MiB (about 1.2 million keys).
+	CompactionBufferBytes int64
+
+	// CompactionBytesPerSecond paces the cleaner's reads and writes
+	// (Kafka's log.cleaner.io.max.bytes.per.second). Zero means 64 MiB/s;
+	// negative, unpaced.
+	CompactionBytesPerSecond int64
+
 	// Now returns the current time; nil means time.Now. Tests use it to move
 	// the clock for retention.
 	Now func() time.Time

@@ -54,7 +54,7 @@ func (s *Store) EnforceRetention(ctx context.Context) error {
 	now := s.now()
 	for _, st := range streams {
 		layout := st.layout.Load()
-		if layout.Retention <= 0 && layout.RetentionBytes <= 0 {
+		if layout.Retention <= 0 && layout.RetentionBytes <= 0 || layout.Compaction.Enabled && !layout.Compaction.Delete {
 			continue
 		}
 		cutoff := now.Add(-layout.Retention).UnixMilli()

@@ -83,6 +83,8 @@ type Store struct {
 	nextID  uint64
 
 	obj objectState // buckets and objects (buckets.go)
+
+	cleaner cleaner // log compaction (compact.go)
 }
 
 // Store is the front ends' store.Store.
@@ -213,6 +215,7 @@ func Open(opts Options) (*Store, error) {
 			})
 		}()
 	}
+	s.startCleaner(opts)
 	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "fsync", opts.Fsync, "streams", len(s.streams),
 		"objects_dir", s.obj.files.dir, "buckets", len(s.obj.buckets))
 	return s, nil
@@ -463,6 +466,7 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 	layout.Retention = cfg.Retention
 	layout.RetentionBytes = cfg.RetentionBytes
 	layout.Encryption = cfg.Encryption
+	layout.Compaction = cfg.Compaction
 	if len(cfg.Config) > 0 {
 		layout.Config = make(map[string]string, len(cfg.Config))
 		for k, v := range cfg.Config {
@@ -530,7 +534,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(streamKey(name), nil)
-	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey} {
+	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey, tagCleaner} {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
