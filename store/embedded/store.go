@@ -300,6 +300,9 @@ func (s *Store) recoverPartition(id uint64, p int32, retired bool) (*partition, 
 		part.next = max(part.next, dataKeyOffset(last.key)+int64(info.LastOffsetDelta)+1)
 	}
 	part.durable.Store(part.next)
+	if err := s.recoverTxns(part); err != nil {
+		return nil, err
+	}
 	tlast, err := s.lastKey(partitionPrefix(nil, tagTime, id, p))
 	if err != nil {
 		return nil, err
@@ -509,7 +512,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(streamKey(name), nil)
-	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey} {
+	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey, tagTxnOpen, tagAborted} {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
