@@ -61,7 +61,7 @@ func TestGetRecordsAroundTransactions(t *testing.T) {
 		t.Fatalf("after the abort, with pid 2 open: %v", dataOf(got))
 	}
 	appendRaw(end(2, recordbatch.ControlCommit))
-	got, out = readFrom(t, kc, next, 0)
+	got, _ = readFrom(t, kc, next, 0)
 	if fmt.Sprint(dataOf(got)) != "[c1 p1]" {
 		t.Fatalf("after the commit: %v", dataOf(got))
 	}
