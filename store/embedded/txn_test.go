@@ -368,3 +368,65 @@ func checkCommittedView(t *testing.T, res store.ReadResult, outcomes map[store.A
 func ab(pid, first int64) store.AbortedTxn {
 	return store.AbortedTxn{ProducerID: pid, FirstOffset: first}
 }
+
+// BenchmarkReadTransactions reads 1 MiB at a time over a partition of
+// transactions (4 producers interleaved, one transaction in three aborted,
+// about 2 KiB batches, 10 per transaction): "uncommitted" as a plain read,
+// "committed" with the LSO and the aborted index scan, to show what
+// read_committed costs.
+func BenchmarkReadTransactions(b *testing.B) {
+	s := openStore(b, b.TempDir())
+	defer s.Close()
+	mustCreate(b, s, "tx", 1)
+	recs := make([]recordbatch.Record, 16)
+	for i := range recs {
+		recs[i] = recordbatch.Record{Offset: int64(i), Value: make([]byte, 128), Timestamp: time.UnixMilli(1)}
+	}
+	for round := 0; round < 400; round++ {
+		for i := 0; i < 10; i++ {
+			for pid := int64(1); pid <= 4; pid++ {
+				raw, err := recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{Idempotent: true, Transactional: true, ProducerID: pid})
+				if err != nil {
+					b.Fatal(err)
+				}
+				appendRaw(b, s, "tx", raw)
+			}
+		}
+		for pid := int64(1); pid <= 4; pid++ {
+			typ := recordbatch.ControlCommit
+			if (round+int(pid))%3 == 0 {
+				typ = recordbatch.ControlAbort
+			}
+			appendRaw(b, s, "tx", marker(b, pid, typ))
+		}
+	}
+	if err := s.db.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	for _, committed := range []bool{false, true} {
+		name := "uncommitted"
+		if committed {
+			name = "committed"
+		}
+		b.Run(name, func(b *testing.B) {
+			var total, aborted int64
+			off := int64(0)
+			for b.Loop() {
+				res, err := s.Read(ctx, "tx", 0, off, store.ReadLimits{MaxBytes: 1 << 20, Committed: committed})
+				if err != nil {
+					b.Fatal(err)
+				}
+				aborted += int64(len(res.Aborted))
+				for _, batch := range res.Batches {
+					total += int64(len(batch.Raw))
+					off = batch.LastOffset + 1
+				}
+				if off >= res.LastStableOffset {
+					off = 0
+				}
+			}
+			b.ReportMetric(float64(total)/1e6/b.Elapsed().Seconds(), "MB/s")
+			b.ReportMetric(float64(aborted)/float64(b.N), "aborted/read")
+		})
+	}
+}
