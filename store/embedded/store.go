@@ -25,7 +25,8 @@
 //  4. partition.mu of that stream's partitions, in partition order
 //     (stream.lockAll), or of one partition for an append;
 //  5. leaves, which are held for a few instructions and take nothing:
-//     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu.
+//     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu,
+//     partitionTxns.mu.
 //
 // The object store's locks (buckets.go) are a separate chain, never held
 // with these: objectState.mu, bucket.mu, the key stripes, objectState.idMu.
