@@ -74,3 +74,54 @@ func TestGetRecordsAroundTransactions(t *testing.T) {
 		t.Fatalf("whole shard: %v", dataOf(got))
 	}
 }
+
+// TestSubscribeToShardAroundTransactions: a subscription waits behind an
+// open transaction (on the LSO, not spinning on the high watermark), skips
+// it when it aborts and delivers a committed one's records.
+func TestSubscribeToShardAroundTransactions(t *testing.T) {
+	f := newSubFixture(t, 1)
+	appendRaw := func(raw []byte, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ts.store.AppendBatch(t.Context(), f.stream, 0, raw, store.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := func(pid int64, value string) ([]byte, error) {
+		return recordbatch.Encode(nil, []recordbatch.Record{{Key: []byte("k"), Value: []byte(value), Timestamp: time.Now()}},
+			recordbatch.EncodeOptions{Idempotent: true, Transactional: true, ProducerID: pid})
+	}
+	end := func(pid int64, typ recordbatch.ControlType) ([]byte, error) {
+		return recordbatch.EncodeControl(pid, 0, recordbatch.Control{Type: typ}, time.Now())
+	}
+	appendRaw(data(1, "a1")) // open, to abort
+	f.put(t, "p1")
+	es := f.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon})
+	appendRaw(data(2, "c1")) // open, to commit
+	appendRaw(end(1, recordbatch.ControlAbort))
+	appendRaw(end(2, recordbatch.ControlCommit))
+	// Not collect: an event's ContinuationSequenceNumber may name the
+	// position of a marker after its last record (where to resume).
+	var got []types.Record
+	cont := ""
+	for len(got) < 2 {
+		ev := nextEvent(t, es)
+		if ev == nil {
+			t.Fatalf("stream ended: %v", es.Err())
+		}
+		got = append(got, ev.Records...)
+		cont = aws.ToString(ev.ContinuationSequenceNumber)
+	}
+	if fmt.Sprint(dataOf(got)) != "[p1#0 c1]" {
+		t.Fatalf("subscription read %v", dataOf(got))
+	}
+	// Resuming after it, as clients do, goes on with the next record.
+	f.consumerARN = f.registerConsumer(t, "again")
+	es = f.subscribe(t, nil, 0, types.StartingPosition{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: aws.String(cont)})
+	f.put(t, "p2")
+	if got := dataOf(collect(t, es, 1)); fmt.Sprint(got) != "[p2#0]" {
+		t.Fatalf("resumed after %s: %v", cont, got)
+	}
+}
