@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
@@ -22,15 +23,7 @@ type TxnFilter struct {
 // NewTxnFilter returns the filter for a read that returned aborted.
 func NewTxnFilter(aborted []AbortedTxn) *TxnFilter {
 	f := &TxnFilter{pending: slices.Clone(aborted)}
-	slices.SortStableFunc(f.pending, func(a, b AbortedTxn) int {
-		switch {
-		case a.FirstOffset < b.FirstOffset:
-			return -1
-		case a.FirstOffset > b.FirstOffset:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(f.pending, func(a, b AbortedTxn) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
 	return f
 }
 

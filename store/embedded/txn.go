@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -311,6 +312,6 @@ func (s *Store) OpenTransactions(ctx context.Context, name string, partitionID i
 		out = append(out, store.OpenTxn{ProducerID: pid, ProducerEpoch: o.epoch, FirstOffset: o.first})
 	}
 	p.txns.mu.Unlock()
-	slices.SortFunc(out, func(a, b store.OpenTxn) int { return int(max(-1, min(1, a.ProducerID-b.ProducerID))) })
+	slices.SortFunc(out, func(a, b store.OpenTxn) int { return cmp.Compare(a.ProducerID, b.ProducerID) })
 	return out, nil
 }
