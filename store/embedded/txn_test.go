@@ -430,3 +430,34 @@ func BenchmarkReadTransactions(b *testing.B) {
 		})
 	}
 }
+
+// TestTransactionsEncrypted: on a stream encrypted at rest the markers are
+// read before sealing and the index needs no key: a restart rebuilds the
+// open transactions and the aborted index alike.
+func TestTransactionsEncrypted(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, Keyring: fixedTestKeyring("a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateStream(ctx, store.StreamConfig{Name: "tx", ShardCount: 1, Encryption: store.Encryption{KeyID: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	appendRaw(t, s, "tx", txnBatch(t, 7, 2, "a"))                 // 0-1
+	appendRaw(t, s, "tx", marker(t, 7, recordbatch.ControlAbort)) // 2
+	appendRaw(t, s, "tx", txnBatch(t, 8, 1, "b"))                 // 3 open
+	check := func(when string) {
+		t.Helper()
+		lso, _, aborted := committedView(t, s, "tx", 0)
+		if lso != 3 || !slices.Equal(aborted, []store.AbortedTxn{ab(7, 0)}) {
+			t.Errorf("%s: lso %d aborted %v", when, lso, aborted)
+		}
+	}
+	check("before the restart")
+	s.Close()
+	if s, err = Open(Options{Dir: dir, Keyring: fixedTestKeyring("a")}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check("after the restart")
+}
