@@ -19,9 +19,24 @@ import (
 // identical in key, value, headers and timestamp. Records whose
 // acknowledgement was lost may be there or not, but nothing is there twice
 // and no partition has a hole. Three rounds, each on top of the last.
+// Both --fsync modes: under os the bridge's background fsyncs are an hour
+// apart, so what survives is what was written to the kernel before the
+// acknowledgement.
 func TestKafkaAckedWritesSurviveSIGKILL(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		args []string
+	}{
+		{"always", []string{"--fsync", "always"}},
+		{"os", []string{"--fsync", "os", "--fsync-interval", "1h"}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) { testKafkaAckedWritesSurviveSIGKILL(t, tc.args) })
+	}
+}
+
+func testKafkaAckedWritesSurviveSIGKILL(t *testing.T, serveArgs []string) {
 	needsBridge(t)
-	k := startKafka(t)
+	k := startKafka(t, serveArgs...)
 	const topic = "durable"
 	k.createTopic(topic, 3, nil)
 

@@ -202,8 +202,11 @@ var (
 	// The codec modules are checked too: kafka-python needs them to
 	// produce and to read compressed batches.
 	checkKafkaPython = cachedCheck("kafka-python", runCheck(systemPython, "-c", "import kafka, snappy, lz4.frame, zstandard"))
-	checkConfluent   = cachedCheck("confluent-kafka", runCheck(systemPython, "-c", "import confluent_kafka"))
-	checkKafkajs     = cachedCheck("kafkajs", nodeModules("kafkajs", "kafkajs-snappy", "lz4js", "zstd-codec"))
+	// kafka-python writes magic 0 lz4 (api_version before 0.10) with
+	// xxhash, to compute Kafka's broken frame header checksum itself.
+	checkKafkaPythonXXHash = cachedCheck("python3-xxhash", runCheck(systemPython, "-c", "import xxhash"))
+	checkConfluent         = cachedCheck("confluent-kafka", runCheck(systemPython, "-c", "import confluent_kafka"))
+	checkKafkajs           = cachedCheck("kafkajs", nodeModules("kafkajs", "kafkajs-snappy", "lz4js", "zstd-codec"))
 )
 
 // nodeModules checks that node runs and can load each module from
@@ -224,6 +227,7 @@ func nodeModules(modules ...string) func() error {
 const (
 	installKcat        = "apt-get install -y kcat"
 	installKafkaPython = "apt-get install -y python3-kafka python3-snappy python3-lz4 python3-zstandard"
+	installXXHash      = "apt-get install -y python3-xxhash"
 	installConfluent   = "apt-get install -y python3-confluent-kafka"
 	installKafkajs     = "apt-get install -y nodejs npm && npm ci --prefix itest/node"
 )

@@ -51,6 +51,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 const (
@@ -695,7 +696,9 @@ func testForgedPointerPoisonsPartition(t *testing.T) {
 	rp.FetchOffset, rp.PartitionMaxBytes = off, largeMaxMessage
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, k.kafka(largeClientOpts()...))
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(int16(kmsg.Fetch), 12) // topic names, not ids
+	resp, err := req.RequestWith(ctx, k.kafka(append(largeClientOpts(), kgo.MaxVersions(versions))...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,11 @@ type Config struct {
 	// InMemory keeps the store in memory: nothing touches the disk and
 	// everything is lost on Shutdown. For tests and demos.
 	InMemory bool
+	// Fsync is when an acknowledged write reaches the disk (--fsync):
+	// embedded.FsyncAlways (the zero value) or embedded.FsyncOS, fsynced in
+	// the background every FsyncInterval (zero: the store's default).
+	Fsync         embedded.Fsync
+	FsyncInterval time.Duration
 
 	// KeyringFile is the KMS keyring (security/kms) whose keys wrap the
 	// data keys of encrypted streams. Empty means DataDir/kms-keyring.json;
@@ -328,9 +333,11 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 		return err
 	}
 	opts := embedded.Options{
-		InMemory:   cfg.InMemory,
-		Logger:     s.log.With("component", "store"),
-		Registerer: s.reg,
+		InMemory:      cfg.InMemory,
+		Logger:        s.log.With("component", "store"),
+		Registerer:    s.reg,
+		Fsync:         cfg.Fsync,
+		FsyncInterval: cfg.FsyncInterval,
 	}
 	if !cfg.InMemory {
 		dir, err := filepath.Abs(cfg.DataDir)

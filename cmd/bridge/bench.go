@@ -17,6 +17,7 @@ import (
 	"github.com/streambridge/bridge/bench/kafkabench"
 	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/server"
+	"github.com/streambridge/bridge/store/embedded"
 )
 
 // newBenchCmd builds `bridge bench`, the load generators.
@@ -39,6 +40,7 @@ type benchKafkaOptions struct {
 	inProcess    bool
 	name         string
 	security     []string
+	fsync        []string
 	encryption   bool
 	repeat       int
 	warmup       int
@@ -76,12 +78,15 @@ The bridge is one process with a listener for each, a temporary CA and
 certificates and a users file; the table adds the ratio of each mode to
 plaintext. --encryption adds a turn over plaintext to a second topic
 encrypted at rest (encryption.kms.key.id=alias/aws/kafka), and its ratio
-to the clear one. With --repeat N every target takes turns, after --warmup
+to the clear one. --fsync os runs the --embedded bridge with --fsync os;
+--fsync always,os starts one bridge per mode and compares them (plaintext
+only). With --repeat N every target takes turns, after --warmup
 unmeasured runs each, and the table shows medians.
 
   bridge bench kafka --embedded --compare-kfake
   bridge bench kafka --embedded --security plaintext,ssl,sasl_ssl --repeat 3
   bridge bench kafka --embedded --encryption --repeat 3
+  bridge bench kafka --embedded --compare-kfake --fsync always,os --repeat 3
   bridge bench kafka --embedded --compare-kfake --record-size 10MiB --records 200
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
 		Args: cobra.NoArgs,
@@ -101,6 +106,7 @@ unmeasured runs each, and the table shows medians.
 	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target"; with several --security modes, or a secured one, the modes)`)
 	fs.StringSliceVar(&o.security, "security", []string{securityPlaintext}, "with --embedded: the Kafka security protocols to run the load over, in turns: plaintext, ssl (mTLS), sasl_ssl (SCRAM-SHA-512 over TLS)")
+	fs.StringSliceVar(&o.fsync, "fsync", []string{"always"}, "with --embedded: the bridge's --fsync mode, always or os; both (always,os) start a bridge for each, loaded in turns")
 	fs.BoolVar(&o.encryption, "encryption", false, "with --embedded: also run the load over plaintext to a topic encrypted at rest (TOPIC-encrypted, under alias/aws/kafka) and print its ratio to the clear topic")
 	fs.StringVar(&o.cfg.Topic, "topic", "bench", "topic to use; created if missing")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 3, "partitions of the topic when it is created")
@@ -146,6 +152,10 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	if !o.embedded && !slices.Equal(modes, []string{securityPlaintext}) {
 		return errors.New("--security other than plaintext needs --embedded (the bench writes the certificates and users)")
 	}
+	fsyncs, err := parseBenchFsync(o, modes)
+	if err != nil {
+		return err
+	}
 	if o.encryption && (!o.embedded || !slices.Contains(modes, securityPlaintext)) {
 		return errors.New("--encryption needs --embedded and plaintext among --security (it is compared with the clear topic over plaintext)")
 	}
@@ -162,7 +172,8 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	var targets []benchTarget
 	secure := map[string]func(*kafkabench.Config){}
 	var ratios []kafkabench.Ratio
-	bridge := 0 // the target kfake is compared with: the bridge over plaintext if measured
+	bridge := 0       // the target kfake is compared with: the bridge over plaintext if measured
+	var bridges []int // with several --fsync modes: each mode's bridge, all compared with kfake
 	add := func(t benchTarget, sec func(*kafkabench.Config)) error {
 		if slices.ContainsFunc(targets, func(o benchTarget) bool { return o.name == t.name }) {
 			return fmt.Errorf("two targets named %q", t.name)
@@ -174,12 +185,30 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		if err := add(benchTarget{name: cmp.Or(o.name, "target"), endpoint: strings.Join(o.cfg.Brokers, ",")}, nil); err != nil {
 			return err
 		}
+	} else if len(fsyncs) > 1 {
+		// One bridge per mode, plaintext only (parseBenchFsync).
+		for _, f := range fsyncs {
+			srv, err := startBenchBridgeArgs(ctx, o, []string{"--fsync", f}, []string{"kafka"}, stderr)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if stopErr := srv.stop(); err == nil && stopErr != nil {
+					err = fmt.Errorf("stopping the bridge: %w", stopErr)
+				}
+			}()
+			if err := add(benchTarget{name: "fsync=" + f, endpoint: srv.addrs["kafka"], cpu: srv.cpu}, nil); err != nil {
+				return err
+			}
+			bridges = append(bridges, len(targets)-1)
+		}
+		ratios = append(ratios, kafkabench.Ratio{Num: 1, Den: 0})
 	} else {
 		sec, err := newKafkaBenchSecurity(modes)
 		if err != nil {
 			return fmt.Errorf("--security: %w", err)
 		}
-		srv, err := startBenchBridge(ctx, o, sec, stderr)
+		srv, err := startBenchBridge(ctx, o, sec, []string{"--fsync", fsyncs[0]}, stderr)
 		if err != nil {
 			return errors.Join(err, sec.cleanup())
 		}
@@ -229,7 +258,12 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		if err := add(benchTarget{name: "kfake", endpoint: kfake.addr, cpu: kfake.cpu}, nil); err != nil {
 			return err
 		}
-		ratios = append(ratios, kafkabench.Ratio{Num: bridge, Den: len(targets) - 1})
+		if bridges == nil {
+			bridges = []int{bridge}
+		}
+		for _, b := range bridges {
+			ratios = append(ratios, kafkabench.Ratio{Num: b, Den: len(targets) - 1})
+		}
 	}
 	servers := len(targets)
 	if o.loopback {
@@ -282,12 +316,46 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 // startBenchBridge starts the bridge to load, with a Kafka listener for
 // each security mode: a child process, or with --in-process one in this
 // process.
-func startBenchBridge(ctx context.Context, o *benchKafkaOptions, sec *kafkaBenchSecurity, stderr io.Writer) (benchServer, error) {
+func startBenchBridge(ctx context.Context, o *benchKafkaOptions, sec *kafkaBenchSecurity, extra []string, stderr io.Writer) (benchServer, error) {
 	start := startChildBridge
 	if o.inProcess {
 		start = startEmbeddedBridge
 	}
-	return start(ctx, o.dataDir, sec.serveArgs, sec.listeners(), stderr)
+	return start(ctx, o.dataDir, append(slices.Clone(sec.serveArgs), extra...), sec.listeners(), stderr)
+}
+
+// startBenchBridgeArgs starts a bridge with serveArgs and a temporary data
+// dir, as startBenchBridge.
+func startBenchBridgeArgs(ctx context.Context, o *benchKafkaOptions, serveArgs, listeners []string, stderr io.Writer) (benchServer, error) {
+	start := startChildBridge
+	if o.inProcess {
+		start = startEmbeddedBridge
+	}
+	return start(ctx, "", serveArgs, listeners, stderr)
+}
+
+// parseBenchFsync checks --fsync. Several modes mean a bridge each, so
+// they take a temporary data dir each and plain Kafka only.
+func parseBenchFsync(o *benchKafkaOptions, security []string) ([]string, error) {
+	var fsyncs []string
+	for _, f := range o.fsync {
+		if _, err := embedded.ParseFsync(f); err != nil {
+			return nil, fmt.Errorf("--fsync: %w", err)
+		}
+		if slices.Contains(fsyncs, f) {
+			return nil, fmt.Errorf("--fsync: %s twice", f)
+		}
+		fsyncs = append(fsyncs, f)
+	}
+	switch {
+	case len(fsyncs) == 0:
+		return nil, errors.New("--fsync: want always, os or both")
+	case !o.embedded && !slices.Equal(fsyncs, []string{"always"}):
+		return nil, errors.New("--fsync needs --embedded (it is the started bridge's mode)")
+	case len(fsyncs) > 1 && (o.dataDir != "" || o.encryption || !slices.Equal(security, []string{securityPlaintext})):
+		return nil, errors.New("several --fsync modes start a bridge each: not with --data-dir, --encryption or --security other than plaintext")
+	}
+	return fsyncs, nil
 }
 
 // startBenchKfake starts the kfake reference: a child process, or with

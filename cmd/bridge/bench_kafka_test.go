@@ -92,6 +92,11 @@ func TestBenchKafkaArguments(t *testing.T) {
 		{[]string{"--embedded", "--security", "ssl,SSL"}, "--security lists ssl twice"},
 		{[]string{"--brokers", "127.0.0.1:1", "--security", "plaintext,sasl_ssl"}, "needs --embedded"},
 		{[]string{"--embedded", "--in-process", "--name", "kfake", "--compare-kfake"}, `two targets named "kfake"`},
+		{[]string{"--embedded", "--fsync", "never"}, `--fsync: fsync mode "never": want always or os`},
+		{[]string{"--embedded", "--fsync", "os,os"}, "--fsync: os twice"},
+		{[]string{"--brokers", "127.0.0.1:1", "--fsync", "os"}, "--fsync needs --embedded"},
+		{[]string{"--embedded", "--fsync", "always,os", "--security", "plaintext,ssl"}, "several --fsync modes start a bridge each"},
+		{[]string{"--embedded", "--fsync", "always,os", "--encryption"}, "several --fsync modes start a bridge each"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut strings.Builder

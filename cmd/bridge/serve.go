@@ -69,6 +69,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 		AdminTLS:            adminTLS,
 		DataDir:             o.store.dataDir,
 		InMemory:            o.store.inMemory,
+		Fsync:               o.store.fsyncMode(),
+		FsyncInterval:       o.store.fsyncInterval,
 		KeyringFile:         o.security.kmsKeyringFile,
 		Region:              o.aws.region,
 		Account:             o.aws.account,
@@ -87,6 +89,9 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				AutoCreateTopics:  o.kafka.autoCreateTopics,
 				DefaultPartitions: o.kafka.defaultPartitions,
 				Offload:           newOffloader(d),
+			}
+			if cfg.FetchSessionSlots = o.kafka.fetchSessionSlots; cfg.FetchSessionSlots == 0 {
+				cfg.FetchSessionSlots = -1 // none; the Config's 0 is the default
 			}
 			if err := o.kafkaSecurity(context.Background(), &cfg, d.Store, d.Addrs); err != nil {
 				return nil, err

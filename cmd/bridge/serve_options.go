@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	gateways3 "github.com/streambridge/bridge/gateway/s3"
+	"github.com/streambridge/bridge/store/embedded"
 )
 
 // optionGroup is one area's settings.
@@ -115,8 +116,10 @@ func groupedUsage(groups []optionGroup) func(*cobra.Command) error {
 
 // storeOptions say where and how data is kept.
 type storeOptions struct {
-	dataDir  string
-	inMemory bool
+	dataDir       string
+	inMemory      bool
+	fsync         choice
+	fsyncInterval time.Duration
 }
 
 func (*storeOptions) heading() string { return "Store" }
@@ -124,11 +127,26 @@ func (*storeOptions) heading() string { return "Store" }
 func (o *storeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.dataDir, "data-dir", "./bridge-data", "directory for the embedded store; created if missing")
 	fs.BoolVar(&o.inMemory, "in-memory", false, "keep everything in memory and lose it on exit (tests, demos)")
+	o.fsync = choice{value: "always", allowed: []string{"always", "os"}}
+	fs.Var(&o.fsync, "fsync", "when an acknowledged write is on disk: always (fsynced before the answer; a power cut loses nothing acknowledged) or os (written to the kernel before the answer, fsynced every --fsync-interval: kill -9 loses nothing, a power cut may lose the last interval)")
+	fs.DurationVar(&o.fsyncInterval, "fsync-interval", embedded.DefaultFsyncInterval, "with --fsync os: how often written data is fsynced in the background")
 }
 
 // check leaves an empty --data-dir to server.Config, which reports it
 // together with --in-memory, the alternative.
-func (*storeOptions) check() error { return nil }
+func (o *storeOptions) check() error {
+	if o.fsyncInterval <= 0 {
+		return fmt.Errorf("--fsync-interval %v: want a positive duration, e.g. 100ms", o.fsyncInterval)
+	}
+	return nil
+}
+
+// fsyncMode is --fsync as the store's mode (the flag's values are checked
+// when set).
+func (o *storeOptions) fsyncMode() embedded.Fsync {
+	m, _ := embedded.ParseFsync(o.fsync.value)
+	return m
+}
 
 // kafkaOptions configure the Kafka listener and front end.
 type kafkaOptions struct {
@@ -137,6 +155,8 @@ type kafkaOptions struct {
 	autoCreateTopics  bool
 	defaultPartitions int
 	listeners         kafkaListenerOptions
+	// fetchSessionSlots is Kafka's max.incremental.fetch.session.cache.slots.
+	fetchSessionSlots int
 }
 
 func (*kafkaOptions) heading() string { return "Kafka" }
@@ -146,6 +166,7 @@ func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.advertisedAddr, "advertised-kafka-addr", "", "host:port Kafka clients are told to connect to (default: the bound address, localhost if bound to all interfaces)")
 	fs.BoolVar(&o.autoCreateTopics, "auto-create-topics", true, "create unknown Kafka topics on first Metadata or Produce, as Kafka's auto.create.topics.enable")
 	fs.IntVar(&o.defaultPartitions, "default-partitions", 1, "partitions of an auto-created topic, and of CreateTopics asking for the default (-1)")
+	fs.IntVar(&o.fetchSessionSlots, "fetch-session-cache-slots", 1000, "fetch sessions (KIP-227) kept, as Kafka's max.incremental.fetch.session.cache.slots; 0: none, every fetch is sessionless")
 	o.listeners.addFlags(fs)
 }
 
@@ -153,6 +174,9 @@ func (o *kafkaOptions) check() error {
 	var errs []error
 	if o.defaultPartitions < 1 {
 		errs = append(errs, fmt.Errorf("--default-partitions %d: want at least 1", o.defaultPartitions))
+	}
+	if o.fetchSessionSlots < 0 {
+		errs = append(errs, fmt.Errorf("--fetch-session-cache-slots %d: want 0 or more", o.fetchSessionSlots))
 	}
 	return errors.Join(append(errs, o.listeners.check())...)
 }

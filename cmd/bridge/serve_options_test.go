@@ -36,11 +36,11 @@ func TestServeHelpGroupsFlags(t *testing.T) {
 
 // Every group's problems are reported together.
 func TestServeChecksEveryGroup(t *testing.T) {
-	_, _, err := resolve(t, []string{"--default-partitions", "0", "--account", "x", "--kinesis-state-delay", "-1s", "--shutdown-timeout", "0s"}, nil, "")
+	_, _, err := resolve(t, []string{"--default-partitions", "0", "--account", "x", "--kinesis-state-delay", "-1s", "--shutdown-timeout", "0s", "--fsync-interval", "0s"}, nil, "")
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"--default-partitions", "--account", "--kinesis-state-delay", "--shutdown-timeout"} {
+	for _, want := range []string{"--default-partitions", "--account", "--kinesis-state-delay", "--shutdown-timeout", "--fsync-interval"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

@@ -384,6 +384,12 @@ func (e *adminEnv) fetchCode(t *testing.T, topic string, p int32, offset int64) 
 	req.MaxBytes = 1 << 20
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic = topic
+	// The client sends v13+, which names topics by id.
+	md, err := e.adm.Metadata(adminCtx(t), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.TopicID = md.Topics[topic].ID
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = p, offset, 1<<20
 	rt.Partitions = append(rt.Partitions, rp)

@@ -19,6 +19,8 @@
 //   - fetchwire.go: Fetch responses encoded around the stored batches,
 //     which the connection copies out through a buffer it reuses
 //     (conn.writeFetch); frames.go: the pool of Produce request buffers.
+//   - fetchsession.go: the fetch session cache (KIP-227); fetchids.go:
+//     Fetch v13+ topic ids to names.
 //
 // # Adding an API
 //

@@ -1,4 +1,5 @@
-// Fetch (key 1), versions 4-12: returns the stored record batches of each
+// Fetch (key 1), versions 0-17 (v0-3 down-convert to message sets of
+// magic 0/1, see fetch_legacy.go; v13+ name topics by id): returns the stored record batches of each
 // requested partition from its fetch offset, as stored (the bytes producers
 // sent, base offsets rewritten), never decoded or re-encoded. Batches are
 // whole, so the first may start before the fetch offset; clients skip the
@@ -27,13 +28,15 @@
 // in what it got (null for read_uncommitted, as Kafka); its long poll waits
 // for the last stable offset to move, not the high watermark.
 //
-// Fetch sessions (v7+, KIP-227) are not kept: every response carries
-// session id 0, which tells the client no session was created, so it sends
-// full requests (as against kfake). A request naming a session id gets
-// FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to sessionless
-// fetches. v9+ CurrentLeaderEpoch above 0 (ours is always 0) gets
-// UNKNOWN_LEADER_EPOCH; v11 rack-aware PreferredReadReplica is always -1;
-// v12 LastFetchedEpoch needs no divergence check with one epoch.
+// Fetch sessions (v7+, KIP-227) are kept as Kafka keeps them: see
+// fetchsession.go. An incremental fetch reads the session's partitions and
+// answers only those with something new. v9+ CurrentLeaderEpoch above 0
+// (ours is always 0) gets UNKNOWN_LEADER_EPOCH; v11 rack-aware
+// PreferredReadReplica is always -1; v12 LastFetchedEpoch needs no
+// divergence check with one epoch. v13+ names topics by id (fetchids.go:
+// an unknown id gets UNKNOWN_TOPIC_ID); v15's ReplicaState and v17's
+// ReplicaDirectoryId concern followers, which the bridge never has; v16's
+// NodeEndpoints go with a leader change, never sent.
 package kafka
 
 import (
@@ -51,7 +54,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.Fetch, MinVersion: 4, MaxVersion: 12, Handle: handleFetch})
+	register(API{Key: kmsg.Fetch, MinVersion: 0, MaxVersion: 17, Handle: handleFetch})
 }
 
 // fetchPart is one requested partition while a fetch is being answered.
@@ -81,6 +84,14 @@ const maxFetchBytes = 55 << 20
 func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.FetchRequest)
 	received := time.Now()
+	// The session, opened in request order; req becomes the partitions
+	// to read (an incremental fetch's are its session's).
+	fc := r.Server.sessions.open(req)
+	if fc.errCode != 0 {
+		return Respond(fc.errorResponse()), nil
+	}
+	req = fc.req
+	fc.resolve(ctx, r.Server) // v13+: topic ids to names
 	// Authorized here, on the reader goroutine, with the request: the
 	// fetch itself may long-poll on the writer's.
 	var denied map[string]bool
@@ -93,25 +104,20 @@ func handleFetch(ctx context.Context, r *Request) (Reply, error) {
 		}
 	}
 	pointers := strings.Contains(r.ClientID, pointerClientID)
+	if r.Version < 4 {
+		return handleLegacyFetch(r, req, received, denied, pointers)
+	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		return r.Server.fetch(ctx, req, received, denied, pointers), nil
+		resp := r.Server.fetch(ctx, req, received, denied, pointers)
+		fc.finish(resp)
+		return resp, nil
 	}), nil
 }
 
 // fetch answers req; the topics in denied get TOPIC_AUTHORIZATION_FAILED.
 func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received time.Time, denied map[string]bool, pointers bool) *fetchResponse {
 	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
-	resp.SessionID = 0
-	if req.Version >= 7 {
-		switch {
-		case req.SessionID != 0:
-			resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
-			return resp
-		case req.SessionEpoch != 0 && req.SessionEpoch != -1:
-			resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
-			return resp
-		}
-	}
+	resp.SessionID = 0 // fetchContext.finish sets it
 
 	var parts []*fetchPart
 	resp.Topics = make([]kmsg.FetchResponseTopic, len(req.Topics))

@@ -315,7 +315,7 @@ func TestFetchWireMatchesKmsg(t *testing.T) {
 		}
 		return b
 	}
-	for v := int16(4); v <= 12; v++ {
+	for v := int16(4); v <= 17; v++ {
 		for round := range 50 {
 			resp := &fetchResponse{FetchResponse: kmsg.NewPtrFetchResponse()}
 			resp.Version = v
@@ -327,6 +327,10 @@ func TestFetchWireMatchesKmsg(t *testing.T) {
 			for i := range nt {
 				tp := kmsg.NewFetchResponseTopic()
 				tp.Topic = strings.Repeat("t", rng.IntN(300))
+				if v >= 13 {
+					tp.Topic = "" // not on the wire
+					tp.TopicID = [16]byte(randBytes(16))
+				}
 				np := rng.IntN(4)
 				resp.records[i] = make([][][]byte, np)
 				for j := range np {

@@ -58,7 +58,7 @@ type piece struct {
 	batch    []byte
 }
 
-// appendSegments frames and encodes the response (versions 4-12) for
+// appendSegments frames and encodes the response (versions 4-17) for
 // correlation id corr: scratch receives everything but the batches, and
 // the returned pieces interleave it with the batches in wire order, for
 // conn.writeFetch to copy out.
@@ -91,9 +91,12 @@ func (r *fetchResponse) appendSegments(scratch []byte, corr int32) ([][]byte, []
 	scratch = appendLen(scratch, len(r.Topics), flexible)
 	for i := range r.Topics {
 		t := &r.Topics[i]
-		if flexible {
+		switch {
+		case v >= 13: // topic ids instead of names
+			scratch = append(scratch, t.TopicID[:]...)
+		case flexible:
 			scratch = kbin.AppendCompactString(scratch, t.Topic)
-		} else {
+		default:
 			scratch = kbin.AppendString(scratch, t.Topic)
 		}
 		scratch = appendLen(scratch, len(t.Partitions), flexible)

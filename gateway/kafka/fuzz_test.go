@@ -108,6 +108,17 @@ func seedFrames(tb testing.TB) [][]byte {
 	for _, v := range []int16{4, 7, 12} {
 		add(fetchReq(v, "t", 0, 0, 5, 1, 1<<20, 1<<20))
 	}
+	addLegacySeeds(tb, add, batch)
+	// Fetch sessions: create, incremental with a forgotten topic, close;
+	// v13+ by topic id.
+	add(sessReq(0, 0, "t", map[int32]int64{0: 0, 1: 0}))
+	inc := sessReq(1, 1, "t", map[int32]int64{1: 0})
+	inc.ForgottenTopics = []kmsg.FetchRequestForgottenTopic{{Topic: "t", Partitions: []int32{0}}}
+	add(inc)
+	add(sessReq(1, -1, "t", nil))
+	byID := sessReq(0, 0, "", map[int32]int64{0: 0})
+	byID.Version, byID.Topics[0].TopicID = 17, [16]byte{1}
+	add(byID)
 	add(metadataReq(12, true, "t", "u"))
 	add(metadataReq(0, false))
 	lo := kmsg.NewPtrListOffsetsRequest()

@@ -1,4 +1,5 @@
-// ListOffsets (key 2), versions 1-7: per partition, the offset for a
+// ListOffsets (key 2), versions 0-7 (v0, with MaxNumOffsets and
+// OldStyleOffsets, in listoffsets_legacy.go): per partition, the offset for a
 // timestamp: -1 (latest) is the high watermark, -2 (earliest) the log start
 // offset, -3 (v7, KIP-734) the offset and timestamp of the record with the
 // largest timestamp; any other timestamp the first record at or after it
@@ -10,7 +11,7 @@
 // offset the end, as Kafka: latest is the LSO, and a timestamp's (or -3's)
 // record at or past it is not found (-1, -1); v4+
 // CurrentLeaderEpoch above 0 gets UNKNOWN_LEADER_EPOCH and LeaderEpoch is
-// always 0. v0's MaxNumOffsets form is not served.
+// always 0.
 package kafka
 
 import (
@@ -24,7 +25,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.ListOffsets, MinVersion: 1, MaxVersion: 7, Handle: handleListOffsets})
+	register(API{Key: kmsg.ListOffsets, MinVersion: 0, MaxVersion: 7, Handle: handleListOffsets})
 }
 
 func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
@@ -49,6 +50,13 @@ func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
 			}
 			if r.Version >= 4 && p.CurrentLeaderEpoch > 0 {
 				rp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+				continue
+			}
+			if r.Version == 0 {
+				var err error
+				if rp.OldStyleOffsets, err = s.legacyOffsets(ctx, rt.Topic, p.Partition, p.Timestamp, p.MaxNumOffsets); err != nil {
+					rp.ErrorCode = errorCode(err)
+				}
 				continue
 			}
 			off, ts, err := s.listOffset(ctx, rt.Topic, p.Partition, p.Timestamp, r.Version >= 2 && req.IsolationLevel == 1)

@@ -1,4 +1,5 @@
-// OffsetFetch (key 9), versions 1-9: a group's committed offsets. v8+
+// OffsetFetch (key 9), versions 0-9: a group's committed offsets (v0,
+// which read ZooKeeper in Kafka, is v1 here: there is one offset store). v8+
 // batches groups. Null Topics asks for every committed offset of the
 // group; a partition without one is offset -1, leader epoch -1, metadata
 // "" and no error, and so is every partition of a group that does not exist
@@ -19,7 +20,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.OffsetFetch, MinVersion: 1, MaxVersion: 9, Handle: handleOffsetFetch})
+	register(API{Key: kmsg.OffsetFetch, MinVersion: 0, MaxVersion: 9, Handle: handleOffsetFetch})
 }
 
 func handleOffsetFetch(_ context.Context, r *Request) (Reply, error) {

@@ -1,5 +1,6 @@
-// Produce (key 0), versions 3-11: record batch v2 only (v3 is the first
-// version carrying it). Each partition's records must be exactly one batch
+// Produce (key 0), versions 0-11. v0-2 carry message sets of magic 0/1,
+// converted to one v2 batch per partition first (produce_legacy.go). From
+// v3 on, record batch v2 only. Each partition's records must be exactly one batch
 // (as Kafka requires from v3): CRC-checked by recordbatch.CheckProduce and
 // stored as sent, compression kept (gzip, snappy, lz4, zstd), with only the
 // base offset and partition leader epoch rewritten; a topic with
@@ -38,7 +39,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.Produce, MinVersion: 3, MaxVersion: 11, Handle: handleProduce})
+	register(API{Key: kmsg.Produce, MinVersion: 0, MaxVersion: 11, Handle: handleProduce})
 }
 
 // produceWait is a partition's append between start and durability.
@@ -139,6 +140,11 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 	for i := range jobs {
 		j := &jobs[i]
 		j.w = produceWait{topic: j.st.Name, partition: j.rp.Partition}
+		if r.Version < 3 {
+			if j.records, j.err = s.legacyProduceBatch(j.st.Name, j.rp.Partition, j.records); j.err != nil {
+				continue
+			}
+		}
 		j.info, j.err = checkProduce(j.st, j.tc, j.rp.Partition, j.records, now)
 	}
 	s.offloadJobs(ctx, jobs)

@@ -84,6 +84,10 @@ type Config struct {
 	// MaxConnections bounds open connections; 0 means 10000. Connections
 	// over the limit are closed at once.
 	MaxConnections int
+	// FetchSessionSlots bounds the fetch sessions (KIP-227) kept, Kafka's
+	// max.incremental.fetch.session.cache.slots: 0 means 1000, a negative
+	// value none (every fetch is then answered without a session).
+	FetchSessionSlots int
 }
 
 // Server is the Kafka protocol server. Handlers reach the store, the
@@ -114,6 +118,8 @@ type Server struct {
 	// closed and its context canceled.
 	forced chan struct{}
 	wg     sync.WaitGroup // connection goroutines
+
+	sessions *fetchSessions // fetch sessions (fetchsession.go)
 }
 
 // New checks cfg and builds a server; Serve starts it.
@@ -157,6 +163,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	if s.sessions, err = newFetchSessions(cfg.FetchSessionSlots, cfg.Registerer); err != nil {
 		return nil, err
 	}
 	return s, nil

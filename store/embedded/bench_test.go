@@ -49,6 +49,7 @@ var benchSettings = []struct {
 		o.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy { return pebble.ValueSeparationPolicy{} }
 	}, false},
 	{"encrypted", nil, true},
+	{"fsync-os", nil, false}, // Options.Fsync = FsyncOS: written, not fsynced, on return
 }
 
 // benchStore opens a store for a benchmark with a stream "bench",
@@ -75,7 +76,11 @@ func benchStore(b *testing.B, opts Options, encrypt bool) *Store {
 func BenchmarkAppendDurable(b *testing.B) {
 	for _, set := range benchSettings {
 		b.Run(set.name, func(b *testing.B) {
-			s := benchStore(b, Options{tune: set.tune}, set.encrypt)
+			opts := Options{tune: set.tune}
+			if set.name == "fsync-os" {
+				opts.Fsync = FsyncOS
+			}
+			s := benchStore(b, opts, set.encrypt)
 			defer s.Close()
 			size := len(benchBatch(b, 0))
 			b.SetBytes(int64(size))

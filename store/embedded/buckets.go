@@ -106,7 +106,7 @@ func (s *Store) openObjects(opts Options) error {
 	o := &s.obj
 	o.buckets = map[string]*bucket{}
 	o.nextBucket = 1
-	o.files = objFiles{fs: vfs.Default, dir: opts.ObjectsDir, sync: true, log: s.log}
+	o.files = objFiles{fs: vfs.Default, dir: opts.ObjectsDir, sync: true, log: s.log, lazy: s.lazy}
 	if opts.InMemory {
 		o.files = objFiles{fs: vfs.NewMem(), dir: "objects", log: s.log}
 	} else if o.files.dir == "" {

@@ -64,7 +64,7 @@ func durabilityKeyID(round string) string {
 // "ack <partition> <base> <last> <tag>"; record i of the batch has value
 // "<tag>/<i>" padded to about 1 KiB.
 func durabilityChild(dir, round string) {
-	s, err := Open(Options{Dir: dir, Keyring: durabilityKeys()})
+	s, err := Open(Options{Dir: dir, Keyring: durabilityKeys(), Fsync: childFsync(), FsyncInterval: time.Hour})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -129,13 +129,34 @@ type ack struct {
 	tag        string
 }
 
+// fsyncEnv passes the durability mode to the children. Under FsyncOS they
+// run with an hour between background fsyncs, so what survives the kill is
+// what was written to the kernel before the acknowledgement.
+const fsyncEnv = "BRIDGE_STORE_FSYNC"
+
+func childFsync() Fsync {
+	m, err := ParseFsync(os.Getenv(fsyncEnv))
+	if err != nil {
+		return FsyncAlways
+	}
+	return m
+}
+
+var fsyncModes = []Fsync{FsyncAlways, FsyncOS}
+
 func TestAcknowledgedAppendsSurviveSIGKILL(t *testing.T) {
+	for _, mode := range fsyncModes {
+		t.Run(mode.String(), func(t *testing.T) { testAppendsSurviveSIGKILL(t, mode) })
+	}
+}
+
+func testAppendsSurviveSIGKILL(t *testing.T, mode Fsync) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
 	var acks []ack
 	for round := 1; round <= 8; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+dir, "BRIDGE_ROUND="+strconv.Itoa(round))
+		cmd.Env = append(os.Environ(), childEnv+"="+dir, "BRIDGE_ROUND="+strconv.Itoa(round), fsyncEnv+"="+mode.String())
 		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {

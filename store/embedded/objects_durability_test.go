@@ -41,7 +41,7 @@ func objectBody(tag string, size int) []byte {
 // parts 5 MiB, 5 MiB and 1 KiB tagged <tag>-1..3. Churn keys ("churn/N")
 // are replaced and deleted without acks; they must only be whole.
 func objectsChild(dir, round string) {
-	s, err := Open(Options{Dir: dir})
+	s, err := Open(Options{Dir: dir, Fsync: childFsync(), FsyncInterval: time.Hour})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -123,12 +123,18 @@ func TestAcknowledgedObjectsSurviveSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills child processes")
 	}
+	for _, mode := range fsyncModes {
+		t.Run(mode.String(), func(t *testing.T) { testObjectsSurviveSIGKILL(t, mode) })
+	}
+}
+
+func testObjectsSurviveSIGKILL(t *testing.T, mode Fsync) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(11, uint64(time.Now().UnixNano())))
 	var acks []objectAck
 	for round := 1; round <= 5; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), objectsChildEnv+"="+dir, "BRIDGE_ROUND="+strconv.Itoa(round))
+		cmd.Env = append(os.Environ(), objectsChildEnv+"="+dir, "BRIDGE_ROUND="+strconv.Itoa(round), fsyncEnv+"="+mode.String())
 		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {

@@ -30,6 +30,15 @@ type objFiles struct {
 	dir  string
 	sync bool // fsync files and directories (false InMemory: nothing to sync)
 	log  *slog.Logger
+	// lazy, under FsyncOS, takes the fsyncs off the ack path: files and
+	// directories are queued for its background loop instead (fsync.go).
+	lazy *lazySync
+}
+
+// lazyFile is an object file under FsyncOS: finish queues its path.
+type lazyFile struct {
+	vfs.File
+	path string
 }
 
 // writeCategory tags the store's object writes in pebble's disk statistics.
@@ -56,6 +65,10 @@ func (o *objFiles) syncDir(dir string) error {
 	if !o.sync {
 		return nil
 	}
+	if o.lazy != nil {
+		o.lazy.later(dir, true)
+		return nil
+	}
 	d, err := o.fs.OpenDir(dir)
 	if err != nil {
 		return err
@@ -70,7 +83,8 @@ func (o *objFiles) syncDir(dir string) error {
 // create makes file id's file in bucket's directory. A missing directory
 // means the bucket was deleted meanwhile.
 func (o *objFiles) create(bucket, file uint64) (vfs.File, error) {
-	f, err := o.fs.Create(o.path(bucket, file), writeCategory)
+	path := o.path(bucket, file)
+	f, err := o.fs.Create(path, writeCategory)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: deleted while writing", store.ErrBucketNotFound)
 	}
@@ -79,7 +93,12 @@ func (o *objFiles) create(bucket, file uint64) (vfs.File, error) {
 	}
 	// Start writing back every MiB as the body arrives (sync_file_range,
 	// not waited on), so the fsync at the end waits for the tail only.
-	return vfs.NewSyncingFile(f, vfs.SyncingFileOptions{BytesPerSync: 1 << 20}), nil
+	// Under FsyncOS the close must not fsync either: the loop does.
+	f = vfs.NewSyncingFile(f, vfs.SyncingFileOptions{BytesPerSync: 1 << 20, NoSyncOnClose: o.lazy != nil})
+	if o.lazy != nil {
+		return &lazyFile{File: f, path: path}, nil
+	}
+	return f, nil
 }
 
 func (o *objFiles) open(bucket, file uint64) (vfs.File, error) {
@@ -101,7 +120,11 @@ func (o *objFiles) remove(bucket, file uint64) {
 // It closes f either way.
 func (o *objFiles) finish(bucket uint64, f vfs.File) error {
 	var err error
-	if o.sync {
+	lf, lazy := f.(*lazyFile)
+	if lazy {
+		// Written to the kernel is enough until the loop syncs it.
+		o.lazy.later(lf.path, false)
+	} else if o.sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -54,6 +54,16 @@ type Options struct {
 	// a stream cannot be encrypted, and sealed batches cannot be read.
 	Keyring store.Keyring
 
+	// Fsync says when an acknowledged write reaches the disk: FsyncAlways
+	// (the zero value) fsyncs before acknowledging, FsyncOS writes to the
+	// kernel before acknowledging and fsyncs in the background (fsync.go).
+	// Ignored when InMemory is set.
+	Fsync Fsync
+
+	// FsyncInterval is how often FsyncOS fsyncs; zero means
+	// DefaultFsyncInterval.
+	FsyncInterval time.Duration
+
 	// tune adjusts pebble's options; benchmarks use it to compare settings.
 	tune func(*pebble.Options)
 }

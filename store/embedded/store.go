@@ -13,6 +13,8 @@
 //     so a crash can drop only a suffix of unacknowledged batches: no holes.
 //   - Syncs are shared: concurrent appenders, to any partitions, wait on the
 //     same fsync (pebble's commit pipeline groups them).
+//   - Under FsyncOS "synced" means written to the kernel: the WAL's fsyncs
+//     are done in the background (fsync.go), the rest holds as is.
 //   - A stream's layout (shards, partitions) changes only with every one of
 //     its partitions locked, so no append straddles a split or merge.
 //
@@ -60,6 +62,7 @@ import (
 type Store struct {
 	db      *pebble.DB
 	noWAL   bool          // InMemory: appends are done when applied
+	lazy    *lazySync     // FsyncOS: background fsyncs (fsync.go); nil otherwise
 	keyring store.Keyring // nil: no encryption at rest
 
 	tail tailBudget
@@ -145,6 +148,7 @@ func Open(opts Options) (*Store, error) {
 		opts.tune(popts)
 	}
 	dir := opts.Dir
+	var lazy *lazySync
 	if opts.InMemory {
 		popts.FS = vfs.NewMem()
 		// Nothing outlives the process, so a write-ahead log buys nothing;
@@ -153,6 +157,13 @@ func Open(opts Options) (*Store, error) {
 		dir = ""
 	} else if dir == "" {
 		return nil, errors.New("store: Options.Dir is required unless InMemory is set")
+	} else if opts.Fsync == FsyncOS {
+		base := popts.FS
+		if base == nil {
+			base = vfs.Default
+		}
+		lazy = newLazySync(base, opts.FsyncInterval)
+		popts.FS = lazy
 	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
@@ -176,6 +187,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.lazy = lazy
 	if err := s.openObjects(opts); err != nil {
 		db.Close()
 		return nil, err
@@ -193,7 +205,16 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.bg.Add(1)
 	go s.retentionLoop(interval)
-	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "streams", len(s.streams),
+	if lazy != nil {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			lazy.loop(s.closing, func(err error) {
+				s.log.Error("store: background fsync failed; writes are refused from now on", "err", err)
+			})
+		}()
+	}
+	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "fsync", opts.Fsync, "streams", len(s.streams),
 		"objects_dir", s.obj.files.dir, "buckets", len(s.obj.buckets))
 	return s, nil
 }
