@@ -81,6 +81,10 @@ type ReadLimits struct {
 	MaxBytes   int   // stop once this many bytes are returned; 0 means 1 MiB
 	MaxRecords int   // stop once this many records are returned; 0 means no limit
 	EndOffset  int64 // stop before this offset (a closed shard's end); 0 means no limit
+	// Committed reads only below the last stable offset (Kafka's
+	// read_committed): no record of an open transaction, and the aborted
+	// transactions of the returned range in ReadResult.Aborted.
+	Committed bool
 }
 
 // Batch is one stored Kafka v2 record batch. Raw may be shared with other
@@ -103,4 +107,30 @@ type ReadResult struct {
 	Bytes          []byte
 	LogStartOffset int64 // first readable offset
 	HighWatermark  int64 // one past the last acknowledged offset
+	// LastStableOffset is the first offset of the partition's oldest open
+	// transaction, else the high watermark (never above it, never below the
+	// log start): a Committed read stops before it.
+	LastStableOffset int64
+	// Aborted, for a Committed read, lists the aborted transactions whose
+	// records may be among the returned batches (their abort marker is at or
+	// after the read offset and their first offset before the end of the
+	// returned range), ordered by marker offset: what a Kafka read_committed
+	// Fetch returns as AbortedTransactions.
+	Aborted []AbortedTxn
+}
+
+// AbortedTxn is an aborted transaction of one producer in a partition: its
+// records lie between FirstOffset and the abort marker.
+type AbortedTxn struct {
+	ProducerID  int64
+	FirstOffset int64
+}
+
+// OpenTxn is a transaction in progress in a partition, as the log shows it:
+// the producer wrote transactional records from FirstOffset on and no
+// marker yet.
+type OpenTxn struct {
+	ProducerID    int64
+	ProducerEpoch int16
+	FirstOffset   int64
 }

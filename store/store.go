@@ -103,6 +103,18 @@ type Records interface {
 	// MaxTimestamp returns the first record with the partition's largest
 	// timestamp (Kafka ListOffsets -3); found is false when it is empty.
 	MaxTimestamp(ctx context.Context, name string, partition int32) (offset, recordTs int64, found bool, err error)
+	// LastStableOffset returns a partition's last stable offset (see
+	// ReadResult.LastStableOffset): Kafka's latest offset for a
+	// read_committed ListOffsets.
+	LastStableOffset(ctx context.Context, name string, partition int32) (int64, error)
+	// WaitStable is Wait for committed readers: it blocks until the
+	// partition's last stable offset is above offset (or the layout
+	// changes, ctx ends, the stream is deleted or the store closes), so a
+	// read_committed long poll does not spin while a transaction is open.
+	WaitStable(ctx context.Context, name string, partition int32, offset int64) error
+	// OpenTransactions returns the partition's transactions in progress
+	// (transactional records without a marker yet), by producer id.
+	OpenTransactions(ctx context.Context, name string, partition int32) ([]OpenTxn, error)
 	// TrimBefore makes offset (-1: the high watermark) the partition's log
 	// start and deletes the records below it; it returns the new log start.
 	TrimBefore(ctx context.Context, name string, partition int32, offset int64) (int64, error)

@@ -20,8 +20,13 @@
 // later responses, which must come after it anyway.
 //
 // Offsets outside [log start, high watermark] get OFFSET_OUT_OF_RANGE. An
-// empty partition returns an empty, non-null record set. LastStableOffset is
-// the high watermark (no transactions); IsolationLevel changes nothing.
+// empty partition returns an empty, non-null record set.
+//
+// Transactions (fetchtxn.go): LastStableOffset is the partition's last
+// stable offset at every isolation level. read_committed (IsolationLevel 1)
+// reads only below it and gets the AbortedTransactions whose records may be
+// in what it got (null for read_uncommitted, as Kafka); its long poll waits
+// for the last stable offset to move, not the high watermark.
 //
 // Fetch sessions (v7+, KIP-227) are kept as Kafka keeps them: see
 // fetchsession.go. An incremental fetch reads the session's partitions and
@@ -63,6 +68,7 @@ type fetchPart struct {
 	out       *[][]byte // the batches collected: the response's records
 	done      bool      // failed or full: read no more
 	pointers  bool      // hand offloaded records over as pointers
+	committed bool      // read_committed: up to the last stable offset
 }
 
 // pointerClientID is what a consumer puts in its client.id to get
@@ -130,7 +136,7 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 			*rp = kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
-			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j], pointers: pointers}
+			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j], pointers: pointers, committed: req.IsolationLevel == 1}
 			switch {
 			case denied[rt.Topic]:
 				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
@@ -177,13 +183,13 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 	if limit <= 0 && !first {
 		return 0, nil
 	}
-	res, err := s.store.Read(ctx, fp.topic, fp.partition, fp.next, store.ReadLimits{MaxBytes: max(limit, 1)})
+	res, err := s.store.Read(ctx, fp.topic, fp.partition, fp.next, store.ReadLimits{MaxBytes: max(limit, 1), Committed: fp.committed})
 	rp := fp.rp
 	if err != nil && !(res.HighWatermark > 0 || res.LogStartOffset > 0) {
 		// Unknown topic or partition: no bounds to report.
 		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
 	} else {
-		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+		rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStartOffset
 	}
 	if err != nil {
 		fp.done = true
@@ -244,6 +250,9 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 		}
 	}
 	fp.bytes += added
+	if fp.committed {
+		fp.addAborted(res.Aborted)
+	}
 	return added, nil
 }
 
@@ -285,16 +294,20 @@ func (s *Server) waitFetch(ctx context.Context, parts []*fetchPart, deadline tim
 			continue
 		}
 		waiting++
-		go func(topic string, partition int32, next int64) {
+		go func(topic string, partition int32, next int64, committed bool) {
 			// Any return but our own cancellation means "look again":
 			// new records, or the topic went away (the read reports it).
-			if err := s.store.Wait(wctx, topic, partition, next); err == nil || wctx.Err() == nil {
+			wait := s.store.Wait
+			if committed {
+				wait = s.store.WaitStable
+			}
+			if err := wait(wctx, topic, partition, next); err == nil || wctx.Err() == nil {
 				select {
 				case woke <- struct{}{}:
 				default:
 				}
 			}
-		}(fp.topic, fp.partition, fp.next)
+		}(fp.topic, fp.partition, fp.next, fp.committed)
 	}
 	if waiting == 0 {
 		return false

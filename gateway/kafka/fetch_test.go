@@ -339,6 +339,12 @@ func TestFetchWireMatchesKmsg(t *testing.T) {
 					p.ErrorCode = int16(rng.IntN(3))
 					p.HighWatermark, p.LastStableOffset, p.LogStartOffset = rng.Int64(), rng.Int64(), rng.Int64()
 					p.PreferredReadReplica = -1
+					if na := rng.IntN(4) - 1; na >= 0 { // read_committed's aborted transactions, or null
+						p.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+						for range na {
+							p.AbortedTransactions = append(p.AbortedTransactions, kmsg.FetchResponseTopicPartitionAbortedTransaction{ProducerID: rng.Int64(), FirstOffset: rng.Int64()})
+						}
+					}
 					for range rng.IntN(4) {
 						resp.records[i][j] = append(resp.records[i][j], randBytes(rng.IntN(200)+1))
 					}

@@ -62,8 +62,8 @@ type piece struct {
 // correlation id corr: scratch receives everything but the batches, and
 // the returned pieces interleave it with the batches in wire order, for
 // conn.writeFetch to copy out.
-// It encodes what fetch sets and nothing more: no aborted transactions
-// (null), no tagged fields; TestFetchWireMatchesKmsg holds it to kmsg's
+// It encodes what fetch sets and nothing more: aborted transactions (null
+// unless read_committed set them), no tagged fields; TestFetchWireMatchesKmsg holds it to kmsg's
 // encoding.
 func (r *fetchResponse) appendSegments(scratch []byte, corr int32) ([][]byte, []byte, int) {
 	v := r.Version
@@ -109,11 +109,20 @@ func (r *fetchResponse) appendSegments(scratch []byte, corr int32) ([][]byte, []
 			if v >= 5 {
 				scratch = kbin.AppendInt64(scratch, p.LogStartOffset)
 			}
-			// Aborted transactions: null.
-			if flexible {
-				scratch = kbin.AppendUvarint(scratch, 0)
-			} else {
+			switch {
+			case p.AbortedTransactions == nil && flexible:
+				scratch = kbin.AppendUvarint(scratch, 0) // null
+			case p.AbortedTransactions == nil:
 				scratch = kbin.AppendInt32(scratch, -1)
+			default:
+				scratch = appendLen(scratch, len(p.AbortedTransactions), flexible)
+				for _, a := range p.AbortedTransactions {
+					scratch = kbin.AppendInt64(scratch, a.ProducerID)
+					scratch = kbin.AppendInt64(scratch, a.FirstOffset)
+					if flexible {
+						scratch = append(scratch, 0) // tags
+					}
+				}
 			}
 			if v >= 11 {
 				scratch = kbin.AppendInt32(scratch, p.PreferredReadReplica)

@@ -15,7 +15,7 @@ import (
 // decodes: the data path, which must never panic on any input. The admin
 // APIs are decoded only: a fuzzed CreateTopics may legitimately ask for
 // millions of partitions.
-var fuzzHandled = map[int16]bool{0: true, 1: true, 2: true, 3: true, 18: true, 22: true, 23: true}
+var fuzzHandled = map[int16]bool{0: true, 1: true, 2: true, 3: true, 18: true, 22: true, 23: true, 61: true}
 
 // FuzzRequest drives the request path: frame -> header -> kmsg body ->
 // handler -> deferred reply -> encoded response. A frame that cannot be
@@ -125,5 +125,25 @@ func seedFrames(tb testing.TB) [][]byte {
 	lo.Version = 7
 	lo.Topics = []kmsg.ListOffsetsRequestTopic{{Topic: "t", Partitions: []kmsg.ListOffsetsRequestTopicPartition{{Partition: 0, Timestamp: -3}}}}
 	add(lo)
+	// Transactions: read_committed fetches and ListOffsets, a client's
+	// control batch (refused), DescribeProducers.
+	for _, v := range []int16{4, 12} {
+		rc := fetchReq(v, "t", 0, 0, 5, 1, 1<<20, 1<<20)
+		rc.IsolationLevel = 1
+		add(rc)
+	}
+	lo = kmsg.NewPtrListOffsetsRequest()
+	lo.Version = 7
+	lo.IsolationLevel = 1
+	lo.Topics = []kmsg.ListOffsetsRequestTopic{{Topic: "t", Partitions: []kmsg.ListOffsetsRequestTopicPartition{{Partition: 0, Timestamp: -1}}}}
+	add(lo)
+	ctl, err := recordbatch.EncodeControl(1, 0, recordbatch.Control{Type: recordbatch.ControlAbort}, time.UnixMilli(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	add(produceReq(9, -1, "t", 0, ctl))
+	dp := kmsg.NewPtrDescribeProducersRequest()
+	dp.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: "t", Partitions: []int32{0, 1, 9}}, {Topic: "nope", Partitions: []int32{0}}}
+	add(dp)
 	return out
 }

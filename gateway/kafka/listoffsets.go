@@ -7,7 +7,9 @@
 // offset -1 and timestamp -1, as Kafka's. The special timestamps of later
 // versions (-4, -5) do not exist at v7 and get INVALID_REQUEST, like any
 // other negative one. Latest and earliest report
-// timestamp -1. v2+ IsolationLevel changes nothing (no transactions); v4+
+// timestamp -1. v2+ IsolationLevel 1 (read_committed) makes the last stable
+// offset the end, as Kafka: latest is the LSO, and a timestamp's (or -3's)
+// record at or past it is not found (-1, -1); v4+
 // CurrentLeaderEpoch above 0 gets UNKNOWN_LEADER_EPOCH and LeaderEpoch is
 // always 0.
 package kafka
@@ -57,7 +59,7 @@ func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
 				}
 				continue
 			}
-			off, ts, err := s.listOffset(ctx, rt.Topic, p.Partition, p.Timestamp)
+			off, ts, err := s.listOffset(ctx, rt.Topic, p.Partition, p.Timestamp, r.Version >= 2 && req.IsolationLevel == 1)
 			if err != nil {
 				rp.ErrorCode = errorCode(err)
 				continue
@@ -68,11 +70,17 @@ func handleListOffsets(ctx context.Context, r *Request) (Reply, error) {
 	return Respond(resp), nil
 }
 
-// listOffset resolves one partition's timestamp query to (offset, ts).
-func (s *Server) listOffset(ctx context.Context, topic string, partition int32, ts int64) (int64, int64, error) {
+// listOffset resolves one partition's timestamp query to (offset, ts); a
+// committed one ends at the last stable offset.
+func (s *Server) listOffset(ctx context.Context, topic string, partition int32, ts int64, committed bool) (int64, int64, error) {
 	logStart, hw, err := s.store.Offsets(ctx, topic, partition)
 	if err != nil {
 		return 0, 0, err
+	}
+	if committed {
+		if hw, err = s.store.LastStableOffset(ctx, topic, partition); err != nil {
+			return 0, 0, err
+		}
 	}
 	switch {
 	case ts == -1:
@@ -81,7 +89,7 @@ func (s *Server) listOffset(ctx context.Context, topic string, partition int32, 
 		return logStart, -1, nil
 	case ts == -3:
 		off, rts, found, err := s.store.MaxTimestamp(ctx, topic, partition)
-		if err != nil || !found {
+		if err != nil || !found || off >= hw {
 			return -1, -1, err
 		}
 		return off, rts, nil
@@ -89,7 +97,7 @@ func (s *Server) listOffset(ctx context.Context, topic string, partition int32, 
 		return 0, 0, fmt.Errorf("%w: timestamp %d", store.ErrInvalidArgument, ts)
 	}
 	off, rts, found, err := s.store.OffsetForTimestamp(ctx, topic, partition, ts)
-	if err != nil || !found {
+	if err != nil || !found || off >= hw {
 		return -1, -1, err
 	}
 	return off, rts, nil

@@ -173,13 +173,14 @@ func (h *Handler) iteratorStart(ctx context.Context, st *store.Stream, sh store.
 	return 0, invalidArgument("Unknown ShardIteratorType %s", typ)
 }
 
-// shardTip is LATEST: the partition's high watermark for an open shard,
-// the end of a closed one.
+// shardTip is LATEST: the partition's last stable offset (its high
+// watermark unless a Kafka transaction is open) for an open shard, the end
+// of a closed one.
 func (h *Handler) shardTip(ctx context.Context, st *store.Stream, sh store.Shard) (int64, error) {
 	if !sh.IsOpen() {
 		return sh.EndOffset, nil
 	}
-	_, hw, err := h.store.Offsets(ctx, st.Name, sh.Partition)
+	hw, err := h.store.LastStableOffset(ctx, st.Name, sh.Partition)
 	if err != nil {
 		return 0, h.storeError(st.Name, err)
 	}

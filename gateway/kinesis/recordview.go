@@ -62,7 +62,9 @@ type shardRead struct {
 	// Ended: the shard is closed and Next is its end; there will never be
 	// more to read from it (GetRecords answers ChildShards then).
 	Ended bool
-	// HighWatermark is the partition's high watermark seen by the read.
+	// HighWatermark is where the read had to stop: the partition's last
+	// stable offset seen by the read (its high watermark but for an open
+	// Kafka transaction, whose records wait for its end).
 	HighWatermark int64
 	// LastArrival is the arrival time of the last record returned (zero
 	// when none), for MillisBehindLatest.
@@ -117,12 +119,14 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 		full    bool
 	)
 	for !full && len(out.Records) < maxRecords && (sh.IsOpen() || pos < sh.EndOffset) {
-		lim := store.ReadLimits{MaxBytes: max(maxBytes-bytes, 1), MaxRecords: maxRecords - len(out.Records)}
+		// Committed: records of open Kafka transactions wait for their
+		// end, and those of aborted ones never show (TxnFilter).
+		lim := store.ReadLimits{MaxBytes: max(maxBytes-bytes, 1), MaxRecords: maxRecords - len(out.Records), Committed: true}
 		if !sh.IsOpen() {
 			lim.EndOffset = sh.EndOffset
 		}
 		res, err := h.store.Read(ctx, st.Name, sh.Partition, pos, lim)
-		out.HighWatermark = res.HighWatermark
+		out.HighWatermark = res.LastStableOffset
 		if errors.Is(err, store.ErrOffsetOutOfRange) {
 			if pos < res.LogStartOffset {
 				// Retention took the records: go on from the oldest left.
@@ -140,6 +144,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 			break
 		}
 		start := pos
+		txns := store.NewTxnFilter(res.Aborted)
 		for _, b := range res.Batches {
 			if b.LastOffset < pos {
 				continue
@@ -150,8 +155,8 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 			}
 			batch = recs
 			v.encrypted = b.Encrypted
-			if info.Control() {
-				pos = b.LastOffset + 1
+			if txns.Skip(info) {
+				pos = max(pos, b.LastOffset+1)
 				continue
 			}
 			// Only batches marked Offloaded can hold pointer records
@@ -200,7 +205,7 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 			// we write) belong to no record: step over them.
 			pos = max(pos, b.LastOffset+1)
 		}
-		if pos >= res.HighWatermark || pos == start {
+		if pos >= res.LastStableOffset || pos == start {
 			break
 		}
 	}

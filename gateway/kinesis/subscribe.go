@@ -346,7 +346,7 @@ func (s *subscription) nextEvent(ctx context.Context) (ev *subscribeToShardEvent
 		heartbeat := false
 		if s.shard.IsOpen() || s.next < s.shard.EndOffset {
 			wctx, cancel := context.WithTimeout(ctx, subscriptionHeartbeat)
-			err := h.store.Wait(wctx, s.stream, s.shard.Partition, s.next)
+			err := h.store.WaitStable(wctx, s.stream, s.shard.Partition, s.next)
 			cancel()
 			switch {
 			case ctx.Err() != nil:

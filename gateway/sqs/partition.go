@@ -156,7 +156,7 @@ func (q *partitionQueue) receiveLocked(ctx context.Context, now int64, n int, vi
 	if q.closed {
 		return nil, nil, errNoQueue
 	}
-	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
+	logStart, hw, err := q.bounds(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -422,7 +422,7 @@ func (q *partitionQueue) changeVisibilityLocked(ctx context.Context, offset int6
 // polls. now is the caller's clock, in Unix ms.
 func (q *partitionQueue) wait(ctx context.Context, now, until int64) error {
 	q.mu.Lock()
-	_, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
+	_, hw, err := q.bounds(ctx)
 	if at, ok := q.index.nextVisible(); ok {
 		until = min(until, at)
 	}
@@ -444,7 +444,7 @@ func (q *partitionQueue) wait(ctx context.Context, now, until int64) error {
 		case <-waitCtx.Done():
 		}
 	}()
-	err = q.store.Wait(waitCtx, q.queue, q.partition, hw)
+	err = q.store.WaitStable(waitCtx, q.queue, q.partition, hw)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -469,9 +469,10 @@ func (q *partitionQueue) record(ctx context.Context, offset int64) (storedRecord
 
 // records reads the messages from offset on, as far as one read of about
 // maxBytes goes, and the offset after what it read. Control records
-// (transaction markers) are not messages.
+// (transaction markers) and records of aborted Kafka transactions are not
+// messages; the read stops before an open transaction's records (txn.go).
 func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int) (recs []storedRecord, next int64, err error) {
-	res, err := q.store.Read(ctx, q.queue, q.partition, offset, store.ReadLimits{MaxBytes: maxBytes})
+	res, err := q.store.Read(ctx, q.queue, q.partition, offset, store.ReadLimits{MaxBytes: maxBytes, Committed: true})
 	if errors.Is(err, store.ErrOffsetOutOfRange) {
 		return nil, offset, nil
 	}
@@ -479,6 +480,7 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 		return nil, offset, err
 	}
 	next = offset
+	txns := store.NewTxnFilter(res.Aborted)
 	for _, b := range res.Batches {
 		if b.BaseOffset > next {
 			// A hole: a batch below this one is not readable yet (an
@@ -492,7 +494,7 @@ func (q *partitionQueue) records(ctx context.Context, offset int64, maxBytes int
 		if err != nil {
 			return nil, offset, fmt.Errorf("%s/%d at %d: %w", q.queue, q.partition, b.BaseOffset, err)
 		}
-		if info.Control() {
+		if txns.Skip(info) {
 			continue
 		}
 		for _, r := range decoded {
@@ -511,7 +513,7 @@ func (q *partitionQueue) counts(ctx context.Context, now int64) (visible, inFlig
 	if q.closed {
 		return 0, 0, 0, errNoQueue
 	}
-	logStart, hw, err := q.store.Offsets(ctx, q.queue, q.partition)
+	logStart, hw, err := q.bounds(ctx)
 	if err != nil {
 		return 0, 0, 0, err
 	}

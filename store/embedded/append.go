@@ -200,6 +200,7 @@ func (s *Store) start(ctx context.Context, st *stream, p *partition, shard int, 
 	endPos := p.endPos.Load() + int64(len(stored))
 	_ = b.Set(endPosKey(p.id, p.number), binary.BigEndian.AppendUint64(nil, uint64(endPos)), nil)
 	addObjectRefs(b, p, base, opts.Objects)
+	txn := p.planTxn(b, raw, info, base, last)
 	for _, w := range opts.State {
 		if w.Value == nil {
 			_ = b.Delete(stateKey(w.Namespace, w.Key), nil)
@@ -217,6 +218,7 @@ func (s *Store) start(ctx context.Context, st *stream, p *partition, shard int, 
 		return nil, err
 	}
 	p.next = last + 1
+	p.applyTxn(txn)
 	p.maxTimestamp = maxTs
 	p.endPos.Store(endPos)
 	p.tail.add(&s.tail, base, last, raw, key)

@@ -34,6 +34,10 @@ func TestMain(m *testing.M) {
 		durabilityChild(dir, os.Getenv("BRIDGE_ROUND"))
 		os.Exit(0)
 	}
+	if dir := os.Getenv(txnChildEnv); dir != "" {
+		txnChild(dir)
+		os.Exit(0)
+	}
 	if dir := os.Getenv(objectsChildEnv); dir != "" {
 		objectsChild(dir, os.Getenv("BRIDGE_ROUND"))
 		os.Exit(0)

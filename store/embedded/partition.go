@@ -32,6 +32,7 @@ type partition struct {
 
 	ahead partitionReadAhead
 	tail  partitionTail
+	txns  partitionTxns // open transactions (txn.go)
 
 	// arrived is closed and replaced whenever durable advances, waking every
 	// reader blocked on the partition at once.

@@ -34,11 +34,15 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 	if err != nil {
 		return store.ReadResult{}, err
 	}
-	res := store.ReadResult{LogStartOffset: p.logStart.Load(), HighWatermark: p.durable.Load()}
+	res := store.ReadResult{LogStartOffset: p.logStart.Load()}
+	res.HighWatermark, res.LastStableOffset = p.stable(res.LogStartOffset)
 	if offset < res.LogStartOffset || offset > res.HighWatermark {
 		return res, fmt.Errorf("%w: %d is outside [%d, %d]", store.ErrOffsetOutOfRange, offset, res.LogStartOffset, res.HighWatermark)
 	}
 	end := res.HighWatermark
+	if lim.Committed {
+		end = res.LastStableOffset
+	}
 	if lim.EndOffset > 0 && lim.EndOffset < end {
 		end = lim.EndOffset
 	}
@@ -60,19 +64,20 @@ func (s *Store) Read(ctx context.Context, name string, partitionID int32, offset
 		for _, b := range cached.Batches {
 			s.metrics.read(len(b.Raw))
 		}
-		return cached, nil
+		return s.finishRead(p, offset, lim, cached)
 	}
 	if ahead, ok := p.takeReadAhead(key); ok {
 		s.readAheadHits.Add(1)
-		ahead.LogStartOffset, ahead.HighWatermark = res.LogStartOffset, res.HighWatermark
+		ahead.LogStartOffset, ahead.HighWatermark, ahead.LastStableOffset = res.LogStartOffset, res.HighWatermark, res.LastStableOffset
 		s.readAhead(st, p, key, ahead)
 		s.metrics.read(len(ahead.Bytes))
-		return ahead, nil
+		return s.finishRead(p, offset, lim, ahead)
 	}
 	res, err = s.read(ctx, st, p, key, res)
 	if err == nil {
 		s.readAhead(st, p, key, res)
 		s.metrics.read(len(res.Bytes))
+		return s.finishRead(p, offset, lim, res)
 	}
 	return res, err
 }

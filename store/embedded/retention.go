@@ -228,6 +228,8 @@ func (s *Store) commitTrim(b *pebble.Batch, p *partition, newStart int64) error 
 		return err
 	}
 	_ = b.DeleteRange(prefix, dataKey(p.id, p.number, keepFrom), nil)
+	// Aborted transactions whose markers go (txn.go).
+	_ = b.DeleteRange(partitionPrefix(nil, tagAborted, p.id, p.number), abortedKey(p.id, p.number, newStart), nil)
 	released, err := s.releaseObjectRefs(b, partitionPrefix(nil, tagObjectRef, p.id, p.number), objectRefKey(p.id, p.number, newStart))
 	if err != nil {
 		return err

@@ -27,7 +27,8 @@
 //  4. partition.mu of that stream's partitions, in partition order
 //     (stream.lockAll), or of one partition for an append;
 //  5. leaves, which are held for a few instructions and take nothing:
-//     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu.
+//     partitionTail.mu, partitionReadAhead.mu, partition.notifyMu, gate.mu,
+//     partitionTxns.mu.
 //
 // The object store's locks (buckets.go) are a separate chain, never held
 // with these: objectState.mu, bucket.mu, the key stripes, objectState.idMu.
@@ -324,6 +325,9 @@ func (s *Store) recoverPartition(id uint64, p int32, retired bool) (*partition, 
 		part.next = max(part.next, dataKeyOffset(last.key)+int64(info.LastOffsetDelta)+1)
 	}
 	part.durable.Store(part.next)
+	if err := s.recoverTxns(part); err != nil {
+		return nil, err
+	}
 	tlast, err := s.lastKey(partitionPrefix(nil, tagTime, id, p))
 	if err != nil {
 		return nil, err
@@ -534,7 +538,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	_ = b.Delete(streamKey(name), nil)
-	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey, tagCleaner} {
+	for _, tag := range []byte{tagData, tagTime, tagLogStart, tagEndPos, tagDataKey, tagCleaner, tagTxnOpen, tagAborted} {
 		prefix := streamPrefix(tag, st.id)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
