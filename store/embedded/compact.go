@@ -16,7 +16,7 @@ package embedded
 //   - The cleanable end is the first batch younger than MinLag, capped by
 //     the newest batch (never cleaned, like Kafka's active segment: it also
 //     keeps the partition's next offset recoverable from its last 'd' key)
-//     and the high watermark (stableEnd: the hook for a last stable offset).
+//     and the last stable offset (stableEnd).
 //   - The offset map (compactmap.go, a fixed budget) is filled with every
 //     key of the dirty part in offset order; a full map ends the pass where
 //     it got (the next pass goes on from there).
@@ -207,10 +207,13 @@ func (s *Store) Compact(ctx context.Context) error {
 	return nil
 }
 
-// stableEnd is the offset the cleaner may not reach: the high watermark.
-// With transactions it will be the last stable offset (Kafka never cleans
-// past it, so an open transaction's records are never judged).
-func (s *Store) stableEnd(p *partition) int64 { return p.durable.Load() }
+// stableEnd is the offset the cleaner may not reach: the last stable
+// offset (Kafka never cleans past it, so an open transaction's records are
+// never judged), which is at most the high watermark.
+func (s *Store) stableEnd(p *partition) int64 {
+	_, lso := p.stable(0)
+	return lso
+}
 
 func (s *Store) loadCheckpoint(p *partition) (checkpoint, bool, error) {
 	v, err := s.getCopy(cleanerKey(p.id, p.number))
