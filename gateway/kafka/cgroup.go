@@ -205,9 +205,6 @@ func (cg *consumerGroup) resolveTopics(ctx context.Context, st store.Store) (map
 			return nil, err
 		}
 		for _, n := range names {
-			if isInternalTopic(n) {
-				continue // as in Kafka, a regex never matches an internal topic
-			}
 			for _, m := range cg.members {
 				if m.re != nil && m.re.MatchString(n) {
 					want[n] = true

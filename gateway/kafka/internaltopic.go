@@ -10,7 +10,8 @@
 // The view is internalTopics, a wrapper around the store that New puts in
 // Server.store: every handler that describes, lists or reads topics sees
 // the topic through its ordinary path (Metadata all and by name or id,
-// Fetch, ListOffsets, DescribeConfigs, OffsetForLeaderEpoch), with an empty
+// Fetch, ListOffsets, DescribeConfigs, OffsetForLeaderEpoch, KIP-848 regex
+// subscriptions, which Kafka's broker lets match it), with an empty
 // log (log start and high watermark 0) in each of its
 // offsetsTopicPartitions partitions. The calls that would change it are
 // refused the way Kafka refuses a client changing an internal topic:
