@@ -5,9 +5,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
+	bsasl "github.com/streambridge/bridge/security/sasl"
 )
 
 // TestInternalTopicMetadata: __consumer_offsets is listed, internal, with
@@ -258,5 +260,54 @@ func TestInternalTopicRefusals(t *testing.T) {
 	}
 	if _, err := ts.store.DescribeStream(ctx, offsetsTopic); err == nil {
 		t.Fatalf("%s became a store stream", offsetsTopic)
+	}
+}
+
+// TestInternalTopicACLs: seeing __consumer_offsets takes DESCRIBE on it, as
+// any topic; writing it is refused for want of WRITE before it is refused
+// as internal.
+func TestInternalTopicACLs(t *testing.T) {
+	ts, _ := aclServer(t)
+	ctx := testContext(t)
+	admin := kadm.NewClient(ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "admin", "admin-secret"))))
+	alice := kadm.NewClient(ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "alice", "alice-secret"))))
+
+	td, err := alice.ListTopicsWithInternal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td.Has(offsetsTopic) {
+		t.Fatalf("alice sees %s without DESCRIBE", offsetsTopic)
+	}
+	if td, err = admin.ListTopicsWithInternal(ctx); err != nil || !td[offsetsTopic].IsInternal {
+		t.Fatalf("super user: %v %+v", err, td[offsetsTopic])
+	}
+
+	grant := kadm.NewACLs().Allow("User:alice").AllowHosts().
+		Topics(offsetsTopic).Operations(kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral)
+	res, err := admin.CreateACLs(ctx, grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("CreateACLs: %v", r.Err)
+		}
+	}
+	// A fresh client: kgo answers a repeated Metadata from its cache.
+	alice = kadm.NewClient(ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "alice", "alice-secret"))))
+	if td, err = alice.ListTopicsWithInternal(ctx); err != nil || !td[offsetsTopic].IsInternal {
+		t.Fatalf("alice with DESCRIBE: %v %+v", err, td[offsetsTopic])
+	}
+
+	// Produce without WRITE: TOPIC_AUTHORIZATION_FAILED, as Kafka
+	// authorizes before its internal-topic check.
+	req := produceReq(9, 1, offsetsTopic, 0, encodeBatch(t, recordbatch.EncodeOptions{}, "x"))
+	resp, err := req.RequestWith(ctx, ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "alice", "alice-secret"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Topics[0].Partitions[0].ErrorCode; got != kerr.TopicAuthorizationFailed.Code {
+		t.Errorf("produce without WRITE: %v", kerr.ErrorForCode(got))
 	}
 }
