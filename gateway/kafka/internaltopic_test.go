@@ -192,6 +192,17 @@ func TestInternalTopicRefusals(t *testing.T) {
 		req.Topics = append(req.Topics, rt)
 		return req
 	}
+	alterReq := func() kmsg.Request {
+		req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+		req.Version = 1
+		rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+		rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, offsetsTopic
+		rc := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+		rc.Name, rc.Value, rc.Op = "retention.ms", kmsg.StringPtr("1000"), kmsg.IncrementalAlterConfigOpSet
+		rr.Configs = append(rr.Configs, rc)
+		req.Resources = append(req.Resources, rr)
+		return req
+	}
 	code := func(resp kmsg.Response) int16 {
 		switch r := resp.(type) {
 		case *kmsg.ProduceResponse:
@@ -204,6 +215,8 @@ func TestInternalTopicRefusals(t *testing.T) {
 			return r.Topics[0].Partitions[0].ErrorCode
 		case *kmsg.CreatePartitionsResponse:
 			return r.Topics[0].ErrorCode
+		case *kmsg.IncrementalAlterConfigsResponse:
+			return r.Resources[0].ErrorCode
 		}
 		t.Fatalf("unexpected %T", resp)
 		return 0
@@ -221,6 +234,7 @@ func TestInternalTopicRefusals(t *testing.T) {
 		{"delete topics v6", deleteReq(6), kerr.InvalidTopicException},
 		{"delete records", deleteRecordsReq(), kerr.InvalidTopicException},
 		{"create partitions", createPartitionsReq(), kerr.InvalidTopicException},
+		{"incremental alter configs", alterReq(), kerr.InvalidTopicException},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := code(c.roundTrip(t, tc.req)); got != tc.want.Code {
