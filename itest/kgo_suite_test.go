@@ -48,16 +48,6 @@ var kgoExpectedFailures = map[string]string{
 	// error") while its consumers wait for their records until the
 	// suite's timeout. Its /848 subtests also need KIP-848.
 	"TestTxnEtl": "transactions",
-	// Internal topics: the test wants one in Metadata (IsInternal) to
-	// check that regex consumers skip it. It first asks CreateTopics for
-	// one with kfake's "kfake.is_internal" config (refused with
-	// INVALID_CONFIG, as by Kafka), then waits for
-	// __consumer_offsets, which Kafka creates on the first FindCoordinator
-	// and lists as internal; the bridge keeps group offsets in its own
-	// store area and lists no __consumer_offsets ("topic
-	// __consumer_offsets is not in metadata"). The regex matching itself
-	// (include, exclude) works against the bridge.
-	"TestConsumeRegex": "no internal topics in Metadata",
 }
 
 func TestKgoSuite(t *testing.T) {

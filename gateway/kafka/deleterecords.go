@@ -34,7 +34,8 @@ func handleDeleteRecords(ctx context.Context, r *Request) (Reply, error) {
 		}
 		compactOnly := false
 		if st, err := r.Server.store.DescribeStream(ctx, t.Topic); err == nil {
-			compactOnly = st.Compaction.Enabled && !st.Compaction.Delete
+			// An internal topic is refused by TrimBefore first, as by Kafka (internaltopic.go).
+			compactOnly = st.Compaction.Enabled && !st.Compaction.Delete && !isInternalTopic(t.Topic)
 		}
 		for _, p := range t.Partitions {
 			rp := kmsg.NewDeleteRecordsResponseTopicPartition()

@@ -135,6 +135,7 @@ func metadataTopic(st store.Stream) kmsg.MetadataResponseTopic {
 	t := kmsg.NewMetadataResponseTopic()
 	t.Topic = kmsg.StringPtr(st.Name)
 	t.TopicID = topicID(st)
+	t.IsInternal = isInternalTopic(st.Name) // internaltopic.go
 	t.Partitions = make([]kmsg.MetadataResponseTopicPartition, len(st.Partitions))
 	for i, p := range st.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()

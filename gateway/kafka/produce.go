@@ -114,6 +114,9 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 			topicRefuse = kerr.TopicAuthorizationFailed.Code
 		}
 		if topicRefuse == 0 {
+			topicRefuse = s.produceInternalRefusal(rt.Topic) // internaltopic.go
+		}
+		if topicRefuse == 0 {
 			*st, terr = s.autoCreate(ctx, r, rt.Topic, true)
 		}
 		tc := TopicConfigFor(st)

@@ -149,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConnections = 10000
 	}
 	s := &Server{
-		store:     cfg.Store,
+		store:     withInternalTopics(cfg.Store), // internaltopic.go
 		cfg:       cfg,
 		log:       cfg.Logger,
 		listeners: make(map[net.Listener]struct{}),
