@@ -40,14 +40,6 @@ const kgoSuiteRecords = 2000
 // Each entry goes when its feature lands (the integrator empties the
 // list); any other test that fails, fails TestKgoSuite.
 var kgoExpectedFailures = map[string]string{
-	// Transactions (another helper's part of issue 14): the bridge
-	// answers InitProducerID with a TransactionalID with
-	// TRANSACTIONAL_ID_AUTHORIZATION_FAILED, so the transactional
-	// producers of this consume-transform-produce chain never begin
-	// ("unable to begin transaction due to unrecoverable producer id
-	// error") while its consumers wait for their records until the
-	// suite's timeout. Its /848 subtests also need KIP-848.
-	"TestTxnEtl": "transactions",
 }
 
 func TestKgoSuite(t *testing.T) {

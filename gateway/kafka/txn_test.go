@@ -194,14 +194,26 @@ func TestTxnCommitAndAbort(t *testing.T) {
 // The consume-transform-produce loop with GroupTransactSession: every
 // input record is in the output once, and the group's committed offsets
 // are at the end of the input, committed by the transactions.
+// A consume-transform-produce loop with the group on either protocol:
+// TxnOffsetCommit checks a classic member's generation or a KIP-848
+// member's epoch.
 func TestTxnGroupTransactSession(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		group []kgo.Opt
+	}{{"classic", nil}, {"consumer-protocol", uniform848}} {
+		t.Run(tc.name, func(t *testing.T) { testTxnGroupTransactSession(t, tc.group) })
+	}
+}
+
+func testTxnGroupTransactSession(t *testing.T, groupOpts []kgo.Opt) {
 	ts := startGroupServer(t, "", fastGroups)
 	ts.createTopic(t, "in", 2)
 	ts.createTopic(t, "out", 1)
 	const n = 200
 	ts.produceNumbered(t, "in", 0, n)
 
-	sess, err := kgo.NewGroupTransactSession(
+	sess, err := kgo.NewGroupTransactSession(append([]kgo.Opt{
 		kgo.SeedBrokers(ts.addr),
 		kgo.TransactionalID("etl"),
 		kgo.ConsumerGroup("etl-group"),
@@ -209,7 +221,7 @@ func TestTxnGroupTransactSession(t *testing.T) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.DefaultProduceTopic("out"),
-	)
+	}, groupOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

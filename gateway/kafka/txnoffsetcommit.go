@@ -92,6 +92,12 @@ func txnOffsetCommit(ctx context.Context, r *Request, req *kmsg.TxnOffsetCommitR
 		switch {
 		case g.state == groupDead:
 			code = kerr.CoordinatorNotAvailable.Code
+		case g.cg != nil:
+			// A consumer-protocol (KIP-848) group: the generation is
+			// the member's epoch, as ConsumerGroup.validateOffsetCommit
+			// checks a transactional commit (any TxnOffsetCommit
+			// version).
+			code = g.cg.validateOffsetCommit(memberID, gen, 9)
 		case gen >= 0 || memberID != "" || instanceID != nil:
 			if code = g.validateMember(memberID, instanceID); code == 0 && gen != g.generation {
 				code = kerr.IllegalGeneration.Code
