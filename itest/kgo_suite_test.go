@@ -39,8 +39,7 @@ const kgoSuiteRecords = 2000
 // until the suite's timeout (a transactional producer retrying forever).
 // Each entry goes when its feature lands (the integrator empties the
 // list); any other test that fails, fails TestKgoSuite.
-var kgoExpectedFailures = map[string]string{
-}
+var kgoExpectedFailures = map[string]string{}
 
 func TestKgoSuite(t *testing.T) {
 	need(t, "the go command", func() error { return exec.Command(goTool, "version").Run() }, "a Go toolchain on PATH")
