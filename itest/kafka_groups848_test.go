@@ -79,10 +79,19 @@ func TestKafka848Binary(t *testing.T) {
 		}
 	}
 	waitSeen(200)
+	// One member may have read everything while the other still
+	// reconciles: wait for the group to settle with both.
 	adm := k.admin()
-	d, err := adm.DescribeConsumerGroups(context.Background(), "g848")
-	if err != nil || len(d["g848"].Members) != 2 || d["g848"].State != "Stable" {
-		t.Fatalf("described: %+v %v", d["g848"], err)
+	settle := time.Now().Add(kafkaTimeout)
+	for {
+		d, err := adm.DescribeConsumerGroups(context.Background(), "g848")
+		if err == nil && len(d["g848"].Members) == 2 && d["g848"].State == "Stable" {
+			break
+		}
+		if time.Now().After(settle) {
+			t.Fatalf("described: %+v %v", d["g848"], err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	k.kill9()

@@ -29,6 +29,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
 )
@@ -311,7 +312,9 @@ func TestKafkaTxnGroupSessionKilled(t *testing.T) {
 // the log side hides aborted records from read_committed fetches.
 func committedByMarkers(t *testing.T, k *kafkaCluster, topic string) map[string]int {
 	t.Helper()
-	cl := k.client()
+	versions := kversion.Stable()
+	versions.SetMaxKeyVersion(int16(kmsg.Fetch), 11) // topic names, not ids (v13+)
+	cl := k.client(kgo.MaxVersions(versions))
 	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
 	defer cancel()
 	counts := map[string]int{}
