@@ -80,6 +80,12 @@ func (p *partition) waitChan() <-chan struct{} {
 // split or merge may have closed the shard a reader follows, and it should
 // look again.
 func (s *Store) Wait(ctx context.Context, name string, partitionID int32, offset int64) error {
+	return s.waitFor(ctx, name, partitionID, func(p *partition) bool { return p.durable.Load() > offset })
+}
+
+// waitFor blocks until ready(p) holds for the partition, as Wait says,
+// re-checking it whenever the partition's wait channel fires.
+func (s *Store) waitFor(ctx context.Context, name string, partitionID int32, ready func(*partition) bool) error {
 	st, err := s.stream(name)
 	if err != nil {
 		return err
@@ -94,7 +100,7 @@ func (s *Store) Wait(ctx context.Context, name string, partitionID int32, offset
 		switch {
 		case st.deleted.Load():
 			return store.ErrStreamNotFound
-		case p.durable.Load() > offset, st.layout.Load() != layout:
+		case st.layout.Load() != layout, ready(p):
 			return nil
 		}
 		select {

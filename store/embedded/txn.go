@@ -266,34 +266,10 @@ func (s *Store) LastStableOffset(ctx context.Context, name string, partitionID i
 // which wakes waiters (a trim that lifts it to the new log start does not:
 // a waiter then wakes at the next append or its deadline).
 func (s *Store) WaitStable(ctx context.Context, name string, partitionID int32, offset int64) error {
-	st, err := s.stream(name)
-	if err != nil {
-		return err
-	}
-	p, err := st.partition(partitionID)
-	if err != nil {
-		return err
-	}
-	layout := st.layout.Load()
-	for {
-		ch := p.waitChan()
-		switch {
-		case st.deleted.Load():
-			return store.ErrStreamNotFound
-		case st.layout.Load() != layout:
-			return nil
-		}
-		if _, lso := p.stable(p.logStart.Load()); lso > offset {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.closing:
-			return store.ErrClosed
-		}
-	}
+	return s.waitFor(ctx, name, partitionID, func(p *partition) bool {
+		_, lso := p.stable(p.logStart.Load())
+		return lso > offset
+	})
 }
 
 // OpenTransactions returns the partition's open transactions by producer id.
