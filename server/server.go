@@ -89,6 +89,11 @@ type Config struct {
 	// ReceiveMessage waits, SubscribeToShard) can end early instead of
 	// holding the drain to its timeout.
 	NewAWS func(Deps) (http.Handler, error)
+	// Init, when set, runs once the store is open and before the front
+	// ends are built, so /readyz is not ready and no client is served
+	// until it returns: `bridge serve --init-file` creates its fixtures
+	// here. An error fails the start.
+	Init func(context.Context, Deps) error
 }
 
 // KafkaListener is one named Kafka port.
@@ -251,6 +256,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	deps := func(name string) Deps {
 		return Deps{Store: s.store, Keyring: s.keyring, Logger: log.With("listener", name), Registerer: s.reg, Addrs: s.addrs}
+	}
+	if cfg.Init != nil {
+		if err := cfg.Init(ctx, Deps{Store: s.store, Keyring: s.keyring, Logger: log.With("component", "init"), Addrs: s.addrs}); err != nil {
+			return nil, err
+		}
 	}
 	var kafkaSvc Service
 	if cfg.NewKafka != nil {

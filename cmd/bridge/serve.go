@@ -64,7 +64,18 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 			}
 		}
 	}
+	var initFixtures func(context.Context, server.Deps) error
+	if o.initFile != "" {
+		// Read and checked now, so a bad file stops the start before any
+		// port is bound; applied once the store is open.
+		f, err := loadFixtures(o.initFile)
+		if err != nil {
+			return server.Config{}, err
+		}
+		initFixtures = o.initFixtures(f)
+	}
 	return server.Config{
+		Init:                initFixtures,
 		AWSTLS:              awsTLS,
 		AdminTLS:            adminTLS,
 		DataDir:             o.store.dataDir,

@@ -32,6 +32,7 @@ type optionGroup interface {
 // serveOptions are the settings of `bridge serve`.
 type serveOptions struct {
 	configFile string
+	initFile   string
 	store      storeOptions
 	kafka      kafkaOptions
 	aws        awsOptions
@@ -55,6 +56,7 @@ const generalHeading = "General"
 func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	*o = serveOptions{}
 	fs.StringVar(&o.configFile, configFlag, "", "YAML file of settings, keys as the flag names (data-dir: ./x)")
+	fs.StringVar(&o.initFile, "init-file", "", "YAML file of Kafka topics, Kinesis streams, SQS queues and S3 buckets to create at start, before the ports serve")
 	for _, g := range o.groups() {
 		gfs := pflag.NewFlagSet(g.heading(), pflag.ContinueOnError)
 		gfs.SortFlags = false // fs gets them in declaration order
