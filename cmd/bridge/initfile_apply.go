@@ -102,13 +102,16 @@ func (o *serveOptions) initFixtures(f *fixtures) func(context.Context, server.De
 		if err := f.copyRedriveTargets(ctx, live, scratch); err != nil {
 			return fmt.Errorf("--init-file %w", err)
 		}
-		if _, err := f.apply(ctx, scratch, false); err != nil {
+		// The check on the real store runs even when the scratch run
+		// refused entries, for the others, so one start reports every
+		// bad entry; it changes nothing.
+		failed := map[string]bool{}
+		_, scratchErr := f.apply(ctx, scratch, false, failed)
+		_, checkErr := f.apply(ctx, live, true, failed)
+		if err := errors.Join(scratchErr, checkErr); err != nil {
 			return fmt.Errorf("--init-file %w", err)
 		}
-		if _, err := f.apply(ctx, live, true); err != nil {
-			return fmt.Errorf("--init-file %w", err)
-		}
-		outcomes, err := f.apply(ctx, live, false)
+		outcomes, err := f.apply(ctx, live, false, failed)
 		if err != nil {
 			return fmt.Errorf("--init-file (applied in part) %w", err)
 		}
@@ -125,8 +128,9 @@ type outcome struct{ place, name, what string }
 
 // apply makes every entry of f exist on t, or with validateOnly checks
 // that it could and changes nothing. It goes on past a refused entry, so
-// one run reports every bad entry.
-func (f *fixtures) apply(ctx context.Context, t *fixtureTarget, validateOnly bool) ([]outcome, error) {
+// one run reports every bad entry. Entries in failed are skipped; those
+// refused are added to it.
+func (f *fixtures) apply(ctx context.Context, t *fixtureTarget, validateOnly bool, failed map[string]bool) ([]outcome, error) {
 	var (
 		errs []error
 		out  []outcome
@@ -134,26 +138,39 @@ func (f *fixtures) apply(ctx context.Context, t *fixtureTarget, validateOnly boo
 	note := func(place, name, what string, err error) {
 		if err != nil {
 			errs = append(errs, f.entryError(place, name, err))
+			failed[place] = true
 			return
 		}
 		out = append(out, outcome{place, name, what})
 	}
 	for i, tp := range f.Kafka.Topics {
+		if failed[fmt.Sprintf("kafka.topics[%d]", i)] {
+			continue
+		}
 		what, err := kafka.EnsureTopic(ctx, t.store, t.log, t.defaultPartitions, kafka.TopicFixture{
 			Name: tp.Name, Partitions: tp.Partitions, ReplicationFactor: tp.ReplicationFactor, Configs: tp.Configs,
 		}, validateOnly)
 		note(fmt.Sprintf("kafka.topics[%d]", i), tp.Name, what, err)
 	}
 	for i, s := range f.Kinesis.Streams {
+		if failed[fmt.Sprintf("kinesis.streams[%d]", i)] {
+			continue
+		}
 		what, err := t.ensureStream(ctx, s, validateOnly)
 		note(fmt.Sprintf("kinesis.streams[%d]", i), s.Name, what, err)
 	}
 	for _, i := range f.queueOrder() {
+		if failed[fmt.Sprintf("sqs.queues[%d]", i)] {
+			continue
+		}
 		q := f.SQS.Queues[i]
 		what, err := t.ensureQueue(ctx, q, validateOnly)
 		note(fmt.Sprintf("sqs.queues[%d]", i), q.Name, what, err)
 	}
 	for i, b := range f.S3.Buckets {
+		if failed[fmt.Sprintf("s3.buckets[%d]", i)] {
+			continue
+		}
 		what, err := t.ensureBucket(ctx, b, validateOnly)
 		note(fmt.Sprintf("s3.buckets[%d]", i), b.Name, what, err)
 	}
