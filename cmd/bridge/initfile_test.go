@@ -426,3 +426,31 @@ func FuzzParseFixtures(f *testing.F) {
 		_ = fx.queueOrder()
 	})
 }
+
+// TestInitFileUnderSecurity: the fixtures are the operator's, so a bridge
+// that requires SigV4 on the AWS port and Kafka ACLs still creates them;
+// signed clients and a super user then find them.
+func TestInitFileUnderSecurity(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte(sigv4CredentialsFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, _, err := startInit(t, "", writeFixtures(t, dir, goodFixtures),
+		"--aws-credentials-file", creds, "--authorizer", "acl", "--super-users", "User:ANONYMOUS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clientsOf(t, srv)
+	if n, _ := c.topicState(t, "orders"); n != 3 {
+		t.Errorf("orders: %d partitions", n)
+	}
+	signed := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + srv.Addrs().AWS), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIGV4TEST", "sigv4/secret+key", "")})
+	if _, err := signed.GetQueueUrl(t.Context(), &awssqs.GetQueueUrlInput{QueueName: aws.String("jobs.fifo")}); err != nil {
+		t.Errorf("GetQueueUrl jobs.fifo, signed: %v", err)
+	}
+	if _, err := c.sqs.GetQueueUrl(t.Context(), &awssqs.GetQueueUrlInput{QueueName: aws.String("jobs.fifo")}); err == nil {
+		t.Error("an unknown key was not refused: is SigV4 on?")
+	}
+}
