@@ -150,6 +150,10 @@ func parseFixtures(path string, b []byte) (*fixtures, error) {
 		}
 		return nil, fmt.Errorf("%s: %s", path, msg)
 	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: one YAML document expected; this file has more", path)
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err == nil && len(doc.Content) == 1 {
 		f.recordLines(doc.Content[0])
@@ -195,6 +199,10 @@ func (f *fixtures) check() error {
 	var errs []error
 	streams := map[string]string{} // name → first place declaring it
 	claim := func(place, name string) {
+		if name == "" {
+			errs = append(errs, f.entryError(place, name, errors.New("name is required")))
+			return
+		}
 		if first, ok := streams[name]; ok {
 			why := ""
 			if strings.SplitN(first, ".", 2)[0] != strings.SplitN(place, ".", 2)[0] {
@@ -226,6 +234,10 @@ func (f *fixtures) check() error {
 	buckets := map[string]string{}
 	for i, b := range f.S3.Buckets {
 		place := fmt.Sprintf("s3.buckets[%d]", i)
+		if b.Name == "" {
+			errs = append(errs, f.entryError(place, b.Name, errors.New("name is required")))
+			continue
+		}
 		if first, ok := buckets[b.Name]; ok {
 			errs = append(errs, f.entryError(place, b.Name, fmt.Errorf("already declared as %s", first)))
 			continue
