@@ -92,7 +92,8 @@ type Config struct {
 	// Init, when set, runs once the store is open and before the front
 	// ends are built, so /readyz is not ready and no client is served
 	// until it returns: `bridge serve --init-file` creates its fixtures
-	// here. An error fails the start.
+	// here. Its Deps have no Registerer (what it builds is discarded), and
+	// ctx is the start's. An error fails the start.
 	Init func(context.Context, Deps) error
 }
 
