@@ -18,6 +18,13 @@ func (cg *consumerGroup) validateOffsetCommit(memberID string, epoch int32, vers
 	switch {
 	case m == nil:
 		return kerr.UnknownMemberID.Code
+	case m.classic != nil:
+		// A classic member commits with its member epoch as the
+		// generation, at any version.
+		if epoch != m.epoch {
+			return kerr.IllegalGeneration.Code
+		}
+		return 0
 	case version < 9:
 		return kerr.UnsupportedVersion.Code
 	case epoch != m.epoch:

@@ -83,6 +83,9 @@ func describeConsumerGroup(s *Server, dg *kmsg.ConsumerGroupDescribeResponseGrou
 		dm.Assignment = cg.describeAssignment(m.assigned)
 		dm.TargetAssignment = cg.describeAssignment(cg.target[m.id])
 		dm.MemberType = 1 // consumer protocol
+		if m.classic != nil {
+			dm.MemberType = 0 // classic protocol (cgroup_classic.go)
+		}
 		dg.Members = append(dg.Members, dm)
 	}
 }

@@ -145,16 +145,12 @@ func consumerGroupHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 	}
 	defer g.mu.Unlock()
 	if g.cg == nil {
-		// A classic group: an empty one (offsets only, or a new
-		// group) becomes a consumer group on a join, as Kafka
-		// converts it; one with classic members cannot be.
-		if req.MemberEpoch != cgJoinEpoch || g.state != groupEmpty || len(g.members) > 0 || len(g.pending) > 0 {
-			g.maybeRetire()
-			return fail(kerr.GroupIDNotFound.Code, "Group "+req.Group+" is not a consumer group.")
+		// A classic group: an empty one becomes a consumer group on a
+		// join; one with members is upgraded if the migration policy
+		// allows it (cgroup_classic.go).
+		if code, msg := g.upgradeForHeartbeat(ctx, req); code != 0 {
+			return fail(code, msg)
 		}
-		g.cg = newConsumerGroup()
-		g.protocolType, g.protocol, g.leader = "consumer", "", ""
-		g.cleanupTimer.stop()
 	}
 	code, msg := g.cgHeartbeat(ctx, r, req, resp)
 	g.maybeRetire() // a group made for a failed join, or left empty

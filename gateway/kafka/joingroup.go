@@ -37,7 +37,7 @@ func handleJoinGroup(_ context.Context, r *Request) (Reply, error) {
 		return Respond(resp), nil
 	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		resp, p := joinGroup(r, req)
+		resp, p := joinGroup(ctx, r, req)
 		if p == nil {
 			return resp, nil
 		}
@@ -63,7 +63,7 @@ func kmsgProtocol(name string, metadata []byte) kmsg.JoinGroupRequestProtocol {
 }
 
 // joinGroup returns either a response now or the parked request to wait on.
-func joinGroup(r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) {
+func joinGroup(ctx context.Context, r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) {
 	resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
 	resp.MemberID = req.MemberID
 	fail := func(code int16) (kmsg.Response, *parked) {
@@ -91,6 +91,10 @@ func joinGroup(r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) 
 		return fail(unknownMemberCode)
 	}
 	defer g.mu.Unlock()
+	if g.cgHasMembers() {
+		// A classic member in a consumer group (cgroup_classic.go).
+		return g.cgClassicJoin(ctx, r, req), nil
+	}
 	if code := g.classicJoinToConsumerGroup(); code != 0 {
 		return fail(code)
 	}
