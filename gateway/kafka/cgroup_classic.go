@@ -24,8 +24,9 @@ package kafka
 //
 // # Classic members in a consumer group
 //
-// A JoinGroup (protocol type "consumer", or INCONSISTENT_GROUP_PROTOCOL) to
-// a consumer group with members is answered at once: MEMBER_ID_REQUIRED
+// A JoinGroup (protocol type "consumer" and a protocol every other classic
+// member supports, or INCONSISTENT_GROUP_PROTOCOL) to a consumer group with
+// members is answered at once: MEMBER_ID_REQUIRED
 // first for a dynamic member without an id (v4+), then the member is added
 // or updated with the subscription of its first protocol's metadata, the
 // group epoch goes up if that changed, and the member is reconciled towards
@@ -315,6 +316,28 @@ func (cg *consumerGroup) classicAssignment(a cgAssignment) []byte {
 	return out.AppendTo(nil)
 }
 
+// supportsClassicProtocols is Kafka's ConsumerGroup.supportsClassicProtocols:
+// a classic member must share a protocol with every other classic member,
+// so that the group can become a classic group again.
+func (cg *consumerGroup) supportsClassicProtocols(memberID string, protocols []kmsg.JoinGroupRequestProtocol) bool {
+	for _, p := range protocols {
+		all := true
+		for _, m := range cg.members {
+			if m.classic == nil || m.id == memberID {
+				continue
+			}
+			if !slices.ContainsFunc(m.classic.protocols, func(q kmsg.JoinGroupRequestProtocol) bool { return q.Name == p.Name }) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
 // cgClassicJoin is a JoinGroup to a consumer group with members
 // (classicGroupJoinToConsumerGroup); answered at once.
 func (g *group) cgClassicJoin(ctx context.Context, r *Request, req *kmsg.JoinGroupRequest) *kmsg.JoinGroupResponse {
@@ -325,7 +348,7 @@ func (g *group) cgClassicJoin(ctx context.Context, r *Request, req *kmsg.JoinGro
 		resp.ErrorCode = code
 		return resp
 	}
-	if req.ProtocolType != "consumer" || len(req.Protocols) == 0 {
+	if req.ProtocolType != "consumer" || len(req.Protocols) == 0 || !cg.supportsClassicProtocols(req.MemberID, req.Protocols) {
 		return fail(kerr.InconsistentGroupProtocol.Code)
 	}
 	var meta kmsg.ConsumerMemberMetadata
