@@ -109,7 +109,9 @@ func TestMixedClassicMemberSteps(t *testing.T) {
 			t.Fatalf("classic member got %v while m1 still owns everything", syncedPartitions(t, s, "mx"))
 		}
 	}
-	hb := func(gen int32) int16 { return c.roundTrip(t, heartbeatReq(4, "mg", cm, gen)).(*kmsg.HeartbeatResponse).ErrorCode }
+	hb := func(gen int32) int16 {
+		return c.roundTrip(t, heartbeatReq(4, "mg", cm, gen)).(*kmsg.HeartbeatResponse).ErrorCode
+	}
 	wantCode(t, "heartbeat while waiting for m1", hb(2), nil)
 	wantCode(t, "heartbeat at an old generation", hb(1), kerr.IllegalGeneration)
 
