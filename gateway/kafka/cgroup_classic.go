@@ -60,6 +60,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -145,6 +146,11 @@ func (g *group) upgradeForHeartbeat(ctx context.Context, req *kmsg.ConsumerGroup
 	case cfg.consumerMaxSize > 0 && len(g.members) > cfg.consumerMaxSize:
 		g.c.s.log.Info("kafka: cannot upgrade classic group: more members than the consumer group max size", "group", g.name)
 		return notConsumer()
+	}
+	if max := cfg.consumerMaxSize; max > 0 && len(g.members) >= max {
+		// Kafka converts, then refuses the joining member and rolls
+		// the conversion back: the group stays classic.
+		return kerr.GroupMaxSizeReached.Code, "The consumer group has reached its maximum capacity of " + strconv.Itoa(max) + " members."
 	}
 	if err := g.convertToConsumer(ctx); err != nil {
 		g.c.s.log.Warn("kafka: cannot upgrade classic group", "group", g.name, "err", err)
@@ -237,6 +243,12 @@ func (g *group) convertToConsumer(ctx context.Context) error {
 		g.scheduleCGSession(m)
 	}
 	g.c.s.log.Info("kafka: classic group upgraded to a consumer group", "group", g.name, "members", len(cg.members), "group_epoch", cg.epoch)
+	// Stored now, not only after the joining member's heartbeat: that
+	// may still fail (say UNRELEASED_INSTANCE_ID), and the store must
+	// hold what the members see.
+	if err := g.storeCG(); err != nil {
+		g.c.s.log.Warn("kafka: storing upgraded group failed", "group", g.name, "err", err)
+	}
 	return nil
 }
 
@@ -367,9 +379,12 @@ func (g *group) cgClassicJoin(ctx context.Context, r *Request, req *kmsg.JoinGro
 			case unknown:
 				old := cg.members[known]
 				old.stopClassicTimers()
-				classic := old.classic
+				classic, epoch, prev := old.classic, old.epoch, old.prevEpoch
 				m = g.replaceCGStatic(old, memberID)
 				m.classic = classic
+				if epoch != cgStaticLeaveEpoch { // replaced while active
+					m.epoch, m.prevEpoch = epoch, prev
+				}
 			case known != memberID:
 				return fail(kerr.FencedInstanceID.Code)
 			default:

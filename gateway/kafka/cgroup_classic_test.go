@@ -363,3 +363,90 @@ func TestMixedRestart(t *testing.T) {
 		t.Fatalf("downgraded group after a restart: %+v", dg)
 	}
 }
+
+// A classic member in a consumer group goes when it misses its session,
+// its SyncGroup or its rejoin (each within its own timeouts); static
+// classic members are replaced and fenced; the group size limit holds.
+func TestMixedClassicEdges(t *testing.T) {
+	members := func(t *testing.T, c *rawConn, group string) int { return len(describeCG(t, c, group).Members) }
+	setup := func(t *testing.T, cfg groupConfig) (*testServer, *rawConn, [16]byte) {
+		ts := startGroupServer(t, "", cfg)
+		ts.createTopic(t, "me", 2)
+		c := dialRaw(t, ts.addr)
+		if r := c.cgHeartbeat(t, cgJoin("eg", "n1", "me")); r.ErrorCode != 0 {
+			t.Fatal(codeName(r.ErrorCode))
+		}
+		return ts, c, ts.topicID(t, "me")
+	}
+	join := func(t *testing.T, c *rawConn, session, rebalance int32) *kmsg.JoinGroupResponse {
+		req := mixJoin("eg", "", "me")
+		req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = session, rebalance
+		j := c.roundTrip(t, req).(*kmsg.JoinGroupResponse)
+		req.MemberID = j.MemberID
+		j = c.roundTrip(t, req).(*kmsg.JoinGroupResponse)
+		wantCode(t, "classic join", j.ErrorCode, nil)
+		return j
+	}
+	t.Run("session timeout", func(t *testing.T) {
+		_, c, _ := setup(t, fast848)
+		j := join(t, c, 800, 30000)
+		wantCode(t, "sync", c.roundTrip(t, syncReq(5, "eg", j.MemberID, j.Generation, nil)).(*kmsg.SyncGroupResponse).ErrorCode, nil)
+		waitFor(t, "the silent classic member to expire", func() bool { return members(t, c, "eg") == 1 })
+	})
+	t.Run("no sync", func(t *testing.T) {
+		_, c, _ := setup(t, fast848)
+		j := join(t, c, 30000, 600)
+		waitFor(t, "the member that never synced to go", func() bool { return members(t, c, "eg") == 1 })
+		wantCode(t, "heartbeat of the removed member", c.roundTrip(t, heartbeatReq(4, "eg", j.MemberID, j.Generation)).(*kmsg.HeartbeatResponse).ErrorCode, kerr.UnknownMemberID)
+	})
+	t.Run("no rejoin", func(t *testing.T) {
+		_, c, _ := setup(t, fast848)
+		j := join(t, c, 30000, 600)
+		wantCode(t, "sync", c.roundTrip(t, syncReq(5, "eg", j.MemberID, j.Generation, nil)).(*kmsg.SyncGroupResponse).ErrorCode, nil)
+		if r := c.cgHeartbeat(t, cgJoin("eg", "n2", "me")); r.ErrorCode != 0 {
+			t.Fatal(codeName(r.ErrorCode))
+		}
+		wantCode(t, "heartbeat behind the group epoch", c.roundTrip(t, heartbeatReq(4, "eg", j.MemberID, j.Generation)).(*kmsg.HeartbeatResponse).ErrorCode, kerr.RebalanceInProgress)
+		waitFor(t, "the member that never rejoined to go", func() bool { return members(t, c, "eg") == 2 })
+	})
+	t.Run("static", func(t *testing.T) {
+		_, c, _ := setup(t, fast848)
+		req := mixJoin("eg", "", "me")
+		req.InstanceID = kmsg.StringPtr("ci")
+		first := c.roundTrip(t, req).(*kmsg.JoinGroupResponse)
+		wantCode(t, "static join (no member id round)", first.ErrorCode, nil)
+		second := c.roundTrip(t, req).(*kmsg.JoinGroupResponse)
+		wantCode(t, "static rejoin without member id", second.ErrorCode, nil)
+		if second.MemberID == first.MemberID || second.Generation != first.Generation {
+			t.Fatalf("replacement %+v of %+v: want a new member id, same generation", second, first)
+		}
+		hb := heartbeatReq(4, "eg", first.MemberID, first.Generation)
+		hb.InstanceID = kmsg.StringPtr("ci")
+		wantCode(t, "heartbeat of the replaced member", c.roundTrip(t, hb).(*kmsg.HeartbeatResponse).ErrorCode, kerr.FencedInstanceID)
+		if n := members(t, c, "eg"); n != 2 {
+			t.Fatalf("%d members after the replacement, want 2", n)
+		}
+		// LeaveGroup by instance id alone (the admin client's way).
+		lv := kmsg.NewPtrLeaveGroupRequest()
+		lv.Version, lv.Group = 5, "eg"
+		lm := kmsg.NewLeaveGroupRequestMember()
+		lm.InstanceID = kmsg.StringPtr("ci")
+		lv.Members = append(lv.Members, lm)
+		if l := c.roundTrip(t, lv).(*kmsg.LeaveGroupResponse); l.Members[0].ErrorCode != 0 || members(t, c, "eg") != 1 {
+			t.Fatalf("static leave: %s", codeName(l.Members[0].ErrorCode))
+		}
+	})
+	t.Run("max size", func(t *testing.T) {
+		cfg := fast848
+		cfg.consumerMaxSize = 1
+		ts, c, _ := setup(t, cfg)
+		wantCode(t, "classic join to a full group", c.roundTrip(t, mixJoin("eg", "", "me")).(*kmsg.JoinGroupResponse).ErrorCode, kerr.GroupMaxSizeReached)
+		classicGroup(t, c, "full", "me", nil)
+		if r := c.cgHeartbeat(t, cgJoin("full", "n", "me")); r.ErrorCode != kerr.GroupMaxSizeReached.Code {
+			t.Fatalf("848 join to a classic group at the max size: %s", codeName(r.ErrorCode))
+		}
+		if kind, _ := groupKind(t, ts, "full"); kind != "classic" {
+			t.Fatalf("the refused group is %s", kind)
+		}
+	})
+}
