@@ -17,7 +17,8 @@
 // subscription or with owned partitions, an epoch below -2, an empty
 // instance or rack id, a static leave without instance id),
 // INVALID_REGULAR_EXPRESSION, UNSUPPORTED_ASSIGNOR, GROUP_ID_NOT_FOUND
-// for an unknown group or one in use by classic members,
+// for an unknown group or a classic group with members that cannot be
+// upgraded (cgroup_classic.go),
 // UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, FENCED_INSTANCE_ID,
 // UNRELEASED_INSTANCE_ID (an instance id still held by a member that did
 // not leave) and GROUP_MAX_SIZE_REACHED.

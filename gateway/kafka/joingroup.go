@@ -14,7 +14,9 @@
 // and from v9 a returning leader is told to keep the current assignment
 // (SkipAssignment, KIP-814). Errors: INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT
 // (outside 6s-30min), INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID,
-// FENCED_INSTANCE_ID.
+// FENCED_INSTANCE_ID. A JoinGroup for a KIP-848 group with members makes
+// the caller a classic member of it, answered at once
+// (cgroup_classic.go).
 package kafka
 
 import (
