@@ -4,8 +4,10 @@ package itest
 // downgrade): a confluent-kafka (librdkafka) classic consumer and a
 // franz-go classic consumer share a topic with cooperative-sticky; a
 // franz-go KIP-848 consumer joins (the group is upgraded and the three
-// share it), then leaves (the group is classic again and the two share it).
-// Every record is read and the commits end at the end offsets.
+// share it), the bridge is SIGKILLed and restarted (the mixed group comes
+// back), then the KIP-848 consumer leaves (the group is classic again and
+// the two share it). Every record is read and the commits end at the end
+// offsets.
 
 import (
 	"context"
@@ -19,7 +21,8 @@ func TestKafkaMixedGroupBinary(t *testing.T) {
 	needsBridge(t)
 	gc := groupClients[2] // confluent-kafka
 	need(t, gc.name, gc.check, gc.install)
-	k := startKafka(t, "--group-consumer-heartbeat-interval=300ms", "--group-consumer-session-timeout=6s",
+	k := startKafka(t, "--kafka-addr", "127.0.0.1:"+freePort(t), // the same port after the kill
+		"--group-consumer-heartbeat-interval=300ms", "--group-consumer-session-timeout=6s",
 		"--group-consumer-migration-policy=bidirectional")
 	topic, group := "mixed", "mixed-group"
 	k.createTopic(topic, 6, nil)
@@ -61,37 +64,48 @@ func TestKafkaMixedGroupBinary(t *testing.T) {
 
 	// Upgrade: a KIP-848 member joins; the three share the topic.
 	stopK8 := kgoMember("mix-k8", kgo.ServerSideBalancer(), kgo.Balancers(kgo.CooperativeStickyBalancer()))
-	adm := k.admin()
-	deadline := time.Now().Add(kafkaTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		d, err := adm.DescribeConsumerGroups(ctx, group)
-		cancel()
-		g := d[group]
-		ok := err == nil && g.Err == nil && g.State == "Stable" && len(g.Members) == 3
-		for _, m := range g.Members {
-			n := 0
-			for _, ps := range m.Assignment {
-				n += len(ps)
+	waitUpgraded := func() {
+		t.Helper()
+		adm := k.admin()
+		deadline := time.Now().Add(kafkaTimeout)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			d, err := adm.DescribeConsumerGroups(ctx, group)
+			cancel()
+			g := d[group]
+			ok := err == nil && g.Err == nil && g.State == "Stable" && len(g.Members) == 3
+			for _, m := range g.Members {
+				n := 0
+				for _, ps := range m.Assignment {
+					n += len(ps)
+				}
+				ok = ok && n == 2
 			}
-			ok = ok && n == 2
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the upgraded group never settled with three members two partitions each: %+v %v", g, err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the upgraded group never settled with three members two partitions each: %+v %v", g, err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	waitUpgraded()
 	k.produceValues(topic, 300, 600)
 	ta.waitAll(t, 0, 600, cf)
+
+	// kill -9 and a restart: the mixed group comes back and carries on.
+	k.kill9()
+	k.restart()
+	waitUpgraded()
+	k.produceValues(topic, 600, 900)
+	ta.waitAll(t, 0, 900, cf)
 
 	// Downgrade: it leaves; a classic group again, the two share it.
 	stopK8()
 	k.waitGroup(group, topic, 6, 3, "mix-cf", "mix-kc")
-	k.produceValues(topic, 600, 900)
-	ta.waitAll(t, 0, 900, cf)
+	k.produceValues(topic, 900, 1200)
+	ta.waitAll(t, 0, 1200, cf)
 	cf.stop(t)
 	stopKC()
 	k.waitCommitted(group, topic)

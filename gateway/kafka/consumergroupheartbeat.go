@@ -182,6 +182,15 @@ func (g *group) cgHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 		memberID = uuid.New().String()
 	}
 	m := cg.members[memberID]
+	if m != nil && m.classic != nil {
+		// A classic member (cgroup_classic.go): only a join moves it
+		// to this protocol.
+		if req.MemberEpoch != cgJoinEpoch {
+			return kerr.UnknownMemberID.Code, "Member " + memberID + " uses the classic protocol."
+		}
+		m.stopClassicTimers()
+		m.classic = nil
+	}
 	joined := false
 	if req.InstanceID != nil {
 		known, ok := cg.static[*req.InstanceID]
