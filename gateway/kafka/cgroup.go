@@ -479,7 +479,9 @@ func (g *group) scheduleCGSession(m *cgMember) {
 // watchRevocation arms m's rebalance timeout while it has partitions to
 // revoke: a member that does not give them up in time is fenced.
 func (g *group) watchRevocation(m *cgMember) {
-	if m.state != cgUnrevoked {
+	// Classic members have Kafka's join and sync timers instead
+	// (cgroup_classic.go).
+	if m.state != cgUnrevoked || m.classic != nil {
 		m.revokeWait.stop()
 		return
 	}

@@ -441,7 +441,7 @@ func (g *group) cgClassicJoin(ctx context.Context, r *Request, req *kmsg.JoinGro
 		}
 	}
 	cg.reconcile(m, owned)
-	g.watchRevocation(m)
+	m.revokeWait.stop() // Kafka's join and sync timers stand in for it
 	m.classic.joinWait.stop()
 	g.scheduleCGSession(m)
 	g.schedule(&m.classic.syncWait, m.rebalance, func() {

@@ -436,6 +436,22 @@ func TestMixedClassicEdges(t *testing.T) {
 			t.Fatalf("static leave: %s", codeName(l.Members[0].ErrorCode))
 		}
 	})
+	t.Run("protocol switch", func(t *testing.T) {
+		_, c, _ := setup(t, fast848)
+		j := join(t, c, 30000, 30000)
+		if r := c.cgHeartbeat(t, cgBeat("eg", j.MemberID, j.Generation, [16]byte{}, nil)); r.ErrorCode != kerr.UnknownMemberID.Code {
+			t.Fatalf("consumer heartbeat of a classic member: %s", codeName(r.ErrorCode))
+		}
+		if r := c.cgHeartbeat(t, cgJoin("eg", j.MemberID, "me")); r.ErrorCode != 0 {
+			t.Fatalf("consumer join of a classic member: %s", codeName(r.ErrorCode))
+		}
+		for _, m := range describeCG(t, c, "eg").Members {
+			if m.MemberType != 1 {
+				t.Fatalf("member %s has type %d after switching", m.MemberID, m.MemberType)
+			}
+		}
+		wantCode(t, "classic heartbeat after switching", c.roundTrip(t, heartbeatReq(4, "eg", j.MemberID, j.Generation)).(*kmsg.HeartbeatResponse).ErrorCode, kerr.UnknownMemberID)
+	})
 	t.Run("max size", func(t *testing.T) {
 		cfg := fast848
 		cfg.consumerMaxSize = 1
