@@ -182,3 +182,37 @@ func TestMixedSarama(t *testing.T) {
 	sm.stop()
 	waitCommitted(t, ts, "msg", "ms", 600)
 }
+
+// A classic member of a mixed group that vanishes (its connections cut, no
+// goodbye) is removed after its own session timeout and its partitions
+// move to the others, never owned twice; the group stays a consumer group.
+func TestMixedFranzClassicCrash(t *testing.T) {
+	ts := startGroupServer(t, "", fast848)
+	ts.createTopic(t, "mc", 6)
+	ts.produceNumbered(t, "mc", 0, 300)
+	s := newSeen()
+	w := watchOverlaps(t)
+	coop := kgo.Balancers(kgo.CooperativeStickyBalancer())
+	a := ts.startMember(t, "a", "mcg", "mc", s, coop)
+	b := ts.startMember(t, "b", "mcg", "mc", s, coop)
+	c := ts.startMember(t, "c", "mcg", "mc", s, uniform848...)
+	for _, m := range []*groupMember{a, b, c} {
+		w.add(m)
+	}
+	waitAssigned(t, 6, time.Minute, func() bool {
+		return len(a.owned()) == 2 && len(b.owned()) == 2 && len(c.owned()) == 2
+	}, a, b, c)
+	s.waitFor(t, 0, 300, time.Minute)
+
+	b.cut.cut()
+	w.mu.Lock()
+	w.ms = []*groupMember{a, c} // b's view is stale once cut
+	w.mu.Unlock()
+	waitAssigned(t, 6, time.Minute, func() bool { return len(a.owned()) == 3 && len(c.owned()) == 3 }, a, c)
+	if kind, types := groupKind(t, ts, "mcg"); kind != "consumer" || types[0] != 1 || types[1] != 1 {
+		t.Fatalf("after the crash: %s group, member types %v", kind, types)
+	}
+	ts.produceNumbered(t, "mc", 300, 300)
+	s.waitFor(t, 0, 600, time.Minute)
+	w.check(t)
+}
