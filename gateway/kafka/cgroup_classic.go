@@ -51,9 +51,9 @@ package kafka
 // members and the policy allows downgrades, the group becomes a classic
 // group at the group epoch as its generation, each member with its current
 // assignment, and a rebalance starts: the members rejoin as in any classic
-// rebalance, and the leader assigns. Not converted (unlike Kafka): a
-// downgrade when a static consumer-protocol member is replaced by a classic
-// one; the group stays mixed until that member goes.
+// rebalance, and the leader assigns. A classic static member replacing the
+// last consumer-protocol member (same instance id) downgrades the group
+// too, without a rebalance: it then syncs in the classic group.
 
 import (
 	"context"
@@ -266,26 +266,21 @@ func classicTopics(ts []string) []string {
 // member. It reports whether it did.
 func (g *group) maybeDowngrade() bool {
 	cg := g.cg
-	if cg == nil || len(cg.members) == 0 {
+	if cg == nil || len(cg.members) == 0 || !g.onlyClassicMembers() {
 		return false
-	}
-	for _, m := range cg.members {
-		if m.classic == nil {
-			return false
-		}
 	}
 	if !g.c.cfg.downgradeAllowed() {
 		g.c.s.log.Info("kafka: consumer group has only classic members; the migration policy does not allow a downgrade", "group", g.name)
 		return false
 	}
-	g.convertToClassic()
+	g.convertToClassic(true)
 	return true
 }
 
-// convertToClassic is Kafka's convertToClassicGroup for a removal: the
-// classic members keep their current assignments at the group epoch as
-// the generation, and a rebalance starts.
-func (g *group) convertToClassic() {
+// convertToClassic is Kafka's convertToClassicGroup: the classic members
+// keep their current assignments at the group epoch as the generation;
+// after a removal (rebalance set) a rebalance starts.
+func (g *group) convertToClassic(rebalance bool) {
 	cg := g.cg
 	g.stopCGTimers()
 	g.cg = nil
@@ -309,7 +304,9 @@ func (g *group) convertToClassic() {
 	g.protocol = g.selectProtocol()
 	g.leader = g.order[0]
 	g.c.s.log.Info("kafka: consumer group downgraded to a classic group", "group", g.name, "members", len(g.members), "generation", g.generation)
-	g.prepareRebalance()
+	if rebalance {
+		g.prepareRebalance()
+	}
 }
 
 // classicAssignment encodes a as the ConsumerMemberAssignment (version 0)
@@ -373,11 +370,13 @@ func (g *group) cgClassicJoin(ctx context.Context, r *Request, req *kmsg.JoinGro
 		memberID = newMemberID(r.ClientID, req.InstanceID)
 	}
 	var m *cgMember
+	replacedConsumer := false // a consumer-protocol static member replaced
 	if req.InstanceID != nil {
 		if known, ok := cg.static[*req.InstanceID]; ok {
 			switch {
 			case unknown:
 				old := cg.members[known]
+				replacedConsumer = old.classic == nil
 				old.stopClassicTimers()
 				classic, epoch, prev := old.classic, old.epoch, old.prevEpoch
 				m = g.replaceCGStatic(old, memberID)
@@ -459,7 +458,28 @@ func (g *group) cgClassicJoin(ctx context.Context, r *Request, req *kmsg.JoinGro
 	resp.ProtocolType = kmsg.StringPtr("consumer")
 	resp.Protocol = kmsg.StringPtr(m.classic.protocol())
 	resp.Members = []kmsg.JoinGroupResponseMember{}
+	if replacedConsumer && g.onlyClassicMembers() && g.c.cfg.downgradeAllowed() {
+		// Kafka's downgrade on a static replacement: the group becomes
+		// classic as it is, without a rebalance; the member syncs
+		// there.
+		m.classic.syncWait.stop()
+		g.convertToClassic(false)
+		if err := g.storeCG(); err != nil {
+			return fail(coordinatorErrorCode(g.c.s, err))
+		}
+	}
 	return resp
+}
+
+// onlyClassicMembers reports whether every member of the consumer group
+// uses the classic protocol.
+func (g *group) onlyClassicMembers() bool {
+	for _, m := range g.cg.members {
+		if m.classic == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // storeAfterTimer stores what a timer changed and retires the group if it

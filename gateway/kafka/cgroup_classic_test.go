@@ -466,3 +466,56 @@ func TestMixedClassicEdges(t *testing.T) {
 		}
 	})
 }
+
+// A classic static member taking the instance id of the last
+// consumer-protocol member (a rolling downgrade of a static group) turns
+// the group classic at once, without a rebalance: it syncs there and gets
+// the partitions of the member it replaced.
+func TestMixedStaticReplacementDowngrade(t *testing.T) {
+	ts := startGroupServer(t, "", fast848)
+	ts.createTopic(t, "sr", 2)
+	id := ts.topicID(t, "sr")
+	c := dialRaw(t, ts.addr)
+	s1 := cgJoin("srg", "s1", "sr")
+	s1.InstanceID = kmsg.StringPtr("si")
+	if r := c.cgHeartbeat(t, s1); r.ErrorCode != 0 {
+		t.Fatal(codeName(r.ErrorCode))
+	}
+	j := classicJoinCG(t, c, "srg", "sr")
+	beat := func(epoch int32, owned []int32) *kmsg.ConsumerGroupHeartbeatResponse {
+		req := cgBeat("srg", "s1", epoch, id, owned)
+		req.InstanceID = kmsg.StringPtr("si")
+		return c.cgHeartbeat(t, req)
+	}
+	keep := assigned(beat(1, []int32{0, 1}), id)
+	if r := beat(1, keep); r.MemberEpoch != 2 || len(keep) != 1 {
+		t.Fatalf("s1 keeps %v at epoch %d", keep, r.MemberEpoch)
+	}
+	wantCode(t, "classic heartbeat", c.roundTrip(t, heartbeatReq(4, "srg", j.MemberID, 2)).(*kmsg.HeartbeatResponse).ErrorCode, kerr.RebalanceInProgress)
+	j = c.roundTrip(t, mixJoin("srg", j.MemberID, "sr")).(*kmsg.JoinGroupResponse)
+	wantCode(t, "classic rejoin", j.ErrorCode, nil)
+	wantCode(t, "classic sync", c.roundTrip(t, syncReq(5, "srg", j.MemberID, j.Generation, nil)).(*kmsg.SyncGroupResponse).ErrorCode, nil)
+	if r := beat(-2, nil); r.ErrorCode != 0 {
+		t.Fatalf("s1 static leave: %s", codeName(r.ErrorCode))
+	}
+
+	req := mixJoin("srg", "", "sr")
+	req.InstanceID = kmsg.StringPtr("si")
+	rj := c.roundTrip(t, req).(*kmsg.JoinGroupResponse)
+	if rj.ErrorCode != 0 || rj.Generation != 2 {
+		t.Fatalf("classic static replacement: %s generation %d", codeName(rj.ErrorCode), rj.Generation)
+	}
+	if kind, _ := groupKind(t, ts, "srg"); kind != "classic" {
+		t.Fatalf("after the replacement the group is %s", kind)
+	}
+	if dg := describe(t, c, 5, "srg"); dg.State != "Stable" || len(dg.Members) != 2 {
+		t.Fatalf("DescribeGroups after the replacement: %+v", dg)
+	}
+	sr := syncReq(5, "srg", rj.MemberID, rj.Generation, nil)
+	sr.InstanceID = kmsg.StringPtr("si")
+	s := c.roundTrip(t, sr).(*kmsg.SyncGroupResponse)
+	if s.ErrorCode != 0 || !slices.Equal(syncedPartitions(t, s, "sr"), keep) {
+		t.Fatalf("the replacement's sync: %s %v, want s1's %v", codeName(s.ErrorCode), syncedPartitions(t, s, "sr"), keep)
+	}
+	wantCode(t, "the other member's heartbeat (no rebalance)", c.roundTrip(t, heartbeatReq(4, "srg", j.MemberID, 2)).(*kmsg.HeartbeatResponse).ErrorCode, nil)
+}
