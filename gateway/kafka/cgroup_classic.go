@@ -152,6 +152,11 @@ func (g *group) upgradeForHeartbeat(ctx context.Context, req *kmsg.ConsumerGroup
 		// the conversion back: the group stays classic.
 		return kerr.GroupMaxSizeReached.Code, "The consumer group has reached its maximum capacity of " + strconv.Itoa(max) + " members."
 	}
+	if req.InstanceID != nil && g.members[g.static[*req.InstanceID]] != nil {
+		// The same: the instance id is a classic member's, which is
+		// not a static member that left (UNRELEASED_INSTANCE_ID).
+		return kerr.UnreleasedInstanceID.Code, "Static member with instance id " + *req.InstanceID + " is not released yet."
+	}
 	if err := g.convertToConsumer(ctx); err != nil {
 		g.c.s.log.Warn("kafka: cannot upgrade classic group", "group", g.name, "err", err)
 		if errors.Is(err, errNotConsumerProtocol) {

@@ -465,6 +465,23 @@ func TestMixedClassicEdges(t *testing.T) {
 			t.Fatalf("the refused group is %s", kind)
 		}
 	})
+	t.Run("instance id of a classic member", func(t *testing.T) {
+		ts := startGroupServer(t, "", fast848)
+		ts.createTopic(t, "me", 2)
+		c := dialRaw(t, ts.addr)
+		req := mixJoin("cs", "", "me")
+		req.InstanceID = kmsg.StringPtr("ci")
+		j := c.roundTrip(t, req).(*kmsg.JoinGroupResponse)
+		wantCode(t, "static classic join", j.ErrorCode, nil)
+		cj := cgJoin("cs", "n", "me")
+		cj.InstanceID = kmsg.StringPtr("ci")
+		if r := c.cgHeartbeat(t, cj); r.ErrorCode != kerr.UnreleasedInstanceID.Code {
+			t.Fatalf("848 join with a classic member's instance id: %s", codeName(r.ErrorCode))
+		}
+		if kind, _ := groupKind(t, ts, "cs"); kind != "classic" {
+			t.Fatalf("the refused group is %s", kind)
+		}
+	})
 }
 
 // A classic static member taking the instance id of the last
