@@ -2,7 +2,8 @@ package itest
 
 // A mixed group against the real binary (KIP-848 online upgrade and
 // downgrade): a confluent-kafka (librdkafka) classic consumer and a
-// franz-go classic consumer share a topic with cooperative-sticky; a
+// franz-go classic consumer share a topic with cooperative-sticky (and, in
+// a second run without the kill, eager range); a
 // franz-go KIP-848 consumer joins (the group is upgraded and the three
 // share it), the bridge is SIGKILLed and restarted (the mixed group comes
 // back), then the KIP-848 consumer leaves (the group is classic again and
@@ -18,9 +19,25 @@ import (
 )
 
 func TestKafkaMixedGroupBinary(t *testing.T) {
+	for _, tc := range []struct {
+		strategy string
+		kill     bool
+	}{{"cooperative-sticky", true}, {"range", false}} {
+		t.Run(tc.strategy, func(t *testing.T) { mixedGroupBinary(t, tc.strategy, tc.kill) })
+	}
+}
+
+// mixedGroupBinary runs the mixed group with the classic consumers on
+// strategy (cooperative-sticky or eager range), with a kill -9 of the
+// bridge while the group is upgraded if kill is set.
+func mixedGroupBinary(t *testing.T, strategy string, kill bool) {
 	needsBridge(t)
 	gc := groupClients[2] // confluent-kafka
 	need(t, gc.name, gc.check, gc.install)
+	balancer := kgo.CooperativeStickyBalancer()
+	if strategy == "range" {
+		balancer = kgo.RangeBalancer()
+	}
 	k := startKafka(t, "--kafka-addr", "127.0.0.1:"+freePort(t), // the same port after the kill
 		"--group-consumer-heartbeat-interval=300ms", "--group-consumer-session-timeout=6s",
 		"--group-consumer-migration-policy=bidirectional")
@@ -57,8 +74,8 @@ func TestKafkaMixedGroupBinary(t *testing.T) {
 		return stop
 	}
 
-	cf := startMember(t, gc, k.addr, topic, group, "mix-cf", "cooperative-sticky", ta)
-	stopKC := kgoMember("mix-kc", kgo.Balancers(kgo.CooperativeStickyBalancer()))
+	cf := startMember(t, gc, k.addr, topic, group, "mix-cf", strategy, ta)
+	stopKC := kgoMember("mix-kc", kgo.Balancers(balancer))
 	ta.waitAll(t, 0, 300, cf)
 	k.waitGroup(group, topic, 6, 3, "mix-cf", "mix-kc")
 
@@ -95,9 +112,11 @@ func TestKafkaMixedGroupBinary(t *testing.T) {
 	ta.waitAll(t, 0, 600, cf)
 
 	// kill -9 and a restart: the mixed group comes back and carries on.
-	k.kill9()
-	k.restart()
-	waitUpgraded()
+	if kill {
+		k.kill9()
+		k.restart()
+		waitUpgraded()
+	}
 	k.produceValues(topic, 600, 900)
 	ta.waitAll(t, 0, 900, cf)
 
