@@ -20,6 +20,7 @@ type kafkaGroupOptions struct {
 	consumerSession, consumerHB  time.Duration
 	consumerMaxSize              int
 	retention, retentionInterval time.Duration
+	migrationPolicy              string
 }
 
 func (o *kafkaGroupOptions) addFlags(fs *pflag.FlagSet) {
@@ -29,6 +30,7 @@ func (o *kafkaGroupOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.consumerSession, "group-consumer-session-timeout", 45*time.Second, "session timeout of KIP-848 consumer group members (group.consumer.session.timeout.ms)")
 	fs.DurationVar(&o.consumerHB, "group-consumer-heartbeat-interval", 5*time.Second, "heartbeat interval KIP-848 consumer group members are told (group.consumer.heartbeat.interval.ms)")
 	fs.IntVar(&o.consumerMaxSize, "group-consumer-max-size", 0, "most members of one KIP-848 consumer group; 0 for no limit (group.consumer.max.size)")
+	fs.StringVar(&o.migrationPolicy, "group-consumer-migration-policy", "bidirectional", "online conversion between classic and KIP-848 consumer groups: disabled, upgrade, downgrade or bidirectional (group.consumer.migration.policy)")
 	fs.DurationVar(&o.retention, "offsets-retention", 7*24*time.Hour, "how long committed offsets of an empty group are kept; 0 keeps them for ever (offsets.retention.minutes)")
 	fs.DurationVar(&o.retentionInterval, "offsets-retention-check-interval", 10*time.Minute, "how often expired offsets are removed (offsets.retention.check.interval.ms)")
 }
@@ -73,6 +75,7 @@ func (o *kafkaGroupOptions) settings() kafka.GroupSettings {
 		ConsumerMaxSize:           o.consumerMaxSize,
 		OffsetsRetention:          o.retention,
 		OffsetsRetentionCheck:     o.retentionInterval,
+		ConsumerMigrationPolicy:   o.migrationPolicy,
 	}
 	if gs.InitialRebalanceDelay == 0 {
 		gs.InitialRebalanceDelay = -1

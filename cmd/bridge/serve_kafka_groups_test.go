@@ -21,6 +21,8 @@ func TestKafkaGroupFlags(t *testing.T) {
 		{[]string{"--group-consumer-heartbeat-interval=1m"}, 0, 0, true},
 		{[]string{"--group-consumer-max-size=-1"}, 0, 0, true},
 		{[]string{"--offsets-retention=-1s"}, 0, 0, true},
+		{[]string{"--group-consumer-migration-policy=downgrade"}, 3 * time.Second, 7 * 24 * time.Hour, false},
+		{[]string{"--group-consumer-migration-policy=both"}, 0, 0, true},
 	} {
 		var o kafkaGroupOptions
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)

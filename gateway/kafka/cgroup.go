@@ -122,6 +122,10 @@ type cgMember struct {
 
 	timer      groupTimer // session timeout
 	revokeWait groupTimer // rebalance timeout while partitions are unrevoked
+
+	// classic is set for a member that uses the classic protocol
+	// (JoinGroup and SyncGroup) in this group: cgroup_classic.go.
+	classic *cgClassic
 }
 
 // subscribes reports whether the member consumes topic.
@@ -423,14 +427,13 @@ func subsetOf(a, b cgAssignment) bool {
 
 // removeCGMember drops m for good (left, expired or fenced) and bumps the
 // group epoch so the others get its partitions.
+// When only classic members remain the group may become a classic group
+// instead (maybeDowngrade): then g.cg is nil afterwards.
 func (g *group) removeCGMember(m *cgMember, why string) {
 	cg := g.cg
-	m.timer.stop()
-	m.revokeWait.stop()
-	delete(cg.members, m.id)
-	delete(cg.target, m.id)
-	if m.instanceID != nil && cg.static[*m.instanceID] == m.id {
-		delete(cg.static, *m.instanceID)
+	g.forgetCGMember(m, why)
+	if g.maybeDowngrade() {
+		return
 	}
 	cg.epoch++
 	if len(cg.members) == 0 {
@@ -439,24 +442,46 @@ func (g *group) removeCGMember(m *cgMember, why string) {
 	g.c.s.log.Info("kafka: consumer group member removed", "group", g.name, "member", m.id, "reason", why, "group_epoch", cg.epoch)
 }
 
+// forgetCGMember drops m from the group's maps and stops its timers; the
+// caller bumps the epoch (removeCGMember).
+func (g *group) forgetCGMember(m *cgMember, why string) {
+	cg := g.cg
+	m.timer.stop()
+	m.revokeWait.stop()
+	m.stopClassicTimers()
+	delete(cg.members, m.id)
+	delete(cg.target, m.id)
+	if m.instanceID != nil && cg.static[*m.instanceID] == m.id {
+		delete(cg.static, *m.instanceID)
+	}
+	if why != "" {
+		g.c.s.log.Debug("kafka: consumer group member goes", "group", g.name, "member", m.id, "reason", why)
+	}
+}
+
 // scheduleCGSession (re)starts m's session timer: the broker's
 // group.consumer.session.timeout.ms.
 func (g *group) scheduleCGSession(m *cgMember) {
-	g.schedule(&m.timer, g.c.cfg.consumerSessionTimeout, func() {
+	d := g.c.cfg.consumerSessionTimeout
+	if m.classic != nil {
+		d = m.classic.session // a classic member's own
+	}
+	g.schedule(&m.timer, d, func() {
 		if g.cg == nil || g.cg.members[m.id] != m {
 			return
 		}
 		g.c.counters.expiries.Add(1)
 		g.removeCGMember(m, "session timeout")
-		g.storeCG()
-		g.maybeRetire()
+		g.storeAfterTimer()
 	})
 }
 
 // watchRevocation arms m's rebalance timeout while it has partitions to
 // revoke: a member that does not give them up in time is fenced.
 func (g *group) watchRevocation(m *cgMember) {
-	if m.state != cgUnrevoked {
+	// Classic members have Kafka's join and sync timers instead
+	// (cgroup_classic.go).
+	if m.state != cgUnrevoked || m.classic != nil {
 		m.revokeWait.stop()
 		return
 	}
@@ -468,8 +493,7 @@ func (g *group) watchRevocation(m *cgMember) {
 			return
 		}
 		g.removeCGMember(m, "partitions not revoked within the rebalance timeout")
-		g.storeCG()
-		g.maybeRetire()
+		g.storeAfterTimer()
 	})
 }
 
@@ -481,6 +505,7 @@ func (g *group) stopCGTimers() {
 	for _, m := range g.cg.members {
 		m.timer.stop()
 		m.revokeWait.stop()
+		m.stopClassicTimers()
 	}
 }
 

@@ -18,6 +18,13 @@ func (cg *consumerGroup) validateOffsetCommit(memberID string, epoch int32, vers
 	switch {
 	case m == nil:
 		return kerr.UnknownMemberID.Code
+	case m.classic != nil:
+		// A classic member commits with its member epoch as the
+		// generation, at any version.
+		if epoch != m.epoch {
+			return kerr.IllegalGeneration.Code
+		}
+		return 0
 	case version < 9:
 		return kerr.UnsupportedVersion.Code
 	case epoch != m.epoch:
@@ -59,18 +66,13 @@ func checkFetchMember(r *Request, name, memberID string, epoch int32) int16 {
 }
 
 // classicJoinToConsumerGroup decides a JoinGroup for a group that uses the
-// consumer protocol: an empty one becomes a classic group (keeping its
-// offsets), as Kafka converts an empty group; one with members answers
-// INCONSISTENT_GROUP_PROTOCOL: classic members cannot join a
-// consumer-protocol group here (Kafka 4's mixed groups are not
-// implemented). The caller holds g.mu.
+// consumer protocol without members: it becomes a classic group (keeping
+// its offsets), as Kafka converts an empty group. One with members takes
+// the classic member in (cgroup_classic.go; joinGroup routes it there
+// first). The caller holds g.mu.
 func (g *group) classicJoinToConsumerGroup() int16 {
 	if g.cg == nil {
 		return 0
-	}
-	if g.cgHasMembers() {
-		g.c.s.log.Info("kafka: classic JoinGroup refused by a consumer-protocol group", "group", g.name)
-		return kerr.InconsistentGroupProtocol.Code
 	}
 	g.stopCGTimers()
 	g.cg = nil

@@ -43,6 +43,13 @@ type cgMemberRecord struct {
 	Assigned      []cgTopicRecord `json:"assigned,omitempty"`
 	PendingRevoke []cgTopicRecord `json:"pending_revoke,omitempty"`
 	Target        []cgTopicRecord `json:"target,omitempty"`
+	// Classic is set for a classic member (cgroup_classic.go).
+	Classic *cgClassicRecord `json:"classic,omitempty"`
+}
+
+type cgClassicRecord struct {
+	SessionMs int64            `json:"session_timeout_ms"`
+	Protocols []protocolRecord `json:"protocols"`
 }
 
 type cgTopicRecord struct {
@@ -72,14 +79,24 @@ func decodeAssignment(rs []cgTopicRecord) cgAssignment {
 // write; the caller holds g.mu.
 func (g *group) storeCG() error {
 	cg := g.cg
+	if cg == nil { // downgraded to a classic group meanwhile
+		return g.storeMetadata(nil)
+	}
 	rec := cgRecord{Epoch: cg.epoch, AssignmentEpoch: cg.assignmentEpoch, Assignor: cg.assignor}
 	for _, m := range cg.sortedMembers() {
+		var classic *cgClassicRecord
+		if m.classic != nil {
+			classic = &cgClassicRecord{SessionMs: m.classic.session.Milliseconds()}
+			for _, p := range m.classic.protocols {
+				classic.Protocols = append(classic.Protocols, protocolRecord{Name: p.Name, Metadata: p.Metadata})
+			}
+		}
 		rec.Members = append(rec.Members, cgMemberRecord{
 			ID: m.id, InstanceID: m.instanceID, RackID: m.rackID, ClientID: m.clientID, ClientHost: m.clientHost,
 			Epoch: m.epoch, PrevEpoch: m.prevEpoch, State: m.state, RebalanceMs: m.rebalance.Milliseconds(),
 			Names: m.names, Regex: m.regex, Assignor: m.assignor,
 			Assigned: encodeAssignment(m.assigned), PendingRevoke: encodeAssignment(m.pendingRevoke),
-			Target: encodeAssignment(cg.target[m.id]),
+			Target: encodeAssignment(cg.target[m.id]), Classic: classic,
 		})
 	}
 	v, err := json.Marshal(groupRecord{ProtocolType: "consumer", Generation: cg.epoch, Consumer: &rec})
@@ -117,6 +134,12 @@ func (c *coordinator) restoreCG(name string, rec *cgRecord) *group {
 			rebalance: time.Duration(mr.RebalanceMs) * time.Millisecond,
 			names:     mr.Names, regex: mr.Regex, assignor: mr.Assignor,
 			assigned: decodeAssignment(mr.Assigned), pendingRevoke: decodeAssignment(mr.PendingRevoke),
+		}
+		if mr.Classic != nil {
+			m.classic = &cgClassic{session: time.Duration(mr.Classic.SessionMs) * time.Millisecond}
+			for _, p := range mr.Classic.Protocols {
+				m.classic.protocols = append(m.classic.protocols, kmsgProtocol(p.Name, p.Metadata))
+			}
 		}
 		if m.regex != "" {
 			re, err := regexp.Compile(m.regex)

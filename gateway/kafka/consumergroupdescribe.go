@@ -3,8 +3,8 @@
 // group epoch, target assignment epoch, the assignor in use, and each
 // member with its epoch, client, subscription (names or regex), current
 // assignment and target assignment (topic ids and names); v1 adds the
-// member type (1: consumer protocol; classic members cannot join these
-// groups here). A group that does not exist, or is a classic group,
+// member type (1: consumer protocol, 0: a classic member of the group,
+// cgroup_classic.go). A group that does not exist, or is a classic group,
 // answers GROUP_ID_NOT_FOUND, as Kafka does. DESCRIBE on the group is
 // needed (GROUP_AUTHORIZATION_FAILED); authorized operations are given
 // when asked for.
@@ -83,6 +83,9 @@ func describeConsumerGroup(s *Server, dg *kmsg.ConsumerGroupDescribeResponseGrou
 		dm.Assignment = cg.describeAssignment(m.assigned)
 		dm.TargetAssignment = cg.describeAssignment(cg.target[m.id])
 		dm.MemberType = 1 // consumer protocol
+		if m.classic != nil {
+			dm.MemberType = 0 // classic protocol (cgroup_classic.go)
+		}
 		dg.Members = append(dg.Members, dm)
 	}
 }

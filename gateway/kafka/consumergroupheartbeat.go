@@ -17,7 +17,8 @@
 // subscription or with owned partitions, an epoch below -2, an empty
 // instance or rack id, a static leave without instance id),
 // INVALID_REGULAR_EXPRESSION, UNSUPPORTED_ASSIGNOR, GROUP_ID_NOT_FOUND
-// for an unknown group or one in use by classic members,
+// for an unknown group or a classic group with members that cannot be
+// upgraded (cgroup_classic.go),
 // UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, FENCED_INSTANCE_ID,
 // UNRELEASED_INSTANCE_ID (an instance id still held by a member that did
 // not leave) and GROUP_MAX_SIZE_REACHED.
@@ -145,16 +146,12 @@ func consumerGroupHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 	}
 	defer g.mu.Unlock()
 	if g.cg == nil {
-		// A classic group: an empty one (offsets only, or a new
-		// group) becomes a consumer group on a join, as Kafka
-		// converts it; one with classic members cannot be.
-		if req.MemberEpoch != cgJoinEpoch || g.state != groupEmpty || len(g.members) > 0 || len(g.pending) > 0 {
-			g.maybeRetire()
-			return fail(kerr.GroupIDNotFound.Code, "Group "+req.Group+" is not a consumer group.")
+		// A classic group: an empty one becomes a consumer group on a
+		// join; one with members is upgraded if the migration policy
+		// allows it (cgroup_classic.go).
+		if code, msg := g.upgradeForHeartbeat(ctx, req); code != 0 {
+			return fail(code, msg)
 		}
-		g.cg = newConsumerGroup()
-		g.protocolType, g.protocol, g.leader = "consumer", "", ""
-		g.cleanupTimer.stop()
 	}
 	code, msg := g.cgHeartbeat(ctx, r, req, resp)
 	g.maybeRetire() // a group made for a failed join, or left empty
@@ -185,6 +182,15 @@ func (g *group) cgHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 		memberID = uuid.New().String()
 	}
 	m := cg.members[memberID]
+	if m != nil && m.classic != nil {
+		// A classic member (cgroup_classic.go): only a join moves it
+		// to this protocol.
+		if req.MemberEpoch != cgJoinEpoch {
+			return kerr.UnknownMemberID.Code, "Member " + memberID + " uses the classic protocol."
+		}
+		m.stopClassicTimers()
+		m.classic = nil
+	}
 	joined := false
 	if req.InstanceID != nil {
 		known, ok := cg.static[*req.InstanceID]

@@ -107,6 +107,9 @@ type groupConfig struct {
 	// applied (offsets.retention.check.interval.ms); see offset_expiry.go.
 	offsetsRetention      time.Duration
 	offsetsRetentionCheck time.Duration
+	// migrationPolicy is group.consumer.migration.policy
+	// (cgroup_classic.go); "" means bidirectional.
+	migrationPolicy string
 }
 
 var defaultGroupConfig = groupConfig{

@@ -57,6 +57,20 @@ func FuzzGroupRequest(f *testing.F) {
 	cd := kmsg.NewPtrConsumerGroupDescribeRequest()
 	cd.Version, cd.Groups = 1, []string{"g8", "g"}
 	add(cd)
+	// Mixed groups (cgroup_classic.go): a classic member joining,
+	// syncing, heartbeating in and leaving a consumer group, owned
+	// partitions in its metadata; a consumer join upgrading group g.
+	add(mixJoin("g8", "", "t"))
+	add(mixJoin("g8", "c1", "t", 0, 1))
+	add(syncReq(5, "g8", "c1", 2, nil))
+	add(heartbeatReq(4, "g8", "c1", 2))
+	lv := kmsg.NewPtrLeaveGroupRequest()
+	lv.Version, lv.Group = 5, "g8"
+	lm := kmsg.NewLeaveGroupRequestMember()
+	lm.MemberID = "c1"
+	lv.Members = append(lv.Members, lm)
+	add(lv)
+	add(cgJoin("g", "u1", "t"))
 	ts := startGroupServer(f, "", fastGroups)
 	ts.createTopic(f, "t", 2)
 	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}

@@ -164,6 +164,8 @@ type groupMember struct {
 	cl   *kgo.Client
 	cut  *cuttable
 
+	stop func() // leaves the group and waits; also at the test's end
+
 	mu       sync.Mutex
 	assigned map[int32]bool
 	revoked  [][]int32 // partitions of each revocation
@@ -240,11 +242,12 @@ func (ts *testServer) startMember(t testing.TB, name, group, topic string, s *se
 			cl.AllowRebalance()
 		}
 	}()
-	t.Cleanup(func() {
+	m.stop = sync.OnceFunc(func() {
 		cancel()
 		<-done
 		cl.Close()
 	})
+	t.Cleanup(m.stop)
 	return m
 }
 

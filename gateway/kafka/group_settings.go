@@ -33,6 +33,11 @@ type GroupSettings struct {
 	// OffsetsRetentionCheck is offsets.retention.check.interval.ms
 	// (10 min): how often expiry runs.
 	OffsetsRetentionCheck time.Duration
+	// ConsumerMigrationPolicy is group.consumer.migration.policy: which
+	// online conversions between classic and KIP-848 consumer groups are
+	// allowed (cgroup_classic.go): "disabled", "upgrade", "downgrade" or
+	// "bidirectional" (the default, "" too).
+	ConsumerMigrationPolicy string
 }
 
 // Validate reports settings Kafka would refuse.
@@ -45,6 +50,8 @@ func (gs GroupSettings) Validate() error {
 		return fmt.Errorf("consumer group heartbeat interval %s must be under the session timeout %s", cfg.consumerHeartbeatInterval, cfg.consumerSessionTimeout)
 	case gs.ConsumerMaxSize < 0:
 		return fmt.Errorf("consumer group max size %d is negative", gs.ConsumerMaxSize)
+	case !validMigrationPolicy(gs.ConsumerMigrationPolicy):
+		return fmt.Errorf("consumer group migration policy %q: want disabled, upgrade, downgrade or bidirectional", gs.ConsumerMigrationPolicy)
 	case gs.MinSessionTimeout < 0 || gs.MaxSessionTimeout < 0 || gs.ConsumerSessionTimeout < 0 || gs.ConsumerHeartbeatInterval < 0 || gs.OffsetsRetentionCheck < 0:
 		return fmt.Errorf("group timeouts must not be negative")
 	}
@@ -74,6 +81,9 @@ func (gs GroupSettings) apply(cfg groupConfig) groupConfig {
 		cfg.offsetsRetention = 0 // never
 	}
 	set(&cfg.offsetsRetentionCheck, gs.OffsetsRetentionCheck)
+	if gs.ConsumerMigrationPolicy != "" {
+		cfg.migrationPolicy = gs.ConsumerMigrationPolicy
+	}
 	return cfg
 }
 

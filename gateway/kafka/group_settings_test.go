@@ -23,6 +23,13 @@ func TestGroupSettings(t *testing.T) {
 		{"min over max", GroupSettings{MinSessionTimeout: time.Hour, MaxSessionTimeout: time.Minute}, nil, true},
 		{"heartbeat not under session", GroupSettings{ConsumerSessionTimeout: time.Second, ConsumerHeartbeatInterval: time.Second}, nil, true},
 		{"negative max size", GroupSettings{ConsumerMaxSize: -1}, nil, true},
+		{"migration policy", GroupSettings{ConsumerMigrationPolicy: "upgrade"},
+			func(c groupConfig) bool { return c.upgradeAllowed() && !c.downgradeAllowed() }, false},
+		{"default migration policy is bidirectional", GroupSettings{},
+			func(c groupConfig) bool { return c.upgradeAllowed() && c.downgradeAllowed() }, false},
+		{"no migrations", GroupSettings{ConsumerMigrationPolicy: "disabled"},
+			func(c groupConfig) bool { return !c.upgradeAllowed() && !c.downgradeAllowed() }, false},
+		{"unknown migration policy", GroupSettings{ConsumerMigrationPolicy: "sideways"}, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.gs.Validate()

@@ -47,6 +47,9 @@ func heartbeat(s *Server, req *kmsg.HeartbeatRequest) int16 {
 		return unknownMemberCode
 	}
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		return g.cgClassicHeartbeat(req) // cgroup_classic.go
+	}
 	if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
 		return code
 	}

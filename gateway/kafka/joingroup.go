@@ -14,7 +14,9 @@
 // and from v9 a returning leader is told to keep the current assignment
 // (SkipAssignment, KIP-814). Errors: INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT
 // (outside 6s-30min), INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID,
-// FENCED_INSTANCE_ID.
+// FENCED_INSTANCE_ID. A JoinGroup for a KIP-848 group with members makes
+// the caller a classic member of it, answered at once
+// (cgroup_classic.go).
 package kafka
 
 import (
@@ -37,7 +39,7 @@ func handleJoinGroup(_ context.Context, r *Request) (Reply, error) {
 		return Respond(resp), nil
 	}
 	return RespondLater(func(ctx context.Context) (kmsg.Response, error) {
-		resp, p := joinGroup(r, req)
+		resp, p := joinGroup(ctx, r, req)
 		if p == nil {
 			return resp, nil
 		}
@@ -63,7 +65,7 @@ func kmsgProtocol(name string, metadata []byte) kmsg.JoinGroupRequestProtocol {
 }
 
 // joinGroup returns either a response now or the parked request to wait on.
-func joinGroup(r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) {
+func joinGroup(ctx context.Context, r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) {
 	resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
 	resp.MemberID = req.MemberID
 	fail := func(code int16) (kmsg.Response, *parked) {
@@ -91,6 +93,10 @@ func joinGroup(r *Request, req *kmsg.JoinGroupRequest) (kmsg.Response, *parked) 
 		return fail(unknownMemberCode)
 	}
 	defer g.mu.Unlock()
+	if g.cgHasMembers() {
+		// A classic member in a consumer group (cgroup_classic.go).
+		return g.cgClassicJoin(ctx, r, req), nil
+	}
 	if code := g.classicJoinToConsumerGroup(); code != 0 {
 		return fail(code)
 	}

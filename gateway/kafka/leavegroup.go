@@ -64,6 +64,14 @@ func leaveGroup(s *Server, req *kmsg.LeaveGroupRequest) *kmsg.LeaveGroupResponse
 		return done(unknownMemberCode)
 	}
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		resp.Members = g.cgClassicLeave(leaving) // cgroup_classic.go
+		if err := g.storeCG(); err != nil {
+			return done(coordinatorErrorCode(s, err))
+		}
+		g.maybeRetire()
+		return done(0)
+	}
 
 	left := 0
 	for _, lm := range leaving {

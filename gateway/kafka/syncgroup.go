@@ -61,6 +61,9 @@ func syncGroup(s *Server, req *kmsg.SyncGroupRequest) (kmsg.Response, *parked) {
 		return fail(unknownMemberCode)
 	}
 	defer g.mu.Unlock()
+	if g.cg != nil {
+		return fail(g.cgClassicSync(req, resp)) // cgroup_classic.go
+	}
 
 	if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
 		return fail(code)
