@@ -340,3 +340,44 @@ func TestTxnUnstableOffsets(t *testing.T) {
 		t.Errorf("after the commit: %v, want offset 5", got)
 	}
 }
+
+// TestTxnOffsetCommitConsumerGroup: a TxnOffsetCommit that names no member
+// (v0-2, or a producer sending offsets by group id alone) is not validated
+// against a KIP-848 group's members, as Kafka's
+// ConsumerGroup.validateOffsetCommit; one that names a member is.
+func TestTxnOffsetCommitConsumerGroup(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "t", 1)
+	x := txnRaw{t, dialRaw(t, ts.addr)}
+	if resp := x.c.cgHeartbeat(t, cgJoin("cg", "m1", "t")); resp.ErrorCode != 0 {
+		t.Fatalf("join: %v", kerr.ErrorForCode(resp.ErrorCode))
+	}
+	code, pid, epoch := x.init(4, kmsg.StringPtr("tx"), 60000, -1, -1)
+	if code != 0 {
+		t.Fatalf("InitProducerId: %v", kerr.ErrorForCode(code))
+	}
+	if code := x.addOffsets(3, "tx", pid, epoch, "cg"); code != 0 {
+		t.Fatalf("AddOffsetsToTxn: %v", kerr.ErrorForCode(code))
+	}
+	for _, c := range []struct {
+		name    string
+		version int16
+		gen     int32
+		member  string
+		want    *kerr.Error
+	}{
+		{"v2, no member fields", 2, -1, "", nil},
+		{"v3, no member id, epoch -1", 3, -1, "", nil},
+		{"v3, unknown member", 3, 1, "nobody", kerr.UnknownMemberID},
+		{"v3, the member at a wrong epoch", 3, 7, "m1", kerr.StaleMemberEpoch},
+		{"v3, the member at its epoch", 3, 1, "m1", nil},
+	} {
+		want := int16(0)
+		if c.want != nil {
+			want = c.want.Code
+		}
+		if got := x.offsetCommit(c.version, "tx", "cg", pid, epoch, c.gen, c.member, "t", 1); got != want {
+			t.Errorf("%s: %v, want %v", c.name, kerr.ErrorForCode(got), c.want)
+		}
+	}
+}

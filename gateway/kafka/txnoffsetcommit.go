@@ -92,11 +92,14 @@ func txnOffsetCommit(ctx context.Context, r *Request, req *kmsg.TxnOffsetCommitR
 		switch {
 		case g.state == groupDead:
 			code = kerr.CoordinatorNotAvailable.Code
-		case g.cg != nil:
+		case g.cg != nil && (gen >= 0 || memberID != "" || instanceID != nil):
 			// A consumer-protocol (KIP-848) group: the generation is
 			// the member's epoch, as ConsumerGroup.validateOffsetCommit
 			// checks a transactional commit (any TxnOffsetCommit
-			// version).
+			// version). Without member id, epoch and instance id
+			// (TxnOffsetCommit v0-2, or a producer sending offsets by
+			// group id alone) Kafka does not validate, whatever the
+			// group's members: the case below.
 			code = g.cg.validateOffsetCommit(memberID, gen, 9)
 		case gen >= 0 || memberID != "" || instanceID != nil:
 			if code = g.validateMember(memberID, instanceID); code == 0 && gen != g.generation {
