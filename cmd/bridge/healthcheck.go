@@ -57,7 +57,7 @@ the probe checks the local process, not its identity.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.adminAddr, "admin-addr", ":8080", "admin address of the bridge to probe, as serve's --admin-addr")
 	fs.BoolVar(&o.adminTLS, "admin-tls", false, "the admin port serves HTTPS, as serve's --admin-tls")
-	fs.DurationVar(&o.timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "how long to wait for the answer")
 	return cmd
 }
 
