@@ -3,7 +3,8 @@
 // LocalStack's Kinesis, SQS and S3.
 //
 //	c, err := streambridge.Run(ctx, "streambridge/bridge:dev")
-//	defer testcontainers.TerminateContainer(c)
+//	testcontainers.CleanupContainer(t, c) // before checking err
+//	if err != nil { ... }
 //	bootstrap, _ := c.KafkaBootstrap(ctx) // 127.0.0.1:PORT
 //	endpoint, _ := c.AWSEndpoint(ctx)     // http://127.0.0.1:PORT
 //
@@ -86,10 +87,15 @@ func Run(ctx context.Context, image string, opts ...testcontainers.ContainerCust
 		testcontainers.WithWaitStrategy(wait.ForHealthCheck().WithStartupTimeout(2 * time.Minute)),
 	}
 	ctr, err := testcontainers.Run(ctx, image, append(base, opts...)...)
-	if ctr != nil {
-		c.DockerContainer = ctr
+	if ctr == nil {
+		// Nothing was created: a nil *Container, which
+		// testcontainers.TerminateContainer and CleanupContainer skip.
+		return nil, fmt.Errorf("streambridge: run %s: %w", image, err)
 	}
+	c.DockerContainer = ctr
 	if err != nil {
+		// Created but not healthy: returned, so the caller can read its
+		// logs and must terminate it, as with testcontainers.Run.
 		return c, fmt.Errorf("streambridge: run %s: %w", image, err)
 	}
 	return c, nil

@@ -104,9 +104,7 @@ func TestRun(t *testing.T) {
 
 	start := time.Now()
 	c, err := streambridge.Run(ctx, img)
-	if c != nil && c.DockerContainer != nil {
-		t.Cleanup(func() { _ = testcontainers.TerminateContainer(c) })
-	}
+	testcontainers.CleanupContainer(t, c)
 	if err != nil {
 		t.Fatal(err)
 	}
