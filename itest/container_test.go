@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,9 +251,22 @@ func TestContainerCompose(t *testing.T) {
 		_, _ = runCmd(p.env, "docker-compose", "-p", p.name, "-f", p.file, "down", "-v", "--remove-orphans")
 	})
 
+	// The aim for the image is under 40 MB; a size, not a time.
+	size := strings.TrimSpace(string(mustCmd(t, nil, "docker", "image", "inspect", "-f", "{{.Size}}", image)))
+	if n, err := strconv.ParseInt(size, 10, 64); err != nil || n > 40e6 {
+		t.Errorf("image size %s bytes (%v), want under 40 MB", size, err)
+	}
+	t.Logf("image size: %s bytes", size)
+
 	start := time.Now()
 	p.run("up", "-d")
 	t.Logf("up -d to healthy: %v", p.waitHealthy(start).Round(time.Millisecond))
+	// Non-root, read-only root filesystem, host network, the named volume.
+	got := strings.TrimSpace(string(mustCmd(t, nil, "docker", "inspect", "-f",
+		"{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.NetworkMode}} {{range .Mounts}}{{.Type}}:{{.Name}}:{{.Destination}}{{end}}", p.containerID())))
+	if want := "65532:65532 true host volume:" + p.name + "_bridge-data:/data"; got != want {
+		t.Errorf("container settings %q, want %q", got, want)
+	}
 
 	internal, external := "127.0.0.1:"+ports.kafka, "127.0.0.1:"+ports.kafkaExternal
 	endpoint := "http://127.0.0.1:" + ports.aws
