@@ -64,9 +64,15 @@ const dockerTimeout = 15 * time.Minute
 // runCmd runs name with env added to cleanEnv and returns stdout; a failure
 // carries stderr.
 func runCmd(env []string, name string, args ...string) ([]byte, error) {
+	return runCmdIn("", env, name, args...)
+}
+
+// runCmdIn is runCmd in directory dir ("" for the current one).
+func runCmdIn(dir string, env []string, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
