@@ -267,10 +267,13 @@ func TestContainerCompose(t *testing.T) {
 	start := time.Now()
 	p.run("up", "-d")
 	t.Logf("up -d to healthy: %v", p.waitHealthy(start).Round(time.Millisecond))
-	// Non-root, read-only root filesystem, host network, the named volume.
-	got := strings.TrimSpace(string(mustCmd(t, nil, "docker", "inspect", "-f",
-		"{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.NetworkMode}} {{range .Mounts}}{{.Type}}:{{.Name}}:{{.Destination}}{{end}}", p.containerID())))
-	if want := "65532:65532 true host volume:" + p.name + "_bridge-data:/data"; got != want {
+	// Non-root, read-only root filesystem, host network, the named volume
+	// and compose/init.yaml mounted read-only.
+	got := strings.Fields(string(mustCmd(t, nil, "docker", "inspect", "-f",
+		"{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.NetworkMode}} {{range .Mounts}} {{.Type}}:{{.Name}}:{{.Destination}}:{{.RW}}{{end}}", p.containerID())))
+	slices.Sort(got[min(3, len(got)):])
+	want := []string{"65532:65532", "true", "host", "bind::/etc/bridge/init.yaml:false", "volume:" + p.name + "_bridge-data:/data:true"}
+	if !slices.Equal(got, want) {
 		t.Errorf("container settings %q, want %q", got, want)
 	}
 
@@ -282,6 +285,9 @@ func TestContainerCompose(t *testing.T) {
 		return mustAWSTool(t, awsCLIEnv, nil, awsCLI, append([]string{"--endpoint-url", endpoint, "--no-cli-pager",
 			"--output", "json", "--cli-binary-format", "raw-in-base64-out"}, args...)...)
 	}
+
+	// compose/init.yaml's fixtures exist once the container is healthy.
+	checkFixtures(t, internal, aws)
 
 	// Each listener advertises itself, so a client stays on the listener
 	// it came in on.
@@ -443,4 +449,46 @@ func kgoProduceConsume(t *testing.T, produceAddr, consumeAddr, topic string, n i
 	if !slices.Equal(got, want) {
 		t.Errorf("franz-go through %s read %v, want %v", consumeAddr, got, want)
 	}
+}
+
+// checkFixtures finds what compose/init.yaml declares (BRIDGE_INIT_FILE in
+// compose/docker-compose.yml): the topic through Kafka, the stream, queues
+// and bucket through the AWS CLI.
+func checkFixtures(t *testing.T, kafkaAddr string, aws func(args ...string) []byte) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kafkaAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	topics, err := adm.ListTopics(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td, ok := topics["orders"]; !ok || td.Err != nil || len(td.Partitions) != 3 {
+		t.Errorf("init.yaml topic orders: %+v", topics)
+	}
+	var summary struct{ StreamDescriptionSummary struct{ OpenShardCount int } }
+	if err := json.Unmarshal(aws("kinesis", "describe-stream-summary", "--stream-name", "clicks"), &summary); err != nil {
+		t.Fatal(err)
+	}
+	if n := summary.StreamDescriptionSummary.OpenShardCount; n != 2 {
+		t.Errorf("init.yaml stream clicks: %d open shards, want 2", n)
+	}
+	var q struct{ QueueUrl string }
+	if err := json.Unmarshal(aws("sqs", "get-queue-url", "--queue-name", "jobs.fifo"), &q); err != nil {
+		t.Fatal(err)
+	}
+	var attrs struct{ Attributes map[string]string }
+	if err := json.Unmarshal(aws("sqs", "get-queue-attributes", "--queue-url", q.QueueUrl, "--attribute-names", "FifoQueue"), &attrs); err != nil {
+		t.Fatal(err)
+	}
+	if attrs.Attributes["FifoQueue"] != "true" {
+		t.Errorf("init.yaml queue jobs.fifo: %v", attrs.Attributes)
+	}
+	aws("sqs", "get-queue-url", "--queue-name", "jobs")
+	aws("s3api", "head-bucket", "--bucket", "uploads")
 }
