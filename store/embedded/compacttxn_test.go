@@ -1,0 +1,301 @@
+package embedded
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+)
+
+// appendScript appends the steps of script, separated by ';', to partition
+// 0 of name: "p k=v ..." a plain batch, "tPID k=v ..." a transactional
+// batch of producer PID, "cPID" and "aPID" its commit and abort markers. A
+// value "-" is a tombstone.
+func appendScript(t *testing.T, s *Store, name string, now time.Time, script string) {
+	t.Helper()
+	for step := range strings.SplitSeq(script, ";") {
+		f := strings.Fields(step)
+		if len(f) == 0 {
+			continue
+		}
+		var (
+			raw []byte
+			err error
+		)
+		switch kind, pid := f[0][0], f[0][1:]; kind {
+		case 'c', 'a':
+			id, _ := strconv.ParseInt(pid, 10, 64)
+			typ := recordbatch.ControlCommit
+			if kind == 'a' {
+				typ = recordbatch.ControlAbort
+			}
+			raw, err = recordbatch.EncodeControl(id, 1, recordbatch.Control{Type: typ}, now)
+		default:
+			recs := make([]recordbatch.Record, 0, len(f)-1)
+			for _, kv := range f[1:] {
+				k, v, _ := strings.Cut(kv, "=")
+				r := recordbatch.Record{Key: []byte(k), Timestamp: now}
+				if v != "-" {
+					r.Value = []byte(v)
+				}
+				recs = append(recs, r)
+			}
+			opts := recordbatch.EncodeOptions{}
+			if kind == 't' {
+				id, _ := strconv.ParseInt(pid, 10, 64)
+				opts = recordbatch.EncodeOptions{Idempotent: true, Transactional: true, ProducerID: id, ProducerEpoch: 1}
+			}
+			raw, err = recordbatch.Encode(nil, recs, opts)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		appendRaw(t, s, name, raw)
+	}
+}
+
+// describeLog lists what a read_uncommitted reader gets from partition 0:
+// "offset:key=value" per record ("-" a tombstone), "offset:COMMIT(pid)" or
+// "offset:ABORT(pid)" per marker.
+func describeLog(t *testing.T, s *Store, name string) string {
+	t.Helper()
+	var out []string
+	for from := int64(0); ; {
+		res, err := s.Read(ctx, name, 0, from, store.ReadLimits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Batches) == 0 {
+			return strings.Join(out, " ")
+		}
+		for _, b := range res.Batches {
+			if err := recordbatch.VerifyCRC(b.Raw); err != nil {
+				t.Fatalf("batch at %d: %v", b.BaseOffset, err)
+			}
+			info, err := recordbatch.Parse(b.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Control() {
+				m, err := recordbatch.ParseControl(b.Raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprintf("%d:%s(%d)", b.BaseOffset, m.Type, info.ProducerID))
+			} else {
+				_, recs, err := recordbatch.Decode(b.Raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range recs {
+					v := string(r.Value)
+					if r.Value == nil {
+						v = "-"
+					}
+					out = append(out, fmt.Sprintf("%d:%s=%s", r.Offset, r.Key, v))
+				}
+			}
+			from = b.LastOffset + 1
+		}
+	}
+}
+
+// committedKeys replays partition 0 as a read_committed consumer does (the
+// committed reads' aborted lists, markers skipped) and returns each key's
+// latest value, "key=value" sorted by key, tombstoned keys left out.
+func committedKeys(t *testing.T, s *Store, name string) string {
+	t.Helper()
+	latest := map[string]string{}
+	for from := int64(0); ; {
+		res, err := s.Read(ctx, name, 0, from, store.ReadLimits{Committed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Batches) == 0 {
+			break
+		}
+		f := store.NewTxnFilter(res.Aborted)
+		for _, b := range res.Batches {
+			from = b.LastOffset + 1
+			info, err := recordbatch.Parse(b.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Skip(info) {
+				continue
+			}
+			_, recs, err := recordbatch.Decode(b.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				if r.Value == nil {
+					delete(latest, string(r.Key))
+				} else {
+					latest[string(r.Key)] = string(r.Value)
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(latest))
+	for k, v := range latest {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// horizons counts the delete horizons the cleaner keeps ('c' id partition base).
+func horizons(t *testing.T, s *Store) int {
+	t.Helper()
+	n := 0
+	err := s.scan([]byte{tagCleaner}, []byte{tagCleaner + 1}, func(k, _ []byte) error {
+		if len(k) == 21 {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The cleaner and transactions, as Kafka's LogCleaner: aborted records go
+// and never shadow nor are shadowed instead of committed ones; committed
+// transactional records are compacted like any; markers stay until a pass
+// finds their transaction empty, then delete.retention.ms more (two passes);
+// nothing at or past the last stable offset is touched. Each phase appends,
+// moves the clock, runs one pass and checks the log a read_uncommitted
+// reader gets, the keys a read_committed one ends with, and the aborted
+// index and horizons left.
+func TestCompactionTransactions(t *testing.T) {
+	type phase struct {
+		add       string
+		advance   time.Duration
+		log       string // what read_uncommitted returns after the pass
+		committed string // each key's latest value under read_committed
+		aborted   int    // 'a' entries left
+		horizons  int
+	}
+	cases := []struct {
+		name   string
+		phases []phase
+	}{
+		{"aborted-only keys", []phase{
+			{add: "p a=1; t10 x=1 y=1; t10 x=2; a10; p z=end",
+				log: "0:a=1 4:ABORT(10) 5:z=end", committed: "a=1 z=end", aborted: 1},
+		}},
+		{"committed over aborted", []phase{
+			{add: "p k=1; t10 k=2; c10; t11 k=3; a11; p z=end",
+				log: "1:k=2 2:COMMIT(10) 4:ABORT(11) 5:z=end", committed: "k=2 z=end", aborted: 1},
+		}},
+		{"aborted over committed", []phase{
+			{add: "t10 k=1; c10; t11 k=2; a11; p z=end",
+				log: "0:k=1 1:COMMIT(10) 3:ABORT(11) 4:z=end", committed: "k=1 z=end", aborted: 1},
+		}},
+		{"aborted between plain records", []phase{
+			{add: "t11 k=a; p k=1; t11 k=b; a11; p j=1; p z=end",
+				log: "1:k=1 3:ABORT(11) 4:j=1 5:z=end", committed: "j=1 k=1 z=end", aborted: 1},
+		}},
+		{"interleaved producers", []phase{
+			{add: "t10 a=1; t11 a=2; t10 b=1; c10; t11 b=2 c=2; a11; t12 c=3; c12; p z=end",
+				log: "0:a=1 2:b=1 3:COMMIT(10) 6:ABORT(11) 7:c=3 8:COMMIT(12) 9:z=end", committed: "a=1 b=1 c=3 z=end", aborted: 1},
+		}},
+		{"aborted tombstone", []phase{
+			{add: "p k=1; t11 k=-; a11; p z=end",
+				log: "0:k=1 2:ABORT(11) 3:z=end", committed: "k=1 z=end", aborted: 1},
+		}},
+		{"markers across horizon passes", []phase{
+			// The pass that removes the records keeps the markers.
+			{add: "t10 x=1; a10; t11 k=1; c11; p k=2; p z=1",
+				log: "1:ABORT(10) 3:COMMIT(11) 4:k=2 5:z=1", committed: "k=2 z=1", aborted: 1},
+			// The next finds them empty: kept, horizons written.
+			{add: "p z=2",
+				log: "1:ABORT(10) 3:COMMIT(11) 4:k=2 5:z=1 6:z=2", committed: "k=2 z=2", aborted: 1, horizons: 2},
+			// Before the horizon: kept.
+			{add: "p z=3", advance: 59 * time.Minute,
+				log: "1:ABORT(10) 3:COMMIT(11) 4:k=2 6:z=2 7:z=3", committed: "k=2 z=3", aborted: 1, horizons: 2},
+			// At it: gone, with the abort's index entry.
+			{add: "p z=4", advance: time.Minute,
+				log: "4:k=2 7:z=3 8:z=4", committed: "k=2 z=4", aborted: 0, horizons: 0},
+		}},
+		{"open transaction at the LSO", []phase{
+			// The LSO is 2: nothing from the open transaction on is judged,
+			// the aborted records after it included.
+			{add: "p k=1; p j=1; t10 k=2; t11 k=3 j=3; a11; p k=4; p z=end",
+				log: "0:k=1 1:j=1 2:k=2 3:k=3 4:j=3 5:ABORT(11) 6:k=4 7:z=end", committed: "j=1 k=1", aborted: 1},
+			// Committed: the pass goes to the newest batch.
+			{add: "c10; p z=end2",
+				log: "1:j=1 5:ABORT(11) 6:k=4 7:z=end 8:COMMIT(10) 9:z=end2", committed: "j=1 k=4 z=end2", aborted: 1},
+		}},
+		{"committed transaction's marker after a tombstone", []phase{
+			// The tombstone stays until its horizon; the marker with it.
+			{add: "p k=1; t10 k=-; c10; p z=1",
+				log: "1:k=- 2:COMMIT(10) 3:z=1", committed: "z=1", aborted: 0, horizons: 1},
+			// The pass that removes the tombstone still found it: the
+			// marker stays, without a horizon.
+			{add: "p z=2", advance: time.Hour,
+				log: "2:COMMIT(10) 3:z=1 4:z=2", committed: "z=2", aborted: 0, horizons: 0},
+			{add: "p z=3",
+				log: "2:COMMIT(10) 4:z=2 5:z=3", committed: "z=3", aborted: 0, horizons: 1},
+			{add: "p z=4", advance: time.Hour,
+				log: "5:z=3 6:z=4", committed: "z=4", aborted: 0, horizons: 0},
+		}},
+	}
+	for _, encrypted := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/encrypted=%v", tc.name, encrypted), func(t *testing.T) {
+				clock := newTestClock(time.Unix(1_700_000_000, 0))
+				opts := Options{InMemory: true, Now: clock.now, CompactionInterval: time.Hour, CompactionBytesPerSecond: -1, Registerer: prometheus.NewRegistry()}
+				cfg := store.StreamConfig{Name: "c", ShardCount: 1, Compaction: store.Compaction{Enabled: true, DeleteRetention: time.Hour}}
+				if encrypted {
+					opts.Keyring = newTestKeyring("a")
+					cfg.Encryption = store.Encryption{KeyID: "a"}
+				}
+				s, err := Open(opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				if _, err := s.CreateStream(ctx, cfg); err != nil {
+					t.Fatal(err)
+				}
+				for i, ph := range tc.phases {
+					clock.add(ph.advance)
+					appendScript(t, s, "c", clock.now(), ph.add)
+					before := committedKeys(t, s, "c")
+					if err := s.Compact(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if got := describeLog(t, s, "c"); got != ph.log {
+						t.Errorf("phase %d: log\n  %s\nwant\n  %s", i, got, ph.log)
+					}
+					got := committedKeys(t, s, "c")
+					if got != ph.committed {
+						t.Errorf("phase %d: read_committed keys %q, want %q", i, got, ph.committed)
+					}
+					if got != before {
+						t.Errorf("phase %d: read_committed keys %q before the pass, %q after", i, before, got)
+					}
+					if n := countKeys(t, s, tagAborted); n != ph.aborted {
+						t.Errorf("phase %d: %d aborted index entries, want %d", i, n, ph.aborted)
+					}
+					if n := horizons(t, s); n != ph.horizons {
+						t.Errorf("phase %d: %d horizons, want %d", i, n, ph.horizons)
+					}
+					if size, _ := s.Size(ctx, "c", 0); size != storedBytes(t, s, "c") {
+						t.Errorf("phase %d: size %d, stored %d", i, size, storedBytes(t, s, "c"))
+					}
+				}
+			})
+		}
+	}
+}
