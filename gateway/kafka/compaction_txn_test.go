@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"slices"
 	"testing"
@@ -261,5 +262,26 @@ func TestCompactedTopicWithTransactions(t *testing.T) {
 	got := markers()
 	if len(got) != 3 || got[0] != before[0] || got[1] != before[2] || got[2][:6] != "COMMIT" {
 		t.Errorf("markers left %v, want c1's, c3's and c5's of %v", got, before)
+	}
+}
+
+// seqAfter orders sequence numbers across their wrap, for resolveBatch's
+// early end when the cleaner removed the batch it looks for.
+func TestSeqAfter(t *testing.T) {
+	for _, tc := range []struct {
+		a, b int32
+		want bool
+	}{
+		{5, 4, true},
+		{4, 5, false},
+		{5, 5, false},
+		{0, math.MaxInt32, true},  // wrapped
+		{math.MaxInt32, 0, false}, // a batch in flight before a wrapped one
+		{3, math.MaxInt32 - 2, true},
+		{1 << 30, 0, false}, // half the space away: not "after"
+	} {
+		if got := seqAfter(tc.a, tc.b); got != tc.want {
+			t.Errorf("seqAfter(%d, %d) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }
