@@ -299,3 +299,113 @@ func TestCompactionTransactions(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCompactionTransactions: whatever the mix of plain records,
+// tombstones, transactions committed, aborted and left open, a
+// read_committed reader ends with the same keys from a compacted log as
+// from the same log never compacted, and no aborted record is left below
+// the cleanable end; every aborted index entry names an abort marker.
+// Each input byte is a step: bits 5-7 pick plain record, tombstone,
+// transactional record (of producer 10 + bit 3), commit or abort (of
+// producer 10 + bit 0); bits 0-2 the key. Three rounds of passes to a fixed
+// point run with the clock past delete.retention.ms and one plain record
+// between them, so markers go too.
+func FuzzCompactionTransactions(f *testing.F) {
+	f.Add([]byte{0x00, 0x81, 0x82, 0xa0, 0x01, 0xc0})
+	f.Add([]byte{0x81, 0x8a, 0x82, 0xa1, 0xa0, 0x83, 0x84, 0xc0, 0xc1})
+	f.Add([]byte{0x80, 0x40, 0x80, 0xa0, 0x81, 0xc0, 0x82, 0x41, 0x89, 0xc1})
+	f.Add([]byte{0x88, 0x80, 0x01, 0x89, 0xa0, 0x02, 0xc1, 0x8a})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 || len(in) > 100 {
+			return
+		}
+		var script []string
+		for i, b := range in {
+			key := fmt.Sprintf("k%d", b&7)
+			switch b >> 5 {
+			case 0, 1:
+				script = append(script, fmt.Sprintf("p %s=v%d", key, i))
+			case 2:
+				script = append(script, "p "+key+"=-")
+			case 4:
+				script = append(script, fmt.Sprintf("t%d %s=v%d", 10+(b>>3&1), key, i))
+			case 5:
+				script = append(script, fmt.Sprintf("c%d", 10+(b&1)))
+			case 6:
+				script = append(script, fmt.Sprintf("a%d", 10+(b&1)))
+			default:
+				script = append(script, fmt.Sprintf("t%d %s=-", 10+(b>>3&1), key))
+			}
+		}
+		clock := newTestClock(time.Unix(1_700_000_000, 0))
+		s, ref := openCompacting(t, "", clock, 0), openCompacting(t, "", clock, 0)
+		defer s.Close()
+		defer ref.Close()
+		for _, st := range []*Store{s, ref} {
+			createCompacted(t, st, "c", store.Compaction{DeleteRetention: time.Hour})
+			appendScript(t, st, "c", clock.now(), strings.Join(script, ";"))
+		}
+		p := (*s.streams["c"].parts.Load())[0]
+		for round := range 3 {
+			for _, st := range []*Store{s, ref} {
+				appendScript(t, st, "c", clock.now(), fmt.Sprintf("p end=%d", round))
+			}
+			for range 100 {
+				before, _, _ := s.loadCheckpoint(p)
+				if err := s.Compact(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if after, _, _ := s.loadCheckpoint(p); after == before {
+					break
+				}
+			}
+			clock.add(2 * time.Hour)
+		}
+		if got, want := committedKeys(t, s, "c"), committedKeys(t, ref, "c"); got != want {
+			t.Fatalf("read_committed keys %q, never compacted %q\nlog %s", got, want, describeLog(t, s, "c"))
+		}
+		// Aborted records (as the reference's committed reads say) are gone
+		// below the cleanable end.
+		cp, _, _ := s.loadCheckpoint(p)
+		aborted := map[int64]bool{}
+		for from := int64(0); ; {
+			res, err := ref.Read(ctx, "c", 0, from, store.ReadLimits{Committed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Batches) == 0 {
+				break
+			}
+			f := store.NewTxnFilter(res.Aborted)
+			for _, b := range res.Batches {
+				from = b.LastOffset + 1
+				info, _ := recordbatch.Parse(b.Raw)
+				if f.Skip(info) && !info.Control() {
+					aborted[b.BaseOffset] = true
+				}
+			}
+		}
+		res, err := s.Read(ctx, "c", 0, 0, store.ReadLimits{MaxBytes: 1 << 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		abortMarkers := map[int64]bool{}
+		for _, b := range res.Batches {
+			if aborted[b.BaseOffset] && b.BaseOffset < cp.firstDirty {
+				t.Fatalf("aborted batch at %d left below the cleaned end %d\nlog %s", b.BaseOffset, cp.firstDirty, describeLog(t, s, "c"))
+			}
+			if c, err := recordbatch.ParseControl(b.Raw); err == nil && c.Type == recordbatch.ControlAbort {
+				abortMarkers[b.BaseOffset] = true
+			}
+		}
+		entries, err := s.abortedEntries(p, 1<<62)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !abortMarkers[e.marker] {
+				t.Fatalf("aborted index entry %+v without its marker\nlog %s", e, describeLog(t, s, "c"))
+			}
+		}
+	})
+}
