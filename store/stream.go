@@ -67,8 +67,9 @@ type Compaction struct {
 	// (cleanup.policy=compact,delete); without it a compacted stream's
 	// records leave only by compaction and TrimBefore.
 	Delete bool
-	// DeleteRetention is how long a tombstone (null value) stays after the
-	// cleaner first saw it in the clean section (delete.retention.ms).
+	// DeleteRetention is how long a tombstone (null value), or the marker of
+	// a transaction with no record left, stays after the cleaner first saw
+	// it so in the clean section (delete.retention.ms).
 	DeleteRetention time.Duration
 	// MinLag keeps records younger than this out of compaction
 	// (min.compaction.lag.ms).
