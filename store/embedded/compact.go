@@ -40,10 +40,11 @@ package embedded
 //     batch keys, adds the bytes saved to the partition's start byte
 //     position (the 'l' record, so size stays end minus start), releases
 //     the object references of removed offloaded records, and drops the
-//     rewritten batches from the tail cache. The last one writes the
-//     checkpoint. Every commit is atomic, so a crash leaves each batch old
-//     or new, with sizes to match; a crash before the last leaves the old
-//     checkpoint, and the next pass cleans the same part again.
+//     rewritten batches from the tail cache and the read-ahead. The last
+//     one writes the checkpoint. Every commit is atomic, so a crash leaves
+//     each batch old or new, with sizes to match; a crash before the last
+//     leaves the old checkpoint, and the next pass cleans the same part
+//     again.
 //   - Readers take no lock: a read is one pebble iterator (a snapshot), or a
 //     tail cache or read-ahead answer taken before the drop, so a reader
 //     sees each batch old or new, and both are valid. Appends are never
@@ -525,6 +526,7 @@ func (s *Store) commitChunk(st *stream, p *partition, ch *chunk, logStart int64,
 	p.startPos.Store(startPos)
 	st.changeMu.Unlock()
 	p.tail.dropBelow(&s.tail, ch.end)
+	p.dropReadAhead()
 	s.deleteReleased(ch.released)
 	return true, nil
 }
