@@ -107,7 +107,8 @@ type Partition struct {
 	Shards []int
 
 	// Retired is set on a partition whose shard was merged away: it stays
-	// readable to its end and refuses writes.
+	// readable to its end and refuses writes but for control batches
+	// (transaction markers; see ErrPartitionRetired).
 	Retired bool
 }
 
