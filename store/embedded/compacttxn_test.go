@@ -409,3 +409,39 @@ func FuzzCompactionTransactions(f *testing.F) {
 		}
 	})
 }
+
+// An aborted transaction's offloaded records go with their objects; a
+// committed one's stay, though the aborted record of the key came later.
+func TestCompactionReleasesAbortedObjects(t *testing.T) {
+	clock := newTestClock(time.Unix(1_700_000_000, 0))
+	s := openCompacting(t, "", clock, 0)
+	defer s.Close()
+	mustBucket(t, s, "payloads")
+	createCompacted(t, s, "c", store.Compaction{})
+	for _, tc := range []struct {
+		pid  int64
+		name string
+		typ  recordbatch.ControlType
+	}{{10, "a", recordbatch.ControlCommit}, {11, "b", recordbatch.ControlAbort}} {
+		recs := []recordbatch.Record{{Key: []byte("k"), Value: []byte("ptr-" + tc.name), Timestamp: clock.now()}}
+		raw, err := recordbatch.Encode(nil, recs, recordbatch.EncodeOptions{Offloaded: true, Idempotent: true, Transactional: true, ProducerID: tc.pid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := store.AppendOptions{Objects: []store.ObjectRef{offloadTo(t, s, "payloads", 0, tc.name)}}
+		if _, err := s.AppendBatch(ctx, "c", 0, raw, opts); err != nil {
+			t.Fatal(err)
+		}
+		appendRaw(t, s, "c", marker(t, tc.pid, tc.typ))
+	}
+	appendScript(t, s, "c", clock.now(), "p end=x")
+	if err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := present(t, s, "payloads", "a", "b"); !got[0] || got[1] {
+		t.Fatalf("objects present: %v, want only a's", got)
+	}
+	if got := describeLog(t, s, "c"); got != "0:k=ptr-a 1:COMMIT(10) 3:ABORT(11) 4:end=x" {
+		t.Fatalf("log %s", got)
+	}
+}
