@@ -445,3 +445,35 @@ func TestCompactionReleasesAbortedObjects(t *testing.T) {
 		t.Fatalf("log %s", got)
 	}
 }
+
+// A committed transaction's batch that loses records to newer ones is
+// rewritten as what it was: transactional, of its producer and epoch, so
+// a later pass still counts it for its marker.
+func TestCompactionRewritesTransactionalBatch(t *testing.T) {
+	clock := newTestClock(time.Unix(1_700_000_000, 0))
+	s := openCompacting(t, "", clock, 0)
+	defer s.Close()
+	createCompacted(t, s, "c", store.Compaction{DeleteRetention: time.Hour})
+	appendScript(t, s, "c", clock.now(), "t10 a=1 b=1; c10; p a=2; p z=1")
+	for round := range 3 {
+		if err := s.Compact(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clock.add(2 * time.Hour)
+		appendScript(t, s, "c", clock.now(), fmt.Sprintf("p z=%d", round+2))
+	}
+	res, err := s.Read(ctx, "c", 0, 0, store.ReadLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := recordbatch.Parse(res.Batches[0].Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Batches[0].BaseOffset != 0 || !info.Transactional() || info.ProducerID != 10 || info.ProducerEpoch != 1 || info.LastOffsetDelta != 1 || info.NumRecords != 1 {
+		t.Fatalf("rewritten batch: base %d %+v", res.Batches[0].BaseOffset, info)
+	}
+	if got := describeLog(t, s, "c"); !strings.HasPrefix(got, "1:b=1 2:COMMIT(10) 3:a=2 ") {
+		t.Fatalf("log %s: the marker of a transaction with a record left must stay", got)
+	}
+}
