@@ -17,7 +17,9 @@ var (
 	ErrShardClosed = errors.New("shard is closed")
 
 	// ErrPartitionRetired: the partition's shard was merged away. It can be
-	// read to its end but takes no more writes.
+	// read to its end but takes no more records; control batches (Kafka
+	// transaction markers) it still takes, so that a transaction open in it
+	// when it was merged ends there too.
 	ErrPartitionRetired = errors.New("partition was merged away and accepts no writes")
 
 	// ErrOffsetOutOfRange: below the log start or above the high watermark.

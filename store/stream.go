@@ -67,8 +67,9 @@ type Compaction struct {
 	// (cleanup.policy=compact,delete); without it a compacted stream's
 	// records leave only by compaction and TrimBefore.
 	Delete bool
-	// DeleteRetention is how long a tombstone (null value) stays after the
-	// cleaner first saw it in the clean section (delete.retention.ms).
+	// DeleteRetention is how long a tombstone (null value), or the marker of
+	// a transaction with no record left, stays after the cleaner first saw
+	// it so in the clean section (delete.retention.ms).
 	DeleteRetention time.Duration
 	// MinLag keeps records younger than this out of compaction
 	// (min.compaction.lag.ms).
@@ -106,7 +107,8 @@ type Partition struct {
 	Shards []int
 
 	// Retired is set on a partition whose shard was merged away: it stays
-	// readable to its end and refuses writes.
+	// readable to its end and refuses writes but for control batches
+	// (transaction markers; see ErrPartitionRetired).
 	Retired bool
 }
 

@@ -166,9 +166,12 @@ func (pp *partProducers) entry(ctx context.Context, st *store.Stream, s *Server,
 // resolveBatch finds the offsets of a producer's batch stored before a
 // restart, scanning from the lower bound in b.base. The gap to scan is what
 // other producers appended while the batch was in flight: small. A batch
-// not found (trimmed by retention) keeps offsets -1, which still dedups a
-// retry; its answer then carries offset -1, as Kafka's does when it no
-// longer knows the offset.
+// not found (trimmed by retention, removed by the cleaner) keeps offsets
+// -1, which still dedups a retry; its answer then carries offset -1, as
+// Kafka's does when it no longer knows the offset. A later batch of the
+// producer ends the scan: the batch would have been before it, so the
+// cleaner removed it (the sequence check needs only the state, never the
+// batch).
 func (s *Server) resolveBatch(topic string, partition int32, pid int64, epoch int16, b batchMeta) batchMeta {
 	off := b.base
 	for range 1024 {
@@ -178,9 +181,15 @@ func (s *Server) resolveBatch(topic string, partition int32, pid int64, epoch in
 		}
 		for _, rb := range res.Batches {
 			info, err := recordbatch.Parse(rb.Raw)
-			if err == nil && info.ProducerID == pid && info.ProducerEpoch == epoch && info.BaseSequence == b.firstSeq {
-				b.base, b.last = rb.BaseOffset, rb.LastOffset
-				return b
+			if err == nil && info.ProducerID == pid && info.ProducerEpoch == epoch && !info.Control() {
+				if info.BaseSequence == b.firstSeq {
+					b.base, b.last = rb.BaseOffset, rb.LastOffset
+					return b
+				}
+				if seqAfter(info.BaseSequence, b.firstSeq) {
+					b.base, b.last = -1, -1
+					return b
+				}
 			}
 			off = rb.LastOffset + 1
 		}
@@ -242,6 +251,14 @@ func (e *producerEntry) next(epoch int16, b batchMeta) *producerEntry {
 	}
 	n.batches = append(n.batches, b)
 	return n
+}
+
+// seqAfter reports whether sequence a comes after b (by less than half the
+// sequence space, which wraps past MaxInt32 to 0): a batch still in flight
+// before b is at most a few batches behind it.
+func seqAfter(a, b int32) bool {
+	d := (int64(a) - int64(b) + math.MaxInt32 + 1) % (math.MaxInt32 + 1)
+	return d > 0 && d < 1<<30
 }
 
 // nextSeq is seq advanced by n, wrapping past MaxInt32 to 0 as producers do.

@@ -182,7 +182,7 @@ func (s *Store) start(ctx context.Context, st *stream, p *partition, shard int, 
 	}
 
 	p.mu.Lock()
-	cur, err := s.appendable(st, p, shard)
+	cur, err := s.appendable(st, p, shard, info.Control())
 	if err != nil {
 		p.mu.Unlock()
 		b.Close()
@@ -232,8 +232,9 @@ func (s *Store) start(ctx context.Context, st *stream, p *partition, shard int, 
 }
 
 // appendable checks, under p.mu, that p takes writes and returns the shard
-// that takes them.
-func (s *Store) appendable(st *stream, p *partition, shard int) (store.Shard, error) {
+// that takes them. A retired partition takes control batches still
+// (retired.go).
+func (s *Store) appendable(st *stream, p *partition, shard int, control bool) (store.Shard, error) {
 	if st.deleted.Load() {
 		return store.Shard{}, store.ErrStreamNotFound
 	}
@@ -242,7 +243,7 @@ func (s *Store) appendable(st *stream, p *partition, shard int) (store.Shard, er
 	if shard >= 0 && cur.Index != shard {
 		return store.Shard{}, fmt.Errorf("%w: %s", store.ErrShardClosed, store.Shard{Index: shard}.ID())
 	}
-	if p.retired {
+	if p.retired && !retiredTakes(shard, control) {
 		return store.Shard{}, fmt.Errorf("%w: partition %d", store.ErrPartitionRetired, p.number)
 	}
 	return cur, nil

@@ -30,19 +30,21 @@ package embedded
 //     sealed again on an encrypted stream; an emptied one is deleted with
 //     its time index entry (the bridge keeps idempotent producers' state in
 //     the state area, not in the log, so it needs no empty headers).
-//     Control and transactional batches stay as they are and transactional
-//     records do not enter the map (an aborted record must not hide an
-//     earlier one): removing aborted records needs the transaction index.
+//     Transactions (compacttxn.go): aborted records stay out of the map and
+//     are removed; committed transactional records are cleaned like any
+//     other; a marker goes once a pass found its transaction empty and its
+//     delete horizon passed.
 //   - Rewrites commit in chunks (cleanChunkBytes), each under the stream's
 //     changeMu and only while the log start is still where the pass found
 //     it (a trim meanwhile abandons the pass); a chunk's commit replaces its
 //     batch keys, adds the bytes saved to the partition's start byte
 //     position (the 'l' record, so size stays end minus start), releases
 //     the object references of removed offloaded records, and drops the
-//     rewritten batches from the tail cache. The last one writes the
-//     checkpoint. Every commit is atomic, so a crash leaves each batch old
-//     or new, with sizes to match; a crash before the last leaves the old
-//     checkpoint, and the next pass cleans the same part again.
+//     rewritten batches from the tail cache and the read-ahead. The last
+//     one writes the checkpoint. Every commit is atomic, so a crash leaves
+//     each batch old or new, with sizes to match; a crash before the last
+//     leaves the old checkpoint, and the next pass cleans the same part
+//     again.
 //   - Readers take no lock: a read is one pebble iterator (a snapshot), or a
 //     tail cache or read-ahead answer taken before the drop, so a reader
 //     sees each batch old or new, and both are valid. Appends are never
@@ -268,11 +270,15 @@ func (s *Store) compactPartition(ctx context.Context, st *stream, p *partition) 
 	}
 	m := s.cleaner.m
 	m.reset()
-	cleanEnd, err := s.fillOffsetMap(ctx, st, p, m, cp.firstDirty, limit, now, cfg)
+	aborted, err := s.abortedEntries(p, limit)
+	if err != nil {
+		return err
+	}
+	cleanEnd, err := s.fillOffsetMap(ctx, st, p, m, newCleanTxns(aborted, cp.firstDirty), cp.firstDirty, limit, now, cfg)
 	if err != nil || cleanEnd <= cp.firstDirty {
 		return err
 	}
-	return s.rewrite(ctx, st, p, m, logStart, cleanEnd, now, cfg)
+	return s.rewrite(ctx, st, p, m, newCleanTxns(aborted, logStart), logStart, cleanEnd, now, cfg)
 }
 
 // newestBatch returns the base offset of p's newest stored batch below its
@@ -318,7 +324,7 @@ func (s *Store) batchTime(p *partition, from, to int64) (int64, error) {
 // fillOffsetMap maps every key of the batches from firstDirty up to limit,
 // stopping at the first batch younger than cfg.MinLag or when the map is
 // full, and returns the end of the last batch mapped whole.
-func (s *Store) fillOffsetMap(ctx context.Context, st *stream, p *partition, m *offsetMap, firstDirty, limit, now int64, cfg store.Compaction) (int64, error) {
+func (s *Store) fillOffsetMap(ctx context.Context, st *stream, p *partition, m *offsetMap, tx *cleanTxns, firstDirty, limit, now int64, cfg store.Compaction) (int64, error) {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: dataKey(p.id, p.number, firstDirty), UpperBound: dataKey(p.id, p.number, limit)})
 	if err != nil {
 		return firstDirty, err
@@ -342,7 +348,17 @@ func (s *Store) fillOffsetMap(ctx context.Context, st *stream, p *partition, m *
 		if cfg.MinLag > 0 && info.MaxTimestamp > now-cfg.MinLag.Milliseconds() {
 			break
 		}
-		if !info.Control() && !info.Transactional() {
+		skip := info.Control()
+		if info.Transactional() && info.ProducerID >= 0 {
+			// Aborted records stay out of the map: they must not hide a
+			// committed record of their key (compacttxn.go).
+			tb, err := s.classify(ctx, st, p, tx, base, v, info)
+			if err != nil {
+				return firstDirty, err
+			}
+			skip = skip || tb.aborted
+		}
+		if !skip {
 			if !m.room(int(info.NumRecords)) && m.used > 0 {
 				break
 			}
@@ -411,7 +427,7 @@ type chunk struct {
 
 // rewrite cleans every batch below cleanEnd with m, commits the chunks and
 // then the checkpoint.
-func (s *Store) rewrite(ctx context.Context, st *stream, p *partition, m *offsetMap, logStart, cleanEnd, now int64, cfg store.Compaction) error {
+func (s *Store) rewrite(ctx context.Context, st *stream, p *partition, m *offsetMap, tx *cleanTxns, logStart, cleanEnd, now int64, cfg store.Compaction) error {
 	prefix := partitionPrefix(make([]byte, 0, 13), tagData, p.id, p.number)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: dataKey(p.id, p.number, cleanEnd)})
 	if err != nil {
@@ -443,7 +459,7 @@ func (s *Store) rewrite(ctx context.Context, st *stream, p *partition, m *offset
 		if firstBase < 0 {
 			firstBase = base
 		}
-		n, gone, err := s.cleanBatch(ctx, st, p, m, &ch, tit, base, v, now, cfg)
+		n, gone, err := s.cleanBatch(ctx, st, p, m, tx, &ch, tit, base, v, now, cfg)
 		if err != nil {
 			return err
 		}
@@ -510,19 +526,24 @@ func (s *Store) commitChunk(st *stream, p *partition, ch *chunk, logStart int64,
 	p.startPos.Store(startPos)
 	st.changeMu.Unlock()
 	p.tail.dropBelow(&s.tail, ch.end)
+	p.dropReadAhead()
 	s.deleteReleased(ch.released)
 	return true, nil
 }
 
 // cleanBatch adds to ch what cleaning the stored batch v at base takes and
 // returns its size after (0: removed) and how many records went.
-func (s *Store) cleanBatch(ctx context.Context, st *stream, p *partition, m *offsetMap, ch *chunk, tit *pebble.Iterator, base int64, v []byte, now int64, cfg store.Compaction) (int, int, error) {
+func (s *Store) cleanBatch(ctx context.Context, st *stream, p *partition, m *offsetMap, tx *cleanTxns, ch *chunk, tit *pebble.Iterator, base int64, v []byte, now int64, cfg store.Compaction) (int, int, error) {
 	info, err := recordbatch.Parse(v)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: corrupt batch at offset %d: %w", base, err)
 	}
 	if info.Control() || info.Transactional() {
-		return len(v), 0, nil
+		// Aborted batches and markers (compacttxn.go); a committed
+		// transaction's data batch is cleaned below as any other.
+		if n, gone, done, err := s.cleanTxnBatch(ctx, st, p, tx, ch, tit, base, v, info, now, cfg); done {
+			return n, gone, err
+		}
 	}
 	plain, err := s.open(ctx, st, p, base, v, nil)
 	if err != nil {
@@ -590,6 +611,7 @@ func (s *Store) cleanBatch(ctx context.Context, st *stream, p *partition, m *off
 		Codec:          info.Codec(),
 		LogAppendTime:  info.LogAppendTime(),
 		Idempotent:     info.ProducerID >= 0,
+		Transactional:  info.Transactional(),
 		ProducerID:     info.ProducerID,
 		ProducerEpoch:  info.ProducerEpoch,
 		BaseSequence:   info.BaseSequence,

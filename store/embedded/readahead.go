@@ -57,6 +57,18 @@ func (p *partition) takeReadAhead(key readKey) (store.ReadResult, bool) {
 	return slot.res, true
 }
 
+// dropReadAhead forgets the partition's read-ahead: the cleaner rewrote
+// batches it may hold. A read-ahead waits in its slot for as long as its
+// consumer takes to ask; handing it over after the cleaner removed an
+// aborted transaction and, passes later, the marker and aborted index entry
+// that decide it would give a read_committed reader records whose abort the
+// index no longer reports.
+func (p *partition) dropReadAhead() {
+	p.ahead.mu.Lock()
+	p.ahead.slot = nil
+	p.ahead.mu.Unlock()
+}
+
 // readAhead starts reading the piece after res in the background when res
 // stopped short of the end it was allowed to reach. The caller holds the
 // store open.

@@ -40,8 +40,9 @@ import (
 //
 // A marker for a producer with no open transaction changes nothing (Kafka
 // writes it all the same). Retention and TrimBefore delete the index entries
-// of markers below the new log start with the data; an open transaction
-// whose first records were trimmed holds the LSO at the log start.
+// of markers below the new log start with the data, and the cleaner an
+// entry with its marker (compacttxn.go); an open transaction whose first
+// records were trimmed holds the LSO at the log start.
 const (
 	tagTxnOpen = 'q'
 	tagAborted = 'a'
