@@ -15,11 +15,14 @@ func TestKafkaTxnFlags(t *testing.T) {
 		want kafka.TxnSettings
 		bad  bool
 	}{
-		{nil, kafka.TxnSettings{IDExpiration: 7 * 24 * time.Hour, IDExpirationCheck: time.Hour}, false},
-		{[]string{"--transactional-id-expiration=0"}, kafka.TxnSettings{IDExpiration: -1, IDExpirationCheck: time.Hour}, false},
-		{[]string{"--transactional-id-expiration=10s", "--transactional-id-expiration-check-interval=1s"}, kafka.TxnSettings{IDExpiration: 10 * time.Second, IDExpirationCheck: time.Second}, false},
+		{nil, kafka.TxnSettings{IDExpiration: 7 * 24 * time.Hour, IDExpirationCheck: time.Hour, ProducerIDExpiration: 24 * time.Hour, ProducerIDExpirationCheck: 10 * time.Minute}, false},
+		{[]string{"--transactional-id-expiration=0"}, kafka.TxnSettings{IDExpiration: -1, IDExpirationCheck: time.Hour, ProducerIDExpiration: 24 * time.Hour, ProducerIDExpirationCheck: 10 * time.Minute}, false},
+		{[]string{"--transactional-id-expiration=10s", "--transactional-id-expiration-check-interval=1s"}, kafka.TxnSettings{IDExpiration: 10 * time.Second, IDExpirationCheck: time.Second, ProducerIDExpiration: 24 * time.Hour, ProducerIDExpirationCheck: 10 * time.Minute}, false},
+		{[]string{"--producer-id-expiration=0", "--producer-id-expiration-check-interval=1m"}, kafka.TxnSettings{IDExpiration: 7 * 24 * time.Hour, IDExpirationCheck: time.Hour, ProducerIDExpiration: -1, ProducerIDExpirationCheck: time.Minute}, false},
 		{[]string{"--transactional-id-expiration=-1s"}, kafka.TxnSettings{}, true},
 		{[]string{"--transactional-id-expiration-check-interval=0"}, kafka.TxnSettings{}, true},
+		{[]string{"--producer-id-expiration=-1h"}, kafka.TxnSettings{}, true},
+		{[]string{"--producer-id-expiration-check-interval=0"}, kafka.TxnSettings{}, true},
 	} {
 		var o kafkaTxnOptions
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)

@@ -31,6 +31,14 @@ type TxnSettings struct {
 	// transaction.remove.expired.transaction.cleanup.interval.ms (1 hour):
 	// how often expiry runs.
 	IDExpirationCheck time.Duration
+	// ProducerIDExpiration is producer.id.expiration.ms (1 day): an
+	// idempotent producer's state on a partition where it appended nothing
+	// for this long is removed, unless it has a transaction open
+	// (producer_expiry.go). Negative keeps it for ever.
+	ProducerIDExpiration time.Duration
+	// ProducerIDExpirationCheck is producer.id.expiration.check.interval.ms
+	// (10 minutes): how often producer state expiry runs.
+	ProducerIDExpirationCheck time.Duration
 }
 
 // Kafka's defaults for TxnSettings.
@@ -43,6 +51,9 @@ const (
 func (ts TxnSettings) Validate() error {
 	if ts.IDExpirationCheck < 0 {
 		return fmt.Errorf("transactional id expiration check interval %s is negative", ts.IDExpirationCheck)
+	}
+	if ts.ProducerIDExpirationCheck < 0 {
+		return fmt.Errorf("producer id expiration check interval %s is negative", ts.ProducerIDExpirationCheck)
 	}
 	return nil
 }
@@ -63,10 +74,12 @@ func (ts TxnSettings) expiration() (expiry, every time.Duration) {
 	return expiry, every
 }
 
-// startExpiry runs the periodic check until the coordinator closes.
+// startExpiry runs the periodic checks (transactional ids, and idempotent
+// producer state: producer_expiry.go) until the coordinator closes.
 func (c *txnCoordinator) startExpiry() {
 	expiry, every := c.s.cfg.Transactions.expiration()
 	c.stopExpiry = make(chan struct{})
+	c.s.startProducerExpiry(c.stopExpiry)
 	if expiry <= 0 || every <= 0 {
 		return
 	}
