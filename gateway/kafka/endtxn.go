@@ -30,12 +30,15 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.EndTxn, MinVersion: 0, MaxVersion: 4, Handle: handleEndTxn})
+	register(API{Key: kmsg.EndTxn, MinVersion: 0, MaxVersion: 5, Handle: handleEndTxn})
 }
 
-func handleEndTxn(_ context.Context, r *Request) (Reply, error) {
+func handleEndTxn(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	if r.Version >= 5 {
+		return handleEndTxnV2(ctx, r, req, resp) // txn_v2.go
+	}
 	e, done, code := endTxn(r, req)
 	if done == nil {
 		resp.ErrorCode = code

@@ -42,7 +42,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.Produce, MinVersion: 0, MaxVersion: 11, Handle: handleProduce})
+	register(API{Key: kmsg.Produce, MinVersion: 0, MaxVersion: 12, Handle: handleProduce})
 }
 
 // produceWait is a partition's append between start and durability.
@@ -65,6 +65,9 @@ type produceJob struct {
 	info    recordbatch.Info  // records' header, once checked
 	refs    []store.ObjectRef // objects records were offloaded to
 	txnID   *string           // the request's transactional id
+	// addsPartition: Produce v12+ adds the partition to the transaction
+	// itself (KIP-890 part 2, txn_v2.go).
+	addsPartition bool
 	w       produceWait
 	err     error
 }
@@ -135,7 +138,7 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 				rp.ErrorCode = errorCode(terr)
 				continue
 			}
-			jobs = append(jobs, produceJob{rp: rp, st: st, tc: tc, records: rt.Partitions[j].Records, txnID: req.TransactionID})
+			jobs = append(jobs, produceJob{rp: rp, st: st, tc: tc, records: rt.Partitions[j].Records, txnID: req.TransactionID, addsPartition: r.Version >= 12})
 		}
 	}
 

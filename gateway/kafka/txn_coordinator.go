@@ -477,6 +477,11 @@ func (c *txnCoordinator) finish(e *txnEntry, n *txnMeta, err error) {
 		// StartMs stays: Kafka describes a completed transaction with
 		// its start.
 		m.Parts, m.Groups, m.Offsets = nil, nil, nil
+		if m.NextPID > 0 {
+			// EndTxn v5+ exhausted the epoch: the producer goes on
+			// with a new id (txn_v2.go).
+			m.PID, m.Epoch, m.NextPID = m.NextPID, 0, 0
+		}
 		// Not waited for: should it be lost, the PrepareX state
 		// (with the offsets) is what a restart finds, and it completes
 		// again. Later writes of this id are ordered after it.
@@ -566,6 +571,11 @@ func (s *Server) startTransactional(ctx context.Context, j *produceJob) (produce
 	}
 	if e != nil {
 		defer e.mu.Unlock()
+	}
+	if e != nil && j.addsPartition {
+		if err := c.addOnProduce(ctx, e, j.st.Name, j.rp.Partition, j.info.ProducerID, j.info.ProducerEpoch); err != nil {
+			return w, err
+		}
 	}
 	if err := checkTxnBatch(e, *j.txnID, j.st.Name, j.rp.Partition, j.info); err != nil {
 		return w, err

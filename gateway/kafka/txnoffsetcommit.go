@@ -33,7 +33,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.TxnOffsetCommit, MinVersion: 0, MaxVersion: 4, Handle: handleTxnOffsetCommit})
+	register(API{Key: kmsg.TxnOffsetCommit, MinVersion: 0, MaxVersion: 5, Handle: handleTxnOffsetCommit})
 }
 
 func handleTxnOffsetCommit(ctx context.Context, r *Request) (Reply, error) {
@@ -128,11 +128,21 @@ func txnOffsetCommit(ctx context.Context, r *Request, req *kmsg.TxnOffsetCommitR
 		return fill(kerr.InvalidProducerIDMapping.Code)
 	case m.Epoch != req.ProducerEpoch:
 		return fill(fencedCode(r.Version, 3))
-	case m.State != txnOngoing || !m.hasGroup(req.Group) || e.done != nil:
+	case e.done != nil && r.Version >= 5:
+		return fill(kerr.ConcurrentTransactions.Code)
+	case r.Version < 5 && (m.State != txnOngoing || !m.hasGroup(req.Group) || e.done != nil):
 		return fill(kerr.InvalidTxnState.Code)
 	}
 
 	n := m.clone()
+	began := false
+	if r.Version >= 5 {
+		// KIP-890 part 2: the commit adds its group (txn_v2.go).
+		var ok bool
+		if began, ok = addGroupOnCommit(m, n, req.Group); !ok {
+			return fill(kerr.ConcurrentTransactions.Code)
+		}
+	}
 	added := 0
 	for i, t := range req.Topics {
 		allowed := r.topicAllowed(kmsg.ACLOperationRead, t.Topic)
@@ -176,5 +186,8 @@ func txnOffsetCommit(ctx context.Context, r *Request, req *kmsg.TxnOffsetCommitR
 		return resp
 	}
 	e.meta = n
+	if began {
+		c.scheduleTimeout(e)
+	}
 	return resp
 }

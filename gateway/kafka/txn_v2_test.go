@@ -1,0 +1,142 @@
+package kafka
+
+import (
+	"math"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/streambridge/bridge/mapping/recordbatch"
+)
+
+// franz-go opts into KIP-890 part 2 on the bridge (the transaction.version
+// feature finalized at 2): after its first EndTxn it notices the feature,
+// re-initializes (epoch 1), and from then on adds partitions through
+// Produce v12, and each EndTxn v5 bumps the epoch, the markers carrying
+// the bumped one. A client held to Kafka 3.9's versions keeps the part 1
+// protocol (AddPartitionsToTxn, one epoch for every transaction).
+func TestTxnV2Kgo(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opts      []kgo.Opt
+		wantEpoch int16   // after two transactions
+		epochs    []int16 // of each partition's data, marker, data, marker
+	}{
+		{"part 2", nil, 2, []int16{0, 0, 1, 2}},
+		{"part 1 (3.9 versions)", []kgo.Opt{kgo.MaxVersions(kversion.V3_9_0())}, 0, []int16{0, 0, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t)
+			ts.createTopic(t, "v2", 2)
+			opts := append([]kgo.Opt{kgo.TransactionalID("v2"), kgo.RecordPartitioner(kgo.ManualPartitioner())}, tc.opts...)
+			cl := ts.client(t, opts...)
+			ctx := testContext(t)
+			for i, end := range []kgo.TransactionEndTry{kgo.TryCommit, kgo.TryAbort} {
+				if err := cl.BeginTransaction(); err != nil {
+					t.Fatal(err)
+				}
+				produceTxn(t, cl, "v2", 0, "a")
+				produceTxn(t, cl, "v2", 1, "b")
+				if err := cl.EndTransaction(ctx, end); err != nil {
+					t.Fatalf("transaction %d: %v", i, err)
+				}
+			}
+			dt := describeTxn(t, ts.admin(t), "v2")
+			if dt.ProducerEpoch != tc.wantEpoch || dt.State != "CompleteAbort" {
+				t.Fatalf("after two transactions: epoch %d state %s, want %d CompleteAbort", dt.ProducerEpoch, dt.State, tc.wantEpoch)
+			}
+			for p := range int32(2) {
+				lg := ts.readLog(t, "v2", p)
+				if len(lg) != 4 {
+					t.Fatalf("partition %d: %d batches, want data, marker, data, marker", p, len(lg))
+				}
+				for i, b := range lg {
+					want := tc.epochs[i]
+					if b.info.ProducerEpoch != want || b.info.Control() != (i%2 == 1) {
+						t.Errorf("partition %d batch %d: epoch %d control %v, want epoch %d", p, i, b.info.ProducerEpoch, b.info.Control(), want)
+					}
+				}
+				if got := markers(lg); len(got) != 2 || got[0] != recordbatch.ControlCommit || got[1] != recordbatch.ControlAbort {
+					t.Errorf("partition %d markers %v", p, got)
+				}
+			}
+			// read_committed sees the committed records only.
+			if recs := ts.consumeAll(t, "v2", 2, kgo.FetchIsolationLevel(kgo.ReadCommitted())); len(recs) != 2 {
+				t.Errorf("read_committed: %d records, want 2", len(recs))
+			}
+		})
+	}
+}
+
+// EndTxn v5's rules, step by step with raw requests.
+func TestTxnV2EndTxn(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "v2", 1)
+	raw := ts.client(t)
+	pid, epoch := initPID(t, raw, "e")
+	end := func(pid int64, epoch int16, commit bool) *kmsg.EndTxnResponse {
+		t.Helper()
+		req := kmsg.NewPtrEndTxnRequest()
+		req.Version, req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = 5, "e", pid, epoch, commit
+		resp, err := req.RequestWith(testContext(t), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	type step struct {
+		name      string
+		pid       func() int64
+		epoch     func() int16
+		commit    bool
+		want      *kerr.Error
+		wantEpoch int16 // answered on success
+	}
+	cur := func() int64 { return pid }
+	ep := func(e int16) func() int16 { return func() int16 { return e } }
+	for _, st := range []step{
+		{"commit with nothing open", cur, ep(epoch), true, kerr.InvalidTxnState, 0},
+		{"abort with nothing open bumps", cur, ep(epoch), false, nil, epoch + 1},
+		{"retry of that abort", cur, ep(epoch), false, nil, epoch + 1},
+		{"a commit retried as such is refused", cur, ep(epoch), true, kerr.InvalidTxnState, 0},
+		{"an older epoch is fenced", cur, ep(epoch - 1), false, kerr.ProducerFenced, 0},
+		{"another producer id", func() int64 { return pid + 100 }, ep(epoch + 1), false, kerr.InvalidProducerIDMapping, 0},
+		{"abort again bumps again", cur, ep(epoch + 1), false, nil, epoch + 2},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			resp := end(st.pid(), st.epoch(), st.commit)
+			wantCode := int16(0)
+			if st.want != nil {
+				wantCode = st.want.Code
+			}
+			if resp.ErrorCode != wantCode {
+				t.Fatalf("error %v, want %v", kerr.ErrorForCode(resp.ErrorCode), st.want)
+			}
+			if st.want == nil && (resp.ProducerID != pid || resp.ProducerEpoch != st.wantEpoch) {
+				t.Errorf("answered %d/%d, want %d/%d", resp.ProducerID, resp.ProducerEpoch, pid, st.wantEpoch)
+			}
+		})
+	}
+
+	// At the last epoch the end hands over a new producer id at epoch 0;
+	// the markers name the old id.
+	co, err := ts.txnCoord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := co.lock("e", false)
+	m := e.meta.clone()
+	m.Epoch = math.MaxInt16 - 1
+	e.meta = m
+	e.mu.Unlock()
+	resp := end(pid, math.MaxInt16-1, false)
+	if resp.ErrorCode != 0 || resp.ProducerID == pid || resp.ProducerEpoch != 0 {
+		t.Fatalf("exhausted epoch: %v %d/%d, want a new id at epoch 0", kerr.ErrorForCode(resp.ErrorCode), resp.ProducerID, resp.ProducerEpoch)
+	}
+	if dt := describeTxn(t, ts.admin(t), "e"); dt.ProducerID != resp.ProducerID || dt.ProducerEpoch != 0 {
+		t.Errorf("described %d/%d", dt.ProducerID, dt.ProducerEpoch)
+	}
+}
