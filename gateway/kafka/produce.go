@@ -65,11 +65,12 @@ type produceJob struct {
 	info    recordbatch.Info  // records' header, once checked
 	refs    []store.ObjectRef // objects records were offloaded to
 	txnID   *string           // the request's transactional id
+	w       produceWait
+	err     error
+
 	// addsPartition: Produce v12+ adds the partition to the transaction
 	// itself (KIP-890 part 2, txn_v2.go).
 	addsPartition bool
-	w       produceWait
-	err     error
 }
 
 func handleProduce(ctx context.Context, r *Request) (Reply, error) {
