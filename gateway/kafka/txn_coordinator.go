@@ -16,6 +16,9 @@
 //   - one file per API: initproducerid.go, addpartitionstotxn.go,
 //     addoffsetstotxn.go, endtxn.go, txnoffsetcommit.go,
 //     describetransactions.go, listtransactions.go.
+//   - txn_expiry.go: transactional id expiry (and the settings);
+//     producer_expiry.go: idempotent producer state expiry.
+//   - txn_v2.go: KIP-890 part 2 (transaction.version 2).
 //
 // # Concurrency
 //
