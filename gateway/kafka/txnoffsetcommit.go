@@ -1,4 +1,4 @@
-// TxnOffsetCommit (key 28), versions 0-4: a transactional producer commits
+// TxnOffsetCommit (key 28), versions 0-5: a transactional producer commits
 // a consumer group's offsets as part of its transaction (the
 // consume-transform-produce loop). The offsets are pending in the
 // transaction's state (stored durably with it) until EndTxn: a commit
@@ -22,7 +22,10 @@
 // READ on the topic (TOPIC_AUTHORIZATION_FAILED), the topic and partition
 // existing (UNKNOWN_TOPIC_OR_PARTITION), metadata at most 4096 bytes
 // (OFFSET_METADATA_TOO_LARGE). v2 adds leader epochs, v3 is flexible and
-// adds the member fields, v4 changes nothing on the wire.
+// adds the member fields, v4 changes nothing on the wire. v5 (KIP-890
+// part 2) adds its group to the transaction instead of requiring
+// AddOffsetsToTxn (txn_v2.go), and answers CONCURRENT_TRANSACTIONS while
+// the previous transaction completes.
 package kafka
 
 import (
