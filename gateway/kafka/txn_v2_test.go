@@ -2,7 +2,9 @@ package kafka
 
 import (
 	"math"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,17 +26,22 @@ func TestTxnV2Kgo(t *testing.T) {
 		opts      []kgo.Opt
 		wantEpoch int16   // after two transactions
 		epochs    []int16 // of each partition's data, marker, data, marker
+		adds      bool    // the second transaction sends AddPartitionsToTxn
 	}{
-		{"part 2", nil, 2, []int16{0, 0, 1, 2}},
-		{"part 1 (3.9 versions)", []kgo.Opt{kgo.MaxVersions(kversion.V3_9_0())}, 0, []int16{0, 0, 0, 0}},
+		{"part 2", nil, 2, []int16{0, 0, 1, 2}, false},
+		{"part 1 (3.9 versions)", []kgo.Opt{kgo.MaxVersions(kversion.V3_9_0())}, 0, []int16{0, 0, 0, 0}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startServer(t)
 			ts.createTopic(t, "v2", 2)
-			opts := append([]kgo.Opt{kgo.TransactionalID("v2"), kgo.RecordPartitioner(kgo.ManualPartitioner())}, tc.opts...)
+			adds := &requestCounter{key: int16(kmsg.AddPartitionsToTxn)}
+			opts := append([]kgo.Opt{kgo.TransactionalID("v2"), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(adds)}, tc.opts...)
 			cl := ts.client(t, opts...)
 			ctx := testContext(t)
 			for i, end := range []kgo.TransactionEndTry{kgo.TryCommit, kgo.TryAbort} {
+				if i == 1 {
+					adds.n.Store(0)
+				}
 				if err := cl.BeginTransaction(); err != nil {
 					t.Fatal(err)
 				}
@@ -43,6 +50,9 @@ func TestTxnV2Kgo(t *testing.T) {
 				if err := cl.EndTransaction(ctx, end); err != nil {
 					t.Fatalf("transaction %d: %v", i, err)
 				}
+			}
+			if sent := adds.n.Load() > 0; sent != tc.adds {
+				t.Errorf("second transaction sent %d AddPartitionsToTxn", adds.n.Load())
 			}
 			dt := describeTxn(t, ts.admin(t), "v2")
 			if dt.ProducerEpoch != tc.wantEpoch || dt.State != "CompleteAbort" {
@@ -68,6 +78,18 @@ func TestTxnV2Kgo(t *testing.T) {
 				t.Errorf("read_committed: %d records, want 2", len(recs))
 			}
 		})
+	}
+}
+
+// requestCounter counts a client's requests of one key (kgo.HookBrokerWrite).
+type requestCounter struct {
+	key int16
+	n   atomic.Int64
+}
+
+func (c *requestCounter) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if key == c.key && err == nil {
+		c.n.Add(1)
 	}
 }
 
