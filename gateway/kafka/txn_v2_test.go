@@ -162,3 +162,71 @@ func TestTxnV2EndTxn(t *testing.T) {
 		t.Errorf("described %d/%d", dt.ProducerID, dt.ProducerEpoch)
 	}
 }
+
+// Produce v12 and TxnOffsetCommit v5 with raw requests: v12 adds the
+// partition (and starts the transaction), v9 does not; the batch's
+// producer id and epoch are checked as before; TxnOffsetCommit v5 adds
+// its group where v4 needs AddOffsetsToTxn.
+func TestTxnV2ProduceAdds(t *testing.T) {
+	ts := startServer(t)
+	ts.createTopic(t, "p", 2)
+	x := txnRaw{t, dialRaw(t, ts.addr)}
+	id := kmsg.StringPtr("pa")
+	code, pid, epoch := x.init(4, id, 60000, -1, -1)
+	if code != 0 {
+		t.Fatal(kerr.ErrorForCode(code))
+	}
+	produce := func(v int16, partition int32, pid int64, epoch int16, seq int32) int16 {
+		opts := recordbatch.EncodeOptions{Idempotent: true, Transactional: true, ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq}
+		req := produceReq(v, -1, "p", partition, encodeBatch(t, opts, "v"))
+		req.TransactionID = id
+		return x.c.roundTrip(t, req).(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
+	}
+	for _, st := range []struct {
+		name string
+		code int16
+		want *kerr.Error
+	}{
+		{"v9 without AddPartitionsToTxn", produce(9, 0, pid, epoch, 0), kerr.InvalidTxnState},
+		{"v12 with another epoch", produce(12, 0, pid, epoch+1, 0), kerr.InvalidProducerEpoch},
+		{"v12 with another producer id", produce(12, 0, pid+7, epoch, 0), kerr.InvalidTxnState},
+		{"v12 adds partition 0", produce(12, 0, pid, epoch, 0), nil},
+		{"v9 to partition 1 still needs the add", produce(9, 1, pid, epoch, 0), kerr.InvalidTxnState},
+		{"v12 adds partition 1", produce(12, 1, pid, epoch, 0), nil},
+		{"TxnOffsetCommit v4 without AddOffsetsToTxn", x.offsetCommit(4, "pa", "g", pid, epoch, -1, "", "p", 3), kerr.InvalidTxnState},
+		{"TxnOffsetCommit v5 adds the group", x.offsetCommit(5, "pa", "g", pid, epoch, -1, "", "p", 3), nil},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			want := int16(0)
+			if st.want != nil {
+				want = st.want.Code
+			}
+			if st.code != want {
+				t.Errorf("%v, want %v", kerr.ErrorForCode(st.code), st.want)
+			}
+		})
+	}
+	dt := describeTxn(t, ts.admin(t), "pa")
+	if dt.State != "Ongoing" || len(dt.Topics["p"]) != 2 {
+		t.Fatalf("described %+v, want Ongoing with both partitions", dt)
+	}
+	if code := x.end(5, "pa", pid, epoch, true); code != 0 {
+		t.Fatal(kerr.ErrorForCode(code))
+	}
+	gc, err := ts.groupCoordinator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := gc.group("g", false)
+	if g == nil {
+		t.Fatal("group g not created by the commit")
+	}
+	o := g.offsets["p"][0]
+	g.mu.Unlock()
+	if o.offset != 3 {
+		t.Errorf("committed offset %d, want 3", o.offset)
+	}
+	if lg := ts.readLog(t, "p", 0); len(lg) != 2 || lg[1].info.ProducerEpoch != epoch+1 {
+		t.Errorf("partition 0 log %+v: want the batch, then a marker at epoch %d", lg, epoch+1)
+	}
+}
