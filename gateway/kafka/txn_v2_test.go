@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"math"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
+	"github.com/streambridge/bridge/store/embedded"
 )
 
 // franz-go opts into KIP-890 part 2 on the bridge (the transaction.version
@@ -228,5 +231,58 @@ func TestTxnV2ProduceAdds(t *testing.T) {
 	}
 	if lg := ts.readLog(t, "p", 0); len(lg) != 2 || lg[1].info.ProducerEpoch != epoch+1 {
 		t.Errorf("partition 0 log %+v: want the batch, then a marker at epoch %d", lg, epoch+1)
+	}
+}
+
+// A bridge that stopped after an EndTxn v5 stored PrepareAbort at the
+// last epoch (the markers at that epoch, a new producer id to hand over)
+// writes the markers when it starts again, and the id then goes on with
+// the new producer id at epoch 0.
+func TestTxnV2RestartHandsOverNewPID(t *testing.T) {
+	r := newTxnRestartable(t)
+	ts := r.start()
+	ts.createTopic(t, "t", 1)
+	x := txnRaw{t, dialRaw(t, ts.addr)}
+	id := kmsg.StringPtr("hp")
+	_, pid, epoch := x.init(4, id, 60000, -1, -1)
+	opts := recordbatch.EncodeOptions{Idempotent: true, Transactional: true, ProducerID: pid, ProducerEpoch: epoch}
+	req := produceReq(12, -1, "t", 0, encodeBatch(t, opts, "v"))
+	req.TransactionID = id
+	if c := x.c.roundTrip(t, req).(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode; c != 0 {
+		t.Fatalf("Produce v12: %v", kerr.ErrorForCode(c))
+	}
+	r.stop()
+
+	// What a crash right after storing the end's PrepareAbort leaves,
+	// had the epoch been exhausted.
+	st, err := embedded.Open(embedded.Options{Dir: r.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.Get(context.Background(), txnNamespace, "hp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeTxnMeta(v)
+	if err != nil || m.State != txnOngoing {
+		t.Fatalf("stored state %+v %v: want Ongoing", m, err)
+	}
+	m.State, m.LastPID, m.LastEpoch, m.Epoch, m.NextPID = txnPrepareAbort, pid, math.MaxInt16-1, math.MaxInt16, pid+1000
+	if err := st.Update(context.Background(), store.KV{Namespace: txnNamespace, Key: "hp", Value: m.encode()}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	ts = r.start()
+	dt := waitTxnState(t, ts.admin(t), "hp", "CompleteAbort")
+	if dt.ProducerID != pid+1000 || dt.ProducerEpoch != 0 {
+		t.Errorf("after the restart: producer %d/%d, want %d/0", dt.ProducerID, dt.ProducerEpoch, pid+1000)
+	}
+	lg := ts.readLog(t, "t", 0)
+	if len(lg) != 2 || !lg[1].info.Control() || lg[1].info.ProducerID != pid || lg[1].info.ProducerEpoch != math.MaxInt16 {
+		t.Errorf("log %+v: want the batch, then an abort marker of %d at epoch %d", lg, pid, math.MaxInt16)
+	}
+	if open, err := ts.store.OpenTransactions(context.Background(), "t", 0); err != nil || len(open) != 0 {
+		t.Errorf("open transactions %v %v", open, err)
 	}
 }
