@@ -132,11 +132,15 @@ type State interface {
 	Update(ctx context.Context, writes ...KV) error
 	// StartUpdate is Update in two steps, as StartAppendBatch is
 	// AppendBatch: the writes are ordered, when it returns, after those of
-	// every Update and append that returned before it was called, and the
-	// returned PendingUpdate's Wait returns once they are durable. So a
-	// caller can order its writes under its own lock and wait for the disk
-	// outside it, sharing syncs with other writers. Get may not see the
-	// writes before Wait returns. The PendingUpdate contract is Pending's.
+	// every Update and append that returned before it was called (and
+	// before those of every one called after it returns), and the
+	// returned PendingUpdate's Wait returns once they are durable. A write
+	// is durable only with every write ordered before it: once a later
+	// append's or update's Wait has returned, these writes survive a crash
+	// too (Kafka's AddPartitionsToTxn relies on it). So a caller can order
+	// its writes under its own lock and wait for the disk outside it,
+	// sharing syncs with other writers. Get may not see the writes before
+	// Wait returns. The PendingUpdate contract is Pending's.
 	StartUpdate(ctx context.Context, writes ...KV) (PendingUpdate, error)
 	// Scan calls fn for each key of namespace starting with prefix, in key
 	// order, until fn returns an error, which Scan returns. value is valid

@@ -101,6 +101,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 				DefaultPartitions: o.kafka.defaultPartitions,
 				Offload:           newOffloader(d),
 				Groups:            o.kafka.groups.settings(),
+				Transactions:      o.kafka.txn.settings(),
 			}
 			if cfg.FetchSessionSlots = o.kafka.fetchSessionSlots; cfg.FetchSessionSlots == 0 {
 				cfg.FetchSessionSlots = -1 // none; the Config's 0 is the default

@@ -160,6 +160,7 @@ type kafkaOptions struct {
 	// fetchSessionSlots is Kafka's max.incremental.fetch.session.cache.slots.
 	fetchSessionSlots int
 	groups            kafkaGroupOptions
+	txn               kafkaTxnOptions
 }
 
 func (*kafkaOptions) heading() string { return "Kafka" }
@@ -172,6 +173,7 @@ func (o *kafkaOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.fetchSessionSlots, "fetch-session-cache-slots", 1000, "fetch sessions (KIP-227) kept, as Kafka's max.incremental.fetch.session.cache.slots; 0: none, every fetch is sessionless")
 	o.listeners.addFlags(fs)
 	o.groups.addFlags(fs)
+	o.txn.addFlags(fs)
 }
 
 func (o *kafkaOptions) check() error {
@@ -182,7 +184,7 @@ func (o *kafkaOptions) check() error {
 	if o.fetchSessionSlots < 0 {
 		errs = append(errs, fmt.Errorf("--fetch-session-cache-slots %d: want 0 or more", o.fetchSessionSlots))
 	}
-	return errors.Join(append(errs, o.listeners.check(), o.groups.check())...)
+	return errors.Join(append(errs, o.listeners.check(), o.groups.check(), o.txn.check())...)
 }
 
 // awsOptions configure the AWS port, shared by the AWS-style APIs: what

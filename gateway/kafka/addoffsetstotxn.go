@@ -68,7 +68,7 @@ func addOffsetsToTxn(ctx context.Context, r *Request, req *kmsg.AddOffsetsToTxnR
 	n := m.clone()
 	n.beginIfIdle(time.Now().UnixMilli())
 	n.Groups = append(n.Groups, req.Group)
-	if err := c.store(ctx, n); err != nil {
+	if err := c.storeOrdered(ctx, n); err != nil {
 		return txnErrorCode(s, err)
 	}
 	began := m.State != txnOngoing

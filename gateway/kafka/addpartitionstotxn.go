@@ -192,7 +192,7 @@ func addPartitionsToTxn(ctx context.Context, r *Request, id string, pid int64, e
 	if m.State == txnOngoing && len(n.Parts) == len(m.Parts) {
 		return // all there already
 	}
-	if err := c.store(ctx, n); err != nil {
+	if err := c.storeOrdered(ctx, n); err != nil {
 		all(txnErrorCode(s, err))
 		return
 	}

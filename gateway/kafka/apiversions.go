@@ -40,6 +40,7 @@ func apiVersionsResponse(v int16, errorCode int16) *kmsg.ApiVersionsResponse {
 		k.MaxVersion = api.MaxVersion
 		resp.ApiKeys = append(resp.ApiKeys, k)
 	}
+	addTxnVersionFeature(resp) // txn_v2.go
 	return resp
 }
 

@@ -31,7 +31,7 @@ func TestAPIVersionsRaw(t *testing.T) {
 			got[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
 		}
 		for _, want := range []struct{ key, min, max int16 }{
-			{0, 0, 11}, {1, 0, 17}, {2, 0, 7}, {3, 0, 12}, {9, 0, 9}, {18, 0, 4}, {22, 0, 5}, {23, 2, 4},
+			{0, 0, 12}, {1, 0, 17}, {2, 0, 7}, {3, 0, 12}, {9, 0, 9}, {18, 0, 4}, {22, 0, 5}, {23, 2, 4}, {26, 0, 5}, {28, 0, 5},
 		} {
 			if got[want.key] != [2]int16{want.min, want.max} {
 				t.Errorf("v%d: %s advertised as %v, want %d-%d", v, kmsg.NameForKey(want.key), got[want.key], want.min, want.max)

@@ -1,4 +1,4 @@
-// EndTxn (key 26), versions 0-4: a transactional producer commits or
+// EndTxn (key 26), versions 0-5: a transactional producer commits or
 // aborts its ongoing transaction. The coordinator stores PrepareCommit or
 // PrepareAbort, writes a marker (a control batch, recordbatch.EncodeControl)
 // into every partition of the transaction, side by side, and once they are
@@ -17,9 +17,9 @@
 // completed the same way succeeds, the other way INVALID_TXN_STATE; while
 // it completes, CONCURRENT_TRANSACTIONS for the same outcome and
 // INVALID_TXN_STATE for the other. v3 is flexible; v4 changes nothing on
-// the wire. v5 (KIP-890 part 2, an epoch bump per transaction) is not
-// advertised, as Kafka 3.9 does not: clients keep one epoch across
-// transactions.
+// the wire. v5 (KIP-890 part 2, an epoch bump per transaction, the bumped
+// epoch and producer id in the answer) follows Kafka 4's rules instead:
+// handleEndTxnV2 in txn_v2.go.
 package kafka
 
 import (
@@ -30,12 +30,15 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.EndTxn, MinVersion: 0, MaxVersion: 4, Handle: handleEndTxn})
+	register(API{Key: kmsg.EndTxn, MinVersion: 0, MaxVersion: 5, Handle: handleEndTxn})
 }
 
-func handleEndTxn(_ context.Context, r *Request) (Reply, error) {
+func handleEndTxn(ctx context.Context, r *Request) (Reply, error) {
 	req := r.Body.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	if r.Version >= 5 {
+		return handleEndTxnV2(ctx, r, req, resp) // txn_v2.go
+	}
 	e, done, code := endTxn(r, req)
 	if done == nil {
 		resp.ErrorCode = code

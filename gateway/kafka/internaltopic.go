@@ -1,19 +1,22 @@
-// __consumer_offsets, Kafka's internal topic, as the Kafka front end shows
-// it. Kafka creates it on the first FindCoordinator and keeps group offsets
-// and metadata in it; Metadata lists it with IsInternal, and clients rely on
-// that flag (regex consumers skip internal topics, kgo's TestConsumeRegex
-// waits for one). The bridge keeps committed offsets and group metadata in
-// its store's state area instead (cgroup_persist.go, group_persist.go), so
-// the topic here is a view with nothing behind it: it is never a store
-// stream, and nothing is written for it.
+// __consumer_offsets and __transaction_state, Kafka's internal topics, as
+// the Kafka front end shows them. Kafka creates them on the first
+// FindCoordinator (of a group, of a transactional id) and keeps group
+// offsets and metadata, and transactional ids' state, in them; Metadata
+// lists them with IsInternal, and clients rely on that flag (regex
+// consumers skip internal topics, kgo's TestConsumeRegex waits for one;
+// tools list them). The bridge keeps committed offsets, group metadata and
+// transaction state in its store's state area instead (cgroup_persist.go,
+// group_persist.go, txn_state.go), so the topics here are views with
+// nothing behind them: never store streams, nothing written for them, and
+// listed from the start (Kafka lists each once it was first needed).
 //
 // The view is internalTopics, a wrapper around the store that New puts in
 // Server.store: every handler that describes, lists or reads topics sees
 // the topic through its ordinary path (Metadata all and by name or id,
 // Fetch, ListOffsets, DescribeConfigs, OffsetForLeaderEpoch, KIP-848 regex
 // subscriptions, which Kafka's broker lets match it), with an empty
-// log (log start and high watermark 0) in each of its
-// offsetsTopicPartitions partitions. The calls that would change it are
+// log (log start and high watermark 0) in each of its 50 partitions
+// (offsets.topic.num.partitions, transaction.state.log.num.partitions). The calls that would change it are
 // refused the way Kafka refuses a client changing an internal topic:
 //   - Produce: INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic"
 //     (Kafka's ReplicaManager.appendToLocalLog; checked in handleProduce
@@ -26,7 +29,7 @@
 //     a broker lets an admin client do both. Here there is no topic to
 //     delete or grow, so the refusal is the honest answer.
 //
-// A store stream that happens to be called __consumer_offsets (made through
+// A store stream that happens to be called like one of them (made through
 // the Kinesis API, or before this view existed) is hidden from the Kafka
 // front end by the view; the Kinesis API still sees it.
 package kafka
@@ -49,30 +52,51 @@ const offsetsTopic = "__consumer_offsets"
 // Clients see the count only; every partition is empty.
 const offsetsTopicPartitions = 50
 
-// isInternalTopic says whether name is one of Kafka's internal topics the
-// front end shows (only __consumer_offsets: no transaction log topic is
-// listed, as the bridge has none to show and clients do not wait for it).
-func isInternalTopic(name string) bool { return name == offsetsTopic }
+// txnStateTopic is Kafka's transaction log topic.
+const txnStateTopic = "__transaction_state"
 
-// offsetsTopicStream is the view's description of __consumer_offsets: a
+// txnStateTopicPartitions is Kafka's transaction.state.log.num.partitions
+// default.
+const txnStateTopicPartitions = 50
+
+// internalTopicNames are the internal topics the front end shows, sorted.
+var internalTopicNames = []string{offsetsTopic, txnStateTopic}
+
+// isInternalTopic says whether name is one of Kafka's internal topics the
+// front end shows.
+func isInternalTopic(name string) bool { return name == offsetsTopic || name == txnStateTopic }
+
+// internalTopicPartitions is the partition count of an internal topic.
+func internalTopicPartitions(name string) int {
+	if name == txnStateTopic {
+		return txnStateTopicPartitions
+	}
+	return offsetsTopicPartitions
+}
+
+// offsetsTopicStream is the view's description of __consumer_offsets.
+func offsetsTopicStream() store.Stream { return internalTopicStream(offsetsTopic) }
+
+// internalTopicStream is the view's description of an internal topic: a
 // stream that is never stored. Its topic id is derived from the name, so it
 // is the same across restarts and never the zero UUID; its only config
 // override is cleanup.policy=compact, as in Kafka.
-func offsetsTopicStream() store.Stream {
-	sum := sha256.Sum256([]byte("streambridge internal topic " + offsetsTopic))
+func internalTopicStream(name string) store.Stream {
+	n := internalTopicPartitions(name)
+	sum := sha256.Sum256([]byte("streambridge internal topic " + name))
 	var id [16]byte
 	copy(id[:], sum[:])
 	id[6] = id[6]&0x0f | 0x80 // RFC 9562 version 8: custom
 	id[8] = id[8]&0x3f | 0x80 // RFC 9562 variant
 	st := store.Stream{
-		Name:       offsetsTopic,
+		Name:       name,
 		Created:    time.Unix(0, 0).UTC(),
 		Retention:  DefaultRetention,
-		Shards:     make([]store.Shard, offsetsTopicPartitions),
-		Partitions: make([]store.Partition, offsetsTopicPartitions),
+		Shards:     make([]store.Shard, n),
+		Partitions: make([]store.Partition, n),
 		Config:     map[string]string{topicIDKey: formatUUID(id)},
 	}
-	for i := range offsetsTopicPartitions {
+	for i := range n {
 		st.Shards[i] = store.Shard{Index: i, Parent: store.NoShard, AdjacentParent: store.NoShard, Partition: int32(i), EndOffset: -1}
 		st.Partitions[i] = store.Partition{ID: int32(i), Shards: []int{i}}
 	}
@@ -95,9 +119,9 @@ func withInternalTopics(st store.Store) store.Store {
 	return internalTopics{st}
 }
 
-// partitionOf checks that partition is one of the internal topic's.
-func partitionOf(partition int32) error {
-	if partition < 0 || partition >= offsetsTopicPartitions {
+// partitionOf checks that partition is one of internal topic name's.
+func partitionOf(name string, partition int32) error {
+	if partition < 0 || int(partition) >= internalTopicPartitions(name) {
 		return store.ErrPartitionNotFound
 	}
 	return nil
@@ -112,14 +136,14 @@ func (s internalTopics) CreateStream(ctx context.Context, cfg store.StreamConfig
 
 func (s internalTopics) DeleteStream(ctx context.Context, name string) error {
 	if isInternalTopic(name) {
-		return refuse(kerr.InvalidTopicException, "Topic %s is an internal topic and cannot be deleted: the bridge keeps group offsets in its state area, not in this topic.", name)
+		return refuse(kerr.InvalidTopicException, "Topic %s is an internal topic and cannot be deleted: the bridge keeps group offsets and transaction state in its state area, not in this topic.", name)
 	}
 	return s.Store.DeleteStream(ctx, name)
 }
 
 func (s internalTopics) DescribeStream(ctx context.Context, name string) (store.Stream, error) {
 	if isInternalTopic(name) {
-		return offsetsTopicStream(), nil
+		return internalTopicStream(name), nil
 	}
 	return s.Store.DescribeStream(ctx, name)
 }
@@ -129,8 +153,10 @@ func (s internalTopics) ListStreams(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if i, found := slices.BinarySearch(names, offsetsTopic); !found {
-		names = slices.Insert(names, i, offsetsTopic)
+	for _, it := range internalTopicNames {
+		if i, found := slices.BinarySearch(names, it); !found {
+			names = slices.Insert(names, i, it)
+		}
 	}
 	return names, nil
 }
@@ -175,7 +201,7 @@ func (s internalTopics) Read(ctx context.Context, name string, partition int32, 
 	if !isInternalTopic(name) {
 		return s.Store.Read(ctx, name, partition, offset, lim)
 	}
-	if err := partitionOf(partition); err != nil {
+	if err := partitionOf(name, partition); err != nil {
 		return store.ReadResult{}, err
 	}
 	if offset != 0 {
@@ -189,7 +215,7 @@ func (s internalTopics) Wait(ctx context.Context, name string, partition int32, 
 	if !isInternalTopic(name) {
 		return s.Store.Wait(ctx, name, partition, offset)
 	}
-	if err := partitionOf(partition); err != nil {
+	if err := partitionOf(name, partition); err != nil {
 		return err
 	}
 	<-ctx.Done()
@@ -198,28 +224,28 @@ func (s internalTopics) Wait(ctx context.Context, name string, partition int32, 
 
 func (s internalTopics) Offsets(ctx context.Context, name string, partition int32) (int64, int64, error) {
 	if isInternalTopic(name) {
-		return 0, 0, partitionOf(partition)
+		return 0, 0, partitionOf(name, partition)
 	}
 	return s.Store.Offsets(ctx, name, partition)
 }
 
 func (s internalTopics) Size(ctx context.Context, name string, partition int32) (int64, error) {
 	if isInternalTopic(name) {
-		return 0, partitionOf(partition)
+		return 0, partitionOf(name, partition)
 	}
 	return s.Store.Size(ctx, name, partition)
 }
 
 func (s internalTopics) OffsetForTimestamp(ctx context.Context, name string, partition int32, ts int64) (int64, int64, bool, error) {
 	if isInternalTopic(name) {
-		return 0, 0, false, partitionOf(partition)
+		return 0, 0, false, partitionOf(name, partition)
 	}
 	return s.Store.OffsetForTimestamp(ctx, name, partition, ts)
 }
 
 func (s internalTopics) MaxTimestamp(ctx context.Context, name string, partition int32) (int64, int64, bool, error) {
 	if isInternalTopic(name) {
-		return 0, 0, false, partitionOf(partition)
+		return 0, 0, false, partitionOf(name, partition)
 	}
 	return s.Store.MaxTimestamp(ctx, name, partition)
 }

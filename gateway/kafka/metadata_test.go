@@ -37,22 +37,23 @@ func TestMetadata(t *testing.T) {
 	if len(resp.Brokers) != 1 || resp.Brokers[0].NodeID != 0 || resp.Brokers[0].Host != "127.0.0.1" || resp.ClusterID == nil || resp.ControllerID != 0 {
 		t.Fatalf("brokers %+v cluster %v controller %d", resp.Brokers, resp.ClusterID, resp.ControllerID)
 	}
-	// Topics[0] is the internal __consumer_offsets (internaltopic.go).
-	if len(resp.Topics) != 2 || *resp.Topics[0].Topic != offsetsTopic || *resp.Topics[1].Topic != "a" || len(resp.Topics[1].Partitions) != 2 {
+	// Topics[0] and [1] are the internal __consumer_offsets and
+	// __transaction_state (internaltopic.go).
+	if len(resp.Topics) != 3 || *resp.Topics[0].Topic != offsetsTopic || *resp.Topics[1].Topic != txnStateTopic || *resp.Topics[2].Topic != "a" || len(resp.Topics[2].Partitions) != 2 {
 		t.Fatalf("all topics: %+v", resp.Topics)
 	}
-	for _, p := range resp.Topics[1].Partitions {
+	for _, p := range resp.Topics[2].Partitions {
 		if p.Leader != 0 || p.LeaderEpoch != 0 || len(p.Replicas) != 1 || len(p.ISR) != 1 || p.ErrorCode != 0 {
 			t.Errorf("partition %+v", p)
 		}
 	}
-	id := resp.Topics[1].TopicID
+	id := resp.Topics[2].TopicID
 	if id == ([16]byte{}) {
 		t.Fatal("zero topic id")
 	}
 
 	// v0 asks for all topics with an empty list.
-	if r := c.roundTrip(t, metadataReq(0, false, []string{}...)).(*kmsg.MetadataResponse); len(r.Topics) != 2 {
+	if r := c.roundTrip(t, metadataReq(0, false, []string{}...)).(*kmsg.MetadataResponse); len(r.Topics) != 3 {
 		t.Errorf("v0 empty list: %d topics", len(r.Topics))
 	}
 	// v1+ empty (non-null) list asks for none.

@@ -1,4 +1,4 @@
-// Produce (key 0), versions 0-11. v0-2 carry message sets of magic 0/1,
+// Produce (key 0), versions 0-12. v0-2 carry message sets of magic 0/1,
 // converted to one v2 batch per partition first (produce_legacy.go). From
 // v3 on, record batch v2 only. Each partition's records must be exactly one batch
 // (as Kafka requires from v3): CRC-checked by recordbatch.CheckProduce and
@@ -21,10 +21,12 @@
 // (startTransactional, txn_coordinator.go): the request's transactional id
 // (WRITE on it, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED), its producer id
 // and epoch (INVALID_PRODUCER_EPOCH), and the partition added to its ongoing
-// transaction (INVALID_TXN_STATE).
+// transaction (INVALID_TXN_STATE); from v12 (KIP-890 part 2) the produce
+// adds the partition itself (txn_v2.go).
 //
 // v5+ report LogStartOffset; v8+ ErrorMessage; v10-11 add only tagged
-// fields (leader hints) we never need to send: node 0 leads everything.
+// fields (leader hints) we never need to send: node 0 leads everything;
+// v12 changes nothing on the wire.
 // A merged-away partition answers POLICY_VIOLATION (see errorCode).
 package kafka
 
@@ -42,7 +44,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.Produce, MinVersion: 0, MaxVersion: 11, Handle: handleProduce})
+	register(API{Key: kmsg.Produce, MinVersion: 0, MaxVersion: 12, Handle: handleProduce})
 }
 
 // produceWait is a partition's append between start and durability.
@@ -67,6 +69,10 @@ type produceJob struct {
 	txnID   *string           // the request's transactional id
 	w       produceWait
 	err     error
+
+	// addsPartition: Produce v12+ adds the partition to the transaction
+	// itself (KIP-890 part 2, txn_v2.go).
+	addsPartition bool
 }
 
 func handleProduce(ctx context.Context, r *Request) (Reply, error) {
@@ -135,7 +141,7 @@ func handleProduce(ctx context.Context, r *Request) (Reply, error) {
 				rp.ErrorCode = errorCode(terr)
 				continue
 			}
-			jobs = append(jobs, produceJob{rp: rp, st: st, tc: tc, records: rt.Partitions[j].Records, txnID: req.TransactionID})
+			jobs = append(jobs, produceJob{rp: rp, st: st, tc: tc, records: rt.Partitions[j].Records, txnID: req.TransactionID, addsPartition: r.Version >= 12})
 		}
 	}
 

@@ -16,6 +16,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -77,6 +78,10 @@ func (b batchMeta) settle() batchMeta {
 type producerEntry struct {
 	epoch   int16
 	batches []batchMeta // oldest first, at most dedupWindow
+	// lastMs is when the producer's latest batch here was appended (Unix
+	// ms), for producer.id.expiration.ms (producer_expiry.go); 0 in state
+	// stored before it was kept.
+	lastMs int64
 }
 
 // partProducers is the producer state of one partition.
@@ -239,7 +244,7 @@ func (e *producerEntry) check(epoch int16, firstSeq, lastSeq int32) seqCheck {
 // next returns the producer's state after appending b at epoch; e is left
 // untouched (the append may still fail before it is committed).
 func (e *producerEntry) next(epoch int16, b batchMeta) *producerEntry {
-	n := &producerEntry{epoch: epoch, batches: make([]batchMeta, 0, dedupWindow)}
+	n := &producerEntry{epoch: epoch, batches: make([]batchMeta, 0, dedupWindow), lastMs: time.Now().UnixMilli()}
 	if e != nil && e.epoch == epoch {
 		keep := e.batches
 		if len(keep) >= dedupWindow {
@@ -270,9 +275,10 @@ func nextSeq(seq int32, n int32) int32 {
 }
 
 // Stored form: epoch (2 bytes), count (1), then per batch firstSeq (4),
-// lastSeq (4), base (8), last (8), big endian.
+// lastSeq (4), base (8), last (8), then lastMs (8; absent in state stored
+// before it was kept), big endian.
 func (e *producerEntry) encode() []byte {
-	b := make([]byte, 0, 3+24*len(e.batches))
+	b := make([]byte, 0, 3+24*len(e.batches)+8)
 	b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
 	b = append(b, byte(len(e.batches)))
 	for _, m := range e.batches {
@@ -284,7 +290,7 @@ func (e *producerEntry) encode() []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(m.base))
 		b = binary.BigEndian.AppendUint64(b, uint64(m.last))
 	}
-	return b
+	return binary.BigEndian.AppendUint64(b, uint64(e.lastMs))
 }
 
 func decodeProducerEntry(b []byte) (*producerEntry, bool) {
@@ -292,7 +298,7 @@ func decodeProducerEntry(b []byte) (*producerEntry, bool) {
 		return nil, false
 	}
 	n := int(b[2])
-	if n > dedupWindow || len(b) != 3+24*n {
+	if n > dedupWindow || len(b) != 3+24*n && len(b) != 3+24*n+8 {
 		return nil, false
 	}
 	e := &producerEntry{epoch: int16(binary.BigEndian.Uint16(b)), batches: make([]batchMeta, n)}
@@ -305,6 +311,9 @@ func decodeProducerEntry(b []byte) (*producerEntry, bool) {
 			last:     int64(binary.BigEndian.Uint64(b[16:])),
 		}
 		b = b[24:]
+	}
+	if len(b) == 8 {
+		e.lastMs = int64(binary.BigEndian.Uint64(b))
 	}
 	return e, true
 }

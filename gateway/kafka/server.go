@@ -91,6 +91,9 @@ type Config struct {
 	// Groups are the group coordinator's settings; zero fields take
 	// Kafka's defaults.
 	Groups GroupSettings
+	// Transactions are the transaction coordinator's settings
+	// (txn_expiry.go); zero fields take Kafka's defaults.
+	Transactions TxnSettings
 }
 
 // Server is the Kafka protocol server. Handlers reach the store, the
@@ -134,6 +137,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := cfg.Groups.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka: %w", err)
+	}
+	if err := cfg.Transactions.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)
 	}
 	if cfg.Logger == nil {

@@ -16,6 +16,9 @@
 //   - one file per API: initproducerid.go, addpartitionstotxn.go,
 //     addoffsetstotxn.go, endtxn.go, txnoffsetcommit.go,
 //     describetransactions.go, listtransactions.go.
+//   - txn_expiry.go: transactional id expiry (and the settings);
+//     producer_expiry.go: idempotent producer state expiry.
+//   - txn_v2.go: KIP-890 part 2 (transaction.version 2).
 //
 // # Concurrency
 //
@@ -113,6 +116,7 @@ func startTxnCoordinator(s *Server) error {
 		e.mu.Unlock()
 	}
 	txnCoordinators.Store(s, c)
+	c.startExpiry()
 	go func() {
 		<-s.draining
 		c.close()
@@ -137,6 +141,8 @@ type txnCoordinator struct {
 	mu     sync.Mutex
 	txns   map[string]*txnEntry
 	closed bool
+	// stopExpiry ends the expiry loop (txn_expiry.go) at close.
+	stopExpiry chan struct{}
 }
 
 // txnEntry is one transactional id. Every field is guarded by mu.
@@ -150,6 +156,9 @@ type txnEntry struct {
 	// has finished; nil when none runs. code is its outcome for EndTxn.
 	done chan struct{}
 	code int16
+	// gone is set when the id expired and left the map (txn_expiry.go):
+	// a request that found e before then looks the id up again.
+	gone bool
 }
 
 // lock returns the entry of id locked, creating an empty one (meta nil)
@@ -171,6 +180,10 @@ func (c *txnCoordinator) lock(id string, create bool) (*txnEntry, error) {
 	}
 	c.mu.Unlock()
 	e.mu.Lock()
+	if e.gone {
+		e.mu.Unlock()
+		return c.lock(id, create)
+	}
 	return e, nil
 }
 
@@ -198,6 +211,9 @@ func (c *txnCoordinator) all() []*txnMeta {
 // the next run.
 func (c *txnCoordinator) close() {
 	c.mu.Lock()
+	if !c.closed && c.stopExpiry != nil {
+		close(c.stopExpiry)
+	}
 	c.closed = true
 	es := make([]*txnEntry, 0, len(c.txns))
 	for _, e := range c.txns {
@@ -226,6 +242,40 @@ func (c *txnCoordinator) store(ctx context.Context, m *txnMeta, extra ...store.K
 	m.UpdateMs = time.Now().UnixMilli()
 	kvs := append([]store.KV{{Namespace: txnNamespace, Key: m.ID, Value: m.encode()}}, extra...)
 	return c.s.store.Update(ctx, kvs...)
+}
+
+// storeOrdered writes m without waiting for the sync, for the changes
+// that open or widen a transaction (AddPartitionsToTxn, AddOffsetsToTxn):
+// their answer promises nothing durable by itself. Call with e.mu held and
+// install m once it returns nil. The write is ordered (StartUpdate) before
+// everything started after it returns: the transaction's batches, which
+// are checked against the installed m, its TxnOffsetCommit and its
+// PrepareX state. Those are awaited before their own answers (Produce,
+// TxnOffsetCommit, EndTxn), and the store makes a write durable only with
+// every write ordered before it, so a crash keeps the partition in the
+// stored transaction whenever it keeps the transaction's first batch
+// there, and loses both or neither otherwise: the log never holds a
+// transactional batch its stored transaction does not name (which would
+// hold the partition's last stable offset for good). A client whose
+// answer was lost with the crash gets INVALID_TXN_STATE or
+// INVALID_PRODUCER_ID_MAPPING on its next request and aborts, as after a
+// coordinator failover on Kafka. This saves a transaction one fsync wait
+// on the client's critical path (the producer waits for
+// AddPartitionsToTxn before its first batch).
+func (c *txnCoordinator) storeOrdered(ctx context.Context, m *txnMeta) error {
+	m.UpdateMs = time.Now().UnixMilli()
+	pu, err := c.s.store.StartUpdate(ctx, store.KV{Namespace: txnNamespace, Key: m.ID, Value: m.encode()})
+	if err != nil {
+		return err
+	}
+	go func() {
+		// Waited on exactly once (the pending contract); a failed sync
+		// fails the awaited writes ordered after it too.
+		if err := pu.Wait(); err != nil {
+			c.s.log.Warn("kafka: storing a transaction's partitions or groups failed", "transactional_id", m.ID, "err", err)
+		}
+	}()
+	return nil
 }
 
 // scheduleTimeout (re)starts e's timer for its ongoing transaction's
@@ -430,6 +480,11 @@ func (c *txnCoordinator) finish(e *txnEntry, n *txnMeta, err error) {
 		// StartMs stays: Kafka describes a completed transaction with
 		// its start.
 		m.Parts, m.Groups, m.Offsets = nil, nil, nil
+		if m.NextPID > 0 {
+			// EndTxn v5+ exhausted the epoch: the producer goes on
+			// with a new id (txn_v2.go).
+			m.PID, m.Epoch, m.NextPID = m.NextPID, 0, 0
+		}
 		// Not waited for: should it be lost, the PrepareX state
 		// (with the offsets) is what a restart finds, and it completes
 		// again. Later writes of this id are ordered after it.
@@ -519,6 +574,11 @@ func (s *Server) startTransactional(ctx context.Context, j *produceJob) (produce
 	}
 	if e != nil {
 		defer e.mu.Unlock()
+	}
+	if e != nil && j.addsPartition {
+		if err := c.addOnProduce(ctx, e, j.st.Name, j.rp.Partition, j.info.ProducerID, j.info.ProducerEpoch); err != nil {
+			return w, err
+		}
 	}
 	if err := checkTxnBatch(e, *j.txnID, j.st.Name, j.rp.Partition, j.info); err != nil {
 		return w, err

@@ -89,6 +89,9 @@ type txnMeta struct {
 	// (AddOffsetsToTxn); Offsets their pending offsets by group.
 	Groups  []string               `json:"groups,omitempty"`
 	Offsets map[string][]txnOffset `json:"offsets,omitempty"`
+	// NextPID is the producer id an EndTxn v5+ that exhausted the epoch
+	// hands over once its transaction completes (txn_v2.go); 0 when none.
+	NextPID int64 `json:"nextPid,omitempty"`
 }
 
 func (m *txnMeta) encode() []byte {

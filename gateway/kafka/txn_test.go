@@ -163,9 +163,16 @@ func TestTxnCommitAndAbort(t *testing.T) {
 	if got := markers(log1); fmt.Sprint(got) != "[COMMIT]" {
 		t.Errorf("partition 1 markers %v, want [COMMIT] (not in the aborted transaction)", got)
 	}
-	for _, b := range append(log0, log1...) {
-		if !b.info.Transactional() || b.info.ProducerID != dt.ProducerID || b.info.ProducerEpoch != dt.ProducerEpoch {
-			t.Errorf("batch at %d: transactional %v producer %d/%d, want %d/%d", b.base, b.info.Transactional(), b.info.ProducerID, b.info.ProducerEpoch, dt.ProducerID, dt.ProducerEpoch)
+	// franz-go runs KIP-890 part 2 here (txn_v2.go): each EndTxn bumps
+	// the epoch, and its markers carry the bumped one, so epochs grow
+	// along the log up to the current one.
+	for _, lg := range [][]logBatch{log0, log1} {
+		prev := int16(-1)
+		for _, b := range lg {
+			if !b.info.Transactional() || b.info.ProducerID != dt.ProducerID || b.info.ProducerEpoch < prev || b.info.ProducerEpoch > dt.ProducerEpoch {
+				t.Errorf("batch at %d: transactional %v producer %d/%d, want %d with epochs growing up to %d", b.base, b.info.Transactional(), b.info.ProducerID, b.info.ProducerEpoch, dt.ProducerID, dt.ProducerEpoch)
+			}
+			prev = b.info.ProducerEpoch
 		}
 	}
 	// Markers come after their transaction's data.

@@ -1,4 +1,4 @@
-// TxnOffsetCommit (key 28), versions 0-4: a transactional producer commits
+// TxnOffsetCommit (key 28), versions 0-5: a transactional producer commits
 // a consumer group's offsets as part of its transaction (the
 // consume-transform-produce loop). The offsets are pending in the
 // transaction's state (stored durably with it) until EndTxn: a commit
@@ -22,7 +22,10 @@
 // READ on the topic (TOPIC_AUTHORIZATION_FAILED), the topic and partition
 // existing (UNKNOWN_TOPIC_OR_PARTITION), metadata at most 4096 bytes
 // (OFFSET_METADATA_TOO_LARGE). v2 adds leader epochs, v3 is flexible and
-// adds the member fields, v4 changes nothing on the wire.
+// adds the member fields, v4 changes nothing on the wire. v5 (KIP-890
+// part 2) adds its group to the transaction instead of requiring
+// AddOffsetsToTxn (txn_v2.go), and answers CONCURRENT_TRANSACTIONS while
+// the previous transaction completes.
 package kafka
 
 import (
@@ -33,7 +36,7 @@ import (
 )
 
 func init() {
-	register(API{Key: kmsg.TxnOffsetCommit, MinVersion: 0, MaxVersion: 4, Handle: handleTxnOffsetCommit})
+	register(API{Key: kmsg.TxnOffsetCommit, MinVersion: 0, MaxVersion: 5, Handle: handleTxnOffsetCommit})
 }
 
 func handleTxnOffsetCommit(ctx context.Context, r *Request) (Reply, error) {
@@ -131,11 +134,21 @@ func txnOffsetCommit(ctx context.Context, r *Request, req *kmsg.TxnOffsetCommitR
 		return fill(kerr.InvalidProducerIDMapping.Code)
 	case m.Epoch != req.ProducerEpoch:
 		return fill(fencedCode(r.Version, 3))
-	case m.State != txnOngoing || !m.hasGroup(req.Group) || e.done != nil:
+	case e.done != nil && r.Version >= 5:
+		return fill(kerr.ConcurrentTransactions.Code)
+	case r.Version < 5 && (m.State != txnOngoing || !m.hasGroup(req.Group) || e.done != nil):
 		return fill(kerr.InvalidTxnState.Code)
 	}
 
 	n := m.clone()
+	began := false
+	if r.Version >= 5 {
+		// KIP-890 part 2: the commit adds its group (txn_v2.go).
+		var ok bool
+		if began, ok = addGroupOnCommit(m, n, req.Group); !ok {
+			return fill(kerr.ConcurrentTransactions.Code)
+		}
+	}
 	added := 0
 	for i, t := range req.Topics {
 		allowed := r.topicAllowed(kmsg.ACLOperationRead, t.Topic)
@@ -179,5 +192,8 @@ func txnOffsetCommit(ctx context.Context, r *Request, req *kmsg.TxnOffsetCommitR
 		return resp
 	}
 	e.meta = n
+	if began {
+		c.scheduleTimeout(e)
+	}
 	return resp
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streambridge/bridge/store"
@@ -78,6 +79,12 @@ type Options struct {
 	// FsyncInterval is how often FsyncOS fsyncs; zero means
 	// DefaultFsyncInterval.
 	FsyncInterval time.Duration
+
+	// FS is the file system of Dir (pebble's); nil means the operating
+	// system's. Tests pass vfs.NewStrictMem to simulate a power cut: what
+	// was not synced is lost (ResetToSyncedState) before the store is
+	// opened again. Object bodies (ObjectsDir) stay on the OS's.
+	FS vfs.FS
 
 	// tune adjusts pebble's options; benchmarks use it to compare settings.
 	tune func(*pebble.Options)

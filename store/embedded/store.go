@@ -151,6 +151,9 @@ func Open(opts Options) (*Store, error) {
 	}
 	dir := opts.Dir
 	var lazy *lazySync
+	if opts.FS != nil {
+		popts.FS = opts.FS
+	}
 	if opts.InMemory {
 		popts.FS = vfs.NewMem()
 		// Nothing outlives the process, so a write-ahead log buys nothing;
