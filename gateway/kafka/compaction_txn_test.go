@@ -94,11 +94,20 @@ func TestCompactedTopicWithTransactions(t *testing.T) {
 	plain := client(kgo.DefaultProduceTopic("ctx"))
 
 	want := map[string]string{} // each key's latest committed value
-	sent := int32(0)            // records the transactional producer sent
+	// The epoch of the producer's last batch and the records it sent at
+	// that epoch: with KIP-890 part 2 (franz-go uses it) every EndTxn bumps
+	// the epoch and sequences start again at 0.
+	var lastEpoch int16
+	sent := int32(0)
 	txn := func(commit kgo.TransactionEndTry, tag string, keys ...string) {
 		t.Helper()
 		if err := pr.BeginTransaction(); err != nil {
 			t.Fatal(err)
+		}
+		if _, epoch, err := pr.ProducerID(ctx); err != nil {
+			t.Fatal(err)
+		} else if epoch != lastEpoch {
+			lastEpoch, sent = epoch, 0
 		}
 		recs := make([]*kgo.Record, len(keys))
 		for i, k := range keys {
@@ -209,7 +218,7 @@ func TestCompactedTopicWithTransactions(t *testing.T) {
 
 	// The producer's batches of c1 (k0-k4) and a4 are gone; its state is
 	// not, before or after a restart.
-	pid, epoch, err := pr.ProducerID(ctx)
+	pid, _, err := pr.ProducerID(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +238,8 @@ func TestCompactedTopicWithTransactions(t *testing.T) {
 		})
 		return out
 	}
-	if p := describe(); p.ProducerEpoch != epoch || p.LastSequence != sent-1 || p.CurrentTxnStartOffset != -1 {
-		t.Errorf("DescribeProducers after cleaning: %+v, want epoch %d last sequence %d", p, epoch, sent-1)
+	if p := describe(); p.ProducerEpoch != lastEpoch || p.LastSequence != sent-1 || p.CurrentTxnStartOffset != -1 {
+		t.Errorf("DescribeProducers after cleaning: %+v, want epoch %d last sequence %d", p, lastEpoch, sent-1)
 	}
 	stop()
 	if err := st.Close(); err != nil {
@@ -240,11 +249,13 @@ func TestCompactedTopicWithTransactions(t *testing.T) {
 	if got, _ := serveAt(t, st, addr); got != addr {
 		t.Fatalf("restarted on %s, not %s", got, addr)
 	}
-	// The same producer (id, epoch) goes on where its sequence was: a lost
-	// state would answer OUT_OF_ORDER_SEQUENCE_NUMBER.
+	// The same producer goes on after the restart: at the epoch its last
+	// EndTxn gave it (KIP-890 part 2; without it, at the same epoch where
+	// its sequence was, and a lost state would answer
+	// OUT_OF_ORDER_SEQUENCE_NUMBER).
 	txn(kgo.TryCommit, "c5", "k0")
-	if p := describe(); p.ProducerEpoch != epoch || p.LastSequence != sent-1 {
-		t.Errorf("DescribeProducers after the restart: %+v, want epoch %d last sequence %d", p, epoch, sent-1)
+	if p := describe(); p.ProducerEpoch != lastEpoch || p.LastSequence != sent-1 {
+		t.Errorf("DescribeProducers after the restart: %+v, want epoch %d last sequence %d", p, lastEpoch, sent-1)
 	}
 	tail("t2")
 
