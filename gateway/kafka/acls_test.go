@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,5 +206,51 @@ func TestACLsConsumerGroupHeartbeat(t *testing.T) {
 	resp, err := cd.RequestWith(ctx, alice)
 	if err != nil || resp.Groups[0].ErrorCode != 0 || len(resp.Groups[0].Members) != 1 {
 		t.Errorf("describe g: %v %+v", err, resp)
+	}
+}
+
+// A KIP-848 regex subscription takes only the topics the member may
+// describe, as Kafka 4 narrows a resolved regex; the check is the
+// authorizer's at each resolution, so a later grant adds the topic at the
+// member's next heartbeat.
+func TestACLsConsumerGroupRegex(t *testing.T) {
+	ts, _ := aclServer(t)
+	ctx := testContext(t)
+	admin := kadm.NewClient(ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "admin", "admin-secret"))))
+	if _, err := admin.CreateTopics(ctx, 2, 1, nil, "rx-mine", "rx-theirs"); err != nil {
+		t.Fatal(err)
+	}
+	grant := func(topic string) {
+		t.Helper()
+		acl := kadm.NewACLs().Allow("User:alice").AllowHosts().
+			Topics(topic).Groups("rg").Operations(kadm.OpRead, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral)
+		if _, err := admin.CreateACLs(ctx, acl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant("rx-mine")
+	alice := ts.client(t, kgo.SASL(mechanism(bsasl.Plain, "alice", "alice-secret")), kgo.RequestRetries(0))
+	mine, theirs := ts.topicID(t, "rx-mine"), ts.topicID(t, "rx-theirs")
+
+	join := cgJoin("rg", "m-rx")
+	join.SubscribedTopicNames, join.SubscribedTopicRegex = nil, kmsg.StringPtr("^rx-.*")
+	resp, err := join.RequestWith(ctx, alice)
+	if err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("join: %v %+v", err, resp)
+	}
+	if got := assigned(resp, mine); !slices.Equal(got, []int32{0, 1}) {
+		t.Errorf("rx-mine: %v, want [0 1]", got)
+	}
+	if got := assigned(resp, theirs); len(got) != 0 {
+		t.Errorf("rx-theirs, which alice may not describe: %v, want none", got)
+	}
+
+	grant("rx-theirs")
+	resp, err = cgBeat("rg", "m-rx", resp.MemberEpoch, mine, []int32{0, 1}).RequestWith(ctx, alice)
+	if err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("heartbeat: %v %+v", err, resp)
+	}
+	if got := assigned(resp, theirs); !slices.Equal(got, []int32{0, 1}) {
+		t.Errorf("rx-theirs after the grant: %v (assignment %+v), want [0 1]", got, resp.Assignment)
 	}
 }

@@ -98,6 +98,21 @@ func (r *Request) authorized(op kmsg.ACLOperation, rt kmsg.ACLResourceType, name
 	return false
 }
 
+// topicDescriber returns whether the request's principal, from its host,
+// may DESCRIBE a topic, asked of the authorizer at each call (so later ACL
+// changes count) and never audited: it only narrows what a KIP-848 regex
+// subscription matches. Nil when no authorizer is configured.
+func (r *Request) topicDescriber() func(topic string) bool {
+	a := r.authorizer()
+	if a == nil {
+		return nil
+	}
+	principal, host := r.Principal, hostOf(r.Remote)
+	return func(topic string) bool {
+		return a.Authorize(principal, host, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, topic)
+	}
+}
+
 // quietlyAuthorized is authorized without the audit record, for checks
 // whose refusal only hides a resource (Metadata listing every topic,
 // ListGroups): Kafka does not log those as denials either.

@@ -115,7 +115,13 @@ type cgMember struct {
 	names      []string // SubscribedTopicNames
 	regex      string   // SubscribedTopicRegex, "" for none
 	re         *regexp.Regexp
-	assignor   string // ServerAssignor, "" for the group's default
+	// describes reports whether the member's principal may DESCRIBE a
+	// topic, from its latest heartbeat; nil (no authorizer, or a member
+	// restored after a restart that has not heartbeated since) allows
+	// every topic. A regex subscription matches only topics it allows,
+	// as Kafka 4 narrows resolved regexes by the member's ACLs.
+	describes func(topic string) bool
+	assignor  string // ServerAssignor, "" for the group's default
 
 	assigned      cgAssignment
 	pendingRevoke cgAssignment
@@ -130,7 +136,13 @@ type cgMember struct {
 
 // subscribes reports whether the member consumes topic.
 func (m *cgMember) subscribes(topic string) bool {
-	return slices.Contains(m.names, topic) || m.re != nil && m.re.MatchString(topic)
+	return slices.Contains(m.names, topic) || m.regexMatches(topic)
+}
+
+// regexMatches reports whether the member's regex subscription takes
+// topic: it matches and the member may describe the topic.
+func (m *cgMember) regexMatches(topic string) bool {
+	return m.re != nil && m.re.MatchString(topic) && (m.describes == nil || m.describes(topic))
 }
 
 // consumerGroup is the KIP-848 state of a group; guarded by the group's mutex.
@@ -210,7 +222,7 @@ func (cg *consumerGroup) resolveTopics(ctx context.Context, st store.Store) (map
 		}
 		for _, n := range names {
 			for _, m := range cg.members {
-				if m.re != nil && m.re.MatchString(n) {
+				if m.regexMatches(n) {
 					want[n] = true
 					break
 				}

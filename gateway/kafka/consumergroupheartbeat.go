@@ -10,7 +10,8 @@
 //
 // READ on the group is needed (GROUP_AUTHORIZATION_FAILED) and DESCRIBE on
 // each topic subscribed by name (TOPIC_AUTHORIZATION_FAILED); a regex
-// subscription is not filtered by the member's rights (Kafka 4 filters it).
+// subscription takes only the topics the member may describe, checked
+// again whenever the group's topics are resolved (Kafka 4's filter).
 //
 // Errors, as Kafka: INVALID_REQUEST for a request that breaks the rules
 // (no member id from v1, a first heartbeat without rebalance timeout or
@@ -241,6 +242,7 @@ func (g *group) cgHeartbeat(ctx context.Context, r *Request, req *kmsg.ConsumerG
 		m.rackID = req.RackID
 	}
 	m.clientID, m.clientHost = r.ClientID, clientHost(r.Remote)
+	m.describes = r.topicDescriber()
 	if req.RebalanceTimeoutMillis != -1 {
 		m.rebalance = time.Duration(req.RebalanceTimeoutMillis) * time.Millisecond
 	}
@@ -326,7 +328,7 @@ func (g *group) replaceCGStatic(old *cgMember, id string) *cgMember {
 	old.revokeWait.stop()
 	m := &cgMember{
 		id: id, instanceID: old.instanceID, rackID: old.rackID, rebalance: old.rebalance,
-		names: old.names, regex: old.regex, re: old.re, assignor: old.assignor,
+		names: old.names, regex: old.regex, re: old.re, describes: old.describes, assignor: old.assignor,
 		epoch: old.prevEpoch, prevEpoch: old.prevEpoch, state: old.state,
 		assigned: old.assigned, pendingRevoke: old.pendingRevoke,
 	}
