@@ -29,23 +29,9 @@ import (
 // startOffsetExpiry runs the periodic check until stopOffsetExpiry.
 func (c *coordinator) startOffsetExpiry() {
 	c.expiry = make(chan struct{})
-	every := c.cfg.offsetsRetentionCheck
-	if every <= 0 || c.cfg.offsetsRetention <= 0 {
-		return
+	if c.cfg.offsetsRetention > 0 {
+		everyUntil(c.expiry, c.cfg.offsetsRetentionCheck, c.expireOffsets)
 	}
-	stop := c.expiry
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-t.C:
-				c.expireOffsets(now)
-			}
-		}
-	}()
 }
 
 func (c *coordinator) stopOffsetExpiry() {

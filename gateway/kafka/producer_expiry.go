@@ -32,37 +32,16 @@ const (
 // producerExpiration returns the expiry and check interval in force; an
 // expiry of 0 means never.
 func (ts TxnSettings) producerExpiration() (expiry, every time.Duration) {
-	expiry, every = ts.ProducerIDExpiration, ts.ProducerIDExpirationCheck
-	if expiry == 0 {
-		expiry = defaultProducerIDExpiration
-	}
-	if expiry < 0 {
-		expiry = 0
-	}
-	if every == 0 {
-		every = defaultProducerIDExpirationCheck
-	}
-	return expiry, every
+	return durationSetting(ts.ProducerIDExpiration, defaultProducerIDExpiration),
+		durationSetting(ts.ProducerIDExpirationCheck, defaultProducerIDExpirationCheck)
 }
 
 // startProducerExpiry runs the periodic check until stop is closed.
 func (s *Server) startProducerExpiry(stop <-chan struct{}) {
 	expiry, every := s.cfg.Transactions.producerExpiration()
-	if expiry <= 0 || every <= 0 {
-		return
+	if expiry > 0 {
+		everyUntil(stop, every, func(now time.Time) { s.expireProducers(now, expiry) })
 	}
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-t.C:
-				s.expireProducers(now, expiry)
-			}
-		}
-	}()
 }
 
 // parseProducerKey splits a producer state key "<topic id hex>/<partition>/<producer id>".

@@ -61,17 +61,8 @@ func (ts TxnSettings) Validate() error {
 // expiration returns the expiry and check interval in force; an expiry of
 // 0 means never.
 func (ts TxnSettings) expiration() (expiry, every time.Duration) {
-	expiry, every = ts.IDExpiration, ts.IDExpirationCheck
-	if expiry == 0 {
-		expiry = defaultTxnIDExpiration
-	}
-	if expiry < 0 {
-		expiry = 0
-	}
-	if every == 0 {
-		every = defaultTxnIDExpirationCheck
-	}
-	return expiry, every
+	return durationSetting(ts.IDExpiration, defaultTxnIDExpiration),
+		durationSetting(ts.IDExpirationCheck, defaultTxnIDExpirationCheck)
 }
 
 // startExpiry runs the periodic checks (transactional ids, and idempotent
@@ -80,10 +71,29 @@ func (c *txnCoordinator) startExpiry() {
 	expiry, every := c.s.cfg.Transactions.expiration()
 	c.stopExpiry = make(chan struct{})
 	c.s.startProducerExpiry(c.stopExpiry)
-	if expiry <= 0 || every <= 0 {
+	if expiry > 0 {
+		everyUntil(c.stopExpiry, every, func(now time.Time) { c.expireIDs(now, expiry) })
+	}
+}
+
+// durationSetting is a duration setting in force: zero means def, a
+// negative value 0 (never, or not periodically).
+func durationSetting(v, def time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// everyUntil calls fn with the time of each tick, every apart, in a
+// goroutine of its own until stop is closed; every <= 0 starts nothing.
+func everyUntil(stop <-chan struct{}, every time.Duration, fn func(now time.Time)) {
+	if every <= 0 {
 		return
 	}
-	stop := c.stopExpiry
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -92,7 +102,7 @@ func (c *txnCoordinator) startExpiry() {
 			case <-stop:
 				return
 			case now := <-t.C:
-				c.expireIDs(now, expiry)
+				fn(now)
 			}
 		}
 	}()
