@@ -29,6 +29,7 @@ var rules = []struct {
 	{"gateway/payloads", []string{"store", "mapping/...", "internal/..."}, "the front ends' shared offload of large payloads sees the store interfaces only"},
 	{"gateway/awsapi", []string{"internal/...", "security/..."}, "the AWS protocol layer knows no store and no one API"},
 	{"security", []string{"internal/...", "store", "mapping/..."}, "security is called by the front ends and calls nothing of theirs; what it keeps (users, ACLs) lives in the store's state area, through the store interfaces"},
+	{"connect", []string{"mapping/...", "internal/...", "security/..."}, "connect is a client: its workers reach Kafka and the AWS APIs over the network, as a worker pointed at MSK or real AWS does, and never the store or a front end"},
 	{"server", []string{"store", "store/embedded", "gateway/awsapi", "mapping/...", "internal/...", "security/..."}, "the server runs the front ends cmd hands it and imports none of them (awsapi's router is its AWS placeholder)"},
 }
 

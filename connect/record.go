@@ -1,0 +1,66 @@
+package connect
+
+import (
+	"fmt"
+	"time"
+)
+
+// Record is one record between a connector and Kafka: Kafka Connect's
+// ConnectRecord with SourceRecord's and SinkRecord's fields.
+//
+// A source task returns records with Topic, Key/Value (and their schemas),
+// optionally Partition, Timestamp and Headers, and always SourcePartition and
+// SourceOffset: the position the runtime stores once the record is written, and
+// hands back through SourceTaskContext.Offset after a restart. A sink task
+// receives records with every field but the Source* ones filled.
+type Record struct {
+	Topic string
+	// Partition is the Kafka partition; -1 (NoPartition) lets the producer's
+	// partitioner choose from the serialized key.
+	Partition int32
+	// Offset is the record's Kafka offset in sink records, -1 in source records.
+	Offset int64
+	// Timestamp is the Kafka timestamp; the zero time means none (the
+	// producer's clock is used).
+	Timestamp time.Time
+
+	KeySchema   *Schema
+	Key         any
+	ValueSchema *Schema
+	Value       any
+	Headers     []Header
+
+	// SourcePartition and SourceOffset are a source record's position in its
+	// system (a shard and a sequence number, a file and a byte offset): maps of
+	// strings, numbers and booleans, stored as JSON like Kafka Connect does.
+	SourcePartition map[string]any
+	SourceOffset    map[string]any
+}
+
+// NoPartition lets the producer choose a source record's partition.
+const NoPartition int32 = -1
+
+// Header is a record header. Values are the header's bytes, as Kafka carries
+// them (Kafka Connect's ByteArray header converter).
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Header returns the last header called key, and whether there is one.
+func (r *Record) Header(key string) ([]byte, bool) {
+	for i := len(r.Headers) - 1; i >= 0; i-- {
+		if r.Headers[i].Key == key {
+			return r.Headers[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// TopicPartition names a Kafka partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic, tp.Partition) }
