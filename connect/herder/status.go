@@ -1,0 +1,87 @@
+package herder
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/streambridge/bridge/connect/runtime"
+)
+
+// ConnectorStatus is GET /connectors/{name}/status (Kafka's
+// ConnectorStateInfo).
+type ConnectorStatus struct {
+	Name      string      `json:"name"`
+	Connector StateInfo   `json:"connector"`
+	Tasks     []TaskState `json:"tasks"`
+	Type      string      `json:"type"`
+}
+
+// StateInfo is a connector's state.
+type StateInfo struct {
+	State    string `json:"state"`
+	Trace    string `json:"trace,omitempty"`
+	WorkerID string `json:"worker_id"`
+}
+
+// TaskState is a task's state.
+type TaskState struct {
+	ID       int    `json:"id"`
+	State    string `json:"state"`
+	Trace    string `json:"trace,omitempty"`
+	WorkerID string `json:"worker_id"`
+}
+
+// Status returns a connector's status and its tasks'.
+func (h *Herder) Status(name string) (ConnectorStatus, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, ok := h.connectors[name]
+	if !ok {
+		return ConnectorStatus{}, &Error{404, fmt.Sprintf("No status found for connector %s", name)}
+	}
+	return h.status(name, c.stored), nil
+}
+
+// status builds the status of a connector whose stored state is s; h.mu is
+// held. Tasks are those of the stored task configurations, so a task the
+// worker has not reported yet is UNASSIGNED.
+func (h *Herder) status(name string, s stored) ConnectorStatus {
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	st := h.statusOf(name)
+	out := ConnectorStatus{
+		Name:      name,
+		Connector: StateInfo{State: string(st.state), Trace: st.trace, WorkerID: h.cfg.WorkerID},
+		Tasks:     []TaskState{},
+		Type:      h.connectorType(s.Config),
+	}
+	ids := slices.Sorted(maps.Keys(st.tasks))
+	for i := range s.Tasks {
+		if !slices.Contains(ids, i) {
+			ids = append(ids, i)
+		}
+	}
+	slices.Sort(ids)
+	for _, i := range ids {
+		ts, ok := st.tasks[i]
+		if !ok {
+			ts.state = runtime.Unassigned
+		}
+		out.Tasks = append(out.Tasks, TaskState{ID: i, State: string(ts.state), Trace: ts.trace, WorkerID: h.cfg.WorkerID})
+	}
+	return out
+}
+
+// TaskStatus returns one task's state.
+func (h *Herder) TaskStatus(id runtime.TaskID) (TaskState, error) {
+	st, err := h.Status(id.Connector)
+	if err == nil {
+		for _, t := range st.Tasks {
+			if t.ID == id.Task {
+				return t, nil
+			}
+		}
+	}
+	return TaskState{}, &Error{404, fmt.Sprintf("No status found for task %s-%d", id.Connector, id.Task)}
+}
