@@ -28,7 +28,7 @@ type FileOffsetStore struct {
 
 // offsetsFileContent is the file's layout.
 type offsetsFileContent struct {
-	Version    int                                `json:"version"`
+	Version    int                               `json:"version"`
 	Connectors map[string][]runtime.SourceOffset `json:"connectors"`
 }
 
