@@ -339,3 +339,6 @@ func notFound(name string) error {
 func badRequest(format string, args ...any) error {
 	return &Error{400, fmt.Sprintf(format, args...)}
 }
+
+// Registry returns the plugins the herder resolves classes with.
+func (h *Herder) Registry() *connect.Registry { return h.cfg.Registry }

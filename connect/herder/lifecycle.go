@@ -358,6 +358,7 @@ func (h *Herder) startLocked(name string) {
 		return
 	}
 	h.taskConfigsChangedLocked(name)
+	h.pruneTaskStatuses(name)
 	for i := range c.Tasks {
 		h.startTaskLocked(name, i)
 	}
@@ -437,15 +438,23 @@ func (h *Herder) restartAllTasksLocked(name string) {
 	for i := range c.running {
 		h.stopTaskLocked(name, i)
 	}
-	h.statusMu.Lock()
-	for i := range h.statusOf(name).tasks {
-		if i >= len(c.Tasks) {
-			delete(h.statusOf(name).tasks, i)
-		}
-	}
-	h.statusMu.Unlock()
+	h.pruneTaskStatuses(name)
 	for i := range c.Tasks {
 		h.startTaskLocked(name, i)
+	}
+}
+
+// pruneTaskStatuses forgets the statuses of tasks beyond the current task
+// configurations.
+func (h *Herder) pruneTaskStatuses(name string) {
+	n := len(h.connectors[name].Tasks)
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	st := h.statusOf(name)
+	for i := range st.tasks {
+		if i >= n {
+			delete(st.tasks, i)
+		}
 	}
 }
 

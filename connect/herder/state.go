@@ -30,21 +30,30 @@ func loadState(path string) (map[string]stored, error) {
 	if err != nil {
 		return nil, fmt.Errorf("herder: %w", err)
 	}
-	var f stateFile
-	if err := json.Unmarshal(b, &f); err != nil {
+	m, err := parseState(b)
+	if err != nil {
 		return nil, fmt.Errorf("herder: %s: %w", path, err)
 	}
+	return m, nil
+}
+
+// parseState decodes and checks a connectors file.
+func parseState(b []byte) (map[string]stored, error) {
+	var f stateFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
 	if f.Version != stateVersion {
-		return nil, fmt.Errorf("herder: %s: version %d, this worker reads %d", path, f.Version, stateVersion)
+		return nil, fmt.Errorf("version %d, this worker reads %d", f.Version, stateVersion)
 	}
 	for name, s := range f.Connectors {
 		switch s.Target {
 		case TargetRunning, TargetPaused, TargetStopped:
 		default:
-			return nil, fmt.Errorf("herder: %s: connector %s has target state %q", path, name, s.Target)
+			return nil, fmt.Errorf("connector %s has target state %q", name, s.Target)
 		}
 		if s.Config == nil {
-			return nil, fmt.Errorf("herder: %s: connector %s has no configuration", path, name)
+			return nil, fmt.Errorf("connector %s has no configuration", name)
 		}
 	}
 	if f.Connectors == nil {

@@ -180,6 +180,9 @@ type validation struct {
 	cfg  connect.Config
 	def  connect.ConfigDef
 	errs map[string][]string
+	// listed are the aliases of transforms and predicates, read once so a
+	// duplicate is reported once.
+	listed map[string][]string
 }
 
 // add appends def's settings (names prefixed) unless already defined; a
@@ -202,7 +205,14 @@ func (v *validation) fail(name, format string, args ...any) {
 
 // aliases returns the aliases listed in key, and flags duplicates.
 func (v *validation) aliases(key string) []string {
+	if out, ok := v.listed[key]; ok {
+		return out
+	}
+	if v.listed == nil {
+		v.listed = map[string][]string{}
+	}
 	var out []string
+	defer func() { v.listed[key] = out }()
 	for _, a := range strings.Split(v.cfg[key], ",") {
 		if a = strings.TrimSpace(a); a == "" {
 			continue

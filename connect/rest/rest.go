@@ -1,0 +1,170 @@
+// Package rest serves the Kafka Connect REST API over a standalone herder
+// (connect/herder): Kafka Connect's paths, bodies, status codes and error
+// messages, so curl scripts, kcctl, Terraform providers and UIs written for
+// Kafka Connect drive a StreamBridge worker unchanged.
+//
+// Every answer is JSON. Errors are {"error_code": N, "message": "..."}, and
+// so are the router's own: an unknown path is 404 "HTTP 404 Not Found", a
+// known path with another method 405 "HTTP 405 Method Not Allowed", a body
+// that is not declared application/json 415, as Kafka's Jersey answers
+// them. Request bodies are bounded (maxBody) and decoded strictly into the
+// shapes Kafka accepts; a scalar config value that is not a string (a
+// number, a boolean) is taken as its JSON text, as Jackson coerces it.
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/streambridge/bridge/connect/herder"
+)
+
+// Config is what the handler serves.
+type Config struct {
+	Herder *herder.Herder
+	// Version and Commit answer GET /.
+	Version, Commit string
+	Logger          *slog.Logger
+}
+
+// Handler is the REST API.
+type Handler struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the REST API's handler.
+func New(cfg Config) *Handler {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Handler{cfg: cfg, log: log, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// route is one path and its handlers by method.
+type route struct {
+	path    string
+	methods map[string]http.HandlerFunc
+}
+
+func (s *Handler) routes() {
+	const c = "/connectors/{name}"
+	for _, rt := range []route{
+		{"/{$}", map[string]http.HandlerFunc{"GET": s.root}},
+		{"/health", map[string]http.HandlerFunc{"GET": s.health}},
+		{"/connectors", map[string]http.HandlerFunc{"GET": s.listConnectors, "POST": s.createConnector}},
+		{c, map[string]http.HandlerFunc{"GET": s.getConnector, "DELETE": s.deleteConnector}},
+		{c + "/config", map[string]http.HandlerFunc{"GET": s.getConfig, "PUT": s.putConfig, "PATCH": s.patchConfig}},
+		{c + "/status", map[string]http.HandlerFunc{"GET": s.getStatus}},
+		{c + "/restart", map[string]http.HandlerFunc{"POST": s.restart}},
+		{c + "/pause", map[string]http.HandlerFunc{"PUT": s.target(s.cfg.Herder.Pause)}},
+		{c + "/resume", map[string]http.HandlerFunc{"PUT": s.target(s.cfg.Herder.Resume)}},
+		{c + "/stop", map[string]http.HandlerFunc{"PUT": s.target(s.cfg.Herder.Stop)}},
+		{c + "/tasks", map[string]http.HandlerFunc{"GET": s.getTasks}},
+		{c + "/tasks/{task}/status", map[string]http.HandlerFunc{"GET": s.getTaskStatus}},
+		{c + "/tasks/{task}/restart", map[string]http.HandlerFunc{"POST": s.restartTask}},
+		{c + "/topics", map[string]http.HandlerFunc{"GET": s.getTopics}},
+		{c + "/topics/reset", map[string]http.HandlerFunc{"PUT": s.resetTopics}},
+		{c + "/offsets", map[string]http.HandlerFunc{"GET": s.getOffsets, "PATCH": s.alterOffsets, "DELETE": s.resetOffsets}},
+		{"/connector-plugins", map[string]http.HandlerFunc{"GET": s.listPlugins}},
+		{"/connector-plugins/{plugin}/config", map[string]http.HandlerFunc{"GET": s.pluginConfig}},
+		{"/connector-plugins/{plugin}/config/validate", map[string]http.HandlerFunc{"PUT": s.validate}},
+	} {
+		for method, h := range rt.methods {
+			s.mux.HandleFunc(method+" "+rt.path, h)
+		}
+		// The same path without a method is less specific than every
+		// pattern above, so it only catches the other methods.
+		s.mux.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "HTTP 405 Method Not Allowed")
+		})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "HTTP 404 Not Found")
+	})
+}
+
+// errorBody is Kafka Connect's ErrorMessage.
+type errorBody struct {
+	ErrorCode int    `json:"error_code"`
+	Message   string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, errorBody{code, msg})
+}
+
+// fail answers err: a herder.Error with its code, anything else 500.
+func (s *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var he *herder.Error
+	if errors.As(err, &he) {
+		writeError(w, he.Code, he.Message)
+		return
+	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		writeError(w, be.code, be.msg)
+		return
+	}
+	s.log.Error("connect rest: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// connectorLocation is the Location of a created connector: absolute, as
+// Jersey makes it.
+func connectorLocation(r *http.Request, name string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return (&url.URL{Scheme: scheme, Host: r.Host, Path: "/connectors/" + name}).String()
+}
+
+func (s *Handler) root(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), clusterIDTimeout)
+	defer cancel()
+	writeJSON(w, http.StatusOK, map[string]string{
+		"version":          s.cfg.Version,
+		"commit":           s.cfg.Commit,
+		"kafka_cluster_id": s.cfg.Herder.ClusterID(ctx),
+	})
+}
+
+// health is KIP-1017's GET /health.
+func (s *Handler) health(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.Herder.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"status":  "starting",
+			"message": "Worker is still starting up.",
+		})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{
+		"status":  "healthy",
+		"message": "Worker has completed startup and is ready to handle requests.",
+	})
+}
+
+func errorf(code int, format string, args ...any) error {
+	return &bodyError{code, fmt.Sprintf(format, args...)}
+}
