@@ -35,7 +35,7 @@ type TaskInfo struct {
 func (h *Herder) Connectors() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return slices.Sorted(maps.Keys(h.connectors))
+	return append([]string{}, slices.Sorted(maps.Keys(h.connectors))...)
 }
 
 // Info returns a connector's configuration and tasks.
