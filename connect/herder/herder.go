@@ -101,6 +101,10 @@ type Herder struct {
 	statusMu sync.Mutex // statuses and topics; never held across a worker call
 	statuses map[string]*connStatus
 	topics   map[string][]string
+	// paused are the connectors whose target is PAUSED: a worker may
+	// report a task RUNNING from its own goroutine after the herder paused
+	// it, and the status must say PAUSED all the same.
+	paused map[string]bool
 }
 
 // connector is what the herder knows of one connector.
@@ -151,6 +155,7 @@ func New(cfg Config) (*Herder, error) {
 		connectors: map[string]*connector{},
 		statuses:   map[string]*connStatus{},
 		topics:     map[string][]string{},
+		paused:     map[string]bool{},
 	}
 	if cfg.StateDir != "" {
 		h.file = filepath.Join(cfg.StateDir, connectorsFile)
@@ -160,6 +165,7 @@ func New(cfg Config) (*Herder, error) {
 		}
 		for name, s := range loaded {
 			h.connectors[name] = &connector{stored: s}
+			h.paused[name] = s.Target == TargetPaused
 		}
 	}
 	if h.offsets == nil {
@@ -232,6 +238,9 @@ func (h *Herder) Close() {
 func (h *Herder) ConnectorState(name string, s runtime.State, trace string) {
 	h.statusMu.Lock()
 	defer h.statusMu.Unlock()
+	if s == runtime.Running && h.paused[name] {
+		s = runtime.Paused
+	}
 	st := h.statusOf(name)
 	st.state, st.trace = s, trace
 }
@@ -240,7 +249,21 @@ func (h *Herder) ConnectorState(name string, s runtime.State, trace string) {
 func (h *Herder) TaskState(id runtime.TaskID, s runtime.State, trace string) {
 	h.statusMu.Lock()
 	defer h.statusMu.Unlock()
+	if s == runtime.Running && h.paused[id.Connector] {
+		s = runtime.Paused
+	}
 	h.statusOf(id.Connector).tasks[id.Task] = taskStatus{s, trace}
+}
+
+// noteTarget records a connector's target state for the status listener.
+func (h *Herder) noteTarget(name string, t TargetState) {
+	h.statusMu.Lock()
+	defer h.statusMu.Unlock()
+	if t == "" {
+		delete(h.paused, name)
+		return
+	}
+	h.paused[name] = t == TargetPaused
 }
 
 // statusOf returns name's status, made on first use; statusMu is held.
@@ -253,10 +276,10 @@ func (h *Herder) statusOf(name string) *connStatus {
 	return st
 }
 
-// TopicActive records that a connector's task produced to or consumed from
+// ActiveTopic records that a connector's task produced to or consumed from
 // topic (Kafka Connect's active topics, KIP-558). The runtime calls it the
 // first time a task uses a topic.
-func (h *Herder) TopicActive(connectorName, topic string) {
+func (h *Herder) ActiveTopic(connectorName, topic string) {
 	h.statusMu.Lock()
 	defer h.statusMu.Unlock()
 	if !slices.Contains(h.topics[connectorName], topic) {
@@ -342,3 +365,12 @@ func badRequest(format string, args ...any) error {
 
 // Registry returns the plugins the herder resolves classes with.
 func (h *Herder) Registry() *connect.Registry { return h.cfg.Registry }
+
+// The runtime's Worker is what the herder drives in production.
+var _ Worker = (*runtime.Worker)(nil)
+
+// The herder hears the worker's states and active topics.
+var (
+	_ runtime.StatusListener = (*Herder)(nil)
+	_ runtime.TopicListener  = (*Herder)(nil)
+)

@@ -303,7 +303,7 @@ func TestDeleteForgetsConnectorAndSourceOffsets(t *testing.T) {
 	if err := h.Offsets().Put(ctx, "src", []runtime.SourceOffset{{Partition: part, Offset: map[string]any{"pos": 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	h.TopicActive("src", "t")
+	h.ActiveTopic("src", "t")
 	if err := h.Delete(ctx, "src"); err != nil {
 		t.Fatal(err)
 	}

@@ -120,6 +120,7 @@ func (h *Herder) Put(ctx context.Context, name string, cfg connect.Config, repla
 			delete(h.connectors, name)
 			return ConnectorInfo{}, false, err
 		}
+		h.noteTarget(name, initial)
 		created = true
 	}
 	h.log.Info("connect: connector configured", "connector", name, "created", created, "target_state", c.Target)
@@ -171,6 +172,7 @@ func (h *Herder) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	h.mu.Unlock()
+	h.noteTarget(name, "")
 	h.statusMu.Lock()
 	delete(h.statuses, name)
 	delete(h.topics, name)
@@ -214,6 +216,7 @@ func (h *Herder) setTarget(name string, target TargetState) error {
 		c.Target, c.Tasks = from, prevTasks
 		return err
 	}
+	h.noteTarget(name, target)
 	h.log.Info("connect: target state changed", "connector", name, "from", from, "to", target)
 	switch {
 	case target == TargetStopped:

@@ -205,8 +205,8 @@ func TestConnectorsEndpoints(t *testing.T) {
 	}
 	for _, s := range steps {
 		if s.path == "/connectors/src/topics" && s.want == `{"src":{"topics":["a","t"]}}` {
-			h.TopicActive("src", "t")
-			h.TopicActive("src", "a")
+			h.ActiveTopic("src", "t")
+			h.ActiveTopic("src", "a")
 		}
 		do(t, srv, s)
 	}
