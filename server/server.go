@@ -540,3 +540,7 @@ func (s *Server) stopComponent(ctx context.Context, c *component) {
 		}
 	}
 }
+
+// Registerer is the registry behind the admin port's /metrics, for what
+// runs beside the front ends (the embedded Connect worker).
+func (s *Server) Registerer() prometheus.Registerer { return s.reg }

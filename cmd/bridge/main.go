@@ -49,6 +49,6 @@ Start with: bridge serve`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())
 	})
-	root.AddCommand(newServeCmd(lookupEnv, serveRun), newVersionCmd(), newBenchCmd(), newCertsCmd(), newHealthcheckCmd(lookupEnv))
+	root.AddCommand(newServeCmd(lookupEnv, serveRun), newVersionCmd(), newBenchCmd(), newCertsCmd(), newHealthcheckCmd(lookupEnv), newConnectCmd(lookupEnv))
 	return root
 }

@@ -303,7 +303,11 @@ func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
 	}
 	cfg, err := opts.serverConfig(log)
 	if err == nil {
-		err = serve(cmd.Context(), cfg, opts.admin.shutdownTimeout, log, sigs, func() { os.Exit(forcedExitCode) })
+		var hooks []afterStart
+		if h := opts.connectHook(log); h != nil {
+			hooks = append(hooks, h)
+		}
+		err = serve(cmd.Context(), cfg, opts.admin.shutdownTimeout, log, sigs, func() { os.Exit(forcedExitCode) }, hooks...)
 	} else {
 		err = fmt.Errorf("cannot start: %w", err)
 	}
@@ -317,7 +321,9 @@ func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
 // serve runs a server until the first signal on sigs or until it fails, then
 // shuts it down within timeout. A second signal calls forceExit. It returns
 // nil after a signal-driven stop, even one that interrupted the start.
-func serve(ctx context.Context, cfg server.Config, timeout time.Duration, log *slog.Logger, sigs <-chan os.Signal, forceExit func()) error {
+// after are started once the server is ready and stopped, in reverse
+// order, before it shuts down.
+func serve(ctx context.Context, cfg server.Config, timeout time.Duration, log *slog.Logger, sigs <-chan os.Signal, forceExit func(), after ...afterStart) error {
 	startCtx, cancelStart := context.WithCancelCause(ctx)
 	defer cancelStart(nil)
 	stop := make(chan struct{})     // closed on the first signal
@@ -350,13 +356,34 @@ func serve(ctx context.Context, cfg server.Config, timeout time.Duration, log *s
 			return fmt.Errorf("cannot start: %w", err)
 		}
 	}
-	select {
-	case <-stop:
-	case <-srv.Done(): // a listener failed; srv.Err says which
+	var stops []func(context.Context) error
+	var startErr error
+	for _, start := range after {
+		stopIt, err := start(startCtx, srv)
+		if err != nil {
+			select {
+			case <-stop:
+				log.Info("start interrupted; exiting")
+			default:
+				startErr = fmt.Errorf("cannot start: %w", err)
+			}
+			break
+		}
+		stops = append(stops, stopIt)
+	}
+	if startErr == nil && len(stops) == len(after) {
+		select {
+		case <-stop:
+		case <-srv.Done(): // a listener failed; srv.Err says which
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	return errors.Join(srv.Err(), srv.Shutdown(sctx))
+	errs := []error{startErr, srv.Err()}
+	for i := len(stops) - 1; i >= 0; i-- {
+		errs = append(errs, stops[i](sctx))
+	}
+	return errors.Join(append(errs, srv.Shutdown(sctx))...)
 }
 
 // newLogger returns the process logger. Logs go to stderr: stdout is left to

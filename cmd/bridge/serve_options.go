@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -38,12 +39,13 @@ type serveOptions struct {
 	aws        awsOptions
 	security   securityOptions
 	backends   backendOptions
+	connect    connectOptions
 	admin      adminOptions
 }
 
 // groups are o's option groups in the order --help lists them.
 func (o *serveOptions) groups() []optionGroup {
-	return []optionGroup{&o.store, &o.kafka, &o.aws, &o.security, &o.backends, &o.admin}
+	return []optionGroup{&o.store, &o.kafka, &o.aws, &o.security, &o.backends, &o.connect, &o.admin}
 }
 
 // flagGroupAnnotation holds the heading of a flag's option group.
@@ -331,6 +333,28 @@ type backendOptions struct{}
 func (*backendOptions) heading() string         { return "Backends" }
 func (*backendOptions) addFlags(*pflag.FlagSet) {}
 func (*backendOptions) check() error            { return nil }
+
+// connectOptions configure the embedded Kafka Connect worker
+// (serve_connect.go).
+type connectOptions struct {
+	addr string
+}
+
+func (*connectOptions) heading() string { return "Kafka Connect" }
+
+func (o *connectOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.addr, "connect-addr", "", "address of the Kafka Connect REST API of an embedded Connect worker that copies between the bridge's Kafka topics and Kinesis, SQS, S3, files or HTTP; its state is kept in DATA_DIR/connect (empty: no worker)")
+}
+
+func (o *connectOptions) check() error {
+	if o.addr == "" {
+		return nil
+	}
+	if _, port, err := net.SplitHostPort(o.addr); err != nil || port == "" {
+		return fmt.Errorf("--connect-addr %q: want HOST:PORT or :PORT", o.addr)
+	}
+	return nil
+}
 
 // adminOptions configure the admin port, the logs and the process's
 // lifecycle.

@@ -1,0 +1,62 @@
+package main
+
+// The embedded Connect worker of `bridge serve --connect-addr`: started once
+// the server is ready, pointed at the bridge's own Kafka listener, its
+// state in DATA_DIR/connect (in memory with --in-memory), its metrics on the
+// admin port's /metrics; stopped before the server, so its tasks make their
+// final commits while the Kafka port still serves.
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+
+	"github.com/streambridge/bridge/server"
+)
+
+// connectStateSubdir is the embedded worker's directory in the data dir.
+const connectStateSubdir = "connect"
+
+// afterStart is something started on a ready server; the stop it returns
+// runs before the server shuts down.
+type afterStart func(ctx context.Context, srv *server.Server) (stop func(context.Context) error, err error)
+
+// connectHook returns the afterStart of --connect-addr, or nil when it is
+// empty.
+func (o *serveOptions) connectHook(log *slog.Logger) afterStart {
+	if o.connect.addr == "" {
+		return nil
+	}
+	return func(ctx context.Context, srv *server.Server) (func(context.Context) error, error) {
+		stateDir := ""
+		if !o.store.inMemory {
+			stateDir = filepath.Join(o.store.dataDir, connectStateSubdir)
+		}
+		w, err := startConnect(ctx, connectSettings{
+			bootstrap:  []string{dialable(srv.Addrs().Kafka)},
+			restAddr:   o.connect.addr,
+			stateDir:   stateDir,
+			props:      nil,
+			registerer: srv.Registerer(),
+			log:        log,
+		}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return w.Shutdown, nil
+	}
+}
+
+// dialable turns a bound address into one to dial: an unspecified host
+// (0.0.0.0, ::) becomes the loopback address.
+func dialable(bound string) string {
+	host, port, err := net.SplitHostPort(bound)
+	if err != nil {
+		return bound
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
