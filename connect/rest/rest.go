@@ -143,26 +143,29 @@ func connectorLocation(r *http.Request, name string) string {
 func (s *Handler) root(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), clusterIDTimeout)
 	defer cancel()
-	writeJSON(w, http.StatusOK, map[string]string{
-		"version":          s.cfg.Version,
-		"commit":           s.cfg.Commit,
-		"kafka_cluster_id": s.cfg.Herder.ClusterID(ctx),
-	})
+	writeJSON(w, http.StatusOK, serverInfo{s.cfg.Version, s.cfg.Commit, s.cfg.Herder.ClusterID(ctx)})
+}
+
+// serverInfo is GET /'s answer, fields in Kafka's order.
+type serverInfo struct {
+	Version        string `json:"version"`
+	Commit         string `json:"commit"`
+	KafkaClusterID string `json:"kafka_cluster_id"`
+}
+
+// healthInfo is GET /health's answer (KIP-1017), fields in Kafka's order.
+type healthInfo struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
 }
 
 // health is KIP-1017's GET /health.
 func (s *Handler) health(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.Herder.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
-			"status":  "starting",
-			"message": "Worker is still starting up.",
-		})
+		writeJSON(w, http.StatusServiceUnavailable, healthInfo{"starting", "Worker is still starting up."})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{
-		"status":  "healthy",
-		"message": "Worker has completed startup and is ready to handle requests.",
-	})
+	writeJSON(w, http.StatusOK, healthInfo{"healthy", "Worker has completed startup and is ready to handle requests."})
 }
 
 func errorf(code int, format string, args ...any) error {
