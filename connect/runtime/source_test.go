@@ -21,9 +21,11 @@ func (c *counterSource) Start(_ context.Context, _ connect.ConnectorContext, cfg
 	c.cfg = cfg
 	return nil
 }
-func (c *counterSource) TaskConfigs(int) ([]connect.Config, error) { return []connect.Config{c.cfg}, nil }
-func (c *counterSource) Stop() error                               { return nil }
-func (c *counterSource) NewTask() connect.SourceTask               { return &counterTask{} }
+func (c *counterSource) TaskConfigs(int) ([]connect.Config, error) {
+	return []connect.Config{c.cfg}, nil
+}
+func (c *counterSource) Stop() error                 { return nil }
+func (c *counterSource) NewTask() connect.SourceTask { return &counterTask{} }
 
 type counterTask struct {
 	topic     string
@@ -114,7 +116,7 @@ func TestSourceTaskWritesAndResumes(t *testing.T) {
 	if err := w.StartTask(id, cfg, cfg); err != nil {
 		t.Fatal(err)
 	}
-	recs := consumeAll(t, addr, "numbers", 1000)
+	consumeAll(t, addr, "numbers", 1000)
 	eventually(t, "offsets stored", func() bool {
 		o, _ := offsets.Get(context.Background(), "counter", counterPartition)
 		return o != nil && o["n"] == float64(999)
@@ -132,7 +134,7 @@ func TestSourceTaskWritesAndResumes(t *testing.T) {
 	if err := w.StartTask(id, cfg, cfg); err != nil {
 		t.Fatal(err)
 	}
-	recs = consumeAll(t, addr, "numbers", 1500)
+	recs := consumeAll(t, addr, "numbers", 1500)
 	w.StopTask(id)
 	seen := make(map[string]int)
 	for _, r := range recs {
