@@ -143,23 +143,23 @@ func (t *streamSourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 	}
 	var recs []connect.Record
 	for {
+		// Lines left in the buffer by a poll that filled its batch come
+		// first (Kafka's task leaves them until more data arrives).
+		for {
+			line, used, ok := splitKafkaLine(t.buf)
+			if !ok {
+				break
+			}
+			t.position += int64(used)
+			recs = append(recs, t.record(line))
+			t.buf = t.buf[used:]
+			if len(recs) >= t.batchSize {
+				return recs, nil
+			}
+		}
 		n, err := t.read()
 		if n > 0 {
 			t.buf = append(t.buf, t.chunk[:n]...)
-			for {
-				line, used, ok := splitKafkaLine(t.buf)
-				if !ok {
-					break
-				}
-				t.position += int64(used)
-				recs = append(recs, t.record(line))
-				t.buf = t.buf[used:]
-				if len(recs) >= t.batchSize {
-					t.buf = append([]byte(nil), t.buf...)
-					return recs, nil
-				}
-			}
-			t.buf = append([]byte(nil), t.buf...)
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
