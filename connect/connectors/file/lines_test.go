@@ -32,11 +32,11 @@ func TestSplitKafkaLine(t *testing.T) {
 
 func TestDecodeUTF8(t *testing.T) {
 	for in, want := range map[string]string{
-		"héllo":      "héllo",
-		"a\xffb":     "a\uFFFDb",
-		"\xe2\x82":   "\uFFFD\uFFFD",
-		"":           "",
-		"日本\xc0語": "日本\uFFFD語",
+		"héllo":    "héllo",
+		"a\xffb":   "a\uFFFDb",
+		"\xe2\x82": "\uFFFD\uFFFD",
+		"":         "",
+		"日本\xc0語":  "日本\uFFFD語",
 	} {
 		if got := decodeUTF8([]byte(in)); got != want {
 			t.Errorf("decodeUTF8(%q) = %q, want %q", in, got, want)

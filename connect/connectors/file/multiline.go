@@ -139,8 +139,15 @@ func (a *lineAssembler) flushPending(out []assembled) []assembled {
 }
 
 // Flush ends the pending multi-line record: the file has not grown for a
-// whole poll interval, so no continuation line is on its way.
-func (a *lineAssembler) Flush() []assembled { return a.flushPending(nil) }
+// whole poll interval, so no continuation line is on its way. A line being
+// written (bytes without their terminator) may still be one: then the
+// record stays pending.
+func (a *lineAssembler) Flush() []assembled {
+	if len(a.buf) > 0 || a.skipping {
+		return nil
+	}
+	return a.flushPending(nil)
+}
 
 // Finish ends the file: the pending record and an unterminated last line
 // become records, since a file rotated away will not grow any more.

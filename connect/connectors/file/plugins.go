@@ -149,7 +149,7 @@ func (c *streamSourceConnector) Start(_ context.Context, _ connect.ConnectorCont
 
 // TaskConfigs returns one configuration: only one reader of a stream makes sense.
 func (c *streamSourceConnector) TaskConfigs(int) ([]connect.Config, error) { return c.configs(1), nil }
-func (c *streamSourceConnector) Stop() error                                { return nil }
+func (c *streamSourceConnector) Stop() error                               { return nil }
 func (c *streamSourceConnector) NewTask() connect.SourceTask               { return &streamSourceTask{} }
 
 type streamSinkConnector struct{ oneTask }
@@ -162,8 +162,8 @@ func (c *streamSinkConnector) Start(_ context.Context, _ connect.ConnectorContex
 // TaskConfigs returns maxTasks copies, as Kafka's does: the tasks append to
 // the same file.
 func (c *streamSinkConnector) TaskConfigs(n int) ([]connect.Config, error) { return c.configs(n), nil }
-func (c *streamSinkConnector) Stop() error                                  { return nil }
-func (c *streamSinkConnector) NewTask() connect.SinkTask                    { return &streamSinkTask{} }
+func (c *streamSinkConnector) Stop() error                                 { return nil }
+func (c *streamSinkConnector) NewTask() connect.SinkTask                   { return &streamSinkTask{} }
 
 type tailConnector struct{ oneTask }
 
@@ -175,5 +175,5 @@ func (c *tailConnector) Start(_ context.Context, _ connect.ConnectorContext, cfg
 // TaskConfigs returns one configuration: a file and its rotations are one
 // sequence, read in order.
 func (c *tailConnector) TaskConfigs(int) ([]connect.Config, error) { return c.configs(1), nil }
-func (c *tailConnector) Stop() error                                { return nil }
+func (c *tailConnector) Stop() error                               { return nil }
 func (c *tailConnector) NewTask() connect.SourceTask               { return &tailTask{} }

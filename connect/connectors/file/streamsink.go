@@ -103,4 +103,3 @@ func (t *streamSinkTask) name() string {
 	}
 	return t.filename
 }
-
