@@ -108,19 +108,16 @@ func (t *task) Put(ctx context.Context, recs []connect.Record) error {
 
 // full reports whether the buffer holds a whole batch.
 func (t *task) full() bool {
-	return len(t.buf) >= t.s.maxSize || t.bodySize(len(t.buf)) >= t.s.maxBytes
+	return len(t.buf) >= t.s.maxSize || t.overhead(len(t.buf))+t.bytes >= t.s.maxBytes
 }
 
-// bodySize is the size of the body of the first n buffered records.
-func (t *task) bodySize(n int) int {
-	size := 0
-	for _, p := range t.buf[:n] {
-		size += len(p.data) + 1 // a comma or a newline
-	}
+// overhead is what a body of n records adds to their values: a comma or a
+// newline each, and an array's brackets less its last comma.
+func (t *task) overhead(n int) int {
 	if t.s.format == FormatJSONArray {
-		size++ // the brackets, less the last comma
+		return n + 1
 	}
-	return size
+	return n
 }
 
 // PreCommit sends everything buffered and returns the offsets delivered: all
@@ -159,8 +156,9 @@ func (t *task) safeOffsets(offsets map[connect.TopicPartition]int64) map[connect
 // sendFront sends the batch at the front of the buffer and drops the records
 // it settled (delivered or reported).
 func (t *task) sendFront(ctx context.Context) error {
-	n := 1
-	for n < len(t.buf) && n < t.s.maxSize && t.bodySize(n+1) <= t.s.maxBytes {
+	n, size := 1, len(t.buf[0].data)
+	for n < len(t.buf) && n < t.s.maxSize && size+len(t.buf[n].data)+t.overhead(n+1) <= t.s.maxBytes {
+		size += len(t.buf[n].data)
 		n++
 	}
 	done, err := t.send(ctx, t.buf[:n])
