@@ -134,7 +134,7 @@ func encodeJSON(buf *bytes.Buffer, schema *connect.Schema, v any) error {
 func encodeString(buf *bytes.Buffer, s string) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes (invalid UTF-8 becomes U+FFFD)
+	_ = enc.Encode(s)           // a string always encodes (invalid UTF-8 becomes U+FFFD)
 	buf.Truncate(buf.Len() - 1) // Encode's newline
 }
 
