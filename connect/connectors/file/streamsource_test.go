@@ -197,3 +197,24 @@ func TestPluginsAndTaskConfigs(t *testing.T) {
 		t.Errorf("Start without topic = %v", err)
 	}
 }
+
+func TestFileStreamSourceStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	task := startStreamSource(t, &connecttest.SourceContext{}, connect.Config{TopicConfig: "t"})
+	task.stdin = newStdinPump(r) // standard input, as Start sets it up for an empty file setting
+	if _, err := w.WriteString("x\ny\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	recs := pollRecords(t, task, 2)
+	if got := values(recs); !slices.Equal(got, []string{"x", "y"}) {
+		t.Fatalf("values = %q", got)
+	}
+	if recs[0].SourcePartition != nil || recs[0].SourceOffset != nil {
+		t.Errorf("stdin record has a position: %v %v", recs[0].SourcePartition, recs[0].SourceOffset)
+	}
+}
