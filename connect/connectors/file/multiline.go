@@ -18,6 +18,7 @@ type lineAssembler struct {
 	skipping  bool   // inside an over-long line: bytes are dropped until '\n'
 	skipped   int64  // bytes dropped from the current line so far
 	skipStart int64  // position of the over-long line's first byte
+	skippedCR bool   // the last byte dropped was '\r': part of a CRLF, not of the line
 
 	pending      []byte // multi-line record being assembled
 	pendingStart int64
@@ -59,9 +60,16 @@ func (a *lineAssembler) Feed(data []byte) []assembled {
 			if i < 0 {
 				a.skipped += int64(len(data))
 				a.bufStart += int64(len(data))
+				a.skippedCR = data[len(data)-1] == '\r'
 				return out
 			}
+			if i > 0 {
+				a.skippedCR = data[i-1] == '\r'
+			}
 			a.skipped += int64(i)
+			if a.skippedCR {
+				a.skipped-- // the CR of a CRLF is the terminator's, as splitLogLine has it
+			}
 			a.bufStart += int64(i + 1)
 			data = data[i+1:]
 			line := a.buf
@@ -89,6 +97,7 @@ func (a *lineAssembler) Feed(data []byte) []assembled {
 			a.skipping = true
 			a.skipStart = a.bufStart
 			a.skipped = int64(len(a.buf) - a.maxBytes)
+			a.skippedCR = a.buf[len(a.buf)-1] == '\r'
 			a.bufStart += int64(len(a.buf))
 			a.buf = append([]byte(nil), a.buf[:a.maxBytes]...)
 		} else {
