@@ -155,7 +155,13 @@ func (t *tailTask) step() error {
 	}
 	t.emit(t.asm.Flush())
 	me := candidate{path: t.cur.path, inode: t.cur.inode, size: fi.Size(), mtime: fi.ModTime()}
-	next, ok := nextAfter(matches(t.pattern), me)
+	cs := matches(t.pattern)
+	next, ok := nextAfter(cs, me)
+	if !ok {
+		// A new file under the name we opened is the next one even when
+		// the file system's coarse clock gave it our file's time.
+		next, ok = replacedBy(cs, t.cur.path, t.cur.inode)
+	}
 	if !ok {
 		return nil
 	}

@@ -234,3 +234,27 @@ func TestTailNoFileYetAndBadOffset(t *testing.T) {
 		t.Fatal("Poll with a malformed stored offset succeeded")
 	}
 }
+
+// TestTailRotationWithEqualTimes: the new file has the old one's
+// modification time (a coarse clock, a fast rotation); it is still the next.
+func TestTailRotationWithEqualTimes(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "app.log")
+	appendFile(t, log, "a\n")
+	task := startTail(t, &connecttest.SourceContext{}, connect.Config{FilePatternConfig: log + "*"})
+	recs := pollTail(t, task, 1)
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, log, "b\n")
+	same := time.Now().Add(-time.Hour)
+	for _, p := range []string{log, log + ".1"} {
+		if err := os.Chtimes(p, same, same); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs = append(recs, pollTail(t, task, 1)...)
+	if got := values(recs); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("values = %q", got)
+	}
+}

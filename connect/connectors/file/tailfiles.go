@@ -70,6 +70,17 @@ func nextAfter(cs []candidate, cur candidate) (candidate, bool) {
 	return best, found
 }
 
+// replacedBy returns the file now at path if it is not the file with inode:
+// the file a rename rotation created in the place of the one we read.
+func replacedBy(cs []candidate, path string, inode uint64) (candidate, bool) {
+	for _, c := range cs {
+		if c.path == path && c.inode != inode && inode != 0 {
+			return c, true
+		}
+	}
+	return candidate{}, false
+}
+
 // findInode looks for the file with inode among cs, then in dir: a
 // checkpointed file renamed away under a name the pattern does not match is
 // still in its directory.
