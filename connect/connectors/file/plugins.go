@@ -76,7 +76,6 @@ var tailDef = connect.ConfigDef{
 
 func checkGlob(v any) error {
 	if v.(string) == "" {
-		//lint:ignore ST1005 Kafka's wording, which users search for
 		return fmt.Errorf("String must be non-empty")
 	}
 	if _, err := filepath.Match(v.(string), ""); err != nil {

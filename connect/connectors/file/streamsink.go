@@ -36,7 +36,6 @@ func (t *streamSinkTask) Start(_ context.Context, _ connect.SinkTaskContext, cfg
 	}
 	f, err := os.OpenFile(t.filename, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		//lint:ignore ST1005 Kafka's wording, which users search for
 		return fmt.Errorf("Couldn't find or create file '%s' for FileStreamSinkTask: %w", t.filename, err)
 	}
 	t.file, t.out, t.sync = f, bufio.NewWriter(f), f.Sync

@@ -90,7 +90,6 @@ func (t *streamSourceTask) open() (bool, error) {
 			p, ok := offsetNumber(raw)
 			if !ok {
 				f.Close()
-				//lint:ignore ST1005 Kafka's wording, which users search for
 				return false, errors.New("Offset position is the incorrect type")
 			}
 			pos = p
