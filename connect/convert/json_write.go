@@ -172,3 +172,14 @@ func appendDecimal(b []byte, unscaled *big.Int, scale int) []byte {
 	b = append(b, '.')
 	return append(b, s[len(s)-scale:]...)
 }
+
+// FormatJavaDouble is Java's Double.toString (Float.toString for bits 32),
+// for the other packages that print numbers as Kafka does ("1.0", "1.0E10",
+// NaN and Infinity unquoted).
+func FormatJavaDouble(f float64, bits int) string {
+	s := string(appendJavaDouble(nil, f, bits))
+	if s[0] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}

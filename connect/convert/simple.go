@@ -150,8 +150,7 @@ func javaString(schema *connect.Schema, v any) string {
 		} else {
 			f = x.(float64)
 		}
-		s := string(appendJavaDouble(nil, f, bits))
-		return strings.Trim(s, `"`)
+		return FormatJavaDouble(f, bits)
 	case []byte:
 		return string(x)
 	case *big.Int:
