@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 error messages are Kafka Connect's, verbatim: users and tools match on them
+
 package convert
 
 import (
@@ -92,8 +94,8 @@ func firstError(errs map[string][]string) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// envelopeError is Kafka's wording, which users search for.
-var envelopeError = errors.New(`JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.`)
+// errEnvelope is Kafka's wording, which users search for.
+var errEnvelope = errors.New(`JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.`)
 
 func serializationError(err error) error {
 	return fmt.Errorf("Converting byte[] to Kafka Connect data failed due to serialization error: %w", err)
@@ -194,7 +196,7 @@ func (c *JSONConverter) envelope(data []byte) (schemaJSON []byte, payload any, e
 		if p.skipSpace(); p.i != len(p.b) {
 			return nil, nil, serializationError(p.fail("unexpected %q after the JSON value", p.b[p.i]))
 		}
-		return nil, nil, envelopeError
+		return nil, nil, errEnvelope
 	}
 	p.i++
 	p.depth++
@@ -253,7 +255,7 @@ func (c *JSONConverter) envelope(data []byte) (schemaJSON []byte, payload any, e
 		return nil, nil, serializationError(p.fail("unexpected %q after the JSON value", p.b[p.i]))
 	}
 	if other || !hasSchema || !hasPayload {
-		return nil, nil, envelopeError
+		return nil, nil, errEnvelope
 	}
 	return schemaJSON, payload, nil
 }
