@@ -39,6 +39,8 @@ func Plugins() []connect.Plugin {
 		func(s side) connect.Transform { return &setSchemaMetadata{side: s} })
 	keyValue("Cast", "Cast fields or the entire key or value to a specific type, e.g. to force an integer field to a smaller width.", castDef,
 		func(s side) connect.Transform { return &cast{side: s} })
+	keyValue("HeaderFrom", "Moves or copies fields in the key/value of a record into that record's headers.", headerFromDef,
+		func(s side) connect.Transform { return &headerFrom{side: s} })
 	smt("ValueToKey", "Replace the record key with a new key formed from a subset of fields in the record value.", valueToKeyDef,
 		func() connect.Transform { return &valueToKey{} })
 	smt("RegexRouter", "Update the record topic using the configured regular expression and replacement string.", regexRouterDef,

@@ -356,6 +356,19 @@ func TestHeadersAndFilter(t *testing.T) {
 			in: connect.Record{Headers: h}, want: &connect.Record{Headers: []connect.Header{{Key: "b", Value: []byte("2")}}}},
 		{name: "insert header missing", class: "InsertHeader", cfg: connect.Config{"header": "c"},
 			err: `Missing required configuration "value.literal" which has no default value.`},
+		{name: "header from copy schemaless", class: "HeaderFrom$Value", cfg: connect.Config{"fields": "a,b,c,d", "headers": "ha,hb,hc,hd", "operation": "copy"},
+			in: connect.Record{Value: map[string]any{"a": "x", "b": int32(5), "c": map[string]any{"k": 1.5}, "e": true}},
+			want: &connect.Record{Value: map[string]any{"a": "x", "b": int32(5), "c": map[string]any{"k": 1.5}, "e": true},
+				Headers: []connect.Header{{Key: "ha", Value: []byte("x")}, {Key: "hb", Value: []byte("5")}, {Key: "hc", Value: []byte(`{"k":1.5}`)}, {Key: "hd"}}}},
+		{name: "header from move with schema", class: "HeaderFrom$Value", cfg: connect.Config{"fields": "a", "headers": "h", "operation": "move"},
+			in: connect.Record{ValueSchema: structSchema("s", 1, "a", int32Schema, "b", stringSchema),
+				Value: structOf(structSchema("s", 1, "a", int32Schema, "b", stringSchema), int32(7), "y")},
+			want: &connect.Record{ValueSchema: structSchema("s", 1, "b", stringSchema), Value: structOf(structSchema("s", 1, "b", stringSchema), "y"),
+				Headers: []connect.Header{{Key: "h", Value: []byte("7")}}}},
+		{name: "header from counts differ", class: "HeaderFrom$Value", cfg: connect.Config{"fields": "a,b", "headers": "h", "operation": "move"},
+			err: "'fields' config must have the same number of elements as 'headers' config."},
+		{name: "header from operation", class: "HeaderFrom$Value", cfg: connect.Config{"fields": "a", "headers": "h", "operation": "swap"},
+			err: "Invalid value swap for configuration operation: String must be one of: move, copy"},
 		{name: "filter", class: "Filter", in: connect.Record{Topic: "x"}, want: nil},
 	})
 }
@@ -386,7 +399,7 @@ func TestPlugins(t *testing.T) {
 			t.Errorf("%s: not Kafka's package", p.Class)
 		}
 	}
-	if n := len(reg.Plugins(connect.PluginTransformation)); n != 20 {
+	if n := len(reg.Plugins(connect.PluginTransformation)); n != 22 {
 		t.Errorf("%d transformations", n)
 	}
 	if n := len(reg.Plugins(connect.PluginPredicate)); n != 3 {
