@@ -210,7 +210,7 @@ func (c *JSONConverter) envelope(data []byte) (schemaJSON []byte, payload any, e
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
 			return nil, nil, serializationError(p.fail("expected a field name"))
 		}
-		k, err := p.string()
+		k, err := p.rawKey()
 		if err != nil {
 			return nil, nil, serializationError(err)
 		}
@@ -219,7 +219,7 @@ func (c *JSONConverter) envelope(data []byte) (schemaJSON []byte, payload any, e
 			return nil, nil, serializationError(p.fail("expected ':' after a field name"))
 		}
 		p.i++
-		switch k {
+		switch string(k) {
 		case "schema":
 			p.skipSpace()
 			start := p.i

@@ -162,9 +162,9 @@ func (p *parser) object() (any, error) {
 			return nil, err
 		}
 		if p.raw {
-			obj = append(obj, member{key.(string), v})
+			obj = append(obj, member{key, v})
 		} else {
-			m[key.(string)] = v
+			m[key] = v
 		}
 		p.skipSpace()
 		if p.i >= len(p.b) {
@@ -377,7 +377,7 @@ func (p *parser) digits() int {
 }
 
 // string reads a string; the common case without escapes is one allocation.
-func (p *parser) string() (any, error) {
+func (p *parser) string() (string, error) {
 	p.i++ // '"'
 	start := p.i
 	for p.i < len(p.b) {
@@ -390,14 +390,32 @@ func (p *parser) string() (any, error) {
 		case c == '\\':
 			return p.escapedString(start)
 		case c < 0x20:
-			return nil, p.fail("illegal unquoted character (CTRL-CHAR, code %d) in a string", c)
+			return "", p.fail("illegal unquoted character (CTRL-CHAR, code %d) in a string", c)
 		}
 		p.i++
 	}
-	return nil, p.fail("unexpected end of input in a string")
+	return "", p.fail("unexpected end of input in a string")
 }
 
-func (p *parser) escapedString(start int) (any, error) {
+// rawKey reads a member name without allocating when it has no escapes
+// (the envelope's "schema" and "payload").
+func (p *parser) rawKey() ([]byte, error) {
+	start := p.i + 1
+	for i := start; i < len(p.b); i++ {
+		switch c := p.b[i]; {
+		case c == '"':
+			p.i = i + 1
+			return p.b[start:i], nil
+		case c == '\\' || c < 0x20:
+			s, err := p.string()
+			return []byte(s), err
+		}
+	}
+	_, err := p.string()
+	return nil, err
+}
+
+func (p *parser) escapedString(start int) (string, error) {
 	buf := append([]byte(nil), p.b[start:p.i]...)
 	for p.i < len(p.b) {
 		c := p.b[p.i]
@@ -406,7 +424,7 @@ func (p *parser) escapedString(start int) (any, error) {
 			p.i++
 			return string(buf), nil
 		case c < 0x20:
-			return nil, p.fail("illegal unquoted character (CTRL-CHAR, code %d) in a string", c)
+			return "", p.fail("illegal unquoted character (CTRL-CHAR, code %d) in a string", c)
 		case c != '\\':
 			buf = append(buf, c)
 			p.i++
@@ -434,7 +452,7 @@ func (p *parser) escapedString(start int) (any, error) {
 		case 'u':
 			r, err := p.hex4()
 			if err != nil {
-				return nil, err
+				return "", err
 			}
 			if utf16.IsSurrogate(r) {
 				// A high surrogate pairs with a following \uDC00-\uDFFF; a lone
@@ -445,7 +463,7 @@ func (p *parser) escapedString(start int) (any, error) {
 					p.i += 2
 					low, err := p.hex4()
 					if err != nil {
-						return nil, err
+						return "", err
 					}
 					if dec := utf16.DecodeRune(r, low); dec != utf8.RuneError {
 						r2 = dec
@@ -457,10 +475,10 @@ func (p *parser) escapedString(start int) (any, error) {
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:
-			return nil, p.fail("unrecognized character escape %q", e)
+			return "", p.fail("unrecognized character escape %q", e)
 		}
 	}
-	return nil, p.fail("unexpected end of input in a string")
+	return "", p.fail("unexpected end of input in a string")
 }
 
 func (p *parser) hex4() (rune, error) {
