@@ -263,3 +263,49 @@ func build(reg *connect.Registry, cfg connect.Config) (*Chain, map[string][]stri
 	}
 	return chain, nil
 }
+
+// ChainDef returns the definitions of the per-alias settings cfg's
+// transforms and predicates lists bring, as Kafka's enriched ConnectorConfig
+// has them, for the validate answer's configs: for each transform alias
+// "transforms.A.type", "transforms.A.predicate", "transforms.A.negate" and
+// the plugin's own settings under "transforms.A." (group "Transforms: A");
+// for each predicate alias "predicates.P.type" and its plugin's settings
+// (group "Predicates: P"). An alias whose class is missing or unknown has
+// only its type setting.
+func ChainDef(reg *connect.Registry, cfg connect.Config) connect.ConfigDef {
+	var def connect.ConfigDef
+	var ignored errorSet
+	for _, alias := range aliases(cfg, connect.TransformsConfig, &ignored) {
+		prefix := connect.TransformsConfig + "." + alias + "."
+		group := "Transforms: " + alias
+		def = append(def,
+			connect.ConfigKey{Name: prefix + typeSuffix, Type: connect.ConfigClass, Required: true, Importance: connect.High, Group: group,
+				Doc: "Class for the '" + alias + "' transformation.", DisplayName: "Transformation type for " + alias},
+			connect.ConfigKey{Name: prefix + predicateSuffix, Type: connect.ConfigString, Importance: connect.Medium, Group: group,
+				Doc: "The alias of a predicate used to determine whether to apply this transformation."},
+			connect.ConfigKey{Name: prefix + negateSuffix, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Medium, Group: group,
+				Doc: "Whether the configured predicate should be negated."},
+		)
+		if p, ok := reg.Lookup(strings.TrimSpace(cfg[prefix+typeSuffix])); ok && p.Type == connect.PluginTransformation {
+			def = append(def, grouped(prefixed(p.Config, prefix, predicateSuffix, negateSuffix), group)...)
+		}
+	}
+	for _, alias := range aliases(cfg, connect.PredicatesConfig, &ignored) {
+		prefix := connect.PredicatesConfig + "." + alias + "."
+		group := "Predicates: " + alias
+		def = append(def, connect.ConfigKey{Name: prefix + typeSuffix, Type: connect.ConfigClass, Required: true, Importance: connect.High,
+			Group: group, Doc: "Class for the '" + alias + "' predicate.", DisplayName: "Predicate type for " + alias})
+		if p, ok := reg.Lookup(strings.TrimSpace(cfg[prefix+typeSuffix])); ok && p.Type == connect.PluginPredicate {
+			def = append(def, grouped(prefixed(p.Config, prefix), group)...)
+		}
+	}
+	return def
+}
+
+// grouped puts every key of def in group, as ConfigDef.embed does.
+func grouped(def connect.ConfigDef, group string) connect.ConfigDef {
+	for i := range def {
+		def[i].Group = group
+	}
+	return def
+}

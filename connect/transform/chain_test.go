@@ -165,3 +165,28 @@ func TestValidateChain(t *testing.T) {
 		})
 	}
 }
+
+func TestChainDef(t *testing.T) {
+	def := ChainDef(registry(), connect.Config{
+		"transforms": "r,x", "transforms.r.type": "RegexRouter", "transforms.x.type": "Nope",
+		"predicates": "p", "predicates.p.type": "HasHeaderKey",
+	})
+	var names []string
+	for _, k := range def {
+		names = append(names, k.Name+" ("+k.Group+")")
+	}
+	want := []string{
+		"transforms.r.type (Transforms: r)", "transforms.r.predicate (Transforms: r)", "transforms.r.negate (Transforms: r)",
+		"transforms.r.regex (Transforms: r)", "transforms.r.replacement (Transforms: r)",
+		"transforms.x.type (Transforms: x)", "transforms.x.predicate (Transforms: x)", "transforms.x.negate (Transforms: x)",
+		"predicates.p.type (Predicates: p)", "predicates.p.name (Predicates: p)",
+	}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("got  %q\nwant %q", names, want)
+	}
+	// The plugin's own definitions are copied, never changed.
+	p, _ := registry().Lookup("RegexRouter")
+	if p.Config[0].Name != "regex" || p.Config[0].Group != "" {
+		t.Errorf("plugin definition modified: %+v", p.Config[0])
+	}
+}
