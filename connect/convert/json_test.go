@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,4 +316,28 @@ func TestTwosComplement(t *testing.T) {
 	if got := twosComplement(big.NewInt(156)); string(got) != "\x00\x9c" {
 		t.Errorf("156 = %x", got)
 	}
+}
+
+// A configured converter is shared by a task's goroutines; run with -race.
+func TestJSONConcurrent(t *testing.T) {
+	c := jsonConverter(t, connect.Config{"schemas.cache.size": "2"}) // small: the caches are cleared under load
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				s := &connect.Schema{Type: connect.TypeInt32, Version: g*1000 + i%5 + 1}
+				b, err := c.FromConnect("t", s, int32(i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				s2, v, err := c.ToConnect("t", b)
+				if err != nil || v != int32(i) || s2.Version != s.Version {
+					t.Errorf("ToConnect(%s) = %v %v %v", b, s2, v, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
