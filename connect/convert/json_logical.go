@@ -194,4 +194,3 @@ func parseDecimal(lit string, scale int) (*big.Int, error) {
 	}
 	return x, nil
 }
-
