@@ -86,3 +86,11 @@ type Hooks struct {
 //
 // connCfg is the connector's whole configuration (converters, transforms,
 // errors.*, topics of a sink); taskCfg what TaskConfigs returned for this task.
+
+// TopicListener is implemented by a StatusListener that tracks the topics a
+// connector uses (GET /connectors/{name}/topics): the Worker calls
+// ActiveTopic the first time a task of the connector produces to or consumes
+// from a topic since the task started.
+type TopicListener interface {
+	ActiveTopic(connector, topic string)
+}

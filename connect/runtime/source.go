@@ -1,0 +1,369 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streambridge/bridge/connect"
+)
+
+// sourceRunner is a source task's loop: poll, transform, convert, produce;
+// then, every offset flush interval and at the end, store the offsets of
+// records Kafka acknowledged and let the task commit upstream.
+//
+// Invariant: an offset is stored only when its record and every record
+// polled before it from the same source partition were acknowledged by
+// Kafka (or dropped by a transform or errors.tolerance=all): a restart
+// resumes after the last stored offset and so duplicates at most what was
+// written since the last flush, and loses nothing.
+type sourceRunner struct {
+	t         *taskRun
+	task      connect.SourceTask
+	taskCfg   connect.Config
+	cl        *kgo.Client
+	keyConv   connect.Converter
+	valueConv connect.Converter
+	chain     Chain
+	errs      *errorHandler
+	submitted submitted
+	topics    map[string]bool
+	// produceCtx is canceled when the loop has returned.
+	produceCtx context.Context
+
+	mu         sync.Mutex
+	acked      []connect.Record // acknowledged, CommitRecord not yet called
+	produceErr error            // a produce failure errors.tolerance=none does not allow
+	ackedSince int              // acknowledged since the last commit
+}
+
+func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg connect.Config) (*sourceRunner, error) {
+	vals, err := common(connect.PluginSource, connCfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &sourceRunner{t: t, task: task, taskCfg: taskCfg, topics: make(map[string]bool)}
+	if s.keyConv, err = t.w.converter(connCfg, true); err != nil {
+		return nil, err
+	}
+	if s.valueConv, err = t.w.converter(connCfg, false); err != nil {
+		return nil, err
+	}
+	if s.chain, err = t.w.chain(connCfg); err != nil {
+		return nil, err
+	}
+	opts := append([]kgo.Opt{
+		kgo.ClientID(fmt.Sprintf("connector-producer-%s-%d", t.id.Connector, t.id.Task)),
+		kgo.AllowAutoTopicCreation(),
+		kgo.RecordPartitioner(sourcePartitioner{kgo.StickyKeyPartitioner(nil)}),
+		kgo.ProducerLinger(5 * time.Millisecond),
+	}, t.w.cfg.Kafka...)
+	if s.cl, err = kgo.NewClient(opts...); err != nil {
+		return nil, err
+	}
+	s.errs = newErrorHandler(t, vals, nil)
+	return s, nil
+}
+
+func (s *sourceRunner) run(ctx context.Context) error {
+	defer s.cl.Close()
+	// Records in flight outlive a stop (they are flushed before the last
+	// commit), so they are produced under a context of their own.
+	var cancel context.CancelFunc
+	s.produceCtx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.task.Start(ctx, sourceContext{s}, s.taskCfg); err != nil {
+		return fmt.Errorf("source task start: %w", err)
+	}
+	defer func() {
+		if err := s.task.Stop(); err != nil {
+			s.t.log.Warn("source task stop", "err", err)
+		}
+	}()
+	interval := s.t.w.cfg.OffsetFlushInterval
+	nextCommit := time.Now().Add(interval)
+	delay := firstRetryDelay
+	for s.t.waitWhilePaused(ctx) {
+		recs, err := s.task.Poll(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, connect.ErrRetriable):
+			s.t.log.Warn("source task poll failed; polling again", "err", err, "after", delay)
+			sleep(ctx, delay)
+			delay = min(2*delay, time.Minute)
+		case err != nil:
+			return fmt.Errorf("source task poll: %w", err)
+		default:
+			delay = firstRetryDelay
+			s.t.w.cfg.Metrics.sourcePolled(s.t.id, len(recs))
+			for i := range recs {
+				if err := s.send(ctx, recs[i]); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.commitRecords(ctx); err != nil {
+			return err
+		}
+		if time.Now().After(nextCommit) {
+			if err := s.commit(ctx); err != nil {
+				return err
+			}
+			nextCommit = time.Now().Add(interval)
+		}
+	}
+	// Stopping: wait for what was produced, then store its offsets.
+	final, cancelFinal := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelFinal()
+	if err := s.cl.Flush(final); err != nil {
+		s.t.log.Warn("source task stopping before every record was acknowledged", "err", err)
+	}
+	if err := s.commitRecords(final); err != nil {
+		return err
+	}
+	return s.commit(final)
+}
+
+// send transforms, converts and produces one record.
+func (s *sourceRunner) send(ctx context.Context, rec connect.Record) error {
+	pos := s.submitted.submit(rec.SourcePartition, rec.SourceOffset)
+	out := &rec
+	if s.chain != nil {
+		skip, err := s.errs.execute(ctx, StageTransformation, nil, func() (err error) {
+			out, err = s.chain.Apply(&rec)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if skip || out == nil {
+			s.ack(pos, rec)
+			return nil
+		}
+	}
+	kr := &kgo.Record{Topic: out.Topic, Timestamp: out.Timestamp, Partition: out.Partition}
+	if skip, err := s.errs.execute(ctx, StageKeyConverter, nil, func() (err error) {
+		kr.Key, err = s.keyConv.FromConnect(out.Topic, out.KeySchema, out.Key)
+		return err
+	}); err != nil || skip {
+		s.ack(pos, rec)
+		return err
+	}
+	if skip, err := s.errs.execute(ctx, StageValueConverter, nil, func() (err error) {
+		kr.Value, err = s.valueConv.FromConnect(out.Topic, out.ValueSchema, out.Value)
+		return err
+	}); err != nil || skip {
+		s.ack(pos, rec)
+		return err
+	}
+	for _, h := range out.Headers {
+		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	if out.Partition >= 0 {
+		kr.Context = explicitPartition
+	}
+	if !s.topics[out.Topic] {
+		s.topics[out.Topic] = true
+		s.t.w.activeTopic(s.t.id.Connector, out.Topic)
+	}
+	s.cl.Produce(s.produceCtx, kr, func(_ *kgo.Record, err error) {
+		if err != nil && s.produceCtx.Err() == nil {
+			if rerr := s.errs.report(s.produceCtx, StageKafkaProduce, nil, err); rerr != nil {
+				s.mu.Lock()
+				s.produceErr = errors.Join(s.produceErr, rerr)
+				s.mu.Unlock()
+				return
+			}
+		}
+		if err != nil {
+			return // stopping: the record's offset stays unstored
+		}
+		s.t.w.cfg.Metrics.sourceWritten(s.t.id, 1)
+		s.ack(pos, rec)
+	})
+	return nil
+}
+
+// ack marks a record done: acknowledged, dropped or tolerated.
+func (s *sourceRunner) ack(pos *submittedRecord, rec connect.Record) {
+	s.submitted.ack(pos)
+	s.mu.Lock()
+	s.acked = append(s.acked, rec)
+	s.ackedSince++
+	s.mu.Unlock()
+}
+
+// commitRecords hands the task the records acknowledged since the last call,
+// from the loop's goroutine.
+func (s *sourceRunner) commitRecords(ctx context.Context) error {
+	s.mu.Lock()
+	acked, err := s.acked, s.produceErr
+	s.acked = nil
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, rec := range acked {
+		if err := s.task.CommitRecord(ctx, rec); err != nil {
+			s.t.log.Warn("source task CommitRecord", "err", err)
+		}
+	}
+	return nil
+}
+
+// commit stores the offsets that may be stored and lets the task commit.
+func (s *sourceRunner) commit(ctx context.Context) error {
+	s.mu.Lock()
+	since := s.ackedSince
+	s.ackedSince = 0
+	s.mu.Unlock()
+	offsets := s.submitted.committable()
+	if len(offsets) > 0 {
+		if err := s.t.w.cfg.Offsets.Put(ctx, s.t.id.Connector, offsets); err != nil {
+			// Kafka Connect logs a failed flush and tries again at the next.
+			s.t.log.Error("could not store source offsets", "err", err)
+			s.submitted.requeue(offsets)
+			return nil
+		}
+		s.t.w.cfg.Metrics.committed(s.t.id, time.Now())
+	}
+	if since > 0 {
+		if err := s.task.Commit(ctx); err != nil {
+			s.t.log.Warn("source task commit", "err", err)
+		}
+	}
+	return nil
+}
+
+// sourceContext is a source task's connect.SourceTaskContext.
+type sourceContext struct{ s *sourceRunner }
+
+func (c sourceContext) Offset(partition map[string]any) (map[string]any, error) {
+	return c.s.t.w.cfg.Offsets.Get(c.s.t.ctx, c.s.t.id.Connector, partition)
+}
+
+// explicitPartition marks a record whose connector chose its partition.
+var explicitPartition = context.WithValue(context.Background(), explicitPartitionKey{}, true)
+
+type explicitPartitionKey struct{}
+
+// sourcePartitioner keeps a partition a source record names and lets the
+// default partitioner (murmur2 of the key, as Kafka's producers) place the
+// others.
+type sourcePartitioner struct{ def kgo.Partitioner }
+
+func (p sourcePartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	return sourceTopicPartitioner{p.def.ForTopic(topic)}
+}
+
+type sourceTopicPartitioner struct{ def kgo.TopicPartitioner }
+
+func (p sourceTopicPartitioner) RequiresConsistency(r *kgo.Record) bool {
+	return r.Context == explicitPartition || p.def.RequiresConsistency(r)
+}
+
+func (p sourceTopicPartitioner) Partition(r *kgo.Record, n int) int {
+	if r.Context == explicitPartition {
+		return int(r.Partition) % n
+	}
+	return p.def.Partition(r, n)
+}
+
+func (p sourceTopicPartitioner) OnNewBatch() {
+	if nb, ok := p.def.(kgo.TopicPartitionerOnNewBatch); ok {
+		nb.OnNewBatch()
+	}
+}
+
+// submitted tracks polled records per source partition in poll order, so
+// that only offsets with every earlier record acknowledged are stored (Kafka
+// Connect's SubmittedRecords).
+type submitted struct {
+	mu         sync.Mutex
+	partitions map[string]*submittedQueue
+}
+
+type submittedQueue struct {
+	partition map[string]any
+	records   []*submittedRecord
+	// done is the latest offset whose record and all before it are acked,
+	// not yet stored.
+	done map[string]any
+}
+
+type submittedRecord struct {
+	offset map[string]any
+	acked  bool
+}
+
+func (s *submitted) submit(partition, offset map[string]any) *submittedRecord {
+	key, _ := json.Marshal(partition)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.partitions == nil {
+		s.partitions = make(map[string]*submittedQueue)
+	}
+	q := s.partitions[string(key)]
+	if q == nil {
+		q = &submittedQueue{partition: partition}
+		s.partitions[string(key)] = q
+	}
+	r := &submittedRecord{offset: offset}
+	q.records = append(q.records, r)
+	return r
+}
+
+func (s *submitted) ack(r *submittedRecord) {
+	s.mu.Lock()
+	r.acked = true
+	s.mu.Unlock()
+}
+
+// committable pops every partition's acknowledged prefix and returns the
+// latest offset of each.
+func (s *submitted) committable() []SourceOffset {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []SourceOffset
+	for key, q := range s.partitions {
+		n := 0
+		for n < len(q.records) && q.records[n].acked {
+			if q.records[n].offset != nil {
+				q.done = q.records[n].offset
+			}
+			n++
+		}
+		q.records = q.records[n:]
+		if q.done != nil && q.partition != nil {
+			out = append(out, SourceOffset{Partition: q.partition, Offset: q.done})
+			q.done = nil
+		}
+		if len(q.records) == 0 && q.done == nil {
+			delete(s.partitions, key)
+		}
+	}
+	return out
+}
+
+// requeue puts back offsets a failed store did not keep, unless a later
+// offset of the partition is already waiting.
+func (s *submitted) requeue(offsets []SourceOffset) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range offsets {
+		key, _ := json.Marshal(o.Partition)
+		q := s.partitions[string(key)]
+		if q == nil {
+			q = &submittedQueue{partition: o.Partition}
+			s.partitions[string(key)] = q
+		}
+		if q.done == nil {
+			q.done = o.Offset
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streambridge/bridge/connect"
+)
+
+// counterSource writes records "v0", "v1", ... up to count to topic, one
+// source partition, resuming after its stored offset.
+type counterSource struct{ cfg connect.Config }
+
+func (c *counterSource) Start(_ context.Context, _ connect.ConnectorContext, cfg connect.Config) error {
+	c.cfg = cfg
+	return nil
+}
+func (c *counterSource) TaskConfigs(int) ([]connect.Config, error) {
+	return []connect.Config{c.cfg}, nil
+}
+func (c *counterSource) Stop() error                 { return nil }
+func (c *counterSource) NewTask() connect.SourceTask { return &counterTask{} }
+
+type counterTask struct {
+	topic     string
+	next, end int
+	mu        sync.Mutex
+	committed int // CommitRecord calls
+	commits   int
+}
+
+var counterPartition = map[string]any{"source": "counter"}
+
+func (t *counterTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg connect.Config) error {
+	t.topic = cfg["topic"]
+	t.end, _ = strconv.Atoi(cfg["count"])
+	off, err := tc.Offset(counterPartition)
+	if err != nil {
+		return err
+	}
+	if off != nil {
+		t.next = int(off["n"].(float64)) + 1
+	}
+	return nil
+}
+
+func (t *counterTask) Poll(ctx context.Context) ([]connect.Record, error) {
+	if t.next >= t.end {
+		sleep(ctx, 10*time.Millisecond)
+		return nil, nil
+	}
+	var out []connect.Record
+	for ; t.next < t.end && len(out) < 100; t.next++ {
+		out = append(out, connect.Record{
+			Topic: t.topic, Partition: connect.NoPartition,
+			Key: fmt.Sprintf("k%d", t.next), Value: fmt.Sprintf("v%d", t.next),
+			Headers:         []connect.Header{{Key: "n", Value: []byte(strconv.Itoa(t.next))}},
+			SourcePartition: counterPartition, SourceOffset: map[string]any{"n": t.next},
+		})
+	}
+	return out, nil
+}
+
+func (t *counterTask) CommitRecord(context.Context, connect.Record) error {
+	t.mu.Lock()
+	t.committed++
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *counterTask) Commit(context.Context) error {
+	t.mu.Lock()
+	t.commits++
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *counterTask) Stop() error { return nil }
+
+var counterPlugin = connect.Plugin{Class: "test.CounterSourceConnector", Type: connect.PluginSource,
+	NewSource: func() connect.SourceConnector { return &counterSource{} }}
+
+// consumeAll reads topic from the start until it has want records.
+func consumeAll(t *testing.T, addr, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d records of %s", len(out), want, topic)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func TestSourceTaskWritesAndResumes(t *testing.T) {
+	addr := startKafka(t)
+	w, offsets, st := newTestWorker(t, addr, counterPlugin)
+	cfg := connect.Config{"name": "counter", "connector.class": "CounterSource", "topic": "numbers", "count": "1000"}
+	id := TaskID{"counter", 0}
+	if err := w.StartTask(id, cfg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	consumeAll(t, addr, "numbers", 1000)
+	eventually(t, "offsets stored", func() bool {
+		o, _ := offsets.Get(context.Background(), "counter", counterPartition)
+		return o != nil && o["n"] == float64(999)
+	})
+	w.StopTask(id)
+	if s, _ := st.task(id); s != Running {
+		t.Errorf("state after a clean stop = %s", s)
+	}
+	if got := st.topics["counter"]; len(got) != 1 || got[0] != "numbers" {
+		t.Errorf("active topics = %q", got)
+	}
+
+	// A second run with a higher count continues after the stored offset.
+	cfg["count"] = "1500"
+	if err := w.StartTask(id, cfg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	recs := consumeAll(t, addr, "numbers", 1500)
+	w.StopTask(id)
+	seen := make(map[string]int)
+	for _, r := range recs {
+		seen[string(r.Value)]++
+		if want := "k" + string(r.Value[1:]); string(r.Key) != want {
+			t.Fatalf("record %s has key %s", r.Value, r.Key)
+		}
+	}
+	for i := range 1500 {
+		if n := seen[fmt.Sprintf("v%d", i)]; n != 1 {
+			t.Errorf("v%d written %d times", i, n)
+		}
+	}
+	if len(recs) != 1500 {
+		t.Errorf("%d records, want 1500", len(recs))
+	}
+}
+
+// TestSubmittedRecords: an offset is committable only when every earlier
+// record of its source partition is acknowledged.
+func TestSubmittedRecords(t *testing.T) {
+	var s submitted
+	pa, pb := map[string]any{"p": "a"}, map[string]any{"p": "b"}
+	a1 := s.submit(pa, map[string]any{"n": 1})
+	a2 := s.submit(pa, map[string]any{"n": 2})
+	b1 := s.submit(pb, map[string]any{"n": 1})
+	s.ack(a2)
+	s.ack(b1)
+	got := s.committable()
+	if len(got) != 1 || got[0].Partition["p"] != "b" {
+		t.Fatalf("committable = %v, want only b", got)
+	}
+	s.ack(a1)
+	got = s.committable()
+	if len(got) != 1 || got[0].Offset["n"] != 2 {
+		t.Fatalf("committable = %v, want a at 2", got)
+	}
+	if got := s.committable(); len(got) != 0 {
+		t.Fatalf("committable again = %v", got)
+	}
+}
