@@ -1,5 +1,3 @@
-//lint:file-ignore ST1005 error messages are Kafka Connect's, verbatim: users and tools match on them
-
 package convert
 
 import (
