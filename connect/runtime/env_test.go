@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/transform"
 	"github.com/streambridge/bridge/internal/kafkatest"
 )
 
@@ -83,6 +84,7 @@ func newTestWorker(t *testing.T, addr string, plugins ...connect.Plugin) (*Worke
 	var reg connect.Registry
 	reg.Register(connect.Plugin{Class: DefaultConverter, Type: connect.PluginConverter,
 		NewConverter: func() connect.Converter { return bytesConverter{} }})
+	reg.Register(transform.Plugins()...)
 	reg.Register(plugins...)
 	offsets, st := &MemoryOffsetStore{}, &statuses{}
 	w, err := NewWorker(WorkerConfig{

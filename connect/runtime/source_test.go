@@ -176,3 +176,21 @@ func TestSubmittedRecords(t *testing.T) {
 		t.Fatalf("committable again = %v", got)
 	}
 }
+
+// TestSourceTaskTransforms: the connector's transformation chain runs
+// between Poll and the producer.
+func TestSourceTaskTransforms(t *testing.T) {
+	addr := startKafka(t)
+	w, _, _ := newTestWorker(t, addr, counterPlugin)
+	cfg := connect.Config{"name": "counter", "connector.class": "CounterSource", "topic": "numbers", "count": "10",
+		"transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+		"transforms.route.regex": "num(.*)", "transforms.route.replacement": "renamed-num$1"}
+	id := TaskID{"counter", 0}
+	if err := w.StartTask(id, cfg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer w.StopTask(id)
+	if recs := consumeAll(t, addr, "renamed-numbers", 10); len(recs) != 10 {
+		t.Errorf("%d records in the renamed topic", len(recs))
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/streambridge/bridge/connect"
-	"github.com/streambridge/bridge/connect/runtime"
 )
 
 func TestChainApply(t *testing.T) {
@@ -191,15 +190,3 @@ func TestChainDef(t *testing.T) {
 		t.Errorf("plugin definition modified: %+v", p.Config[0])
 	}
 }
-
-// The runtime takes a chain through its own interface and constructor type.
-var (
-	_ runtime.Chain = (*Chain)(nil)
-	_               = runtime.WorkerConfig{NewChain: func(reg *connect.Registry, cfg connect.Config) (runtime.Chain, error) {
-		c, err := NewChain(reg, cfg)
-		if err != nil {
-			return nil, err // not a typed nil in the interface
-		}
-		return c, nil
-	}}
-)

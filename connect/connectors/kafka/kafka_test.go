@@ -12,21 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/convert"
 	"github.com/streambridge/bridge/connect/runtime"
 	"github.com/streambridge/bridge/internal/kafkatest"
 )
-
-// bytesConverter passes bytes through (ByteArrayConverter's job).
-type bytesConverter struct{}
-
-func (bytesConverter) Configure(connect.Config, bool) error { return nil }
-func (bytesConverter) FromConnect(_ string, _ *connect.Schema, v any) ([]byte, error) {
-	b, _ := v.([]byte)
-	return b, nil
-}
-func (bytesConverter) ToConnect(_ string, b []byte) (*connect.Schema, any, error) {
-	return connect.OptionalBytesSchema, b, nil
-}
 
 // worker runs this package's connectors against the Kafka at addr.
 type worker struct {
@@ -37,8 +26,7 @@ type worker struct {
 func newWorker(t *testing.T, addr string) worker {
 	var reg connect.Registry
 	reg.Register(Plugins()...)
-	reg.Register(connect.Plugin{Class: runtime.DefaultConverter, Type: connect.PluginConverter,
-		NewConverter: func() connect.Converter { return bytesConverter{} }})
+	reg.Register(convert.Plugins()...)
 	w, err := runtime.NewWorker(runtime.WorkerConfig{Registry: &reg, Kafka: []kgo.Opt{kgo.SeedBrokers(addr)},
 		Offsets: &runtime.MemoryOffsetStore{}, OffsetFlushInterval: 50 * time.Millisecond})
 	if err != nil {
