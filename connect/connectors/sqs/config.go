@@ -72,7 +72,7 @@ var SourceDef = concat(queueDef, connect.ConfigDef{
 	{Name: MaxMessages, Type: connect.ConfigInt, Default: "10", Importance: connect.Medium, Group: groupQueue,
 		Doc: "Messages asked for by each ReceiveMessage.", Check: connect.Between(1, 10)},
 	{Name: VisibilityTimeoutSeconds, Type: connect.ConfigInt, Default: "-1", Importance: connect.Medium, Group: groupQueue,
-		Doc: "Visibility timeout of received messages, in seconds; -1 uses the queue's. Messages still waiting for their commit are extended by this much once half of it has passed.",
+		Doc:   "Visibility timeout of received messages, in seconds; -1 uses the queue's. Messages still waiting for their commit are extended by this much once half of it has passed.",
 		Check: connect.Between(-1, 43200)},
 	{Name: AttributesAsHeaders, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: groupQueue,
 		Doc: "Copy each message attribute into a header " + HeaderAttrPrefix + "NAME (String and Number values as their text, Binary as its bytes)."},
