@@ -26,7 +26,9 @@ func (defaultPartitioner) encode(rec *connect.Record, _ time.Time) (string, erro
 	return "partition=" + strconv.Itoa(int(rec.Partition)), nil
 }
 
-func (defaultPartitioner) listPrefix(p int32) string { return "partition=" + strconv.Itoa(int(p)) + "/" }
+func (defaultPartitioner) listPrefix(p int32) string {
+	return "partition=" + strconv.Itoa(int(p)) + "/"
+}
 
 // timePartitioner formats the record's time, rounded down to a multiple of
 // duration, in loc.

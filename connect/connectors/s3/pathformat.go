@@ -9,7 +9,7 @@ import (
 
 // pathFormat is a parsed Joda-Time pattern (Confluent's path.format is a
 // Joda DateTimeFormat pattern): letters are fields, text in single quotes is
-// literal ('' is a quote), anything else is literal.
+// literal (” is a quote), anything else is literal.
 type pathFormat []token
 
 // token is a literal (field 0) or a field letter repeated count times.
