@@ -92,6 +92,7 @@ var Def = append(connect.ConfigDef{
 
 func notZero(v any) error {
 	if v.(int64) == 0 || v.(int64) < -1 {
+		//lint:ignore ST1005 Kafka's capitalised wording, after "Invalid value V for configuration N: "
 		return fmt.Errorf("Value must be -1 or positive")
 	}
 	return nil
