@@ -39,7 +39,11 @@ var endpoints = []struct {
 	{"gofakes3", startGofakes3},
 }
 
-func startBridgeS3(t *testing.T) *endpoint {
+func startBridgeS3(t *testing.T) *endpoint { return startBridgeS3With(t, nil) }
+
+// startBridgeS3With is startBridgeS3 with wrap, when not nil, seeing every
+// request before the router.
+func startBridgeS3With(t *testing.T, wrap func(w http.ResponseWriter, r *http.Request, next http.Handler)) *endpoint {
 	t.Helper()
 	st, err := embedded.Open(embedded.Options{InMemory: true})
 	if err != nil {
@@ -53,6 +57,9 @@ func startBridgeS3(t *testing.T) *endpoint {
 	rt := awsapi.NewRouter(nil)
 	if err := rt.Register(awsapi.API{Name: "S3", Handler: h, PathPrefixes: []string{"/"}, StreamedBody: true}); err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wrap(w, r, rt) }))
 	}
 	return serve(t, rt)
 }
