@@ -233,3 +233,9 @@ func (c *Connector) Validate(cfg connect.Config) map[string][]string { return va
 
 // NewTask implements connect.SinkConnector.
 func (c *Connector) NewTask() connect.SinkTask { return &Task{} }
+
+var (
+	_ connect.SinkConnector      = (*Connector)(nil)
+	_ connect.ConnectorValidator = (*Connector)(nil)
+	_ connect.SinkTask           = (*Task)(nil)
+)

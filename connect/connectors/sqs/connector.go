@@ -74,3 +74,10 @@ func copies(cfg connect.Config, n int) []connect.Config {
 	}
 	return out
 }
+
+var (
+	_ connect.SourceConnector    = (*SourceConnector)(nil)
+	_ connect.SinkConnector      = (*SinkConnector)(nil)
+	_ connect.ConnectorValidator = (*SourceConnector)(nil)
+	_ connect.ConnectorValidator = (*SinkConnector)(nil)
+)

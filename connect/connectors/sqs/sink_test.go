@@ -231,3 +231,32 @@ func FuzzMessageBody(f *testing.F) {
 		}
 	})
 }
+
+func TestSinkFIFOGroupSetting(t *testing.T) {
+	b := startBridge(t)
+	url := b.createQueue(t, "fixed.fifo", map[string]string{"FifoQueue": "true"})
+	task, _ := startSink(t, b, b.config(QueueURL, url, MessageGroupID, "all"))
+	recs := []connect.Record{
+		{Topic: "t", Partition: 0, Offset: 0, Key: "a", Value: "1"},
+		{Topic: "t", Partition: 1, Offset: 0, Key: nil, Value: "2"},
+		{Topic: "t", Partition: 0, Offset: 1, Key: strings.Repeat("é", 100), Value: "3"},
+	}
+	if err := task.Put(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	out, err := b.sqs.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"All"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, m := range out.Messages {
+		if g := m.Attributes["MessageGroupId"]; g != "all" {
+			t.Errorf("group %q", g)
+		}
+		bodies = append(bodies, aws.ToString(m.Body))
+	}
+	if !slices.Equal(bodies, []string{"1", "2", "3"}) {
+		t.Fatalf("bodies %q, want all three in order (different partitions, one offset each: distinct dedup ids)", bodies)
+	}
+}
