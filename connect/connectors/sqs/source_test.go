@@ -337,3 +337,41 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceFIFOCrashRedeliversInOrder(t *testing.T) {
+	b := startBridge(t)
+	url := b.createQueue(t, "crash.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", "VisibilityTimeout": "30"})
+	var want []string
+	for i := range 6 {
+		body := fmt.Sprintf("m%d", i)
+		want = append(want, body)
+		if _, err := b.sqs.SendMessage(t.Context(), &awssqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body), MessageGroupId: aws.String("g")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := b.config(QueueURL, url, Topic, "t", WaitTimeSeconds, "0", MaxMessages, "3")
+	first := startSource(t, b, cfg)
+	if got := values(pollN(t, first, 3)); !slices.Equal(got, want[:3]) {
+		t.Fatalf("first task got %q", got)
+	}
+	first.Stop() // dies before Commit
+	b.clock.Add(31 * time.Second)
+	second := startSource(t, b, cfg)
+	var got []string
+	for len(got) < len(want) {
+		recs := pollN(t, second, 1)
+		if len(recs) == 0 {
+			t.Fatalf("stuck after %q", got)
+		}
+		for _, r := range recs {
+			got = append(got, r.Value.(string))
+			second.CommitRecord(t.Context(), r)
+		}
+		if err := second.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after the crash: %q, want %q", got, want)
+	}
+}
