@@ -27,7 +27,6 @@ type SourceTask struct {
 	sqs      *awssqs.Client
 	s3       *awss3.Client // nil when pointers are left alone
 	queueURL string
-	fifo     bool
 	topic    string
 	wait     int32
 	max      int32
@@ -73,7 +72,6 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, cfg
 		return err
 	}
 	t.sqs, t.queueURL, t.topic = c, url, vals.String(Topic)
-	t.fifo = isFIFO(connect.Config{QueueURL: url})
 	t.wait, t.max = int32(vals.Int(WaitTimeSeconds)), int32(vals.Int(MaxMessages))
 	t.attrHeaders, t.messageHeaders = vals.Bool(AttributesAsHeaders), vals.Bool(MessageHeaders)
 	if vals.Bool(ResolveS3Pointers) {
