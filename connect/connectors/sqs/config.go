@@ -73,7 +73,7 @@ var SourceDef = concat(queueDef, connect.ConfigDef{
 		Doc: "Messages asked for by each ReceiveMessage.", Check: connect.Between(1, 10)},
 	{Name: VisibilityTimeoutSeconds, Type: connect.ConfigInt, Default: "-1", Importance: connect.Medium, Group: groupQueue,
 		Doc:   "Visibility timeout of received messages, in seconds; -1 uses the queue's. Messages still waiting for their commit are extended by this much once half of it has passed.",
-		Check: connect.Between(-1, 43200)},
+		Check: visibilityCheck},
 	{Name: AttributesAsHeaders, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: groupQueue,
 		Doc: "Copy each message attribute into a header " + HeaderAttrPrefix + "NAME (String and Number values as their text, Binary as its bytes)."},
 	{Name: MessageHeaders, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: groupQueue,
@@ -91,6 +91,17 @@ var SinkDef = concat(queueDef, connect.ConfigDef{
 	{Name: MaxRetries, Type: connect.ConfigInt, Default: "5", Importance: connect.Low, Group: groupQueue,
 		Doc: "How many times entries SQS failed on its side are sent again within one Put before the Put fails as retriable.", Check: connect.AtLeast(0)},
 }, awsconf.Def)
+
+// visibilityCheck takes -1 or 1 to 43200: a zero timeout would hand every
+// message straight to another consumer, and SQS's API cannot ask for one
+// per receive apart from the queue's.
+func visibilityCheck(v any) error {
+	if n := v.(int); n == 0 || n < -1 || n > 43200 {
+		//lint:ignore ST1005 Kafka's capitalised wording, after "Invalid value V for configuration N: "
+		return fmt.Errorf("Value must be -1 or between 1 and 43200")
+	}
+	return nil
+}
 
 func concat(defs ...connect.ConfigDef) connect.ConfigDef {
 	var out connect.ConfigDef

@@ -310,6 +310,7 @@ func TestConfigErrors(t *testing.T) {
 		{"both", SinkDef, connect.Config{QueueURL: "http://x/q", QueueName: "q"}, map[string]string{QueueName: "Only one of"}},
 		{"no topic", SourceDef, connect.Config{QueueName: "q"}, map[string]string{Topic: `Missing required configuration "topic"`}},
 		{"wait", SourceDef, connect.Config{QueueName: "q", Topic: "t", WaitTimeSeconds: "21"}, map[string]string{WaitTimeSeconds: "Value must be no more than 20"}},
+		{"visibility", SourceDef, connect.Config{QueueName: "q", Topic: "t", VisibilityTimeoutSeconds: "0"}, map[string]string{VisibilityTimeoutSeconds: "Value must be -1 or between 1 and 43200"}},
 		{"max", SourceDef, connect.Config{QueueName: "q", Topic: "t", MaxMessages: "0"}, map[string]string{MaxMessages: "Value must be at least 1"}},
 		{"endpoint", SinkDef, connect.Config{QueueName: "q", "aws.endpoint.url": "ftp://x"}, map[string]string{"aws.endpoint.url": "not an http or https URL"}},
 	} {
