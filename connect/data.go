@@ -113,3 +113,8 @@ func (st *Struct) Put(name string, v any) error {
 func (st *Struct) Clone() *Struct {
 	return &Struct{Schema: st.Schema, Values: slices.Clone(st.Values)}
 }
+
+// OptionalBytesSchema describes a nullable byte string: the key and value
+// schema of records copied as they are (Kafka Connect's
+// Schema.OPTIONAL_BYTES_SCHEMA).
+var OptionalBytesSchema = &Schema{Type: TypeBytes, Optional: true}

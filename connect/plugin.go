@@ -63,7 +63,10 @@ type SourceTask interface {
 	// after a backoff; any other fails the task.
 	Poll(ctx context.Context) ([]Record, error)
 	// CommitRecord is called once per record after Kafka acknowledged it (or,
-	// with errors.tolerance=all, after it was dropped).
+	// with errors.tolerance=all, after it was dropped). rec is the record as
+	// Poll returned it, with Partition and Offset set to where Kafka wrote it
+	// (left as polled for a dropped record): Java's commitRecord(record,
+	// metadata).
 	CommitRecord(ctx context.Context, rec Record) error
 	// Commit is called after the runtime stored the offsets of every record
 	// acknowledged so far: a task that must delete or acknowledge upstream

@@ -2,12 +2,8 @@ package runtime
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,86 +12,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
-	"github.com/streambridge/bridge/gateway/kafka"
-	"github.com/streambridge/bridge/store/embedded"
+	"github.com/streambridge/bridge/connect/transform"
+	"github.com/streambridge/bridge/internal/kafkatest"
 )
 
-// startKafka runs the bridge's Kafka front end over an in-memory store on
-// 127.0.0.1 and returns its address.
-func startKafka(t *testing.T) string {
-	t.Helper()
-	st, err := embedded.Open(embedded.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := kafka.New(kafka.Config{Store: st, AdvertisedAddr: ln.Addr().String(), AutoCreateTopics: true, DefaultPartitions: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-served
-		_ = st.Close()
-	})
-	return ln.Addr().String()
-}
-
-// memOffsets is an in-memory OffsetStore that keeps offsets as JSON, as the
-// real stores do.
-type memOffsets struct {
-	mu   sync.Mutex
-	m    map[string]map[string]any
-	puts int
-}
-
-func offsetKey(connector string, partition map[string]any) string {
-	b, _ := json.Marshal(partition)
-	return connector + "/" + string(b)
-}
-
-func (s *memOffsets) Get(_ context.Context, connector string, partition map[string]any) (map[string]any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[offsetKey(connector, partition)], nil
-}
-
-func (s *memOffsets) Put(_ context.Context, connector string, offsets []SourceOffset) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = make(map[string]map[string]any)
-	}
-	s.puts++
-	for _, o := range offsets {
-		b, _ := json.Marshal(o.Offset)
-		var v map[string]any
-		_ = json.Unmarshal(b, &v)
-		s.m[offsetKey(connector, o.Partition)] = v
-	}
-	return nil
-}
-
-func (s *memOffsets) List(_ context.Context, connector string) ([]SourceOffset, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []SourceOffset
-	for k, v := range s.m {
-		if rest, ok := strings.CutPrefix(k, connector+"/"); ok {
-			var p map[string]any
-			_ = json.Unmarshal([]byte(rest), &p)
-			out = append(out, SourceOffset{Partition: p, Offset: v})
-		}
-	}
-	return out, nil
-}
+// startKafka runs the bridge's Kafka front end on 127.0.0.1.
+func startKafka(t *testing.T) string { return kafkatest.Start(t, 3) }
 
 // statuses records what the worker reports.
 type statuses struct {
@@ -157,13 +79,14 @@ func (bytesConverter) ToConnect(_ string, b []byte) (*connect.Schema, any, error
 }
 
 // newTestWorker starts a worker over the Kafka at addr with the test plugins.
-func newTestWorker(t *testing.T, addr string, plugins ...connect.Plugin) (*Worker, *memOffsets, *statuses) {
+func newTestWorker(t *testing.T, addr string, plugins ...connect.Plugin) (*Worker, *MemoryOffsetStore, *statuses) {
 	t.Helper()
 	var reg connect.Registry
 	reg.Register(connect.Plugin{Class: DefaultConverter, Type: connect.PluginConverter,
 		NewConverter: func() connect.Converter { return bytesConverter{} }})
+	reg.Register(transform.Plugins()...)
 	reg.Register(plugins...)
-	offsets, st := &memOffsets{}, &statuses{}
+	offsets, st := &MemoryOffsetStore{}, &statuses{}
 	w, err := NewWorker(WorkerConfig{
 		Registry: &reg, Kafka: []kgo.Opt{kgo.SeedBrokers(addr)}, Offsets: offsets, Status: st,
 		OffsetFlushInterval: 50 * time.Millisecond,

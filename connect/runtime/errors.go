@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -131,7 +130,6 @@ type deadLetterQueue struct {
 	topic   string
 	headers bool
 	cl      *kgo.Client
-	once    sync.Once
 	rf      int16
 }
 

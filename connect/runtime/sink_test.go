@@ -36,10 +36,12 @@ func (c *collector) values() []string {
 
 type collectSink struct{ c *collector }
 
-func (s collectSink) Start(context.Context, connect.ConnectorContext, connect.Config) error { return nil }
-func (s collectSink) TaskConfigs(int) ([]connect.Config, error)                          { return []connect.Config{{}}, nil }
-func (s collectSink) Stop() error                                                         { return nil }
-func (s collectSink) NewTask() connect.SinkTask                                           { return &collectTask{c: s.c} }
+func (s collectSink) Start(context.Context, connect.ConnectorContext, connect.Config) error {
+	return nil
+}
+func (s collectSink) TaskConfigs(int) ([]connect.Config, error) { return []connect.Config{{}}, nil }
+func (s collectSink) Stop() error                               { return nil }
+func (s collectSink) NewTask() connect.SinkTask                 { return &collectTask{c: s.c} }
 
 type collectTask struct {
 	c  *collector
@@ -142,7 +144,7 @@ func committedOffset(t *testing.T, addr, group, topic string) int64 {
 func TestSinkTask(t *testing.T) {
 	tests := []struct {
 		name      string
-		col       collector
+		col       *collector
 		cfg       connect.Config
 		produce   []string
 		want      []string // values Put, in order
@@ -150,9 +152,9 @@ func TestSinkTask(t *testing.T) {
 		dlq       []string
 	}{
 		{name: "all", produce: values(700, "v%d"), want: values(700, "v%d"), committed: 700},
-		{name: "retriable put", col: collector{failPuts: 3}, produce: values(50, "v%d"), want: values(50, "v%d"), committed: 50},
-		{name: "precommit limits the commit", col: collector{commitMax: 20}, produce: values(50, "v%d"), want: values(50, "v%d"), committed: 20},
-		{name: "rewind in open", col: collector{rewindTo: 40}, produce: values(50, "v%d"), want: values(50, "v%d")[40:], committed: 50},
+		{name: "retriable put", col: &collector{failPuts: 3}, produce: values(50, "v%d"), want: values(50, "v%d"), committed: 50},
+		{name: "precommit limits the commit", col: &collector{commitMax: 20}, produce: values(50, "v%d"), want: values(50, "v%d"), committed: 20},
+		{name: "rewind in open", col: &collector{rewindTo: 40}, produce: values(50, "v%d"), want: values(50, "v%d")[40:], committed: 50},
 		{
 			name:    "tolerated errors to the dead letter queue",
 			cfg:     connect.Config{"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.context.headers.enable": "true"},
@@ -162,8 +164,11 @@ func TestSinkTask(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.col == nil {
+				tt.col = &collector{}
+			}
 			addr := startKafka(t)
-			w, _, st := newTestWorker(t, addr, sinkPlugin(&tt.col))
+			w, _, st := newTestWorker(t, addr, sinkPlugin(tt.col))
 			produce(t, addr, "in", tt.produce...)
 			cfg := connect.Config{"name": "sink", "connector.class": "test.CollectSinkConnector", "topics": "in"}
 			maps.Copy(cfg, tt.cfg)

@@ -171,7 +171,7 @@ func (s *sourceRunner) send(ctx context.Context, rec connect.Record) error {
 		s.topics[out.Topic] = true
 		s.t.w.activeTopic(s.t.id.Connector, out.Topic)
 	}
-	s.cl.Produce(s.produceCtx, kr, func(_ *kgo.Record, err error) {
+	s.cl.Produce(s.produceCtx, kr, func(written *kgo.Record, err error) {
 		if err != nil && s.produceCtx.Err() == nil {
 			if rerr := s.errs.report(s.produceCtx, StageKafkaProduce, nil, err); rerr != nil {
 				s.mu.Lock()
@@ -184,6 +184,7 @@ func (s *sourceRunner) send(ctx context.Context, rec connect.Record) error {
 			return // stopping: the record's offset stays unstored
 		}
 		s.t.w.cfg.Metrics.sourceWritten(s.t.id, 1)
+		rec.Partition, rec.Offset = written.Partition, written.Offset
 		s.ack(pos, rec)
 	})
 	return nil

@@ -21,9 +21,11 @@ func (c *counterSource) Start(_ context.Context, _ connect.ConnectorContext, cfg
 	c.cfg = cfg
 	return nil
 }
-func (c *counterSource) TaskConfigs(int) ([]connect.Config, error) { return []connect.Config{c.cfg}, nil }
-func (c *counterSource) Stop() error                               { return nil }
-func (c *counterSource) NewTask() connect.SourceTask               { return &counterTask{} }
+func (c *counterSource) TaskConfigs(int) ([]connect.Config, error) {
+	return []connect.Config{c.cfg}, nil
+}
+func (c *counterSource) Stop() error                 { return nil }
+func (c *counterSource) NewTask() connect.SourceTask { return &counterTask{} }
 
 type counterTask struct {
 	topic     string
@@ -114,7 +116,7 @@ func TestSourceTaskWritesAndResumes(t *testing.T) {
 	if err := w.StartTask(id, cfg, cfg); err != nil {
 		t.Fatal(err)
 	}
-	recs := consumeAll(t, addr, "numbers", 1000)
+	consumeAll(t, addr, "numbers", 1000)
 	eventually(t, "offsets stored", func() bool {
 		o, _ := offsets.Get(context.Background(), "counter", counterPartition)
 		return o != nil && o["n"] == float64(999)
@@ -132,7 +134,7 @@ func TestSourceTaskWritesAndResumes(t *testing.T) {
 	if err := w.StartTask(id, cfg, cfg); err != nil {
 		t.Fatal(err)
 	}
-	recs = consumeAll(t, addr, "numbers", 1500)
+	recs := consumeAll(t, addr, "numbers", 1500)
 	w.StopTask(id)
 	seen := make(map[string]int)
 	for _, r := range recs {
@@ -172,5 +174,23 @@ func TestSubmittedRecords(t *testing.T) {
 	}
 	if got := s.committable(); len(got) != 0 {
 		t.Fatalf("committable again = %v", got)
+	}
+}
+
+// TestSourceTaskTransforms: the connector's transformation chain runs
+// between Poll and the producer.
+func TestSourceTaskTransforms(t *testing.T) {
+	addr := startKafka(t)
+	w, _, _ := newTestWorker(t, addr, counterPlugin)
+	cfg := connect.Config{"name": "counter", "connector.class": "CounterSource", "topic": "numbers", "count": "10",
+		"transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+		"transforms.route.regex": "num(.*)", "transforms.route.replacement": "renamed-num$1"}
+	id := TaskID{"counter", 0}
+	if err := w.StartTask(id, cfg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer w.StopTask(id)
+	if recs := consumeAll(t, addr, "renamed-numbers", 10); len(recs) != 10 {
+		t.Errorf("%d records in the renamed topic", len(recs))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/transform"
 )
 
 // shutdownGrace bounds a stopping task's last flush and commit (Kafka
@@ -162,10 +163,14 @@ func (w *Worker) chain(connCfg connect.Config) (Chain, error) {
 	if strings.TrimSpace(connCfg[connect.TransformsConfig]) == "" {
 		return nil, nil
 	}
-	if w.cfg.NewChain == nil {
-		return nil, errors.New("transforms are not available in this worker")
+	if w.cfg.NewChain != nil {
+		return w.cfg.NewChain(w.cfg.Registry, connCfg)
 	}
-	return w.cfg.NewChain(w.cfg.Registry, connCfg)
+	c, err := transform.NewChain(w.cfg.Registry, connCfg)
+	if err != nil {
+		return nil, err // not a nil *transform.Chain in a non-nil Chain
+	}
+	return c, nil
 }
 
 // common parses the settings every connector has.

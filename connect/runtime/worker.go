@@ -32,8 +32,7 @@ type WorkerConfig struct {
 	// 0 means Kafka's default, 60 s.
 	OffsetFlushInterval time.Duration
 	// NewChain builds a connector's transformation chain from its
-	// configuration (connect/transform.NewChain); nil refuses connectors
-	// with transforms.
+	// configuration; nil means connect/transform.NewChain.
 	NewChain func(reg *connect.Registry, cfg connect.Config) (Chain, error)
 	// Metrics receives the per-connector and per-task figures; nil keeps them
 	// unregistered.

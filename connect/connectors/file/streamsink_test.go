@@ -1,0 +1,99 @@
+package file
+
+import (
+	"context"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/connecttest"
+)
+
+func TestFileStreamSinkWritesAndFsyncs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.txt")
+	appendFile(t, path, "existing\n") // Kafka's task appends
+	task := &streamSinkTask{}
+	if err := task.Start(context.Background(), &connecttest.SinkContext{}, connect.Config{FileConfig: path}); err != nil {
+		t.Fatal(err)
+	}
+	defer task.Stop()
+	// Count the fsyncs, and check that the lines were written before each.
+	syncs := 0
+	realSync := task.sync
+	task.sync = func() error {
+		syncs++
+		return realSync()
+	}
+
+	pointSchema := &connect.Schema{Type: connect.TypeStruct, Fields: []connect.Field{
+		{Name: "x", Index: 0, Schema: &connect.Schema{Type: connect.TypeInt32}},
+		{Name: "label", Index: 1, Schema: &connect.Schema{Type: connect.TypeString, Optional: true}},
+		{Name: "y", Index: 2, Schema: &connect.Schema{Type: connect.TypeFloat64}},
+	}}
+	point := connect.NewStruct(pointSchema)
+	point.Put("x", int32(1))
+	point.Put("y", 2.5)
+	decimal := &connect.Schema{Type: connect.TypeBytes, Name: connect.LogicalDecimal, Parameters: map[string]string{"scale": "2"}}
+	recs := []connect.Record{
+		{Value: "plain text"},
+		{Value: nil},
+		{Value: []byte("raw bytes")},
+		{Value: int64(42)},
+		{Value: 1.0},
+		{Value: 1e10},
+		{Value: float32(0.5)},
+		{Value: true},
+		{Value: []any{"a", int32(2)}},
+		{Value: map[string]any{"b": int32(2), "a": "x"}},
+		{ValueSchema: pointSchema, Value: point},
+		{ValueSchema: decimal, Value: big.NewInt(-12345)},
+		{Value: time.Unix(0, 0)},
+	}
+	tp := connect.TopicPartition{Topic: "t", Partition: 0}
+	if err := task.Put(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	offsets, err := task.PreCommit(context.Background(), map[connect.TopicPartition]int64{tp: 13})
+	if err != nil || offsets[tp] != 13 {
+		t.Fatalf("PreCommit = %v, %v", offsets, err)
+	}
+	if syncs != 1 {
+		t.Fatalf("PreCommit fsynced %d times, want 1", syncs)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "existing\nplain text\nnull\nraw bytes\n42\n1.0\n1.0E10\n0.5\ntrue\n[a, 2]\n{a=x, b=2}\nStruct{x=1,y=2.5}\n-123.45\nThu Jan 01 00:00:00 UTC 1970\n"
+	if string(got) != want {
+		t.Fatalf("file = %q\nwant   %q", got, want)
+	}
+	if err := task.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Put(context.Background(), recs[:1]); err == nil {
+		t.Fatal("Put after Stop succeeded")
+	}
+}
+
+func TestFileStreamSinkCannotCreate(t *testing.T) {
+	task := &streamSinkTask{}
+	path := filepath.Join(t.TempDir(), "missing-dir", "out.txt")
+	err := task.Start(context.Background(), &connecttest.SinkContext{}, connect.Config{FileConfig: path})
+	if err == nil {
+		t.Fatal("Start with a file in a missing directory succeeded")
+	}
+}
+
+func TestJavaDouble(t *testing.T) {
+	for f, want := range map[float64]string{
+		0: "0.0", 1: "1.0", -2.5: "-2.5", 1e7: "1.0E7", 1.5e-4: "1.5E-4", 0.001: "0.001", 123456.789: "123456.789",
+	} {
+		if got := javaDouble(f, 64); got != want {
+			t.Errorf("javaDouble(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
