@@ -4,22 +4,31 @@
 // command that builds a worker, so plugins never depend on each other.
 package plugins
 
-import "github.com/streambridge/bridge/connect"
+import (
+	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/connectors/file"
+	"github.com/streambridge/bridge/connect/connectors/http"
+	"github.com/streambridge/bridge/connect/connectors/kafka"
+	"github.com/streambridge/bridge/connect/connectors/s3"
+	"github.com/streambridge/bridge/connect/connectors/sqs"
+	"github.com/streambridge/bridge/connect/convert"
+	"github.com/streambridge/bridge/connect/transform"
+)
 
 // builtins returns the Plugins() list of every built-in plugin package.
-// Each package exports `func Plugins() []connect.Plugin`; add it here when
-// it lands:
-//
-//	convert.Plugins()              // String, ByteArray, Json converters
-//	transform.Plugins()            // InsertField, ReplaceField, ..., Filter, predicates
-//	connectors/file.Plugins()      // FileStreamSource/Sink, the tailing file source
-//	connectors/httpsink.Plugins()  // the HTTP sink
-//	connectors/kinesis.Plugins()   // Kinesis source and sink
-//	connectors/sqs.Plugins()       // SQS source and sink
-//	connectors/s3.Plugins()        // S3 sink
-//	connectors/kafka.Plugins()     // Kafka source and sink to another cluster
+// Each package exports `func Plugins() []connect.Plugin`; a new one is
+// added here (connectors/kinesis: the Kinesis source and sink, when it
+// lands).
 func builtins() [][]connect.Plugin {
-	return nil
+	return [][]connect.Plugin{
+		convert.Plugins(),   // String, ByteArray, Json and number converters
+		transform.Plugins(), // the single message transforms and predicates
+		file.Plugins(),      // FileStreamSource/Sink, the tailing file source
+		http.Plugins(),      // the HTTP sink
+		kafka.Plugins(),     // Kafka source and sink to another cluster
+		s3.Plugins(),        // the S3 sink
+		sqs.Plugins(),       // SQS source and sink
+	}
 }
 
 // Registry returns a new registry of every built-in plugin.
