@@ -6,6 +6,7 @@ package herder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -86,6 +87,27 @@ func (h *Herder) TaskConfigs(name string) ([]TaskInfo, error) {
 // set (PUT) and it exists. initial is the target state of a new connector
 // (KIP-980; empty means RUNNING). created says which happened.
 func (h *Herder) Put(ctx context.Context, name string, cfg connect.Config, replace bool, initial TargetState) (info ConnectorInfo, created bool, err error) {
+	mode := putCreate
+	if replace {
+		mode = putCreateOrReplace
+	}
+	return h.put(ctx, name, cfg, mode, nil, initial)
+}
+
+// putMode says what put may do.
+type putMode int
+
+const (
+	putCreate          putMode = iota // POST: a new connector only
+	putCreateOrReplace                // PUT .../config
+	putReplaceIf                      // PATCH: an existing connector whose config is still the one read
+)
+
+// errConfigChanged makes Patch read the configuration again: another request
+// changed it between Patch's read and its write.
+var errConfigChanged = errors.New("the configuration changed meanwhile")
+
+func (h *Herder) put(ctx context.Context, name string, cfg connect.Config, mode putMode, read connect.Config, initial TargetState) (info ConnectorInfo, created bool, err error) {
 	cfg = cloneConfig(cfg)
 	if err := h.checkValid(ctx, cfg); err != nil {
 		return ConnectorInfo{}, false, err
@@ -100,7 +122,11 @@ func (h *Herder) Put(ctx context.Context, name string, cfg connect.Config, repla
 	}
 	c, exists := h.connectors[name]
 	switch {
-	case exists && !replace:
+	case mode == putReplaceIf && !exists:
+		return ConnectorInfo{}, false, notFound(name)
+	case mode == putReplaceIf && !maps.Equal(c.Config, read):
+		return ConnectorInfo{}, false, errConfigChanged
+	case exists && mode == putCreate:
 		return ConnectorInfo{}, false, &Error{409, fmt.Sprintf("Connector %s already exists", name)}
 	case exists && maps.Equal(c.Config, cfg):
 		return h.info(name, c.stored.clone()), false, nil
@@ -131,10 +157,6 @@ func (h *Herder) Put(ctx context.Context, name string, cfg connect.Config, repla
 // Patch changes some settings of a connector's configuration (KIP-477): a
 // nil value removes the setting.
 func (h *Herder) Patch(ctx context.Context, name string, patch map[string]*string) (ConnectorInfo, error) {
-	s, err := h.get(name)
-	if err != nil {
-		return ConnectorInfo{}, err
-	}
 	if n, ok := patch[connect.NameConfig]; ok && (n == nil || *n != name) {
 		v := "null"
 		if n != nil {
@@ -142,16 +164,24 @@ func (h *Herder) Patch(ctx context.Context, name string, patch map[string]*strin
 		}
 		return ConnectorInfo{}, badRequest("Connector name configuration (%s) doesn't match connector name in the URL (%s)", v, name)
 	}
-	cfg := s.Config
-	for k, v := range patch {
-		if v == nil {
-			delete(cfg, k)
-		} else {
-			cfg[k] = *v
+	for {
+		s, err := h.get(name)
+		if err != nil {
+			return ConnectorInfo{}, err
+		}
+		cfg := cloneConfig(s.Config)
+		for k, v := range patch {
+			if v == nil {
+				delete(cfg, k)
+			} else {
+				cfg[k] = *v
+			}
+		}
+		info, _, err := h.put(ctx, name, cfg, putReplaceIf, s.Config, "")
+		if !errors.Is(err, errConfigChanged) {
+			return info, err
 		}
 	}
-	info, _, err := h.Put(ctx, name, cfg, true, "")
-	return info, err
 }
 
 // Delete stops a connector and forgets it, with its source offsets. A sink

@@ -96,10 +96,11 @@ func (h *Herder) GetOffsets(ctx context.Context, name string) (Offsets, error) {
 // AlterOffsets changes some of a stopped connector's offsets; a nil offset
 // removes the partition's.
 func (h *Herder) AlterOffsets(ctx context.Context, name string, body Offsets) (string, error) {
-	s, err := h.stoppedForOffsets(name)
+	s, unlock, err := h.stoppedForOffsets(name)
 	if err != nil {
 		return "", err
 	}
+	defer unlock()
 	if len(body.Offsets) == 0 {
 		return "", badRequest("Partitions / offsets need to be provided for an alter offsets request")
 	}
@@ -130,10 +131,11 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, body Offsets) (s
 // ResetOffsets removes every offset of a stopped connector: a source's
 // positions, a sink's consumer group.
 func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) {
-	s, err := h.stoppedForOffsets(name)
+	s, unlock, err := h.stoppedForOffsets(name)
 	if err != nil {
 		return "", err
 	}
+	defer unlock()
 	if h.connectorType(s.Config) == "sink" {
 		groups, err := h.groups()
 		if err != nil {
@@ -166,15 +168,22 @@ func (h *Herder) resetSourceOffsets(ctx context.Context, name string) error {
 	return nil
 }
 
-func (h *Herder) stoppedForOffsets(name string) (stored, error) {
-	s, err := h.get(name)
-	if err != nil {
-		return stored{}, err
+// stoppedForOffsets checks that name is STOPPED and keeps h.mu locked until
+// the returned unlock, so that no resume starts its tasks while its offsets
+// change.
+func (h *Herder) stoppedForOffsets(name string) (stored, func(), error) {
+	h.mu.Lock()
+	c, ok := h.connectors[name]
+	if !ok {
+		h.mu.Unlock()
+		return stored{}, nil, notFound(name)
 	}
+	s := c.stored.clone()
 	if s.Target != TargetStopped {
-		return stored{}, badRequest("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint", name)
+		h.mu.Unlock()
+		return stored{}, nil, badRequest("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint", name)
 	}
-	return s, nil
+	return s, h.mu.Unlock, nil
 }
 
 func (h *Herder) groups() (GroupOffsets, error) {
