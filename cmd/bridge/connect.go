@@ -39,8 +39,8 @@ type connectCmdOptions struct {
 func (o *connectCmdOptions) addFlags(fs *pflag.FlagSet) {
 	o.logFormat = choice{value: "text", allowed: []string{"text", "json"}}
 	o.logLevel = choice{value: "info", allowed: []string{"debug", "info", "warn", "error"}}
-	fs.StringVar(&o.bootstrap, "bootstrap-servers", "localhost:9092", "Kafka cluster the worker reads and writes, host:port[,host:port...] (default: the worker properties' bootstrap.servers, else localhost:9092)")
-	fs.StringVar(&o.restAddr, "rest-addr", ":8083", "address of the Kafka Connect REST API (default: the worker properties' listeners, else :8083)")
+	fs.StringVar(&o.bootstrap, "bootstrap-servers", "localhost:9092", "Kafka cluster the worker reads and writes, host:port[,host:port...]; unset, the worker properties' bootstrap.servers comes before this default")
+	fs.StringVar(&o.restAddr, "rest-addr", ":8083", "address of the Kafka Connect REST API; unset, the worker properties' listeners come before this default")
 	fs.StringVar(&o.stateDir, "state-dir", "./connect-state", "directory of the worker's state: connectors.json (configurations, target states, task configurations) and offsets.json (source offsets); created if missing")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long REST requests in flight may run after SIGINT/SIGTERM; tasks then make their final commit")
 	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
