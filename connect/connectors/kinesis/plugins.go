@@ -105,7 +105,7 @@ func SinkDef() connect.ConfigDef {
 		{Name: StreamConfig, Type: connect.ConfigString, Required: true, Importance: connect.High, Group: "Kinesis",
 			Doc: "The Kinesis data stream to write.", Check: connect.NonEmpty},
 		{Name: PartitionKeyConfig, Type: connect.ConfigString, Default: "key", Importance: connect.High, Group: "Kinesis",
-			Doc: "key: the Kafka key as text (null and empty keys become kafka-null-key and kafka-empty-key, keys that are not UTF-8 or longer than 256 characters kafka-key-md5-<hex MD5>); field:NAME: that field of a struct or map value, the same way; random: a random key per record.",
+			Doc:   "key: the Kafka key as text (null and empty keys become kafka-null-key and kafka-empty-key, keys that are not UTF-8 or longer than 256 characters kafka-key-md5-<hex MD5>); field:NAME: that field of a struct or map value, the same way; random: a random key per record.",
 			Check: checkPartitionKey},
 		{Name: ExplicitHashKeyConfig, Type: connect.ConfigString, Default: "none", Importance: connect.Medium, Group: "Kinesis",
 			Doc:         "none: Kinesis routes by the partition key's MD5; partition: Kafka partition P is sent to the starting hash key of the stream's open shard P mod N (shards ordered by hash range), so each Kafka partition stays on one shard.",

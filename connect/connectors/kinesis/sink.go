@@ -308,7 +308,6 @@ func mergeInOrder(a, b []*entry) []*entry {
 	return append(append(out, a...), b...)
 }
 
-
 // putBatch makes one PutRecords call and returns the entries to send again.
 // callErr is the reason; err ends Put.
 func (t *SinkTask) putBatch(ctx context.Context, batch []*entry) (refused []*entry, callErr, err error) {

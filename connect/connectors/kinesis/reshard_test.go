@@ -1,0 +1,151 @@
+package kinesis
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/streambridge/bridge/connect"
+)
+
+// midHashKey is 2^127, the middle of the hash key space.
+const midHashKey = "170141183460469231731687303715884105728"
+
+func split(t *testing.T, tg *target, stream, shard string) {
+	t.Helper()
+	if _, err := tg.client.SplitShard(t.Context(), &awskinesis.SplitShardInput{StreamName: aws.String(stream),
+		ShardToSplit: aws.String(shard), NewStartingHashKey: aws.String(midHashKey)}); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitActive(t, stream)
+}
+
+func merge(t *testing.T, tg *target, stream, shard, adjacent string) {
+	t.Helper()
+	if _, err := tg.client.MergeShards(t.Context(), &awskinesis.MergeShardsInput{StreamName: aws.String(stream),
+		ShardToMerge: aws.String(shard), AdjacentShardToMerge: aws.String(adjacent)}); err != nil {
+		t.Fatal(err)
+	}
+	tg.waitActive(t, stream)
+}
+
+// TestSourceFollowsResharding splits the stream's shard while the task is
+// in the middle of it, then merges the two children: every record arrives
+// once, and no record of a child before the last record of its parents.
+func TestSourceFollowsResharding(t *testing.T) {
+	for _, tg := range targets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			tg.createStream(t, "rs", 1)
+			tg.put(t, "rs", entries("parent", 60, 60))
+			run := startSource(t, tg.config(connect.Config{StreamConfig: "rs", TopicConfig: "out", RecordsLimitConfig: "10"}), 2, nil)
+			run.pollUntil(20) // in the middle of shard 0
+
+			split(t, tg, "rs", "shardId-000000000000")
+			tg.put(t, "rs", entries("child", 100, 100))
+			run.pollUntil(160)
+
+			merge(t, tg, "rs", "shardId-000000000001", "shardId-000000000002")
+			tg.put(t, "rs", entries("merged", 40, 40))
+			got := run.pollUntil(200)
+			checkOnceParentsFirst(t, tg, "rs", got, 200)
+		})
+	}
+}
+
+// checkOnceParentsFirst checks that recs hold want distinct records, that
+// each shard's records came in sequence order and that every record of a
+// child came after every record of its parents.
+func checkOnceParentsFirst(t *testing.T, tg *target, stream string, recs []connect.Record, want int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range recs {
+		v := string(r.Value.([]byte))
+		if seen[v] {
+			t.Errorf("record %s delivered twice", v)
+		}
+		seen[v] = true
+	}
+	if len(seen) != want {
+		t.Errorf("%d distinct records, want %d", len(seen), want)
+	}
+	shards, err := listShards(t.Context(), tg.client, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, first := map[string]int{}, map[string]int{}
+	prevSeq := map[string]string{}
+	for i, r := range recs {
+		id := r.SourcePartition["shard"].(string)
+		if _, ok := first[id]; !ok {
+			first[id] = i
+		}
+		last[id] = i
+		seq := r.SourceOffset["sequence"].(string)
+		if p := prevSeq[id]; p != "" && (len(seq) < len(p) || len(seq) == len(p) && seq < p) {
+			t.Errorf("shard %s: sequence %s after %s", id, seq, p)
+		}
+		prevSeq[id] = seq
+	}
+	for _, s := range shards {
+		c, ok := first[s.ID]
+		if !ok {
+			continue
+		}
+		for _, p := range s.parents() {
+			if l, ok := last[p]; ok && l > c {
+				t.Errorf("child %s's first record (#%d) came before parent %s's last (#%d)", s.ID, c, p, l)
+			}
+		}
+	}
+	var order []string
+	for id, rs := range byShard(recs) {
+		order = append(order, fmt.Sprintf("%s:%d", id, len(rs)))
+	}
+	slices.Sort(order)
+	t.Logf("records per shard: %s", strings.Join(order, " "))
+}
+
+// TestSourceChildWaitsForParentCommit: the task holds the parent and its
+// children; it hands out the parent's records but reads the children only
+// once Kafka acknowledged every one of them.
+func TestSourceChildWaitsForParentCommit(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "wait", 1)
+	tg.put(t, "wait", entries("parent", 10, 10))
+	split(t, tg, "wait", "shardId-000000000000")
+	tg.put(t, "wait", entries("child", 10, 10))
+
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "wait", TopicConfig: "out"}), 1, nil)
+	run.hold = true
+	run.pollUntil(10)
+	for range 3 {
+		if n := run.pollOnce(); n != 0 {
+			t.Fatalf("%d child records handed out before the parent's were committed", n)
+		}
+	}
+	// One record still unacknowledged holds the children back.
+	run.held = run.held[:len(run.held)-1]
+	last := run.got[len(run.got)-1]
+	run.commit()
+	if n := run.pollOnce(); n != 0 {
+		t.Fatalf("%d child records before the parent's last record was committed", n)
+	}
+	if last.SourceOffset["closed"] != true {
+		t.Errorf("the parent's last record's offset %v does not say closed", last.SourceOffset)
+	}
+	run.held = []heldRecord{{run.tasks[0], last}}
+	run.commit()
+	run.hold = false
+	got := run.pollUntil(20)
+	checkOnceParentsFirst(t, tg, "wait", got, 20)
+
+	// A restart finds the parent closed in its stored offset.
+	run.restart()
+	if s := run.tasks[0].byID["shardId-000000000000"]; !s.ended {
+		t.Error("after a restart the parent is read again despite its closed offset")
+	}
+}
