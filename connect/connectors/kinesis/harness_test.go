@@ -3,6 +3,8 @@ package kinesis
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -415,4 +417,11 @@ func keysOf[M ~map[string]V, V any](m M) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+const time2s = 2 * time.Second
+
+func md5hex(b []byte) string {
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
 }
