@@ -101,8 +101,7 @@ func assignShards(shards []shardInfo, maxTasks int) [][]shardInfo {
 	for i := range root {
 		root[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for root[i] != i {
 			root[i] = root[root[i]]
 			i = root[i]

@@ -61,7 +61,7 @@ func (c *SourceConnector) Start(ctx context.Context, cc connect.ConnectorContext
 	c.shards = shards
 	c.mu.Unlock()
 
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	loopCtx, cancel := context.WithCancel(ctx)
 	c.cancel, c.done = cancel, make(chan struct{})
 	go c.discover(loopCtx, cc, vals.Millis(DiscoveryConfig))
 	return nil

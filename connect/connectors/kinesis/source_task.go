@@ -63,7 +63,6 @@ type shardReader struct {
 	parents   []*shardReader // those the task holds
 
 	iterator *string
-	started  bool
 	// last is the position of the last record handed out (or skipped on a
 	// resume): where a renewed iterator continues.
 	last *position
@@ -250,7 +249,7 @@ func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record
 		if err != nil {
 			return nil, err
 		}
-		s.iterator, s.started = it, true
+		s.iterator = it
 		if it == nil { // a closed shard with nothing after our position
 			t.markEnded(s)
 			return nil, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/streambridge/bridge/connect"
+	gwkinesis "github.com/streambridge/bridge/gateway/kinesis"
 )
 
 // TestSourceCopiesEveryRecord reads a 4-shard stream with two tasks and
@@ -152,6 +153,54 @@ func TestSourcePositions(t *testing.T) {
 		got = run.pollUntil(10)
 		if len(got) != 10 || string(got[0].Value.([]byte)) != "mid-00000" {
 			t.Fatalf("AT_TIMESTAMP %s: %d records from %q, want 10 from mid-00000", ts, len(got), got[0].Value)
+		}
+	}
+}
+
+// TestSourceRenewsExpiredIterator moves the bridge's clock past the
+// iterator's five minutes in the middle of a shard: the task takes a new
+// iterator after its last record and goes on without a gap or a repeat.
+func TestSourceRenewsExpiredIterator(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "expire", 1)
+	tg.put(t, "expire", entries("e", 20, 4))
+	tg.clock.freeze()
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "expire", TopicConfig: "out", RecordsLimitConfig: "5"}), 1, nil)
+	run.pollUntil(5)
+	tg.clock.add(6 * time.Minute)
+	checkSequence(t, run.pollUntil(20), "e", 20)
+}
+
+// TestSourceBacksOffWhenThrottled reads with the bridge's throughput
+// emulation on a frozen clock: after five GetRecords calls the shard
+// answers ProvisionedThroughputExceededException until the clock moves.
+// The task backs off instead of failing, then reads on.
+func TestSourceBacksOffWhenThrottled(t *testing.T) {
+	tg := startBridge(t, func(c *gwkinesis.Config) { c.EnforceLimits = true })
+	tg.createStream(t, "slow", 1)
+	tg.put(t, "slow", entries("s", 10, 4))
+	tg.clock.freeze()
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "slow", TopicConfig: "out", RecordsLimitConfig: "1", PollIntervalConfig: "0"}), 1, nil)
+	run.pollUntil(5)
+	if n := run.pollOnce(); n != 0 {
+		t.Fatalf("%d records read past the shard's five calls a second", n)
+	}
+	if s := run.tasks[0].shards[0]; s.backoff == 0 {
+		t.Error("the throttled shard is not backing off")
+	}
+	tg.clock.add(time2s)
+	checkSequence(t, run.pollUntil(10), "s", 10)
+}
+
+// checkSequence checks that recs are prefix-00000 ... in order, n of them.
+func checkSequence(t *testing.T, recs []connect.Record, prefix string, n int) {
+	t.Helper()
+	if len(recs) != n {
+		t.Fatalf("%d records, want %d", len(recs), n)
+	}
+	for i, r := range recs {
+		if want := fmt.Sprintf("%s-%05d", prefix, i); string(r.Value.([]byte)) != want {
+			t.Fatalf("record %d is %q, want %q", i, r.Value, want)
 		}
 	}
 }
