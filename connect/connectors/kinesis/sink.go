@@ -229,7 +229,7 @@ func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) error {
 
 // entryOf makes a record's PutRecords entry, or says why it cannot go.
 func (t *SinkTask) entryOf(rec *connect.Record, tp connect.TopicPartition) (*entry, error) {
-	data, err := encodeValue(rec.Value)
+	data, err := encodeValue(rec.Value, rec.ValueSchema)
 	if err != nil {
 		return nil, err
 	}

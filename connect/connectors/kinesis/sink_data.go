@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/internal/uuid"
@@ -16,7 +18,7 @@ import (
 // encodeValue turns a record value into Kinesis data: bytes as they are,
 // text as UTF-8, anything else (structs, maps, arrays, numbers, booleans)
 // as JSON with struct fields in schema order; a null value is empty data.
-func encodeValue(v any) ([]byte, error) {
+func encodeValue(v any, schema *connect.Schema) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return []byte{}, nil
@@ -26,15 +28,23 @@ func encodeValue(v any) ([]byte, error) {
 		return []byte(x), nil
 	}
 	var buf bytes.Buffer
-	if err := writeJSON(&buf, v); err != nil {
+	if err := writeJSON(&buf, v, schema); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// writeJSON writes Connect data as JSON: encoding/json for everything but
-// structs, whose fields keep their order, and containers holding them.
-func writeJSON(buf *bytes.Buffer, v any) error {
+// writeJSON writes Connect data as JSON the way Kafka's JsonConverter writes
+// it without schemas: struct fields in schema order, map keys sorted (so
+// the output is stable), bytes in base64, and the logical types as numbers
+// (Timestamp: epoch milliseconds, Date: epoch days, Time: milliseconds of
+// the day, Decimal: the number itself). A time.Time without a schema is
+// written in RFC 3339.
+func writeJSON(buf *bytes.Buffer, v any, schema *connect.Schema) error {
+	var elem *connect.Schema
+	if schema != nil {
+		elem = schema.Value
+	}
 	switch x := v.(type) {
 	case *connect.Struct:
 		if x == nil {
@@ -46,17 +56,15 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			name, _ := json.Marshal(f.Name)
-			buf.Write(name)
+			writeString(buf, f.Name)
 			buf.WriteByte(':')
-			if err := writeJSON(buf, x.Values[f.Index]); err != nil {
+			if err := writeJSON(buf, x.Values[f.Index], f.Schema); err != nil {
 				return err
 			}
 		}
 		buf.WriteByte('}')
 		return nil
 	case map[string]any:
-		// Sorted keys, as encoding/json writes them, keep the output stable.
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
@@ -67,10 +75,9 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			name, _ := json.Marshal(k)
-			buf.Write(name)
+			writeString(buf, k)
 			buf.WriteByte(':')
-			if err := writeJSON(buf, x[k]); err != nil {
+			if err := writeJSON(buf, x[k], elem); err != nil {
 				return err
 			}
 		}
@@ -82,15 +89,33 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if err := writeJSON(buf, e); err != nil {
+			if err := writeJSON(buf, e, elem); err != nil {
 				return err
 			}
 		}
 		buf.WriteByte(']')
 		return nil
 	case *big.Int:
-		buf.WriteString(x.String())
+		buf.WriteString(decimalText(x, schema))
 		return nil
+	case time.Time:
+		if schema != nil {
+			switch schema.Name {
+			case connect.LogicalTimestamp:
+				buf.WriteString(strconv.FormatInt(x.UnixMilli(), 10))
+				return nil
+			case connect.LogicalDate:
+				days := x.Unix() / 86400
+				if x.Unix() < 0 && x.Unix()%86400 != 0 {
+					days-- // floor: 1969-12-31T12:00 is day -1
+				}
+				buf.WriteString(strconv.FormatInt(days, 10))
+				return nil
+			case connect.LogicalTime:
+				buf.WriteString(strconv.FormatInt(x.UnixMilli()%86400000, 10))
+				return nil
+			}
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -100,10 +125,36 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 	return nil
 }
 
+func writeString(buf *bytes.Buffer, s string) {
+	b, _ := json.Marshal(s)
+	buf.Write(b)
+}
+
+// decimalText writes an unscaled Decimal with its schema's scale: 156 at
+// scale 2 is 1.56.
+func decimalText(unscaled *big.Int, schema *connect.Schema) string {
+	scale := 0
+	if schema != nil && schema.Name == connect.LogicalDecimal {
+		scale, _ = strconv.Atoi(schema.Parameters["scale"])
+	}
+	digits := new(big.Int).Abs(unscaled).String()
+	sign := ""
+	if unscaled.Sign() < 0 {
+		sign = "-"
+	}
+	if scale <= 0 {
+		return sign + digits + strings.Repeat("0", -scale)
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+}
+
 // keyText is a key or field value as the bytes its partition key is made
 // from: bytes and text as they are, numbers and booleans as their text,
 // anything else as JSON; nil stays nil (the null-key substitute).
-func keyText(v any) ([]byte, error) {
+func keyText(v any, schema *connect.Schema) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return nil, nil
@@ -116,31 +167,38 @@ func keyText(v any) ([]byte, error) {
 	case int8, int16, int32, int64, int, float32, float64:
 		return []byte(fmt.Sprint(x)), nil
 	}
-	return encodeValue(v)
+	return encodeValue(v, schema)
 }
 
 // partitionKeyOf returns a sink record's partition key by the
-// kinesis.partition.key mode: "key", "random" or a field name.
+// kinesis.partition.key mode: "key", "random" or "field" (of the value).
 func partitionKeyOf(mode, field string, rec *connect.Record) (string, error) {
 	var v any
+	var schema *connect.Schema
 	switch mode {
 	case "random":
 		return uuid.NewString(), nil
 	case "key":
-		v = rec.Key
+		v, schema = rec.Key, rec.KeySchema
 	default:
 		switch x := rec.Value.(type) {
 		case *connect.Struct:
 			if x != nil {
 				v = x.Get(field)
+				if f := x.Schema.Field(field); f != nil {
+					schema = f.Schema
+				}
 			}
 		case map[string]any:
 			v = x[field]
+			if rec.ValueSchema != nil {
+				schema = rec.ValueSchema.Value
+			}
 		default:
 			return "", fmt.Errorf("kinesis.partition.key=field:%s needs a struct or map value, not %T", field, rec.Value)
 		}
 	}
-	b, err := keyText(v)
+	b, err := keyText(v, schema)
 	if err != nil {
 		return "", err
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/big"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -288,5 +290,45 @@ func checkPartitionOrder(t *testing.T, tg *target, stream string, counts [2]int6
 				t.Fatalf("partition %d record %d is %s, want %s", p, i, v, want)
 			}
 		}
+	}
+}
+
+// TestEncodeValue: Connect data as Kinesis data, logical types as Kafka's
+// JsonConverter writes them without schemas.
+func TestEncodeValue(t *testing.T) {
+	decimal := func(scale string) *connect.Schema {
+		return &connect.Schema{Type: connect.TypeBytes, Name: connect.LogicalDecimal, Parameters: map[string]string{"scale": scale}}
+	}
+	ts := time.Date(2026, 5, 1, 10, 0, 0, 5e6, time.UTC)
+	tests := []struct {
+		value  any
+		schema *connect.Schema
+		want   string
+	}{
+		{nil, nil, ""},
+		{[]byte{0, 1}, nil, "\x00\x01"},
+		{"naïve", nil, "naïve"},
+		{int64(-3), nil, "-3"},
+		{3.25, nil, "3.25"},
+		{map[string]any{"z": []byte("hi"), "a": nil}, nil, `{"a":null,"z":"aGk="}`},
+		{big.NewInt(156), decimal("2"), "1.56"},
+		{big.NewInt(-5), decimal("3"), "-0.005"},
+		{big.NewInt(7), nil, "7"},
+		{ts, &connect.Schema{Type: connect.TypeInt64, Name: connect.LogicalTimestamp}, fmt.Sprint(ts.UnixMilli())},
+		{ts, &connect.Schema{Type: connect.TypeInt32, Name: connect.LogicalDate}, fmt.Sprint(ts.Unix() / 86400)},
+		{ts, &connect.Schema{Type: connect.TypeInt32, Name: connect.LogicalTime}, "36000005"},
+		{ts, nil, `"2026-05-01T10:00:00.005Z"`},
+		{time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC), &connect.Schema{Type: connect.TypeInt32, Name: connect.LogicalDate}, "-1"},
+		{[]any{map[string]any{"d": big.NewInt(10)}}, &connect.Schema{Type: connect.TypeArray,
+			Value: &connect.Schema{Type: connect.TypeMap, Value: decimal("1")}}, `[{"d":1.0}]`},
+	}
+	for _, tt := range tests {
+		got, err := encodeValue(tt.value, tt.schema)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("encodeValue(%v) = %q, %v; want %q", tt.value, got, err, tt.want)
+		}
+	}
+	if _, err := encodeValue(make(chan int), nil); err == nil {
+		t.Error("a channel value encoded")
 	}
 }
