@@ -332,3 +332,45 @@ func TestEncodeValue(t *testing.T) {
 		t.Error("a channel value encoded")
 	}
 }
+
+// TestStopEndsBlockedCalls: Stop from another goroutine ends a Put that
+// waits to retry (its backoff here is an hour) and a Poll that waits for
+// records.
+func TestStopEndsBlockedCalls(t *testing.T) {
+	tg := startBridge(t, func(c *gwkinesis.Config) { c.EnforceLimits = true })
+	tg.createStream(t, "stop", 1)
+	tg.clock.freeze()
+	task := startSink(t, tg.config(connect.Config{StreamConfig: "stop", PutBackoffConfig: "3600000"}), &connecttest.SinkContext{})
+	refused := make(chan struct{}, 1)
+	task.onRound = func(_, r int) {
+		if r > 0 {
+			select {
+			case refused <- struct{}{}:
+			default:
+			}
+		}
+	}
+	var recs []connect.Record
+	for i := range 1001 {
+		recs = append(recs, connect.Record{Topic: "in", Offset: int64(i), Key: "k", Value: "v"})
+	}
+	putErr := make(chan error)
+	go func() { putErr <- task.Put(t.Context(), recs) }()
+	<-refused
+	_ = task.Stop()
+	if err := <-putErr; !errors.Is(err, connect.ErrRetriable) {
+		t.Fatalf("Put after Stop: %v, want a retriable error", err)
+	}
+
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "stop", TopicConfig: "out", PositionConfig: "LATEST"}), 1, nil)
+	source := run.tasks[0]
+	polled := make(chan error)
+	go func() {
+		_, err := source.Poll(t.Context())
+		polled <- err
+	}()
+	_ = source.Stop()
+	if err := <-polled; err != nil {
+		t.Fatalf("Poll after Stop: %v", err)
+	}
+}
