@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -148,4 +149,49 @@ func TestSourceChildWaitsForParentCommit(t *testing.T) {
 	if s := run.tasks[0].byID["shardId-000000000000"]; !s.ended {
 		t.Error("after a restart the parent is read again despite its closed offset")
 	}
+}
+
+// TestSourcePositionsAfterResharding: a stream resharded before the
+// connector started. LATEST reads neither the closed parent nor what its
+// children held, only what is put from then on; AT_TIMESTAMP reads the
+// children from the time, not from their start.
+func TestSourcePositionsAfterResharding(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "old", 1)
+	tg.put(t, "old", entries("parent", 10, 10))
+	split(t, tg, "old", "shardId-000000000000")
+	tg.put(t, "old", entries("child", 10, 10))
+	time.Sleep(5 * time.Millisecond) // the next records arrive in a later millisecond
+	tg.put(t, "old", entries("later", 10, 10))
+
+	latest := startSource(t, tg.config(connect.Config{StreamConfig: "old", TopicConfig: "out", PositionConfig: "LATEST"}), 1, nil)
+	latest.pollOnce() // takes the iterators
+	tg.put(t, "old", entries("new", 6, 6))
+	got := latest.pollUntil(6)
+	for _, r := range got {
+		if v := string(r.Value.([]byte)); !strings.HasPrefix(v, "new-") {
+			t.Errorf("LATEST read %s", v)
+		}
+	}
+	if len(got) != 6 {
+		t.Errorf("LATEST read %d records, want 6", len(got))
+	}
+
+	var at time.Time
+	for _, recs := range tg.readAll(t, "old") {
+		for _, r := range recs {
+			if string(r.Data) == "later-00000" {
+				at = aws.ToTime(r.ApproximateArrivalTimestamp)
+			}
+		}
+	}
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "old", TopicConfig: "out", PositionConfig: "AT_TIMESTAMP",
+		PositionTimeConfig: fmt.Sprint(at.UnixMilli())}), 1, nil)
+	got = run.pollUntil(16)
+	for _, r := range got {
+		if v := string(r.Value.([]byte)); !strings.HasPrefix(v, "later-") && !strings.HasPrefix(v, "new-") {
+			t.Errorf("AT_TIMESTAMP read %s", v)
+		}
+	}
+	checkOnceParentsFirst(t, tg, "old", got, 16)
 }

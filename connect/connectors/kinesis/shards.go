@@ -20,6 +20,10 @@ type shardInfo struct {
 	AdjacentParent string `json:"adjacentParent,omitempty"`
 	// Closed shards have an ending sequence number: resharding closed them.
 	Closed bool `json:"closed,omitempty"`
+	// ClosedAtStart marks a shard that was already closed when the
+	// connector started: with kinesis.position=LATEST, one the connector
+	// never read is skipped rather than read, and so are its children.
+	ClosedAtStart bool `json:"closedAtStart,omitempty"`
 	// StartingHashKey orders open shards for the sink's explicit hash keys.
 	StartingHashKey string `json:"-"`
 }

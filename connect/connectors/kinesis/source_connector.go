@@ -21,6 +21,8 @@ type SourceConnector struct {
 	mu     sync.Mutex
 	cfg    connect.Config
 	shards []shardInfo
+	// closedAtStart are the shards closed in the first listing.
+	closedAtStart map[string]bool
 
 	client *awskinesis.Client
 	stream string
@@ -59,6 +61,12 @@ func (c *SourceConnector) Start(ctx context.Context, cc connect.ConnectorContext
 	c.mu.Lock()
 	c.cfg = maps.Clone(cfg)
 	c.shards = shards
+	c.closedAtStart = map[string]bool{}
+	for _, s := range shards {
+		if s.Closed {
+			c.closedAtStart[s.ID] = true
+		}
+	}
 	c.mu.Unlock()
 
 	loopCtx, cancel := context.WithCancel(ctx)
@@ -111,6 +119,9 @@ func (c *SourceConnector) TaskConfigs(maxTasks int) ([]connect.Config, error) {
 	defer c.mu.Unlock()
 	var out []connect.Config
 	for _, shards := range assignShards(c.shards, maxTasks) {
+		for i := range shards {
+			shards[i].ClosedAtStart = c.closedAtStart[shards[i].ID]
+		}
 		cfg := maps.Clone(c.cfg)
 		cfg[shardsConfig] = encodeShards(shards)
 		out = append(out, cfg)

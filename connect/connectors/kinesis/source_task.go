@@ -72,6 +72,10 @@ type shardReader struct {
 
 	notBefore time.Time
 	backoff   time.Duration
+	// skipped: kinesis.position=LATEST and the shard was closed before the
+	// connector started, without a stored offset: there is nothing "from
+	// now on" in it, nor in children that only it begat.
+	skipped bool
 
 	// Guarded by SourceTask.mu.
 	ended   bool
@@ -159,7 +163,34 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 			}
 		}
 	}
+	if t.position == positionLatest {
+		t.skipUnread()
+	}
 	return nil
+}
+
+// skipUnread marks the shards LATEST leaves out: closed before the connector
+// started, never read (no stored offset), and begotten only by shards left
+// out too. Parents are decided before their children, whatever the order
+// of the configuration.
+func (t *SourceTask) skipUnread() {
+	decided := map[*shardReader]bool{}
+	var decide func(s *shardReader)
+	decide = func(s *shardReader) {
+		if decided[s] {
+			return
+		}
+		decided[s] = true
+		for _, p := range s.parents {
+			decide(p)
+		}
+		if s.info.ClosedAtStart && s.last == nil && !t.readParent(s) {
+			s.skipped, s.ended = true, true
+		}
+	}
+	for _, s := range t.shards {
+		decide(s)
+	}
 }
 
 // Poll implements connect.SourceTask.
@@ -296,9 +327,21 @@ func (t *SourceTask) markEnded(s *shardReader) {
 	t.mu.Unlock()
 }
 
+// readParent reports whether the task reads (or read) one of s's parents,
+// so that s must be read from its start for nothing to be lost.
+func (t *SourceTask) readParent(s *shardReader) bool {
+	for _, p := range s.parents {
+		if !p.skipped {
+			return true
+		}
+	}
+	return false
+}
+
 // shardIterator returns an iterator from s's position: after its last
-// record, at a partly handed-out aggregate, from TRIM_HORIZON for a child of
-// a shard the task read, else from the configured position.
+// record, at a partly handed-out aggregate, else from the configured
+// position, except that under LATEST a child of a shard the task reads
+// starts at TRIM_HORIZON.
 func (t *SourceTask) shardIterator(ctx context.Context, s *shardReader) (*string, error) {
 	in := &awskinesis.GetShardIteratorInput{StreamName: aws.String(t.stream), ShardId: aws.String(s.info.ID)}
 	switch {
@@ -308,13 +351,15 @@ func (t *SourceTask) shardIterator(ctx context.Context, s *shardReader) (*string
 	case s.last != nil:
 		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
 		in.StartingSequenceNumber = aws.String(s.last.Sequence)
-	case len(s.parents) > 0 || t.position == positionTrimHorizon:
-		in.ShardIteratorType = types.ShardIteratorTypeTrimHorizon
-	case t.position == positionLatest:
-		in.ShardIteratorType = types.ShardIteratorTypeLatest
-	default:
+	case t.position == positionAtTimestamp:
+		// Right for children too: their records after the time are the
+		// ones after what their parents gave from the same time.
 		in.ShardIteratorType = types.ShardIteratorTypeAtTimestamp
 		in.Timestamp = aws.Time(t.at)
+	case t.position == positionTrimHorizon || t.readParent(s):
+		in.ShardIteratorType = types.ShardIteratorTypeTrimHorizon
+	default:
+		in.ShardIteratorType = types.ShardIteratorTypeLatest
 	}
 	resp, err := t.client.GetShardIterator(ctx, in)
 	if err != nil {
