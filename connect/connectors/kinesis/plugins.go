@@ -78,7 +78,7 @@ func SourceDef() connect.ConfigDef {
 		{Name: TopicConfig, Type: connect.ConfigString, Required: true, Importance: connect.High, Group: "Kafka",
 			Doc: "The Kafka topic the records are written to.", Check: connect.NonEmpty},
 		{Name: PositionConfig, Type: connect.ConfigString, Default: positionTrimHorizon, Importance: connect.Medium, Group: "Kinesis",
-			Doc:         "Where a shard without a stored offset is read from: TRIM_HORIZON (its oldest record), LATEST (records put from now on) or AT_TIMESTAMP (" + PositionTimeConfig + "). Child shards of a shard this connector read always start at TRIM_HORIZON.",
+			Doc:         "Where a shard without a stored offset is read from: TRIM_HORIZON (its oldest record), LATEST (records put from now on) or AT_TIMESTAMP (" + PositionTimeConfig + "). Under LATEST a child of a shard the connector reads starts at TRIM_HORIZON, and shards closed before the connector started are skipped.",
 			Recommended: []string{positionTrimHorizon, positionLatest, positionAtTimestamp}},
 		{Name: PositionTimeConfig, Type: connect.ConfigString, Importance: connect.Medium, Group: "Kinesis",
 			Doc: "The timestamp of AT_TIMESTAMP: RFC 3339 (2024-05-01T10:00:00Z) or milliseconds since the epoch.", Check: checkTimestamp},
