@@ -11,6 +11,7 @@ import (
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/connecttest"
 )
 
 // midHashKey is 2^127, the middle of the hash key space.
@@ -194,4 +195,44 @@ func TestSourcePositionsAfterResharding(t *testing.T) {
 		}
 	}
 	checkOnceParentsFirst(t, tg, "old", got, 16)
+}
+
+// TestSourceExpiredParent: a closed parent that Kinesis no longer has
+// (past retention between listing and reading) counts as read; its child
+// is read. An open shard that is missing fails the task.
+func TestSourceExpiredParent(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "gone", 1)
+	tg.put(t, "gone", entries("rec", 5, 5))
+	shards := []shardInfo{{ID: "shardId-000000000007", Closed: true}, {ID: "shardId-000000000000", Parent: "shardId-000000000007"}}
+	cfg := tg.config(connect.Config{StreamConfig: "gone", TopicConfig: "out", shardsConfig: encodeShards(shards)})
+	task := &SourceTask{}
+	if err := task.Start(t.Context(), &connecttest.SourceContext{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer task.Stop()
+	var got []connect.Record
+	for len(got) < 5 {
+		recs, err := task.Poll(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if err := task.CommitRecord(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got = append(got, recs...)
+	}
+	checkSequence(t, got, "rec", 5)
+
+	cfg[shardsConfig] = encodeShards([]shardInfo{{ID: "shardId-000000000007"}})
+	open := &SourceTask{}
+	if err := open.Start(t.Context(), &connecttest.SourceContext{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer open.Stop()
+	if _, err := open.Poll(t.Context()); err == nil || errorCode(err) != codeNotFound {
+		t.Fatalf("Poll of a missing open shard: %v", err)
+	}
 }

@@ -244,6 +244,13 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 			if ctx.Err() != nil {
 				return out, 0, nil
 			}
+			if s.info.Closed && errorCode(err) == codeNotFound {
+				// A closed shard past the retention period is gone, and
+				// with it anything left to read: its children may go on.
+				t.log.Warn("kinesis source: closed shard expired before it was read to its end", "shard", s.info.ID, "err", err)
+				t.markEnded(s)
+				continue
+			}
 			if !transient(err) {
 				return out, 0, fmt.Errorf("shard %s: %w", s.info.ID, err)
 			}
