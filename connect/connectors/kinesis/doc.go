@@ -14,8 +14,9 @@
 // them again and asks for new task configurations when a shard appeared,
 // closed or expired.
 //
-// A task reads each of its shards with GetShardIterator and GetRecords from
-// one goroutine (Poll's). Its invariants:
+// A task reads its shards with GetShardIterator and GetRecords inside Poll:
+// each round makes one call per shard that is due, those calls at the same
+// time, and hands out their records in shard order. Its invariants:
 //
 //   - Parent before child: a shard is read only once each parent it holds is
 //     finished, i.e. read to its end (no NextShardIterator) and every record

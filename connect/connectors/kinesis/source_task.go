@@ -15,8 +15,8 @@ import (
 	"github.com/streambridge/bridge/connect"
 )
 
-// SourceTask reads its shards with GetRecords, one call per shard that is
-// due in each round, all from Poll's goroutine.
+// SourceTask reads its shards with GetRecords inside Poll, one call per
+// shard that is due in each round, the calls of a round at the same time.
 //
 // Invariants:
 //   - A shard is read only once every parent of it that the task holds is
@@ -90,6 +90,8 @@ func (s *shardReader) finished() bool { return s.ended && s.pending == 0 }
 const (
 	// maxPollWait is how long Poll blocks with nothing to hand out.
 	maxPollWait = time.Second
+	// maxConcurrentReads bounds the GetRecords calls a task has in flight.
+	maxConcurrentReads = 8
 	// parentCheck is how often a child waiting for its parents' commits looks.
 	parentCheck = 50 * time.Millisecond
 	// Throttled or failing shards back off from minBackoff, doubling to maxBackoff.
@@ -219,11 +221,13 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 }
 
 // round reads every shard that is due once and returns what it read, or how
-// long until a shard is due.
+// long until a shard is due. The due shards' GetRecords calls run at the
+// same time (up to maxConcurrentReads); each touches only its own shard's
+// reading state, and their records are put together in shard order.
 func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration, error) {
-	var out []connect.Record
 	wait := maxPollWait
 	now := time.Now()
+	var due []*shardReader
 	for i := range t.shards {
 		s := t.shards[(t.next+i)%len(t.shards)]
 		t.mu.Lock()
@@ -231,18 +235,35 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 		t.mu.Unlock()
 		switch {
 		case ended:
-			continue
 		case !ready:
 			wait = min(wait, parentCheck)
-			continue
 		case now.Before(s.notBefore):
 			wait = min(wait, s.notBefore.Sub(now))
-			continue
+		default:
+			due = append(due, s)
 		}
-		recs, err := t.read(ctx, s)
-		if err != nil {
+	}
+	if len(t.shards) > 0 {
+		t.next = (t.next + 1) % len(t.shards)
+	}
+	recs := make([][]connect.Record, len(due))
+	errs := make([]error, len(due))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxConcurrentReads)
+	for i, s := range due {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			recs[i], errs[i] = t.read(ctx, s)
+		}()
+	}
+	wg.Wait()
+	var out []connect.Record
+	for i, s := range due {
+		if err := errs[i]; err != nil {
 			if ctx.Err() != nil {
-				return out, 0, nil
+				continue
 			}
 			if s.info.Closed && errorCode(err) == codeNotFound {
 				// A closed shard past the retention period is gone, and
@@ -252,7 +273,7 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 				continue
 			}
 			if !transient(err) {
-				return out, 0, fmt.Errorf("shard %s: %w", s.info.ID, err)
+				return nil, 0, fmt.Errorf("shard %s: %w", s.info.ID, err)
 			}
 			s.backoff = min(max(2*s.backoff, minBackoff), maxBackoff)
 			s.notBefore = time.Now().Add(s.backoff)
@@ -261,10 +282,7 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 			continue
 		}
 		s.backoff = 0
-		out = append(out, recs...)
-	}
-	if len(t.shards) > 0 {
-		t.next = (t.next + 1) % len(t.shards)
+		out = append(out, recs[i]...)
 	}
 	return out, wait, nil
 }
