@@ -154,8 +154,9 @@ func putAggregates(t *testing.T, tg *target, stream string, blobs [][]byte) {
 // aggregate through, and resumes in the middle of an aggregate after a
 // restart without repeating a user record.
 func TestSourceDeaggregates(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range targetKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.start(t)
 			tg.createStream(t, "agg", 1)
 			broken := aggregate(userRecords("x", 2))
 			broken[len(broken)-1] ^= 1

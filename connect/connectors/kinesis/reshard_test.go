@@ -39,8 +39,9 @@ func merge(t *testing.T, tg *target, stream, shard, adjacent string) {
 // in the middle of it, then merges the two children: every record arrives
 // once, and no record of a child before the last record of its parents.
 func TestSourceFollowsResharding(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range targetKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.start(t)
 			tg.createStream(t, "rs", 1)
 			tg.put(t, "rs", entries("parent", 60, 60))
 			run := startSource(t, tg.config(connect.Config{StreamConfig: "rs", TopicConfig: "out", RecordsLimitConfig: "10"}), 2, nil)

@@ -71,8 +71,9 @@ func TestSinkWritesRecords(t *testing.T) {
 		{strings.Repeat("é", 257), nil, "kafka-key-md5-" + md5hex([]byte(strings.Repeat("é", 257))), ""},
 		{"k8", true, "k8", "true"},
 	}
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range targetKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.start(t)
 			tg.createStream(t, "sink", 1)
 			sc := &connecttest.SinkContext{}
 			tp := connect.TopicPartition{Topic: "in", Partition: 0}
@@ -141,8 +142,9 @@ func TestSinkPartitionKeys(t *testing.T) {
 // every record of Kafka partition P lands on open shard P mod N, whatever
 // its key.
 func TestSinkExplicitHashKeyPartition(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range targetKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.start(t)
 			tg.createStream(t, "ehk", 3)
 			sc := &connecttest.SinkContext{}
 			task := startSink(t, tg.config(connect.Config{StreamConfig: "ehk", ExplicitHashKeyConfig: "partition", PartitionKeyConfig: "random"}), sc)

@@ -17,8 +17,9 @@ import (
 // compares the Connect records with what GetRecords returns, record for
 // record per shard, on the bridge and on kinesalite.
 func TestSourceCopiesEveryRecord(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range targetKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.start(t)
 			tg.createStream(t, "src", 4)
 			tg.put(t, "src", entries("rec", 300, 37))
 			want := tg.readAll(t, "src")
@@ -77,7 +78,8 @@ func checkRecord(t *testing.T, g connect.Record, w types.Record, shard string) {
 // kinesalite and compares what the source makes of them.
 func TestSourceSameOnBothEndpoints(t *testing.T) {
 	var runs [][]connect.Record
-	for _, tg := range targets(t) {
+	for _, kind := range targetKinds {
+		tg := kind.start(t)
 		tg.createStream(t, "same", 3)
 		tg.put(t, "same", entries("same", 200, 50))
 		run := startSource(t, tg.config(connect.Config{StreamConfig: "same", TopicConfig: "out"}), 1, nil)
@@ -102,8 +104,9 @@ func TestSourceSameOnBothEndpoints(t *testing.T) {
 // resumes after the last committed record, so only the uncommitted ones
 // come again.
 func TestSourceRestartMidShard(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, kind := range targetKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			tg := kind.start(t)
 			tg.createStream(t, "restart", 1)
 			tg.put(t, "restart", entries("r", 100, 7))
 			cfg := tg.config(connect.Config{StreamConfig: "restart", TopicConfig: "out", RecordsLimitConfig: "30"})
