@@ -225,6 +225,7 @@ func TestSourceDeaggregateOff(t *testing.T) {
 // aggregation library (aws-kinesis-agg, in itest/node) and put on
 // kinesalite, which stores them as they are.
 func TestSourceDeaggregatesKPLLibrary(t *testing.T) {
+	dir := needNodeModule(t, "aws-kinesis-agg")
 	tg := startKinesalite(t)
 	tg.createStream(t, "kpl", 1)
 	var in bytes.Buffer
@@ -238,7 +239,7 @@ func TestSourceDeaggregatesKPLLibrary(t *testing.T) {
 	// would put them too, but its SDK speaks HTTP/2, which kinesalite does
 	// not); they go to kinesalite as they are.
 	cmd := exec.Command("node", "-e", kplAggregateJS)
-	cmd.Dir = "../../../itest/node"
+	cmd.Dir = dir
 	cmd.Stdin = &in
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()

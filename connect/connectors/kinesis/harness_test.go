@@ -105,19 +105,7 @@ func startBridge(t testing.TB, cfgs ...func(*gwkinesis.Config)) *target {
 // skipped, or fails when CI=true.
 func startKinesalite(t testing.TB) *target {
 	t.Helper()
-	dir, err := filepath.Abs("../../../itest/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, errNode := exec.LookPath("node")
-	_, errMod := os.Stat(filepath.Join(dir, "node_modules", "kinesalite", "package.json"))
-	if errNode != nil || errMod != nil {
-		msg := fmt.Sprintf("kinesalite is not usable (node: %v, module: %v); install it with: npm ci --prefix itest/node", errNode, errMod)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (CI=true: a missing tool fails the test)")
-		}
-		t.Skip(msg)
-	}
+	dir := needNodeModule(t, "kinesalite")
 	cmd := exec.Command("node", "kinesis_kinesalite.js", "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0")
 	cmd.Dir = dir
 	stdin, err := cmd.StdinPipe()
@@ -143,6 +131,26 @@ func startKinesalite(t testing.TB) *target {
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", ready.Port)
 	return &target{name: "kinesalite", url: url, client: adminClient(url)}
+}
+
+// needNodeModule returns itest/node's directory when node and the module
+// are there; otherwise it skips the test, or fails it when CI=true.
+func needNodeModule(t testing.TB, module string) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../../itest/node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errNode := exec.LookPath("node")
+	_, errMod := os.Stat(filepath.Join(dir, "node_modules", module, "package.json"))
+	if errNode != nil || errMod != nil {
+		msg := fmt.Sprintf("%s is not usable (node: %v, module: %v); install it with: npm ci --prefix itest/node", module, errNode, errMod)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI=true: a missing tool fails the test)")
+		}
+		t.Skip(msg)
+	}
+	return dir
 }
 
 // targetKinds are the endpoints table-driven tests run against; each
