@@ -2,6 +2,7 @@ package kinesis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -73,9 +74,11 @@ type SinkTask struct {
 	stop    context.CancelFunc
 
 	// written holds the records of a Put that failed retriably which
-	// Kinesis did take, so the runtime's second hand of the same records
-	// does not write them twice.
+	// Kinesis (or the error handling) did take, so the runtime's second
+	// hand of the same records does not write or report them twice.
 	written map[connect.TopicPartition]map[int64]bool
+	// done marks, during a Put, the records it is done with, by index.
+	done []bool
 
 	// onRound, when set (tests), hears how many entries each PutRecords
 	// round sent and how many Kinesis refused.
@@ -179,11 +182,20 @@ type entry struct {
 }
 
 // Put implements connect.SinkTask.
-func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) error {
+func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(t.stopCtx, cancel)()
 
+	t.done = make([]bool, len(recs))
+	defer func() {
+		if errors.Is(err, connect.ErrRetriable) {
+			t.keepDone(recs)
+		} else {
+			t.written = nil
+		}
+		t.done = nil
+	}()
 	queue := make([]*entry, 0, len(recs))
 	for i := range recs {
 		rec := &recs[i]
@@ -196,6 +208,7 @@ func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) error {
 			if err := t.tc.Report(ctx, *rec, err); err != nil {
 				return err
 			}
+			t.done[i] = true
 			continue
 		}
 		e.seq = i
@@ -208,7 +221,6 @@ func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) error {
 			return err
 		}
 		if len(retry) == 0 {
-			t.written = nil
 			return nil
 		}
 		if attempt >= t.retries {
@@ -224,6 +236,25 @@ func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) error {
 		}
 		backoff = min(2*backoff, maxBackoff)
 		queue = retry
+	}
+}
+
+// keepDone remembers, after a Put that failed retriably, which of its
+// records are done with (Kinesis took them, or the error handling did), so
+// the same records handed again are neither written nor reported twice.
+func (t *SinkTask) keepDone(recs []connect.Record) {
+	for i, done := range t.done {
+		if !done {
+			continue
+		}
+		tp := connect.TopicPartition{Topic: recs[i].Topic, Partition: recs[i].Partition}
+		if t.written == nil {
+			t.written = map[connect.TopicPartition]map[int64]bool{}
+		}
+		if t.written[tp] == nil {
+			t.written[tp] = map[int64]bool{}
+		}
+		t.written[tp][recs[i].Offset] = true
 	}
 }
 
@@ -334,7 +365,7 @@ func (t *SinkTask) putBatch(ctx context.Context, batch []*entry) (refused []*ent
 		code := aws.ToString(r.ErrorCode)
 		switch code {
 		case "":
-			t.remember(e)
+			t.done[e.seq] = true
 		case codeThroughput, codeInternalFailure, codeKMSThrottling:
 			refused = append(refused, e)
 			callErr = fmt.Errorf("%s: %s", code, aws.ToString(r.ErrorMessage))
@@ -342,6 +373,7 @@ func (t *SinkTask) putBatch(ctx context.Context, batch []*entry) (refused []*ent
 			if err := t.tc.Report(ctx, *e.rec, fmt.Errorf("kinesis refused the record: %s: %s", code, aws.ToString(r.ErrorMessage))); err != nil {
 				return nil, nil, err
 			}
+			t.done[e.seq] = true
 		}
 	}
 	t.report(len(batch), len(refused))
@@ -352,15 +384,4 @@ func (t *SinkTask) report(sent, refused int) {
 	if t.onRound != nil {
 		t.onRound(sent, refused)
 	}
-}
-
-// remember notes a record Kinesis took, for a Put handed again.
-func (t *SinkTask) remember(e *entry) {
-	if t.written == nil {
-		t.written = map[connect.TopicPartition]map[int64]bool{}
-	}
-	if t.written[e.tp] == nil {
-		t.written[e.tp] = map[int64]bool{}
-	}
-	t.written[e.tp][e.rec.Offset] = true
 }
