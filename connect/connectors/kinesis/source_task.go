@@ -101,7 +101,7 @@ const (
 
 var (
 	keySchema   = &connect.Schema{Type: connect.TypeString}
-	valueSchema = &connect.Schema{Type: connect.TypeBytes, Optional: true}
+	valueSchema = connect.OptionalBytesSchema
 )
 
 // Start implements connect.SourceTask: it reads the stored offset of each
