@@ -17,10 +17,12 @@ import (
 // midHashKey is 2^127, the middle of the hash key space.
 const midHashKey = "170141183460469231731687303715884105728"
 
-func split(t *testing.T, tg *target, stream, shard string) {
+func split(t *testing.T, tg *target, stream, shard string) { splitAt(t, tg, stream, shard, midHashKey) }
+
+func splitAt(t *testing.T, tg *target, stream, shard, at string) {
 	t.Helper()
 	if _, err := tg.client.SplitShard(t.Context(), &awskinesis.SplitShardInput{StreamName: aws.String(stream),
-		ShardToSplit: aws.String(shard), NewStartingHashKey: aws.String(midHashKey)}); err != nil {
+		ShardToSplit: aws.String(shard), NewStartingHashKey: aws.String(at)}); err != nil {
 		t.Fatal(err)
 	}
 	tg.waitActive(t, stream)
@@ -236,5 +238,36 @@ func TestSourceExpiredParent(t *testing.T) {
 	defer open.Stop()
 	if _, err := open.Poll(t.Context()); err == nil || errorCode(err) != codeNotFound {
 		t.Fatalf("Poll of a missing open shard: %v", err)
+	}
+}
+
+// TestSourceReshardingAcrossTasks: two tasks on a two-shard stream; one
+// shard splits while both are read. The new lineage goes to one task, the
+// untouched shard stays with another, and every record arrives once,
+// parents first.
+func TestSourceReshardingAcrossTasks(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "two", 2)
+	tg.put(t, "two", entries("before", 100, 100))
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "two", TopicConfig: "out", RecordsLimitConfig: "10"}), 2, nil)
+	if len(run.tasks) != 2 {
+		t.Fatalf("%d tasks, want 2", len(run.tasks))
+	}
+	run.pollUntil(30)
+	splitAt(t, tg, "two", "shardId-000000000001", "255211775190703847597530955573826158592") // 3 * 2^126
+	tg.put(t, "two", entries("after", 100, 100))
+	got := run.pollUntil(200)
+	checkOnceParentsFirst(t, tg, "two", got, 200)
+	var lineages []string
+	for _, task := range run.tasks {
+		var ids []string
+		for _, s := range task.shards {
+			ids = append(ids, s.info.ID[len(s.info.ID)-1:])
+		}
+		lineages = append(lineages, strings.Join(ids, ""))
+	}
+	slices.Sort(lineages)
+	if want := []string{"0", "123"}; !slices.Equal(lineages, want) {
+		t.Errorf("tasks hold shards %v, want %v", lineages, want)
 	}
 }
