@@ -1,11 +1,8 @@
 package kinesis
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -28,7 +25,6 @@ func newClient(ctx context.Context, v connect.Values) (*awskinesis.Client, error
 	if err != nil {
 		return nil, err
 	}
-	cfg.HTTPClient = ownBody{awshttp.NewBuildableClient()}
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 3
@@ -36,29 +32,6 @@ func newClient(ctx context.Context, v connect.Values) (*awskinesis.Client, error
 		})
 	}
 	return awskinesis.NewFromConfig(cfg), nil
-}
-
-// ownBody hands the transport a request body of its own. smithy-go closes
-// the body it built as soon as the response is back, while net/http's write
-// loop may still be finishing the request with it; the write loop then fails
-// and closes the connection under the response being read ("use of closed
-// network connection", aws/aws-sdk-go-v2#2737), and the SDK's retry of that
-// PutRecords would write its records twice. Reading the body first costs one
-// copy. (bench/sdkclient does the same for the load generators.)
-type ownBody struct{ next aws.HTTPClient }
-
-func (c ownBody) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		body, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		req.ContentLength = int64(len(body))
-	}
-	return c.next.Do(req)
 }
 
 // errorCode returns the AWS error code of err ("" when it has none).

@@ -26,6 +26,7 @@ import (
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/connecttest"
 	gwkinesis "github.com/streambridge/bridge/gateway/kinesis"
+	"github.com/streambridge/bridge/internal/awsbody"
 	"github.com/streambridge/bridge/store/embedded"
 )
 
@@ -169,7 +170,7 @@ func adminClient(url string) *awskinesis.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		HTTPClient:   ownBody{http.DefaultClient},
+		HTTPClient:   awsbody.OwnBody{Next: http.DefaultClient},
 	})
 }
 
