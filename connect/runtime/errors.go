@@ -49,6 +49,7 @@ type errorHandler struct {
 	id           TaskID
 	log          *slog.Logger
 	metrics      *Metrics
+	progress     *progress
 	tolerateAll  bool
 	retryTimeout time.Duration // < 0: forever
 	maxDelay     time.Duration
@@ -60,7 +61,7 @@ type errorHandler struct {
 func newErrorHandler(t *taskRun, vals connect.Values, dlq *deadLetterQueue) *errorHandler {
 	timeout := time.Duration(vals.Long(connect.ErrorsRetryTimeout)) * time.Millisecond
 	return &errorHandler{
-		id: t.id, log: t.log, metrics: t.w.cfg.Metrics,
+		id: t.id, log: t.log, metrics: t.w.cfg.Metrics, progress: &t.progress,
 		tolerateAll:  vals.String(connect.ErrorsTolerance) == "all",
 		retryTimeout: timeout,
 		maxDelay:     vals.Millis(connect.ErrorsRetryMaxDelay),
@@ -103,7 +104,7 @@ func (h *errorHandler) report(ctx context.Context, stage Stage, raw *kgo.Record,
 	if !h.tolerateAll {
 		return fmt.Errorf("%w: %s: %w", errToleranceExceeded, stage, err)
 	}
-	h.metrics.recordSkipped(h.id)
+	h.progress.skip()
 	if h.logErrors {
 		attrs := []any{"stage", stage, "err", err}
 		if raw != nil {

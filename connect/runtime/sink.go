@@ -210,19 +210,19 @@ func (s *sinkRunner) process(ctx context.Context, fetches kgo.Fetches) error {
 	if failed != nil {
 		return failed
 	}
-	s.t.w.cfg.Metrics.sinkRead(s.t.id, read)
+	s.t.progress.read(read)
 	if len(batch) > 0 {
 		if err := s.put(ctx, batch); err != nil {
 			return err
 		}
-		s.t.w.cfg.Metrics.sinkPut(s.t.id, len(batch))
+		s.t.progress.put(len(batch))
 	}
 	maps.Copy(s.current, next)
 	var lag int64
 	for _, l := range s.lag {
 		lag += l
 	}
-	s.t.w.cfg.Metrics.setLag(s.t.id, lag)
+	s.t.progress.setLag(lag)
 	return nil
 }
 
@@ -335,7 +335,7 @@ func (s *sinkRunner) commit(ctx context.Context) {
 			s.committed[connect.TopicPartition{Topic: topic, Partition: p}] = eo.Offset
 		}
 	}
-	s.t.w.cfg.Metrics.committed(s.t.id, time.Now())
+	s.t.progress.committed(time.Now())
 }
 
 // applyRewinds moves the consumer to the offsets the task asked for outside

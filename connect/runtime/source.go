@@ -100,7 +100,7 @@ func (s *sourceRunner) run(ctx context.Context) error {
 			return fmt.Errorf("source task poll: %w", err)
 		default:
 			delay = firstRetryDelay
-			s.t.w.cfg.Metrics.sourcePolled(s.t.id, len(recs))
+			s.t.progress.polled(len(recs))
 			for i := range recs {
 				if err := s.send(ctx, recs[i]); err != nil {
 					return err
@@ -183,7 +183,7 @@ func (s *sourceRunner) send(ctx context.Context, rec connect.Record) error {
 		if err != nil {
 			return // stopping: the record's offset stays unstored
 		}
-		s.t.w.cfg.Metrics.sourceWritten(s.t.id, 1)
+		s.t.progress.written(1)
 		rec.Partition, rec.Offset = written.Partition, written.Offset
 		s.ack(pos, rec)
 	})
@@ -231,7 +231,7 @@ func (s *sourceRunner) commit(ctx context.Context) error {
 			s.submitted.requeue(offsets)
 			return nil
 		}
-		s.t.w.cfg.Metrics.committed(s.t.id, time.Now())
+		s.t.progress.committed(time.Now())
 	}
 	if since > 0 {
 		if err := s.task.Commit(ctx); err != nil {

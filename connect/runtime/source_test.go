@@ -194,3 +194,21 @@ func TestSourceTaskTransforms(t *testing.T) {
 		t.Errorf("%d records in the renamed topic", len(recs))
 	}
 }
+
+func TestTaskProgress(t *testing.T) {
+	addr := startKafka(t)
+	w, _, _ := newTestWorker(t, addr, counterPlugin)
+	cfg := connect.Config{"name": "counter", "connector.class": "CounterSource", "topic": "numbers", "count": "300"}
+	id := TaskID{"counter", 0}
+	if _, ok := w.TaskProgress(id); ok {
+		t.Fatal("progress of a task that does not run")
+	}
+	if err := w.StartTask(id, cfg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer w.StopTask(id)
+	eventually(t, "progress", func() bool {
+		p, ok := w.TaskProgress(id)
+		return ok && p.RecordsIn == 300 && p.RecordsOut == 300 && !p.LastCommit.IsZero()
+	})
+}

@@ -37,6 +37,8 @@ type taskRun struct {
 	ctx    context.Context
 	done   chan struct{}
 
+	progress progress
+
 	mu      sync.Mutex
 	paused  bool
 	resumed chan struct{} // closed when paused turns false
@@ -48,6 +50,7 @@ func (w *Worker) newTask(id TaskID, p connect.Plugin, connCfg, taskCfg connect.C
 		w: w, id: id, cancel: cancel, ctx: ctx, done: make(chan struct{}),
 		log: w.log.With("connector", id.Connector, "task", id.Task),
 	}
+	t.progress.id, t.progress.metrics = id, w.cfg.Metrics
 	var err error
 	if p.Type == connect.PluginSource {
 		t.body, err = newSourceRunner(t, p.NewSource().NewTask(), connCfg, taskCfg)

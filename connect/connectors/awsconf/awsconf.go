@@ -11,10 +11,12 @@ import (
 	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/internal/awsbody"
 )
 
 // The settings' names.
@@ -64,6 +66,9 @@ func Load(ctx context.Context, v connect.Values) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
+	// Batches (PutRecords, SendMessageBatch) must not be written twice by
+	// the SDK's retry of a request whose connection the SDK itself broke.
+	cfg.HTTPClient = awsbody.OwnBody{Next: awshttp.NewBuildableClient()}
 	if ep := v.String(Endpoint); ep != "" {
 		cfg.BaseEndpoint = aws.String(ep)
 	}

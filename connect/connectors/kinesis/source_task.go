@@ -1,0 +1,475 @@
+package kinesis
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/streambridge/bridge/connect"
+)
+
+// SourceTask reads its shards with GetRecords inside Poll, one call per
+// shard that is due in each round, the calls of a round at the same time.
+//
+// Invariants:
+//   - A shard is read only once every parent of it that the task holds is
+//     finished: read to its end (NextShardIterator absent) and every record
+//     handed out of it committed (CommitRecord). The connector gives a
+//     lineage to one task, so a parent the task does not hold is one
+//     Kinesis no longer lists (past retention): there is nothing left to
+//     read in it.
+//   - Records of one shard are handed out in sequence order, and the
+//     iterator always continues from the last record handed out, so a
+//     renewed (expired) iterator neither skips nor repeats.
+//   - Nothing is acknowledged upstream: the stored offsets are the only
+//     state, so a restart resumes after the last record Kafka acknowledged.
+type SourceTask struct {
+	client       *awskinesis.Client
+	stream       string
+	topic        string
+	position     string
+	at           time.Time
+	pollInterval time.Duration
+	limit        int32
+	preserve     bool
+	deaggregate  bool
+	headers      bool
+
+	shards []*shardReader
+	byID   map[string]*shardReader
+	next   int // the shard the next round starts with, for fairness
+
+	// mu guards the fields CommitRecord changes: shardReader.pending and
+	// shardReader.ended.
+	mu sync.Mutex
+
+	stopCtx context.Context
+	stop    context.CancelFunc
+	log     *slog.Logger
+}
+
+// shardReader is one shard's reading state.
+type shardReader struct {
+	info      shardInfo
+	partition int32
+	srcPart   map[string]any
+	parents   []*shardReader // those the task holds
+
+	iterator *string
+	// last is the position of the last record handed out (or skipped on a
+	// resume): where a renewed iterator continues.
+	last *position
+	// resume, while set, skips user records of an aggregate that were
+	// handed out before a restart: the iterator starts AT its sequence.
+	resume *position
+
+	notBefore time.Time
+	backoff   time.Duration
+	// skipped: kinesis.position=LATEST and the shard was closed before the
+	// connector started, without a stored offset: there is nothing "from
+	// now on" in it, nor in children that only it begat.
+	skipped bool
+
+	// Guarded by SourceTask.mu.
+	ended   bool
+	pending int
+}
+
+// finished reports whether every record of the shard was read and
+// committed. Call with SourceTask.mu held.
+func (s *shardReader) finished() bool { return s.ended && s.pending == 0 }
+
+// Fixed waits of the read loop.
+const (
+	// maxPollWait is how long Poll blocks with nothing to hand out.
+	maxPollWait = time.Second
+	// maxConcurrentReads bounds the GetRecords calls a task has in flight.
+	maxConcurrentReads = 8
+	// parentCheck is how often a child waiting for its parents' commits looks.
+	parentCheck = 50 * time.Millisecond
+	// Throttled or failing shards back off from minBackoff, doubling to maxBackoff.
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+var (
+	keySchema   = &connect.Schema{Type: connect.TypeString}
+	valueSchema = connect.OptionalBytesSchema
+)
+
+// Start implements connect.SourceTask: it reads the stored offset of each
+// of its shards.
+func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cfg connect.Config) error {
+	vals, err := parse(SourceDef(), cfg)
+	if err != nil {
+		return err
+	}
+	infos, err := decodeShards(cfg[shardsConfig])
+	if err != nil {
+		return err
+	}
+	t.client, err = newClient(ctx, vals)
+	if err != nil {
+		return err
+	}
+	t.stream, t.topic = vals.String(StreamConfig), vals.String(TopicConfig)
+	t.position = vals.String(PositionConfig)
+	if t.position == positionAtTimestamp {
+		if t.at, err = parseTimestamp(vals.String(PositionTimeConfig)); err != nil {
+			return fmt.Errorf("%s: %w", PositionTimeConfig, err)
+		}
+	}
+	t.pollInterval = vals.Millis(PollIntervalConfig)
+	t.limit = int32(vals.Int(RecordsLimitConfig))
+	t.preserve = vals.String(KafkaPartitionConfig) == "preserve"
+	t.deaggregate = vals.Bool(DeaggregateConfig)
+	t.headers = vals.Bool(HeadersConfig)
+	t.stopCtx, t.stop = context.WithCancel(context.Background())
+	t.log = slog.Default().With("connector", "kinesis-source", "stream", t.stream)
+
+	t.byID = make(map[string]*shardReader, len(infos))
+	for _, info := range infos {
+		s := &shardReader{info: info, partition: connect.NoPartition, srcPart: sourcePartition(t.stream, info.ID)}
+		if t.preserve {
+			if s.partition, err = shardIndex(info.ID); err != nil {
+				return err
+			}
+		}
+		stored, err := tc.Offset(s.srcPart)
+		if err != nil {
+			return fmt.Errorf("stored offset of shard %s: %w", info.ID, err)
+		}
+		if s.last, err = parsePosition(stored); err != nil {
+			return fmt.Errorf("shard %s: %w", info.ID, err)
+		}
+		if s.last != nil && s.last.Closed {
+			s.ended = true // read to its end and committed before
+		}
+		if s.last != nil && s.last.Subsequence >= 0 && t.deaggregate {
+			s.resume = s.last
+		}
+		t.shards = append(t.shards, s)
+		t.byID[info.ID] = s
+	}
+	for _, s := range t.shards {
+		for _, p := range s.info.parents() {
+			if ps, ok := t.byID[p]; ok {
+				s.parents = append(s.parents, ps)
+			}
+		}
+	}
+	if t.position == positionLatest {
+		t.skipUnread()
+	}
+	return nil
+}
+
+// skipUnread marks the shards LATEST leaves out: closed before the connector
+// started, never read (no stored offset), and begotten only by shards left
+// out too. Parents are decided before their children, whatever the order
+// of the configuration.
+func (t *SourceTask) skipUnread() {
+	decided := map[*shardReader]bool{}
+	var decide func(s *shardReader)
+	decide = func(s *shardReader) {
+		if decided[s] {
+			return
+		}
+		decided[s] = true
+		for _, p := range s.parents {
+			decide(p)
+		}
+		if s.info.ClosedAtStart && s.last == nil && !t.readParent(s) {
+			s.skipped, s.ended = true, true
+		}
+	}
+	for _, s := range t.shards {
+		decide(s)
+	}
+}
+
+// Poll implements connect.SourceTask.
+func (t *SourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.stopCtx, cancel)()
+	deadline := time.Now().Add(maxPollWait)
+	for {
+		recs, wait, err := t.round(ctx)
+		if err != nil || len(recs) > 0 {
+			return recs, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
+		}
+		timer := time.NewTimer(min(wait, left))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, nil
+		case <-timer.C:
+		}
+	}
+}
+
+// round reads every shard that is due once and returns what it read, or how
+// long until a shard is due. The due shards' GetRecords calls run at the
+// same time (up to maxConcurrentReads); each touches only its own shard's
+// reading state, and their records are put together in shard order.
+func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration, error) {
+	wait := maxPollWait
+	now := time.Now()
+	var due []*shardReader
+	for i := range t.shards {
+		s := t.shards[(t.next+i)%len(t.shards)]
+		t.mu.Lock()
+		ended, ready := s.ended, t.parentsFinished(s)
+		t.mu.Unlock()
+		switch {
+		case ended:
+		case !ready:
+			wait = min(wait, parentCheck)
+		case now.Before(s.notBefore):
+			wait = min(wait, s.notBefore.Sub(now))
+		default:
+			due = append(due, s)
+		}
+	}
+	if len(t.shards) > 0 {
+		t.next = (t.next + 1) % len(t.shards)
+	}
+	recs := make([][]connect.Record, len(due))
+	errs := make([]error, len(due))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxConcurrentReads)
+	for i, s := range due {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			recs[i], errs[i] = t.read(ctx, s)
+		}()
+	}
+	wg.Wait()
+	var out []connect.Record
+	for i, s := range due {
+		if err := errs[i]; err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			if s.info.Closed && errorCode(err) == codeNotFound {
+				// A closed shard past the retention period is gone, and
+				// with it anything left to read: its children may go on.
+				t.log.Warn("kinesis source: closed shard expired before it was read to its end", "shard", s.info.ID, "err", err)
+				t.markEnded(s)
+				continue
+			}
+			if !transient(err) {
+				return nil, 0, fmt.Errorf("shard %s: %w", s.info.ID, err)
+			}
+			s.backoff = min(max(2*s.backoff, minBackoff), maxBackoff)
+			s.notBefore = time.Now().Add(s.backoff)
+			t.log.Debug("kinesis source: backing off", "shard", s.info.ID, "wait", s.backoff, "err", err)
+			wait = min(wait, s.backoff)
+			continue
+		}
+		s.backoff = 0
+		out = append(out, recs[i]...)
+	}
+	return out, wait, nil
+}
+
+// parentsFinished reports whether s may be read. Call with t.mu held.
+func (t *SourceTask) parentsFinished(s *shardReader) bool {
+	for _, p := range s.parents {
+		if !p.finished() {
+			return false
+		}
+	}
+	return true
+}
+
+// read makes one GetRecords call on s (getting an iterator first when it
+// has none) and returns its records as Connect records.
+func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record, error) {
+	if s.iterator == nil {
+		it, err := t.shardIterator(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		s.iterator = it
+		if it == nil { // a closed shard with nothing after our position
+			t.markEnded(s)
+			return nil, nil
+		}
+	}
+	resp, err := t.client.GetRecords(ctx, &awskinesis.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(t.limit)})
+	if err != nil {
+		if errorCode(err) == codeExpiredIterator {
+			// Iterators live five minutes; renew from the last record.
+			s.iterator = nil
+			s.notBefore = time.Time{}
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []connect.Record
+	for _, r := range resp.Records {
+		out = t.convert(s, r, out)
+	}
+	s.iterator = resp.NextShardIterator
+	if s.iterator == nil {
+		// The shard is closed and read to its end. The last record says so,
+		// which lets a restart skip the shard without a call.
+		if n := len(out); n > 0 {
+			out[n-1].SourceOffset["closed"] = true
+		}
+	}
+	t.mu.Lock()
+	s.pending += len(out)
+	if s.iterator == nil {
+		s.ended = true
+	}
+	t.mu.Unlock()
+	s.notBefore = time.Now().Add(t.pollInterval)
+	if len(resp.Records) > 0 && aws.ToInt64(resp.MillisBehindLatest) > 0 {
+		s.notBefore = time.Time{} // behind: read on at once
+	}
+	return out, nil
+}
+
+func (t *SourceTask) markEnded(s *shardReader) {
+	t.mu.Lock()
+	s.ended = true
+	t.mu.Unlock()
+}
+
+// readParent reports whether the task reads (or read) one of s's parents,
+// so that s must be read from its start for nothing to be lost.
+func (t *SourceTask) readParent(s *shardReader) bool {
+	for _, p := range s.parents {
+		if !p.skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// shardIterator returns an iterator from s's position: after its last
+// record, at a partly handed-out aggregate, else from the configured
+// position, except that under LATEST a child of a shard the task reads
+// starts at TRIM_HORIZON.
+func (t *SourceTask) shardIterator(ctx context.Context, s *shardReader) (*string, error) {
+	in := &awskinesis.GetShardIteratorInput{StreamName: aws.String(t.stream), ShardId: aws.String(s.info.ID)}
+	switch {
+	case s.resume != nil:
+		in.ShardIteratorType = types.ShardIteratorTypeAtSequenceNumber
+		in.StartingSequenceNumber = aws.String(s.resume.Sequence)
+	case s.last != nil:
+		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
+		in.StartingSequenceNumber = aws.String(s.last.Sequence)
+	case t.position == positionAtTimestamp:
+		// Right for children too: their records after the time are the
+		// ones after what their parents gave from the same time.
+		in.ShardIteratorType = types.ShardIteratorTypeAtTimestamp
+		in.Timestamp = aws.Time(t.at)
+	case t.position == positionTrimHorizon || t.readParent(s):
+		in.ShardIteratorType = types.ShardIteratorTypeTrimHorizon
+	default:
+		in.ShardIteratorType = types.ShardIteratorTypeLatest
+	}
+	resp, err := t.client.GetShardIterator(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("GetShardIterator: %w", err)
+	}
+	return resp.ShardIterator, nil
+}
+
+// convert appends the Connect records of one Kinesis record: itself, or the
+// user records of a KPL aggregate (minus those a resume skips).
+func (t *SourceTask) convert(s *shardReader, r types.Record, out []connect.Record) []connect.Record {
+	seq := aws.ToString(r.SequenceNumber)
+	if t.deaggregate && isAggregate(r.Data) {
+		subs, err := deaggregate(r.Data)
+		if err == nil {
+			skipUpTo := int64(-1)
+			if s.resume != nil && s.resume.Sequence == seq {
+				skipUpTo = s.resume.Subsequence
+			}
+			s.resume = nil
+			for k, sub := range subs {
+				pos := position{Sequence: seq, Subsequence: int64(k)}
+				s.last = &pos
+				if int64(k) <= skipUpTo {
+					continue
+				}
+				out = append(out, t.record(s, r, pos, sub.PartitionKey, sub.Data))
+			}
+			return out
+		}
+		t.log.Warn("kinesis source: record starts like a KPL aggregate but is not one; copied as it is",
+			"shard", s.info.ID, "sequence", seq, "err", err)
+	}
+	s.resume = nil
+	pos := position{Sequence: seq, Subsequence: -1}
+	s.last = &pos
+	return append(out, t.record(s, r, pos, aws.ToString(r.PartitionKey), r.Data))
+}
+
+func (t *SourceTask) record(s *shardReader, r types.Record, pos position, key string, data []byte) connect.Record {
+	rec := connect.Record{
+		Topic:           t.topic,
+		Partition:       s.partition,
+		Offset:          -1,
+		KeySchema:       keySchema,
+		Key:             key,
+		ValueSchema:     valueSchema,
+		Value:           data,
+		SourcePartition: s.srcPart,
+		SourceOffset:    pos.offset(),
+	}
+	if r.ApproximateArrivalTimestamp != nil {
+		rec.Timestamp = *r.ApproximateArrivalTimestamp
+	}
+	if t.headers {
+		rec.Headers = []connect.Header{
+			{Key: "kinesis.shard", Value: []byte(s.info.ID)},
+			{Key: "kinesis.sequence", Value: []byte(pos.Sequence)},
+		}
+		if pos.Subsequence >= 0 {
+			rec.Headers = append(rec.Headers, connect.Header{Key: "kinesis.subsequence", Value: []byte(strconv.FormatInt(pos.Subsequence, 10))})
+		}
+	}
+	return rec
+}
+
+// CommitRecord implements connect.SourceTask: once every record of an ended
+// shard is committed, its children may be read.
+func (t *SourceTask) CommitRecord(_ context.Context, rec connect.Record) error {
+	id, _ := rec.SourcePartition["shard"].(string)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.byID[id]; ok && s.pending > 0 {
+		s.pending--
+	}
+	return nil
+}
+
+// Commit implements connect.SourceTask: Kinesis keeps no consumer state.
+func (t *SourceTask) Commit(context.Context) error { return nil }
+
+// Stop implements connect.SourceTask.
+func (t *SourceTask) Stop() error {
+	if t.stop != nil {
+		t.stop()
+	}
+	return nil
+}
