@@ -86,6 +86,9 @@ func TestCreateStartsConnectorAndTasks(t *testing.T) {
 	if got := states(t, h, "src"); got != "RUNNING 0:RUNNING 1:RUNNING" {
 		t.Errorf("status = %s", got)
 	}
+	if st, _ := h.Status("src"); st.Tasks[1].Progress == nil || st.Tasks[1].Progress.RecordsIn != 7 {
+		t.Errorf("task progress = %+v", st.Tasks[1].Progress)
+	}
 	tasks, _ := h.TaskConfigs("src")
 	if len(tasks) != 2 || tasks[1].Config["task.index"] != "1" {
 		t.Errorf("task configs = %+v", tasks)

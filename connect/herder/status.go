@@ -24,12 +24,21 @@ type StateInfo struct {
 	WorkerID string `json:"worker_id"`
 }
 
-// TaskState is a task's state.
+// TaskState is a task's state. Progress is StreamBridge's addition (the
+// issue's "progress in the status endpoint"): what a running task has done
+// since it started, when the worker reports it; Kafka clients ignore it.
 type TaskState struct {
-	ID       int    `json:"id"`
-	State    string `json:"state"`
-	Trace    string `json:"trace,omitempty"`
-	WorkerID string `json:"worker_id"`
+	ID       int               `json:"id"`
+	State    string            `json:"state"`
+	Trace    string            `json:"trace,omitempty"`
+	WorkerID string            `json:"worker_id"`
+	Progress *runtime.Progress `json:"progress,omitempty"`
+}
+
+// progressReporter is a worker that counts its tasks' progress
+// (runtime.Worker does).
+type progressReporter interface {
+	TaskProgress(id runtime.TaskID) (runtime.Progress, bool)
 }
 
 // Status returns a connector's status and its tasks'.
@@ -47,6 +56,20 @@ func (h *Herder) Status(name string) (ConnectorStatus, error) {
 // held. Tasks are those of the stored task configurations, so a task the
 // worker has not reported yet is UNASSIGNED.
 func (h *Herder) status(name string, s stored) ConnectorStatus {
+	out := h.statusSnapshot(name, s)
+	// Asked without statusMu: the worker may report a state (which takes
+	// statusMu) while holding what TaskProgress needs.
+	if pr, ok := h.worker.(progressReporter); ok {
+		for i := range out.Tasks {
+			if p, ok := pr.TaskProgress(runtime.TaskID{Connector: name, Task: out.Tasks[i].ID}); ok {
+				out.Tasks[i].Progress = &p
+			}
+		}
+	}
+	return out
+}
+
+func (h *Herder) statusSnapshot(name string, s stored) ConnectorStatus {
 	h.statusMu.Lock()
 	defer h.statusMu.Unlock()
 	st := h.statusOf(name)

@@ -9,6 +9,7 @@ import (
 	"github.com/streambridge/bridge/connect/connectors/file"
 	"github.com/streambridge/bridge/connect/connectors/http"
 	"github.com/streambridge/bridge/connect/connectors/kafka"
+	"github.com/streambridge/bridge/connect/connectors/kinesis"
 	"github.com/streambridge/bridge/connect/connectors/s3"
 	"github.com/streambridge/bridge/connect/connectors/sqs"
 	"github.com/streambridge/bridge/connect/convert"
@@ -17,8 +18,7 @@ import (
 
 // builtins returns the Plugins() list of every built-in plugin package.
 // Each package exports `func Plugins() []connect.Plugin`; a new one is
-// added here (connectors/kinesis: the Kinesis source and sink, when it
-// lands).
+// added here.
 func builtins() [][]connect.Plugin {
 	return [][]connect.Plugin{
 		convert.Plugins(),   // String, ByteArray, Json and number converters
@@ -26,6 +26,7 @@ func builtins() [][]connect.Plugin {
 		file.Plugins(),      // FileStreamSource/Sink, the tailing file source
 		http.Plugins(),      // the HTTP sink
 		kafka.Plugins(),     // Kafka source and sink to another cluster
+		kinesis.Plugins(),   // Kinesis source and sink
 		s3.Plugins(),        // the S3 sink
 		sqs.Plugins(),       // SQS source and sink
 	}

@@ -112,7 +112,8 @@ const (
 func running(states ...string) string {
 	var tasks []string
 	for i, s := range states[1:] {
-		tasks = append(tasks, `{"id":`+string(rune('0'+i))+`,"state":"`+s+`","worker_id":"127.0.0.1:8083"}`)
+		// The fake worker reports every task's progress as 7 in, 5 out.
+		tasks = append(tasks, `{"id":`+string(rune('0'+i))+`,"state":"`+s+`","worker_id":"127.0.0.1:8083","progress":{"records_in":7,"records_out":5,"records_skipped":0}}`)
 	}
 	return `{"name":"src","connector":{"state":"` + states[0] + `","worker_id":"127.0.0.1:8083"},"tasks":[` + strings.Join(tasks, ",") + `],"type":"source"}`
 }
@@ -158,7 +159,7 @@ func TestConnectorsEndpoints(t *testing.T) {
 		{method: "GET", path: "/connectors/nope/status", code: 404, want: `{"error_code":404,"message":"No status found for connector nope"}`},
 		{method: "GET", path: "/connectors/src/tasks", code: 200, want: `[{"id":{"connector":"src","task":0},"config":{"task.index":"0","test.task.value":""}},{"id":{"connector":"src","task":1},"config":{"task.index":"1","test.task.value":""}}]`},
 		{method: "GET", path: "/connectors/nope/tasks", code: 404},
-		{method: "GET", path: "/connectors/src/tasks/1/status", code: 200, want: `{"id":1,"state":"RUNNING","worker_id":"127.0.0.1:8083"}`},
+		{method: "GET", path: "/connectors/src/tasks/1/status", code: 200, want: `{"id":1,"state":"RUNNING","worker_id":"127.0.0.1:8083","progress":{"records_in":7,"records_out":5,"records_skipped":0}}`},
 		{method: "GET", path: "/connectors/src/tasks/7/status", code: 404, want: `{"error_code":404,"message":"No status found for task src-7"}`},
 		{method: "GET", path: "/connectors/src/tasks/x/status", code: 404, want: `{"error_code":404,"message":"HTTP 404 Not Found"}`},
 		{method: "POST", path: "/connectors/src/tasks/1/restart", code: 204},
