@@ -66,7 +66,13 @@ func (w *Worker) newTask(id TaskID, p connect.Plugin, connCfg, taskCfg connect.C
 
 func (t *taskRun) run() {
 	defer close(t.done)
-	t.w.taskState(t.id, Running, "")
+	// A PauseTask may come before this goroutine runs; the state then
+	// stays the one it reported.
+	t.mu.Lock()
+	if !t.paused {
+		t.w.taskState(t.id, Running, "")
+	}
+	t.mu.Unlock()
 	t.log.Info("task started")
 	err := t.body.run(t.ctx)
 	switch {
