@@ -41,7 +41,7 @@ type MemberConfig struct {
 	// the member's goroutine and must stop revoked work before returning:
 	// the member rejoins right after.
 	OnAssignment func(Change)
-	Now          func() time.Time               // for tests; time.Now
+	Now          func() time.Time              // for tests; time.Now
 	Logf         func(format string, a ...any) // optional
 }
 
@@ -56,10 +56,10 @@ type Change struct {
 	Error        int16 // ConfigMismatch: nothing changed; the member catches up and rejoins
 	Delay        time.Duration
 
-	Assigned          []string
-	AssignedTasks     []runtime.TaskID
-	Revoked           []string
-	RevokedTasks      []runtime.TaskID
+	Assigned      []string
+	AssignedTasks []runtime.TaskID
+	Revoked       []string
+	RevokedTasks  []runtime.TaskID
 }
 
 // Member is one worker in a Connect group: it joins with JoinGroup/SyncGroup
