@@ -63,8 +63,9 @@ func mismatch(in AssignInput, maxOffset int64) map[string]Assignment {
 }
 
 // EagerAssign is Kafka's EagerAssignor: everything is handed out anew,
-// round-robin over the members sorted by id, each connector followed by its
-// tasks.
+// round-robin over the members sorted by id: first every connector, then,
+// going on round the same circle, every task (connectors sorted, tasks in
+// order).
 func EagerAssign(in AssignInput) map[string]Assignment {
 	members := sortedMembers(in.Members)
 	out := map[string]Assignment{}
@@ -86,6 +87,8 @@ func EagerAssign(in AssignInput) map[string]Assignment {
 		a := out[id]
 		a.Connectors = append(a.Connectors, name)
 		out[id] = a
+	}
+	for _, name := range names {
 		for i := range in.Config.Connectors[name] {
 			id := take()
 			a := out[id]
