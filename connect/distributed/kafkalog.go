@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -45,13 +46,13 @@ func EnsureTopic(ctx context.Context, cl *kgo.Client, spec TopicSpec) error {
 	}
 	compact := "compact"
 	resp, err := adm.CreateTopic(ctx, spec.Partitions, rf, map[string]*string{"cleanup.policy": &compact}, spec.Name)
+	if err == nil {
+		err = resp.Err
+	}
 	switch {
-	case err == nil && resp.Err == nil:
-		return nil
-	case err == nil && errors.Is(resp.Err, kerr.TopicAlreadyExists):
 	case err == nil:
-		return fmt.Errorf("creating topic %s: %w", spec.Name, resp.Err)
-	default:
+		return nil
+	case !errors.Is(err, kerr.TopicAlreadyExists):
 		return fmt.Errorf("creating topic %s: %w", spec.Name, err)
 	}
 	cfgs, err := adm.DescribeTopicConfigs(ctx, spec.Name)
@@ -110,6 +111,10 @@ func openLog(ctx context.Context, producer *kgo.Client, seeds []string, extra []
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.KeepControlRecords(),
+		// Kafka's consumer default (fetch.max.wait.ms): a reader that
+		// waits on an idle topic answers a later readToEnd within it even
+		// where the broker does not end a long poll early.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 	}, extra...)
 	consumer, err := kgo.NewClient(opts...)
 	if err != nil {
