@@ -20,8 +20,8 @@ func TestStatusStore(t *testing.T) {
 			must(t, s.PutTopic(ctx, TopicStatus{Topic: "orders", Connector: "src", Task: 0, DiscoverTimestamp: 1700000000000}))
 
 			want := map[string]string{
-				"status-connector-src":               `{"state":"RUNNING","trace":null,"worker_id":"127.0.0.1:8083","generation":3}`,
-				"status-task-src-0":                  `{"state":"FAILED","trace":"org.apache.kafka.connect.errors.ConnectException: boom\n\tat X","worker_id":"127.0.0.1:8084","generation":3}`,
+				"status-connector-src":              `{"state":"RUNNING","trace":null,"worker_id":"127.0.0.1:8083","generation":3}`,
+				"status-task-src-0":                 `{"state":"FAILED","trace":"org.apache.kafka.connect.errors.ConnectException: boom\n\tat X","worker_id":"127.0.0.1:8084","generation":3}`,
 				"status-topic-orders:connector-src": `{"topic":{"name":"orders","connector":"src","task":0,"discoverTimestamp":1700000000000}}`,
 			}
 			recs := rawRecords(t, brokers, "connect-status")
