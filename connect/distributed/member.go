@@ -75,6 +75,7 @@ type Member struct {
 	rejoin chan struct{}
 
 	assignor IncrementalAssignor
+	contact  time.Time // last completed round or heartbeat (run's goroutine only)
 
 	mu         sync.Mutex
 	memberID   string
@@ -180,6 +181,7 @@ func (m *Member) Kill() {
 
 func (m *Member) run(ctx context.Context) {
 	defer close(m.done)
+	m.contact = m.cfg.Now()
 	for ctx.Err() == nil {
 		wait, err := m.joinAndSync(ctx)
 		if err != nil {
@@ -187,10 +189,26 @@ func (m *Member) run(ctx context.Context) {
 				return
 			}
 			m.cfg.Logf("connect group %s: %v", m.cfg.GroupID, err)
+			m.revokeIfCutOff()
 			sleep(ctx, min(m.cfg.HeartbeatInterval, time.Second))
 			continue
 		}
+		m.contact = m.cfg.Now()
 		m.heartbeat(ctx, wait)
+	}
+}
+
+// revokeIfCutOff stops everything once the member has been out of the
+// group longer than the scheduled rebalance delay: by then the leader has
+// given its work to others (KAFKA-9184), and running it twice is worse
+// than not running it until the member is back.
+func (m *Member) revokeIfCutOff() {
+	m.mu.Lock()
+	idle := m.running.empty()
+	m.mu.Unlock()
+	if !idle && m.cfg.Now().Sub(m.contact) > max(m.cfg.MaxDelay, m.cfg.SessionTimeout) {
+		m.cfg.Logf("connect group %s: out of the group for longer than %s; stopping all connectors and tasks", m.cfg.GroupID, m.cfg.MaxDelay)
+		m.revokeAll()
 	}
 }
 
@@ -205,8 +223,9 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // protocols lists what this member offers, most preferred first.
 func (m *Member) protocols() []kmsg.JoinGroupRequestProtocol {
+	offset := m.cfg.Config().Offset // outside m.mu: it is the caller's code
 	m.mu.Lock()
-	state := WorkerState{URL: m.cfg.URL, ConfigOffset: m.cfg.Config().Offset, Assignment: m.current}
+	state := WorkerState{URL: m.cfg.URL, ConfigOffset: offset, Assignment: m.current}
 	m.mu.Unlock()
 	var names []string
 	switch m.cfg.Protocol {
@@ -441,6 +460,7 @@ func (m *Member) heartbeat(ctx context.Context, wait rejoinWait) {
 		switch err := kerr.ErrorForCode(resp.ErrorCode); {
 		case err == nil:
 			lastOK = m.cfg.Now()
+			m.contact = lastOK
 		case errors.Is(err, kerr.RebalanceInProgress):
 			return
 		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
