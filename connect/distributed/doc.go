@@ -59,7 +59,8 @@
 // once; one given a delay rejoins when it ends.
 //
 // OnAssignment runs on the member's goroutine with (assigned, revoked)
-// connectors and tasks and the generation; Running returns the member's
+// connectors and tasks and the generation, and the config offset the leader
+// assigned from, which the worker reads up to before it starts anything; Running returns the member's
 // whole assignment. Close leaves the group; Kill stops without leaving,
 // as a crash does. A member cut off from the group for longer than the
 // scheduled delay revokes everything it runs, since the leader has given it

@@ -169,17 +169,30 @@ func (l *kafkaLog) read(ctx context.Context) {
 }
 
 // readToEnd waits until every record below the end offsets listed now has
-// been applied (KafkaBasedLog.readToEnd).
+// been applied (KafkaBasedLog.readToEnd). A partition with nothing left to
+// read (its start offset is its end, everything deleted) counts as read.
 func (l *kafkaLog) readToEnd(ctx context.Context) error {
-	ends, err := kadm.NewClient(l.producer).ListEndOffsets(ctx, l.topic)
+	adm := kadm.NewClient(l.producer)
+	ends, err := adm.ListEndOffsets(ctx, l.topic)
+	if err == nil {
+		err = ends.Error()
+	}
 	if err != nil {
 		return fmt.Errorf("listing end offsets of %s: %w", l.topic, err)
 	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("listing end offsets of %s: %w", l.topic, err)
+	starts, err := adm.ListStartOffsets(ctx, l.topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("listing start offsets of %s: %w", l.topic, err)
 	}
 	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) { want[o.Partition] = o.Offset })
+	ends.Each(func(o kadm.ListedOffset) {
+		if s, ok := starts.Lookup(l.topic, o.Partition); !ok || s.Offset < o.Offset {
+			want[o.Partition] = o.Offset
+		}
+	})
 	stop := context.AfterFunc(ctx, func() {
 		l.mu.Lock()
 		l.changed.Broadcast()

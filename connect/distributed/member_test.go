@@ -267,3 +267,47 @@ func TestMixedProtocols(t *testing.T) {
 		})
 	}
 }
+
+// A leader that has read less of the config topic than another member
+// catches up before it assigns (CatchUp), so the group assigns from the
+// newest config.
+func TestLeaderCatchesUp(t *testing.T) {
+	brokers := startKfake(t)
+	ctx := testCtx(t)
+	var mu sync.Mutex
+	behind := ClusterConfig{Offset: 5, Connectors: map[string]int{"a": 1}}
+	ahead := ClusterConfig{Offset: 9, Connectors: map[string]int{"a": 1, "b": 2}}
+	leaderView, caughtUp := behind, 0
+	leaderCfg := func() ClusterConfig { mu.Lock(); defer mu.Unlock(); return leaderView }
+	w1 := &worker{name: "w1"}
+	m, err := NewMember(newClient(t, brokers), MemberConfig{
+		GroupID: "connect-cluster", URL: "http://w1:8083", SessionTimeout: time.Second, HeartbeatInterval: 100 * time.Millisecond,
+		MaxDelay: 300 * time.Millisecond, Config: leaderCfg, OnAssignment: w1.heard, Logf: t.Logf,
+		CatchUp: func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			leaderView = ahead
+			caughtUp++
+			return nil
+		},
+	})
+	must(t, err)
+	w1.m = m
+	waitStable(t, ctx, behind, w1)
+	w2 := startWorker(t, brokers, "w2", memberOpts{maxDelay: 300 * time.Millisecond, config: func() ClusterConfig { return ahead }})
+	waitStable(t, ctx, ahead, w1, w2)
+	mu.Lock()
+	n := caughtUp
+	mu.Unlock()
+	if n == 0 {
+		t.Fatal("the leader assigned without catching up")
+	}
+	w1.mu.Lock()
+	last := w1.log[len(w1.log)-1]
+	w1.mu.Unlock()
+	if last.ConfigOffset != 9 {
+		t.Fatalf("assigned from config offset %d", last.ConfigOffset)
+	}
+	closeWorker(t, w1)
+	closeWorker(t, w2)
+}

@@ -191,3 +191,30 @@ func TestRefusesDeleteTopic(t *testing.T) {
 		})
 	}
 }
+
+// A partition whose records were all deleted (DeleteRecords up to its end)
+// has nothing to read: opening a store does not wait for it. Kafka and the
+// bridge refuse DeleteRecords on a compact-only topic (POLICY_VIOLATION);
+// kfake allows it, which is how such a partition comes about here.
+func TestReadToEndAfterDeleteRecords(t *testing.T) {
+	brokers := startKfake(t)
+	ctx := testCtx(t)
+	s := openOffsets(t, brokers)
+	must(t, s.Put(ctx, "c", []runtime.SourceOffset{{Partition: map[string]any{"p": "1"}, Offset: map[string]any{"o": "x"}}}))
+	adm := kadm.NewClient(newClient(t, brokers))
+	ends, err := adm.ListEndOffsets(ctx, "connect-offsets")
+	must(t, err)
+	toDelete := kadm.Offsets{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			toDelete.Add(kadm.Offset{Topic: o.Topic, Partition: o.Partition, At: o.Offset})
+		}
+	})
+	resp, err := adm.DeleteRecords(ctx, toDelete)
+	must(t, err)
+	must(t, resp.Error())
+	again := openOffsets(t, brokers)
+	if got, err := again.Get(ctx, "c", map[string]any{"p": "1"}); err != nil || got != nil {
+		t.Fatalf("Get = %v, %v", got, err)
+	}
+}

@@ -112,6 +112,17 @@ func (s *StatusStore) PutTaskSafe(ctx context.Context, id runtime.TaskID, st Sta
 	return s.PutTask(ctx, id, st)
 }
 
+// PutConnectorSafe is PutTaskSafe for a connector's status.
+func (s *StatusStore) PutConnectorSafe(ctx context.Context, name string, st Status) error {
+	s.mu.Lock()
+	cur, ok := s.connectors[name]
+	s.mu.Unlock()
+	if ok && cur.Generation > st.Generation && cur.WorkerID != st.WorkerID {
+		return nil
+	}
+	return s.PutConnector(ctx, name, st)
+}
+
 // PutTopic records that connector uses topic (KIP-558).
 func (s *StatusStore) PutTopic(ctx context.Context, ts TopicStatus) error {
 	v, _ := json.Marshal(struct {
