@@ -39,8 +39,9 @@ func TestOffsetStore(t *testing.T) {
 			ctx := testCtx(t)
 			s := openOffsets(t, brokers)
 
-			// The FileStreamSource example of Kafka's docs (KIP-875):
-			// key ["local-file-source",{"filename":"test.txt"}], value {"position":84}.
+			// Kafka's FileStreamSource keeps partition {"filename":…} and
+			// offset {"position":…}; KafkaOffsetBackingStore's record is
+			// ["<connector>",{partition}] → {offset}, compact JSON.
 			part := map[string]any{"filename": "test.txt"}
 			if err := s.Put(ctx, "local-file-source", []runtime.SourceOffset{{Partition: part, Offset: map[string]any{"position": int64(84)}}}); err != nil {
 				t.Fatal(err)

@@ -125,10 +125,14 @@ func (s *StatusStore) PutConnectorSafe(ctx context.Context, name string, st Stat
 
 // PutTopic records that connector uses topic (KIP-558).
 func (s *StatusStore) PutTopic(ctx context.Context, ts TopicStatus) error {
+	return s.log.send(ctx, []byte(topicStatusKey(ts.Topic, ts.Connector)), topicStatusValue(ts))
+}
+
+func topicStatusValue(ts TopicStatus) []byte {
 	v, _ := json.Marshal(struct {
 		Topic TopicStatus `json:"topic"`
 	}{ts})
-	return s.log.send(ctx, []byte(topicStatusKey(ts.Topic, ts.Connector)), unescapeHTML(v))
+	return unescapeHTML(v)
 }
 
 // DeleteConnector writes tombstones for the connector's status, its tasks'

@@ -3,6 +3,8 @@ package distributed
 import (
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/streambridge/bridge/connect/runtime"
 )
 
@@ -62,6 +64,45 @@ func TestStatusStore(t *testing.T) {
 			}
 			if len(other.Tasks("src")) != 0 || len(other.Topics("src")) != 0 {
 				t.Fatal("task or topic status survived")
+			}
+		})
+	}
+}
+
+// Records a Java Connect worker wrote to its status topic (as shown in
+// Debezium's tutorials): read back and written again, byte for byte.
+func TestStatusValuesMatchJava(t *testing.T) {
+	tests := []struct {
+		key, value string
+	}{
+		{"status-task-timescaledb-connector-0", `{"state":"RUNNING","trace":null,"worker_id":"172.17.0.5:8083","generation":31}`},
+		{"status-connector-postgres-connector", `{"state":"RUNNING","trace":null,"worker_id":"127.0.0.1:8083","generation":2}`},
+		{"status-topic-timescaledb.public.accounts:connector-timescaledb-connector", `{"topic":{"name":"timescaledb.public.accounts","connector":"timescaledb-connector","task":0,"discoverTimestamp":1746009337985}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			s := &StatusStore{connectors: map[string]Status{}, tasks: map[runtime.TaskID]Status{}, topics: map[string]map[string]TopicStatus{}}
+			s.applyRecord(&kgo.Record{Key: []byte(tt.key), Value: []byte(tt.value)})
+			var again string
+			switch {
+			case len(s.tasks) == 1:
+				st, ok := s.Task(runtime.TaskID{Connector: "timescaledb-connector", Task: 0})
+				if !ok {
+					t.Fatalf("task key parsed as %v", s.tasks)
+				}
+				again = string(StatusValue(st))
+			case len(s.connectors) == 1:
+				st, _ := s.Connector("postgres-connector")
+				again = string(StatusValue(st))
+			default:
+				ts := s.Topics("timescaledb-connector")
+				if len(ts) != 1 {
+					t.Fatalf("topic record parsed as %v", s.topics)
+				}
+				again = string(topicStatusValue(ts[0]))
+			}
+			if again != tt.value {
+				t.Fatalf("wrote %s\nJava wrote %s", again, tt.value)
 			}
 		})
 	}
