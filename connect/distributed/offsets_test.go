@@ -1,6 +1,7 @@
 package distributed
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -217,5 +218,40 @@ func TestReadToEndAfterDeleteRecords(t *testing.T) {
 	again := openOffsets(t, brokers)
 	if got, err := again.Get(ctx, "c", map[string]any{"p": "1"}); err != nil || got != nil {
 		t.Fatalf("Get = %v, %v", got, err)
+	}
+}
+
+// Tasks of several connectors commit at once; each reads back its own.
+func TestOffsetStoreConcurrent(t *testing.T) {
+	brokers := startKfake(t)
+	ctx := testCtx(t)
+	s := openOffsets(t, brokers)
+	errs := make(chan error, 4)
+	for w := range 4 {
+		go func() {
+			conn := string(rune('a' + w))
+			for i := range 10 {
+				part := map[string]any{"shard": int64(i)}
+				if err := s.Put(ctx, conn, []runtime.SourceOffset{{Partition: part, Offset: map[string]any{"seq": int64(i * w)}}}); err != nil {
+					errs <- err
+					return
+				}
+				got, err := s.Get(ctx, conn, part)
+				if err != nil || got["seq"] != int64(i*w) {
+					errs <- fmt.Errorf("%s shard %d: %v, %v", conn, i, got, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		must(t, <-errs)
+	}
+	for w := range 4 {
+		list, err := s.List(ctx, string(rune('a'+w)))
+		if err != nil || len(list) != 10 {
+			t.Fatalf("connector %c: %d offsets, %v", 'a'+w, len(list), err)
+		}
 	}
 }
