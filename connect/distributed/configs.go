@@ -47,10 +47,16 @@ type Snapshot struct {
 	Connectors map[string]ConnectorSnapshot
 }
 
-// Cluster is what the leader assigns from.
+// Cluster is what the leader assigns from. An inconsistent connector
+// counts no tasks, as ClusterConfigState.tasks answers, so none of its
+// stale tasks run until it writes a complete set.
 func (s Snapshot) Cluster() ClusterConfig {
 	c := ClusterConfig{Offset: s.Offset, Connectors: map[string]int{}}
 	for name, cs := range s.Connectors {
+		if cs.Inconsistent {
+			c.Connectors[name] = 0
+			continue
+		}
 		c.Connectors[name] = len(cs.Tasks)
 	}
 	return c

@@ -139,6 +139,9 @@ func TestConfigStoreReadsOtherWorkers(t *testing.T) {
 			if !got.Inconsistent || len(got.Tasks) != 1 || got.Tasks[0]["topics"] != "t" {
 				t.Fatalf("incomplete commit %+v", got)
 			}
+			if n := s.Snapshot().Cluster().Connectors["sink"]; n != 0 {
+				t.Fatalf("an inconsistent connector offers %d tasks to assign", n)
+			}
 			send("target-state-sink", `{"state":"PAUSED"}`)
 			if got := s.Snapshot().Connectors["sink"].TargetState; got != Paused {
 				t.Fatalf("v1 target state %q", got)

@@ -348,7 +348,10 @@ func (m *Member) lead(ctx context.Context, resp *kmsg.JoinGroupResponse, version
 	for _, mem := range resp.Members {
 		s, err := DecodeWorkerState(mem.ProtocolMetadata)
 		if err != nil {
-			return nil, fmt.Errorf("member %s: %w", mem.MemberID, err)
+			// Failing the round would stall the whole group on one
+			// member: count it as running nothing at config offset -1.
+			m.cfg.Logf("connect group %s: member %s: %v", m.cfg.GroupID, mem.MemberID, err)
+			s = WorkerState{ConfigOffset: -1}
 		}
 		in.Members[mem.MemberID] = s
 		maxOffset = max(maxOffset, s.ConfigOffset)
