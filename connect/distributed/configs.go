@@ -71,6 +71,7 @@ const (
 	ConnectorConfigRemoved
 	TaskConfigsCommitted
 	TargetStateChanged
+	RestartRequested
 )
 
 // ConfigChange is one update read from the config topic.
@@ -78,6 +79,10 @@ type ConfigChange struct {
 	Kind      ConfigChangeKind
 	Connector string
 	Tasks     []runtime.TaskID // TaskConfigsCommitted
+	// IncludeTasks and OnlyFailed are a RestartRequested's options
+	// (POST /connectors/{name}/restart?includeTasks=…&onlyFailed=…).
+	IncludeTasks bool
+	OnlyFailed   bool
 }
 
 // ConfigStore keeps connector configurations in the config.storage.topic
@@ -89,8 +94,10 @@ type ConfigChange struct {
 //	commit-<name>        {"tasks":N}
 //	target-state-<name>  {"state":"PAUSED","state.v2":"STOPPED"}
 //
-// Other keys (session keys, restart requests, task count records, logger
-// levels) are read past. Every Put returns once its records are
+//	restart-connector-<name> {"include-tasks":true,"only-failed":false}
+//
+// Other keys (session keys, task count records, logger levels) are read
+// past. Every Put returns once its records are
 // acknowledged and read back, so Snapshot reflects them.
 type ConfigStore struct {
 	producer *kgo.Client
@@ -241,6 +248,13 @@ func (s *ConfigStore) PutTargetState(ctx context.Context, name string, t TargetS
 	return s.write(ctx, &kgo.Record{Key: []byte("target-state-" + name), Value: TargetStateValue(t)})
 }
 
+// PutRestartRequest writes restart-connector-<name>: the leader's record
+// that every worker running part of the connector restarts it (KIP-745).
+func (s *ConfigStore) PutRestartRequest(ctx context.Context, name string, includeTasks, onlyFailed bool) error {
+	return s.write(ctx, &kgo.Record{Key: []byte("restart-connector-" + name),
+		Value: fmt.Appendf(nil, `{"include-tasks":%t,"only-failed":%t}`, includeTasks, onlyFailed)})
+}
+
 // RemoveConnector writes the tombstones of connector-<name> and
 // target-state-<name>, as KafkaConfigBackingStore.removeConnectorConfig.
 func (s *ConfigStore) RemoveConnector(ctx context.Context, name string) error {
@@ -302,6 +316,15 @@ func (s *ConfigStore) applyRecord(r *kgo.Record) {
 		c := s.connector(name)
 		c.Config = cfg
 		change = &ConfigChange{Kind: ConnectorConfigUpdated, Connector: name}
+	case strings.HasPrefix(key, "restart-connector-"):
+		var v struct {
+			IncludeTasks bool `json:"include-tasks"`
+			OnlyFailed   bool `json:"only-failed"`
+		}
+		if r.Value == nil || json.Unmarshal(r.Value, &v) != nil {
+			break
+		}
+		change = &ConfigChange{Kind: RestartRequested, Connector: key[len("restart-connector-"):], IncludeTasks: v.IncludeTasks, OnlyFailed: v.OnlyFailed}
 	case strings.HasPrefix(key, "task-count-record-"):
 		// Exactly-once source bookkeeping: nothing this view keeps.
 	case strings.HasPrefix(key, "task-"):

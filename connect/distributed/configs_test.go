@@ -52,6 +52,7 @@ func TestConfigStoreRecords(t *testing.T) {
 			must(t, s.PutTaskConfigs(ctx, "src", []connect.Config{{"task.class": "T", "n": "0"}, {"task.class": "T", "n": "1"}}))
 			must(t, s.PutTargetState(ctx, "src", Paused))
 			must(t, s.PutTargetState(ctx, "src", Stopped))
+			must(t, s.PutRestartRequest(ctx, "src", true, true))
 
 			// KafkaConfigBackingStore's keys and JsonConverter's values
 			// (schemas.enable=false): one partition, in write order.
@@ -62,6 +63,7 @@ func TestConfigStoreRecords(t *testing.T) {
 				{"commit-src", `{"tasks":2}`},
 				{"target-state-src", `{"state":"PAUSED","state.v2":"PAUSED"}`},
 				{"target-state-src", `{"state":"PAUSED","state.v2":"STOPPED"}`},
+				{"restart-connector-src", `{"include-tasks":true,"only-failed":true}`},
 			}
 			recs := rawRecords(t, brokers, "connect-configs")
 			if len(recs) != len(want) {
@@ -73,12 +75,12 @@ func TestConfigStoreRecords(t *testing.T) {
 				}
 			}
 			snap := s.Snapshot()
-			wantSnap := Snapshot{Offset: 6, Connectors: map[string]ConnectorSnapshot{"src": {
+			wantSnap := Snapshot{Offset: 7, Connectors: map[string]ConnectorSnapshot{"src": {
 				Config: cfg, Tasks: []connect.Config{{"task.class": "T", "n": "0"}, {"task.class": "T", "n": "1"}}, TargetState: Stopped}}}
 			if !reflect.DeepEqual(snap, wantSnap) {
 				t.Fatalf("snapshot %+v\nwant %+v", snap, wantSnap)
 			}
-			if cl := snap.Cluster(); cl.Offset != 6 || cl.Connectors["src"] != 2 {
+			if cl := snap.Cluster(); cl.Offset != 7 || cl.Connectors["src"] != 2 {
 				t.Fatalf("cluster %+v", cl)
 			}
 
@@ -95,7 +97,7 @@ func TestConfigStoreRecords(t *testing.T) {
 				string(recs[n-1].Key) != "target-state-src" || recs[n-1].Value != nil {
 				t.Fatalf("removal records %s=%q %s=%q", recs[n-2].Key, recs[n-2].Value, recs[n-1].Key, recs[n-1].Value)
 			}
-			if got := again.Snapshot(); len(got.Connectors) != 0 || got.Offset != 8 {
+			if got := again.Snapshot(); len(got.Connectors) != 0 || got.Offset != 9 {
 				t.Fatalf("after removal %+v", got)
 			}
 		})
@@ -155,12 +157,14 @@ func TestConfigStoreReadsOtherWorkers(t *testing.T) {
 				t.Fatal("connector still there after its tombstone")
 			}
 			send("connector-bad", `{"properties":`) // not JSON: skipped
+			send("restart-connector-sink", `{"include-tasks":true,"only-failed":false}`)
 
 			wantChanges := []ConfigChange{
 				{Kind: ConnectorConfigUpdated, Connector: "sink"},
 				{Kind: TaskConfigsCommitted, Connector: "sink", Tasks: []runtime.TaskID{{Connector: "sink", Task: 0}}},
 				{Kind: TargetStateChanged, Connector: "sink"},
 				{Kind: ConnectorConfigRemoved, Connector: "sink"},
+				{Kind: RestartRequested, Connector: "sink", IncludeTasks: true},
 			}
 			if got := changes.list(); !reflect.DeepEqual(got, wantChanges) {
 				t.Fatalf("changes %+v\nwant %+v", got, wantChanges)

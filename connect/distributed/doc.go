@@ -25,8 +25,8 @@
 //     worker with members in another order is found, and rewritten with its
 //     own bytes so compaction keeps one record.
 //   - ConfigStore (config.storage.topic, connect-configs, one partition):
-//     KafkaConfigBackingStore's connector-, task-, commit- and target-state-
-//     records. Task configurations become visible only at their commit
+//     KafkaConfigBackingStore's connector-, task-, commit-, target-state-
+//     and restart-connector- records. Task configurations become visible only at their commit
 //     record; a commit naming tasks that were not written marks the
 //     connector Inconsistent. Snapshot returns the view and its offset (the
 //     offset after the last record read, -1 for an empty topic: the number
@@ -70,6 +70,7 @@
 //
 // The herder that turns assignments into running connectors, forwards REST
 // requests to the leader (LeaderURL) and writes statuses, and the
-// session-key (KIP-507) and restart-request records: the REST-facing
-// distributed herder builds on this package.
+// session-key record (KIP-507 request signing: a Java follower in a group
+// led by a bridge worker gets no key): the REST-facing distributed herder
+// builds on this package.
 package distributed
