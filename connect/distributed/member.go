@@ -139,7 +139,8 @@ func (m *Member) RequestRejoin() {
 	}
 }
 
-// Running returns what this member runs now and the generation it got it in.
+// Running returns what this member runs now and the generation of the last
+// assignment its OnAssignment has finished handling.
 func (m *Member) Running() (connectors []string, tasks []runtime.TaskID, generation int32) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -407,9 +408,12 @@ func (m *Member) apply(ctx context.Context, generation int32, protocol string, a
 	full := a
 	full.Connectors, full.Tasks = m.running.connList(), m.running.taskList()
 	m.current = &full
-	m.lastDone = generation
 	m.mu.Unlock()
 	m.cfg.OnAssignment(ch)
+	// Running reports the new generation only once the listener acted on it.
+	m.mu.Lock()
+	m.lastDone = generation
+	m.mu.Unlock()
 	return rejoinWait{now: protocol != ProtocolEager && (len(a.RevokedConnectors) > 0 || len(a.RevokedTasks) > 0), delay: ch.Delay}
 }
 
