@@ -31,6 +31,7 @@ type connectCmdOptions struct {
 	bootstrap       string
 	restAddr        string
 	stateDir        string
+	groupID         string
 	shutdownTimeout time.Duration
 	logFormat       choice
 	logLevel        choice
@@ -42,6 +43,7 @@ func (o *connectCmdOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.bootstrap, "bootstrap-servers", "localhost:9092", "Kafka cluster the worker reads and writes, host:port[,host:port...]; unset, the worker properties' bootstrap.servers comes before this default")
 	fs.StringVar(&o.restAddr, "rest-addr", ":8083", "address of the Kafka Connect REST API; unset, the worker properties' listeners come before this default")
 	fs.StringVar(&o.stateDir, "state-dir", "./connect-state", "directory of the worker's state: connectors.json (configurations, target states, task configurations) and offsets.json (source offsets); created if missing")
+	fs.StringVar(&o.groupID, "group-id", "", "run in distributed mode as a worker of this Connect cluster (Kafka Connect's group.id): state in the cluster's config, offset and status topics, work shared with the other workers of the group; unset, the worker properties' group.id, and without either the worker is standalone")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long REST requests in flight may run after SIGINT/SIGTERM; tasks then make their final commit")
 	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
 	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())
@@ -62,6 +64,12 @@ listeners, key.converter, value.converter, offset.flush.interval.ms, ...);
 each file with connector.class is a connector, created (or updated) at start.
 Connectors created through the REST API are kept in --state-dir and resumed
 at the next start.
+
+With --group-id (or group.id in the worker properties) the worker is
+distributed, as connect-distributed.sh runs one: workers with the same group
+id share connectors and tasks, keep configurations, offsets and statuses in
+the cluster's compacted topics (offset.storage.topic, config.storage.topic,
+status.storage.topic) and answer the REST API for the whole cluster.
 
 Every flag can also be set as an environment variable (--state-dir as
 BRIDGE_STATE_DIR). SIGINT or SIGTERM stops the worker gracefully.`,
@@ -142,7 +150,14 @@ func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []s
 	if len(servers) == 0 {
 		return errors.New("--bootstrap-servers: want host:port[,host:port...]")
 	}
-	if opts.stateDir == "" {
+	groupID := opts.groupID
+	if l.sources["group-id"] == "default" {
+		groupID = strings.TrimSpace(props["group.id"])
+	}
+	if groupID != "" && len(connectors) > 0 {
+		return errors.New("distributed mode (group.id) takes only the worker properties: create connectors through the REST API, as with connect-distributed.sh")
+	}
+	if groupID == "" && opts.stateDir == "" {
 		return errors.New("--state-dir: want a directory")
 	}
 
@@ -165,6 +180,7 @@ func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []s
 		bootstrap:  servers,
 		restAddr:   restAddr,
 		stateDir:   opts.stateDir,
+		groupID:    groupID,
 		props:      props,
 		connectors: connectors,
 		registerer: reg,

@@ -37,6 +37,9 @@ type connectSettings struct {
 	stateDir string
 	// props are the worker properties (connect-standalone.properties).
 	props connect.Config
+	// groupID, when set, runs the worker in distributed mode: its state is
+	// in the cluster's internal topics, stateDir is unused.
+	groupID string
 	// connectors are created (or updated) at start, as connect-standalone.sh
 	// does with its connector files.
 	connectors []connect.Config
@@ -49,12 +52,21 @@ type connectSettings struct {
 // connectWorker is a running Connect worker.
 type connectWorker struct {
 	log    *slog.Logger
-	herder *herder.Herder
+	herder workerHerder
 	client *kgo.Client
 	http   *http.Server
 	ln     net.Listener
 	served chan struct{} // closed when Serve has returned
 	err    error         // Serve's result, once served is closed
+}
+
+// workerHerder is the standalone or the distributed herder.
+type workerHerder interface {
+	rest.Herder
+	runtime.StatusListener
+	Offsets() runtime.OffsetStore
+	Start(herder.Worker) error
+	Close()
 }
 
 // restRequestTimeout bounds a REST request's handling: Kafka's is 90 s.
@@ -79,23 +91,34 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	}
 	adm := kadm.NewClient(cl)
 	reg := plugins.Registry()
-	h, err := herder.New(herder.Config{
-		StateDir: s.stateDir,
-		Registry: reg,
-		Groups:   herder.KafkaGroups{Admin: adm},
-		WorkerID: ln.Addr().String(),
-		ClusterID: func(ctx context.Context) (string, error) {
-			m, err := adm.BrokerMetadata(ctx)
-			return m.Cluster, err
-		},
-		Logger: log,
-	})
+	var h workerHerder
+	if s.groupID != "" {
+		var dcfg herder.DistributedConfig
+		dcfg, err = distributedConfig(s.groupID, s.props, ln.Addr(), s.bootstrap, adm)
+		if err == nil {
+			dcfg.Registry, dcfg.Logger = reg, log
+			h, err = herder.OpenDistributed(ctx, dcfg)
+		}
+	} else {
+		h, err = herder.New(herder.Config{
+			StateDir: s.stateDir,
+			Registry: reg,
+			Groups:   herder.KafkaGroups{Admin: adm},
+			WorkerID: ln.Addr().String(),
+			ClusterID: func(ctx context.Context) (string, error) {
+				m, err := adm.BrokerMetadata(ctx)
+				return m.Cluster, err
+			},
+			Logger: log,
+		})
+	}
 	if err != nil {
 		cl.Close()
 		return nil, err
 	}
 	flush, err := flushInterval(s.props)
 	if err != nil {
+		h.Close()
 		cl.Close()
 		return nil, err
 	}
@@ -113,10 +136,12 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	}
 	w, err := runtime.NewWorker(wcfg)
 	if err != nil {
+		h.Close()
 		cl.Close()
 		return nil, err
 	}
 	if err := h.Start(w); err != nil {
+		h.Close()
 		cl.Close()
 		return nil, err
 	}
@@ -148,7 +173,7 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 		c.err = c.http.Serve(ln)
 		close(c.served)
 	}()
-	log.Info("listening", "listener", "connect", "addr", ln.Addr().String(), "bootstrap", strings.Join(s.bootstrap, ","), "state_dir", s.stateDir)
+	log.Info("listening", "listener", "connect", "addr", ln.Addr().String(), "bootstrap", strings.Join(s.bootstrap, ","), "state_dir", s.stateDir, "group_id", s.groupID)
 	return c, nil
 }
 

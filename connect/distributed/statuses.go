@@ -157,6 +157,24 @@ func (s *StatusStore) DeleteConnector(ctx context.Context, name string, tasks in
 	return s.log.sendAll(ctx, recs)
 }
 
+// DeleteTopics writes tombstones for a connector's active topic records
+// (PUT /connectors/{name}/topics/reset).
+func (s *StatusStore) DeleteTopics(ctx context.Context, connector string) error {
+	var recs []*kgo.Record
+	s.mu.Lock()
+	for topic := range s.topics[connector] {
+		recs = append(recs, &kgo.Record{Key: []byte(topicStatusKey(topic, connector))})
+	}
+	s.mu.Unlock()
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := s.log.sendAll(ctx, recs); err != nil {
+		return err
+	}
+	return s.log.readToEnd(ctx)
+}
+
 // Connector returns name's last status read.
 func (s *StatusStore) Connector(name string) (Status, bool) {
 	s.mu.Lock()

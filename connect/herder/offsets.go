@@ -56,14 +56,19 @@ func (h *Herder) GetOffsets(ctx context.Context, name string) (Offsets, error) {
 	if err != nil {
 		return Offsets{}, err
 	}
+	return h.offsetsOf(ctx, h.offsets, h.cfg.Groups, name, s.Config)
+}
+
+// offsetsOf reads a connector's offsets from store (a source's) or its
+// consumer group (a sink's); the distributed herder shares it.
+func (h *Herder) offsetsOf(ctx context.Context, store runtime.OffsetStore, groupOffsets GroupOffsets, name string, cfg connect.Config) (Offsets, error) {
 	out := Offsets{Offsets: []runtime.SourceOffset{}}
-	switch h.connectorType(s.Config) {
+	switch h.connectorType(cfg) {
 	case "sink":
-		groups, err := h.groups()
-		if err != nil {
-			return Offsets{}, err
+		if groupOffsets == nil {
+			return Offsets{}, errNoGroups
 		}
-		committed, err := groups.Fetch(ctx, SinkGroup(name, s.Config))
+		committed, err := groupOffsets.Fetch(ctx, SinkGroup(name, cfg))
 		if err != nil {
 			return Offsets{}, &Error{500, fmt.Sprintf("Failed to retrieve consumer group offsets for sink connector %s: %v", name, err)}
 		}
@@ -84,7 +89,7 @@ func (h *Herder) GetOffsets(ctx context.Context, name string) (Offsets, error) {
 			})
 		}
 	default:
-		list, err := h.offsets.List(ctx, name)
+		list, err := store.List(ctx, name)
 		if err != nil {
 			return Offsets{}, &Error{500, fmt.Sprintf("Failed to read the offsets of connector %s: %v", name, err)}
 		}
@@ -101,6 +106,10 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, body Offsets) (s
 		return "", err
 	}
 	defer unlock()
+	return h.alterOffsetsIn(ctx, h.offsets, h.cfg.Groups, name, s.Config, body)
+}
+
+func (h *Herder) alterOffsetsIn(ctx context.Context, store runtime.OffsetStore, groupOffsets GroupOffsets, name string, cfg connect.Config, body Offsets) (string, error) {
 	if len(body.Offsets) == 0 {
 		return "", badRequest("Partitions / offsets need to be provided for an alter offsets request")
 	}
@@ -109,19 +118,18 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, body Offsets) (s
 			return "", badRequest("Partition objects cannot be null")
 		}
 	}
-	if h.connectorType(s.Config) == "sink" {
+	if h.connectorType(cfg) == "sink" {
 		alter, err := sinkAlterations(body.Offsets)
 		if err != nil {
 			return "", err
 		}
-		groups, err := h.groups()
-		if err != nil {
-			return "", err
+		if groupOffsets == nil {
+			return "", errNoGroups
 		}
-		if err := groups.Alter(ctx, SinkGroup(name, s.Config), alter); err != nil {
+		if err := groupOffsets.Alter(ctx, SinkGroup(name, cfg), alter); err != nil {
 			return "", &Error{500, fmt.Sprintf("Failed to alter consumer group offsets for connector %s: %v", name, err)}
 		}
-	} else if err := h.offsets.Put(ctx, name, body.Offsets); err != nil {
+	} else if err := store.Put(ctx, name, body.Offsets); err != nil {
 		return "", &Error{500, fmt.Sprintf("Failed to write offsets for connector %s: %v", name, err)}
 	}
 	h.log.Info("connect: offsets altered", "connector", name, "partitions", len(body.Offsets))
@@ -136,15 +144,18 @@ func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) 
 		return "", err
 	}
 	defer unlock()
-	if h.connectorType(s.Config) == "sink" {
-		groups, err := h.groups()
-		if err != nil {
-			return "", err
+	return h.resetOffsetsOf(ctx, h.offsets, h.cfg.Groups, name, s.Config)
+}
+
+func (h *Herder) resetOffsetsOf(ctx context.Context, store runtime.OffsetStore, groupOffsets GroupOffsets, name string, cfg connect.Config) (string, error) {
+	if h.connectorType(cfg) == "sink" {
+		if groupOffsets == nil {
+			return "", errNoGroups
 		}
-		if err := groups.Reset(ctx, SinkGroup(name, s.Config)); err != nil {
-			return "", &Error{500, fmt.Sprintf("Failed to delete consumer group %s for connector %s: %v", SinkGroup(name, s.Config), name, err)}
+		if err := groupOffsets.Reset(ctx, SinkGroup(name, cfg)); err != nil {
+			return "", &Error{500, fmt.Sprintf("Failed to delete consumer group %s for connector %s: %v", SinkGroup(name, cfg), name, err)}
 		}
-	} else if err := h.resetSourceOffsets(ctx, name); err != nil {
+	} else if err := h.resetOffsetsIn(ctx, store, name); err != nil {
 		return "", err
 	}
 	h.log.Info("connect: offsets reset", "connector", name)
@@ -152,7 +163,12 @@ func (h *Herder) ResetOffsets(ctx context.Context, name string) (string, error) 
 }
 
 func (h *Herder) resetSourceOffsets(ctx context.Context, name string) error {
-	list, err := h.offsets.List(ctx, name)
+	return h.resetOffsetsIn(ctx, h.offsets, name)
+}
+
+// resetOffsetsIn deletes every source offset of name from store.
+func (h *Herder) resetOffsetsIn(ctx context.Context, store runtime.OffsetStore, name string) error {
+	list, err := store.List(ctx, name)
 	if err != nil {
 		return &Error{500, fmt.Sprintf("Failed to read the offsets of connector %s: %v", name, err)}
 	}
@@ -162,7 +178,7 @@ func (h *Herder) resetSourceOffsets(ctx context.Context, name string) error {
 	for i := range list {
 		list[i].Offset = nil
 	}
-	if err := h.offsets.Put(ctx, name, list); err != nil {
+	if err := store.Put(ctx, name, list); err != nil {
 		return &Error{500, fmt.Sprintf("Failed to reset the offsets of connector %s: %v", name, err)}
 	}
 	return nil
@@ -186,12 +202,8 @@ func (h *Herder) stoppedForOffsets(name string) (stored, func(), error) {
 	return s, h.mu.Unlock, nil
 }
 
-func (h *Herder) groups() (GroupOffsets, error) {
-	if h.cfg.Groups == nil {
-		return nil, &Error{500, "This worker has no Kafka admin client for sink connector offsets"}
-	}
-	return h.cfg.Groups, nil
-}
+// errNoGroups answers sink offset requests on a herder without an admin client.
+var errNoGroups = &Error{500, "This worker has no Kafka admin client for sink connector offsets"}
 
 // sinkAlterations checks a sink connector's offsets as Kafka does and
 // returns them by partition.

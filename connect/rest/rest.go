@@ -1,5 +1,5 @@
-// Package rest serves the Kafka Connect REST API over a standalone herder
-// (connect/herder): Kafka Connect's paths, bodies, status codes and error
+// Package rest serves the Kafka Connect REST API over a herder
+// (connect/herder's standalone Herder or its Distributed one): Kafka Connect's paths, bodies, status codes and error
 // messages, so curl scripts, kcctl, Terraform providers and UIs written for
 // Kafka Connect drive a StreamBridge worker unchanged.
 //
@@ -21,12 +21,49 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/herder"
+	"github.com/streambridge/bridge/connect/runtime"
+)
+
+// Herder is what the REST API asks: connect/herder's standalone Herder and
+// its Distributed one both answer it, with the same errors (*herder.Error
+// carries the HTTP status).
+type Herder interface {
+	Connectors() []string
+	Info(name string) (herder.ConnectorInfo, error)
+	ConnectorConfig(name string) (connect.Config, error)
+	TaskConfigs(name string) ([]herder.TaskInfo, error)
+	Put(ctx context.Context, name string, cfg connect.Config, replace bool, initial herder.TargetState) (herder.ConnectorInfo, bool, error)
+	Patch(ctx context.Context, name string, patch map[string]*string) (herder.ConnectorInfo, error)
+	Delete(ctx context.Context, name string) error
+	Pause(name string) error
+	Resume(name string) error
+	Stop(name string) error
+	Restart(name string, includeTasks, onlyFailed bool) (*herder.ConnectorStatus, error)
+	RestartTask(id runtime.TaskID) error
+	Status(name string) (herder.ConnectorStatus, error)
+	TaskStatus(id runtime.TaskID) (herder.TaskState, error)
+	ActiveTopics(name string) []string
+	ResetActiveTopics(name string) error
+	GetOffsets(ctx context.Context, name string) (herder.Offsets, error)
+	AlterOffsets(ctx context.Context, name string, body herder.Offsets) (string, error)
+	ResetOffsets(ctx context.Context, name string) (string, error)
+	Validate(ctx context.Context, cfg connect.Config) (herder.ConfigInfos, error)
+	Registry() *connect.Registry
+	ClusterID(ctx context.Context) string
+	Ready() bool
+}
+
+// The standalone herder and the distributed one serve the same API.
+var (
+	_ Herder = (*herder.Herder)(nil)
+	_ Herder = (*herder.Distributed)(nil)
 )
 
 // Config is what the handler serves.
 type Config struct {
-	Herder *herder.Herder
+	Herder Herder
 	// Version and Commit answer GET /.
 	Version, Commit string
 	Logger          *slog.Logger

@@ -210,3 +210,18 @@ func TestMatcher(t *testing.T) {
 		}
 	}
 }
+
+// The offsets topic gives offsets back as int64 (JsonConverter's Long), the
+// standalone file as float64: both resume after the stored record.
+func TestStoredOffsetTypes(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want int64
+		ok   bool
+	}{{int64(41), 41, true}, {float64(41), 41, true}, {41.5, 0, false}, {"41", 0, false}, {nil, 0, false}} {
+		got, ok := storedOffset(c.in)
+		if ok != c.ok || (ok && got != c.want) {
+			t.Errorf("storedOffset(%#v) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -203,8 +203,8 @@ func (t *sourceTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg 
 		if err != nil {
 			return err
 		}
-		if off, ok := stored["offset"].(float64); ok {
-			start = kgo.NewOffset().At(int64(off) + 1)
+		if off, ok := storedOffset(stored["offset"]); ok {
+			start = kgo.NewOffset().At(off + 1)
 		}
 		if assign[topic] == nil {
 			assign[topic] = make(map[int32]kgo.Offset)
@@ -216,6 +216,18 @@ func (t *sourceTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg 
 	var err error
 	t.cl, err = kgo.NewClient(opts...)
 	return err
+}
+
+// storedOffset reads a stored offset: float64 from the standalone file
+// store, int64 from the offsets topic (JsonConverter's Long).
+func storedOffset(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		return int64(x), x == float64(int64(x))
+	}
+	return 0, false
 }
 
 func sourcePartition(topic string, p int32) map[string]any {
