@@ -203,15 +203,20 @@ func (d *Distributed) reconcileTask(id runtime.TaskID, snap distributed.Snapshot
 		if paused {
 			d.worker.PauseTask(id)
 			rt.paused = true
+			d.status.task(id, runtime.Paused, "")
 		}
 		return
 	}
 	if rt.started && rt.paused != paused {
 		rt.paused = paused
+		// The runtime reports these states too; a worker that does not
+		// (the tests' fake) still gets them written.
 		if paused {
 			d.worker.PauseTask(id)
+			d.status.task(id, runtime.Paused, "")
 		} else {
 			d.worker.ResumeTask(id)
+			d.status.task(id, runtime.Running, "")
 		}
 	}
 }
