@@ -1,8 +1,14 @@
-// Package herder is the standalone herder of StreamBridge's Kafka
-// Connect-compatible workers: it decides what runs, keeps every connector's
-// configuration, target state (RUNNING, PAUSED, STOPPED) and task
-// configurations, hears the states the worker reports, and answers what the
-// REST API (connect/rest) asks, with Kafka Connect's semantics and wording.
+// Package herder holds the herders of StreamBridge's Kafka
+// Connect-compatible workers: a herder decides what runs, keeps every
+// connector's configuration, target state (RUNNING, PAUSED, STOPPED) and
+// task configurations, hears the states the worker reports, and answers what
+// the REST API (connect/rest) asks, with Kafka Connect's semantics and
+// wording. Herder is the standalone one (state in files, below); Distributed
+// (distributed*.go) keeps the same state in a Kafka cluster's internal
+// topics and shares the work with the other workers of its group, see
+// distributed.go for its invariants.
+//
+// The standalone herder's invariants:
 //
 // Invariants:
 //   - Configurations, target states and task configurations are on disk

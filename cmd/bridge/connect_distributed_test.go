@@ -1,0 +1,84 @@
+package main
+
+import (
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streambridge/bridge/connect"
+)
+
+// The distributed worker properties, Kafka's names, into the herder's
+// configuration; bad values are refused with Kafka's wording.
+func TestDistributedConfigFromProperties(t *testing.T) {
+	hostname, _ := os.Hostname()
+	bound := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8083}
+	wildcard := &net.TCPAddr{IP: net.IPv4zero, Port: 9000}
+	for _, c := range []struct {
+		name    string
+		props   connect.Config
+		bound   net.Addr
+		check   func(t *testing.T, got string, workerID string, delay time.Duration)
+		wantErr string
+	}{
+		{name: "defaults", props: connect.Config{}, bound: bound, check: func(t *testing.T, _ string, id string, delay time.Duration) {
+			if id != "127.0.0.1:8083" || delay != 0 {
+				t.Errorf("worker id %q, delay %v", id, delay)
+			}
+		}},
+		{name: "every interface advertises the host name", props: connect.Config{}, bound: wildcard, check: func(t *testing.T, _ string, id string, _ time.Duration) {
+			if id != net.JoinHostPort(hostname, "9000") {
+				t.Errorf("worker id %q", id)
+			}
+		}},
+		{name: "advertised host and port", props: connect.Config{"rest.advertised.host.name": "w1.example", "rest.advertised.port": "18083"}, bound: bound,
+			check: func(t *testing.T, url string, id string, _ time.Duration) {
+				if id != "w1.example:18083" || url != "http://w1.example:18083/" {
+					t.Errorf("worker id %q url %q", id, url)
+				}
+			}},
+		{name: "zero delay is no delay", props: connect.Config{"scheduled.rebalance.max.delay.ms": "0"}, bound: bound, check: func(t *testing.T, _ string, _ string, delay time.Duration) {
+			if delay >= 0 {
+				t.Errorf("delay %v, want negative (none)", delay)
+			}
+		}},
+		{name: "bad protocol", props: connect.Config{"connect.protocol": "fast"}, bound: bound,
+			wantErr: "Invalid value fast for configuration connect.protocol: String must be one of: eager, compatible, sessioned"},
+		{name: "bad number", props: connect.Config{"offset.storage.partitions": "many"}, bound: bound,
+			wantErr: "Invalid value many for configuration offset.storage.partitions: Not a number of type INT"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := distributedConfig("g", c.props, c.bound, []string{"k:9092"}, nil)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Member.GroupID != "g" || len(cfg.Brokers) != 1 {
+				t.Errorf("config %+v", cfg)
+			}
+			c.check(t, cfg.URL, cfg.WorkerID, cfg.Member.MaxDelay)
+		})
+	}
+	cfg, err := distributedConfig("g", connect.Config{
+		"offset.storage.topic": "o", "offset.storage.partitions": "3", "offset.storage.replication.factor": "1",
+		"config.storage.topic": "c", "status.storage.topic": "s", "status.storage.partitions": "2",
+		"connect.protocol": "eager", "session.timeout.ms": "1000", "heartbeat.interval.ms": "100", "rebalance.timeout.ms": "5000",
+		"scheduled.rebalance.max.delay.ms": "2000",
+	}, bound, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Offsets.Topic != "o" || cfg.Offsets.Partitions != 3 || cfg.Offsets.ReplicationFactor != 1 || cfg.Configs.Topic != "c" ||
+		cfg.Statuses.Topic != "s" || cfg.Statuses.Partitions != 2 || cfg.Member.Protocol != "eager" ||
+		cfg.Member.SessionTimeout != time.Second || cfg.Member.HeartbeatInterval != 100*time.Millisecond ||
+		cfg.Member.RebalanceTimeout != 5*time.Second || cfg.Member.MaxDelay != 2*time.Second {
+		t.Errorf("config %+v", cfg)
+	}
+}
