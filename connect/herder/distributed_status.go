@@ -148,6 +148,12 @@ func (q *statusQueue) write(batch map[statusKey]statusWrite, topics []distribute
 	defer cancel()
 	s := q.d.statuses
 	for k, w := range batch {
+		q.mu.Lock()
+		_, configured := q.targets[k.conn]
+		q.mu.Unlock()
+		if !configured {
+			continue // deleted while queued: its statuses are tombstones now
+		}
 		var err error
 		switch {
 		case k.task < 0 && w.safe:
