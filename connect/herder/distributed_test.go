@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/streambridge/bridge/connect/rest"
 
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/distributed"
@@ -25,8 +30,21 @@ type dworker struct {
 	w  *herdertest.Worker
 }
 
-func startDistributed(t *testing.T, ctx context.Context, brokers []string, id string) *dworker {
+// startDistributed starts a herder whose REST API (connect/rest) is served
+// on 127.0.0.1, the address being its worker id, so that requests it
+// forwards reach the other herders.
+func startDistributed(t *testing.T, ctx context.Context, brokers []string) *dworker {
 	t.Helper()
+	var api atomic.Pointer[rest.Handler]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := api.Load(); h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	id := srv.Listener.Addr().String()
 	h, err := herder.OpenDistributed(ctx, herder.DistributedConfig{
 		Brokers:  brokers,
 		Member:   distributed.MemberConfig{GroupID: "connect-cluster", SessionTimeout: time.Second, HeartbeatInterval: 100 * time.Millisecond, RebalanceTimeout: 5 * time.Second, MaxDelay: 300 * time.Millisecond},
@@ -41,6 +59,7 @@ func startDistributed(t *testing.T, ctx context.Context, brokers []string, id st
 	if err := h.Start(w); err != nil {
 		t.Fatal(err)
 	}
+	api.Store(rest.New(rest.Config{Herder: h}))
 	return &dworker{id: id, h: h, w: w}
 }
 
@@ -120,7 +139,7 @@ func TestDistributedHerdersShareWork(t *testing.T) {
 	brokers := c.ListenAddrs()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	ws := []*dworker{startDistributed(t, ctx, brokers, "w1:8083"), startDistributed(t, ctx, brokers, "w2:8083"), startDistributed(t, ctx, brokers, "w3:8083")}
+	ws := []*dworker{startDistributed(t, ctx, brokers), startDistributed(t, ctx, brokers), startDistributed(t, ctx, brokers)}
 	defer func() {
 		for _, w := range ws {
 			w.h.Close()
@@ -186,15 +205,53 @@ func TestDistributedHerdersShareWork(t *testing.T) {
 	waitFor(t, ctx, "running after the restart", func() (bool, string) { return settled(ws, "copy", "RUNNING", 3) })
 
 	// A task restart sent to a worker that does not run the task is
-	// forwarded; here the workers' URLs are not real, so it must fail
-	// with a conflict rather than restart anything locally.
+	// forwarded to the one that does (through its REST API).
 	for _, w := range ws {
-		if _, runs := w.w.Tasks()["copy-0"]; runs {
-			if err := w.h.RestartTask(runtime.TaskID{Connector: "copy", Task: 0}); err != nil {
-				t.Fatalf("local task restart: %v", err)
-			}
+		w.w.Calls()
+	}
+	var other *dworker
+	for _, w := range ws {
+		if _, runs := w.w.Tasks()["copy-0"]; !runs {
+			other = w
 		}
 	}
+	if err := other.h.RestartTask(runtime.TaskID{Connector: "copy", Task: 0}); err != nil {
+		t.Fatalf("forwarded task restart: %v", err)
+	}
+	restartedOn := []string{}
+	for _, w := range ws {
+		if slices.Contains(w.w.Calls(), "StartTask copy-0") {
+			restartedOn = append(restartedOn, w.id)
+		}
+	}
+	if len(restartedOn) != 1 || restartedOn[0] == other.id {
+		t.Errorf("task 0 restarted on %v; sent to %s", restartedOn, other.id)
+	}
+	if err := other.h.RestartTask(runtime.TaskID{Connector: "copy", Task: 7}); err == nil || err.(*herder.Error).Code != 404 {
+		t.Errorf("restart of a task that does not exist: %v", err)
+	}
+
+	// Offsets (KIP-875) need the connector stopped, cluster-wide.
+	part := map[string]any{"file": "a"}
+	body := herder.Offsets{Offsets: []runtime.SourceOffset{{Partition: part, Offset: map[string]any{"position": int64(5)}}}}
+	if _, err := ws[0].h.AlterOffsets(ctx, "copy", body); err == nil || err.(*herder.Error).Code != 400 {
+		t.Fatalf("altering the offsets of a running connector: %v", err)
+	}
+	if err := ws[1].h.Stop("copy"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "stopped", func() (bool, string) { return settled(ws, "copy", "STOPPED", 0) })
+	if _, err := ws[2].h.AlterOffsets(ctx, "copy", body); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ws[0].h.GetOffsets(ctx, "copy")
+	if err != nil || len(got.Offsets) != 1 || got.Offsets[0].Offset["position"] != int64(5) {
+		t.Fatalf("offsets read on another worker: %+v, %v", got, err)
+	}
+	if err := ws[0].h.Resume("copy"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "resumed", func() (bool, string) { return settled(ws, "copy", "RUNNING", 3) })
 
 	// One worker leaves: its tasks move to the two others.
 	ws[0].h.Close()
