@@ -14,12 +14,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/streambridge/bridge/connect/rest"
-
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/distributed"
 	"github.com/streambridge/bridge/connect/herder"
 	"github.com/streambridge/bridge/connect/herder/herdertest"
+	"github.com/streambridge/bridge/connect/rest"
 	"github.com/streambridge/bridge/connect/runtime"
 )
 
