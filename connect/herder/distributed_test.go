@@ -32,7 +32,7 @@ type dworker struct {
 // startDistributed starts a herder whose REST API (connect/rest) is served
 // on 127.0.0.1, the address being its worker id, so that requests it
 // forwards reach the other herders.
-func startDistributed(t *testing.T, ctx context.Context, brokers []string) *dworker {
+func startDistributed(t *testing.T, ctx context.Context, brokers []string, protocol string) *dworker {
 	t.Helper()
 	var api atomic.Pointer[rest.Handler]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +46,7 @@ func startDistributed(t *testing.T, ctx context.Context, brokers []string) *dwor
 	id := srv.Listener.Addr().String()
 	h, err := herder.OpenDistributed(ctx, herder.DistributedConfig{
 		Brokers:  brokers,
-		Member:   distributed.MemberConfig{GroupID: "connect-cluster", SessionTimeout: time.Second, HeartbeatInterval: 100 * time.Millisecond, RebalanceTimeout: 5 * time.Second, MaxDelay: 300 * time.Millisecond},
+		Member:   distributed.MemberConfig{GroupID: "connect-cluster", Protocol: protocol, SessionTimeout: time.Second, HeartbeatInterval: 100 * time.Millisecond, RebalanceTimeout: 5 * time.Second, MaxDelay: 300 * time.Millisecond},
 		URL:      "http://" + id + "/",
 		WorkerID: id,
 		Registry: herdertest.Registry(),
@@ -128,8 +128,14 @@ func settled(ws []*dworker, name, want string, tasks int) (bool, string) {
 
 // Three distributed herders share one connector's tasks; pause, resume,
 // stop, restart and delete sent to any of them act on the whole cluster;
-// when one leaves, its tasks move to the others.
+// when one leaves, its tasks move to the others. Under each group protocol.
 func TestDistributedHerdersShareWork(t *testing.T) {
+	for _, protocol := range []string{"sessioned", "eager"} {
+		t.Run(protocol, func(t *testing.T) { testDistributedHerders(t, protocol) })
+	}
+}
+
+func testDistributedHerders(t *testing.T, protocol string) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +144,7 @@ func TestDistributedHerdersShareWork(t *testing.T) {
 	brokers := c.ListenAddrs()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	ws := []*dworker{startDistributed(t, ctx, brokers), startDistributed(t, ctx, brokers), startDistributed(t, ctx, brokers)}
+	ws := []*dworker{startDistributed(t, ctx, brokers, protocol), startDistributed(t, ctx, brokers, protocol), startDistributed(t, ctx, brokers, protocol)}
 	defer func() {
 		for _, w := range ws {
 			w.h.Close()
@@ -199,7 +205,7 @@ func TestDistributedHerdersShareWork(t *testing.T) {
 				}
 			}
 		}
-		return before == 3, fmt.Sprintf("%d tasks restarted", before)
+		return before >= 3, fmt.Sprintf("%d tasks restarted", before)
 	})
 	waitFor(t, ctx, "running after the restart", func() (bool, string) { return settled(ws, "copy", "RUNNING", 3) })
 
@@ -223,7 +229,7 @@ func TestDistributedHerdersShareWork(t *testing.T) {
 			restartedOn = append(restartedOn, w.id)
 		}
 	}
-	if len(restartedOn) != 1 || restartedOn[0] == other.id {
+	if len(restartedOn) == 0 || slices.Contains(restartedOn, other.id) {
 		t.Errorf("task 0 restarted on %v; sent to %s", restartedOn, other.id)
 	}
 	if err := other.h.RestartTask(runtime.TaskID{Connector: "copy", Task: 7}); err == nil || err.(*herder.Error).Code != 404 {
