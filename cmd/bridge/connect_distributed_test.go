@@ -1,11 +1,19 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
 )
@@ -80,5 +88,73 @@ func TestDistributedConfigFromProperties(t *testing.T) {
 		cfg.Member.SessionTimeout != time.Second || cfg.Member.HeartbeatInterval != 100*time.Millisecond ||
 		cfg.Member.RebalanceTimeout != 5*time.Second || cfg.Member.MaxDelay != 2*time.Second {
 		t.Errorf("config %+v", cfg)
+	}
+}
+
+// bridge connect --group-id runs a distributed worker against a Kafka
+// cluster it did not start (kfake): it creates the internal topics, joins
+// the group and serves the REST API from them; group.id in the worker
+// properties does the same, and connector files are refused there.
+func TestConnectCommandDistributed(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := t.TempDir()
+	worker := filepath.Join(dir, "worker.properties")
+	props := "group.id=props-group\nbootstrap.servers=" + c.ListenAddrs()[0] + "\nconfig.storage.topic=my-configs\n"
+	if err := os.WriteFile(worker, []byte(props), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conn := filepath.Join(dir, "conn.properties")
+	if err := os.WriteFile(conn, []byte("name=c\nconnector.class=FileStreamSink\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if code := run(context.Background(), []string{"connect", worker, conn}, io.Discard, &stderr, noEnv); code == 0 || !strings.Contains(stderr.String(), "distributed mode (group.id) takes only the worker properties") {
+		t.Errorf("a connector file in distributed mode: exit %d, %s", code, stderr.String())
+	}
+
+	base, stop := runConnectCmd(t, worker)
+	defer stop()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(base + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/health still %d", resp.StatusCode)
+		}
+	}
+	var names []string
+	getJSON(t, base+"/connectors", &names)
+	if len(names) != 0 {
+		t.Errorf("connectors %v", names)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	topics, err := kadm.NewClient(cl).ListTopics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"my-configs", "connect-offsets", "connect-status"} {
+		if !topics.Has(want) {
+			t.Errorf("topic %s not created; topics %v", want, topics.Names())
+		}
+	}
+	groups, err := kadm.NewClient(cl).ListGroups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := groups["props-group"]; !ok || g.ProtocolType != "connect" {
+		t.Errorf("groups %+v", groups)
 	}
 }
