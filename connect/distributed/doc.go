@@ -68,9 +68,10 @@
 //
 // # Not here
 //
-// The herder that turns assignments into running connectors, forwards REST
-// requests to the leader (LeaderURL) and writes statuses, and the
-// session-key record (KIP-507 request signing: a Java follower in a group
-// led by a bridge worker gets no key): the REST-facing distributed herder
-// builds on this package.
+// The herder that turns assignments into running connectors, writes
+// statuses and answers the REST API is connect/herder's Distributed; it
+// forwards no request to the leader (every change is a config-topic
+// record), so LeaderURL is informational. The session-key record (KIP-507
+// request signing: a Java follower in a group led by a bridge worker gets
+// no key) is not written.
 package distributed
