@@ -327,3 +327,24 @@ func sortedLines(text string) []string {
 	slices.Sort(lines)
 	return lines
 }
+
+// assertCount checks that topic holds exactly n records (its end offsets
+// summed over partitions, from offset 0): a copy duplicated nothing.
+func assertCount(t *testing.T, addr, topic string, n int) {
+	t.Helper()
+	adm := kadm.NewClient(kafkaClient(t, addr))
+	ends, err := adm.ListEndOffsets(ctxFor(t), topic)
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", topic, err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			t.Errorf("end offset of %s/%d: %v", topic, o.Partition, o.Err)
+		}
+		total += o.Offset
+	})
+	if total != int64(n) {
+		t.Errorf("topic %s on %s holds %d records, want %d", topic, addr, total, n)
+	}
+}

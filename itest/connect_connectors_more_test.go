@@ -91,6 +91,7 @@ func connectHttpSinkCase(t *testing.T, cb connectBridge) {
 				t.Errorf("dead letter has no %s (all: %v)", k, headers)
 			}
 		}
+		assertCount(t, cb.kafka, dlq, 1)
 		eventually(t, "server received the accepted records", func() error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -173,6 +174,7 @@ func connectFileCases(t *testing.T, cb connectBridge) {
 		if want := []string{"a1", "a2", "a3", "a4", "b1", "b2"}; !slices.Equal(values, want) {
 			t.Errorf("tailed %q, want %q", values, want)
 		}
+		assertCount(t, cb.kafka, "app-logs", 6)
 	})
 }
 

@@ -83,6 +83,7 @@ func TestConnectConnectors(t *testing.T) {
 			"topics":                   topic,
 		})
 		compareViews(t, "kfake → bridge", views(consumeN(t, cb.kafka, topic, len(recs))), wantViews(recs))
+		assertCount(t, cb.kafka, topic, len(recs))
 
 		// Offset syncs: the first copied record of each partition pairs
 		// upstream offset 0 with downstream offset 0.
@@ -124,6 +125,7 @@ func TestConnectConnectors(t *testing.T) {
 			"target.bootstrap.servers": kfake,
 		})
 		compareViews(t, "bridge → kfake", views(consumeN(t, kfake, topic, len(recs))), wantViews(recs))
+		assertCount(t, kfake, topic, len(recs))
 	})
 
 	t.Run("KinesisBridge", func(t *testing.T) {
@@ -210,6 +212,7 @@ func connectKinesisRoundTrip(t *testing.T, cb connectBridge, endpoint, name stri
 	if len(have) != len(want) {
 		t.Errorf("keys %v, want %v", have, want)
 	}
+	assertCount(t, cb.kafka, out, len(recs))
 }
 
 // sqsCases copy a topic into a bridge queue with SqsSinkConnector and the
@@ -306,6 +309,7 @@ func connectSqsCases(t *testing.T, cb connectBridge, awsURL string) {
 				}
 				return nil
 			})
+			assertCount(t, cb.kafka, out, len(recs))
 		})
 	}
 }
