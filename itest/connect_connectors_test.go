@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -190,6 +191,25 @@ func connectKinesisRoundTrip(t *testing.T, cb connectBridge, endpoint, name stri
 	source["value.converter"] = "org.apache.kafka.connect.converters.ByteArrayConverter"
 	createConnector(t, cb, "kinesis-source-"+name, source)
 
+	// The sink's side, read with aws-sdk-go-v2: each record's key as the
+	// partition key and its value as the data, once.
+	var sent []string
+	for _, r := range recs {
+		sent = append(sent, string(r.Key)+"="+string(r.Value))
+	}
+	slices.Sort(sent)
+	eventually(t, "stream "+stream+" holds the records", func() error {
+		inStream, err := readStream(ctx, kc, stream)
+		if err != nil {
+			return err
+		}
+		slices.Sort(inStream)
+		if !slices.Equal(inStream, sent) {
+			return fmt.Errorf("stream holds %q, want %q", inStream, sent)
+		}
+		return nil
+	})
+
 	got := consumeN(t, cb.kafka, out, len(recs))
 	if len(got) != len(recs) {
 		t.Fatalf("%d records, want %d", len(got), len(recs))
@@ -312,4 +332,36 @@ func connectSqsCases(t *testing.T, cb connectBridge, awsURL string) {
 			assertCount(t, cb.kafka, out, len(recs))
 		})
 	}
+}
+
+// readStream reads every shard of stream from its start and returns its
+// records as "partitionKey=data".
+func readStream(ctx context.Context, kc *awskinesis.Client, stream string) ([]string, error) {
+	shards, err := kc.ListShards(ctx, &awskinesis.ListShardsInput{StreamName: aws.String(stream)})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sh := range shards.Shards {
+		it, err := kc.GetShardIterator(ctx, &awskinesis.GetShardIteratorInput{StreamName: aws.String(stream),
+			ShardId: sh.ShardId, ShardIteratorType: ktypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			return nil, err
+		}
+		iter := it.ShardIterator
+		for iter != nil {
+			res, err := kc.GetRecords(ctx, &awskinesis.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range res.Records {
+				out = append(out, aws.ToString(r.PartitionKey)+"="+string(r.Data))
+			}
+			if len(res.Records) == 0 || aws.ToInt64(res.MillisBehindLatest) == 0 {
+				break
+			}
+			iter = res.NextShardIterator
+		}
+	}
+	return out, nil
 }
