@@ -321,13 +321,6 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// sortedLines is text's lines, sorted, without the empty last one.
-func sortedLines(text string) []string {
-	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	slices.Sort(lines)
-	return lines
-}
-
 // assertCount checks that topic holds exactly n records (its end offsets
 // summed over partitions, from offset 0): a copy duplicated nothing.
 func assertCount(t *testing.T, addr, topic string, n int) {
