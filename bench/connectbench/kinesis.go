@@ -111,6 +111,7 @@ func (b *bench) kinesisToKafka(ctx context.Context) (Result, error) {
 	d, err := b.copy(ctx, b.awsSettings(connect.Config{
 		"name": "bench-kinesis-source", "connector.class": "io.streambridge.connect.kinesis.KinesisSourceConnector",
 		"kinesis.stream": stream, "topic": topic,
+		"key.converter": "org.apache.kafka.connect.storage.StringConverter",
 	}), func(ctx context.Context) error { return b.waitFor(ctx, b.cfg.Kafka, topic) })
 	if err != nil {
 		return Result{}, err

@@ -19,6 +19,7 @@ type benchConnectOptions struct {
 	pipelines []string
 	inProcess bool
 	repeat    int
+	profile   string
 }
 
 func newBenchConnectCmd() *cobra.Command {
@@ -54,6 +55,7 @@ the direct production's (the issue's goal: at least 0.7).
 	fs.IntVar(&o.cfg.Tasks, "tasks", 2, "the connector's tasks.max")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the bridges in this process rather than in child processes")
 	fs.IntVar(&o.repeat, "repeat", 1, "run each pipeline this many times and report medians")
+	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the worker and the load generator) to this file")
 	return cmd
 }
 
@@ -62,6 +64,13 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 		if !slices.Contains(connectbench.Pipelines, p) {
 			return fmt.Errorf("unknown pipeline %q (want %v)", p, connectbench.Pipelines)
 		}
+	}
+	if o.profile != "" {
+		stop, err := startCPUProfile(o.profile)
+		if err != nil {
+			return err
+		}
+		defer keepFirst(&err, stop)
 	}
 	start := startChildBridge
 	if o.inProcess {

@@ -486,5 +486,11 @@ func (c sinkContext) Report(ctx context.Context, rec connect.Record, err error) 
 			}
 		}
 	}
+	if raw == nil && c.s.dlq != nil {
+		// Only the batch in Put is kept as consumed; a record reported
+		// later cannot be written as it was.
+		c.s.t.log.Warn("errant record reported outside put: not written to the dead letter queue",
+			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset)
+	}
 	return c.s.errs.report(ctx, StageTaskPut, raw, err)
 }

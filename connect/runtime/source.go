@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ type sourceRunner struct {
 
 	mu         sync.Mutex
 	acked      []connect.Record // acknowledged, CommitRecord not yet called
+	spare      []connect.Record // acked's other buffer
 	produceErr error            // a produce failure errors.tolerance=none does not allow
 	ackedSince int              // acknowledged since the last commit
 }
@@ -204,16 +206,22 @@ func (s *sourceRunner) ack(pos *submittedRecord, rec connect.Record) {
 func (s *sourceRunner) commitRecords(ctx context.Context) error {
 	s.mu.Lock()
 	acked, err := s.acked, s.produceErr
-	s.acked = nil
+	s.acked, s.spare = s.spare[:0], nil
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	for _, rec := range acked {
-		if err := s.task.CommitRecord(ctx, rec); err != nil {
+	for i := range acked {
+		if err := s.task.CommitRecord(ctx, acked[i]); err != nil {
 			s.t.log.Warn("source task CommitRecord", "err", err)
 		}
 	}
+	// The two buffers take turns, so a busy task does not grow a new one
+	// per poll.
+	clear(acked)
+	s.mu.Lock()
+	s.spare = acked[:0]
+	s.mu.Unlock()
 	return nil
 }
 
@@ -287,6 +295,22 @@ func (p sourceTopicPartitioner) OnNewBatch() {
 type submitted struct {
 	mu         sync.Mutex
 	partitions map[string]*submittedQueue
+
+	// lastMap and lastKey remember the last partition map's key: connectors
+	// that share one map per partition (most do) are keyed without
+	// encoding it per record. Only the polling goroutine calls submit.
+	lastMap map[string]any
+	lastKey string
+}
+
+// keyOf is a source partition's identity: its JSON.
+func (s *submitted) keyOf(partition map[string]any) string {
+	if partition != nil && s.lastMap != nil && reflect.ValueOf(partition).UnsafePointer() == reflect.ValueOf(s.lastMap).UnsafePointer() {
+		return s.lastKey
+	}
+	b, _ := json.Marshal(partition)
+	s.lastMap, s.lastKey = partition, string(b)
+	return s.lastKey
 }
 
 type submittedQueue struct {
@@ -303,16 +327,16 @@ type submittedRecord struct {
 }
 
 func (s *submitted) submit(partition, offset map[string]any) *submittedRecord {
-	key, _ := json.Marshal(partition)
+	key := s.keyOf(partition)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.partitions == nil {
 		s.partitions = make(map[string]*submittedQueue)
 	}
-	q := s.partitions[string(key)]
+	q := s.partitions[key]
 	if q == nil {
 		q = &submittedQueue{partition: partition}
-		s.partitions[string(key)] = q
+		s.partitions[key] = q
 	}
 	r := &submittedRecord{offset: offset}
 	q.records = append(q.records, r)

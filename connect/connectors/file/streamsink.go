@@ -59,6 +59,12 @@ func (t *streamSinkTask) Put(_ context.Context, recs []connect.Record) error {
 			return fmt.Errorf("write %s: %w", t.name(), err)
 		}
 	}
+	// Kafka's PrintStream has no buffer of its own: each line is in the
+	// file when put returns, for a reader tailing it; only the fsync waits
+	// for PreCommit.
+	if err := t.out.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", t.name(), err)
+	}
 	return nil
 }
 

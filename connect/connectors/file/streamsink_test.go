@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,11 @@ func TestFileStreamSinkWritesAndFsyncs(t *testing.T) {
 	tp := connect.TopicPartition{Topic: "t", Partition: 0}
 	if err := task.Put(context.Background(), recs); err != nil {
 		t.Fatal(err)
+	}
+	// In the file when Put returns, as Kafka's PrintStream writes through;
+	// not yet fsynced.
+	if b, err := os.ReadFile(path); err != nil || !strings.HasPrefix(string(b), "existing\nplain text\nnull\n") || syncs != 0 {
+		t.Errorf("after Put: %q, %v, %d fsyncs; want the lines written, no fsync", b, err, syncs)
 	}
 	offsets, err := task.PreCommit(context.Background(), map[connect.TopicPartition]int64{tp: 13})
 	if err != nil || offsets[tp] != 13 {

@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,7 +76,8 @@ func (t *task) Close(_ context.Context, tps []connect.TopicPartition) error {
 	return nil
 }
 
-// Put encodes and buffers recs, sending every batch that is full.
+// Put encodes recs and sends them, in batches of at most batch.max.size
+// records and batch.max.bytes.
 func (t *task) Put(ctx context.Context, recs []connect.Record) error {
 	ctx, cancel := t.merge(ctx)
 	defer cancel()
@@ -103,8 +105,32 @@ func (t *task) Put(ctx context.Context, recs []connect.Record) error {
 			}
 		}
 	}
+	// The rest goes now too, not at the next PreCommit: the worker keeps a
+	// record as it was consumed (what its dead letter queue writes) only
+	// while the Put of its batch runs, so a refusal must be reported
+	// within it; and a trickle of records should not wait a whole
+	// offset.flush.interval.ms. Put's batches are a poll's records, up to
+	// batch.max.size under load.
+	// An endpoint that is down past max.retries keeps the records buffered
+	// for PreCommit to try again, as before; a refusal that
+	// errors.tolerance=none does not tolerate fails the Put.
+	for len(t.buf) > 0 {
+		if err := t.sendFront(ctx); err != nil {
+			if errors.As(err, new(undelivered)) {
+				slog.Warn("http sink: batch not delivered; PreCommit retries it", "err", err)
+				return nil
+			}
+			return err
+		}
+	}
 	return nil
 }
+
+// undelivered is a batch's delivery failure once its retries were spent,
+// as opposed to an error of the record reporter.
+type undelivered struct{ error }
+
+func (u undelivered) Unwrap() error { return u.error }
 
 // full reports whether the buffer holds a whole batch.
 func (t *task) full() bool {
@@ -175,7 +201,7 @@ func (t *task) sendFront(ctx context.Context) error {
 func (t *task) send(ctx context.Context, batch []pending) (int, error) {
 	refused, err := t.deliver(ctx, batch)
 	if err != nil {
-		return 0, err
+		return 0, undelivered{err}
 	}
 	if refused == nil {
 		return len(batch), nil

@@ -145,9 +145,14 @@ func TestRetriesAndRefusedRecords(t *testing.T) {
 	tp1 := connect.TopicPartition{Topic: "orders", Partition: 1}
 	recs := records(tp, 100, 10, func(i int) bool { return i%4 == 3 })
 	recs = append(recs, records(tp1, 500, 2, func(int) bool { return false })...)
-	// Put sends the full batches (two of four records); the rest waits.
+	// Put sends its records in batches of at most four.
 	if err := tk.Put(context.Background(), recs[:6]); err != nil {
 		t.Fatal(err)
+	}
+	if len(sc.Reported) != 1 {
+		// The worker holds the consumed records for its dead letter queue
+		// only during their Put: 103 is reported within it.
+		t.Errorf("after Put: %d records reported, want 1 (103)", len(sc.Reported))
 	}
 	if err := tk.Put(context.Background(), recs[6:]); err != nil {
 		t.Fatal(err)
@@ -202,7 +207,8 @@ func TestTimeoutIsRetried(t *testing.T) {
 func TestFailuresHoldOffsets(t *testing.T) {
 	tp := connect.TopicPartition{Topic: "t", Partition: 2}
 	t.Run("retries spent", func(t *testing.T) {
-		ep := newEndpoint(t, "500", "500", "500")
+		// Put's three attempts, then PreCommit's three.
+		ep := newEndpoint(t, "500", "500", "500", "500", "500", "500")
 		var waits []time.Duration
 		tk := startTask(t, &connecttest.SinkContext{}, connect.Config{URLConfig: ep.srv.URL, MaxRetriesConfig: "2"}, &waits)
 		if err := tk.Put(context.Background(), records(tp, 40, 3, func(int) bool { return false })); err != nil {
@@ -225,8 +231,10 @@ func TestFailuresHoldOffsets(t *testing.T) {
 		ep := newEndpoint(t)
 		var waits []time.Duration
 		tk := startTask(t, &connecttest.SinkContext{}, connect.Config{URLConfig: ep.srv.URL}, &waits)
-		if err := tk.Put(context.Background(), records(tp, 0, 3, func(i int) bool { return i == 1 })); err != nil {
-			t.Fatal(err)
+		// The refusal fails the Put (errors.tolerance=none), as a Java
+		// task's put throwing; nothing from it on is committed.
+		if err := tk.Put(context.Background(), records(tp, 0, 3, func(i int) bool { return i == 1 })); err == nil {
+			t.Fatal("Put of a refused record under tolerance none: no error")
 		}
 		offsets, err := tk.PreCommit(context.Background(), map[connect.TopicPartition]int64{tp: 3})
 		if err == nil || offsets[tp] != 1 {

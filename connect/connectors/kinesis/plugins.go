@@ -55,12 +55,17 @@ const (
 
 // Kinesis's own limits.
 const (
-	maxBatchRecords  = 500
-	maxBatchBytes    = 5 << 20
-	maxRecordBytes   = 1 << 20 // data and partition key together
-	maxRecordsLimit  = 10000
-	defaultPollMs    = 1000
-	defaultDiscovery = 30000
+	maxBatchRecords = 500
+	maxBatchBytes   = 5 << 20
+	maxRecordBytes  = 1 << 20 // data and partition key together
+	maxRecordsLimit = 10000
+	// defaultRecordsLimit keeps a GetRecords answer near 1 MB for 1 KiB
+	// records: the SDK reads a body into a doubling buffer and decodes its
+	// base64, so ten 1 MB answers copy a stream several times faster than one
+	// of 10 MB (bridge bench connect: 77 against 12 MB/s).
+	defaultRecordsLimit = 1000
+	defaultPollMs       = 1000
+	defaultDiscovery    = 30000
 )
 
 // The positions a shard without a stored offset starts from.
@@ -84,7 +89,7 @@ func SourceDef() connect.ConfigDef {
 			Doc: "The timestamp of AT_TIMESTAMP: RFC 3339 (2024-05-01T10:00:00Z) or milliseconds since the epoch.", Check: checkTimestamp},
 		{Name: PollIntervalConfig, Type: connect.ConfigLong, Default: fmt.Sprint(defaultPollMs), Importance: connect.Medium, Group: "Kinesis",
 			Doc: "How long a shard that is caught up waits before its next GetRecords. A shard that is behind is read again at once.", Check: connect.AtLeast(0)},
-		{Name: RecordsLimitConfig, Type: connect.ConfigInt, Default: fmt.Sprint(maxRecordsLimit), Importance: connect.Low, Group: "Kinesis",
+		{Name: RecordsLimitConfig, Type: connect.ConfigInt, Default: fmt.Sprint(defaultRecordsLimit), Importance: connect.Low, Group: "Kinesis",
 			Doc: "GetRecords' Limit: the most records one call returns.", Check: connect.Between(1, maxRecordsLimit)},
 		{Name: KafkaPartitionConfig, Type: connect.ConfigString, Default: "key", Importance: connect.Medium, Group: "Kafka",
 			Doc:         "key: the producer's partitioner picks the partition from the record key (the partition key); preserve: the record goes to the partition numbered like its shard (shardId-000000000003 to partition 3; the topic needs enough partitions).",
