@@ -33,6 +33,10 @@ type Record struct {
 	// SourcePartition and SourceOffset are a source record's position in its
 	// system (a shard and a sequence number, a file and a byte offset): maps of
 	// strings, numbers and booleans, stored as JSON like Kafka Connect does.
+	// A task must not change them once Poll returned them: the runtime keeps
+	// them until the record is committed, and may recognize a partition by
+	// its map (a task that shares one map per partition saves encoding it
+	// per record).
 	SourcePartition map[string]any
 	SourceOffset    map[string]any
 }
