@@ -179,7 +179,7 @@ type sourceTask struct {
 	timeout  time.Duration
 	// partitions holds one SourcePartition map per partition, shared by its
 	// records (the runtime keys its bookkeeping by the map's identity).
-	partitions map[connect.TopicPartition]map[string]any
+	partitions map[connect.TopicPartition]copiedPartition
 
 	mu       sync.Mutex
 	pending  []connect.Record // offset syncs for the next Poll
@@ -235,17 +235,24 @@ func storedOffset(v any) (int64, bool) {
 	return 0, false
 }
 
-func (t *sourceTask) partitionOf(topic string, p int32) map[string]any {
+// copiedPartition is what every record of an upstream partition shares:
+// its SourcePartition map and its topic's downstream name.
+type copiedPartition struct {
+	source map[string]any
+	topic  string
+}
+
+func (t *sourceTask) partitionOf(topic string, p int32) copiedPartition {
 	tp := connect.TopicPartition{Topic: topic, Partition: p}
-	m, ok := t.partitions[tp]
+	c, ok := t.partitions[tp]
 	if !ok {
 		if t.partitions == nil {
-			t.partitions = make(map[connect.TopicPartition]map[string]any)
+			t.partitions = make(map[connect.TopicPartition]copiedPartition)
 		}
-		m = sourcePartition(topic, p)
-		t.partitions[tp] = m
+		c = copiedPartition{sourcePartition(topic, p), rename(t.format, topic)}
+		t.partitions[tp] = c
 	}
-	return m
+	return c
 }
 
 func sourcePartition(topic string, p int32) map[string]any {
@@ -268,11 +275,12 @@ func (t *sourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 	})
 	out = slices.Grow(out, fetches.NumRecords())
 	fetches.EachRecord(func(r *kgo.Record) {
+		cp := t.partitionOf(r.Topic, r.Partition)
 		rec := connect.Record{
-			Topic: rename(t.format, r.Topic), Partition: connect.NoPartition, Offset: -1, Timestamp: r.Timestamp,
+			Topic: cp.topic, Partition: connect.NoPartition, Offset: -1, Timestamp: r.Timestamp,
 			KeySchema: connect.OptionalBytesSchema, Key: r.Key,
 			ValueSchema: connect.OptionalBytesSchema, Value: r.Value,
-			SourcePartition: t.partitionOf(r.Topic, r.Partition),
+			SourcePartition: cp.source,
 			SourceOffset:    map[string]any{"offset": r.Offset},
 		}
 		if t.preserve {

@@ -115,7 +115,11 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 	if err != nil {
 		return err
 	}
-	t.client, err = newClient(ctx, vals)
+	var cbor []func(*awskinesis.Options)
+	if vals.Bool(CBORConfig) {
+		cbor = append(cbor, withCBOR)
+	}
+	t.client, err = newClient(ctx, vals, cbor...)
 	if err != nil {
 		return err
 	}
