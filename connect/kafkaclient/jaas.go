@@ -23,14 +23,22 @@ type JAASEntry struct {
 // white space in it (an ARN, a path) must be quoted, as with Java's clients.
 // Errors are Kafka's wording.
 func ParseJAAS(s string) ([]JAASEntry, error) {
-	t := &jaasTokenizer{s: s}
+	return parseJAASEntries(&jaasTokenizer{s: s}, false)
+}
+
+// parseJAASEntries reads login modules up to the end, or up to } in a
+// file's section.
+func parseJAASEntries(t *jaasTokenizer, inSection bool) ([]JAASEntry, error) {
 	var out []JAASEntry
 	for {
 		tok, err := t.next()
 		if err != nil {
 			return nil, err
 		}
-		if tok.kind == tokEOF {
+		if tok.kind == tokEOF && inSection {
+			return nil, errors.New("JAAS file: a section is not closed by }")
+		}
+		if tok.kind == tokEOF || inSection && tok.kind == tokClose {
 			break
 		}
 		e, err := parseJAASEntry(t, tok)
@@ -102,6 +110,8 @@ const (
 	tokQuoted
 	tokSemi
 	tokEquals
+	tokOpen  // { in a JAAS file
+	tokClose // } in a JAAS file
 )
 
 type jaasToken struct {
@@ -114,6 +124,8 @@ type jaasToken struct {
 type jaasTokenizer struct {
 	s   string
 	pos int
+	// braces makes { and } tokens of their own: a JAAS file's sections.
+	braces bool
 }
 
 func (t *jaasTokenizer) next() (jaasToken, error) {
@@ -147,9 +159,15 @@ func (t *jaasTokenizer) next() (jaasToken, error) {
 			return jaasToken{kind: tokEquals, text: "="}, nil
 		case c == '"' || c == '\'':
 			return t.quoted(c), nil
+		case t.braces && (c == '{' || c == '}'):
+			t.pos++
+			if c == '{' {
+				return jaasToken{kind: tokOpen, text: "{"}, nil
+			}
+			return jaasToken{kind: tokClose, text: "}"}, nil
 		default:
 			start := t.pos
-			for t.pos < len(t.s) && isJAASWordByte(t.s[t.pos]) {
+			for t.pos < len(t.s) && isJAASWordByte(t.s[t.pos]) && !(t.braces && (t.s[t.pos] == '{' || t.s[t.pos] == '}')) {
 				t.pos++
 			}
 			return jaasToken{kind: tokWord, text: t.s[start:t.pos]}, nil
@@ -214,4 +232,42 @@ func (t *jaasTokenizer) quoted(q byte) jaasToken {
 		}
 	}
 	return jaasToken{kind: tokQuoted, text: b.String()}
+}
+
+// ParseJAASFile reads a JAAS login configuration file, the file Java's
+// -Djava.security.auth.login.config names: sections NAME { entries };
+// with the entries as ParseJAAS reads them. It returns the entries by
+// section name.
+func ParseJAASFile(s string) (map[string][]JAASEntry, error) {
+	t := &jaasTokenizer{s: s, braces: true}
+	out := map[string][]JAASEntry{}
+	for {
+		name, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		if name.kind == tokEOF {
+			break
+		}
+		open, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		if (name.kind != tokWord && name.kind != tokQuoted) || open.kind != tokOpen {
+			return nil, fmt.Errorf("JAAS file: want NAME { ... }; near %q", name.text)
+		}
+		entries, err := parseJAASEntries(t, true)
+		if err != nil {
+			return nil, fmt.Errorf("JAAS file: section %s: %w", name.text, err)
+		}
+		semi, err := t.next()
+		if err != nil {
+			return nil, err
+		}
+		if semi.kind != tokSemi {
+			return nil, fmt.Errorf("JAAS file: section %s: want ; after }", name.text)
+		}
+		out[name.text] = append(out[name.text], entries...)
+	}
+	return out, nil
 }
