@@ -124,7 +124,7 @@ func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []s
 	if l.sources["bootstrap-servers"] == "default" && props["bootstrap.servers"] != "" {
 		bootstrap = props["bootstrap.servers"]
 	}
-	rest, err := opts.restSecurity(props, l)
+	rest, err := opts.restSecurity(props, l, log)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ type restSecurity struct {
 
 // restSecurity reads the worker properties' listeners, TLS and REST
 // extension settings.
-func (o *connectCmdOptions) restSecurity(props connect.Config, l layered) (restSecurity, error) {
+func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *slog.Logger) (restSecurity, error) {
 	var rs restSecurity
 	listeners := props[restsec.ListenersConfig]
 	if listeners == "" || l.sources["rest-addr"] != "default" {
@@ -48,7 +48,7 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered) (restS
 	}
 	if rs.listener.Scheme == "https" {
 		var err error
-		if rs.tls, err = restsec.ServerTLS(props, slog.Default()); err != nil {
+		if rs.tls, err = restsec.ServerTLS(props, log.With("component", "tls")); err != nil {
 			return rs, fmt.Errorf("REST listener %s: %w", listeners, err)
 		}
 	}

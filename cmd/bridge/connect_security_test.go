@@ -443,3 +443,46 @@ func TestServeEmbeddedConnectSecurity(t *testing.T) {
 		t.Fatalf("copy has %q", got)
 	}
 }
+
+// bridge connect refuses security settings it cannot honour before it
+// serves anything, naming the setting.
+func TestConnectRefusesBadSecurity(t *testing.T) {
+	otherJAAS := filepath.Join(t.TempDir(), "client-jaas.conf")
+	if err := os.WriteFile(otherJAAS, []byte("KafkaClient { x required; };\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, props string
+		args        []string
+		want        string
+		kafkaOpts   string
+	}{
+		{"JAAS file from KAFKA_OPTS", "rest.extension.classes=" + restsec.BasicAuthExtension + "\n", nil, "client-jaas.conf: the JAAS file has no KafkaConnect section", "-Xmx256m -Djava.security.auth.login.config=" + otherJAAS},
+		{"GSSAPI", "security.protocol=SASL_SSL\n", nil, "sasl.mechanism GSSAPI is not supported", ""},
+		{"JKS trust store", "security.protocol=SSL\nssl.truststore.type=JKS\nssl.truststore.location=/x.jks\n", nil, "ssl.truststore.type JKS is not supported", ""},
+		{"producer override", "producer.security.protocol=SASL_PLAINTEXT\nproducer.sasl.mechanism=PLAIN\n", nil, "producer clients: Could not find a 'KafkaClient' entry in the JAAS configuration", ""},
+		{"https without a key store", "listeners=https://127.0.0.1:0\n", nil, "an https listener needs a key store", ""},
+		{"basic auth without a JAAS file", "rest.extension.classes=" + restsec.BasicAuthExtension + "\n", nil, "no JAAS file is given: set --rest-jaas-config", ""},
+		{"JAAS file without the section", "rest.extension.classes=" + restsec.BasicAuthExtension + "\n", []string{"--rest-jaas-config", otherJAAS}, "no KafkaConnect section", ""},
+		{"unknown extension", "rest.extension.classes=com.example.Auth\n", nil, "com.example.Auth is not supported", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "worker.properties")
+			if err := os.WriteFile(path, []byte("bootstrap.servers=127.0.0.1:1\n"+tc.props), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			args := append([]string{"connect", "--rest-addr", "127.0.0.1:0", "--state-dir", t.TempDir()}, tc.args...)
+			env := func(k string) (string, bool) {
+				if k == "KAFKA_OPTS" && tc.kafkaOpts != "" {
+					return tc.kafkaOpts, true
+				}
+				return "", false
+			}
+			code := run(t.Context(), append(args, path), io.Discard, &stderr, env)
+			if code == 0 || !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("exit %d, stderr %s; want an error with %q", code, stderr.String(), tc.want)
+			}
+		})
+	}
+}
