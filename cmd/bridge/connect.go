@@ -33,6 +33,7 @@ type connectCmdOptions struct {
 	groupID         string
 	shutdownTimeout time.Duration
 	restJAASConfig  string
+	tls             tlsOptions                  // the REST listener's, as serve's flags name them
 	lookupEnv       func(string) (string, bool) // KAFKA_OPTS
 	logFormat       choice
 	logLevel        choice
@@ -46,6 +47,7 @@ func (o *connectCmdOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.stateDir, "state-dir", "./connect-state", "directory of the worker's state: connectors.json (configurations, target states, task configurations) and offsets.json (source offsets); created if missing")
 	fs.StringVar(&o.groupID, "group-id", "", "run in distributed mode as a worker of this Connect cluster (Kafka Connect's group.id): state in the cluster's config, offset and status topics, work shared with the other workers of the group; unset, the worker properties' group.id, and without either the worker is standalone")
 	fs.StringVar(&o.restJAASConfig, "rest-jaas-config", "", "JAAS file whose KafkaConnect section names the REST API's Basic authentication credentials file (PropertyFileLoginModule file=...), read when the worker properties' rest.extension.classes has BasicAuthSecurityRestExtension; unset, -Djava.security.auth.login.config in KAFKA_OPTS")
+	o.addTLSFlags(fs)
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long REST requests in flight may run after SIGINT/SIGTERM; tasks then make their final commit")
 	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
 	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())

@@ -9,11 +9,13 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
@@ -46,7 +48,21 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *s
 		}
 		rs.listener.Scheme = li.Scheme
 	}
-	if rs.listener.Scheme == "https" {
+	if o.tlsFlagsSet() {
+		// serve's flags, which win over the worker properties' ssl.*.
+		o.tls.principalMappingRules = "DEFAULT"
+		if err := o.tls.check(); err != nil {
+			return rs, err
+		}
+		if o.tls.certFile == "" {
+			return rs, errors.New("--tls-client-ca-file and --tls-client-auth need --tls-cert-file and --tls-key-file")
+		}
+		r, err := o.tls.reloader(log)
+		if err != nil {
+			return rs, err
+		}
+		rs.listener.Scheme, rs.tls = "https", r.Config()
+	} else if rs.listener.Scheme == "https" {
 		var err error
 		if rs.tls, err = restsec.ServerTLS(props, log.With("component", "tls")); err != nil {
 			return rs, fmt.Errorf("REST listener %s: %w", listeners, err)
@@ -67,6 +83,20 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *s
 	}
 	rs.auth, err = basicAuthFromJAAS(path)
 	return rs, err
+}
+
+// addTLSFlags adds serve's TLS flags, for the REST listener.
+func (o *connectCmdOptions) addTLSFlags(fs *pflag.FlagSet) {
+	o.tls.clientAuth = choice{value: "none", allowed: []string{"none", "requested", "required"}}
+	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (then any intermediates) of the REST API, which then serves HTTPS, as serve's --tls-cert-file; re-read when the file changes. Unset: the worker properties' listeners and ssl.keystore.*")
+	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file (PKCS#8, PKCS#1 or SEC 1, unencrypted)")
+	fs.StringVar(&o.tls.clientCAFile, "tls-client-ca-file", "", "PEM CA certificates that REST clients' certificates must chain to")
+	fs.Var(&o.tls.clientAuth, "tls-client-auth", "ask REST clients for a certificate, as Kafka's ssl.client.auth: "+o.tls.clientAuth.list())
+}
+
+// tlsFlagsSet says whether any of the TLS flags is set.
+func (o *connectCmdOptions) tlsFlagsSet() bool {
+	return o.tls.certFile != "" || o.tls.keyFile != "" || o.tls.clientCAFile != "" || o.tls.clientAuth.value != "none"
 }
 
 // basicAuthFromJAAS reads the JAAS file's KafkaConnect section and the

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -484,5 +485,63 @@ func TestConnectRefusesBadSecurity(t *testing.T) {
 				t.Fatalf("exit %d, stderr %s; want an error with %q", code, stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// bridge connect's TLS flags (serve's names, here also set through the
+// environment, as a container would) serve the REST API over HTTPS with
+// required client certificates, and the JAAS file comes from KAFKA_OPTS.
+func TestConnectTLSFlags(t *testing.T) {
+	s := newSecureSetup(t)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	path := filepath.Join(t.TempDir(), "worker.properties")
+	if err := os.WriteFile(path, []byte("bootstrap.servers="+c.ListenAddrs()[0]+"\nrest.extension.classes="+restsec.BasicAuthExtension+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"BRIDGE_TLS_CERT_FILE": s.serverCert, "BRIDGE_TLS_KEY_FILE": s.serverKey,
+		"KAFKA_OPTS": "-Djava.security.auth.login.config=" + s.jaasFile,
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	ctx, cancel := context.WithCancel(context.Background())
+	lw := newLogWatcher()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"connect", "--log-format", "json", "--rest-addr", "127.0.0.1:0", "--state-dir", t.TempDir(),
+			"--tls-client-ca-file", s.ca, "--tls-client-auth", "required", path}, io.Discard, lw.w, lookup)
+	}()
+	var base string
+	select {
+	case addr := <-lw.addrC:
+		base = "https://" + addr
+	case code := <-done:
+		t.Fatalf("bridge connect exited with %d", code)
+	}
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d", code)
+		}
+	}()
+	good := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, true)}}
+	noCert := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, false)}}
+	if status, body, err := restCall(t, good, "GET", base+"/connectors", restUser, restPassword, nil); err != nil || status != 200 {
+		t.Fatalf("with certificate and credentials: %d %s %v", status, body, err)
+	}
+	if status, body, err := restCall(t, good, "GET", base+"/connectors", restUser, "x", nil); err != nil || status != 401 {
+		t.Fatalf("wrong password: %d %s %v", status, body, err)
+	}
+	if _, _, err := restCall(t, noCert, "GET", base+"/connectors", restUser, restPassword, nil); err == nil {
+		t.Fatal("a client without a certificate was served")
+	}
+
+	var stderr bytes.Buffer
+	code := run(t.Context(), []string{"connect", "--rest-addr", "127.0.0.1:0", "--state-dir", t.TempDir(), "--tls-cert-file", s.serverCert, "--tls-key-file", s.serverKey, "--tls-client-auth", "required", path}, io.Discard, &stderr, noEnv)
+	if code == 0 || !strings.Contains(stderr.String(), "--tls-client-auth required needs --tls-client-ca-file") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 }
