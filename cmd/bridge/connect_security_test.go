@@ -172,7 +172,15 @@ func runSecureConnect(t *testing.T, props string, args ...string) string {
 // cluster all log in with SASL_SSL and copy every record; the REST API
 // serves HTTPS with required client certificates and Basic
 // authentication, to net/http and to curl alike.
+//
+// In distributed mode (group.id) the internal topics' stores and the group
+// member log in the same way.
 func TestConnectWorkerSASLSSLAndSecureREST(t *testing.T) {
+	t.Run("standalone", func(t *testing.T) { secureWorkerCopy(t, "") })
+	t.Run("distributed", func(t *testing.T) { secureWorkerCopy(t, "secure-workers") })
+}
+
+func secureWorkerCopy(t *testing.T, groupID string) {
 	s := newSecureSetup(t)
 	srv := startServe(t, "--kafka-listeners", "SASL_SSL://127.0.0.1:0",
 		"--tls-cert-file", s.serverCert, "--tls-key-file", s.serverKey, "--sasl-users-file", s.usersFile)
@@ -191,8 +199,21 @@ func TestConnectWorkerSASLSSLAndSecureREST(t *testing.T) {
 		"listeners.https.ssl.truststore.location=" + s.ca,
 		"listeners.https.ssl.client.auth=required",
 		"rest.extension.classes=" + restsec.BasicAuthExtension,
+		"group.id=" + groupID,
 	}, "\n") + "\n"
 	base := runSecureConnect(t, props, "--rest-jaas-config", s.jaasFile)
+	good := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, true)}}
+	noCert := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, false)}}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		// A distributed worker is ready once it joined its group.
+		status, _, err := restCall(t, good, "GET", base+"/health", restUser, restPassword, nil)
+		if err == nil && status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/health: %d %v", status, err)
+		}
+	}
 
 	// Records upstream, produced over SASL_SSL as any client would.
 	producer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.AllowAutoTopicCreation(),
@@ -213,8 +234,6 @@ func TestConnectWorkerSASLSSLAndSecureREST(t *testing.T) {
 		}
 	}
 
-	good := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, true)}}
-	noCert := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, false)}}
 	connector := map[string]any{"name": "mirror", "config": map[string]string{
 		"connector.class":                              "io.streambridge.connect.kafka.KafkaSourceConnector",
 		"tasks.max":                                    "1",
