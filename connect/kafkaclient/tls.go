@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/streambridge/bridge/security/tlsconfig"
 )
 
 // The ssl.* settings, Kafka's names.
@@ -157,26 +159,13 @@ func Truststore(get Lookup) (*x509.CertPool, error) {
 	default:
 		b = []byte(inline)
 	}
-	pool := x509.NewCertPool()
-	n := 0
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: certificate %d: %w", where, n+1, err)
-		}
-		pool.AddCert(c)
-		n++
+	cas, err := tlsconfig.ReadCerts(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (JKS and PKCS12 trust stores are not read: export the CA certificates as PEM)", where, err)
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("%s: no PEM CERTIFICATE block (JKS and PKCS12 trust stores are not read: export the CA certificates as PEM)", where)
+	pool := x509.NewCertPool()
+	for _, c := range cas {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
