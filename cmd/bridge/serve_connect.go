@@ -33,11 +33,17 @@ func (o *serveOptions) connectHook(log *slog.Logger) afterStart {
 		if !o.store.inMemory {
 			stateDir = filepath.Join(o.store.dataDir, connectStateSubdir)
 		}
+		sec, err := o.embeddedConnectSecurity(srv, log)
+		if err != nil {
+			return nil, err
+		}
 		w, err := startConnect(ctx, connectSettings{
-			bootstrap:  []string{dialable(srv.Addrs().Kafka)},
+			bootstrap:  sec.bootstrap,
 			restAddr:   o.connect.addr,
+			restTLS:    sec.rest.tls,
+			restAuth:   sec.rest.auth,
 			stateDir:   stateDir,
-			props:      nil,
+			props:      sec.props,
 			registerer: srv.Registerer(),
 			log:        log,
 		}, nil)

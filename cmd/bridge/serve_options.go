@@ -77,6 +77,7 @@ func (o *serveOptions) check() error {
 	for _, g := range o.groups() {
 		errs = append(errs, g.check())
 	}
+	errs = append(errs, o.checkConnectSecurity())
 	return errors.Join(errs...)
 }
 
@@ -338,12 +339,16 @@ func (*backendOptions) check() error            { return nil }
 // (serve_connect.go).
 type connectOptions struct {
 	addr string
+	// Security of the embedded worker (serve_connect_security.go).
+	tls, basicAuth bool
+	workerProps    string
 }
 
 func (*connectOptions) heading() string { return "Kafka Connect" }
 
 func (o *connectOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "connect-addr", "", "address of the Kafka Connect REST API of an embedded Connect worker that copies between the bridge's Kafka topics and Kinesis, SQS, S3, files or HTTP; its state is kept in DATA_DIR/connect (empty: no worker)")
+	o.addSecurityFlags(fs)
 }
 
 func (o *connectOptions) check() error {

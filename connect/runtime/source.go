@@ -66,7 +66,7 @@ func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg conne
 		kgo.RecordPartitioner(sourcePartitioner{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerLinger(5 * time.Millisecond),
 	}, t.w.cfg.Kafka...)
-	if s.cl, err = kgo.NewClient(opts...); err != nil {
+	if s.cl, err = kgo.NewClient(append(opts, t.w.cfg.Producer...)...); err != nil {
 		return nil, err
 	}
 	s.errs = newErrorHandler(t, vals, nil)

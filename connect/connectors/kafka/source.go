@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/kafkaclient"
 )
 
 // Source settings.
@@ -43,7 +44,7 @@ var sourceDef = append(connect.ConfigDef{
 		Doc: "A partition's next offset sync is written after at most this many records (MirrorMaker 2's offset.lag.max).", Check: connect.AtLeast(0)},
 	{Name: pollTimeout, Type: connect.ConfigLong, Default: "1000", Importance: connect.Low,
 		Doc: "How long one poll waits for records upstream.", Check: connect.AtLeast(1)},
-}, renameDef...)
+}, append(renameDef, kafkaclient.ConfigDef(sourcePrefix, "the source cluster")...)...)
 
 type sourceConnector struct {
 	cfg        connect.Config
@@ -66,7 +67,11 @@ func (c *sourceConnector) Start(ctx context.Context, cc connect.ConnectorContext
 	if c.match, err = newMatcher(vals.List(sourceTopics), vals.List(sourceExclude)); err != nil {
 		return err
 	}
-	if c.cl, err = kgo.NewClient(clientOpts(vals.List(sourceServers))...); err != nil {
+	opts, err := clientOpts(cfg, vals.List(sourceServers), sourcePrefix)
+	if err != nil {
+		return err
+	}
+	if c.cl, err = kgo.NewClient(opts...); err != nil {
 		return err
 	}
 	if c.partitions, err = c.discover(ctx); err != nil {
@@ -157,6 +162,12 @@ func (c *sourceConnector) Stop() error {
 
 func (c *sourceConnector) NewTask() connect.SourceTask { return &sourceTask{} }
 
+// Validate checks the source cluster's security settings as a whole (a
+// key store that does not parse, a JAAS entry without a password).
+func (c *sourceConnector) Validate(cfg connect.Config) map[string][]string {
+	return kafkaclient.Validate(cfg, sourcePrefix)
+}
+
 // OffsetSync is one offset sync record's value (JSON; key "topic:partition"):
 // the record at UpstreamOffset of Topic/Partition upstream was written at
 // DownstreamOffset of its copy. A consumer committed at upstream offset U
@@ -216,9 +227,12 @@ func (t *sourceTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg 
 	}
 	// A copy reads far more than a consumer keeps up with: fetch up to
 	// 8 MiB per partition per request rather than Kafka's 1 MiB.
-	opts := append(clientOpts(vals.List(sourceServers)), kgo.ConsumePartitions(assign),
+	opts, err := clientOpts(cfg, vals.List(sourceServers), sourcePrefix)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, kgo.ConsumePartitions(assign),
 		kgo.FetchMaxWait(t.timeout), kgo.FetchMaxPartitionBytes(8<<20))
-	var err error
 	t.cl, err = kgo.NewClient(opts...)
 	return err
 }
