@@ -5,6 +5,12 @@ package main
 // state in DATA_DIR/connect (in memory with --in-memory), its metrics on the
 // admin port's /metrics; stopped before the server, so its tasks make their
 // final commits while the Kafka port still serves.
+//
+// With --connect-group-id it is a distributed worker instead: its state is
+// in the compacted internal topics on the bridge itself (so it survives a
+// restart without DATA_DIR/connect, and with --in-memory only as long as
+// the store), and `bridge connect` workers of the same group id, pointed
+// at this bridge, join its Connect cluster.
 
 import (
 	"context"
@@ -30,14 +36,15 @@ func (o *serveOptions) connectHook(log *slog.Logger) afterStart {
 	}
 	return func(ctx context.Context, srv *server.Server) (func(context.Context) error, error) {
 		stateDir := ""
-		if !o.store.inMemory {
+		if !o.store.inMemory && o.connect.groupID == "" {
 			stateDir = filepath.Join(o.store.dataDir, connectStateSubdir)
 		}
 		w, err := startConnect(ctx, connectSettings{
 			bootstrap:  []string{dialable(srv.Addrs().Kafka)},
 			restAddr:   o.connect.addr,
 			stateDir:   stateDir,
-			props:      nil,
+			groupID:    o.connect.groupID,
+			props:      o.connect.workerProps(),
 			registerer: srv.Registerer(),
 			log:        log,
 		}, nil)
@@ -59,4 +66,17 @@ func dialable(bound string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// workerProps are the worker properties the flags stand for: the internal
+// topics' names in distributed mode, nothing in standalone mode.
+func (o *connectOptions) workerProps() map[string]string {
+	if o.groupID == "" {
+		return nil
+	}
+	return map[string]string{
+		"config.storage.topic": o.configTopic,
+		"offset.storage.topic": o.offsetTopic,
+		"status.storage.topic": o.statusTopic,
+	}
 }
