@@ -3,6 +3,7 @@ package herder_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -14,19 +15,18 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/distributed"
 	"github.com/streambridge/bridge/connect/herder"
 	"github.com/streambridge/bridge/connect/herder/herdertest"
 	"github.com/streambridge/bridge/connect/rest"
-	"github.com/streambridge/bridge/connect/runtime"
 )
 
 // dworker is one distributed herder over a fake worker.
 type dworker struct {
-	id string
-	h  *herder.Distributed
-	w  *herdertest.Worker
+	id  string
+	url string // its REST API
+	h   *herder.Distributed
+	w   *herdertest.Worker
 }
 
 // startDistributed starts a herder whose REST API (connect/rest) is served
@@ -59,7 +59,51 @@ func startDistributed(t *testing.T, ctx context.Context, brokers []string, proto
 		t.Fatal(err)
 	}
 	api.Store(rest.New(rest.Config{Herder: h}))
-	return &dworker{id: id, h: h, w: w}
+	return &dworker{id: id, url: srv.URL, h: h, w: w}
+}
+
+// send sends a request to the worker's REST API, again while it answers
+// 409 for a rebalance under way (Kafka Connect's clients retry those), and
+// returns the final status and body.
+func (w *dworker) send(t *testing.T, ctx context.Context, method, path, body string) (int, string) {
+	t.Helper()
+	for {
+		code, answer := call(t, ctx, method, w.url+path, body)
+		if code != 409 || !strings.Contains(answer, herder.StaleConfigMessage) && !strings.Contains(answer, "no known leader") {
+			return code, answer
+		}
+		select {
+		case <-ctx.Done():
+			return code, answer
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// call sends one request with a JSON body (when not empty).
+func call(t *testing.T, ctx context.Context, method, url, body string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // waitFor polls cond until it holds; the test's context bounds it.
@@ -159,31 +203,30 @@ func testDistributedHerders(t *testing.T, protocol string) {
 		return true, ""
 	})
 
-	cfg := connect.Config{"connector.class": herdertest.SourceClass, "topic": "t", "tasks.max": "3", "name": "copy"}
-	info, created, err := ws[0].h.Put(ctx, "copy", cfg, false, "")
-	if err != nil || !created || info.Name != "copy" {
-		t.Fatalf("Put = %+v, %v, %v", info, created, err)
+	// Changes go through the REST API, which forwards them to the leader.
+	create := `{"name":"copy","config":{"connector.class":"` + herdertest.SourceClass + `","topic":"t","tasks.max":"3"}}`
+	if code, body := ws[0].send(t, ctx, "POST", "/connectors", create); code != 201 || !strings.Contains(body, `"name":"copy"`) {
+		t.Fatalf("create: %d %s", code, body)
 	}
-	if _, _, err := ws[1].h.Put(ctx, "copy", cfg, false, ""); err == nil || err.(*herder.Error).Code != 409 {
-		t.Fatalf("second create on another worker: %v, want 409", err)
+	if code, body := ws[1].send(t, ctx, "POST", "/connectors", create); code != 409 || !strings.Contains(body, "Connector copy already exists") {
+		t.Fatalf("second create on another worker: %d %s, want 409", code, body)
 	}
 	waitFor(t, ctx, "three running tasks", func() (bool, string) { return settled(ws, "copy", "RUNNING", 3) })
 
 	steps := []struct {
 		name  string
-		do    func(h *herder.Distributed) error
+		path  string
 		want  string
 		tasks int
 	}{
-		{"pause", func(h *herder.Distributed) error { return h.Pause("copy") }, "PAUSED", 3},
-		{"resume", func(h *herder.Distributed) error { return h.Resume("copy") }, "RUNNING", 3},
-		{"stop", func(h *herder.Distributed) error { return h.Stop("copy") }, "STOPPED", 0},
-		{"resume from stopped", func(h *herder.Distributed) error { return h.Resume("copy") }, "RUNNING", 3},
+		{"pause", "/connectors/copy/pause", "PAUSED", 3},
+		{"resume", "/connectors/copy/resume", "RUNNING", 3},
+		{"stop", "/connectors/copy/stop", "STOPPED", 0},
+		{"resume from stopped", "/connectors/copy/resume", "RUNNING", 3},
 	}
 	for i, s := range steps {
-		h := ws[(i+1)%len(ws)].h
-		if err := s.do(h); err != nil {
-			t.Fatalf("%s: %v", s.name, err)
+		if code, body := ws[(i+1)%len(ws)].send(t, ctx, "PUT", s.path, ""); code != 202 {
+			t.Fatalf("%s: %d %s", s.name, code, body)
 		}
 		waitFor(t, ctx, s.name, func() (bool, string) { return settled(ws, "copy", s.want, s.tasks) })
 	}
@@ -194,8 +237,8 @@ func testDistributedHerders(t *testing.T, protocol string) {
 	for _, w := range ws {
 		w.w.Calls()
 	}
-	if st, err := ws[2].h.Restart("copy", true, false); err != nil || st == nil || st.Connector.State != "RESTARTING" {
-		t.Fatalf("restart: %+v, %v", st, err)
+	if code, body := ws[2].send(t, ctx, "POST", "/connectors/copy/restart?includeTasks=true", ""); code != 202 || !strings.Contains(body, `"connector":{"state":"RESTARTING"`) {
+		t.Fatalf("restart: %d %s", code, body)
 	}
 	waitFor(t, ctx, "every task restarted", func() (bool, string) {
 		for _, w := range ws {
@@ -220,8 +263,8 @@ func testDistributedHerders(t *testing.T, protocol string) {
 			other = w
 		}
 	}
-	if err := other.h.RestartTask(runtime.TaskID{Connector: "copy", Task: 0}); err != nil {
-		t.Fatalf("forwarded task restart: %v", err)
+	if code, body := other.send(t, ctx, "POST", "/connectors/copy/tasks/0/restart", ""); code != 204 {
+		t.Fatalf("forwarded task restart: %d %s", code, body)
 	}
 	restartedOn := []string{}
 	for _, w := range ws {
@@ -232,25 +275,24 @@ func testDistributedHerders(t *testing.T, protocol string) {
 	if len(restartedOn) == 0 || slices.Contains(restartedOn, other.id) {
 		t.Errorf("task 0 restarted on %v; sent to %s", restartedOn, other.id)
 	}
-	if err := other.h.RestartTask(runtime.TaskID{Connector: "copy", Task: 7}); err == nil || err.(*herder.Error).Code != 404 {
-		t.Errorf("restart of a task that does not exist: %v", err)
+	if code, body := other.send(t, ctx, "POST", "/connectors/copy/tasks/7/restart", ""); code != 404 {
+		t.Errorf("restart of a task that does not exist: %d %s", code, body)
 	}
 
 	// Offsets (KIP-875) need the connector stopped, cluster-wide.
-	part := map[string]any{"file": "a"}
-	body := herder.Offsets{Offsets: []runtime.SourceOffset{{Partition: part, Offset: map[string]any{"position": int64(5)}}}}
-	if _, err := ws[0].h.AlterOffsets(ctx, "copy", body); err == nil || err.(*herder.Error).Code != 400 {
-		t.Fatalf("altering the offsets of a running connector: %v", err)
+	offsets := `{"offsets":[{"partition":{"file":"a"},"offset":{"position":5}}]}`
+	if code, body := ws[0].send(t, ctx, "PATCH", "/connectors/copy/offsets", offsets); code != 400 {
+		t.Fatalf("altering the offsets of a running connector: %d %s", code, body)
 	}
-	if err := ws[1].h.Stop("copy"); err != nil {
-		t.Fatal(err)
+	if code, body := ws[1].send(t, ctx, "PUT", "/connectors/copy/stop", ""); code != 202 {
+		t.Fatalf("stop: %d %s", code, body)
 	}
 	waitFor(t, ctx, "stopped", func() (bool, string) { return settled(ws, "copy", "STOPPED", 0) })
-	if _, err := ws[2].h.AlterOffsets(ctx, "copy", body); err != nil {
-		t.Fatal(err)
+	if code, body := ws[2].send(t, ctx, "PATCH", "/connectors/copy/offsets", offsets); code != 200 {
+		t.Fatalf("altering the offsets of a stopped connector: %d %s", code, body)
 	}
 	got, err := ws[0].h.GetOffsets(ctx, "copy")
-	if err != nil || len(got.Offsets) != 1 || got.Offsets[0].Offset["position"] != int64(5) {
+	if err != nil || len(got.Offsets) != 1 || fmt.Sprint(got.Offsets[0].Offset["position"]) != "5" {
 		t.Fatalf("offsets read on another worker: %+v, %v", got, err)
 	}
 	if err := ws[0].h.Resume("copy"); err != nil {
@@ -263,8 +305,8 @@ func testDistributedHerders(t *testing.T, protocol string) {
 	ws = ws[1:]
 	waitFor(t, ctx, "tasks moved", func() (bool, string) { return settled(ws, "copy", "RUNNING", 3) })
 
-	if err := ws[1].h.Delete(ctx, "copy"); err != nil {
-		t.Fatal(err)
+	if code, body := ws[1].send(t, ctx, "DELETE", "/connectors/copy", ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, body)
 	}
 	waitFor(t, ctx, "deleted everywhere", func() (bool, string) {
 		for _, w := range ws {
