@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streambridge/bridge/connect/distributed"
 	"github.com/streambridge/bridge/connect/herder"
@@ -319,4 +322,137 @@ func testDistributedHerders(t *testing.T, protocol string) {
 		}
 		return true, ""
 	})
+}
+
+// blockRebalances joins the Connect group as a member that takes part in
+// one round and then never rejoins: the next rebalance waits for it (up to
+// its rebalance timeout) until leave is called.
+func blockRebalances(t *testing.T, ctx context.Context, brokers []string, group string) (leave func()) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.ProtocolType = group, distributed.ProtocolType
+	join.SessionTimeoutMillis, join.RebalanceTimeoutMillis = 60000, 60000
+	p := kmsg.NewJoinGroupRequestProtocol()
+	p.Name = distributed.ProtocolSessioned
+	p.Metadata = distributed.EncodeWorkerState(2, distributed.WorkerState{URL: "http://127.0.0.1:9/", ConfigOffset: -1})
+	join.Protocols = append(join.Protocols, p)
+	var resp *kmsg.JoinGroupResponse
+	for {
+		if resp, err = join.RequestWith(ctx, cl); err != nil {
+			t.Fatal(err)
+		}
+		if resp.ErrorCode == kerr.MemberIDRequired.Code {
+			join.MemberID = resp.MemberID
+			continue
+		}
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID = group, resp.Generation, resp.MemberID
+	sync.ProtocolType, sync.Protocol = kmsg.StringPtr(distributed.ProtocolType), resp.Protocol
+	if sresp, err := sync.RequestWith(ctx, cl); err != nil || sresp.ErrorCode != 0 {
+		t.Fatalf("SyncGroup: %v %v", err, sresp)
+	}
+	return func() {
+		leave := kmsg.NewPtrLeaveGroupRequest()
+		leave.Group = group
+		m := kmsg.NewLeaveGroupRequestMember()
+		m.MemberID = resp.MemberID
+		leave.Members = append(leave.Members, m)
+		if _, err := leave.RequestWith(ctx, cl); err != nil {
+			t.Error(err)
+		}
+		cl.Close()
+	}
+}
+
+// While a config change that needs a rebalance (a new connector) has been
+// read but the rebalance has not completed, every worker answers writes
+// with Kafka's 409 and still serves reads; once it completes, a write sent
+// to any worker reaches the leader, and a request already forwarded
+// (forward=false) that reaches a worker other than the leader is refused
+// with Kafka's other 409.
+func TestDistributedRebalanceConflicts(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ws := []*dworker{startDistributed(t, ctx, c.ListenAddrs(), "sessioned"), startDistributed(t, ctx, c.ListenAddrs(), "sessioned")}
+	defer func() {
+		for _, w := range ws {
+			w.h.Close()
+		}
+	}()
+	waitFor(t, ctx, "both workers ready", func() (bool, string) { return ws[0].h.Ready() && ws[1].h.Ready(), "" })
+	leave := blockRebalances(t, ctx, c.ListenAddrs(), "connect-cluster")
+
+	connector := func(name string) string {
+		return `{"name":"` + name + `","config":{"connector.class":"` + herdertest.SourceClass + `","topic":"t","tasks.max":"1"}}`
+	}
+	if code, body := ws[0].send(t, ctx, "POST", "/connectors", connector("one")); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	// The new connector needs a rebalance, which waits for the blocker:
+	// once each worker has read it, its writes answer 409.
+	sameConfig := `{"connector.class":"` + herdertest.SourceClass + `","topic":"t","tasks.max":"1"}`
+	for _, w := range ws {
+		waitFor(t, ctx, w.id+" refusing writes", func() (bool, string) {
+			code, body := call(t, ctx, "PUT", w.url+"/connectors/one/config", sameConfig)
+			return code == 409, fmt.Sprintf("%d %s", code, body)
+		})
+	}
+	stale := `{"error_code":409,"message":"` + herder.StaleConfigMessage + `"}` + "\n"
+	for _, w := range ws {
+		for _, req := range []struct{ method, path, body string }{
+			{"POST", "/connectors", connector("two")},
+			{"PUT", "/connectors/one/config", sameConfig},
+			{"PATCH", "/connectors/one/config", `{"tasks.max":"2"}`},
+			{"PUT", "/connectors/one/stop", ""},
+			{"POST", "/connectors/one/restart?includeTasks=true", ""},
+			{"POST", "/connectors/one/tasks/0/restart", ""},
+			{"DELETE", "/connectors/one", ""},
+			{"DELETE", "/connectors/one/offsets", ""},
+		} {
+			if code, body := call(t, ctx, req.method, w.url+req.path, req.body); code != 409 || body != stale {
+				t.Errorf("%s: %s %s during the rebalance: %d %s", w.id, req.method, req.path, code, body)
+			}
+		}
+		for _, path := range []string{"/connectors", "/connectors/one", "/connectors/one/config", "/connectors/one/status"} {
+			if code, body := call(t, ctx, "GET", w.url+path, ""); code != 200 {
+				t.Errorf("%s: GET %s during the rebalance: %d %s", w.id, path, code, body)
+			}
+		}
+	}
+
+	leave()
+	for i, w := range ws {
+		name := fmt.Sprintf("after-%d", i)
+		if code, body := w.send(t, ctx, "POST", "/connectors", connector(name)); code != 201 {
+			t.Fatalf("%s: create after the rebalance: %d %s", w.id, code, body)
+		}
+		if code, body := call(t, ctx, "GET", w.url+"/connectors/"+name, ""); code != 200 {
+			t.Errorf("%s: GET %s: %d %s", w.id, name, code, body)
+		}
+	}
+	// One of the two is the leader: it serves a request marked as already
+	// forwarded; the other refuses it instead of forwarding a third time.
+	codes := map[int]string{}
+	for _, w := range ws {
+		code, body := w.send(t, ctx, "DELETE", "/connectors/nope?forward=false", "")
+		codes[code] = body
+	}
+	conflicting := `{"error_code":409,"message":"Cannot complete request because of a conflicting operation (e.g. worker rebalance)"}` + "\n"
+	if len(codes) != 2 || codes[409] != conflicting || !strings.Contains(codes[404], "nope") {
+		t.Errorf("forward=false on the leader and on the other worker: %v", codes)
+	}
 }
