@@ -110,4 +110,3 @@ func javaString(sb *strings.Builder, schema *connect.Schema, v any) {
 		fmt.Fprint(sb, x)
 	}
 }
-
