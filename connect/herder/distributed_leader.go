@@ -139,13 +139,6 @@ func (l *leaderState) rebalancePending() error {
 	return nil
 }
 
-// leaderURL is the leader's REST URL, "" when unknown.
-func (l *leaderState) leaderURL() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.url
-}
-
 // asLeader starts a change only the leader makes. It waits for this
 // worker's first assignment (bounded by ctx: Kafka's herder holds requests
 // until it has joined), routes the request (route), and on the leader
