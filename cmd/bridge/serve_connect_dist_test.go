@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/streambridge/bridge/connect/herder/herdertest"
 	"github.com/streambridge/bridge/server"
 )
 
@@ -81,30 +82,17 @@ func waitHealthy(t *testing.T, base string) {
 }
 
 // sendRetrying sends a JSON request, again while the worker answers 409
-// (a rebalance under way, as Kafka Connect answers it), and returns the
+// for a rebalance under way (as Kafka Connect answers it), and returns the
 // final status and body.
 func sendRetrying(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		var r io.Reader
-		if body != "" {
-			r = strings.NewReader(body)
-		}
-		req, err := http.NewRequest(method, url, r)
+		code, answer, err := herdertest.Send(context.Background(), method, url, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusConflict || strings.Contains(string(b), "already exists") || time.Now().After(deadline) {
-			return resp.StatusCode, string(b)
+		if !herdertest.Rebalancing(code, answer) || time.Now().After(deadline) {
+			return code, answer
 		}
 	}
 }

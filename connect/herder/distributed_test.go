@@ -3,7 +3,6 @@ package herder_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +71,7 @@ func (w *dworker) send(t *testing.T, ctx context.Context, method, path, body str
 	t.Helper()
 	for {
 		code, answer := call(t, ctx, method, w.url+path, body)
-		if code != 409 || !strings.Contains(answer, herder.StaleConfigMessage) && !strings.Contains(answer, "no known leader") {
+		if !herdertest.Rebalancing(code, answer) {
 			return code, answer
 		}
 		select {
@@ -86,27 +85,11 @@ func (w *dworker) send(t *testing.T, ctx context.Context, method, path, body str
 // call sends one request with a JSON body (when not empty).
 func call(t *testing.T, ctx context.Context, method, url, body string) (int, string) {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	code, answer, err := herdertest.Send(ctx, method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return code, answer
 }
 
 // waitFor polls cond until it holds; the test's context bounds it.
