@@ -8,6 +8,11 @@ package herder
 //     requests are written to the config topic and nowhere else; every
 //     worker acts on what it reads back, so a REST request served by any
 //     worker changes the whole cluster.
+//   - Connector configurations, deletions, stops, restarts and offset
+//     changes are written by the group's leader only, one at a time
+//     (leaderState.writes); other workers answer a ForwardError naming it,
+//     and no worker writes while a rebalance it knows of is pending
+//     (distributed_leader.go). Pause and resume are written by any worker.
 //   - A worker runs only what its Member assigned it. Revoked work is
 //     stopped inside OnAssignment, before the member rejoins, so no
 //     connector or task runs on two workers of one generation.

@@ -10,6 +10,11 @@
 // them. Request bodies are bounded (maxBody) and decoded strictly into the
 // shapes Kafka accepts; a scalar config value that is not a string (a
 // number, a boolean) is taken as its JSON text, as Jackson coerces it.
+//
+// A change the herder says belongs to another worker (*herder.ForwardError:
+// the distributed group's leader, or the worker running a task) is sent
+// there as it came and its answer relayed (forward.go); a request is
+// forwarded at most twice, as Kafka's HerderRequestHandler does.
 package rest
 
 import (
