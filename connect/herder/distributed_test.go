@@ -427,6 +427,34 @@ func TestDistributedRebalanceConflicts(t *testing.T) {
 			t.Errorf("%s: GET %s: %d %s", w.id, name, code, body)
 		}
 	}
+	// The same connector created through both workers at once: the leader
+	// serves both creates one after the other, so exactly one is created.
+	results := make(chan string, len(ws))
+	for _, w := range ws {
+		go func() {
+			code, body, err := herdertest.Send(ctx, "POST", w.url+"/connectors", connector("race"))
+			for err == nil && herdertest.Rebalancing(code, body) {
+				time.Sleep(20 * time.Millisecond)
+				code, body, err = herdertest.Send(ctx, "POST", w.url+"/connectors", connector("race"))
+			}
+			results <- fmt.Sprintf("%d %v %s", code, err, body)
+		}()
+	}
+	var created, exists int
+	for range ws {
+		switch r := <-results; {
+		case strings.HasPrefix(r, "201 <nil>"):
+			created++
+		case strings.HasPrefix(r, "409 <nil>") && strings.Contains(r, "Connector race already exists"):
+			exists++
+		default:
+			t.Errorf("concurrent create: %s", r)
+		}
+	}
+	if created != 1 || exists != 1 {
+		t.Errorf("concurrent creates: %d created, %d already existing", created, exists)
+	}
+
 	// One of the two is the leader: it serves a request marked as already
 	// forwarded; the other refuses it instead of forwarding a third time.
 	codes := map[int]string{}
