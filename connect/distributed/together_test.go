@@ -52,6 +52,9 @@ func TestWorkersWriteStatusesOfTheirAssignment(t *testing.T) {
 					},
 				})
 				must(t, err)
+				// A test that fails before its end must not leave the
+				// member logging into it.
+				t.Cleanup(m.Kill)
 				n.w.m = m
 				return n
 			}
