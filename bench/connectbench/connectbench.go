@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -52,6 +53,9 @@ type Config struct {
 	Tasks      int
 	// Registry holds the plugins (converters and the connectors used).
 	Registry *connect.Registry
+	// Settings are added to every connector's configuration (over the
+	// bench's own), to compare settings in one run.
+	Settings map[string]string
 	Log      io.Writer
 }
 
@@ -207,6 +211,7 @@ func (b *bench) copy(ctx context.Context, cfg connect.Config, done func(context.
 	defer w.Close()
 	name := cfg[connect.NameConfig]
 	cfg[connect.TasksMaxConfig] = fmt.Sprint(b.cfg.Tasks)
+	maps.Copy(cfg, b.cfg.Settings)
 	start := time.Now()
 	h, err := w.StartConnector(ctx, name, cfg, runtime.Hooks{})
 	if err != nil {

@@ -60,6 +60,7 @@ the direct production's (the issue's goal: at least 0.7).
 	// A sink's copy starts with joining a consumer group; Kafka's 3 s
 	// initial rebalance delay would be a third of a short copy. Kafka's own
 	// test and development setups set it to 0, as this does by default.
+	fs.StringToStringVar(&o.cfg.Settings, "set", nil, "connector settings added to every copy's connector, e.g. --set kinesis.records.limit=10000")
 	fs.StringSliceVar(&o.serveArgs, "serve-args", []string{"--group-initial-rebalance-delay=0"}, "bridge serve flags for the worker's bridge")
 	return cmd
 }
