@@ -48,6 +48,8 @@ const (
 	BatchBytesConfig      = "kinesis.batch.max.bytes"
 	PutRetriesConfig      = "kinesis.put.retries"
 	PutBackoffConfig      = "kinesis.put.retry.backoff.ms"
+	ConsumerTypeConfig    = "kinesis.consumer.type"
+	ConsumerNameConfig    = "kinesis.efo.consumer.name"
 	// shardsConfig is the task configuration's list of shards (internal:
 	// written by the source connector, read by its tasks).
 	shardsConfig = "kinesis.task.shards"
@@ -100,6 +102,12 @@ func SourceDef() connect.ConfigDef {
 			Doc: "Unpack KPL aggregated records into their user records."},
 		{Name: HeadersConfig, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low, Group: "Kafka",
 			Doc: "Add the headers kinesis.shard, kinesis.sequence (and kinesis.subsequence for a user record of a KPL aggregate) to every record."},
+		{Name: ConsumerTypeConfig, Type: connect.ConfigString, Default: consumerPolling, Importance: connect.Medium, Group: "Kinesis",
+			Doc:         "How shards are read: POLLING (GetRecords, the shard's shared 2 MB/s) or EFO (enhanced fan-out: a registered stream consumer and SubscribeToShard, 2 MB/s per shard of its own, records pushed as they arrive). Both store the same offsets, so a connector switched from one to the other resumes where it was.",
+			Recommended: []string{consumerPolling, consumerEFO}},
+		{Name: ConsumerNameConfig, Type: connect.ConfigString, Importance: connect.Medium, Group: "Kinesis",
+			Doc:   "EFO: the stream consumer's name, registered when it does not exist (and never deregistered by the connector); empty for the connector's name. 1 to 128 of a-z, A-Z, 0-9, _ . -",
+			Check: checkConsumerName},
 	}
 	return append(def, awsconf.Def...)
 }
@@ -136,6 +144,13 @@ func checkPartitionKey(v any) error {
 		return nil
 	}
 	return fmt.Errorf("must be key, random or field:NAME")
+}
+
+func checkConsumerName(v any) error {
+	if s := v.(string); s != "" && !consumerNamePattern.MatchString(s) {
+		return fmt.Errorf("must be 1 to 128 of a-z, A-Z, 0-9, _ . -")
+	}
+	return nil
 }
 
 func checkTimestamp(v any) error {
