@@ -132,6 +132,7 @@ func SinkDef() connect.ConfigDef {
 		{Name: PutBackoffConfig, Type: connect.ConfigLong, Default: "100", Importance: connect.Low, Group: "Kinesis",
 			Doc: "The first wait before a retry; it doubles on each retry up to 10 seconds.", Check: connect.AtLeast(0)},
 	}
+	def = append(def, offloadDef()...)
 	return append(def, awsconf.Def...)
 }
 
