@@ -105,6 +105,8 @@ func SourceDef() connect.ConfigDef {
 		{Name: ConsumerTypeConfig, Type: connect.ConfigString, Default: consumerPolling, Importance: connect.Medium, Group: "Kinesis",
 			Doc:         "How shards are read: POLLING (GetRecords, the shard's shared 2 MB/s) or EFO (enhanced fan-out: a registered stream consumer and SubscribeToShard, 2 MB/s per shard of its own, records pushed as they arrive). Both store the same offsets, so a connector switched from one to the other resumes where it was.",
 			Recommended: []string{consumerPolling, consumerEFO}},
+		{Name: ResolvePointersConfig, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low, Group: "Kinesis",
+			Doc: "Replace a record whose data is a PayloadS3Pointer (the AWS extended clients' [\"software.amazon.payloadoffloading.PayloadS3Pointer\",{...}], as the Kinesis sink writes for records it offloads) by the object it names, read with the same AWS settings. A pointer whose object is gone is copied as it is. Off by default: a Kinesis record carries no mark besides its data, and the object is read with the connector's credentials."},
 		{Name: ConsumerNameConfig, Type: connect.ConfigString, Importance: connect.Medium, Group: "Kinesis",
 			Doc:   "EFO: the stream consumer's name, registered when it does not exist (and never deregistered by the connector); empty for the connector's name. 1 to 128 of a-z, A-Z, 0-9, _ . -",
 			Check: checkConsumerName},

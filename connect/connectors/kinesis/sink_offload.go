@@ -13,7 +13,8 @@ package kinesis
 // had. The object is written before the pointer is put, so no pointer in
 // the stream names an object that is not there; a Put that fails after the
 // object was written leaves the object without a pointer (the records come
-// again, with new objects). Objects are named PREFIX + a random UUID, as
+// again, with new objects). A bucket that does not exist fails the task
+// at Start. Objects are named PREFIX + a random UUID, as
 // the extended clients name theirs, never reused, so a pointer always
 // names the payload it was put with. The connector does not create the
 // bucket, and deletes no object: a reader of the stream owns the payloads
@@ -22,11 +23,14 @@ package kinesis
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/connectors/awsconf"
@@ -87,6 +91,18 @@ func newOffloader(ctx context.Context, vals connect.Values) (*offloader, error) 
 	// Path-style on a configured endpoint: the bridge and emulators serve
 	// buckets on one host.
 	client := awss3.NewFromConfig(cfg, func(o *awss3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+	// A bucket that is not there fails the task now rather than every
+	// large record later (S3 may even answer a large PutObject to a
+	// missing bucket by resetting the connection, which reads as a passing
+	// failure). A refusal to look (HeadBucket needs s3:ListBucket) is not
+	// one: PutObject may still be allowed.
+	if _, err := client.HeadBucket(ctx, &awss3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		var notFound *s3types.NotFound
+		if errors.As(err, &notFound) || errorCode(err) == "NoSuchBucket" || errorCode(err) == "NotFound" {
+			return nil, fmt.Errorf("%s: bucket %s does not exist", OffloadBucketConfig, bucket)
+		}
+		slog.Warn("kinesis sink: HeadBucket on the offload bucket failed; going on", "bucket", bucket, "err", err)
+	}
 	return &offloader{s3: client, bucket: bucket, prefix: vals.String(OffloadPrefixConfig)}, nil
 }
 

@@ -58,6 +58,9 @@ type SourceTask struct {
 	tc connect.SourceTaskContext
 	// efo, when set, reads with enhanced fan-out (source_efo.go).
 	efo *efoReader
+	// pointers, when set, restores PayloadS3Pointer records from S3
+	// (source_pointers.go).
+	pointers *pointerResolver
 }
 
 // shardReader is one shard's reading state.
@@ -163,6 +166,11 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 	if t.position == positionLatest {
 		t.skipUnread()
 	}
+	if vals.Bool(ResolvePointersConfig) {
+		if t.pointers, err = newPointerResolver(ctx, vals, t.log); err != nil {
+			return err
+		}
+	}
 	if vals.String(ConsumerTypeConfig) == consumerEFO {
 		return t.startEFO(ctx, vals, cfg)
 	}
@@ -221,9 +229,22 @@ func (t *SourceTask) skipUnread() {
 
 // Poll implements connect.SourceTask.
 func (t *SourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
+	var recs []connect.Record
+	var err error
 	if t.efo != nil {
-		return t.pollEFO(ctx)
+		recs, err = t.pollEFO(ctx)
+	} else {
+		recs, err = t.pollGetRecords(ctx)
 	}
+	if err == nil && t.pointers != nil && len(recs) > 0 {
+		err = t.pointers.resolve(ctx, recs, t.stopCtx)
+	}
+	return recs, err
+}
+
+// pollGetRecords reads the shards that are due with GetRecords, waiting up
+// to maxPollWait for records.
+func (t *SourceTask) pollGetRecords(ctx context.Context) ([]connect.Record, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(t.stopCtx, cancel)()
