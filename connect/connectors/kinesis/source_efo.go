@@ -28,8 +28,9 @@ package kinesis
 //     to Poll first, so nothing is skipped). ResourceInUseException (the
 //     previous subscription is still held, for up to 5 seconds),
 //     LimitExceededException, throttling and transport failures back the
-//     shard off, 100 ms doubling to 10 s. A closed shard that is gone
-//     (past retention) ends; other refusals fail the task.
+//     shard off, 100 ms doubling to 10 s. A subscription that sends
+//     nothing for 65 s (a dead connection) is made again. A closed shard
+//     that is gone (past retention) ends; other refusals fail the task.
 //
 // kinesalite has no enhanced fan-out: EFO needs AWS or the bridge.
 
@@ -55,6 +56,8 @@ type efoReader struct {
 	events chan efoEvent
 	// failed is a subscriber's fatal error, returned by the next Poll.
 	failed error
+	// idle is subscriptionIdleTimeout when the task started.
+	idle time.Duration
 
 	mu      sync.Mutex // guards stopped and wg.Add against Stop's wg.Wait
 	stopped bool
@@ -89,7 +92,7 @@ func (t *SourceTask) startEFO(ctx context.Context, vals connect.Values, cfg conn
 	if err != nil {
 		return err
 	}
-	t.efo = &efoReader{consumerARN: arn, events: make(chan efoEvent, maxConcurrentReads)}
+	t.efo = &efoReader{consumerARN: arn, events: make(chan efoEvent, maxConcurrentReads), idle: subscriptionIdleTimeout}
 	return nil
 }
 
@@ -266,6 +269,9 @@ func (t *SourceTask) subscriber(s *shardReader, start types.StartingPosition) {
 			t.log.Warn("kinesis source: closed shard expired before it was read to its end", "shard", s.info.ID, "err", err)
 			t.sendEFO(ctx, efoEvent{shard: s, end: true})
 			return
+		case errors.Is(err, errSubscriptionIdle):
+			t.log.Debug("kinesis source: subscription silent; subscribing again", "shard", s.info.ID)
+			backoff = min(max(2*backoff, minBackoff), maxBackoff)
 		case subscriptionRetriable(err):
 			backoff = min(max(2*backoff, minBackoff), maxBackoff)
 			t.log.Debug("kinesis source: subscription backing off", "shard", s.info.ID, "wait", backoff, "err", err)
@@ -296,10 +302,18 @@ func (t *SourceTask) subscription(ctx context.Context, s *shardReader, start *ty
 	// one client race and may hand out each other's bytes. New makes a
 	// new codec.
 	client := awskinesis.New(t.client.Options())
-	out, err := client.SubscribeToShard(ctx, &awskinesis.SubscribeToShardInput{
+	// A connection that went silent (a peer gone without a reset) would
+	// hold the shard forever: with no event for t.efo.idle the
+	// subscription is given up and made again, as KCL does. The time
+	// spent handing an event to Poll does not count.
+	subCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := time.AfterFunc(t.efo.idle, func() { cancel(errSubscriptionIdle) })
+	defer idle.Stop()
+	out, err := client.SubscribeToShard(subCtx, &awskinesis.SubscribeToShardInput{
 		ConsumerARN: aws.String(t.efo.consumerARN), ShardId: aws.String(s.info.ID), StartingPosition: start})
 	if err != nil {
-		return false, 0, err
+		return false, 0, idleCause(subCtx, err)
 	}
 	es := out.GetStream()
 	defer es.Close()
@@ -307,6 +321,9 @@ func (t *SourceTask) subscription(ctx context.Context, s *shardReader, start *ty
 		ev, ok := msg.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent)
 		if !ok {
 			continue
+		}
+		if !idle.Stop() {
+			break // timed out meanwhile: the event comes again
 		}
 		events++
 		last := ev.Value.ContinuationSequenceNumber == nil
@@ -319,11 +336,30 @@ func (t *SourceTask) subscription(ctx context.Context, s *shardReader, start *ty
 			return true, events, nil
 		}
 		*start = types.StartingPosition{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: ev.Value.ContinuationSequenceNumber}
+		idle.Reset(t.efo.idle)
 	}
 	if err := es.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return false, events, err
+		return false, events, idleCause(subCtx, err)
 	}
-	return false, events, nil
+	return false, events, idleCause(subCtx, nil)
+}
+
+// errSubscriptionIdle ends a subscription that sent nothing for too long.
+var errSubscriptionIdle = errors.New("no event from the subscription for too long")
+
+// subscriptionIdleTimeout is how long a subscription may send nothing:
+// AWS sends an event at least every few seconds (the bridge every 5 s once
+// the shard has a record), so a minute of silence is a dead connection.
+// A variable for tests.
+var subscriptionIdleTimeout = 65 * time.Second
+
+// idleCause returns errSubscriptionIdle when the watchdog ended the
+// subscription, else err.
+func idleCause(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errSubscriptionIdle) {
+		return errSubscriptionIdle
+	}
+	return err
 }
 
 // sendEFO hands ev to Poll; false when the task stopped first.

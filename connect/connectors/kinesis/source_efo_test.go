@@ -312,3 +312,31 @@ func TestSourceEFOConfigErrors(t *testing.T) {
 		t.Errorf("Validate = %v for polling", v)
 	}
 }
+
+// TestSourceEFOResubscribesWhenSilent: a subscription that sends nothing
+// for the idle timeout (here 200 ms; the bridge's heartbeat comes every
+// 5 s) is given up and made again from where it was, repeatedly, and
+// records put afterwards arrive once. Not parallel: it shortens the
+// package's timeout.
+func TestSourceEFOResubscribesWhenSilent(t *testing.T) {
+	defer func(d time.Duration) { subscriptionIdleTimeout = d }(subscriptionIdleTimeout)
+	subscriptionIdleTimeout = 200 * time.Millisecond
+	tg := startBridge(t)
+	tg.createStream(t, "quiet", 1)
+	tg.put(t, "quiet", entries("q", 3, 2))
+	run := startSource(t, efo(tg.config(connect.Config{StreamConfig: "quiet", TopicConfig: "out"})), 1, nil)
+	run.pollUntil(3)
+	for i := 0; ; i++ {
+		if calls, _, _ := tg.subs.counts(); calls >= 3 {
+			break
+		}
+		if i == 100 {
+			t.Fatal("a silent subscription was not made again")
+		}
+		run.pollOnce()
+	}
+	tg.put(t, "quiet", entries("r", 3, 2))
+	got := run.pollUntil(6)
+	checkSequence(t, got[:3], "q", 3)
+	checkSequence(t, got[3:], "r", 3)
+}
