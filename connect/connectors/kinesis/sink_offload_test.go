@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -21,17 +22,23 @@ import (
 	"github.com/streambridge/bridge/connect/connecttest"
 	"github.com/streambridge/bridge/gateway/awsapi"
 	gwkinesis "github.com/streambridge/bridge/gateway/kinesis"
+	"github.com/streambridge/bridge/gateway/payloads"
 	gateways3 "github.com/streambridge/bridge/gateway/s3"
 	"github.com/streambridge/bridge/internal/awsbody"
 	"github.com/streambridge/bridge/mapping/offload"
+	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/store"
 	"github.com/streambridge/bridge/store/embedded"
 )
 
 // startBridgeWithS3 serves the bridge's Kinesis and S3 APIs behind the AWS
 // port's router on one 127.0.0.1 address, as `bridge serve` does, over an
-// in-memory store, and returns the target and an S3 client of it.
-func startBridgeWithS3(t *testing.T) (*target, *awss3.Client) {
-	tg, s3, _ := startBridgeWithS3Hook(t)
+// in-memory store, and returns the target and an S3 client of it. With
+// restores, the Kinesis API has the offloader `bridge serve` gives it, and
+// reads pointer records restored; without, it hands them out as they are,
+// as AWS does.
+func startBridgeWithS3(t *testing.T, restores bool) (*target, *awss3.Client) {
+	tg, s3, _ := startBridgeWithS3Hook(t, restores)
 	return tg, s3
 }
 
@@ -48,13 +55,17 @@ func (h *requestHook) set(f func(w http.ResponseWriter, r *http.Request) bool) {
 	h.mu.Unlock()
 }
 
-func startBridgeWithS3Hook(t *testing.T) (*target, *awss3.Client, *requestHook) {
+func startBridgeWithS3Hook(t *testing.T, restores bool) (*target, *awss3.Client, *requestHook) {
 	t.Helper()
 	st, err := embedded.Open(embedded.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kin, err := gwkinesis.New(gwkinesis.Config{Store: st})
+	kcfg := gwkinesis.Config{Store: st}
+	if restores {
+		kcfg.Offload = payloads.New(st, payloads.Policy{Threshold: payloads.DefaultThreshold}, nil)
+	}
+	kin, err := gwkinesis.New(kcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +111,10 @@ func startBridgeWithS3Hook(t *testing.T) (*target, *awss3.Client, *requestHook) 
 
 // TestSinkOffloadsLargeRecords: with kinesis.offload.s3.bucket, a 3 MiB
 // Kafka record reaches the stream as a PayloadS3Pointer record (its
-// partition key kept) and its payload is the object it names, byte for
-// byte; records within the threshold stay inline. The threshold is the
-// stream's record limit unless set lower, and follows a limit raised with
+// partition key kept), its payload is the object it names, byte for byte,
+// and GetRecords through the bridge returns it restored, byte for byte;
+// records within the threshold stay inline. The threshold is the stream's
+// record limit unless set lower, and follows a limit raised with
 // UpdateMaxRecordSize.
 func TestSinkOffloadsLargeRecords(t *testing.T) {
 	big := make([]byte, 3<<20)
@@ -117,13 +129,16 @@ func TestSinkOffloadsLargeRecords(t *testing.T) {
 		maxKiB     int32 // UpdateMaxRecordSize before the sink starts; 0: the default 1 MiB
 		offloaded  []bool
 		wantPrefix string
+		// bridgeRestores: the bridge as `bridge serve` runs it, which
+		// would also offload the 3 MiB record of a raised limit itself.
+		bridgeRestores bool
 	}{
-		{"default threshold", connect.Config{OffloadPrefixConfig: "kafka/in/"}, 0, []bool{false, true, false}, "kafka/in/"},
-		{"threshold 100 bytes", connect.Config{OffloadThresholdConfig: "100"}, 0, []bool{false, true, true}, ""},
-		{"raised record limit", nil, 4096, []bool{false, false, false}, ""},
+		{"default threshold", connect.Config{OffloadPrefixConfig: "kafka/in/"}, 0, []bool{false, true, false}, "kafka/in/", true},
+		{"threshold 100 bytes", connect.Config{OffloadThresholdConfig: "100"}, 0, []bool{false, true, true}, "", true},
+		{"raised record limit", nil, 4096, []bool{false, false, false}, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tg, s3 := startBridgeWithS3(t)
+			tg, s3 := startBridgeWithS3(t, tc.bridgeRestores)
 			tg.createStream(t, "large", 1)
 			if tc.maxKiB > 0 {
 				if _, err := tg.client.UpdateMaxRecordSize(t.Context(), &awskinesis.UpdateMaxRecordSizeInput{
@@ -153,27 +168,33 @@ func TestSinkOffloadsLargeRecords(t *testing.T) {
 			if len(sc.Reported) != 0 {
 				t.Fatalf("records reported: %v", sc.Reported)
 			}
-			stored := tg.readAll(t, "large")["shardId-000000000000"]
+			read := tg.readAll(t, "large")["shardId-000000000000"]
+			if len(read) != len(values) {
+				t.Fatalf("GetRecords read %d records, want %d", len(read), len(values))
+			}
+			for i, r := range read {
+				if aws.ToString(r.PartitionKey) != "key-"+string(rune('a'+i)) || !bytes.Equal(r.Data, values[i]) {
+					t.Errorf("GetRecords record %d: key %s, %d bytes; want the %d bytes put, byte for byte", i, aws.ToString(r.PartitionKey), len(r.Data), len(values[i]))
+				}
+			}
+			stored := storedValues(t, tg, "large")
 			if len(stored) != len(tc.offloaded) {
 				t.Fatalf("%d records in the stream, want %d", len(stored), len(tc.offloaded))
 			}
-			for i, r := range stored {
+			for i, data := range stored {
 				want := values[i]
-				if aws.ToString(r.PartitionKey) != "key-"+string(rune('a'+i)) {
-					t.Errorf("record %d: partition key %s", i, aws.ToString(r.PartitionKey))
-				}
-				p, isPointer := offload.Decode(r.Data)
+				p, isPointer := offload.Decode(data)
 				if isPointer != tc.offloaded[i] {
-					t.Fatalf("record %d: pointer %v, want %v (%d bytes)", i, isPointer, tc.offloaded[i], len(r.Data))
+					t.Fatalf("record %d: pointer %v, want %v (%d bytes)", i, isPointer, tc.offloaded[i], len(data))
 				}
 				if !isPointer {
-					if !bytes.Equal(r.Data, want) {
-						t.Errorf("record %d: %d bytes inline, want %d", i, len(r.Data), len(want))
+					if !bytes.Equal(data, want) {
+						t.Errorf("record %d: %d bytes inline, want %d", i, len(data), len(want))
 					}
 					continue
 				}
-				if !bytes.HasPrefix(r.Data, []byte(`["software.amazon.payloadoffloading.PayloadS3Pointer",{`)) {
-					t.Errorf("record %d: pointer %s is not in the extended clients' class form", i, r.Data)
+				if !bytes.HasPrefix(data, []byte(`["software.amazon.payloadoffloading.PayloadS3Pointer",{`)) {
+					t.Errorf("record %d: pointer %s is not in the extended clients' class form", i, data)
 				}
 				if p.Bucket != "payloads" || !strings.HasPrefix(p.Key, tc.wantPrefix) || len(p.Key) != len(tc.wantPrefix)+36 {
 					t.Errorf("record %d: pointer %+v", i, p)
@@ -192,23 +213,28 @@ func TestSinkOffloadsLargeRecords(t *testing.T) {
 	}
 }
 
-// TestOffloadRoundTrip copies Kafka records through the sink (a 3 MiB one
+// TestOffloadRoundTrip copies Kafka records through the sink (3 MiB ones
 // offloaded to S3) and back through the source, by polling and by
-// enhanced fan-out: with kinesis.resolve.s3.pointers the source hands out
-// every record byte for byte; without it, the pointer; a pointer whose
-// object was deleted is copied as the pointer it is.
+// enhanced fan-out. Against an endpoint that hands pointer records out as
+// they are (AWS; here the bridge without its offloader), the source hands
+// out the payloads byte for byte with kinesis.resolve.s3.pointers, the
+// pointers without it; the bridge itself restores them either way. A
+// pointer whose object was deleted is copied as the pointer it is.
 func TestOffloadRoundTrip(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 3<<20/16)
 	for _, tc := range []struct {
-		consumer string
-		resolve  string
+		consumer       string
+		resolve        string
+		bridgeRestores bool
 	}{
-		{consumerPolling, "true"},
-		{consumerEFO, "true"},
-		{consumerPolling, "false"},
+		{consumerPolling, "true", false},
+		{consumerEFO, "true", false},
+		{consumerPolling, "false", false},
+		{consumerPolling, "false", true},
+		{consumerEFO, "false", true},
 	} {
-		t.Run(tc.consumer+"/resolve="+tc.resolve, func(t *testing.T) {
-			tg, s3 := startBridgeWithS3(t)
+		t.Run(fmt.Sprintf("%s/resolve=%s/bridge-restores=%v", tc.consumer, tc.resolve, tc.bridgeRestores), func(t *testing.T) {
+			tg, s3 := startBridgeWithS3(t, tc.bridgeRestores)
 			tg.createStream(t, "trip", 1)
 			if _, err := s3.CreateBucket(t.Context(), &awss3.CreateBucketInput{Bucket: aws.String("payloads")}); err != nil {
 				t.Fatal(err)
@@ -225,10 +251,10 @@ func TestOffloadRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The second big record's object goes away.
-			stored := tg.readAll(t, "trip")["shardId-000000000000"]
-			gone, ok := offload.Decode(stored[2].Data)
+			stored := storedValues(t, tg, "trip")
+			gone, ok := offload.Decode(stored[2])
 			if !ok {
-				t.Fatalf("record 2 is not a pointer: %.80q", stored[2].Data)
+				t.Fatalf("record 2 is not a pointer: %.80q", stored[2])
 			}
 			if _, err := s3.DeleteObject(t.Context(), &awss3.DeleteObjectInput{Bucket: aws.String(gone.Bucket), Key: aws.String(gone.Key)}); err != nil {
 				t.Fatal(err)
@@ -237,8 +263,8 @@ func TestOffloadRoundTrip(t *testing.T) {
 			run := startSource(t, tg.config(connect.Config{StreamConfig: "trip", TopicConfig: "out",
 				ConsumerTypeConfig: tc.consumer, ResolvePointersConfig: tc.resolve}), 1, nil)
 			got := run.pollUntil(len(values))
-			want := [][]byte{values[0], stored[1].Data, stored[2].Data, values[3]}
-			if tc.resolve == "true" {
+			want := [][]byte{values[0], stored[1], stored[2], values[3]}
+			if tc.resolve == "true" || tc.bridgeRestores {
 				want[1] = big
 			}
 			for i, r := range got {
@@ -253,7 +279,7 @@ func TestOffloadRoundTrip(t *testing.T) {
 // TestSinkOffloadBucketMissing: a bucket that does not exist fails the
 // task's Start, naming the setting.
 func TestSinkOffloadBucketMissing(t *testing.T) {
-	tg, _ := startBridgeWithS3(t)
+	tg, _ := startBridgeWithS3(t, false)
 	tg.createStream(t, "large", 1)
 	task := &SinkTask{}
 	err := task.Start(t.Context(), &connecttest.SinkContext{},
@@ -267,7 +293,7 @@ func TestSinkOffloadBucketMissing(t *testing.T) {
 // PutObject makes Put fail retriably before any record of it is put; the
 // runtime's second hand of the same records writes each once, in order.
 func TestSinkOffloadRetriesS3Failures(t *testing.T) {
-	tg, s3, hook := startBridgeWithS3Hook(t)
+	tg, s3, hook := startBridgeWithS3Hook(t, false)
 	tg.createStream(t, "slow", 1)
 	if _, err := s3.CreateBucket(t.Context(), &awss3.CreateBucketInput{Bucket: aws.String("payloads")}); err != nil {
 		t.Fatal(err)
@@ -304,4 +330,25 @@ func TestSinkOffloadRetriesS3Failures(t *testing.T) {
 	if _, ok := offload.Decode(stored[1].Data); !ok {
 		t.Fatalf("record 1 is not a pointer: %.60q", stored[1].Data)
 	}
+}
+
+// storedValues returns the values of a one-shard stream's records as the
+// bridge's store keeps them: pointer records as pointers.
+func storedValues(t *testing.T, tg *target, stream string) [][]byte {
+	t.Helper()
+	res, err := tg.store.Read(t.Context(), stream, 0, 0, store.ReadLimits{MaxBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, b := range res.Batches {
+		_, recs, err := recordbatch.Decode(b.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			out = append(out, r.Value)
+		}
+	}
+	return out
 }
