@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -56,17 +57,30 @@ func offloadDef() connect.ConfigDef {
 			Doc:   "The S3 bucket records too large for the stream are written to, with a PayloadS3Pointer record put in their place (the AWS extended clients' format); empty turns offloading off, and such records go to the error handling (errors.tolerance, the dead letter queue). The bucket must exist; it is reached with the connector's AWS settings.",
 			Check: checkBucket},
 		{Name: OffloadPrefixConfig, Type: connect.ConfigString, Importance: connect.Low, Group: "Offload",
-			Doc: "Prefix of the offloaded objects' keys; the key is the prefix and a random UUID."},
+			Doc: "Prefix of the offloaded objects' keys; the key is the prefix and a random UUID.", Check: checkKeyPrefix},
 		{Name: OffloadThresholdConfig, Type: connect.ConfigInt, Default: "0", Importance: connect.Low, Group: "Offload",
 			Doc:   "A record whose data and partition key exceed this many bytes is offloaded; 0 is the stream's maximum record size (1 MiB unless raised with UpdateMaxRecordSize), so only records Kinesis would refuse are offloaded.",
 			Check: connect.Between(0, maxStreamRecordBytes)},
 	}
 }
 
-// checkBucket takes S3's bucket name rules' shape: 3 to 63 characters.
+// bucketPattern is the shape of S3 bucket names, legacy ones (capitals,
+// underscores, made in us-east-1 long ago) included.
+var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$`)
+
 func checkBucket(v any) error {
-	if s := v.(string); s != "" && (len(s) < 3 || len(s) > 63) {
-		return fmt.Errorf("must be a bucket name of 3 to 63 characters")
+	if s := v.(string); s != "" && !bucketPattern.MatchString(s) {
+		return fmt.Errorf("must be a bucket name: 3 to 63 letters, digits, . _ -, starting and ending with a letter or digit")
+	}
+	return nil
+}
+
+// maxKeyPrefix leaves room for the UUID in S3's 1024-byte keys.
+const maxKeyPrefix = 1024 - 36
+
+func checkKeyPrefix(v any) error {
+	if len(v.(string)) > maxKeyPrefix {
+		return fmt.Errorf("must be at most %d bytes (S3 keys are at most 1024, with the UUID)", maxKeyPrefix)
 	}
 	return nil
 }

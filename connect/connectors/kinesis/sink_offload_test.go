@@ -352,3 +352,30 @@ func storedValues(t *testing.T, tg *target, stream string) [][]byte {
 	}
 	return out
 }
+
+// TestSinkOffloadConfigErrors: each offload setting is checked on its own.
+func TestSinkOffloadConfigErrors(t *testing.T) {
+	def := SinkDef()
+	for _, tc := range []struct {
+		key, value string
+		ok         bool
+	}{
+		{OffloadBucketConfig, "big-records", true},
+		{OffloadBucketConfig, "Legacy_Bucket", true},
+		{OffloadBucketConfig, "ab", false},
+		{OffloadBucketConfig, "a/b/c", false},
+		{OffloadBucketConfig, "-starts-with-dash", false},
+		{OffloadPrefixConfig, "kafka/in/", true},
+		{OffloadPrefixConfig, strings.Repeat("p", 989), false},
+		{OffloadThresholdConfig, "0", true},
+		{OffloadThresholdConfig, "10485760", true},
+		{OffloadThresholdConfig, "10485761", false},
+		{OffloadThresholdConfig, "-1", false},
+		{OffloadThresholdConfig, "1MB", false},
+	} {
+		_, errs := def.Parse(connect.Config{StreamConfig: "s", tc.key: tc.value})
+		if got := len(errs[tc.key]) == 0; got != tc.ok {
+			t.Errorf("%s=%.20q: accepted %v, want %v (%v)", tc.key, tc.value, got, tc.ok, errs[tc.key])
+		}
+	}
+}
