@@ -16,7 +16,9 @@
 //
 // With kinesis.consumer.type=EFO a task reads its shards with enhanced
 // fan-out instead (source_efo.go): the same order, offsets and back-off,
-// records pushed over SubscribeToShard.
+// records pushed over SubscribeToShard. With kinesis.resolve.s3.pointers,
+// records that are PayloadS3Pointers (what the sink puts for records it
+// offloads) are handed out as their objects' bytes (source_pointers.go).
 //
 // A task reads its shards with GetShardIterator and GetRecords inside Poll:
 // each round makes one call per shard that is due, those calls at the same

@@ -115,6 +115,9 @@ type subscriptions struct {
 	id      int
 	calls   int
 	refused int
+	// streaming counts the active subscriptions whose event stream
+	// started: their starting position is taken.
+	streaming int
 }
 
 func (s *subscriptions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -130,12 +133,21 @@ func (s *subscriptions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls++
 	s.active[id] = cancel
 	s.mu.Unlock()
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &statusRecorder{ResponseWriter: w, onHeader: func(code int) {
+		if code == http.StatusOK {
+			s.mu.Lock()
+			s.streaming++
+			s.mu.Unlock()
+		}
+	}}
 	s.next.ServeHTTP(rec, r.WithContext(ctx))
 	s.mu.Lock()
 	delete(s.active, id)
 	if rec.status >= 300 {
 		s.refused++
+	}
+	if rec.status == http.StatusOK {
+		s.streaming--
 	}
 	s.mu.Unlock()
 }
@@ -150,22 +162,33 @@ func (s *subscriptions) endAll() int {
 	return len(s.active)
 }
 
-func (s *subscriptions) counts() (calls, refused, active int) {
+// counts returns the calls made, those refused, and the subscriptions
+// streaming events now.
+func (s *subscriptions) counts() (calls, refused, streaming int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.calls, s.refused, len(s.active)
+	return s.calls, s.refused, s.streaming
 }
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onHeader func(code int)
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		r.onHeader(code)
 	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(b)
 }
 
 func (r *statusRecorder) Flush() {

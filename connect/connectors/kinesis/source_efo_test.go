@@ -100,7 +100,8 @@ func TestSourceEFOResubscribesAfterLifetime(t *testing.T) {
 	}
 }
 
-// waitActiveSubscriptions waits until n subscriptions are open.
+// waitActiveSubscriptions waits until n subscriptions stream events
+// (their starting positions are taken).
 func waitActiveSubscriptions(t *testing.T, tg *target, n int) {
 	t.Helper()
 	for i := 0; ; i++ {
@@ -108,7 +109,7 @@ func waitActiveSubscriptions(t *testing.T, tg *target, n int) {
 			return
 		}
 		if i == 2000 {
-			t.Fatalf("fewer than %d subscriptions open", n)
+			t.Fatalf("fewer than %d subscriptions streaming", n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -339,4 +340,30 @@ func TestSourceEFOResubscribesWhenSilent(t *testing.T) {
 	got := run.pollUntil(6)
 	checkSequence(t, got[:3], "q", 3)
 	checkSequence(t, got[3:], "r", 3)
+}
+
+// TestSourceEFOPositions: a subscription starts where GetShardIterator
+// would: LATEST after what was there, AT_TIMESTAMP at the first record at
+// or after the time.
+func TestSourceEFOPositions(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "pos", 1)
+	tg.put(t, "pos", entries("old", 10, 3))
+	time.Sleep(5 * time.Millisecond) // the next records arrive in a later millisecond
+	tg.put(t, "pos", entries("mid", 5, 3))
+	mid := tg.readAll(t, "pos")["shardId-000000000000"][10]
+
+	latest := startSource(t, efo(tg.config(connect.Config{StreamConfig: "pos", TopicConfig: "out", PositionConfig: "LATEST"})), 1, nil)
+	latest.pollOnce()
+	waitActiveSubscriptions(t, tg, 1)
+	tg.put(t, "pos", entries("new", 5, 3))
+	checkSequence(t, latest.pollUntil(5), "new", 5)
+	latest.stop()
+
+	at := aws.ToTime(mid.ApproximateArrivalTimestamp)
+	run := startSource(t, efo(tg.config(connect.Config{StreamConfig: "pos", TopicConfig: "out", PositionConfig: "AT_TIMESTAMP",
+		PositionTimeConfig: fmt.Sprint(at.UnixMilli())})), 1, nil)
+	got := run.pollUntil(10)
+	checkSequence(t, got[:5], "mid", 5)
+	checkSequence(t, got[5:], "new", 5)
 }
