@@ -1,6 +1,8 @@
 package kinesis
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/connecttest"
@@ -366,4 +369,29 @@ func TestSourceEFOPositions(t *testing.T) {
 	got := run.pollUntil(10)
 	checkSequence(t, got[:5], "mid", 5)
 	checkSequence(t, got[5:], "new", 5)
+}
+
+// TestSubscriptionRetriable: which ends of a subscription back the shard
+// off and which fail the task.
+func TestSubscriptionRetriable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&smithy.GenericAPIError{Code: "ResourceInUseException"}, true},
+		{&smithy.GenericAPIError{Code: "LimitExceededException"}, true},
+		{&types.LimitExceededException{}, true},
+		{&types.ResourceInUseException{}, true},
+		{&smithy.GenericAPIError{Code: "InternalFailure"}, true},
+		{&types.KMSThrottlingException{}, true},
+		{errors.New("read tcp: connection reset by peer"), true},
+		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, false},
+		{&types.ResourceNotFoundException{}, false},
+		{&types.InvalidArgumentException{}, false},
+		{context.Canceled, false},
+	} {
+		if got := subscriptionRetriable(tc.err); got != tc.want {
+			t.Errorf("subscriptionRetriable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }
