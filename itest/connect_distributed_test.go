@@ -300,8 +300,16 @@ func TestConnectDistributedKillAndRollingRestart(t *testing.T) {
 	prod := startProducer(t, kfakeAddr)
 	create := fmt.Sprintf(`{"name":%q,"config":{"connector.class":"io.streambridge.connect.kafka.KafkaSourceConnector",
 		"source.bootstrap.servers":%q,"topics":%q,"tasks.max":"3","offset.syncs.topic":"","poll.timeout.ms":"100"}}`, dcConnector, kfakeAddr, dcTopic)
-	if code, body := curl(t, "POST", workers[1].rest+"/connectors", "application/json", create); code != 201 {
-		t.Fatalf("create: %d %s", code, body)
+	// A worker answers 409 while the group rebalances (the workers are
+	// still joining): retry, as Kafka Connect's clients do.
+	for deadline := time.Now().Add(kafkaTimeout); ; time.Sleep(100 * time.Millisecond) {
+		code, body := curl(t, "POST", workers[1].rest+"/connectors", "application/json", create)
+		if code == 201 {
+			break
+		}
+		if code != 409 || strings.Contains(body, "already exists") || time.Now().After(deadline) {
+			t.Fatalf("create: %d %s", code, body)
+		}
 	}
 	owners := waitRunningOn(t, workers)
 	t.Logf("task owners: %v", owners)

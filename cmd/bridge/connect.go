@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -33,6 +32,9 @@ type connectCmdOptions struct {
 	stateDir        string
 	groupID         string
 	shutdownTimeout time.Duration
+	restJAASConfig  string
+	tls             tlsOptions                  // the REST listener's, as serve's flags name them
+	lookupEnv       func(string) (string, bool) // KAFKA_OPTS
 	logFormat       choice
 	logLevel        choice
 }
@@ -44,6 +46,8 @@ func (o *connectCmdOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.restAddr, "rest-addr", ":8083", "address of the Kafka Connect REST API; unset, the worker properties' listeners come before this default")
 	fs.StringVar(&o.stateDir, "state-dir", "./connect-state", "directory of the worker's state: connectors.json (configurations, target states, task configurations) and offsets.json (source offsets); created if missing")
 	fs.StringVar(&o.groupID, "group-id", "", "run in distributed mode as a worker of this Connect cluster (Kafka Connect's group.id): state in the cluster's config, offset and status topics, work shared with the other workers of the group; unset, the worker properties' group.id, and without either the worker is standalone")
+	fs.StringVar(&o.restJAASConfig, "rest-jaas-config", "", "JAAS file whose KafkaConnect section names the REST API's Basic authentication credentials file (PropertyFileLoginModule file=...), read when the worker properties' rest.extension.classes has BasicAuthSecurityRestExtension; unset, -Djava.security.auth.login.config in KAFKA_OPTS")
+	o.addTLSFlags(fs)
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long REST requests in flight may run after SIGINT/SIGTERM; tasks then make their final commit")
 	fs.Var(&o.logFormat, "log-format", "log format: "+o.logFormat.list())
 	fs.Var(&o.logLevel, "log-level", "log level: "+o.logLevel.list())
@@ -78,6 +82,7 @@ BRIDGE_STATE_DIR). SIGINT or SIGTERM stops the worker gracefully.`,
 			if err != nil {
 				return err
 			}
+			opts.lookupEnv = lookupEnv
 			return runConnect(cmd, &opts, l, args)
 		},
 	}
@@ -111,35 +116,19 @@ func connectFiles(args []string) (worker connect.Config, connectors []connect.Co
 	return worker, connectors, nil
 }
 
-// listenerAddr is host:port of the first http listener of Kafka Connect's
-// listeners property (http://:8083,https://host:8443).
-func listenerAddr(listeners string) (string, error) {
-	for _, l := range strings.Split(listeners, ",") {
-		u, err := url.Parse(strings.TrimSpace(l))
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("listeners %q: want http://HOST:PORT", listeners)
-		}
-		if u.Scheme == "http" {
-			return u.Host, nil
-		}
-	}
-	return "", fmt.Errorf("listeners %q: no http listener (this worker serves its REST API over plain HTTP)", listeners)
-}
-
 func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []string) error {
 	log := newLogger(cmd.ErrOrStderr(), opts.logFormat.value, opts.logLevel.value)
 	props, connectors, err := connectFiles(args)
 	if err != nil {
 		return err
 	}
-	bootstrap, restAddr := opts.bootstrap, opts.restAddr
+	bootstrap := opts.bootstrap
 	if l.sources["bootstrap-servers"] == "default" && props["bootstrap.servers"] != "" {
 		bootstrap = props["bootstrap.servers"]
 	}
-	if l.sources["rest-addr"] == "default" && props["listeners"] != "" {
-		if restAddr, err = listenerAddr(props["listeners"]); err != nil {
-			return err
-		}
+	rest, err := opts.restSecurity(props, l, log)
+	if err != nil {
+		return err
 	}
 	var servers []string
 	for _, s := range strings.Split(bootstrap, ",") {
@@ -178,7 +167,9 @@ func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []s
 	}()
 	w, err := startConnect(ctx, connectSettings{
 		bootstrap:  servers,
-		restAddr:   restAddr,
+		restAddr:   rest.listener.Addr,
+		restTLS:    rest.tls,
+		restAuth:   rest.auth,
 		stateDir:   opts.stateDir,
 		groupID:    groupID,
 		props:      props,

@@ -16,6 +16,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streambridge/bridge/connect/restsec"
 )
 
 // logWatcher collects a command's JSON log lines and finds the Connect
@@ -183,12 +185,18 @@ func TestConnectFiles(t *testing.T) {
 	if _, _, err := connectFiles([]string{filepath.Join(dir, "missing")}); err == nil {
 		t.Error("a missing file accepted")
 	}
-	for in, want := range map[string]string{"http://:8083": ":8083", "https://h:1,http://127.0.0.1:9": "127.0.0.1:9"} {
-		if got, err := listenerAddr(in); err != nil || got != want {
-			t.Errorf("listenerAddr(%q) = %q %v", in, got, err)
+	for in, want := range map[string]restsec.Listener{
+		"http://:8083":                   {Scheme: "http", Addr: ":8083"},
+		"HTTPS://h:1,http://127.0.0.1:9": {Scheme: "https", Addr: "h:1"},
+		" , http://127.0.0.1:9":          {Scheme: "http", Addr: "127.0.0.1:9"},
+	} {
+		if got, err := restsec.ParseListeners(in); err != nil || got != want {
+			t.Errorf("ParseListeners(%q) = %v %v", in, got, err)
 		}
 	}
-	if _, err := listenerAddr("https://h:1"); err == nil {
-		t.Error("an https-only listeners accepted")
+	for _, bad := range []string{"ftp://h:1", "h:1", ""} {
+		if _, err := restsec.ParseListeners(bad); err == nil {
+			t.Errorf("listeners %q accepted", bad)
+		}
 	}
 }

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/streambridge/bridge/connect/herder"
 	"github.com/streambridge/bridge/connect/plugins"
 	"github.com/streambridge/bridge/connect/rest"
+	"github.com/streambridge/bridge/connect/restsec"
 	"github.com/streambridge/bridge/connect/runtime"
 	"github.com/streambridge/bridge/internal/buildinfo"
 )
@@ -32,6 +34,10 @@ import (
 type connectSettings struct {
 	bootstrap []string
 	restAddr  string
+	// restTLS, when set, serves the REST API over HTTPS; restAuth, when
+	// set, asks every request for Basic credentials (connect_security.go).
+	restTLS  *tls.Config
+	restAuth restsec.Checker
 	// stateDir holds connectors.json and offsets.json; empty keeps them in
 	// memory.
 	stateDir string
@@ -85,7 +91,14 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 			ln.Close()
 		}
 	}()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.bootstrap...))
+	if s.restTLS != nil {
+		ln = tls.NewListener(ln, s.restTLS)
+	}
+	clients, err := newKafkaClients(s.bootstrap, s.props)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(clients.admin...)
 	if err != nil {
 		return nil, fmt.Errorf("connect: kafka client: %w", err)
 	}
@@ -97,6 +110,10 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 		dcfg, err = distributedConfig(s.groupID, s.props, ln.Addr(), s.bootstrap, adm)
 		if err == nil {
 			dcfg.Registry, dcfg.Logger = reg, log
+			dcfg.Client = clients.worker[1:] // past the seed brokers, which Brokers has
+			if s.restTLS != nil {
+				dcfg.URL = "https://" + dcfg.WorkerID + "/"
+			}
 			h, err = herder.OpenDistributed(ctx, dcfg)
 		}
 	} else {
@@ -125,6 +142,8 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	wcfg := runtime.WorkerConfig{
 		Registry:            reg,
 		Kafka:               []kgo.Opt{kgo.SeedBrokers(s.bootstrap...)},
+		Producer:            clients.producer[1:],
+		Consumer:            clients.consumer[1:],
 		Offsets:             h.Offsets(),
 		Status:              h,
 		Props:               s.props,
@@ -164,8 +183,12 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 		extraRoutes(mux)
 	}
 	mux.Handle("/", rest.New(rest.Config{Herder: h, Version: info.Version, Commit: info.Commit, Logger: log}))
+	var handler http.Handler = mux
+	if s.restAuth != nil {
+		handler = restsec.BasicAuth(mux, s.restAuth)
+	}
 	c.http = &http.Server{
-		Handler:           http.TimeoutHandler(mux, restRequestTimeout, `{"error_code":500,"message":"Request timed out"}`),
+		Handler:           http.TimeoutHandler(handler, restRequestTimeout, `{"error_code":500,"message":"Request timed out"}`),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -173,7 +196,7 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 		c.err = c.http.Serve(ln)
 		close(c.served)
 	}()
-	log.Info("listening", "listener", "connect", "addr", ln.Addr().String(), "bootstrap", strings.Join(s.bootstrap, ","), "state_dir", s.stateDir, "group_id", s.groupID)
+	log.Info("listening", "listener", "connect", "addr", ln.Addr().String(), "tls", s.restTLS != nil, "basic_auth", s.restAuth != nil, "bootstrap", strings.Join(s.bootstrap, ","), "state_dir", s.stateDir, "group_id", s.groupID)
 	return c, nil
 }
 

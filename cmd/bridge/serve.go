@@ -298,8 +298,8 @@ func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	if opts.security.tls.unused() && !opts.kafka.listeners.usesTLS() {
-		log.Warn("--tls-cert-file is set but no listener serves TLS; set --aws-tls, --admin-tls or an SSL or SASL_SSL Kafka listener")
+	if opts.security.tls.unused() && !opts.kafka.listeners.usesTLS() && !opts.connect.tls {
+		log.Warn("--tls-cert-file is set but no listener serves TLS; set --aws-tls, --admin-tls, --connect-tls or an SSL or SASL_SSL Kafka listener")
 	}
 	cfg, err := opts.serverConfig(log)
 	if err == nil {

@@ -63,6 +63,38 @@ func TestConnectAddrFlag(t *testing.T) {
 			t.Errorf("--connect-addr %q: %v", addr, err)
 		}
 	}
+	topics := func(o connectOptions) connectOptions {
+		o.configTopic, o.offsetTopic, o.statusTopic = defaultConnectConfigTopic, defaultConnectOffsetTopic, defaultConnectStatusTopic
+		return o
+	}
+	for _, c := range []struct {
+		name    string
+		opts    connectOptions
+		wantErr string
+	}{
+		{"distributed", topics(connectOptions{addr: ":8083", groupID: "g"}), ""},
+		{"group without a worker", topics(connectOptions{groupID: "g"}), "--connect-group-id \"g\": needs --connect-addr"},
+		{"bad topic name", func() connectOptions {
+			o := topics(connectOptions{addr: ":8083", groupID: "g"})
+			o.statusTopic = "st/atus"
+			return o
+		}(), "--connect-status-topic \"st/atus\": '/' is not allowed"},
+		{"one topic twice", func() connectOptions {
+			o := topics(connectOptions{addr: ":8083", groupID: "g"})
+			o.offsetTopic = o.configTopic
+			return o
+		}(), "--connect-config-topic and --connect-offset-topic are both \"connect-configs\""},
+		{"empty topic", func() connectOptions {
+			o := topics(connectOptions{addr: ":8083", groupID: "g"})
+			o.configTopic = ""
+			return o
+		}(), "--connect-config-topic \"\": want a topic name"},
+	} {
+		err := c.opts.check()
+		if c.wantErr == "" && err != nil || c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.wantErr)
+		}
+	}
 	for bound, want := range map[string]string{"0.0.0.0:9092": "127.0.0.1:9092", "[::]:9092": "127.0.0.1:9092", "127.0.0.2:1": "127.0.0.2:1", ":5": "127.0.0.1:5"} {
 		if got := dialable(bound); got != want {
 			t.Errorf("dialable(%s) = %s, want %s", bound, got, want)

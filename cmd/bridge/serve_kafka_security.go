@@ -177,6 +177,10 @@ type saslOptions struct {
 
 	enabled   []string
 	fileUsers []users.FileUser
+	// store is the users the Kafka front end was built with, set by
+	// kafkaSecurity: the embedded Connect worker's Basic authentication
+	// checks passwords against it.
+	store *users.Store
 }
 
 func (o *saslOptions) addFlags(fs *pflag.FlagSet) {
@@ -303,6 +307,7 @@ func (o *serveOptions) kafkaSecurity(ctx context.Context, cfg *kafka.Config, st 
 		return fmt.Errorf("users: %w", err)
 	}
 	cfg.Users = u
+	o.security.sasl.store = u
 	cfg.Audit = o.security.authz.audit
 	if o.security.authz.authorizer.value == "acl" {
 		if cfg.Authorizer, err = acl.Open(ctx, st, acl.Config{

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -77,6 +78,7 @@ func (o *serveOptions) check() error {
 	for _, g := range o.groups() {
 		errs = append(errs, g.check())
 	}
+	errs = append(errs, o.checkConnectSecurity())
 	return errors.Join(errs...)
 }
 
@@ -338,20 +340,76 @@ func (*backendOptions) check() error            { return nil }
 // (serve_connect.go).
 type connectOptions struct {
 	addr string
+	// Security of the embedded worker (serve_connect_security.go).
+	tls, basicAuth bool
+	workerProps    string
+	// groupID, when set, makes the embedded worker a distributed one
+	// (Kafka Connect's group.id): its state in the three topics below on
+	// the bridge itself, and `bridge connect` workers of the same group
+	// share its work.
+	groupID                               string
+	configTopic, offsetTopic, statusTopic string
 }
+
+// The internal topics' names when --connect-group-id is set: the names
+// Kafka's connect-distributed.properties gives them.
+const (
+	defaultConnectConfigTopic = "connect-configs"
+	defaultConnectOffsetTopic = "connect-offsets"
+	defaultConnectStatusTopic = "connect-status"
+)
 
 func (*connectOptions) heading() string { return "Kafka Connect" }
 
 func (o *connectOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.addr, "connect-addr", "", "address of the Kafka Connect REST API of an embedded Connect worker that copies between the bridge's Kafka topics and Kinesis, SQS, S3, files or HTTP; its state is kept in DATA_DIR/connect (empty: no worker)")
+	o.addSecurityFlags(fs)
+	fs.StringVar(&o.groupID, "connect-group-id", "", "run the embedded worker in distributed mode as a worker of this Connect cluster (Kafka Connect's group.id): its state in the bridge's compacted config, offset and status topics instead of DATA_DIR/connect, its work shared with `bridge connect` workers of the same group (empty: standalone)")
+	fs.StringVar(&o.configTopic, "connect-config-topic", defaultConnectConfigTopic, "with --connect-group-id: the topic of connector and task configurations (config.storage.topic)")
+	fs.StringVar(&o.offsetTopic, "connect-offset-topic", defaultConnectOffsetTopic, "with --connect-group-id: the topic of source offsets (offset.storage.topic)")
+	fs.StringVar(&o.statusTopic, "connect-status-topic", defaultConnectStatusTopic, "with --connect-group-id: the topic of connector and task statuses (status.storage.topic)")
 }
 
 func (o *connectOptions) check() error {
-	if o.addr == "" {
-		return nil
+	var errs []error
+	if o.addr != "" {
+		if _, port, err := net.SplitHostPort(o.addr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("--connect-addr %q: want HOST:PORT or :PORT", o.addr))
+		}
 	}
-	if _, port, err := net.SplitHostPort(o.addr); err != nil || port == "" {
-		return fmt.Errorf("--connect-addr %q: want HOST:PORT or :PORT", o.addr)
+	if o.groupID != "" && o.addr == "" {
+		errs = append(errs, fmt.Errorf("--connect-group-id %q: needs --connect-addr (the embedded worker)", o.groupID))
+	}
+	if o.groupID == "" {
+		return errors.Join(errs...) // the topic flags have no use
+	}
+	topics := map[string]string{"connect-config-topic": o.configTopic, "connect-offset-topic": o.offsetTopic, "connect-status-topic": o.statusTopic}
+	seen := map[string]string{}
+	for _, flag := range slices.Sorted(maps.Keys(topics)) {
+		name := topics[flag]
+		if err := checkTopicName(name); err != nil {
+			errs = append(errs, fmt.Errorf("--%s %q: %w", flag, name, err))
+		} else if other, ok := seen[name]; ok {
+			// Kafka refuses one topic for two purposes: their records differ.
+			errs = append(errs, fmt.Errorf("--%s and --%s are both %q: each internal topic needs its own", other, flag, name))
+		}
+		seen[name] = flag
+	}
+	return errors.Join(errs...)
+}
+
+// checkTopicName refuses what Kafka's topic name rules refuse.
+func checkTopicName(name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return errors.New("want a topic name")
+	case len(name) > 249:
+		return errors.New("longer than 249 characters")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return fmt.Errorf("%q is not allowed in a topic name (only ASCII letters, digits, '.', '_' and '-')", r)
+		}
 	}
 	return nil
 }

@@ -144,33 +144,16 @@ func appendJavaDouble(b []byte, f float64, bits int) []byte {
 // one (a negative scale, or more than six zeros after the point), so a
 // hostile scale cannot make the output huge.
 func appendDecimal(b []byte, unscaled *big.Int, scale int) []byte {
-	s := unscaled.String()
+	var scratch [48]byte
+	s := unscaled.Append(scratch[:0], 10)
 	digits := len(s)
 	if s[0] == '-' {
 		digits--
 	}
 	if scale < 0 || scale-digits > 6 {
-		b = append(b, s...)
-		b = append(b, 'E')
-		return strconv.AppendInt(b, int64(-scale), 10)
+		return appendExponent(b, s, scale)
 	}
-	if scale == 0 {
-		return append(b, s...)
-	}
-	if s[0] == '-' {
-		b = append(b, '-')
-		s = s[1:]
-	}
-	if len(s) <= scale {
-		b = append(b, '0', '.')
-		for range scale - len(s) {
-			b = append(b, '0')
-		}
-		return append(b, s...)
-	}
-	b = append(b, s[:len(s)-scale]...)
-	b = append(b, '.')
-	return append(b, s[len(s)-scale:]...)
+	return appendPlainDigits(b, s, scale)
 }
 
 // FormatJavaDouble is Java's Double.toString (Float.toString for bits 32),

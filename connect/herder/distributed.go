@@ -8,6 +8,11 @@ package herder
 //     requests are written to the config topic and nowhere else; every
 //     worker acts on what it reads back, so a REST request served by any
 //     worker changes the whole cluster.
+//   - Connector configurations, deletions, stops, restarts and offset
+//     changes are written by the group's leader only, one at a time
+//     (leaderState.writes); other workers answer a ForwardError naming it,
+//     and no worker writes while a rebalance it knows of is pending
+//     (distributed_leader.go). Pause and resume are written by any worker.
 //   - A worker runs only what its Member assigned it. Revoked work is
 //     stopped inside OnAssignment, before the member rejoins, so no
 //     connector or task runs on two workers of one generation.
@@ -76,7 +81,7 @@ type Distributed struct {
 	offsets  *distributed.OffsetStore
 	client   *kgo.Client // the member's
 	member   *distributed.Member
-	http     httpDoer
+	lead     leaderState // who serves changes (distributed_leader.go)
 
 	mu       sync.Mutex // the worker calls and what runs
 	worker   Worker
@@ -145,8 +150,9 @@ func OpenDistributed(ctx context.Context, cfg DistributedConfig) (*Distributed, 
 		conns: map[string]*runningConn{}, tasks: map[runtime.TaskID]*runningTask{},
 		assigned: assignment{conns: map[string]bool{}, tasks: map[runtime.TaskID]bool{}, configOffset: -1},
 		wake:     make(chan struct{}, 1), stop: make(chan struct{}), loopDone: make(chan struct{}),
-		reconfigure: map[string]bool{}, generation: -1, http: defaultHTTP,
+		reconfigure: map[string]bool{}, generation: -1,
 	}
+	d.lead.init()
 	var err error
 	if d.offsets, err = distributed.OpenOffsetStore(ctx, fill(cfg.Offsets)); err != nil {
 		return nil, err
@@ -261,6 +267,7 @@ func compareTaskIDs(a, b runtime.TaskID) int {
 // onAssignment is the member's listener: it stops revoked work before
 // returning and leaves starting the assigned work to the reconcile loop.
 func (d *Distributed) onAssignment(ch distributed.Change) {
+	d.lead.noteAssignment(ch)
 	d.evMu.Lock()
 	if ch.Error == distributed.NoError && ch.Generation >= 0 {
 		d.generation = ch.Generation
@@ -315,10 +322,11 @@ func (d *Distributed) onConfigChange(ch distributed.ConfigChange) {
 	case distributed.RestartRequested:
 		d.restarts = append(d.restarts, ch)
 	case distributed.ConnectorConfigUpdated, distributed.ConnectorConfigRemoved, distributed.TaskConfigsCommitted:
-		cluster := d.configs.Cluster().Connectors
-		if !maps.Equal(cluster, d.lastCluster) {
-			d.lastCluster = cluster
+		c := d.configs.Cluster()
+		if !maps.Equal(c.Connectors, d.lastCluster) {
+			d.lastCluster = c.Connectors
 			if d.member != nil {
+				d.lead.noteRebalanceNeeded(c.Offset)
 				d.member.RequestRejoin()
 			}
 		}

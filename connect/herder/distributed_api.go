@@ -2,32 +2,22 @@ package herder
 
 // What the REST API asks a distributed herder. Reads come from this
 // worker's view of the config and status topics; changes are records in
-// the config topic, acted on by whichever workers run the connector, so no
-// request needs forwarding to the leader. Only a task restart is forwarded,
-// to the worker that runs the task, as Kafka forwards it.
+// the config topic, acted on by whichever workers run the connector. As in
+// Kafka, the group's leader writes them: another worker answers a
+// ForwardError naming the leader, which the REST layer forwards to
+// (distributed_leader.go); a task restart goes to the worker running the
+// task. Pause and resume are written by any worker, as Kafka writes them.
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/distributed"
 	"github.com/streambridge/bridge/connect/runtime"
 )
-
-// httpDoer sends forwarded requests; tests replace it.
-type httpDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
-var defaultHTTP httpDoer = &http.Client{Timeout: 30 * time.Second}
 
 func (d *Distributed) timeout() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), requestTimeout)
@@ -85,16 +75,24 @@ func (d *Distributed) TaskConfigs(name string) ([]TaskInfo, error) {
 	return out, nil
 }
 
-// Put creates a connector or replaces its configuration (see Herder.Put).
+// Put creates a connector or replaces its configuration (see Herder.Put),
+// on the leader.
 func (d *Distributed) Put(ctx context.Context, name string, cfg connect.Config, replace bool, initial TargetState) (ConnectorInfo, bool, error) {
 	cfg = cloneConfig(cfg)
 	if err := d.local.checkValid(ctx, cfg); err != nil {
 		return ConnectorInfo{}, false, err
 	}
-	snap, err := d.fresh(ctx)
+	snap, release, err := d.asLeader(ctx, "Only the leader can set connector configs.")
 	if err != nil {
 		return ConnectorInfo{}, false, err
 	}
+	defer release()
+	return d.put(ctx, snap, name, cfg, replace, initial)
+}
+
+// put is Put on the leader, its write lock held.
+func (d *Distributed) put(ctx context.Context, snap distributed.Snapshot, name string, cfg connect.Config, replace bool, initial TargetState) (ConnectorInfo, bool, error) {
+	var err error
 	cs, exists := snap.Connectors[name]
 	switch {
 	case exists && !replace:
@@ -137,10 +135,11 @@ func (d *Distributed) Patch(ctx context.Context, name string, patch map[string]*
 		}
 		return ConnectorInfo{}, badRequest("Connector name configuration (%s) doesn't match connector name in the URL (%s)", v, name)
 	}
-	snap, err := d.fresh(ctx)
+	snap, release, err := d.asLeader(ctx, "Only the leader can set connector configs.")
 	if err != nil {
 		return ConnectorInfo{}, err
 	}
+	defer release()
 	cs, ok := snap.Connectors[name]
 	if !ok {
 		return ConnectorInfo{}, notFound(name)
@@ -153,7 +152,10 @@ func (d *Distributed) Patch(ctx context.Context, name string, patch map[string]*
 			cfg[k] = *v
 		}
 	}
-	info, _, err := d.Put(ctx, name, cfg, true, "")
+	if err := d.local.checkValid(ctx, cfg); err != nil {
+		return ConnectorInfo{}, err
+	}
+	info, _, err := d.put(ctx, snap, name, cfg, true, "")
 	return info, err
 }
 
@@ -161,10 +163,11 @@ func (d *Distributed) Patch(ctx context.Context, name string, patch map[string]*
 // configuration and target state, then of its statuses; its source offsets
 // are deleted as the standalone herder deletes them.
 func (d *Distributed) Delete(ctx context.Context, name string) error {
-	snap, err := d.fresh(ctx)
+	snap, release, err := d.asLeader(ctx, "Only the leader can delete connector configs.")
 	if err != nil {
 		return err
 	}
+	defer release()
 	cs, ok := snap.Connectors[name]
 	if !ok {
 		return notFound(name)
@@ -180,20 +183,32 @@ func (d *Distributed) Delete(ctx context.Context, name string) error {
 	return d.local.resetOffsetsIn(ctx, d.offsets, name)
 }
 
-// Pause pauses a connector cluster-wide.
+// Pause pauses a connector cluster-wide, from any worker.
 func (d *Distributed) Pause(name string) error { return d.setTarget(name, distributed.Paused) }
 
-// Resume resumes a paused or stopped connector cluster-wide.
+// Resume resumes a paused or stopped connector cluster-wide, from any
+// worker.
 func (d *Distributed) Resume(name string) error { return d.setTarget(name, distributed.Started) }
 
-// Stop stops a connector and its tasks cluster-wide (KIP-875); the worker
-// that owns the connector then writes its empty task set.
+// Stop stops a connector and its tasks cluster-wide (KIP-875), on the
+// leader; the worker that owns the connector then writes its empty task
+// set.
 func (d *Distributed) Stop(name string) error { return d.setTarget(name, distributed.Stopped) }
 
 func (d *Distributed) setTarget(name string, t distributed.TargetState) error {
 	ctx, cancel := d.timeout()
 	defer cancel()
-	snap, err := d.fresh(ctx)
+	var snap distributed.Snapshot
+	var err error
+	if t == distributed.Stopped {
+		var release func()
+		snap, release, err = d.asLeader(ctx, "Only the leader can transition connectors to the STOPPED state.")
+		if err == nil {
+			defer release()
+		}
+	} else {
+		snap, err = d.fresh(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -217,10 +232,11 @@ func (d *Distributed) setTarget(name string, t distributed.TargetState) error {
 func (d *Distributed) Restart(name string, includeTasks, onlyFailed bool) (*ConnectorStatus, error) {
 	ctx, cancel := d.timeout()
 	defer cancel()
-	snap, err := d.fresh(ctx)
+	snap, release, err := d.asLeader(ctx, "Only the leader can process restart requests.")
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	cs, ok := snap.Connectors[name]
 	if !ok {
 		return nil, notFound(name)
@@ -248,12 +264,13 @@ func (d *Distributed) Restart(name string, includeTasks, onlyFailed bool) (*Conn
 }
 
 // RestartTask restarts one task where it runs: here, or on the worker the
-// status topic names, to which the request is forwarded.
-func (d *Distributed) RestartTask(id runtime.TaskID) error { return d.RestartTaskFrom(id, true) }
-
-// RestartTaskFrom is RestartTask; mayForward false (Kafka's forward=false,
-// set on forwarded requests) answers 409 instead of forwarding again.
-func (d *Distributed) RestartTaskFrom(id runtime.TaskID, mayForward bool) error {
+// status topic names, or, when none does, on the leader, which knows the
+// assignment (a ForwardError the REST layer forwards, as Kafka's
+// NotAssignedException and NotLeaderException are).
+func (d *Distributed) RestartTask(id runtime.TaskID) error {
+	if err := d.lead.rebalancePending(); err != nil {
+		return err
+	}
 	cs, err := d.lookup(id.Connector)
 	if err != nil {
 		return err
@@ -274,25 +291,16 @@ func (d *Distributed) RestartTaskFrom(id runtime.TaskID, mayForward bool) error 
 		return nil
 	}
 	d.mu.Unlock()
-	st, ok := d.statuses.Task(id)
-	if !mayForward || !ok || st.WorkerID == "" || st.WorkerID == d.cfg.WorkerID || st.State == runtime.Unassigned {
-		return &Error{409, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"}
+	const notHere = "Cannot restart task since it is not assigned to this member"
+	if owner := d.taskOwnerURL(d.statuses.Task(id)); owner != "" {
+		return &ForwardError{URL: owner, Message: notHere}
 	}
-	u := url.URL{Scheme: "http", Host: st.WorkerID, Path: "/connectors/" + id.Connector + "/tasks/" + strconv.Itoa(id.Task) + "/restart", RawQuery: "forward=false"}
-	req, err := http.NewRequest(http.MethodPost, u.String(), nil)
-	if err != nil {
+	if err := d.lead.route(notHere); err != nil {
 		return err
 	}
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return &Error{409, fmt.Sprintf("Cannot complete request: forwarding to %s failed: %v", st.WorkerID, err)}
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode >= 300 {
-		return &Error{resp.StatusCode, string(body)}
-	}
-	return nil
+	// The leader, and no worker says it runs the task: it is between
+	// owners.
+	return &ForwardError{Message: notHere}
 }
 
 // Status returns a connector's status and its tasks' from the status
@@ -421,10 +429,11 @@ func (d *Distributed) ResetOffsets(ctx context.Context, name string) (string, er
 // stoppedForOffsets checks that the connector is STOPPED and that its task
 // set is empty, so that no task of it runs anywhere while its offsets change.
 func (d *Distributed) stoppedForOffsets(ctx context.Context, name string) (distributed.ConnectorSnapshot, error) {
-	snap, err := d.fresh(ctx)
+	snap, release, err := d.asLeader(ctx, "Only the leader can process external offsets modification requests")
 	if err != nil {
 		return distributed.ConnectorSnapshot{}, err
 	}
+	defer release()
 	cs, ok := snap.Connectors[name]
 	if !ok {
 		return cs, notFound(name)

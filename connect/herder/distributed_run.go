@@ -63,6 +63,7 @@ func (d *Distributed) reconcile() {
 	for _, id := range slices.SortedFunc(maps.Keys(d.assigned.tasks), compareTaskIDs) {
 		d.reconcileTask(id, snap, restartTask[id])
 	}
+	d.healStatusesLocked()
 }
 
 // restartPlan turns restart records into the connectors and tasks of this

@@ -49,6 +49,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	if len(b) > maxBody {
 		return nil, errorf(http.StatusBadRequest, "Request body is larger than %d bytes", maxBody)
 	}
+	keepBody(r, b)
 	return b, nil
 }
 

@@ -226,25 +226,12 @@ func (s *Handler) getTaskStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// taskForwarder is a herder that forwards a task restart to the worker
-// running the task (the distributed one).
-type taskForwarder interface {
-	RestartTaskFrom(id runtime.TaskID, mayForward bool) error
-}
-
 func (s *Handler) restartTask(w http.ResponseWriter, r *http.Request) {
 	id, ok := taskID(w, r)
 	if !ok {
 		return
 	}
-	restart := s.cfg.Herder.RestartTask
-	if fh, ok := s.cfg.Herder.(taskForwarder); ok {
-		// Kafka's forward=false marks a request another worker forwarded.
-		forward, ok := boolParam(r, "forward")
-		forward = forward || !ok || r.URL.Query().Get("forward") == ""
-		restart = func(id runtime.TaskID) error { return fh.RestartTaskFrom(id, forward) }
-	}
-	if err := restart(id); err != nil {
+	if err := s.cfg.Herder.RestartTask(id); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -10,6 +10,11 @@
 // them. Request bodies are bounded (maxBody) and decoded strictly into the
 // shapes Kafka accepts; a scalar config value that is not a string (a
 // number, a boolean) is taken as its JSON text, as Jackson coerces it.
+//
+// A change the herder says belongs to another worker (*herder.ForwardError:
+// the distributed group's leader, or the worker running a task) is sent
+// there as it came and its answer relayed (forward.go); a request is
+// forwarded at most twice, as Kafka's HerderRequestHandler does.
 package rest
 
 import (
@@ -67,6 +72,10 @@ type Config struct {
 	// Version and Commit answer GET /.
 	Version, Commit string
 	Logger          *slog.Logger
+	// ForwardClient sends the requests another worker must serve (a
+	// distributed herder's *herder.ForwardError); nil uses a plain client
+	// bounded by each request's context.
+	ForwardClient *http.Client
 }
 
 // Handler is the REST API.
@@ -88,7 +97,12 @@ func New(cfg Config) *Handler {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		r = holdBody(r) // a write may have to be forwarded (forward.go)
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // route is one path and its handlers by method.
 type route struct {
@@ -145,6 +159,11 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 
 // fail answers err: a herder.Error with its code, anything else 500.
 func (s *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *herder.ForwardError
+	if errors.As(err, &fe) {
+		s.forward(w, r, fe)
+		return
+	}
 	var he *herder.Error
 	if errors.As(err, &he) {
 		writeError(w, he.Code, he.Message)

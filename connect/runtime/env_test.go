@@ -79,7 +79,7 @@ func (bytesConverter) ToConnect(_ string, b []byte) (*connect.Schema, any, error
 }
 
 // newTestWorker starts a worker over the Kafka at addr with the test plugins.
-func newTestWorker(t *testing.T, addr string, plugins ...connect.Plugin) (*Worker, *MemoryOffsetStore, *statuses) {
+func newTestWorker(t testing.TB, addr string, plugins ...connect.Plugin) (*Worker, *MemoryOffsetStore, *statuses) {
 	t.Helper()
 	var reg connect.Registry
 	reg.Register(connect.Plugin{Class: DefaultConverter, Type: connect.PluginConverter,
@@ -110,7 +110,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func admin(t *testing.T, addr string) *kadm.Client {
+func admin(t testing.TB, addr string) *kadm.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	if err != nil {

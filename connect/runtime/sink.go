@@ -109,7 +109,8 @@ func newSinkRunner(t *taskRun, task connect.SinkTask, connCfg, taskCfg connect.C
 	if connCfg["consumer.override.isolation.level"] == "read_committed" {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	}
-	if s.cl, err = kgo.NewClient(append(opts, t.w.cfg.Kafka...)...); err != nil {
+	opts = append(opts, t.w.cfg.Kafka...)
+	if s.cl, err = kgo.NewClient(append(opts, t.w.cfg.Consumer...)...); err != nil {
 		return nil, err
 	}
 	if s.dlq = newDeadLetterQueue(vals, s.cl); s.dlq != nil {

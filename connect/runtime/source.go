@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -38,10 +39,10 @@ type sourceRunner struct {
 	produceCtx context.Context
 
 	mu         sync.Mutex
-	acked      []connect.Record // acknowledged, CommitRecord not yet called
-	spare      []connect.Record // acked's other buffer
-	produceErr error            // a produce failure errors.tolerance=none does not allow
-	ackedSince int              // acknowledged since the last commit
+	acked      []*connect.Record // acknowledged, CommitRecord not yet called
+	spare      []*connect.Record // acked's other buffer
+	produceErr error             // a produce failure errors.tolerance=none does not allow
+	ackedSince int               // acknowledged since the last commit
 }
 
 func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg connect.Config) (*sourceRunner, error) {
@@ -65,7 +66,7 @@ func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg conne
 		kgo.RecordPartitioner(sourcePartitioner{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerLinger(5 * time.Millisecond),
 	}, t.w.cfg.Kafka...)
-	if s.cl, err = kgo.NewClient(opts...); err != nil {
+	if s.cl, err = kgo.NewClient(append(opts, t.w.cfg.Producer...)...); err != nil {
 		return nil, err
 	}
 	s.errs = newErrorHandler(t, vals, nil)
@@ -104,7 +105,7 @@ func (s *sourceRunner) run(ctx context.Context) error {
 			delay = firstRetryDelay
 			s.t.progress.polled(len(recs))
 			for i := range recs {
-				if err := s.send(ctx, recs[i]); err != nil {
+				if err := s.send(ctx, &recs[i]); err != nil {
 					return err
 				}
 			}
@@ -131,13 +132,15 @@ func (s *sourceRunner) run(ctx context.Context) error {
 	return s.commit(final)
 }
 
-// send transforms, converts and produces one record.
-func (s *sourceRunner) send(ctx context.Context, rec connect.Record) error {
+// send transforms, converts and produces one record. rec points into the
+// poll's slice, which the runtime owns from then on: it is kept, not copied,
+// until the record is committed.
+func (s *sourceRunner) send(ctx context.Context, rec *connect.Record) error {
 	pos := s.submitted.submit(rec.SourcePartition, rec.SourceOffset)
-	out := &rec
+	out := rec
 	if s.chain != nil {
 		skip, err := s.errs.execute(ctx, StageTransformation, nil, func() (err error) {
-			out, err = s.chain.Apply(&rec)
+			out, err = s.chain.Apply(rec)
 			return err
 		})
 		if err != nil {
@@ -193,7 +196,7 @@ func (s *sourceRunner) send(ctx context.Context, rec connect.Record) error {
 }
 
 // ack marks a record done: acknowledged, dropped or tolerated.
-func (s *sourceRunner) ack(pos *submittedRecord, rec connect.Record) {
+func (s *sourceRunner) ack(pos submittedRecord, rec *connect.Record) {
 	s.submitted.ack(pos)
 	s.mu.Lock()
 	s.acked = append(s.acked, rec)
@@ -212,7 +215,7 @@ func (s *sourceRunner) commitRecords(ctx context.Context) error {
 		return err
 	}
 	for i := range acked {
-		if err := s.task.CommitRecord(ctx, acked[i]); err != nil {
+		if err := s.task.CommitRecord(ctx, *acked[i]); err != nil {
 			s.t.log.Warn("source task CommitRecord", "err", err)
 		}
 	}
@@ -296,37 +299,61 @@ type submitted struct {
 	mu         sync.Mutex
 	partitions map[string]*submittedQueue
 
-	// lastMap and lastKey remember the last partition map's key: connectors
-	// that share one map per partition (most do) are keyed without
-	// encoding it per record. Only the polling goroutine calls submit.
-	lastMap map[string]any
-	lastKey string
+	// keys remembers the keys of the partition maps seen last, by the
+	// map's identity: connectors that share one map per partition (most
+	// do) are keyed without encoding it per record. Entries hold their map,
+	// so an address is never reused by another map while it is cached.
+	// Only the polling goroutine calls submit.
+	keys map[unsafe.Pointer]partitionKey
 }
+
+type partitionKey struct {
+	partition map[string]any
+	key       string
+}
+
+// maxCachedKeys bounds keys; a task with more partitions than this in
+// flight encodes some of them again.
+const maxCachedKeys = 256
 
 // keyOf is a source partition's identity: its JSON.
 func (s *submitted) keyOf(partition map[string]any) string {
-	if partition != nil && s.lastMap != nil && reflect.ValueOf(partition).UnsafePointer() == reflect.ValueOf(s.lastMap).UnsafePointer() {
-		return s.lastKey
+	if partition == nil {
+		return "null"
+	}
+	id := reflect.ValueOf(partition).UnsafePointer()
+	if k, ok := s.keys[id]; ok {
+		return k.key
 	}
 	b, _ := json.Marshal(partition)
-	s.lastMap, s.lastKey = partition, string(b)
-	return s.lastKey
+	if s.keys == nil || len(s.keys) >= maxCachedKeys {
+		s.keys = make(map[unsafe.Pointer]partitionKey)
+	}
+	s.keys[id] = partitionKey{partition, string(b)}
+	return string(b)
 }
 
+// submittedQueue is one source partition's records in poll order, from
+// sequence number base on: their offsets and whether each is acknowledged.
+// The slices are values, not pointers to records, so that tracking a record
+// costs no allocation of its own.
 type submittedQueue struct {
 	partition map[string]any
-	records   []*submittedRecord
+	offsets   []map[string]any
+	acked     []bool
+	base      uint64
 	// done is the latest offset whose record and all before it are acked,
 	// not yet stored.
 	done map[string]any
 }
 
+// submittedRecord is a handle on one submitted record.
 type submittedRecord struct {
-	offset map[string]any
-	acked  bool
+	q   *submittedQueue
+	seq uint64
 }
 
-func (s *submitted) submit(partition, offset map[string]any) *submittedRecord {
+func (s *submitted) submit(partition, offset map[string]any) submittedRecord {
 	key := s.keyOf(partition)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -338,14 +365,14 @@ func (s *submitted) submit(partition, offset map[string]any) *submittedRecord {
 		q = &submittedQueue{partition: partition}
 		s.partitions[key] = q
 	}
-	r := &submittedRecord{offset: offset}
-	q.records = append(q.records, r)
-	return r
+	q.offsets = append(q.offsets, offset)
+	q.acked = append(q.acked, false)
+	return submittedRecord{q, q.base + uint64(len(q.offsets)-1)}
 }
 
-func (s *submitted) ack(r *submittedRecord) {
+func (s *submitted) ack(r submittedRecord) {
 	s.mu.Lock()
-	r.acked = true
+	r.q.acked[r.seq-r.q.base] = true
 	s.mu.Unlock()
 }
 
@@ -357,18 +384,21 @@ func (s *submitted) committable() []SourceOffset {
 	var out []SourceOffset
 	for key, q := range s.partitions {
 		n := 0
-		for n < len(q.records) && q.records[n].acked {
-			if q.records[n].offset != nil {
-				q.done = q.records[n].offset
+		for n < len(q.acked) && q.acked[n] {
+			if q.offsets[n] != nil {
+				q.done = q.offsets[n]
 			}
 			n++
 		}
-		q.records = q.records[n:]
+		// Drop the prefix; clear it first so the maps can be collected
+		// while the backing arrays live on.
+		clear(q.offsets[:n])
+		q.offsets, q.acked, q.base = q.offsets[n:], q.acked[n:], q.base+uint64(n)
 		if q.done != nil && q.partition != nil {
 			out = append(out, SourceOffset{Partition: q.partition, Offset: q.done})
 			q.done = nil
 		}
-		if len(q.records) == 0 && q.done == nil {
+		if len(q.offsets) == 0 && q.done == nil {
 			delete(s.partitions, key)
 		}
 	}

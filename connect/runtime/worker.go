@@ -20,6 +20,12 @@ type WorkerConfig struct {
 	// Kafka are the client options every task's client starts from: the
 	// seed brokers and the cluster's TLS and SASL settings.
 	Kafka []kgo.Opt
+	// Producer and Consumer follow Kafka for source tasks' producers and
+	// sink tasks' consumers: the security options of the worker's
+	// producer. and consumer. settings, which may differ from each other.
+	// Kafka then holds no TLS or SASL option, since a second kgo.SASL
+	// adds a mechanism rather than replacing the first.
+	Producer, Consumer []kgo.Opt
 	// Offsets stores source connectors' positions.
 	Offsets OffsetStore
 	// Status hears state changes; nil drops them.

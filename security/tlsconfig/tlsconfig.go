@@ -336,6 +336,11 @@ func (r *Reloader) load() (*material, error) {
 	return m, nil
 }
 
+// ReadCerts parses every CERTIFICATE block of a PEM text, skipping other
+// blocks, and insists on at least one: how a CA file is read, for the
+// Connect worker's PEM trust stores too.
+func ReadCerts(pemText []byte) ([]*x509.Certificate, error) { return readCerts(pemText) }
+
 // readCerts parses every CERTIFICATE block of a PEM file and insists on at
 // least one; other blocks are skipped, as openssl does.
 func readCerts(b []byte) ([]*x509.Certificate, error) {

@@ -3,7 +3,6 @@ package file
 import (
 	"bufio"
 	"fmt"
-	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/convert"
 )
 
 // writeJavaString writes v as Java's String.valueOf writes a Connect value,
@@ -48,18 +48,14 @@ func javaString(sb *strings.Builder, schema *connect.Schema, v any) {
 	case int:
 		sb.WriteString(strconv.Itoa(x))
 	case float32:
-		sb.WriteString(javaDouble(float64(x), 32))
+		sb.WriteString(convert.FormatJavaDouble(float64(x), 32))
 	case float64:
-		sb.WriteString(javaDouble(x, 64))
+		sb.WriteString(convert.FormatJavaDouble(x, 64))
 	case time.Time:
 		// java.util.Date.toString, in UTC (the worker's zone in Java).
 		sb.WriteString(x.UTC().Format("Mon Jan 02 15:04:05 MST 2006"))
 	case *big.Int:
-		scale := 0
-		if schema != nil {
-			scale, _ = strconv.Atoi(schema.Parameters["scale"])
-		}
-		sb.WriteString(decimalString(x, scale))
+		sb.Write(convert.AppendPlainDecimal(nil, x, convert.DecimalScale(schema)))
 	case []any:
 		var elem *connect.Schema
 		if schema != nil {
@@ -113,59 +109,4 @@ func javaString(sb *strings.Builder, schema *connect.Schema, v any) {
 	default:
 		fmt.Fprint(sb, x)
 	}
-}
-
-// javaDouble formats f as Java's Double.toString (Float.toString for 32
-// bits): decimal between 10^-3 and 10^7, computerized scientific notation
-// outside, always with a fractional digit.
-func javaDouble(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if abs := math.Abs(f); abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, bits) // 1.2345E+10
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	exp = strings.TrimPrefix(exp, "+")
-	if neg := strings.HasPrefix(exp, "-"); neg {
-		exp = "-" + strings.TrimLeft(exp[1:], "0")
-	} else {
-		exp = strings.TrimLeft(exp, "0")
-	}
-	return mant + "E" + exp
-}
-
-// decimalString is BigDecimal.toPlainString of unscaled×10^-scale.
-func decimalString(unscaled *big.Int, scale int) string {
-	s := new(big.Int).Abs(unscaled).String()
-	if scale > 0 {
-		if len(s) <= scale {
-			s = strings.Repeat("0", scale-len(s)+1) + s
-		}
-		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
-	} else if scale < 0 {
-		s += strings.Repeat("0", -scale)
-	}
-	if unscaled.Sign() < 0 {
-		s = "-" + s
-	}
-	return s
 }

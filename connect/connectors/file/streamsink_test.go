@@ -94,12 +94,26 @@ func TestFileStreamSinkCannotCreate(t *testing.T) {
 	}
 }
 
-func TestJavaDouble(t *testing.T) {
-	for f, want := range map[float64]string{
-		0: "0.0", 1: "1.0", -2.5: "-2.5", 1e7: "1.0E7", 1.5e-4: "1.5E-4", 0.001: "0.001", 123456.789: "123456.789",
+// Numbers are printed as Java prints them: doubles by Double.toString,
+// Decimals plainly (convert's shared helpers).
+func TestJavaStringNumbers(t *testing.T) {
+	decimal := func(scale string) *connect.Schema {
+		return &connect.Schema{Name: connect.LogicalDecimal, Parameters: map[string]string{"scale": scale}}
+	}
+	for _, c := range []struct {
+		schema *connect.Schema
+		v      any
+		want   string
+	}{
+		{nil, 0.0, "0.0"}, {nil, 1.0, "1.0"}, {nil, -2.5, "-2.5"}, {nil, 1e7, "1.0E7"}, {nil, 1.5e-4, "1.5E-4"},
+		{nil, 0.001, "0.001"}, {nil, 123456.789, "123456.789"}, {nil, float32(0.1), "0.1"},
+		{decimal("2"), big.NewInt(156), "1.56"}, {decimal("4"), big.NewInt(-156), "-0.0156"},
+		{decimal("-2"), big.NewInt(156), "15600"}, {nil, big.NewInt(7), "7"},
 	} {
-		if got := javaDouble(f, 64); got != want {
-			t.Errorf("javaDouble(%v) = %q, want %q", f, got, want)
+		var sb strings.Builder
+		javaString(&sb, c.schema, c.v)
+		if sb.String() != c.want {
+			t.Errorf("javaString(%v) = %q, want %q", c.v, sb.String(), c.want)
 		}
 	}
 }

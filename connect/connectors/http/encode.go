@@ -9,10 +9,10 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/convert"
 )
 
 // encodeJSON appends v as JSON, the form each value takes inside a batch:
@@ -60,11 +60,7 @@ func encodeJSON(buf *bytes.Buffer, schema *connect.Schema, v any) error {
 	case time.Time:
 		encodeTime(buf, schema, x)
 	case *big.Int:
-		scale := 0
-		if schema != nil {
-			scale, _ = strconv.Atoi(schema.Parameters["scale"])
-		}
-		buf.WriteString(decimalText(x, scale))
+		buf.Write(convert.AppendPlainDecimal(buf.AvailableBuffer(), x, convert.DecimalScale(schema)))
 	case []any:
 		var elem *connect.Schema
 		if schema != nil {
@@ -173,24 +169,6 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
-}
-
-// decimalText is unscaled×10^-scale in plain decimal notation, a valid JSON
-// number.
-func decimalText(unscaled *big.Int, scale int) string {
-	s := new(big.Int).Abs(unscaled).String()
-	if scale > 0 {
-		if len(s) <= scale {
-			s = strings.Repeat("0", scale-len(s)+1) + s
-		}
-		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
-	} else if scale < 0 {
-		s += strings.Repeat("0", -scale)
-	}
-	if unscaled.Sign() < 0 {
-		s = "-" + s
-	}
-	return s
 }
 
 // singleBody is a record's body with batch.format=single: a string as its

@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/kafkaclient"
 )
 
 // The connectors' class names.
@@ -103,7 +104,20 @@ func (m matcher) match(topic string) bool {
 	return false
 }
 
-// clientOpts are the options of a client of the remote cluster.
-func clientOpts(servers []string) []kgo.Opt {
-	return []kgo.Opt{kgo.SeedBrokers(servers...)}
+// The prefixes of the remote cluster's settings: its bootstrap servers and
+// its clients' security settings (source.security.protocol,
+// target.sasl.jaas.config, ...), read by connect/kafkaclient.
+const (
+	sourcePrefix = "source."
+	targetPrefix = "target."
+)
+
+// clientOpts are the options of a client of the remote cluster: its seed
+// brokers and its security settings under prefix.
+func clientOpts(cfg connect.Config, servers []string, prefix string) ([]kgo.Opt, error) {
+	sec, err := kafkaclient.Options(kafkaclient.Prefixed(cfg, prefix))
+	if err != nil {
+		return nil, err
+	}
+	return append([]kgo.Opt{kgo.SeedBrokers(servers...)}, sec...), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/kafkaclient"
 )
 
 // Sink settings.
@@ -22,9 +23,14 @@ var sinkDef = append(connect.ConfigDef{
 		Doc: "The remote cluster's bootstrap servers (host:port, ...).", Check: connect.NonEmpty},
 	{Name: targetCompression, Type: connect.ConfigString, Default: "none", Importance: connect.Medium,
 		Doc: "Compression of the batches written to the remote cluster.", Recommended: []string{"none", "gzip", "snappy", "lz4", "zstd"}},
-}, renameDef...)
+}, append(renameDef, kafkaclient.ConfigDef(targetPrefix, "the target cluster")...)...)
 
 type sinkConnector struct{ cfg connect.Config }
+
+// Validate checks the target cluster's security settings as a whole.
+func (c *sinkConnector) Validate(cfg connect.Config) map[string][]string {
+	return kafkaclient.Validate(cfg, targetPrefix)
+}
 
 func (c *sinkConnector) Start(_ context.Context, _ connect.ConnectorContext, cfg connect.Config) error {
 	if _, errs := sinkDef.Parse(cfg); errs != nil {
@@ -85,9 +91,12 @@ func (t *sinkTask) Start(_ context.Context, tc connect.SinkTaskContext, cfg conn
 	if t.preserve {
 		partitioner = kgo.ManualPartitioner()
 	}
-	opts := append(clientOpts(vals.List(targetServers)), kgo.ProducerBatchCompression(codec),
+	opts, err := clientOpts(cfg, vals.List(targetServers), targetPrefix)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, kgo.ProducerBatchCompression(codec),
 		kgo.RecordPartitioner(partitioner), kgo.AllowAutoTopicCreation())
-	var err error
 	t.cl, err = kgo.NewClient(opts...)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/kafkaclient"
 )
 
 // Source settings.
@@ -43,7 +44,7 @@ var sourceDef = append(connect.ConfigDef{
 		Doc: "A partition's next offset sync is written after at most this many records (MirrorMaker 2's offset.lag.max).", Check: connect.AtLeast(0)},
 	{Name: pollTimeout, Type: connect.ConfigLong, Default: "1000", Importance: connect.Low,
 		Doc: "How long one poll waits for records upstream.", Check: connect.AtLeast(1)},
-}, renameDef...)
+}, append(renameDef, kafkaclient.ConfigDef(sourcePrefix, "the source cluster")...)...)
 
 type sourceConnector struct {
 	cfg        connect.Config
@@ -66,7 +67,11 @@ func (c *sourceConnector) Start(ctx context.Context, cc connect.ConnectorContext
 	if c.match, err = newMatcher(vals.List(sourceTopics), vals.List(sourceExclude)); err != nil {
 		return err
 	}
-	if c.cl, err = kgo.NewClient(clientOpts(vals.List(sourceServers))...); err != nil {
+	opts, err := clientOpts(cfg, vals.List(sourceServers), sourcePrefix)
+	if err != nil {
+		return err
+	}
+	if c.cl, err = kgo.NewClient(opts...); err != nil {
 		return err
 	}
 	if c.partitions, err = c.discover(ctx); err != nil {
@@ -157,6 +162,12 @@ func (c *sourceConnector) Stop() error {
 
 func (c *sourceConnector) NewTask() connect.SourceTask { return &sourceTask{} }
 
+// Validate checks the source cluster's security settings as a whole (a
+// key store that does not parse, a JAAS entry without a password).
+func (c *sourceConnector) Validate(cfg connect.Config) map[string][]string {
+	return kafkaclient.Validate(cfg, sourcePrefix)
+}
+
 // OffsetSync is one offset sync record's value (JSON; key "topic:partition"):
 // the record at UpstreamOffset of Topic/Partition upstream was written at
 // DownstreamOffset of its copy. A consumer committed at upstream offset U
@@ -179,7 +190,7 @@ type sourceTask struct {
 	timeout  time.Duration
 	// partitions holds one SourcePartition map per partition, shared by its
 	// records (the runtime keys its bookkeeping by the map's identity).
-	partitions map[connect.TopicPartition]map[string]any
+	partitions map[connect.TopicPartition]copiedPartition
 
 	mu       sync.Mutex
 	pending  []connect.Record // offset syncs for the next Poll
@@ -216,9 +227,12 @@ func (t *sourceTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg 
 	}
 	// A copy reads far more than a consumer keeps up with: fetch up to
 	// 8 MiB per partition per request rather than Kafka's 1 MiB.
-	opts := append(clientOpts(vals.List(sourceServers)), kgo.ConsumePartitions(assign),
+	opts, err := clientOpts(cfg, vals.List(sourceServers), sourcePrefix)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, kgo.ConsumePartitions(assign),
 		kgo.FetchMaxWait(t.timeout), kgo.FetchMaxPartitionBytes(8<<20))
-	var err error
 	t.cl, err = kgo.NewClient(opts...)
 	return err
 }
@@ -235,17 +249,24 @@ func storedOffset(v any) (int64, bool) {
 	return 0, false
 }
 
-func (t *sourceTask) partitionOf(topic string, p int32) map[string]any {
+// copiedPartition is what every record of an upstream partition shares:
+// its SourcePartition map and its topic's downstream name.
+type copiedPartition struct {
+	source map[string]any
+	topic  string
+}
+
+func (t *sourceTask) partitionOf(topic string, p int32) copiedPartition {
 	tp := connect.TopicPartition{Topic: topic, Partition: p}
-	m, ok := t.partitions[tp]
+	c, ok := t.partitions[tp]
 	if !ok {
 		if t.partitions == nil {
-			t.partitions = make(map[connect.TopicPartition]map[string]any)
+			t.partitions = make(map[connect.TopicPartition]copiedPartition)
 		}
-		m = sourcePartition(topic, p)
-		t.partitions[tp] = m
+		c = copiedPartition{sourcePartition(topic, p), rename(t.format, topic)}
+		t.partitions[tp] = c
 	}
-	return m
+	return c
 }
 
 func sourcePartition(topic string, p int32) map[string]any {
@@ -268,11 +289,12 @@ func (t *sourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 	})
 	out = slices.Grow(out, fetches.NumRecords())
 	fetches.EachRecord(func(r *kgo.Record) {
+		cp := t.partitionOf(r.Topic, r.Partition)
 		rec := connect.Record{
-			Topic: rename(t.format, r.Topic), Partition: connect.NoPartition, Offset: -1, Timestamp: r.Timestamp,
+			Topic: cp.topic, Partition: connect.NoPartition, Offset: -1, Timestamp: r.Timestamp,
 			KeySchema: connect.OptionalBytesSchema, Key: r.Key,
 			ValueSchema: connect.OptionalBytesSchema, Value: r.Value,
-			SourcePartition: t.partitionOf(r.Topic, r.Partition),
+			SourcePartition: cp.source,
 			SourceOffset:    map[string]any{"offset": r.Offset},
 		}
 		if t.preserve {

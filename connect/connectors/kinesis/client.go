@@ -20,7 +20,7 @@ import (
 // The SDK's retries are kept for transport failures but get no retry quota:
 // a task that backs off on its own must not find the SDK refusing to retry
 // because an earlier burst of throttling emptied a shared token bucket.
-func newClient(ctx context.Context, v connect.Values) (*awskinesis.Client, error) {
+func newClient(ctx context.Context, v connect.Values, opts ...func(*awskinesis.Options)) (*awskinesis.Client, error) {
 	cfg, err := awsconf.Load(ctx, v)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func newClient(ctx context.Context, v connect.Values) (*awskinesis.Client, error
 			o.RateLimiter = ratelimit.None
 		})
 	}
-	return awskinesis.NewFromConfig(cfg), nil
+	return awskinesis.NewFromConfig(cfg, opts...), nil
 }
 
 // errorCode returns the AWS error code of err ("" when it has none).

@@ -250,13 +250,15 @@ func needNodeModule(t testing.TB, module string) string {
 	return dir
 }
 
+type targetKind struct {
+	name  string
+	start func(testing.TB) *target
+}
+
 // targetKinds are the endpoints table-driven tests run against; each
 // starts its own in its subtest, so a missing kinesalite skips (or, with
 // CI=true, fails) only its part.
-var targetKinds = []struct {
-	name  string
-	start func(testing.TB) *target
-}{
+var targetKinds = []targetKind{
 	{"bridge", func(t testing.TB) *target { return startBridge(t) }},
 	{"kinesalite", startKinesalite},
 }

@@ -7,10 +7,10 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/convert"
 	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/mapping"
 )
@@ -96,7 +96,7 @@ func writeJSON(buf *bytes.Buffer, v any, schema *connect.Schema) error {
 		buf.WriteByte(']')
 		return nil
 	case *big.Int:
-		buf.WriteString(decimalText(x, schema))
+		buf.Write(convert.AppendPlainDecimal(buf.AvailableBuffer(), x, convert.DecimalScale(schema)))
 		return nil
 	case time.Time:
 		if schema != nil {
@@ -128,27 +128,6 @@ func writeJSON(buf *bytes.Buffer, v any, schema *connect.Schema) error {
 func writeString(buf *bytes.Buffer, s string) {
 	b, _ := json.Marshal(s)
 	buf.Write(b)
-}
-
-// decimalText writes an unscaled Decimal with its schema's scale: 156 at
-// scale 2 is 1.56.
-func decimalText(unscaled *big.Int, schema *connect.Schema) string {
-	scale := 0
-	if schema != nil && schema.Name == connect.LogicalDecimal {
-		scale, _ = strconv.Atoi(schema.Parameters["scale"])
-	}
-	digits := new(big.Int).Abs(unscaled).String()
-	sign := ""
-	if unscaled.Sign() < 0 {
-		sign = "-"
-	}
-	if scale <= 0 {
-		return sign + digits + strings.Repeat("0", -scale)
-	}
-	if len(digits) <= scale {
-		digits = strings.Repeat("0", scale-len(digits)+1) + digits
-	}
-	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
 }
 
 // keyText is a key or field value as the bytes its partition key is made

@@ -17,6 +17,9 @@ import (
 
 // SourceTask reads its shards with GetRecords inside Poll, one call per
 // shard that is due in each round, the calls of a round at the same time.
+// A shard that is behind is read ahead: its next call starts as soon as a
+// round hands out its records, so the next Poll finds them read while the
+// runtime was producing the last ones (KCL's prefetching, one call deep).
 //
 // Invariants:
 //   - A shard is read only once every parent of it that the task holds is
@@ -80,6 +83,9 @@ type shardReader struct {
 
 	notBefore time.Time
 	backoff   time.Duration
+	// ahead, while set, is a call made ahead of the next round: until it is
+	// done it alone touches the fields above.
+	ahead *readAhead
 	// skipped: kinesis.position=LATEST and the shard was closed before the
 	// connector started, without a stored offset: there is nothing "from
 	// now on" in it, nor in children that only it begat.
@@ -97,6 +103,13 @@ type shardReader struct {
 // finished reports whether every record of the shard was read and
 // committed. Call with SourceTask.mu held.
 func (s *shardReader) finished() bool { return s.ended && s.pending == 0 }
+
+// readAhead is a GetRecords call made before a round asked for it.
+type readAhead struct {
+	done chan struct{}
+	recs []connect.Record
+	err  error
+}
 
 // Fixed waits of the read loop.
 const (
@@ -128,7 +141,11 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 		return err
 	}
 	t.tc = tc
-	t.client, err = newClient(ctx, vals)
+	var cbor []func(*awskinesis.Options)
+	if vals.Bool(CBORConfig) {
+		cbor = append(cbor, withCBOR)
+	}
+	t.client, err = newClient(ctx, vals, cbor...)
 	if err != nil {
 		return err
 	}
@@ -278,6 +295,10 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 	var due []*shardReader
 	for i := range t.shards {
 		s := t.shards[(t.next+i)%len(t.shards)]
+		if s.ahead != nil {
+			due = append(due, s)
+			continue
+		}
 		t.mu.Lock()
 		ended, ready := s.ended, t.parentsFinished(s)
 		t.mu.Unlock()
@@ -303,10 +324,15 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			recs[i], errs[i] = t.read(ctx, s)
+			recs[i], errs[i] = t.readOrTake(ctx, s)
 		}()
 	}
 	wg.Wait()
+	for i, s := range due {
+		if errs[i] == nil && s.ahead == nil && len(recs[i]) > 0 && s.iterator != nil && s.notBefore.IsZero() {
+			t.readAheadOf(s)
+		}
+	}
 	var out []connect.Record
 	for i, s := range due {
 		if err := errs[i]; err != nil {
@@ -333,6 +359,33 @@ func (t *SourceTask) round(ctx context.Context) ([]connect.Record, time.Duration
 		out = append(out, recs[i]...)
 	}
 	return out, wait, nil
+}
+
+// readOrTake returns the records of s's call made ahead, or makes the call.
+func (t *SourceTask) readOrTake(ctx context.Context, s *shardReader) ([]connect.Record, error) {
+	a := s.ahead
+	if a == nil {
+		return t.read(ctx, s)
+	}
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		return nil, ctx.Err() // taken at the next round
+	}
+	s.ahead = nil
+	return a.recs, a.err
+}
+
+// readAheadOf starts s's next call now. It runs under the task's lifetime,
+// not a Poll's: a stopped task drops what it read ahead, which was neither
+// handed out nor committed.
+func (t *SourceTask) readAheadOf(s *shardReader) {
+	a := &readAhead{done: make(chan struct{})}
+	s.ahead = a
+	go func() {
+		defer close(a.done)
+		a.recs, a.err = t.read(t.stopCtx, s)
+	}()
 }
 
 // parentsFinished reports whether s may be read. Call with t.mu held.

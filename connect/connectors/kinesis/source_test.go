@@ -16,33 +16,40 @@ import (
 // TestSourceCopiesEveryRecord reads a 4-shard stream with two tasks and
 // compares the Connect records with what GetRecords returns, record for
 // record per shard, on the bridge and on kinesalite.
+//
+// The source reads in CBOR by default and in JSON with kinesis.cbor=false;
+// the records are compared with what the SDK reads in JSON.
 func TestSourceCopiesEveryRecord(t *testing.T) {
 	for _, kind := range targetKinds {
-		t.Run(kind.name, func(t *testing.T) {
-			tg := kind.start(t)
-			tg.createStream(t, "src", 4)
-			tg.put(t, "src", entries("rec", 300, 37))
-			want := tg.readAll(t, "src")
+		for _, cbor := range []string{"true", "false"} {
+			t.Run(kind.name+"/cbor="+cbor, func(t *testing.T) { testSourceCopiesEveryRecord(t, kind, cbor) })
+		}
+	}
+}
 
-			run := startSource(t, tg.config(connect.Config{StreamConfig: "src", TopicConfig: "out",
-				RecordsLimitConfig: "25", HeadersConfig: "true", KafkaPartitionConfig: "preserve"}), 2, nil)
-			if len(run.tasks) != 2 {
-				t.Fatalf("%d tasks, want 2", len(run.tasks))
-			}
-			got := byShard(run.pollUntil(300))
-			if len(run.got) != 300 {
-				t.Fatalf("%d records, want 300", len(run.got))
-			}
-			for _, id := range keysOf(want) {
-				w, g := want[id], got[id]
-				if len(w) != len(g) {
-					t.Fatalf("shard %s: %d records, want %d", id, len(g), len(w))
-				}
-				for i := range w {
-					checkRecord(t, g[i], w[i], id)
-				}
-			}
-		})
+func testSourceCopiesEveryRecord(t *testing.T, kind targetKind, cbor string) {
+	tg := kind.start(t)
+	tg.createStream(t, "src", 4)
+	tg.put(t, "src", entries("rec", 300, 37))
+	want := tg.readAll(t, "src")
+
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "src", TopicConfig: "out", CBORConfig: cbor,
+		RecordsLimitConfig: "25", HeadersConfig: "true", KafkaPartitionConfig: "preserve"}), 2, nil)
+	if len(run.tasks) != 2 {
+		t.Fatalf("%d tasks, want 2", len(run.tasks))
+	}
+	got := byShard(run.pollUntil(300))
+	if len(run.got) != 300 {
+		t.Fatalf("%d records, want 300", len(run.got))
+	}
+	for _, id := range keysOf(want) {
+		w, g := want[id], got[id]
+		if len(w) != len(g) {
+			t.Fatalf("shard %s: %d records, want %d", id, len(g), len(w))
+		}
+		for i := range w {
+			checkRecord(t, g[i], w[i], id)
+		}
 	}
 }
 
