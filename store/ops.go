@@ -29,6 +29,12 @@ type AppendOptions struct {
 	// when its record leaves the log (retention, TrimBefore, DeleteStream),
 	// so an object outlives its record only until the next sweep.
 	Objects []ObjectRef
+
+	// ClientPointers marks the appended batch as holding pointer records
+	// whose objects a client wrote (recordbatch.Info.ClientPointers), so
+	// readers restore them (gateway/payloads). The store deletes none of
+	// those objects: they are the client's.
+	ClientPointers bool
 }
 
 // OffloadPrefix starts the keys of the objects front ends write for

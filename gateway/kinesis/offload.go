@@ -29,15 +29,32 @@ package kinesis
 // GetObject on the bridge's S3 API) is it. A payload whose object is gone
 // is returned as its pointer too, and logged: the reader gets the record
 // rather than a shard it cannot read past.
+//
+// Client pointers: a record a client puts whose data is the pointer in its
+// class form (what the Connect Kinesis sink and the extended clients
+// write after putting the object themselves) is read restored too, like
+// the pointer messages SQS extended clients send, when the bridge can
+// vouch for it: the object exists (its size becomes the record's size
+// header, so a later overwrite of another size reads as the pointer), the
+// sender may read it (s3:GetObject, when requests are authorized), and it
+// is not under store.OffloadPrefix (the bridge's own objects; such a
+// record stays plain data). The batch is marked ClientPointers; the
+// object stays the client's, never deleted with the record. Anything else
+// that looks like a pointer is plain data, delivered as it was put.
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
+	"github.com/streambridge/bridge/gateway/awsapi"
 	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/mapping"
 	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/security/iampolicy"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -85,4 +102,57 @@ func (h *Handler) offloadRecords(ctx context.Context, st *store.Stream, partitio
 		return nil, nil
 	}
 	return h.cfg.Offload.Records(ctx, st, partition, recs)
+}
+
+// pointerClassPrefix opens a pointer in its class form: the only form a
+// Kinesis record's data is taken as a pointer in, having no attribute to
+// mark it.
+var pointerClassPrefix = []byte(`["` + offload.PointerClass + `"`)
+
+// markClientPointers gives the records of one append that are pointers a
+// client made, and that the bridge can vouch for, their size header, and
+// reports whether there was one (the append then marks its batch
+// ClientPointers). A record that is not one costs a prefix comparison.
+// An object store failure fails the append (the entries' InternalFailure:
+// the client sends them again).
+func (h *Handler) markClientPointers(ctx context.Context, recs []recordbatch.Record) (bool, error) {
+	if h.cfg.Offload == nil {
+		return false, nil
+	}
+	marked := false
+	for i := range recs {
+		r := &recs[i]
+		if !bytes.HasPrefix(bytes.TrimLeft(r.Value, " \t\r\n"), pointerClassPrefix) {
+			continue
+		}
+		p, ok := offload.Decode(r.Value)
+		if !ok || strings.HasPrefix(p.Key, store.OffloadPrefix) || !h.senderMayRead(ctx, p) {
+			continue
+		}
+		size, err := h.cfg.Offload.ObjectSize(ctx, p)
+		if errors.Is(err, payloads.ErrMissing) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		r.Headers = append(r.Headers, recordbatch.Header{Key: payloads.SizeHeader, Value: strconv.AppendInt(nil, size, 10)})
+		marked = true
+	}
+	return marked, nil
+}
+
+// senderMayRead reports whether the request's sender may read the object
+// p names (s3:GetObject), when requests are authorized: readers get it
+// restored with the bridge's own access to every object.
+func (h *Handler) senderMayRead(ctx context.Context, p offload.Pointer) bool {
+	if h.cfg.Authorizer == nil {
+		return true
+	}
+	who, ok := awsapi.PrincipalFrom(ctx)
+	if !ok {
+		return false
+	}
+	_, d := h.cfg.Authorizer.Decide(who.AccessKeyID, "s3:GetObject", "arn:aws:s3:::"+p.Bucket+"/"+p.Key, nil)
+	return d == iampolicy.Allowed
 }

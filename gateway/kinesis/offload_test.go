@@ -4,18 +4,23 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/streambridge/bridge/gateway/awsapi/awsapitest"
 	"github.com/streambridge/bridge/gateway/payloads"
 	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
+	"github.com/streambridge/bridge/security/iampolicy"
 	"github.com/streambridge/bridge/store"
 )
 
@@ -350,5 +355,123 @@ func TestOffloadRaisedRecordSize(t *testing.T) {
 	got := readShard(t, kc, "raised", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "")
 	if len(got) != 1 || !bytes.Equal(got[0].Data, data) {
 		t.Fatalf("read %d records, want the 5 MiB one as put", len(got))
+	}
+}
+
+// TestOffloadClientPointers: a record a client puts as a pointer in its
+// class form, after writing the object itself (the Connect Kinesis sink,
+// the extended clients), is stored with its size header in a batch marked
+// ClientPointers and read restored, byte for byte, by GetRecords and by a
+// Kafka consumer; the object stays. A pointer into the bridge's own
+// objects, one whose object is missing and one in the bare object form
+// are plain data, read as put.
+func TestOffloadClientPointers(t *testing.T) {
+	ts := startTestServer(t, withOffload)
+	ctx := t.Context()
+	if _, err := ts.store.CreateStream(ctx, store.StreamConfig{Name: "ptr", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.CreateBucket(ctx, "client-bucket", store.BucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	payload := randomBytes(3 << 20)
+	if _, err := ts.store.PutObject(ctx, "client-bucket", "kafka/1", bytes.NewReader(payload), store.PutOptions{Size: int64(len(payload))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.PutObject(ctx, "client-bucket", store.OffloadPrefix+"x", bytes.NewReader(payload[:10]), store.PutOptions{Size: 10}); err != nil {
+		t.Fatal(err)
+	}
+	good := offload.Encode(offload.Pointer{Bucket: "client-bucket", Key: "kafka/1"})
+	reserved := offload.Encode(offload.Pointer{Bucket: "client-bucket", Key: store.OffloadPrefix + "x"})
+	missing := offload.Encode(offload.Pointer{Bucket: "client-bucket", Key: "gone"})
+	bare := []byte(`{"s3BucketName":"client-bucket","s3Key":"kafka/1"}`)
+	kc := ts.client()
+	var entries []types.PutRecordsRequestEntry
+	for _, d := range [][]byte{[]byte("plain"), good, reserved, missing, bare} {
+		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: d})
+	}
+	put, err := kc.PutRecords(ctx, &awskinesis.PutRecordsInput{StreamName: aws.String("ptr"), Records: entries})
+	if err != nil || aws.ToInt32(put.FailedRecordCount) != 0 {
+		t.Fatalf("PutRecords: %v, %d failed", err, aws.ToInt32(put.FailedRecordCount))
+	}
+
+	res, err := ts.store.Read(ctx, "ptr", 0, 0, store.ReadLimits{})
+	if err != nil || len(res.Batches) != 1 {
+		t.Fatalf("Read: %d batches, %v", len(res.Batches), err)
+	}
+	info, recs, err := recordbatch.Decode(res.Batches[0].Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.ClientPointers() || info.Offloaded() {
+		t.Errorf("batch marks: client pointers %v, offloaded %v; want true, false", info.ClientPointers(), info.Offloaded())
+	}
+	for i := range recs {
+		p, size, ok := payloads.PointerOf(&recs[i])
+		if ok != (i == 1) || ok && (p.Key != "kafka/1" || size != int64(len(payload))) {
+			t.Errorf("stored record %d: pointer %v %+v size %d", i, ok, p, size)
+		}
+	}
+
+	got := readShard(t, kc, "ptr", "shardId-000000000000", types.ShardIteratorTypeTrimHorizon, "")
+	want := [][]byte{[]byte("plain"), payload, reserved, missing, bare}
+	if len(got) != len(want) {
+		t.Fatalf("read %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i].Data, want[i]) {
+			t.Errorf("record %d: %d bytes (%.40q), want %d (%.40q)", i, len(got[i].Data), got[i].Data, len(want[i]), want[i])
+		}
+	}
+	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, "ptr", 0, res.Batches[0].Raw, 0, 8<<20, false)
+	if err != nil || !fits {
+		t.Fatalf("RestoreBatch: fits %v, %v", fits, err)
+	}
+	if _, kafka, err := recordbatch.Decode(bytes.Join(pieces, nil)); err != nil || !bytes.Equal(kafka[1].Value, payload) || len(kafka[1].Headers) != 0 {
+		t.Errorf("Kafka view of the client pointer: %v", err)
+	}
+	if _, err := ts.store.HeadObject(ctx, "client-bucket", "kafka/1"); err != nil {
+		t.Errorf("the client's object: %v", err)
+	}
+}
+
+// TestOffloadClientPointerNeedsRead: with requests authorized, a pointer
+// record is restorable only when its sender may s3:GetObject the object;
+// otherwise it is plain data, so no one reads an object through a pointer
+// they could not read themselves.
+func TestOffloadClientPointerNeedsRead(t *testing.T) {
+	for _, allowed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("s3:GetObject=%v", allowed), func(t *testing.T) {
+			a := &awsapitest.RecordingAuthorizer{Allow: func(action, _ string, _ *iampolicy.Policy) bool {
+				return action != "s3:GetObject" || allowed
+			}}
+			ts := startTestServer(t, withOffload, func(c *Config) { c.Authorizer = a })
+			ctx := t.Context()
+			if _, err := ts.store.CreateStream(ctx, store.StreamConfig{Name: "ptr", ShardCount: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ts.store.CreateBucket(ctx, "b", store.BucketOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ts.store.PutObject(ctx, "b", "k", strings.NewReader("payload"), store.PutOptions{Size: 7}); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(map[string]any{"StreamName": "ptr", "PartitionKey": "k", "Data": offload.Encode(offload.Pointer{Bucket: "b", Key: "k"})})
+			if w := call(ts.Handler, "AKID", "PutRecord", string(data)); w.Code != http.StatusOK {
+				t.Fatalf("PutRecord: HTTP %d %s", w.Code, w.Body)
+			}
+			res, err := ts.store.Read(ctx, "ptr", 0, 0, store.ReadLimits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, recs, err := recordbatch.Decode(res.Batches[0].Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, isPointer := payloads.PointerOf(&recs[0])
+			if info.ClientPointers() != allowed || isPointer != allowed {
+				t.Fatalf("marked %v, pointer record %v; want %v", info.ClientPointers(), isPointer, allowed)
+			}
+		})
 	}
 }

@@ -441,11 +441,15 @@ func (h *Handler) appendGroup(ctx context.Context, st *store.Stream, entries []p
 		}
 		recs = append(recs, recordbatch.Record{Key: []byte(e.partitionKey), Value: e.data})
 	}
+	clientPointers, err := h.markClientPointers(ctx, recs)
+	if err != nil {
+		return err
+	}
 	refs, err := h.offloadRecords(ctx, st, g.partition, recs)
 	if err != nil {
 		return err
 	}
-	res, err := h.store.AppendToShard(ctx, st.Name, g.shard, recs, store.AppendOptions{Objects: refs})
+	res, err := h.store.AppendToShard(ctx, st.Name, g.shard, recs, store.AppendOptions{Objects: refs, ClientPointers: clientPointers})
 	if err != nil {
 		h.cfg.Offload.Discard(refs)
 		return err

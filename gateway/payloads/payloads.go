@@ -365,6 +365,23 @@ func (o *Offloader) Load(ctx context.Context, p offload.Pointer, size int64) ([]
 	return buf, nil
 }
 
+// ObjectSize returns the size of the object p names: ErrMissing when the
+// object or its bucket is gone. Front ends use it to vouch for a pointer a
+// client made (the size becomes its record's SizeHeader).
+func (o *Offloader) ObjectSize(ctx context.Context, p offload.Pointer) (int64, error) {
+	if o == nil || o.objects == nil {
+		return 0, fmt.Errorf("%w: no object store", ErrMissing)
+	}
+	info, err := o.objects.HeadObject(ctx, p.Bucket, p.Key)
+	if errors.Is(err, store.ErrObjectNotFound) || errors.Is(err, store.ErrBucketNotFound) {
+		return 0, fmt.Errorf("%w: %s/%s", ErrMissing, p.Bucket, p.Key)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return info.Size, nil
+}
+
 // Restore puts the payload back into a pointer record: its value becomes
 // the payload and its size header goes. It reports whether r was a pointer
 // record.

@@ -121,7 +121,7 @@ func (s *Store) startAppendToShard(ctx context.Context, name string, shardIndex 
 		records[i].Timestamp = arrival
 		records[i].Offset = int64(i)
 	}
-	raw, err := recordbatch.Encode(nil, records, recordbatch.EncodeOptions{LogAppendTime: true, Offloaded: len(opts.Objects) > 0})
+	raw, err := recordbatch.Encode(nil, records, recordbatch.EncodeOptions{LogAppendTime: true, Offloaded: len(opts.Objects) > 0, ClientPointers: opts.ClientPointers})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrInvalidArgument, err)
 	}

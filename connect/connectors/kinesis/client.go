@@ -51,6 +51,7 @@ const (
 	codeInternalFailure = "InternalFailure"
 	codeKMSThrottling   = "KMSThrottlingException"
 	codeNotFound        = "ResourceNotFoundException"
+	codeInUse           = "ResourceInUseException"
 )
 
 // transient reports whether a failed call may succeed when made again:

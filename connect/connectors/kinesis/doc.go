@@ -14,6 +14,12 @@
 // them again and asks for new task configurations when a shard appeared,
 // closed or expired.
 //
+// With kinesis.consumer.type=EFO a task reads its shards with enhanced
+// fan-out instead (source_efo.go): the same order, offsets and back-off,
+// records pushed over SubscribeToShard. With kinesis.resolve.s3.pointers,
+// records that are PayloadS3Pointers (what the sink puts for records it
+// offloads) are handed out as their objects' bytes (source_pointers.go).
+//
 // A task reads its shards with GetShardIterator and GetRecords inside Poll:
 // each round makes one call per shard that is due, those calls at the same
 // time, and hands out their records in shard order. Its invariants:
@@ -37,8 +43,11 @@
 // # Sink
 //
 // Put writes synchronously with PutRecords within Kinesis's limits (500
-// records, 5 MiB a call, 1 MiB a record with its partition key), so
-// PreCommit returns the offsets it is given. Entries Kinesis refuses for a
+// records, 5 MiB a call, 1 MiB a record with its partition key, or the
+// stream's MaxRecordSizeInKiB), so PreCommit returns the offsets it is
+// given. With kinesis.offload.s3.bucket, a record over the offload
+// threshold is written to S3 and a PayloadS3Pointer record put in its
+// place (sink_offload.go). Entries Kinesis refuses for a
 // passing reason (throughput, internal failure, KMS throttling) are sent
 // again, alone, with backoff, and the later records of their Kafka
 // partitions wait for them. A record that can never go (too large, a value

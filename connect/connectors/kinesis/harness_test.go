@@ -38,6 +38,7 @@ type target struct {
 	client *awskinesis.Client // for setting streams up and reading them back
 	store  *embedded.Store    // the bridge's, nil for kinesalite
 	clock  *movableClock      // the bridge's handler clock, nil for kinesalite
+	subs   *subscriptions     // the bridge's SubscribeToShard calls, nil for kinesalite
 }
 
 // movableClock is a handler clock the tests move by hand.
@@ -90,7 +91,8 @@ func startBridge(t testing.TB, cfgs ...func(*gwkinesis.Config)) *target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h}
+	subs := &subscriptions{next: h, active: map[int]context.CancelFunc{}}
+	srv := &http.Server{Handler: subs}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		_ = h.Shutdown(context.Background())
@@ -98,7 +100,101 @@ func startBridge(t testing.TB, cfgs ...func(*gwkinesis.Config)) *target {
 		_ = st.Close()
 	})
 	url := "http://" + ln.Addr().String()
-	return &target{name: "bridge", url: url, client: adminClient(url), store: st, clock: clock}
+	return &target{name: "bridge", url: url, client: adminClient(url), store: st, clock: clock, subs: subs}
+}
+
+// subscriptions passes requests to the bridge and keeps track of its
+// SubscribeToShard calls: how many were made, how many were refused (an
+// error answer rather than an event stream), and a way to end the running
+// ones cleanly, as AWS ends every subscription after 5 minutes.
+type subscriptions struct {
+	next http.Handler
+
+	mu      sync.Mutex
+	active  map[int]context.CancelFunc
+	id      int
+	calls   int
+	refused int
+	// streaming counts the active subscriptions whose event stream
+	// started: their starting position is taken.
+	streaming int
+}
+
+func (s *subscriptions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.SubscribeToShard" {
+		s.next.ServeHTTP(w, r)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	s.mu.Lock()
+	s.id++
+	id := s.id
+	s.calls++
+	s.active[id] = cancel
+	s.mu.Unlock()
+	rec := &statusRecorder{ResponseWriter: w, onHeader: func(code int) {
+		if code == http.StatusOK {
+			s.mu.Lock()
+			s.streaming++
+			s.mu.Unlock()
+		}
+	}}
+	s.next.ServeHTTP(rec, r.WithContext(ctx))
+	s.mu.Lock()
+	delete(s.active, id)
+	if rec.status >= 300 {
+		s.refused++
+	}
+	if rec.status == http.StatusOK {
+		s.streaming--
+	}
+	s.mu.Unlock()
+}
+
+// endAll ends the running subscriptions cleanly and returns how many.
+func (s *subscriptions) endAll() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cancel := range s.active {
+		cancel()
+	}
+	return len(s.active)
+}
+
+// counts returns the calls made, those refused, and the subscriptions
+// streaming events now.
+func (s *subscriptions) counts() (calls, refused, streaming int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls, s.refused, s.streaming
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	onHeader func(code int)
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+		r.onHeader(code)
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // startKinesalite runs kinesalite from itest/node (the script that binds it
@@ -442,3 +538,5 @@ func md5hex(b []byte) string {
 	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])
 }
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -49,6 +49,8 @@ const (
 	PutRetriesConfig      = "kinesis.put.retries"
 	PutBackoffConfig      = "kinesis.put.retry.backoff.ms"
 	CBORConfig            = "kinesis.cbor"
+	ConsumerTypeConfig    = "kinesis.consumer.type"
+	ConsumerNameConfig    = "kinesis.efo.consumer.name"
 	// shardsConfig is the task configuration's list of shards (internal:
 	// written by the source connector, read by its tasks).
 	shardsConfig = "kinesis.task.shards"
@@ -101,6 +103,14 @@ func SourceDef() connect.ConfigDef {
 			Doc: "Unpack KPL aggregated records into their user records."},
 		{Name: HeadersConfig, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low, Group: "Kafka",
 			Doc: "Add the headers kinesis.shard, kinesis.sequence (and kinesis.subsequence for a user record of a KPL aggregate) to every record."},
+		{Name: ConsumerTypeConfig, Type: connect.ConfigString, Default: consumerPolling, Importance: connect.Medium, Group: "Kinesis",
+			Doc:         "How shards are read: POLLING (GetRecords, the shard's shared 2 MB/s) or EFO (enhanced fan-out: a registered stream consumer and SubscribeToShard, 2 MB/s per shard of its own, records pushed as they arrive). Both store the same offsets, so a connector switched from one to the other resumes where it was.",
+			Recommended: []string{consumerPolling, consumerEFO}},
+		{Name: ResolvePointersConfig, Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low, Group: "Kinesis",
+			Doc: "Replace a record whose data is a PayloadS3Pointer (the AWS extended clients' [\"software.amazon.payloadoffloading.PayloadS3Pointer\",{...}], as the Kinesis sink writes for records it offloads) by the object it names, read with the same AWS settings. A pointer whose object is gone is copied as it is. Off by default: a Kinesis record carries no mark besides its data, and the object is read with the connector's credentials."},
+		{Name: ConsumerNameConfig, Type: connect.ConfigString, Importance: connect.Medium, Group: "Kinesis",
+			Doc:   "EFO: the stream consumer's name, registered when it does not exist (and never deregistered by the connector); empty for the connector's name. 1 to 128 of a-z, A-Z, 0-9, _ . -",
+			Check: checkConsumerName},
 	}
 	return append(append(def, cborDef), awsconf.Def...)
 }
@@ -129,6 +139,7 @@ func SinkDef() connect.ConfigDef {
 		{Name: PutBackoffConfig, Type: connect.ConfigLong, Default: "100", Importance: connect.Low, Group: "Kinesis",
 			Doc: "The first wait before a retry; it doubles on each retry up to 10 seconds.", Check: connect.AtLeast(0)},
 	}
+	def = append(def, offloadDef()...)
 	return append(def, awsconf.Def...)
 }
 
@@ -141,6 +152,13 @@ func checkPartitionKey(v any) error {
 		return nil
 	}
 	return fmt.Errorf("must be key, random or field:NAME")
+}
+
+func checkConsumerName(v any) error {
+	if s := v.(string); s != "" && !consumerNamePattern.MatchString(s) {
+		return fmt.Errorf("must be 1 to 128 of a-z, A-Z, 0-9, _ . -")
+	}
+	return nil
 }
 
 func checkTimestamp(v any) error {

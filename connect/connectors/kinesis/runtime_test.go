@@ -51,38 +51,42 @@ func startWorker(t *testing.T, addr string, cfg connect.Config) {
 }
 
 // TestRuntimeKinesisToKafka copies a 3-shard stream into a Kafka topic
-// through the real worker (converters, producer, offset commits) and
-// compares the topic with the stream record for record: shard N in
-// partition N, partition key as key, data as value, arrival time as
-// timestamp.
+// through the real worker (converters, producer, offset commits), by
+// polling and by enhanced fan-out, and compares the topic with the stream
+// record for record: shard N in partition N, partition key as key, data as
+// value, arrival time as timestamp.
 func TestRuntimeKinesisToKafka(t *testing.T) {
-	tg := startBridge(t)
-	tg.createStream(t, "orders", 3)
-	tg.put(t, "orders", entries("order", 300, 41))
-	want := tg.readAll(t, "orders")
-	addr := kafkatest.Start(t, 3)
-	startWorker(t, addr, tg.config(connect.Config{
-		"name": "kinesis-in", "connector.class": "KinesisSource", "tasks.max": "2",
-		StreamConfig: "orders", TopicConfig: "copy", KafkaPartitionConfig: "preserve",
-		"key.converter": "org.apache.kafka.connect.storage.StringConverter",
-	}))
-	got := map[int32][]*kgo.Record{}
-	for _, r := range consumeN(t, addr, "copy", 300) {
-		got[r.Partition] = append(got[r.Partition], r)
-	}
-	for shard, recs := range want {
-		idx, _ := shardIndex(shard)
-		if len(got[idx]) != len(recs) {
-			t.Fatalf("partition %d: %d records, shard %s has %d", idx, len(got[idx]), shard, len(recs))
-		}
-		for i, w := range recs {
-			g := got[idx][i]
-			if string(g.Key) != aws.ToString(w.PartitionKey) || string(g.Value) != string(w.Data) ||
-				!g.Timestamp.Equal(aws.ToTime(w.ApproximateArrivalTimestamp)) {
-				t.Fatalf("partition %d record %d: %s=%s at %v, want %s=%s at %v", idx, i, g.Key, g.Value, g.Timestamp,
-					aws.ToString(w.PartitionKey), w.Data, w.ApproximateArrivalTimestamp)
+	for _, consumer := range []string{consumerPolling, consumerEFO} {
+		t.Run(consumer, func(t *testing.T) {
+			tg := startBridge(t)
+			tg.createStream(t, "orders", 3)
+			tg.put(t, "orders", entries("order", 300, 41))
+			want := tg.readAll(t, "orders")
+			addr := kafkatest.Start(t, 3)
+			startWorker(t, addr, tg.config(connect.Config{
+				"name": "kinesis-in", "connector.class": "KinesisSource", "tasks.max": "2",
+				StreamConfig: "orders", TopicConfig: "copy", KafkaPartitionConfig: "preserve", ConsumerTypeConfig: consumer,
+				"key.converter": "org.apache.kafka.connect.storage.StringConverter",
+			}))
+			got := map[int32][]*kgo.Record{}
+			for _, r := range consumeN(t, addr, "copy", 300) {
+				got[r.Partition] = append(got[r.Partition], r)
 			}
-		}
+			for shard, recs := range want {
+				idx, _ := shardIndex(shard)
+				if len(got[idx]) != len(recs) {
+					t.Fatalf("partition %d: %d records, shard %s has %d", idx, len(got[idx]), shard, len(recs))
+				}
+				for i, w := range recs {
+					g := got[idx][i]
+					if string(g.Key) != aws.ToString(w.PartitionKey) || string(g.Value) != string(w.Data) ||
+						!g.Timestamp.Equal(aws.ToTime(w.ApproximateArrivalTimestamp)) {
+						t.Fatalf("partition %d record %d: %s=%s at %v, want %s=%s at %v", idx, i, g.Key, g.Value, g.Timestamp,
+							aws.ToString(w.PartitionKey), w.Data, w.ApproximateArrivalTimestamp)
+					}
+				}
+			}
+		})
 	}
 }
 

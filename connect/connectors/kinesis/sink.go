@@ -69,6 +69,12 @@ type SinkTask struct {
 	firstBackoff time.Duration
 	tc           connect.SinkTaskContext
 	log          *slog.Logger
+	// maxRecord is the stream's record limit (data and partition key).
+	maxRecord int
+	// offload, when set, writes records over offloadAt bytes to S3 and
+	// puts pointers to them (sink_offload.go).
+	offload   *offloader
+	offloadAt int
 
 	stopCtx context.Context
 	stop    context.CancelFunc
@@ -105,6 +111,16 @@ func (t *SinkTask) Start(ctx context.Context, tc connect.SinkTaskContext, cfg co
 	t.retries, t.firstBackoff = vals.Int(PutRetriesConfig), vals.Millis(PutBackoffConfig)
 	t.log = slog.Default().With("connector", "kinesis-sink", "stream", t.stream)
 	t.stopCtx, t.stop = context.WithCancel(context.Background())
+	t.maxRecord = t.streamRecordLimit(ctx)
+	if t.offload, err = newOffloader(ctx, vals); err != nil {
+		return err
+	}
+	if t.offload != nil {
+		t.offloadAt = vals.Int(OffloadThresholdConfig)
+		if t.offloadAt == 0 || t.offloadAt > t.maxRecord {
+			t.offloadAt = t.maxRecord
+		}
+	}
 	if t.hashByPart {
 		return t.loadHashKeys(ctx)
 	}
@@ -203,8 +219,11 @@ func (t *SinkTask) Put(ctx context.Context, recs []connect.Record) (err error) {
 		if t.written[tp][rec.Offset] {
 			continue
 		}
-		e, err := t.entryOf(rec, tp)
+		e, err := t.entryOf(ctx, rec, tp)
 		if err != nil {
+			if errors.Is(err, connect.ErrRetriable) {
+				return err // an offload that may succeed later
+			}
 			if err := t.tc.Report(ctx, *rec, err); err != nil {
 				return err
 			}
@@ -259,7 +278,7 @@ func (t *SinkTask) keepDone(recs []connect.Record) {
 }
 
 // entryOf makes a record's PutRecords entry, or says why it cannot go.
-func (t *SinkTask) entryOf(rec *connect.Record, tp connect.TopicPartition) (*entry, error) {
+func (t *SinkTask) entryOf(ctx context.Context, rec *connect.Record, tp connect.TopicPartition) (*entry, error) {
 	data, err := encodeValue(rec.Value, rec.ValueSchema)
 	if err != nil {
 		return nil, err
@@ -269,8 +288,14 @@ func (t *SinkTask) entryOf(rec *connect.Record, tp connect.TopicPartition) (*ent
 		return nil, err
 	}
 	size := len(data) + len(pk)
-	if size > maxRecordBytes {
-		return nil, fmt.Errorf("record of %d bytes (data and partition key) is over Kinesis's limit of %d", size, maxRecordBytes)
+	if t.offload != nil && size > t.offloadAt {
+		if data, err = t.offload.put(ctx, data); err != nil {
+			return nil, err
+		}
+		size = len(data) + len(pk)
+	}
+	if size > t.maxRecord {
+		return nil, fmt.Errorf("record of %d bytes (data and partition key) is over Kinesis's limit of %d", size, t.maxRecord)
 	}
 	e := &entry{rec: rec, tp: tp, size: size,
 		req: types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(pk)}}

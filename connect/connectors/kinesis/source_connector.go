@@ -31,13 +31,21 @@ type SourceConnector struct {
 }
 
 // Validate implements connect.ConnectorValidator: AT_TIMESTAMP needs its
-// timestamp.
+// timestamp, and EFO a consumer name (the connector's, unless set).
 func (c *SourceConnector) Validate(cfg connect.Config) map[string][]string {
+	errs := map[string][]string{}
 	if cfg[PositionConfig] == positionAtTimestamp && cfg[PositionTimeConfig] == "" {
-		return map[string][]string{PositionTimeConfig: {
-			fmt.Sprintf("Missing required configuration %q which has no default value.", PositionTimeConfig)}}
+		errs[PositionTimeConfig] = []string{
+			fmt.Sprintf("Missing required configuration %q which has no default value.", PositionTimeConfig)}
 	}
-	return nil
+	if cfg[ConsumerTypeConfig] == consumerEFO && cfg[ConsumerNameConfig] == "" && !consumerNamePattern.MatchString(defaultConsumerName(cfg["name"])) {
+		errs[ConsumerNameConfig] = []string{fmt.Sprintf(
+			"The connector name %q is not a valid stream consumer name (1 to 128 of a-z, A-Z, 0-9, _ . -): set %s.", cfg["name"], ConsumerNameConfig)}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
 }
 
 // Start implements connect.Connector.
@@ -47,13 +55,28 @@ func (c *SourceConnector) Start(ctx context.Context, cc connect.ConnectorContext
 		return err
 	}
 	if errs := c.Validate(cfg); errs != nil {
-		return fmt.Errorf("invalid configuration: %v", errs[PositionTimeConfig][0])
+		for _, k := range []string{PositionTimeConfig, ConsumerNameConfig} {
+			if len(errs[k]) > 0 {
+				return fmt.Errorf("invalid configuration: %v", errs[k][0])
+			}
+		}
 	}
 	c.client, err = newClient(ctx, vals)
 	if err != nil {
 		return err
 	}
 	c.stream = vals.String(StreamConfig)
+	if vals.String(ConsumerTypeConfig) == consumerEFO {
+		// Registered (and ACTIVE) before any task starts, so that a
+		// consumer that cannot be registered fails the connector.
+		name := vals.String(ConsumerNameConfig)
+		if name == "" {
+			name = defaultConsumerName(cfg["name"])
+		}
+		if _, err := ensureConsumer(ctx, c.client, c.stream, name); err != nil {
+			return err
+		}
+	}
 	shards, err := listShards(ctx, c.client, c.stream)
 	if err != nil {
 		return err

@@ -56,6 +56,14 @@ type SourceTask struct {
 	stopCtx context.Context
 	stop    context.CancelFunc
 	log     *slog.Logger
+
+	// tc finds the stored offsets of child shards adopted while reading.
+	tc connect.SourceTaskContext
+	// efo, when set, reads with enhanced fan-out (source_efo.go).
+	efo *efoReader
+	// pointers, when set, restores PayloadS3Pointer records from S3
+	// (source_pointers.go).
+	pointers *pointerResolver
 }
 
 // shardReader is one shard's reading state.
@@ -82,6 +90,10 @@ type shardReader struct {
 	// connector started, without a stored offset: there is nothing "from
 	// now on" in it, nor in children that only it begat.
 	skipped bool
+
+	// subscribed: an enhanced fan-out subscriber reads the shard
+	// (source_efo.go). Poll's goroutine only.
+	subscribed bool
 
 	// Guarded by SourceTask.mu.
 	ended   bool
@@ -128,6 +140,7 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 	if err != nil {
 		return err
 	}
+	t.tc = tc
 	var cbor []func(*awskinesis.Options)
 	if vals.Bool(CBORConfig) {
 		cbor = append(cbor, withCBOR)
@@ -153,24 +166,9 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 
 	t.byID = make(map[string]*shardReader, len(infos))
 	for _, info := range infos {
-		s := &shardReader{info: info, partition: connect.NoPartition, srcPart: sourcePartition(t.stream, info.ID)}
-		if t.preserve {
-			if s.partition, err = shardIndex(info.ID); err != nil {
-				return err
-			}
-		}
-		stored, err := tc.Offset(s.srcPart)
+		s, err := t.newShardReader(info)
 		if err != nil {
-			return fmt.Errorf("stored offset of shard %s: %w", info.ID, err)
-		}
-		if s.last, err = parsePosition(stored); err != nil {
-			return fmt.Errorf("shard %s: %w", info.ID, err)
-		}
-		if s.last != nil && s.last.Closed {
-			s.ended = true // read to its end and committed before
-		}
-		if s.last != nil && s.last.Subsequence >= 0 && t.deaggregate {
-			s.resume = s.last
+			return err
 		}
 		t.shards = append(t.shards, s)
 		t.byID[info.ID] = s
@@ -185,7 +183,41 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 	if t.position == positionLatest {
 		t.skipUnread()
 	}
+	if vals.Bool(ResolvePointersConfig) {
+		if t.pointers, err = newPointerResolver(ctx, vals, t.log); err != nil {
+			return err
+		}
+	}
+	if vals.String(ConsumerTypeConfig) == consumerEFO {
+		return t.startEFO(ctx, vals, cfg)
+	}
 	return nil
+}
+
+// newShardReader returns the reading state of a shard, from its stored
+// offset.
+func (t *SourceTask) newShardReader(info shardInfo) (*shardReader, error) {
+	s := &shardReader{info: info, partition: connect.NoPartition, srcPart: sourcePartition(t.stream, info.ID)}
+	var err error
+	if t.preserve {
+		if s.partition, err = shardIndex(info.ID); err != nil {
+			return nil, err
+		}
+	}
+	stored, err := t.tc.Offset(s.srcPart)
+	if err != nil {
+		return nil, fmt.Errorf("stored offset of shard %s: %w", info.ID, err)
+	}
+	if s.last, err = parsePosition(stored); err != nil {
+		return nil, fmt.Errorf("shard %s: %w", info.ID, err)
+	}
+	if s.last != nil && s.last.Closed {
+		s.ended = true // read to its end and committed before
+	}
+	if s.last != nil && s.last.Subsequence >= 0 && t.deaggregate {
+		s.resume = s.last
+	}
+	return s, nil
 }
 
 // skipUnread marks the shards LATEST leaves out: closed before the connector
@@ -214,6 +246,22 @@ func (t *SourceTask) skipUnread() {
 
 // Poll implements connect.SourceTask.
 func (t *SourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
+	var recs []connect.Record
+	var err error
+	if t.efo != nil {
+		recs, err = t.pollEFO(ctx)
+	} else {
+		recs, err = t.pollGetRecords(ctx)
+	}
+	if err == nil && t.pointers != nil && len(recs) > 0 {
+		err = t.pointers.resolve(ctx, recs, t.stopCtx)
+	}
+	return recs, err
+}
+
+// pollGetRecords reads the shards that are due with GetRecords, waiting up
+// to maxPollWait for records.
+func (t *SourceTask) pollGetRecords(ctx context.Context) ([]connect.Record, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(t.stopCtx, cancel)()
@@ -421,29 +469,35 @@ func (t *SourceTask) readParent(s *shardReader) bool {
 // position, except that under LATEST a child of a shard the task reads
 // starts at TRIM_HORIZON.
 func (t *SourceTask) shardIterator(ctx context.Context, s *shardReader) (*string, error) {
-	in := &awskinesis.GetShardIteratorInput{StreamName: aws.String(t.stream), ShardId: aws.String(s.info.ID)}
-	switch {
-	case s.resume != nil:
-		in.ShardIteratorType = types.ShardIteratorTypeAtSequenceNumber
-		in.StartingSequenceNumber = aws.String(s.resume.Sequence)
-	case s.last != nil:
-		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
-		in.StartingSequenceNumber = aws.String(s.last.Sequence)
-	case t.position == positionAtTimestamp:
-		// Right for children too: their records after the time are the
-		// ones after what their parents gave from the same time.
-		in.ShardIteratorType = types.ShardIteratorTypeAtTimestamp
-		in.Timestamp = aws.Time(t.at)
-	case t.position == positionTrimHorizon || t.readParent(s):
-		in.ShardIteratorType = types.ShardIteratorTypeTrimHorizon
-	default:
-		in.ShardIteratorType = types.ShardIteratorTypeLatest
-	}
+	start := t.startingPosition(s)
+	in := &awskinesis.GetShardIteratorInput{StreamName: aws.String(t.stream), ShardId: aws.String(s.info.ID),
+		ShardIteratorType: start.Type, StartingSequenceNumber: start.SequenceNumber, Timestamp: start.Timestamp}
 	resp, err := t.client.GetShardIterator(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("GetShardIterator: %w", err)
 	}
 	return resp.ShardIterator, nil
+}
+
+// startingPosition is where reading s starts (GetShardIterator's type, or
+// SubscribeToShard's StartingPosition): after its last record, at a partly
+// handed-out aggregate, else from the configured position, except that
+// under LATEST a child of a shard the task reads starts at TRIM_HORIZON.
+func (t *SourceTask) startingPosition(s *shardReader) types.StartingPosition {
+	switch {
+	case s.resume != nil:
+		return types.StartingPosition{Type: types.ShardIteratorTypeAtSequenceNumber, SequenceNumber: aws.String(s.resume.Sequence)}
+	case s.last != nil:
+		return types.StartingPosition{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: aws.String(s.last.Sequence)}
+	case t.position == positionAtTimestamp:
+		// Right for children too: their records after the time are the
+		// ones after what their parents gave from the same time.
+		return types.StartingPosition{Type: types.ShardIteratorTypeAtTimestamp, Timestamp: aws.Time(t.at)}
+	case t.position == positionTrimHorizon || t.readParent(s):
+		return types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}
+	default:
+		return types.StartingPosition{Type: types.ShardIteratorTypeLatest}
+	}
 }
 
 // convert appends the Connect records of one Kinesis record: itself, or the
@@ -523,6 +577,9 @@ func (t *SourceTask) Commit(context.Context) error { return nil }
 func (t *SourceTask) Stop() error {
 	if t.stop != nil {
 		t.stop()
+	}
+	if t.efo != nil {
+		t.stopEFO()
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ const (
 	AttributesAsHeaders      = "sqs.attributes.as.headers"
 	MessageHeaders           = "sqs.message.headers"
 	ResolveS3Pointers        = "sqs.resolve.s3.pointers"
+	DeleteS3Payloads         = "sqs.delete.s3.payloads"
 )
 
 // Sink settings.
@@ -79,7 +80,9 @@ var SourceDef = concat(queueDef, connect.ConfigDef{
 	{Name: MessageHeaders, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: groupQueue,
 		Doc: "Add the headers " + HeaderMessageID + " and, on FIFO queues, " + HeaderMessageGroupID + "."},
 	{Name: ResolveS3Pointers, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: groupQueue,
-		Doc: "Replace a message that is an extended client's S3 pointer by the object it points to (read with the same AWS settings)."},
+		Doc: "Replace a message that is an extended client's S3 pointer (its body the PayloadS3Pointer JSON, marked by the ExtendedPayloadSize or SQSLargePayloadSize attribute) by the object it points to, read with the same AWS settings; false copies the pointer as it is."},
+	{Name: DeleteS3Payloads, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: groupQueue,
+		Doc: "Delete the object of a resolved pointer message once the message itself was deleted at commit, as the Java extended client's cleanupS3Payload does; false leaves it. Objects of pointers kept as they are (" + ResolveS3Pointers + "=false) are never deleted."},
 }, awsconf.Def)
 
 // SinkDef describes the sink connector's settings.

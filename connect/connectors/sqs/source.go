@@ -24,12 +24,15 @@ var optionalStringSchema = &connect.Schema{Type: connect.TypeString, Optional: t
 // SourceTask receives messages and returns them as records; see the package
 // comment for when it deletes them.
 type SourceTask struct {
-	sqs      *awssqs.Client
-	s3       *awss3.Client // nil when pointers are left alone
-	queueURL string
-	topic    string
-	wait     int32
-	max      int32
+	sqs *awssqs.Client
+	s3  *awss3.Client // nil when pointers are left alone
+	// deletePayloads: the objects of resolved pointer messages are deleted
+	// after their messages (sqs.delete.s3.payloads).
+	deletePayloads bool
+	queueURL       string
+	topic          string
+	wait           int32
+	max            int32
 	// visibility is the timeout messages are received and extended with.
 	visibility     time.Duration
 	visibilityAsk  int32 // 0: the queue's own, not sent with ReceiveMessage
@@ -51,6 +54,9 @@ type SourceTask struct {
 	// held are the messages received and not yet deleted, by message id
 	// (a redelivered message replaces its older receipt handle).
 	held map[string]*heldMessage
+	// undeleted are objects of deleted messages whose DeleteObject failed:
+	// the next Commit tries them again.
+	undeleted []offload.Pointer
 }
 
 type heldMessage struct {
@@ -58,6 +64,9 @@ type heldMessage struct {
 	// since is when the message was received or last extended.
 	since time.Time
 	acked bool
+	// payload is the object a resolved pointer message's record was read
+	// from, to delete once the message is deleted; nil for others.
+	payload *offload.Pointer
 }
 
 // Start connects, resolves the queue and, when no visibility timeout is set,
@@ -76,6 +85,7 @@ func (t *SourceTask) Start(ctx context.Context, _ connect.SourceTaskContext, cfg
 	t.attrHeaders, t.messageHeaders = vals.Bool(AttributesAsHeaders), vals.Bool(MessageHeaders)
 	if vals.Bool(ResolveS3Pointers) {
 		t.s3 = awss3.NewFromConfig(awsCfg, func(o *awss3.Options) { o.UsePathStyle = awsCfg.BaseEndpoint != nil })
+		t.deletePayloads = vals.Bool(DeleteS3Payloads)
 	}
 	if v := vals.Int(VisibilityTimeoutSeconds); v >= 0 {
 		t.visibilityAsk = int32(v)
@@ -126,36 +136,41 @@ func (t *SourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 		return nil, connect.Retriable(fmt.Errorf("ReceiveMessage %s: %w", t.queueURL, err))
 	}
 	recs := make([]connect.Record, 0, len(out.Messages))
-	for _, m := range out.Messages {
-		rec, err := t.record(ctx, m)
+	payloads := make([]*offload.Pointer, len(out.Messages))
+	for i, m := range out.Messages {
+		rec, p, err := t.record(ctx, m)
 		if err != nil {
 			// Left undeleted, the message comes back after its
 			// visibility timeout and is tried again.
 			return nil, connect.Retriable(err)
 		}
 		recs = append(recs, rec)
+		if t.deletePayloads {
+			payloads[i] = p
+		}
 	}
 	t.mu.Lock()
-	for _, m := range out.Messages {
-		t.held[aws.ToString(m.MessageId)] = &heldMessage{receipt: aws.ToString(m.ReceiptHandle), since: received}
+	for i, m := range out.Messages {
+		t.held[aws.ToString(m.MessageId)] = &heldMessage{receipt: aws.ToString(m.ReceiptHandle), since: received, payload: payloads[i]}
 	}
 	t.mu.Unlock()
 	return recs, nil
 }
 
-// record turns one message into a record.
-func (t *SourceTask) record(ctx context.Context, m sqstypes.Message) (connect.Record, error) {
+// record turns one message into a record. payload is the object a
+// pointer message was restored from, nil for other messages.
+func (t *SourceTask) record(ctx context.Context, m sqstypes.Message) (rec connect.Record, payload *offload.Pointer, err error) {
 	id := aws.ToString(m.MessageId)
 	body := aws.ToString(m.Body)
 	if t.s3 != nil && isPointerMessage(m) {
 		p, _ := offload.Decode([]byte(body))
 		b, err := t.load(ctx, p)
 		if err != nil {
-			return connect.Record{}, fmt.Errorf("message %s: payload s3://%s/%s: %w", id, p.Bucket, p.Key, err)
+			return connect.Record{}, nil, fmt.Errorf("message %s: payload s3://%s/%s: %w", id, p.Bucket, p.Key, err)
 		}
-		body = string(b)
+		body, payload = string(b), &p
 	}
-	rec := connect.Record{
+	rec = connect.Record{
 		Topic:           t.topic,
 		Partition:       connect.NoPartition,
 		Offset:          -1,
@@ -182,7 +197,7 @@ func (t *SourceTask) record(ctx context.Context, m sqstypes.Message) (connect.Re
 	if t.attrHeaders {
 		rec.Headers = append(rec.Headers, attributeHeaders(m.MessageAttributes)...)
 	}
-	return rec, nil
+	return rec, payload, nil
 }
 
 // isPointerMessage tells an extended client's message: a pointer body marked
@@ -230,6 +245,7 @@ func (t *SourceTask) Commit(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	var errs []error
+	var deleted []offload.Pointer // payloads of the messages deleted now
 	for start := 0; start < len(entries); start += 10 {
 		batch := entries[start:min(start+10, len(entries))]
 		out, err := t.sqs.DeleteMessageBatch(ctx, &awssqs.DeleteMessageBatchInput{QueueUrl: aws.String(t.queueURL), Entries: batch})
@@ -249,10 +265,16 @@ func (t *SourceTask) Commit(ctx context.Context) error {
 		t.mu.Lock()
 		for i, e := range batch {
 			if !failed[aws.ToString(e.Id)] {
+				if h := t.held[ids[start+i]]; h.payload != nil {
+					deleted = append(deleted, *h.payload)
+				}
 				delete(t.held, ids[start+i])
 			}
 		}
 		t.mu.Unlock()
+	}
+	if err := t.deletePayloadObjects(ctx, deleted); err != nil {
+		errs = append(errs, err)
 	}
 	return connect.Retriable(errors.Join(errs...))
 }
