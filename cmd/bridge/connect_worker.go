@@ -134,6 +134,11 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	if s.registerer != nil {
 		wcfg.Metrics = runtime.NewMetrics(s.registerer)
 	}
+	if eos, ok := h.(interface {
+		ExactlyOnce() *runtime.ExactlyOnceConfig
+	}); ok {
+		wcfg.ExactlyOnce = eos.ExactlyOnce() // nil unless enabled
+	}
 	w, err := runtime.NewWorker(wcfg)
 	if err != nil {
 		h.Close()

@@ -63,6 +63,10 @@ type DistributedConfig struct {
 	Groups    GroupOffsets
 	ClusterID func(ctx context.Context) (string, error)
 	Logger    *slog.Logger
+
+	// ExactlyOnceSource is exactly.once.source.support (KIP-618,
+	// distributed_eos.go); empty is disabled.
+	ExactlyOnceSource ExactlyOnceSourceSupport
 }
 
 // Distributed is a distributed herder. Open it with OpenDistributed, build
@@ -98,6 +102,8 @@ type Distributed struct {
 	joined      bool
 
 	status statusQueue
+
+	eos exactlyOnceState // distributed_eos.go
 }
 
 // assignment is what the member gave this worker.
@@ -147,8 +153,9 @@ func OpenDistributed(ctx context.Context, cfg DistributedConfig) (*Distributed, 
 		wake:     make(chan struct{}, 1), stop: make(chan struct{}), loopDone: make(chan struct{}),
 		reconfigure: map[string]bool{}, generation: -1, http: defaultHTTP,
 	}
+	d.initExactlyOnce()
 	var err error
-	if d.offsets, err = distributed.OpenOffsetStore(ctx, fill(cfg.Offsets)); err != nil {
+	if d.offsets, err = distributed.OpenOffsetStore(ctx, fill(d.cfg.Offsets)); err != nil {
 		return nil, err
 	}
 	if d.statuses, err = distributed.OpenStatusStore(ctx, fill(cfg.Statuses)); err != nil {
@@ -236,6 +243,7 @@ func (d *Distributed) Close() {
 		d.client.Close()
 	}
 	d.status.close()
+	d.eos.close()
 	d.configs.Close()
 	d.statuses.Close()
 	d.offsets.Close()
