@@ -263,7 +263,7 @@ func (r *exactlyOnceSourceRunner) act(ctx context.Context, a transactionAction) 
 // fails the task.
 func (r *exactlyOnceSourceRunner) commitTransaction(ctx context.Context) error {
 	fail := func(err error) error {
-		r.abort(context.WithoutCancel(ctx))
+		r.abort(ctx)
 		return fmt.Errorf("exactly-once source transaction aborted: %w", err)
 	}
 	if err := r.cl.Flush(ctx); err != nil {
@@ -327,6 +327,10 @@ func (r *exactlyOnceSourceRunner) commitTransaction(ctx context.Context) error {
 // offsets; it reports whether the abort went through.
 func (r *exactlyOnceSourceRunner) abort(ctx context.Context) bool {
 	r.open = false
+	// Bounded: a worker cut off from Kafka must still stop; the
+	// coordinator aborts what it cannot (fencing, the timeout).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
 	ok := true
 	if err := r.cl.AbortBufferedRecords(ctx); err != nil {
 		r.t.log.Warn("aborting the transaction's buffered records", "err", err)

@@ -1,0 +1,366 @@
+package herder_test
+
+// Exactly-once source connectors (KIP-618) against the bridge's own Kafka
+// front end, in-process: distributed herders over the real runtime, a
+// counting source whose records are a pure function of their offset, and
+// read_committed consumers checking that each record is seen exactly once.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/connect/convert"
+	"github.com/streambridge/bridge/connect/distributed"
+	"github.com/streambridge/bridge/connect/herder"
+	"github.com/streambridge/bridge/connect/runtime"
+	"github.com/streambridge/bridge/internal/kafkatest"
+)
+
+const countSourceClass = "test.CountingSource"
+
+// countSource is a source connector whose single task writes "v-N" for N
+// from its stored offset + 1 up to total-1, ten per poll, asking for a
+// commit after every `every` records (transaction.boundary=connector) when
+// set. It may stop at a gate (below) or fail once at a given record.
+type countSource struct{ cfg connect.Config }
+
+func (c *countSource) Start(_ context.Context, _ connect.ConnectorContext, cfg connect.Config) error {
+	c.cfg = cfg
+	return nil
+}
+func (c *countSource) TaskConfigs(int) ([]connect.Config, error) { return []connect.Config{c.cfg}, nil }
+func (c *countSource) Stop() error                                { return nil }
+func (c *countSource) NewTask() connect.SourceTask                { return &countTask{} }
+func (c *countSource) ExactlyOnceSupport(connect.Config) (connect.ExactlyOnce, error) {
+	return connect.ExactlyOnceSupported, nil
+}
+func (c *countSource) CanDefineTransactionBoundaries(connect.Config) (connect.TransactionBoundaries, error) {
+	return connect.TransactionBoundariesSupported, nil
+}
+
+// countGates are per test: the first task instance to reach record `gate`
+// blocks there until its context ends (a worker that hangs mid-transaction
+// until it is killed); failAt makes the first instance to reach that record
+// fail its poll after sending the records before it.
+type countGates struct {
+	gate, failAt   int
+	gated, failed  atomic.Bool
+	reachedGate    chan struct{}
+	reachedGateSet sync.Once
+}
+
+var gatesMu sync.Mutex
+var gatesByTopic = map[string]*countGates{}
+
+var countPartition = map[string]any{"source": "count"}
+
+type countTask struct {
+	topic              string
+	next, total, every int
+	gates              *countGates
+	tx                 connect.TransactionContext
+}
+
+func (t *countTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg connect.Config) error {
+	t.topic = cfg["topic"]
+	t.total, _ = strconv.Atoi(cfg["total"])
+	t.every, _ = strconv.Atoi(cfg["every"])
+	gatesMu.Lock()
+	t.gates = gatesByTopic[t.topic]
+	gatesMu.Unlock()
+	off, err := tc.Offset(countPartition)
+	if err != nil {
+		return err
+	}
+	switch n := off["n"].(type) {
+	case int64:
+		t.next = int(n) + 1
+	case float64:
+		t.next = int(n) + 1
+	case nil:
+	default:
+		return fmt.Errorf("offset %v", off)
+	}
+	if p, ok := tc.(connect.TransactionContextProvider); ok {
+		t.tx = p.TransactionContext()
+	}
+	return nil
+}
+
+func (t *countTask) Poll(ctx context.Context) ([]connect.Record, error) {
+	if t.next >= t.total {
+		sleepCtx(ctx, 20*time.Millisecond)
+		return nil, nil
+	}
+	g := t.gates
+	if g != nil && t.next == g.gate && g.gated.CompareAndSwap(false, true) {
+		g.reachedGateSet.Do(func() { close(g.reachedGate) })
+		<-ctx.Done()
+		return nil, nil
+	}
+	if g != nil && t.next == g.failAt && g.failed.CompareAndSwap(false, true) {
+		return nil, errors.New("the source broke")
+	}
+	var recs []connect.Record
+	for len(recs) < 10 && t.next < t.total {
+		if g != nil && len(recs) > 0 && (t.next == g.gate && !g.gated.Load() || t.next == g.failAt && !g.failed.Load()) {
+			break
+		}
+		rec := connect.Record{Topic: t.topic, Partition: 0, Offset: -1, Value: fmt.Appendf(nil, "v-%d", t.next),
+			SourcePartition: countPartition, SourceOffset: map[string]any{"n": t.next}}
+		if t.every > 0 && t.tx != nil && (t.next+1)%t.every == 0 {
+			t.tx.CommitTransactionAfter(rec)
+		}
+		recs = append(recs, rec)
+		t.next++
+	}
+	return recs, nil
+}
+
+func (t *countTask) CommitRecord(context.Context, connect.Record) error { return nil }
+func (t *countTask) Commit(context.Context) error                       { return nil }
+func (t *countTask) Stop() error                                        { return nil }
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func eosRegistry() *connect.Registry {
+	var r connect.Registry
+	r.Register(convert.Plugins()...)
+	r.Register(connect.Plugin{Class: countSourceClass, Type: connect.PluginSource, Version: "1.0", Doc: "counting source",
+		Config: connect.ConfigDef{
+			{Name: "topic", Type: connect.ConfigString, Required: true, Importance: connect.High, Doc: "Topic."},
+			{Name: "total", Type: connect.ConfigInt, Required: true, Importance: connect.High, Doc: "Records."},
+			{Name: "every", Type: connect.ConfigInt, Default: "0", Importance: connect.Low, Doc: "Commit after every N records."},
+		},
+		NewSource: func() connect.SourceConnector { return &countSource{} }})
+	return &r
+}
+
+// killSwitch is a dialer for every Kafka client of one worker: kill closes
+// their connections and refuses new ones, so the broker sees the worker
+// vanish mid-transaction as after a kill -9 (no EndTxn, no LeaveGroup).
+type killSwitch struct {
+	mu    sync.Mutex
+	dead  bool
+	conns []net.Conn
+}
+
+func (k *killSwitch) dial(ctx context.Context, network, host string) (net.Conn, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.dead {
+		return nil, errors.New("killed")
+	}
+	c, err := (&net.Dialer{}).DialContext(ctx, network, host)
+	if err == nil {
+		k.conns = append(k.conns, c)
+	}
+	return c, err
+}
+
+func (k *killSwitch) kill() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.dead = true
+	for _, c := range k.conns {
+		c.Close()
+	}
+}
+
+// eosWorker is one distributed herder with the real runtime.
+type eosWorker struct {
+	h    *herder.Distributed
+	kill *killSwitch
+}
+
+func startEOSWorker(t *testing.T, ctx context.Context, addr string, support herder.ExactlyOnceSourceSupport) *eosWorker {
+	t.Helper()
+	ks := &killSwitch{}
+	client := []kgo.Opt{kgo.Dialer(ks.dial)}
+	reg := eosRegistry()
+	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("EOS_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	h, err := herder.OpenDistributed(ctx, herder.DistributedConfig{
+		Brokers: []string{addr}, Client: client,
+		Member: distributed.MemberConfig{GroupID: "eos-cluster", SessionTimeout: time.Second, HeartbeatInterval: 100 * time.Millisecond,
+			RebalanceTimeout: 5 * time.Second, MaxDelay: 300 * time.Millisecond},
+		URL: "http://127.0.0.1:1/", WorkerID: "w-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		Registry: reg, ExactlyOnceSource: support, Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := runtime.NewWorker(runtime.WorkerConfig{
+		Registry: reg, Kafka: append([]kgo.Opt{kgo.SeedBrokers(addr)}, client...), Offsets: h.Offsets(), Status: h,
+		OffsetFlushInterval: 50 * time.Millisecond, ExactlyOnce: h.ExactlyOnce(), Logger: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(w); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ks.mu.Lock()
+		dead := ks.dead
+		ks.mu.Unlock()
+		if !dead { // a killed worker is left as it was: a dead process closes nothing
+			h.Close()
+		}
+	})
+	return &eosWorker{h: h, kill: ks}
+}
+
+// readValues reads a topic's partition 0 from its start to its end (the
+// last stable offset for read_committed) and counts each value. Control
+// records are kept so that the position reaches the end even when it is a
+// marker.
+func readValues(t *testing.T, ctx context.Context, addr, topic string, committed bool) map[string]int {
+	t.Helper()
+	opts := []kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.KeepControlRecords(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	list := adm.ListEndOffsets
+	if committed {
+		list = adm.ListCommittedOffsets
+	}
+	ends, err := list(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup(topic, 0)
+	out := map[string]int{}
+	for next := int64(0); next < end.Offset; {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: %v", topic, ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				out[string(r.Value)]++
+			}
+			next = r.Offset + 1
+		})
+	}
+	return out
+}
+
+// exactlyOnce checks that values holds v-0 … v-(total-1) once each and
+// nothing else.
+func exactlyOnce(values map[string]int, total int) error {
+	for n := range total {
+		if c := values[fmt.Sprintf("v-%d", n)]; c != 1 {
+			return fmt.Errorf("v-%d seen %d times", n, c)
+		}
+	}
+	if len(values) != total {
+		return fmt.Errorf("%d distinct values, want %d", len(values), total)
+	}
+	return nil
+}
+
+func countConfig(topic string, total, every int, boundary string) connect.Config {
+	cfg := connect.Config{"name": "count", "connector.class": countSourceClass, "tasks.max": "1", "topic": topic,
+		"total": strconv.Itoa(total), "every": strconv.Itoa(every),
+		"value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+		"key.converter":   "org.apache.kafka.connect.converters.ByteArrayConverter",
+		"exactly.once.support": "required", "transaction.boundary": boundary}
+	return cfg
+}
+
+func setGates(topic string, g *countGates) {
+	gatesMu.Lock()
+	defer gatesMu.Unlock()
+	g.reachedGate = make(chan struct{})
+	gatesByTopic[topic] = g
+}
+
+// A worker with exactly-once source support runs a connector-bounded
+// transaction per 100 records; it is killed (its connections cut, nothing
+// ended) while a transaction holding 50 records is open. A second worker
+// takes the task over: its producer fences the dead one's, whose
+// transaction is aborted, and resumes after the last committed offset. A
+// read_committed consumer sees every record exactly once; a
+// read_uncommitted one also sees the aborted transaction's 50 records.
+func TestExactlyOnceSourceSurvivesAKilledWorker(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr := kafkatest.StartForGroups(t, 1)
+	const topic, total = "eos-killed", 1000
+	setGates(topic, &countGates{gate: 350, failAt: -1})
+
+	w1 := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
+	if _, _, err := w1.h.Put(ctx, "count", countConfig(topic, total, 100, "connector"), false, ""); err != nil {
+		t.Fatal(err)
+	}
+	gatesMu.Lock()
+	reached := gatesByTopic[topic].reachedGate
+	gatesMu.Unlock()
+	select {
+	case <-reached:
+	case <-ctx.Done():
+		t.Fatal("the task never reached record 350")
+	}
+	// Records 300-349 are sent in the open transaction: wait until the
+	// broker has them, so the kill leaves them in the log, undecided.
+	waitFor(t, ctx, "the open transaction's records in the log", func() (bool, string) {
+		n := len(readValues(t, ctx, addr, topic, false))
+		return n == 350, fmt.Sprintf("%d records read uncommitted", n)
+	})
+	if got := readValues(t, ctx, addr, topic, true); len(got) != 300 {
+		t.Fatalf("read_committed sees %d records before the kill, want 300", len(got))
+	}
+	w1.kill.kill()
+
+	w2 := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
+	waitFor(t, ctx, "every record committed", func() (bool, string) {
+		err := exactlyOnce(readValues(t, ctx, addr, topic, true), total)
+		if err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	uncommitted := readValues(t, ctx, addr, topic, false)
+	dups := 0
+	for _, c := range uncommitted {
+		dups += c - 1
+	}
+	if dups != 50 {
+		t.Errorf("read_uncommitted sees %d duplicates, want the aborted transaction's 50", dups)
+	}
+	st, err := w2.h.Status("count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
+		t.Errorf("status after the takeover: %+v", st)
+	}
+}
