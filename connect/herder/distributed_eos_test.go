@@ -364,3 +364,44 @@ func TestExactlyOnceSourceSurvivesAKilledWorker(t *testing.T) {
 		t.Errorf("status after the takeover: %+v", st)
 	}
 }
+
+// A task that fails with a transaction open aborts it: the records it had
+// sent are never visible to read_committed consumers, the task is FAILED,
+// and after a restart it resumes after the last committed offset, so every
+// record is seen exactly once.
+func TestExactlyOnceSourceFailureAbortsTransaction(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := kafkatest.StartForGroups(t, 1)
+	const topic, total = "eos-failed", 400
+	setGates(topic, &countGates{gate: -1, failAt: 250})
+
+	w := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
+	if _, _, err := w.h.Put(ctx, "count", countConfig(topic, total, 100, "connector"), false, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the task to fail", func() (bool, string) {
+		st, err := w.h.Status("count")
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED", fmt.Sprintf("%+v", st)
+	})
+	if got := readValues(t, ctx, addr, topic, true); len(got) != 200 {
+		t.Fatalf("read_committed sees %d records after the failure, want 200", len(got))
+	}
+	// The aborted records may or may not have reached the log (the
+	// abort drops what was still buffered); none is committed.
+	if got := readValues(t, ctx, addr, topic, false); len(got) < 200 || len(got) > 250 {
+		t.Fatalf("read_uncommitted sees %d records after the failure, want 200 to 250", len(got))
+	}
+	if _, err := w.h.Restart("count", true, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "every record committed", func() (bool, string) {
+		if err := exactlyOnce(readValues(t, ctx, addr, topic, true), total); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+}
