@@ -303,22 +303,47 @@ func setGates(topic string, g *countGates) {
 	gatesByTopic[topic] = g
 }
 
-// A worker with exactly-once source support runs a connector-bounded
-// transaction per 100 records; it is killed (its connections cut, nothing
-// ended) while a transaction holding 50 records is open. A second worker
-// takes the task over: its producer fences the dead one's, whose
-// transaction is aborted, and resumes after the last committed offset. A
-// read_committed consumer sees every record exactly once; a
-// read_uncommitted one also sees the aborted transaction's 50 records.
+// A worker with exactly-once source support copies from the counting
+// source; it is killed (its connections cut, nothing ended) while the task
+// hangs at record 350. A second worker takes the task over: its producer
+// fences the dead one's, whose open transaction is aborted, and resumes
+// after the last committed offset. A read_committed consumer sees every
+// record exactly once, under each transaction boundary. With
+// connector-defined boundaries (a commit per 100 records) the kill leaves
+// records 300-349 in an open transaction: a read_uncommitted consumer sees
+// them twice, read_committed once.
 func TestExactlyOnceSourceSurvivesAKilledWorker(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	for _, c := range []struct {
+		name, boundary string
+		extra          connect.Config
+		// committedAtKill and dupes are checked when not -1
+		committedAtKill, dupes int
+	}{
+		{name: "connector", boundary: "connector", committedAtKill: 300, dupes: 50},
+		{name: "connector with its own offsets topic", boundary: "connector",
+			extra: connect.Config{"offsets.storage.topic": "count-offsets"}, committedAtKill: 300, dupes: 50},
+		{name: "poll", boundary: "poll", committedAtKill: 350, dupes: 0},
+		{name: "interval", boundary: "interval", extra: connect.Config{"transaction.boundary.interval.ms": "20"}, committedAtKill: -1, dupes: -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			testKilledWorker(t, c.boundary, c.extra, c.committedAtKill, c.dupes)
+		})
+	}
+}
+
+func testKilledWorker(t *testing.T, boundary string, extra connect.Config, committedAtKill, dupes int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	addr := kafkatest.StartForGroups(t, 1)
 	const topic, total = "eos-killed", 1000
 	setGates(topic, &countGates{gate: 350, failAt: -1})
 
 	w1 := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
-	if _, _, err := w1.h.Put(ctx, "count", countConfig(topic, total, 100, "connector"), false, ""); err != nil {
+	cfg := countConfig(topic, total, 100, boundary)
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	if _, _, err := w1.h.Put(ctx, "count", cfg, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	gatesMu.Lock()
@@ -329,32 +354,35 @@ func TestExactlyOnceSourceSurvivesAKilledWorker(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the task never reached record 350")
 	}
-	// Records 300-349 are sent in the open transaction: wait until the
-	// broker has them, so the kill leaves them in the log, undecided.
-	waitFor(t, ctx, "the open transaction's records in the log", func() (bool, string) {
+	// Every record before the gate was sent: wait until the broker has
+	// them, so the kill leaves the open transaction's in the log.
+	waitFor(t, ctx, "the records before the gate in the log", func() (bool, string) {
 		n := len(readValues(t, ctx, addr, topic, false))
 		return n == 350, fmt.Sprintf("%d records read uncommitted", n)
 	})
-	if got := readValues(t, ctx, addr, topic, true); len(got) != 300 {
-		t.Fatalf("read_committed sees %d records before the kill, want 300", len(got))
+	if committedAtKill >= 0 {
+		waitFor(t, ctx, "the committed records before the kill", func() (bool, string) {
+			n := len(readValues(t, ctx, addr, topic, true))
+			return n == committedAtKill, fmt.Sprintf("read_committed sees %d records, want %d", n, committedAtKill)
+		})
 	}
 	w1.kill.kill()
 
 	w2 := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
 	waitFor(t, ctx, "every record committed", func() (bool, string) {
-		err := exactlyOnce(readValues(t, ctx, addr, topic, true), total)
-		if err != nil {
+		if err := exactlyOnce(readValues(t, ctx, addr, topic, true), total); err != nil {
 			return false, err.Error()
 		}
 		return true, ""
 	})
-	uncommitted := readValues(t, ctx, addr, topic, false)
-	dups := 0
-	for _, c := range uncommitted {
-		dups += c - 1
-	}
-	if dups != 50 {
-		t.Errorf("read_uncommitted sees %d duplicates, want the aborted transaction's 50", dups)
+	if dupes >= 0 {
+		n := 0
+		for _, c := range readValues(t, ctx, addr, topic, false) {
+			n += c - 1
+		}
+		if n != dupes {
+			t.Errorf("read_uncommitted sees %d duplicates, want the aborted transaction's %d", n, dupes)
+		}
 	}
 	st, err := w2.h.Status("count")
 	if err != nil {
@@ -363,6 +391,58 @@ func TestExactlyOnceSourceSurvivesAKilledWorker(t *testing.T) {
 	if len(st.Tasks) != 1 || st.Tasks[0].State != "RUNNING" {
 		t.Errorf("status after the takeover: %+v", st)
 	}
+	// The offsets went where the connector said, in Kafka's format.
+	offsetsTopic := "connect-offsets"
+	if own := extra["offsets.storage.topic"]; own != "" {
+		offsetsTopic = own
+		if n := len(readRecords(t, ctx, addr, "connect-offsets")); n != 0 {
+			t.Errorf("the worker's offsets topic has %d records", n)
+		}
+	}
+	offs := readRecords(t, ctx, addr, offsetsTopic)
+	last := offs[len(offs)-1]
+	if string(last.Key) != `["count",{"source":"count"}]` || string(last.Value) != fmt.Sprintf(`{"n":%d}`, total-1) {
+		t.Errorf("last offset record %s → %s", last.Key, last.Value)
+	}
+}
+
+// readRecords reads every committed record of a topic (all partitions, up
+// to their last stable offsets; markers are kept so the position reaches
+// them).
+func readRecords(t *testing.T, ctx context.Context, addr, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	var out []*kgo.Record
+	for len(left) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: %v", topic, ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+			if end, ok := left[r.Partition]; ok && r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
+		})
+	}
+	return out
 }
 
 // A task that fails with a transaction open aborts it: the records it had
