@@ -261,7 +261,7 @@ func readValues(t *testing.T, ctx context.Context, addr, topic string, committed
 	for next := int64(0); next < end.Offset; {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatalf("reading %s: %v", topic, ctx.Err())
+			t.Fatalf("reading %s (committed %t) to %d: at %d: %v", topic, committed, end.Offset, next, ctx.Err())
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			if !r.Attrs.IsControl() {
