@@ -42,8 +42,8 @@ func (c *countSource) Start(_ context.Context, _ connect.ConnectorContext, cfg c
 	return nil
 }
 func (c *countSource) TaskConfigs(int) ([]connect.Config, error) { return []connect.Config{c.cfg}, nil }
-func (c *countSource) Stop() error                                { return nil }
-func (c *countSource) NewTask() connect.SourceTask                { return &countTask{} }
+func (c *countSource) Stop() error                               { return nil }
+func (c *countSource) NewTask() connect.SourceTask               { return &countTask{} }
 func (c *countSource) ExactlyOnceSupport(connect.Config) (connect.ExactlyOnce, error) {
 	return connect.ExactlyOnceSupported, nil
 }
@@ -290,8 +290,8 @@ func exactlyOnce(values map[string]int, total int) error {
 func countConfig(topic string, total, every int, boundary string) connect.Config {
 	cfg := connect.Config{"name": "count", "connector.class": countSourceClass, "tasks.max": "1", "topic": topic,
 		"total": strconv.Itoa(total), "every": strconv.Itoa(every),
-		"value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
-		"key.converter":   "org.apache.kafka.connect.converters.ByteArrayConverter",
+		"value.converter":      "org.apache.kafka.connect.converters.ByteArrayConverter",
+		"key.converter":        "org.apache.kafka.connect.converters.ByteArrayConverter",
 		"exactly.once.support": "required", "transaction.boundary": boundary}
 	return cfg
 }
