@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"strconv"
@@ -70,6 +71,7 @@ var countPartition = map[string]any{"source": "count"}
 type countTask struct {
 	topic              string
 	next, total, every int
+	abortAt            int // AbortTransactionAfter this record, once per instance
 	gates              *countGates
 	tx                 connect.TransactionContext
 }
@@ -78,6 +80,10 @@ func (t *countTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg c
 	t.topic = cfg["topic"]
 	t.total, _ = strconv.Atoi(cfg["total"])
 	t.every, _ = strconv.Atoi(cfg["every"])
+	t.abortAt = -1
+	if v, ok := cfg["abort.at"]; ok {
+		t.abortAt, _ = strconv.Atoi(v)
+	}
 	gatesMu.Lock()
 	t.gates = gatesByTopic[t.topic]
 	gatesMu.Unlock()
@@ -124,6 +130,9 @@ func (t *countTask) Poll(ctx context.Context) ([]connect.Record, error) {
 		if t.every > 0 && t.tx != nil && (t.next+1)%t.every == 0 {
 			t.tx.CommitTransactionAfter(rec)
 		}
+		if t.tx != nil && t.next == t.abortAt {
+			t.tx.AbortTransactionAfter(rec)
+		}
 		recs = append(recs, rec)
 		t.next++
 	}
@@ -149,6 +158,7 @@ func eosRegistry() *connect.Registry {
 			{Name: "topic", Type: connect.ConfigString, Required: true, Importance: connect.High, Doc: "Topic."},
 			{Name: "total", Type: connect.ConfigInt, Required: true, Importance: connect.High, Doc: "Records."},
 			{Name: "every", Type: connect.ConfigInt, Default: "0", Importance: connect.Low, Doc: "Commit after every N records."},
+			{Name: "abort.at", Type: connect.ConfigInt, Default: "-1", Importance: connect.Low, Doc: "Abort the transaction after this record."},
 		},
 		NewSource: func() connect.SourceConnector { return &countSource{} }})
 	return &r
@@ -484,4 +494,36 @@ func TestExactlyOnceSourceFailureAbortsTransaction(t *testing.T) {
 		}
 		return true, ""
 	})
+}
+
+// With transaction.boundary=connector, a task that asks to abort after a
+// record has that transaction's records dropped (never visible to
+// read_committed consumers, their offsets not stored) and goes on: the
+// records after it commit as asked.
+func TestExactlyOnceSourceConnectorAbort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := kafkatest.StartForGroups(t, 1)
+	const topic, total = "eos-abort", 300
+	setGates(topic, &countGates{gate: -1, failAt: -1})
+	w := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
+	cfg := countConfig(topic, total, 100, "connector")
+	cfg["abort.at"] = "150"
+	if _, _, err := w.h.Put(ctx, "count", cfg, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for n := range total {
+		if n < 100 || n > 150 {
+			want[fmt.Sprintf("v-%d", n)] = 1
+		}
+	}
+	waitFor(t, ctx, "the records outside the aborted transaction", func() (bool, string) {
+		got := readValues(t, ctx, addr, topic, true)
+		return maps.Equal(got, want), fmt.Sprintf("%d values read committed, want %d", len(got), len(want))
+	})
+	offs := readRecords(t, ctx, addr, "connect-offsets")
+	if last := offs[len(offs)-1]; string(last.Value) != fmt.Sprintf(`{"n":%d}`, total-1) {
+		t.Errorf("last offset %s", last.Value)
+	}
 }
