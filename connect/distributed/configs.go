@@ -144,7 +144,7 @@ func OpenConfigStore(ctx context.Context, o ConfigOptions) (*ConfigStore, error)
 	}
 	s := &ConfigStore{producer: producer, onChange: o.OnChange, offset: -1,
 		conns: map[string]*ConnectorSnapshot{}, deferred: map[string]map[int]connect.Config{}}
-	if s.log, err = openLog(ctx, producer, o.Brokers, o.Client, spec.Name, s.applyRecord); err != nil {
+	if s.log, err = openLogIsolated(ctx, producer, o.Brokers, o.Client, spec.Name, s.applyRecord, o.ReadCommitted); err != nil {
 		producer.Close()
 		return nil, err
 	}

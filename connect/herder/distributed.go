@@ -162,7 +162,7 @@ func OpenDistributed(ctx context.Context, cfg DistributedConfig) (*Distributed, 
 		d.offsets.Close()
 		return nil, err
 	}
-	d.configs, err = distributed.OpenConfigStore(ctx, distributed.ConfigOptions{Options: fill(cfg.Configs), OnChange: d.onConfigChange})
+	d.configs, err = distributed.OpenConfigStore(ctx, distributed.ConfigOptions{Options: fill(d.cfg.Configs), OnChange: d.onConfigChange})
 	if err != nil {
 		d.offsets.Close()
 		d.statuses.Close()

@@ -43,13 +43,16 @@ type exactlyOnceState struct {
 }
 
 // initExactlyOnce reads the worker setting before the stores open: with
-// exactly-once enabled the offsets store reads read_committed and the
-// validator makes DistributedHerder's checks as an enabled worker.
+// exactly-once enabled the offsets and config stores read read_committed,
+// and the validator makes DistributedHerder's checks as an enabled worker.
 func (d *Distributed) initExactlyOnce() {
 	enabled := d.cfg.ExactlyOnceSource == ExactlyOnceEnabled
 	d.eos.enabled = enabled
 	d.local.exactlyOnce = &enabled
+	// Kafka's workers read both topics read_committed then: a Java leader
+	// in the same group writes the config topic in transactions.
 	d.cfg.Offsets.ReadCommitted = enabled
+	d.cfg.Configs.ReadCommitted = enabled
 }
 
 // ExactlyOnce returns what the worker needs to run source tasks exactly

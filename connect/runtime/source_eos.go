@@ -142,10 +142,11 @@ func (r *exactlyOnceSourceRunner) run(ctx context.Context) error {
 	if r.offsets, err = r.eos.Offsets(ctx, r.t.id.Connector, r.connCfg); err != nil {
 		return fmt.Errorf("opening the connector's offsets: %w", err)
 	}
-	// Fence the previous instance of this task now, not at the first
-	// record: a zombie stops writing before this instance reads offsets.
-	if err := FenceProducers(ctx, r.cl, []string{TransactionalID(r.eos.GroupID, r.t.id)}); err != nil {
-		return fmt.Errorf("fencing the task's previous producer: %w", err)
+	// Initialize the producer now, not at the first record (Kafka's
+	// initTransactions): its InitProducerId fences the previous instance of
+	// this task, which stops writing before this one reads offsets.
+	if _, _, err := r.cl.ProducerID(ctx); err != nil {
+		return fmt.Errorf("initializing the task's transactional producer: %w", err)
 	}
 	if err := r.task.Start(ctx, exactlyOnceSourceContext{r}, r.taskCfg); err != nil {
 		return fmt.Errorf("source task start: %w", err)
