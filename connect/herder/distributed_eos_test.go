@@ -527,3 +527,22 @@ func TestExactlyOnceSourceConnectorAbort(t *testing.T) {
 		t.Errorf("last offset %s", last.Value)
 	}
 }
+
+// POST/PUT on a distributed worker refuses exactly.once.support=required
+// with Kafka's 400 when the worker's support is not enabled (preparing is
+// not enabled either).
+func TestExactlyOnceRequiredRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	addr := kafkatest.StartForGroups(t, 1)
+	w := startEOSWorker(t, ctx, addr, herder.ExactlyOncePreparing)
+	_, _, err := w.h.Put(ctx, "count", countConfig("eos-refused", 10, 0, "poll"), false, "")
+	var herr *herder.Error
+	if !errors.As(err, &herr) || herr.Code != 400 ||
+		herr.Message != "Connector configuration is invalid and contains the following 1 error(s):\nThis worker does not have exactly-once source support enabled.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`" {
+		t.Fatalf("Put: %v", err)
+	}
+	if names := w.h.Connectors(); len(names) != 0 {
+		t.Errorf("connectors %v", names)
+	}
+}
