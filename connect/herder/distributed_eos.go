@@ -22,6 +22,7 @@ package herder
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -124,6 +125,58 @@ func (s connectorOffsetStore) Get(ctx context.Context, connector string, partiti
 
 func (s connectorOffsetStore) OffsetRecords(connector string, offsets []runtime.SourceOffset) ([]*kgo.Record, error) {
 	return s.own.OffsetRecords(connector, offsets)
+}
+
+// Put writes both topics (KIP-875's PATCH and DELETE on a stopped
+// connector): a position reset in its own topic must not come back from the
+// worker's.
+func (s connectorOffsetStore) Put(ctx context.Context, connector string, offsets []runtime.SourceOffset) error {
+	if err := s.own.Put(ctx, connector, offsets); err != nil {
+		return err
+	}
+	return s.worker.Put(ctx, connector, offsets)
+}
+
+// List returns the connector's positions, its own topic's winning.
+func (s connectorOffsetStore) List(ctx context.Context, connector string) ([]runtime.SourceOffset, error) {
+	own, err := s.own.List(ctx, connector)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.worker.List(ctx, connector)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, o := range own {
+		b, _ := json.Marshal(o.Partition)
+		seen[string(b)] = true
+	}
+	for _, o := range all {
+		if b, _ := json.Marshal(o.Partition); !seen[string(b)] {
+			own = append(own, o)
+		}
+	}
+	return own, nil
+}
+
+// offsetStoreOf is the store the offsets endpoints use for a connector:
+// with exactly-once support, its own offsets topic in front of the
+// worker's when it names one; the worker's otherwise (or when the own
+// topic cannot be opened: the error shows at the next task start).
+func (d *Distributed) offsetStoreOf(ctx context.Context, cfg connect.Config) runtime.OffsetStore {
+	if !d.eos.enabled {
+		return d.offsets
+	}
+	s, err := d.connectorOffsets(ctx, cfg[connect.NameConfig], cfg)
+	if err != nil {
+		d.log.Warn("connect: opening the connector's offsets topic", "err", err)
+		return d.offsets
+	}
+	if store, ok := s.(runtime.OffsetStore); ok {
+		return store
+	}
+	return d.offsets
 }
 
 // fenced is the tasks' pre-producer check: it returns once the task's

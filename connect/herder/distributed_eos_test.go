@@ -414,6 +414,14 @@ func testKilledWorker(t *testing.T, boundary string, extra connect.Config, commi
 	if string(last.Key) != `["count",{"source":"count"}]` || string(last.Value) != fmt.Sprintf(`{"n":%d}`, total-1) {
 		t.Errorf("last offset record %s → %s", last.Key, last.Value)
 	}
+	// GET /connectors/count/offsets reads the same store (KIP-875).
+	got, err := w2.h.GetOffsets(ctx, "count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Offsets) != 1 || fmt.Sprint(got.Offsets[0].Offset["n"]) != strconv.Itoa(total-1) {
+		t.Errorf("GET offsets: %+v", got)
+	}
 }
 
 // readRecords reads every committed record of a topic (all partitions, up
