@@ -23,6 +23,7 @@ package herder
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"errors"
 	"strings"
 	"sync"
@@ -180,14 +181,18 @@ func (d *Distributed) offsetStoreOf(ctx context.Context, cfg connect.Config) run
 }
 
 // fenced is the tasks' pre-producer check: it returns once the task's
-// connector has had its fencing round.
-func (d *Distributed) fenced(ctx context.Context, id runtime.TaskID) error {
+// connector has had its fencing round and taskCfg is still the task's
+// committed configuration. A task started from configurations that were
+// replaced meanwhile waits here until the herder stops it, so its producer
+// never fences the newer generation.
+func (d *Distributed) fenced(ctx context.Context, id runtime.TaskID, taskCfg connect.Config) error {
 	for {
 		cs, ok := d.configs.Snapshot().Connectors[id.Connector]
 		if !ok {
 			return errors.New("the connector was deleted")
 		}
-		if !cs.PendingFencing {
+		current := id.Task < len(cs.Tasks) && maps.Equal(cs.Tasks[id.Task], taskCfg)
+		if !cs.PendingFencing && current {
 			return nil
 		}
 		select {

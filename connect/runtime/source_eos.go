@@ -48,9 +48,11 @@ type ExactlyOnceConfig struct {
 	// worker's.
 	Offsets func(ctx context.Context, connector string, connCfg connect.Config) (TransactionalOffsetStore, error)
 	// Ready, when set, is called before the task's producer is initialized
-	// and returns once the connector's earlier generation of tasks has been
-	// fenced (Kafka's pre-producer check), or an error that fails the task.
-	Ready func(ctx context.Context, id TaskID) error
+	// with the task's configuration; it returns once the connector's earlier
+	// generation of tasks has been fenced and taskCfg is still the task's
+	// current configuration (Kafka's pre-producer check), or an error that
+	// fails the task.
+	Ready func(ctx context.Context, id TaskID, taskCfg connect.Config) error
 }
 
 // TransactionalOffsetStore reads source offsets and encodes them as the
@@ -134,7 +136,7 @@ func (r *exactlyOnceSourceRunner) run(ctx context.Context) error {
 	r.produceCtx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	if r.eos.Ready != nil {
-		if err := r.eos.Ready(ctx, r.t.id); err != nil {
+		if err := r.eos.Ready(ctx, r.t.id, r.taskCfg); err != nil {
 			return fmt.Errorf("exactly-once source task preflight: %w", err)
 		}
 	}
