@@ -100,6 +100,7 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 			h, err = herder.OpenDistributed(ctx, dcfg)
 		}
 	} else {
+		warnStandaloneExactlyOnce(log, s.props)
 		h, err = herder.New(herder.Config{
 			StateDir: s.stateDir,
 			Registry: reg,
