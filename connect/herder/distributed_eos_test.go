@@ -554,3 +554,41 @@ func TestExactlyOnceRequiredRefused(t *testing.T) {
 		t.Errorf("connectors %v", names)
 	}
 }
+
+// Reconfiguring a running exactly-once connector starts a fencing round:
+// the worker that runs it fences the previous generation's transactional
+// ids and writes a task-count record before the new task starts; the copy
+// goes on exactly once across the change.
+func TestExactlyOnceSourceReconfigurationFences(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	addr := kafkatest.StartForGroups(t, 1)
+	const topic, total = "eos-reconfigured", 3000
+	setGates(topic, &countGates{gate: -1, failAt: -1})
+	w := startEOSWorker(t, ctx, addr, herder.ExactlyOnceEnabled)
+	if _, _, err := w.h.Put(ctx, "count", countConfig(topic, total, 100, "connector"), false, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "some records committed", func() (bool, string) {
+		n := len(readValues(t, ctx, addr, topic, true))
+		return n >= 300, fmt.Sprintf("%d committed", n)
+	})
+	if _, _, err := w.h.Put(ctx, "count", countConfig(topic, total, 50, "connector"), true, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "every record committed", func() (bool, string) {
+		if err := exactlyOnce(readValues(t, ctx, addr, topic, true), total); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	var rounds []string
+	for _, r := range readRecords(t, ctx, addr, "connect-configs") {
+		if string(r.Key) == "tasks-fencing-count" {
+			rounds = append(rounds, string(r.Value))
+		}
+	}
+	if len(rounds) != 2 || rounds[0] != `{"task-count":1}` || rounds[1] != `{"task-count":1}` {
+		t.Errorf("task-count records %q, want one per task generation", rounds)
+	}
+}
