@@ -23,8 +23,8 @@ package herder
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"time"
