@@ -54,6 +54,11 @@ func distributedConfig(groupID string, props connect.Config, bound net.Addr, boo
 	cfg.Offsets = distributed.Options{Topic: str("offset.storage.topic"), Partitions: int32(num("offset.storage.partitions", 32)), ReplicationFactor: int16(num("offset.storage.replication.factor", 16))}
 	cfg.Configs = distributed.Options{Topic: str("config.storage.topic"), ReplicationFactor: int16(num("config.storage.replication.factor", 16))}
 	cfg.Statuses = distributed.Options{Topic: str("status.storage.topic"), Partitions: int32(num("status.storage.partitions", 32)), ReplicationFactor: int16(num("status.storage.replication.factor", 16))}
+	if eos, err := herder.ParseExactlyOnceSourceSupport(props["exactly.once.source.support"]); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		cfg.ExactlyOnceSource = eos
+	}
 	switch cfg.Member.Protocol {
 	case "", "sessioned", "compatible", "eager":
 	default:

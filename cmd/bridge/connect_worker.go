@@ -117,6 +117,7 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 			h, err = herder.OpenDistributed(ctx, dcfg)
 		}
 	} else {
+		warnStandaloneExactlyOnce(log, s.props)
 		h, err = herder.New(herder.Config{
 			StateDir: s.stateDir,
 			Registry: reg,
@@ -152,6 +153,11 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	}
 	if s.registerer != nil {
 		wcfg.Metrics = runtime.NewMetrics(s.registerer)
+	}
+	if eos, ok := h.(interface {
+		ExactlyOnce() *runtime.ExactlyOnceConfig
+	}); ok {
+		wcfg.ExactlyOnce = eos.ExactlyOnce() // nil unless enabled
 	}
 	w, err := runtime.NewWorker(wcfg)
 	if err != nil {

@@ -37,6 +37,14 @@ type ConnectorSnapshot struct {
 	// written before it (Kafka's "inconsistent" connectors): Tasks then
 	// keeps the previous commit's and the connector must regenerate them.
 	Inconsistent bool
+	// TaskCountRecord is the count of the last task-count record
+	// (tasks-fencing-<name>, KIP-618), -1 without one: the tasks whose
+	// transactional ids a fencing round must fence.
+	TaskCountRecord int
+	// PendingFencing is set when task configurations were committed after
+	// the last task-count record: with exactly-once source support, no
+	// task of this generation may start before a fencing round.
+	PendingFencing bool
 }
 
 // Snapshot is the config topic read up to Offset, Kafka's ClusterConfigState.
@@ -72,6 +80,8 @@ const (
 	TaskConfigsCommitted
 	TargetStateChanged
 	RestartRequested
+	// TaskCountRecorded: a fencing round ended (tasks-fencing-<name>).
+	TaskCountRecorded
 )
 
 // ConfigChange is one update read from the config topic.
@@ -96,8 +106,9 @@ type ConfigChange struct {
 //
 //	restart-connector-<name> {"include-tasks":true,"only-failed":false}
 //
-// Other keys (session keys, task count records, logger levels) are read
-// past. Every Put returns once its records are
+//	tasks-fencing-<name>     {"task-count":N}            KIP-618, configs_eos.go
+//
+// Other keys (session keys, logger levels) are read past. Every Put returns once its records are
 // acknowledged and read back, so Snapshot reflects them.
 type ConfigStore struct {
 	producer *kgo.Client
@@ -133,7 +144,7 @@ func OpenConfigStore(ctx context.Context, o ConfigOptions) (*ConfigStore, error)
 	}
 	s := &ConfigStore{producer: producer, onChange: o.OnChange, offset: -1,
 		conns: map[string]*ConnectorSnapshot{}, deferred: map[string]map[int]connect.Config{}}
-	if s.log, err = openLog(ctx, producer, o.Brokers, o.Client, spec.Name, s.applyRecord); err != nil {
+	if s.log, err = openLogIsolated(ctx, producer, o.Brokers, o.Client, spec.Name, s.applyRecord, o.ReadCommitted); err != nil {
 		producer.Close()
 		return nil, err
 	}
@@ -325,8 +336,8 @@ func (s *ConfigStore) applyRecord(r *kgo.Record) {
 			break
 		}
 		change = &ConfigChange{Kind: RestartRequested, Connector: key[len("restart-connector-"):], IncludeTasks: v.IncludeTasks, OnlyFailed: v.OnlyFailed}
-	case strings.HasPrefix(key, "task-count-record-"):
-		// Exactly-once source bookkeeping: nothing this view keeps.
+	case strings.HasPrefix(key, "tasks-fencing-"):
+		change = s.applyTaskCount(key[len("tasks-fencing-"):], r.Value)
 	case strings.HasPrefix(key, "task-"):
 		rest := key[len("task-"):]
 		i := strings.LastIndexByte(rest, '-')
@@ -371,7 +382,7 @@ func (s *ConfigStore) applyRecord(r *kgo.Record) {
 			c.Inconsistent = true
 			break
 		}
-		c.Tasks, c.Inconsistent = tasks, false
+		c.Tasks, c.Inconsistent, c.PendingFencing = tasks, false, true
 		ids := make([]runtime.TaskID, len(tasks))
 		for i := range ids {
 			ids[i] = runtime.TaskID{Connector: name, Task: i}
@@ -417,7 +428,7 @@ func (s *ConfigStore) applyRecord(r *kgo.Record) {
 func (s *ConfigStore) connector(name string) *ConnectorSnapshot {
 	c, ok := s.conns[name]
 	if !ok {
-		c = &ConnectorSnapshot{TargetState: Started}
+		c = &ConnectorSnapshot{TargetState: Started, TaskCountRecord: -1}
 		s.conns[name] = c
 	}
 	return c

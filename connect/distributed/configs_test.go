@@ -53,6 +53,10 @@ func TestConfigStoreRecords(t *testing.T) {
 			must(t, s.PutTargetState(ctx, "src", Paused))
 			must(t, s.PutTargetState(ctx, "src", Stopped))
 			must(t, s.PutRestartRequest(ctx, "src", true, true))
+			if !s.Snapshot().Connectors["src"].PendingFencing {
+				t.Error("task configs committed after no task count record: not pending fencing")
+			}
+			must(t, s.PutTaskCountRecord(ctx, "src", 2))
 
 			// KafkaConfigBackingStore's keys and JsonConverter's values
 			// (schemas.enable=false): one partition, in write order.
@@ -64,6 +68,7 @@ func TestConfigStoreRecords(t *testing.T) {
 				{"target-state-src", `{"state":"PAUSED","state.v2":"PAUSED"}`},
 				{"target-state-src", `{"state":"PAUSED","state.v2":"STOPPED"}`},
 				{"restart-connector-src", `{"include-tasks":true,"only-failed":true}`},
+				{"tasks-fencing-src", `{"task-count":2}`},
 			}
 			recs := rawRecords(t, brokers, "connect-configs")
 			if len(recs) != len(want) {
@@ -75,12 +80,13 @@ func TestConfigStoreRecords(t *testing.T) {
 				}
 			}
 			snap := s.Snapshot()
-			wantSnap := Snapshot{Offset: 7, Connectors: map[string]ConnectorSnapshot{"src": {
-				Config: cfg, Tasks: []connect.Config{{"task.class": "T", "n": "0"}, {"task.class": "T", "n": "1"}}, TargetState: Stopped}}}
+			wantSnap := Snapshot{Offset: 8, Connectors: map[string]ConnectorSnapshot{"src": {
+				Config: cfg, Tasks: []connect.Config{{"task.class": "T", "n": "0"}, {"task.class": "T", "n": "1"}}, TargetState: Stopped,
+				TaskCountRecord: 2}}}
 			if !reflect.DeepEqual(snap, wantSnap) {
 				t.Fatalf("snapshot %+v\nwant %+v", snap, wantSnap)
 			}
-			if cl := snap.Cluster(); cl.Offset != 7 || cl.Connectors["src"] != 2 {
+			if cl := snap.Cluster(); cl.Offset != 8 || cl.Connectors["src"] != 2 {
 				t.Fatalf("cluster %+v", cl)
 			}
 
@@ -97,7 +103,7 @@ func TestConfigStoreRecords(t *testing.T) {
 				string(recs[n-1].Key) != "target-state-src" || recs[n-1].Value != nil {
 				t.Fatalf("removal records %s=%q %s=%q", recs[n-2].Key, recs[n-2].Value, recs[n-1].Key, recs[n-1].Value)
 			}
-			if got := again.Snapshot(); len(got.Connectors) != 0 || got.Offset != 9 {
+			if got := again.Snapshot(); len(got.Connectors) != 0 || got.Offset != 10 {
 				t.Fatalf("after removal %+v", got)
 			}
 		})

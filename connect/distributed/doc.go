@@ -25,8 +25,10 @@
 //     worker with members in another order is found, and rewritten with its
 //     own bytes so compaction keeps one record.
 //   - ConfigStore (config.storage.topic, connect-configs, one partition):
-//     KafkaConfigBackingStore's connector-, task-, commit-, target-state-
-//     and restart-connector- records. Task configurations become visible only at their commit
+//     KafkaConfigBackingStore's connector-, task-, commit-, target-state-,
+//     restart-connector- and KIP-618's tasks-fencing- (task count)
+//     records; a connector whose tasks were committed after its last task
+//     count record is PendingFencing. Task configurations become visible only at their commit
 //     record; a commit naming tasks that were not written marks the
 //     connector Inconsistent. Snapshot returns the view and its offset (the
 //     offset after the last record read, -1 for an empty topic: the number
@@ -35,6 +37,10 @@
 //   - StatusStore (status.storage.topic, connect-status, 5 partitions):
 //     status-connector-, status-task- and KIP-558's status-topic- records;
 //     PutTaskSafe keeps a worker of an older generation from overwriting.
+//
+// With Options.ReadCommitted (exactly-once source support) a store reads
+// only committed records and waits for the last stable offsets: offsets
+// written in source tasks' transactions count once the transaction commits.
 //
 // # Group membership
 //

@@ -19,6 +19,9 @@ func FuzzConfigRecord(f *testing.F) {
 	f.Add("commit-a", []byte(`{"tasks":1}`))
 	f.Add("target-state-a", []byte(`{"state":"PAUSED","state.v2":"STOPPED"}`))
 	f.Add("task--1", []byte(`{}`))
+	f.Add("tasks-fencing-a", []byte(`{"task-count":3}`))
+	f.Add("tasks-fencing-a", []byte(`{"task-count":-1}`))
+	f.Add("tasks-fencing-", []byte(`{"task-count":"x"}`))
 	f.Fuzz(func(t *testing.T, key string, value []byte) {
 		s := &ConfigStore{offset: -1, conns: map[string]*ConnectorSnapshot{}, deferred: map[string]map[int]connect.Config{}, started: true,
 			onChange: func(ConfigChange) {}}

@@ -95,8 +95,11 @@ type kafkaLog struct {
 	producer *kgo.Client
 	consumer *kgo.Client
 	apply    func(*kgo.Record)
-	cancel   context.CancelFunc
-	done     chan struct{}
+	// committed: the consumer reads read_committed, and readToEnd waits
+	// for the last stable offsets rather than the high watermarks.
+	committed bool
+	cancel    context.CancelFunc
+	done      chan struct{}
 
 	mu      sync.Mutex
 	changed *sync.Cond
@@ -106,6 +109,15 @@ type kafkaLog struct {
 
 // openLog starts reading topic; apply sees every record, tombstones too.
 func openLog(ctx context.Context, producer *kgo.Client, seeds []string, extra []kgo.Opt, topic string, apply func(*kgo.Record)) (*kafkaLog, error) {
+	return openLogIsolated(ctx, producer, seeds, extra, topic, apply, false)
+}
+
+// openLogIsolated is openLog reading only committed records when committed
+// is set.
+func openLogIsolated(ctx context.Context, producer *kgo.Client, seeds []string, extra []kgo.Opt, topic string, apply func(*kgo.Record), committed bool) (*kafkaLog, error) {
+	if committed {
+		extra = append([]kgo.Opt{kgo.FetchIsolationLevel(kgo.ReadCommitted())}, extra...)
+	}
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(seeds...),
 		kgo.ConsumeTopics(topic),
@@ -121,7 +133,7 @@ func openLog(ctx context.Context, producer *kgo.Client, seeds []string, extra []
 		return nil, err
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	l := &kafkaLog{topic: topic, producer: producer, consumer: consumer, apply: apply, cancel: cancel,
+	l := &kafkaLog{topic: topic, producer: producer, consumer: consumer, apply: apply, cancel: cancel, committed: committed,
 		done: make(chan struct{}), next: map[int32]int64{}}
 	l.changed = sync.NewCond(&l.mu)
 	go l.read(rctx)
@@ -173,7 +185,11 @@ func (l *kafkaLog) read(ctx context.Context) {
 // read (its start offset is its end, everything deleted) counts as read.
 func (l *kafkaLog) readToEnd(ctx context.Context) error {
 	adm := kadm.NewClient(l.producer)
-	ends, err := adm.ListEndOffsets(ctx, l.topic)
+	list := adm.ListEndOffsets
+	if l.committed {
+		list = adm.ListCommittedOffsets
+	}
+	ends, err := list(ctx, l.topic)
 	if err == nil {
 		err = ends.Error()
 	}

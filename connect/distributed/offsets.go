@@ -56,7 +56,7 @@ func OpenOffsetStore(ctx context.Context, o Options) (*OffsetStore, error) {
 		return nil, err
 	}
 	s := &OffsetStore{producer: producer, conv: conv, data: map[string]map[string]offsetEntry{}}
-	s.log, err = openLog(ctx, producer, o.Brokers, o.Client, spec.Name, s.applyRecord)
+	s.log, err = openLogIsolated(ctx, producer, o.Brokers, o.Client, spec.Name, s.applyRecord, o.ReadCommitted)
 	if err != nil {
 		producer.Close()
 		return nil, err
@@ -160,14 +160,25 @@ func (s *OffsetStore) List(ctx context.Context, connector string) ([]runtime.Sou
 // Put implements runtime.OffsetStore: it returns once every record is
 // acknowledged by the cluster. A nil Offset writes a tombstone.
 func (s *OffsetStore) Put(ctx context.Context, connector string, offsets []runtime.SourceOffset) error {
+	recs, err := s.OffsetRecords(connector, offsets)
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	return s.log.sendAll(ctx, recs)
+}
+
+// OffsetRecords returns the records of the offsets topic that store offsets
+// (a nil Offset is a tombstone), for a task's transactional producer to
+// write (runtime.TransactionalOffsetStore); Put writes them itself.
+func (s *OffsetStore) OffsetRecords(connector string, offsets []runtime.SourceOffset) ([]*kgo.Record, error) {
 	if connector == "" {
-		return errors.New("offsets need a connector name")
+		return nil, errors.New("offsets need a connector name")
 	}
 	recs := make([]*kgo.Record, 0, len(offsets))
 	for _, o := range offsets {
 		key, err := s.EncodeOffsetKey(connector, o.Partition)
 		if err != nil {
-			return fmt.Errorf("encoding the offset key: %w", err)
+			return nil, fmt.Errorf("encoding the offset key: %w", err)
 		}
 		c, _ := s.conv.FromConnect("", nil, o.Partition)
 		s.mu.Lock()
@@ -178,13 +189,10 @@ func (s *OffsetStore) Put(ctx context.Context, connector string, offsets []runti
 		var value []byte
 		if o.Offset != nil {
 			if value, err = s.conv.FromConnect("", nil, o.Offset); err != nil {
-				return fmt.Errorf("encoding the offset: %w", err)
+				return nil, fmt.Errorf("encoding the offset: %w", err)
 			}
 		}
-		recs = append(recs, &kgo.Record{Key: key, Value: value})
+		recs = append(recs, &kgo.Record{Topic: s.log.topic, Key: key, Value: value})
 	}
-	if len(recs) == 0 {
-		return nil
-	}
-	return s.log.sendAll(ctx, recs)
+	return recs, nil
 }

@@ -17,6 +17,10 @@ type Options struct {
 	// ReplicationFactor when the store creates the topic; 0 or -1 means
 	// min(3, brokers) (*.storage.replication.factor).
 	ReplicationFactor int16
+	// ReadCommitted makes the store read only committed records, up to the
+	// last stable offset (exactly-once source support: offsets written in
+	// tasks' transactions count once their transaction commits).
+	ReadCommitted bool
 }
 
 // newProducer is the client a store writes with: acks=all and idempotent

@@ -68,6 +68,10 @@ type DistributedConfig struct {
 	Groups    GroupOffsets
 	ClusterID func(ctx context.Context) (string, error)
 	Logger    *slog.Logger
+
+	// ExactlyOnceSource is exactly.once.source.support (KIP-618,
+	// distributed_eos.go); empty is disabled.
+	ExactlyOnceSource ExactlyOnceSourceSupport
 }
 
 // Distributed is a distributed herder. Open it with OpenDistributed, build
@@ -103,6 +107,8 @@ type Distributed struct {
 	joined      bool
 
 	status statusQueue
+
+	eos exactlyOnceState // distributed_eos.go
 }
 
 // assignment is what the member gave this worker.
@@ -153,15 +159,16 @@ func OpenDistributed(ctx context.Context, cfg DistributedConfig) (*Distributed, 
 		reconfigure: map[string]bool{}, generation: -1,
 	}
 	d.lead.init()
+	d.initExactlyOnce()
 	var err error
-	if d.offsets, err = distributed.OpenOffsetStore(ctx, fill(cfg.Offsets)); err != nil {
+	if d.offsets, err = distributed.OpenOffsetStore(ctx, fill(d.cfg.Offsets)); err != nil {
 		return nil, err
 	}
 	if d.statuses, err = distributed.OpenStatusStore(ctx, fill(cfg.Statuses)); err != nil {
 		d.offsets.Close()
 		return nil, err
 	}
-	d.configs, err = distributed.OpenConfigStore(ctx, distributed.ConfigOptions{Options: fill(cfg.Configs), OnChange: d.onConfigChange})
+	d.configs, err = distributed.OpenConfigStore(ctx, distributed.ConfigOptions{Options: fill(d.cfg.Configs), OnChange: d.onConfigChange})
 	if err != nil {
 		d.offsets.Close()
 		d.statuses.Close()
@@ -242,6 +249,7 @@ func (d *Distributed) Close() {
 		d.client.Close()
 	}
 	d.status.close()
+	d.eos.close()
 	d.configs.Close()
 	d.statuses.Close()
 	d.offsets.Close()

@@ -405,7 +405,7 @@ func (d *Distributed) GetOffsets(ctx context.Context, name string) (Offsets, err
 	if err != nil {
 		return Offsets{}, err
 	}
-	return d.local.offsetsOf(ctx, d.offsets, d.cfg.Groups, name, cs.Config)
+	return d.local.offsetsOf(ctx, d.offsetStoreOf(ctx, cs.Config), d.cfg.Groups, name, cs.Config)
 }
 
 // AlterOffsets changes a stopped connector's offsets.
@@ -414,7 +414,7 @@ func (d *Distributed) AlterOffsets(ctx context.Context, name string, body Offset
 	if err != nil {
 		return "", err
 	}
-	return d.local.alterOffsetsIn(ctx, d.offsets, d.cfg.Groups, name, cs.Config, body)
+	return d.local.alterOffsetsIn(ctx, d.offsetStoreOf(ctx, cs.Config), d.cfg.Groups, name, cs.Config, body)
 }
 
 // ResetOffsets removes a stopped connector's offsets.
@@ -423,7 +423,7 @@ func (d *Distributed) ResetOffsets(ctx context.Context, name string) (string, er
 	if err != nil {
 		return "", err
 	}
-	return d.local.resetOffsetsOf(ctx, d.offsets, d.cfg.Groups, name, cs.Config)
+	return d.local.resetOffsetsOf(ctx, d.offsetStoreOf(ctx, cs.Config), d.cfg.Groups, name, cs.Config)
 }
 
 // stoppedForOffsets checks that the connector is STOPPED and that its task

@@ -141,6 +141,9 @@ func (d *Distributed) reconcileConnector(name string, snap distributed.Snapshot,
 	if rc.handle != nil && (reconfig || cs.Inconsistent) {
 		d.publishTaskConfigs(name, rc, cs)
 	}
+	if rc.handle != nil {
+		d.fenceIfPending(name)
+	}
 }
 
 // publishTaskConfigs asks the running connector for its task configurations

@@ -96,6 +96,10 @@ type Herder struct {
 	offsets runtime.OffsetStore
 	file    string // connectors.json, "" in memory
 
+	// exactlyOnce is set on a distributed herder's validator: whether the
+	// worker has exactly-once source support enabled (validate_eos.go).
+	exactlyOnce *bool
+
 	mu         sync.Mutex // serializes changes and worker calls
 	worker     Worker
 	ctx        context.Context // the connectors' lifetime

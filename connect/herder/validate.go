@@ -150,6 +150,12 @@ func (h *Herder) Validate(ctx context.Context, cfg connect.Config) (ConfigInfos,
 			v.errs[name] = append(v.errs[name], msgs...)
 		}
 	}
+	if p.Type == connect.PluginSource {
+		v.exactlyOnceValues()
+		if h.exactlyOnce != nil {
+			v.exactlyOnceRules(conn, *h.exactlyOnce)
+		}
+	}
 	return v.result(class), nil
 }
 

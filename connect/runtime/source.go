@@ -45,7 +45,9 @@ type sourceRunner struct {
 	ackedSince int               // acknowledged since the last commit
 }
 
-func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg connect.Config) (*sourceRunner, error) {
+// extra are client options after the worker's (the exactly-once runner's
+// transactional id).
+func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg connect.Config, extra ...kgo.Opt) (*sourceRunner, error) {
 	vals, err := common(connect.PluginSource, connCfg)
 	if err != nil {
 		return nil, err
@@ -66,7 +68,8 @@ func newSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg conne
 		kgo.RecordPartitioner(sourcePartitioner{kgo.StickyKeyPartitioner(nil)}),
 		kgo.ProducerLinger(5 * time.Millisecond),
 	}, t.w.cfg.Kafka...)
-	if s.cl, err = kgo.NewClient(append(opts, t.w.cfg.Producer...)...); err != nil {
+	opts = append(append(opts, t.w.cfg.Producer...), extra...)
+	if s.cl, err = kgo.NewClient(opts...); err != nil {
 		return nil, err
 	}
 	s.errs = newErrorHandler(t, vals, nil)

@@ -52,9 +52,12 @@ func (w *Worker) newTask(id TaskID, p connect.Plugin, connCfg, taskCfg connect.C
 	}
 	t.progress.id, t.progress.metrics = id, w.cfg.Metrics
 	var err error
-	if p.Type == connect.PluginSource {
+	switch {
+	case p.Type == connect.PluginSource && w.cfg.ExactlyOnce != nil:
+		t.body, err = newExactlyOnceSourceRunner(t, p.NewSource().NewTask(), connCfg, taskCfg)
+	case p.Type == connect.PluginSource:
 		t.body, err = newSourceRunner(t, p.NewSource().NewTask(), connCfg, taskCfg)
-	} else {
+	default:
 		t.body, err = newSinkRunner(t, p.NewSink().NewTask(), connCfg, taskCfg)
 	}
 	if err != nil {

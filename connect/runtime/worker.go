@@ -44,6 +44,10 @@ type WorkerConfig struct {
 	// unregistered.
 	Metrics *Metrics
 	Logger  *slog.Logger
+
+	// ExactlyOnce, when set, runs every source task with a transactional
+	// producer (exactly.once.source.support=enabled, source_eos.go).
+	ExactlyOnce *ExactlyOnceConfig
 }
 
 // Chain is a connector's transformation chain: Apply returns nil for a record

@@ -18,6 +18,19 @@ import (
 // the test.
 func Start(t testing.TB, partitions int) string {
 	t.Helper()
+	return start(t, partitions, kafka.GroupSettings{})
+}
+
+// StartForGroups is Start with a group coordinator for tests of group
+// members: sessions down to 100 ms and no initial rebalance delay, so a
+// member that vanishes is noticed quickly.
+func StartForGroups(t testing.TB, partitions int) string {
+	t.Helper()
+	return start(t, partitions, kafka.GroupSettings{MinSessionTimeout: 100 * time.Millisecond, InitialRebalanceDelay: -1})
+}
+
+func start(t testing.TB, partitions int, groups kafka.GroupSettings) string {
+	t.Helper()
 	st, err := embedded.Open(embedded.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +39,7 @@ func Start(t testing.TB, partitions int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := kafka.New(kafka.Config{Store: st, AdvertisedAddr: ln.Addr().String(), AutoCreateTopics: true, DefaultPartitions: partitions})
+	srv, err := kafka.New(kafka.Config{Store: st, AdvertisedAddr: ln.Addr().String(), AutoCreateTopics: true, DefaultPartitions: partitions, Groups: groups})
 	if err != nil {
 		t.Fatal(err)
 	}
