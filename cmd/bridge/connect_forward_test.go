@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/herder/herdertest"
 	"github.com/streambridge/bridge/connect/restsec"
+	"github.com/streambridge/bridge/security/tlsconfig"
 )
 
 // secureGroup is a Connect cluster whose workers serve https, require
@@ -320,4 +324,58 @@ func TestServeEmbeddedWorkerForwardsOverHTTPS(t *testing.T) {
 		cl: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: s.clientTLS(t, true)}}}
 	g.waitHealthy(t)
 	checkForwarding(t, g)
+}
+
+// A worker whose listener serve's --tls-* flags configure forwards with
+// its own certificate and trusts --tls-client-ca-file, else the worker
+// properties' trust store (the flags refuse a CA file without client
+// authentication), else the system's CAs.
+func TestForwardTLSFromFlags(t *testing.T) {
+	s := newSecureSetup(t)
+	r, err := tlsconfig.New(tlsconfig.Files{CertFile: s.serverCert, KeyFile: s.serverKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, _ := os.ReadFile(s.ca)
+	devCA, _ := tlsconfig.ReadCerts(caPEM)
+	for _, tc := range []struct {
+		name        string
+		caFile      string
+		props       connect.Config
+		trustsDevCA bool
+		systemRoots bool
+		err         string
+	}{
+		{name: "client CA file", caFile: s.ca, trustsDevCA: true},
+		{name: "the properties' listener trust store", props: connect.Config{"listeners.https.ssl.truststore.location": s.ca}, trustsDevCA: true},
+		{name: "the properties' trust store", props: connect.Config{"ssl.truststore.location": s.ca}, trustsDevCA: true},
+		{name: "neither: the system's CAs", systemRoots: true},
+		{name: "missing CA file", caFile: filepath.Join(s.dir, "none.pem"), err: "--tls-client-ca-file"},
+		{name: "bad trust store", props: connect.Config{"ssl.truststore.type": "PKCS12"}, err: "the REST client (forwarding to other workers): ssl.truststore.type PKCS12 is not supported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := forwardTLSFromFlags(r, tc.caFile, tc.props)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v; want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.systemRoots != (c.RootCAs == nil) {
+				t.Fatalf("RootCAs %v; want the system's: %v", c.RootCAs, tc.systemRoots)
+			}
+			if tc.trustsDevCA {
+				if _, err := devCA[0].Verify(x509.VerifyOptions{Roots: c.RootCAs}); err != nil {
+					t.Fatalf("the development CA is not trusted: %v", err)
+				}
+			}
+			cert, err := c.GetClientCertificate(&tls.CertificateRequestInfo{})
+			if err != nil || cert != r.Certificate() {
+				t.Fatalf("client certificate %v, %v; want the listener's", cert, err)
+			}
+		})
+	}
 }

@@ -67,7 +67,7 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *s
 			return rs, err
 		}
 		rs.listener.Scheme, rs.tls = "https", r.Config()
-		if rs.client, err = forwardTLSFromFlags(r, o.tls.clientCAFile); err != nil {
+		if rs.client, err = forwardTLSFromFlags(r, o.tls.clientCAFile, props); err != nil {
 			return rs, err
 		}
 	} else if rs.listener.Scheme == "https" {
@@ -105,9 +105,15 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *s
 
 // forwardTLSFromFlags is the TLS a worker whose listener the --tls-* flags
 // configure forwards requests with: its own certificate (reloaded as the
-// listener's is) and --tls-client-ca-file's CAs, the system's without it.
-func forwardTLSFromFlags(r *tlsconfig.Reloader, caFile string) (*tls.Config, error) {
-	var roots *x509.CertPool
+// listener's is) and --tls-client-ca-file's CAs; without that file (no
+// client certificates asked for), the worker properties' trust store
+// (listeners.https.ssl.truststore.*, else ssl.truststore.*), else the
+// system's CAs.
+func forwardTLSFromFlags(r *tlsconfig.Reloader, caFile string, props connect.Config) (*tls.Config, error) {
+	roots, err := restsec.ClientTruststore(props)
+	if err != nil {
+		return nil, err
+	}
 	if caFile != "" {
 		b, err := os.ReadFile(caFile)
 		if err != nil {
@@ -130,7 +136,7 @@ func (o *connectCmdOptions) addTLSFlags(fs *pflag.FlagSet) {
 	o.tls.clientAuth = choice{value: "none", allowed: []string{"none", "requested", "required"}}
 	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (then any intermediates) of the REST API, which then serves HTTPS, as serve's --tls-cert-file; re-read when the file changes. Unset: the worker properties' listeners and ssl.keystore.*")
 	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file (PKCS#8, PKCS#1 or SEC 1, unencrypted)")
-	fs.StringVar(&o.tls.clientCAFile, "tls-client-ca-file", "", "PEM CA certificates that REST clients' certificates must chain to")
+	fs.StringVar(&o.tls.clientCAFile, "tls-client-ca-file", "", "PEM CA certificates that REST clients' certificates must chain to, and, in distributed mode, the other workers' certificates when this one forwards a request to them")
 	fs.Var(&o.tls.clientAuth, "tls-client-auth", "ask REST clients for a certificate, as Kafka's ssl.client.auth: "+o.tls.clientAuth.list())
 }
 

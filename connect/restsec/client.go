@@ -73,6 +73,16 @@ func ClientTLS(props connect.Config, log *slog.Logger) (*tls.Config, error) {
 	return c, nil
 }
 
+// ClientTruststore is the trust store of ClientTLS alone (nil: the
+// system's CAs), for a listener whose certificate comes from elsewhere.
+func ClientTruststore(props connect.Config) (*x509.CertPool, error) {
+	pool, err := kafkaclient.Truststore(lookup(props))
+	if err != nil {
+		return nil, fmt.Errorf("the REST client (forwarding to other workers): %w", err)
+	}
+	return pool, nil
+}
+
 // ReloadingClientCertificate presents the certificate r serves now, so a
 // renewed certificate is used from the next connection on.
 func ReloadingClientCertificate(r *tlsconfig.Reloader) func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
