@@ -170,6 +170,7 @@ func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []s
 		restAddr:   rest.listener.Addr,
 		restTLS:    rest.tls,
 		restAuth:   rest.auth,
+		forwardTLS: rest.client,
 		stateDir:   opts.stateDir,
 		groupID:    groupID,
 		props:      props,

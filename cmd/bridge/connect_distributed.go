@@ -19,11 +19,14 @@ import (
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/distributed"
 	"github.com/streambridge/bridge/connect/herder"
+	"github.com/streambridge/bridge/connect/restsec"
 )
 
-// distributedConfig reads the distributed worker settings of props; bound
-// is the REST listener's address, the default of the advertised one.
-func distributedConfig(groupID string, props connect.Config, bound net.Addr, bootstrap []string, adm *kadm.Client) (herder.DistributedConfig, error) {
+// distributedConfig reads the distributed worker settings of props;
+// scheme (http or https) and bound are the REST listener's, the defaults
+// of the advertised URL (Kafka's rest.advertised.listener,
+// rest.advertised.host.name, rest.advertised.port).
+func distributedConfig(groupID string, props connect.Config, scheme string, bound net.Addr, bootstrap []string, adm *kadm.Client) (herder.DistributedConfig, error) {
 	var cfg herder.DistributedConfig
 	var errs []string
 	str := func(key string) string { return strings.TrimSpace(props[key]) }
@@ -79,11 +82,15 @@ func distributedConfig(groupID string, props connect.Config, bound net.Addr, boo
 	if p := num("rest.advertised.port", 32); p > 0 {
 		port = strconv.FormatInt(p, 10)
 	}
+	scheme, err = restsec.AdvertisedScheme(props, scheme)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return cfg, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	cfg.WorkerID = net.JoinHostPort(host, port)
-	cfg.URL = "http://" + cfg.WorkerID + "/"
+	cfg.URL = scheme + "://" + cfg.WorkerID + "/"
 	cfg.Groups = herder.KafkaGroups{Admin: adm}
 	cfg.ClusterID = func(ctx context.Context) (string, error) {
 		m, err := adm.BrokerMetadata(ctx)

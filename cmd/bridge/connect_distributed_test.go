@@ -27,6 +27,7 @@ func TestDistributedConfigFromProperties(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		props   connect.Config
+		scheme  string // the listener's; http when empty
 		bound   net.Addr
 		check   func(t *testing.T, got string, workerID string, delay time.Duration)
 		wantErr string
@@ -47,6 +48,20 @@ func TestDistributedConfigFromProperties(t *testing.T) {
 					t.Errorf("worker id %q url %q", id, url)
 				}
 			}},
+		{name: "an https listener advertises https", props: connect.Config{}, scheme: "https", bound: bound,
+			check: func(t *testing.T, url string, id string, _ time.Duration) {
+				if id != "127.0.0.1:8083" || url != "https://127.0.0.1:8083/" {
+					t.Errorf("worker id %q url %q", id, url)
+				}
+			}},
+		{name: "rest.advertised.listener", props: connect.Config{"rest.advertised.listener": "HTTPS", "rest.advertised.host.name": "w2.example", "rest.advertised.port": "443"}, bound: bound,
+			check: func(t *testing.T, url string, id string, _ time.Duration) {
+				if id != "w2.example:443" || url != "https://w2.example:443/" {
+					t.Errorf("worker id %q url %q", id, url)
+				}
+			}},
+		{name: "bad advertised listener", props: connect.Config{"rest.advertised.listener": "tcp"}, bound: bound,
+			wantErr: "Invalid value tcp for configuration rest.advertised.listener: String must be one of: http, https"},
 		{name: "zero delay is no delay", props: connect.Config{"scheduled.rebalance.max.delay.ms": "0"}, bound: bound, check: func(t *testing.T, _ string, _ string, delay time.Duration) {
 			if delay >= 0 {
 				t.Errorf("delay %v, want negative (none)", delay)
@@ -58,7 +73,11 @@ func TestDistributedConfigFromProperties(t *testing.T) {
 			wantErr: "Invalid value many for configuration offset.storage.partitions: Not a number of type INT"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := distributedConfig("g", c.props, c.bound, []string{"k:9092"}, nil)
+			scheme := c.scheme
+			if scheme == "" {
+				scheme = "http"
+			}
+			cfg, err := distributedConfig("g", c.props, scheme, c.bound, []string{"k:9092"}, nil)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err %v, want %q", err, c.wantErr)
@@ -79,7 +98,7 @@ func TestDistributedConfigFromProperties(t *testing.T) {
 		"config.storage.topic": "c", "status.storage.topic": "s", "status.storage.partitions": "2",
 		"connect.protocol": "eager", "session.timeout.ms": "1000", "heartbeat.interval.ms": "100", "rebalance.timeout.ms": "5000",
 		"scheduled.rebalance.max.delay.ms": "2000",
-	}, bound, nil, nil)
+	}, "http", bound, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

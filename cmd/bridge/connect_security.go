@@ -9,6 +9,7 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/kafkaclient"
 	"github.com/streambridge/bridge/connect/restsec"
+	"github.com/streambridge/bridge/security/tlsconfig"
 )
 
 // restSecurity is how a worker serves its REST API.
@@ -28,6 +30,9 @@ type restSecurity struct {
 	listener restsec.Listener
 	tls      *tls.Config     // nil: plain HTTP
 	auth     restsec.Checker // nil: no authentication
+	// client is the TLS of requests forwarded to other workers of a
+	// distributed worker's group; nil: the system's CAs, no certificate.
+	client *tls.Config
 }
 
 // restSecurity reads the worker properties' listeners, TLS and REST
@@ -62,11 +67,24 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *s
 			return rs, err
 		}
 		rs.listener.Scheme, rs.tls = "https", r.Config()
+		if rs.client, err = forwardTLSFromFlags(r, o.tls.clientCAFile, props); err != nil {
+			return rs, err
+		}
 	} else if rs.listener.Scheme == "https" {
 		var err error
 		if rs.tls, err = restsec.ServerTLS(props, log.With("component", "tls")); err != nil {
 			return rs, fmt.Errorf("REST listener %s: %w", listeners, err)
 		}
+		if rs.client, err = restsec.ClientTLS(props, log.With("component", "tls")); err != nil {
+			return rs, err
+		}
+	} else if c, err := restsec.ClientTLS(props, log.With("component", "tls")); err == nil {
+		// An http listener may still forward to https workers (a mixed
+		// group, or workers behind a TLS proxy): Kafka's RestClient reads
+		// the same settings then, and fails only when it needs them.
+		rs.client = c
+	} else {
+		log.Warn("connect: requests forwarded to https workers will use the system's CAs and no client certificate", "err", err)
 	}
 	on, err := restsec.WantsBasicAuth(props)
 	if err != nil || !on {
@@ -85,12 +103,40 @@ func (o *connectCmdOptions) restSecurity(props connect.Config, l layered, log *s
 	return rs, err
 }
 
+// forwardTLSFromFlags is the TLS a worker whose listener the --tls-* flags
+// configure forwards requests with: its own certificate (reloaded as the
+// listener's is) and --tls-client-ca-file's CAs; without that file (no
+// client certificates asked for), the worker properties' trust store
+// (listeners.https.ssl.truststore.*, else ssl.truststore.*), else the
+// system's CAs.
+func forwardTLSFromFlags(r *tlsconfig.Reloader, caFile string, props connect.Config) (*tls.Config, error) {
+	roots, err := restsec.ClientTruststore(props)
+	if err != nil {
+		return nil, err
+	}
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-client-ca-file: %w", err)
+		}
+		cas, err := tlsconfig.ReadCerts(b)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-client-ca-file %s: %w", caFile, err)
+		}
+		roots = x509.NewCertPool()
+		for _, c := range cas {
+			roots.AddCert(c)
+		}
+	}
+	return restsec.ClientTLSFromReloader(r, roots), nil
+}
+
 // addTLSFlags adds serve's TLS flags, for the REST listener.
 func (o *connectCmdOptions) addTLSFlags(fs *pflag.FlagSet) {
 	o.tls.clientAuth = choice{value: "none", allowed: []string{"none", "requested", "required"}}
 	fs.StringVar(&o.tls.certFile, "tls-cert-file", "", "PEM certificate (then any intermediates) of the REST API, which then serves HTTPS, as serve's --tls-cert-file; re-read when the file changes. Unset: the worker properties' listeners and ssl.keystore.*")
 	fs.StringVar(&o.tls.keyFile, "tls-key-file", "", "PEM private key of --tls-cert-file (PKCS#8, PKCS#1 or SEC 1, unencrypted)")
-	fs.StringVar(&o.tls.clientCAFile, "tls-client-ca-file", "", "PEM CA certificates that REST clients' certificates must chain to")
+	fs.StringVar(&o.tls.clientCAFile, "tls-client-ca-file", "", "PEM CA certificates that REST clients' certificates must chain to, and, in distributed mode, the other workers' certificates when this one forwards a request to them")
 	fs.Var(&o.tls.clientAuth, "tls-client-auth", "ask REST clients for a certificate, as Kafka's ssl.client.auth: "+o.tls.clientAuth.list())
 }
 

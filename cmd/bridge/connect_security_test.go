@@ -137,6 +137,14 @@ func curlREST(t *testing.T, args ...string) (code int, body string) {
 // returns the REST API's https base URL.
 func runSecureConnect(t *testing.T, props string, args ...string) string {
 	t.Helper()
+	base, _ := startSecureConnect(t, props, args...)
+	return base
+}
+
+// startSecureConnect is runSecureConnect that also returns the worker's
+// log lines.
+func startSecureConnect(t *testing.T, props string, args ...string) (string, *logWatcher) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "worker.properties")
 	if err := os.WriteFile(path, []byte(props), 0o600); err != nil {
 		t.Fatal(err)
@@ -163,7 +171,7 @@ func runSecureConnect(t *testing.T, props string, args ...string) string {
 			t.Errorf("bridge connect exited with %d", code)
 		}
 	})
-	return base
+	return base, lw
 }
 
 // A `bridge connect` worker against a bridge whose only Kafka listener is

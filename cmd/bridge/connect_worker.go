@@ -38,6 +38,9 @@ type connectSettings struct {
 	// set, asks every request for Basic credentials (connect_security.go).
 	restTLS  *tls.Config
 	restAuth restsec.Checker
+	// forwardTLS is the TLS of requests forwarded to https workers of the
+	// group (nil: the system's CAs, no client certificate).
+	forwardTLS *tls.Config
 	// stateDir holds connectors.json and offsets.json; empty keeps them in
 	// memory.
 	stateDir string
@@ -107,13 +110,14 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	var h workerHerder
 	if s.groupID != "" {
 		var dcfg herder.DistributedConfig
-		dcfg, err = distributedConfig(s.groupID, s.props, ln.Addr(), s.bootstrap, adm)
+		scheme := "http"
+		if s.restTLS != nil {
+			scheme = "https"
+		}
+		dcfg, err = distributedConfig(s.groupID, s.props, scheme, ln.Addr(), s.bootstrap, adm)
 		if err == nil {
 			dcfg.Registry, dcfg.Logger = reg, log
 			dcfg.Client = clients.worker[1:] // past the seed brokers, which Brokers has
-			if s.restTLS != nil {
-				dcfg.URL = "https://" + dcfg.WorkerID + "/"
-			}
 			h, err = herder.OpenDistributed(ctx, dcfg)
 		}
 	} else {
@@ -188,7 +192,7 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	if extraRoutes != nil {
 		extraRoutes(mux)
 	}
-	mux.Handle("/", rest.New(rest.Config{Herder: h, Version: info.Version, Commit: info.Commit, Logger: log}))
+	mux.Handle("/", rest.New(rest.Config{Herder: h, Version: info.Version, Commit: info.Commit, Logger: log, ForwardClient: forwardClient(s.forwardTLS)}))
 	var handler http.Handler = mux
 	if s.restAuth != nil {
 		handler = restsec.BasicAuth(mux, s.restAuth)
@@ -204,6 +208,16 @@ func startConnect(ctx context.Context, s connectSettings, extraRoutes func(*http
 	}()
 	log.Info("listening", "listener", "connect", "addr", ln.Addr().String(), "tls", s.restTLS != nil, "basic_auth", s.restAuth != nil, "bootstrap", strings.Join(s.bootstrap, ","), "state_dir", s.stateDir, "group_id", s.groupID)
 	return c, nil
+}
+
+// forwardClient is the HTTP client of requests forwarded to other workers.
+// It ignores HTTP(S)_PROXY, as Kafka's RestClient does: workers of a group
+// reach one another directly, at the URLs they advertised.
+func forwardClient(tlsConfig *tls.Config) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.TLSClientConfig = tlsConfig
+	return &http.Client{Transport: t}
 }
 
 // flushInterval is offset.flush.interval.ms (0, the runtime's default, when

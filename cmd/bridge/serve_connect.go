@@ -50,6 +50,7 @@ func (o *serveOptions) connectHook(log *slog.Logger) afterStart {
 			restAddr:   o.connect.addr,
 			restTLS:    sec.rest.tls,
 			restAuth:   sec.rest.auth,
+			forwardTLS: sec.rest.client,
 			stateDir:   stateDir,
 			groupID:    o.connect.groupID,
 			props:      o.connect.withDistributedProps(sec.props),

@@ -23,7 +23,17 @@ import (
 // returns the worker's REST base URL and the Kafka listener's address.
 func runServeConnect(t *testing.T, args ...string) (base, kafka string, stop func()) {
 	t.Helper()
-	lw := newLogWatcher()
+	addr, kafka, _, stop := startServeConnect(t, args...)
+	base = "http://" + addr
+	waitHealthy(t, base)
+	return base, kafka, stop
+}
+
+// startServeConnect is runServeConnect for any listener: it returns the
+// worker's REST address as soon as it serves, and serve's log lines.
+func startServeConnect(t *testing.T, args ...string) (addr, kafka string, lw *logWatcher, stop func()) {
+	t.Helper()
+	lw = newLogWatcher()
 	sigs := make(chan os.Signal, 1)
 	kafkaC := make(chan string, 1)
 	done := make(chan error, 1)
@@ -46,16 +56,14 @@ func runServeConnect(t *testing.T, args ...string) (base, kafka string, stop fun
 	root.SetErr(io.Discard)
 	go func() { done <- root.Execute() }()
 	select {
-	case addr := <-lw.addrC:
-		base = "http://" + addr
+	case addr = <-lw.addrC:
 	case err := <-done:
 		t.Fatalf("bridge serve returned before its Connect worker served: %v", err)
 	case <-time.After(2 * time.Minute):
 		t.Fatal("bridge serve's Connect worker did not start")
 	}
 	kafka = <-kafkaC
-	waitHealthy(t, base)
-	return base, kafka, func() {
+	return addr, kafka, lw, func() {
 		sigs <- syscall.SIGTERM
 		if err := <-done; err != nil {
 			t.Errorf("bridge serve: %v", err)

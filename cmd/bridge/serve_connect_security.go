@@ -81,6 +81,11 @@ func (o *serveOptions) embeddedConnectSecurity(srv *server.Server, log *slog.Log
 			return ec, err
 		}
 		ec.rest.tls = r.Config()
+		// The worker forwards to the others of its group (--connect-group-id)
+		// with the same certificate, trusting --tls-client-ca-file's CAs.
+		if ec.rest.client, err = forwardTLSFromFlags(r, o.security.tls.clientCAFile, ec.props); err != nil {
+			return ec, err
+		}
 	}
 	if o.connect.basicAuth {
 		u := o.security.sasl.store

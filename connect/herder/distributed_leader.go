@@ -23,7 +23,7 @@ package herder
 
 import (
 	"context"
-	"fmt"
+	"net/url"
 	"sync"
 
 	"github.com/streambridge/bridge/connect/distributed"
@@ -179,10 +179,17 @@ func (d *Distributed) asLeader(ctx context.Context, notLeader string) (_ distrib
 }
 
 // taskOwnerURL is the REST URL of the worker the status topic says runs a
-// task, "" when none or this one.
+// task, "" when none or this one. A worker id is the owner's advertised
+// host:port without a scheme (Kafka's form), so the owner is reached with
+// this worker's own advertised scheme: the workers of a group advertise
+// one (all http or all https).
 func (d *Distributed) taskOwnerURL(st distributed.Status, ok bool) string {
 	if !ok || st.WorkerID == "" || st.WorkerID == d.cfg.WorkerID || st.State == runtime.Unassigned {
 		return ""
 	}
-	return fmt.Sprintf("http://%s/", st.WorkerID)
+	scheme := "http"
+	if u, err := url.Parse(d.cfg.URL); err == nil && u.Scheme != "" {
+		scheme = u.Scheme
+	}
+	return scheme + "://" + st.WorkerID + "/"
 }

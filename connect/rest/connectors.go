@@ -12,6 +12,9 @@ import (
 
 func (s *Handler) listConnectors(w http.ResponseWriter, r *http.Request) {
 	names := s.cfg.Herder.Connectors()
+	if names == nil {
+		names = []string{} // Kafka answers [], never null
+	}
 	expand := r.URL.Query()["expand"]
 	if len(expand) == 0 {
 		writeJSON(w, http.StatusOK, names)

@@ -4,7 +4,9 @@
 // Kafka's PEM form, optionally under the listeners.https. prefix), and
 // HTTP Basic authentication as Kafka's BasicAuthSecurityRestExtension
 // does it (a JAAS KafkaConnect section naming PropertyFileLoginModule and
-// its credentials file).
+// its credentials file). The same settings make the worker's REST client
+// (client.go): a distributed worker forwards requests to the other
+// workers of its group with its listener's trust store and certificate.
 //
 // Invariants:
 //   - An https listener without a key store is an error, never plain HTTP.

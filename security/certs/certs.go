@@ -134,9 +134,13 @@ func Write(o Options) ([]Written, error) {
 		out = append(out, Written{w[0], "CA certificate"}, Written{w[1], "CA key"})
 	}
 
+	// The server certificate may also authenticate as a client: a Connect
+	// worker presents its listener's certificate to the other workers of
+	// its group when they ask for one (ssl.client.auth), as a Kafka
+	// broker's certificate does on an mTLS inter-broker listener.
 	server := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: o.Hosts[0], Organization: []string{"StreamBridge development"}},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	for _, h := range o.Hosts {
 		if ip := net.ParseIP(h); ip != nil {

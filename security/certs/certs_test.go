@@ -81,6 +81,10 @@ func TestWriteVerifies(t *testing.T) {
 			t.Errorf("server certificate for %s: %v", host, err)
 		}
 	}
+	// A worker presents it to the workers it forwards requests to.
+	if _, err := server.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("server certificate as a client certificate: %v", err)
+	}
 	if _, err := server.Verify(x509.VerifyOptions{DNSName: "example.com", Roots: roots, CurrentTime: now}); err == nil {
 		t.Error("server certificate verifies for example.com")
 	}
