@@ -26,7 +26,7 @@ func TestDistributedConfigExactlyOnceSourceSupport(t *testing.T) {
 		if c.value != "" {
 			props["exactly.once.source.support"] = c.value
 		}
-		cfg, err := distributedConfig("g", props, bound, []string{"k:9092"}, nil)
+		cfg, err := distributedConfig("g", props, "http", bound, []string{"k:9092"}, nil)
 		switch {
 		case c.wantErr != "":
 			if err == nil || err.Error() != c.wantErr {
