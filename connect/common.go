@@ -93,9 +93,9 @@ func CommonDef(t PluginType) ConfigDef {
 	case PluginSource:
 		def = append(def,
 			ConfigKey{Name: ExactlyOnceSupport, Type: ConfigString, Default: "requested", Importance: Medium, Group: GroupExactlyOnce, DisplayName: "Exactly once support",
-				Doc: "Whether the connector must be able to provide exactly-once semantics.", Recommended: []string{"requested", "required"}},
+				Doc: "Whether the connector must be able to provide exactly-once semantics.", Recommended: []string{"requested", "required"}, CaseInsensitive: true},
 			ConfigKey{Name: TransactionBoundary, Type: ConfigString, Default: "poll", Importance: Medium, Group: GroupExactlyOnce, DisplayName: "Transaction Boundary",
-				Doc: "Permitted values are: poll, interval, connector.", Recommended: []string{"poll", "interval", "connector"}},
+				Doc: "Permitted values are: poll, interval, connector.", Recommended: []string{"poll", "interval", "connector"}, CaseInsensitive: true},
 			ConfigKey{Name: TransactionBoundaryInterval, Type: ConfigLong, Default: "-1", Importance: Low, Group: GroupExactlyOnce, DisplayName: "Transaction boundary interval",
 				Doc: "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits by connector tasks."},
 			ConfigKey{Name: OffsetsStorageTopic, Type: ConfigString, Importance: Low, Group: GroupExactlyOnce, DisplayName: "Offsets topic",

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ type ConfigKey struct {
 	// Recommended lists the accepted values of an enumeration (the validate
 	// answer's recommended_values); when set, any other value is refused.
 	Recommended []string
+	// CaseInsensitive accepts Recommended values in any case (Kafka's
+	// CaseInsensitiveValidString).
+	CaseInsensitive bool
 	// Check refuses a value that has the right type but is not acceptable;
 	// its message follows "Invalid value V for configuration N: ".
 	Check func(v any) error
@@ -101,9 +105,15 @@ func (d ConfigDef) Parse(cfg Config) (Values, map[string][]string) {
 			fail(k.Name, fmt.Sprintf("Invalid value %s for configuration %s: %v", raw, k.Name, err))
 			continue
 		}
-		if len(k.Recommended) > 0 && k.Type != ConfigList && !contains(k.Recommended, raw) {
-			fail(k.Name, fmt.Sprintf("Invalid value %s for configuration %s: String must be one of: %s", raw, k.Name, strings.Join(k.Recommended, ", ")))
-			continue
+		if len(k.Recommended) > 0 && k.Type != ConfigList {
+			switch {
+			case k.CaseInsensitive && !slices.ContainsFunc(k.Recommended, func(r string) bool { return strings.EqualFold(r, raw) }):
+				fail(k.Name, fmt.Sprintf("Invalid value %s for configuration %s: String must be one of (case insensitive): %s", raw, k.Name, strings.ToUpper(strings.Join(k.Recommended, ", "))))
+				continue
+			case !k.CaseInsensitive && !contains(k.Recommended, raw):
+				fail(k.Name, fmt.Sprintf("Invalid value %s for configuration %s: String must be one of: %s", raw, k.Name, strings.Join(k.Recommended, ", ")))
+				continue
+			}
 		}
 		if k.Check != nil {
 			if err := k.Check(v); err != nil {

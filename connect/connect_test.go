@@ -29,6 +29,7 @@ func TestConfigDefParse(t *testing.T) {
 		{Name: "mode", Type: ConfigString, Default: "a", Recommended: []string{"a", "b"}},
 		{Name: "list", Type: ConfigList, Default: " x, ,y "},
 		{Name: "on", Type: ConfigBoolean, Default: "false"},
+		{Name: "level", Type: ConfigString, Default: "low", Recommended: []string{"low", "high"}, CaseInsensitive: true},
 	}
 	tests := []struct {
 		cfg  Config
@@ -43,6 +44,8 @@ func TestConfigDefParse(t *testing.T) {
 			"on":    {"Invalid value yes for configuration on: Expected value to be either true or false"},
 		}},
 		{Config{"topic": "t", "tasks": "11"}, map[string][]string{"tasks": {"Invalid value 11 for configuration tasks: Value must be no more than 10"}}},
+		{Config{"topic": "t", "level": "HIGH"}, nil},
+		{Config{"topic": "t", "level": "mid"}, map[string][]string{"level": {"Invalid value mid for configuration level: String must be one of (case insensitive): LOW, HIGH"}}},
 	}
 	for _, tt := range tests {
 		vals, errs := def.Parse(tt.cfg)
