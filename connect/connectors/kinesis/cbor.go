@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -217,7 +218,11 @@ func (a *getRecordsAnswer) fill(out *awskinesis.GetRecordsOutput) {
 type cborBlob []byte
 
 func (b *cborBlob) UnmarshalCBOR(data []byte) error {
-	if len(data) > 0 && data[0]>>5 == 2 { // major type 2: a byte string
+	if raw, ok := byteString(data); ok {
+		*b = raw
+		return nil
+	}
+	if len(data) > 0 && data[0]>>5 == 2 { // a byte string in chunks
 		return cborDecode.Unmarshal(data, (*[]byte)(b))
 	}
 	var text string
@@ -230,6 +235,36 @@ func (b *cborBlob) UnmarshalCBOR(data []byte) error {
 	}
 	*b = raw
 	return nil
+}
+
+// byteString returns the content of data when it is exactly one definite
+// byte string, without copying: the decoder hands an Unmarshaler a slice
+// of the answer's body, which the records then share (one allocation per
+// answer rather than one per record).
+func byteString(data []byte) ([]byte, bool) {
+	if len(data) == 0 || data[0]>>5 != 2 {
+		return nil, false
+	}
+	var n uint64
+	head := 1
+	switch ai := data[0] & 0x1f; {
+	case ai < 24:
+		n = uint64(ai)
+	case ai == 24 && len(data) >= 2:
+		n, head = uint64(data[1]), 2
+	case ai == 25 && len(data) >= 3:
+		n, head = uint64(binary.BigEndian.Uint16(data[1:])), 3
+	case ai == 26 && len(data) >= 5:
+		n, head = uint64(binary.BigEndian.Uint32(data[1:])), 5
+	case ai == 27 && len(data) >= 9:
+		n, head = binary.BigEndian.Uint64(data[1:]), 9
+	default:
+		return nil, false
+	}
+	if uint64(len(data)-head) != n {
+		return nil, false
+	}
+	return data[head:len(data):len(data)], true
 }
 
 // cborTime is a timestamp as services write it in CBOR: AWS (and the

@@ -42,6 +42,23 @@ func TestCBORTimesAndData(t *testing.T) {
 			t.Errorf("%s: %v, %v; want %v (error %v)", c.name, got.Time, err, c.want, c.bad)
 		}
 	}
+	long := bytes.Repeat([]byte("x"), 70000)
+	for _, c := range []struct {
+		v    any
+		want []byte
+	}{{[]byte("hello"), []byte("hello")}, {"aGVsbG8=", []byte("hello")}, {long, long}, {[]byte{}, []byte{}}} {
+		b, _ := cborEncode.Marshal(c.v)
+		var got cborBlob
+		if err := got.UnmarshalCBOR(b); err != nil || !bytes.Equal(got, c.want) {
+			t.Errorf("%.20v: %.20q, %v", c.v, got, err)
+		}
+	}
+	// A byte string in chunks (indefinite length) is read too.
+	chunked := []byte{0x5f, 0x42, 'h', 'e', 0x43, 'l', 'l', 'o', 0xff}
+	var got cborBlob
+	if err := got.UnmarshalCBOR(chunked); err != nil || string(got) != "hello" {
+		t.Errorf("chunks: %q, %v", got, err)
+	}
 	for _, v := range []any{[]byte("hello"), "aGVsbG8="} {
 		b, _ := cborEncode.Marshal(v)
 		var got cborBlob
