@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/streambridge/bridge/connect"
-	"github.com/streambridge/bridge/security/certs"
 )
 
 func TestAdvertisedScheme(t *testing.T) {
@@ -47,17 +46,8 @@ func TestAdvertisedScheme(t *testing.T) {
 // the listener's trust store and presents the listener's certificate to a
 // worker that requires one, or fails as a client without them would.
 func TestClientTLS(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := certs.Write(certs.Options{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := os.ReadFile(filepath.Join(dir, certs.ServerKeyFile))
-	cert, _ := os.ReadFile(filepath.Join(dir, certs.ServerFile))
-	ks := filepath.Join(dir, "ks.pem")
-	if err := os.WriteFile(ks, append(key, cert...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(dir, certs.CAFile)
+	ks, ca, key, cert := devKeyStore(t)
+	dir := filepath.Dir(ks)
 	caPEM, _ := os.ReadFile(ca)
 
 	// Another worker of the group: https, client certificates required.

@@ -97,17 +97,7 @@ func TestWantsBasicAuth(t *testing.T) {
 }
 
 func TestServerTLS(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := certs.Write(certs.Options{Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := os.ReadFile(filepath.Join(dir, certs.ServerKeyFile))
-	cert, _ := os.ReadFile(filepath.Join(dir, certs.ServerFile))
-	ks := filepath.Join(dir, "ks.pem")
-	if err := os.WriteFile(ks, append(key, cert...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(dir, certs.CAFile)
+	ks, ca, key, cert := devKeyStore(t)
 	for _, tc := range []struct {
 		name  string
 		props connect.Config
@@ -150,4 +140,22 @@ func FuzzCredentialsFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = CredentialsFile(s)
 	})
+}
+
+// devKeyStore writes a development certificate set (bridge certs) and a
+// PEM key store of the server's key and certificate; it returns the key
+// store's and the CA's paths, and the server's key and certificate.
+func devKeyStore(t *testing.T) (keyStore, ca string, key, cert []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := certs.Write(certs.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	key, _ = os.ReadFile(filepath.Join(dir, certs.ServerKeyFile))
+	cert, _ = os.ReadFile(filepath.Join(dir, certs.ServerFile))
+	keyStore = filepath.Join(dir, "ks.pem")
+	if err := os.WriteFile(keyStore, append(key, cert...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return keyStore, filepath.Join(dir, certs.CAFile), key, cert
 }
