@@ -287,8 +287,12 @@ func TestConnectDistributedKillAndRollingRestart(t *testing.T) {
 	props := filepath.Join(t.TempDir(), "worker.properties")
 	if err := os.WriteFile(props, []byte(strings.Join([]string{
 		"offset.flush.interval.ms=100",
-		"session.timeout.ms=1000",
-		"heartbeat.interval.ms=200",
+		// A session long enough that a CI machine's stalls do not expire a
+		// live worker: a new leader hands an expired member's tasks out at
+		// once, and the member runs them on until it hears, which makes
+		// duplicates this test would blame on the kill.
+		"session.timeout.ms=4000",
+		"heartbeat.interval.ms=400",
 		"rebalance.timeout.ms=10000",
 		"scheduled.rebalance.max.delay.ms=1000",
 		"rest.advertised.host.name=127.0.0.1",

@@ -457,9 +457,16 @@ func (m *Member) heartbeat(ctx context.Context, wait rejoinWait) {
 		req := kmsg.NewPtrHeartbeatRequest()
 		req.Group, req.Generation, req.MemberID = m.cfg.GroupID, m.generation, m.memberID
 		m.mu.Unlock()
-		resp, err := req.RequestWith(ctx, m.cl)
+		// A heartbeat answered after the session ended is worthless: wait
+		// no longer than a session, so a stalled request ends in a rejoin
+		// (and, past the scheduled delay, in revokeIfCutOff) rather than
+		// in a member that silently runs work the group gave to others.
+		hctx, cancel := context.WithTimeout(ctx, m.cfg.SessionTimeout)
+		resp, err := req.RequestWith(hctx, m.cl)
+		cancel()
 		if err != nil {
 			if m.cfg.Now().Sub(lastOK) > m.cfg.SessionTimeout {
+				m.cfg.Logf("connect group %s: no heartbeat answered for %s: %v", m.cfg.GroupID, m.cfg.SessionTimeout, err)
 				return
 			}
 			continue
@@ -473,6 +480,7 @@ func (m *Member) heartbeat(ctx context.Context, wait rejoinWait) {
 		case errors.Is(err, kerr.UnknownMemberID), errors.Is(err, kerr.FencedInstanceID):
 			// The session expired: join again as a new member, offering what
 			// this worker still runs so the leader can sort out duplicates.
+			m.cfg.Logf("connect group %s: heartbeat: %v; joining again", m.cfg.GroupID, err)
 			m.setMember("", -1)
 			return
 		default:

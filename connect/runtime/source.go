@@ -240,8 +240,11 @@ func (s *sourceRunner) commit(ctx context.Context) error {
 	offsets := s.submitted.committable()
 	if len(offsets) > 0 {
 		if err := s.t.w.cfg.Offsets.Put(ctx, s.t.id.Connector, offsets); err != nil {
-			// Kafka Connect logs a failed flush and tries again at the next.
-			s.t.log.Error("could not store source offsets", "err", err)
+			// Kafka Connect logs a failed flush and tries again at the next;
+			// a stop cancels a periodic flush, and the final one retries it.
+			if ctx.Err() == nil {
+				s.t.log.Error("could not store source offsets", "err", err)
+			}
 			s.submitted.requeue(offsets)
 			return nil
 		}
