@@ -47,6 +47,9 @@ type Config struct {
 	Kinesis    string
 	Records    int
 	RecordSize int
+	// DistinctValues makes every record's value different
+	// (measure.DistinctPayloads) rather than one of 16 (measure.Payloads).
+	DistinctValues bool
 	// Partitions is the partition (and shard) count of every topic and
 	// stream; Tasks the connector's tasks.max.
 	Partitions int
@@ -99,6 +102,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Log = io.Discard
 	}
 	b := &bench{cfg: cfg, run: fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000), payloads: measure.Payloads(cfg.RecordSize)}
+	if cfg.DistinctValues {
+		b.payloads = measure.DistinctPayloads(cfg.Records, cfg.RecordSize)
+	}
 	switch cfg.Pipeline {
 	case "kafka-kafka":
 		return b.kafkaToKafka(ctx)

@@ -144,6 +144,27 @@ func Payloads(n int) [][]byte {
 	return out
 }
 
+// DistinctPayloads returns count values of size n, all different: random
+// upper-case letters in one buffer. Unlike Payloads' few values, which a
+// producer reads from its cache and compresses by ~15x as they repeat in
+// every batch, these make every byte cost memory traffic and leave little
+// for an LZ compressor: data that does not repeat, as most data does not.
+func DistinctPayloads(count, n int) [][]byte {
+	buf := make([]byte, count*n)
+	for i := 0; i < len(buf); i += 8 {
+		v := rand.Uint64()
+		for j := i; j < min(i+8, len(buf)); j++ {
+			buf[j] = 'A' + byte(v%26)
+			v /= 26
+		}
+	}
+	out := make([][]byte, count)
+	for i := range out {
+		out[i] = buf[i*n : (i+1)*n : (i+1)*n]
+	}
+	return out
+}
+
 // Percentile returns the q-quantile (0 < q <= 1) of sorted by the
 // nearest-rank method, 0 for none.
 func Percentile(sorted []time.Duration, q float64) time.Duration {

@@ -52,6 +52,7 @@ the direct production's (the issue's goal: at least 0.7).
 	fs.StringSliceVar(&o.pipelines, "pipeline", connectbench.Pipelines, "pipelines to run: kafka-kafka, kinesis-kafka, kafka-kinesis")
 	fs.IntVar(&o.cfg.Records, "records", 100_000, "records each phase writes")
 	fs.IntVar(&o.cfg.RecordSize, "record-size", 1024, "bytes per record value")
+	fs.BoolVar(&o.cfg.DistinctValues, "distinct-values", false, "make every record's value different (by default the values are 16 random ones, repeated)")
 	fs.IntVar(&o.cfg.Partitions, "partitions", 4, "partitions of every topic, shards of every stream")
 	fs.IntVar(&o.cfg.Tasks, "tasks", 2, "the connector's tasks.max")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the bridges in this process rather than in child processes")

@@ -14,6 +14,7 @@ import (
 	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/connect/convert"
 	"github.com/streambridge/bridge/connect/runtime"
+	"github.com/streambridge/bridge/connect/transform"
 	"github.com/streambridge/bridge/internal/kafkatest"
 )
 
@@ -27,6 +28,7 @@ func newWorker(t *testing.T, addr string) worker {
 	var reg connect.Registry
 	reg.Register(Plugins()...)
 	reg.Register(convert.Plugins()...)
+	reg.Register(transform.Plugins()...)
 	w, err := runtime.NewWorker(runtime.WorkerConfig{Registry: &reg, Kafka: []kgo.Opt{kgo.SeedBrokers(addr)},
 		Offsets: &runtime.MemoryOffsetStore{}, OffsetFlushInterval: 50 * time.Millisecond})
 	if err != nil {

@@ -232,7 +232,8 @@ func (t *sourceTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg 
 		return err
 	}
 	opts = append(opts, kgo.ConsumePartitions(assign),
-		kgo.FetchMaxWait(t.timeout), kgo.FetchMaxPartitionBytes(8<<20))
+		kgo.FetchMaxWait(t.timeout), kgo.FetchMaxPartitionBytes(8<<20),
+		kgo.WithPools(&fetchPool{})) // recycle.go
 	t.cl, err = kgo.NewClient(opts...)
 	return err
 }
@@ -252,8 +253,9 @@ func storedOffset(v any) (int64, bool) {
 // copiedPartition is what every record of an upstream partition shares:
 // its SourcePartition map and its topic's downstream name.
 type copiedPartition struct {
-	source map[string]any
-	topic  string
+	source   map[string]any
+	topic    string
+	inflight *inflight
 }
 
 func (t *sourceTask) partitionOf(topic string, p int32) copiedPartition {
@@ -263,7 +265,7 @@ func (t *sourceTask) partitionOf(topic string, p int32) copiedPartition {
 		if t.partitions == nil {
 			t.partitions = make(map[connect.TopicPartition]copiedPartition)
 		}
-		c = copiedPartition{sourcePartition(topic, p), rename(t.format, topic)}
+		c = copiedPartition{sourcePartition(topic, p), rename(t.format, topic), &inflight{}}
 		t.partitions[tp] = c
 	}
 	return c
@@ -306,6 +308,7 @@ func (t *sourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 		for _, h := range r.Headers {
 			rec.Headers = append(rec.Headers, connect.Header{Key: h.Key, Value: h.Value})
 		}
+		cp.inflight.add(r)
 		out = append(out, rec)
 	})
 	if len(out) == 0 && fetchErr != nil {
@@ -318,13 +321,19 @@ func (t *sourceTask) Poll(ctx context.Context) ([]connect.Record, error) {
 // downstream and upstream offsets drifted apart, or every offset.lag.max
 // records.
 func (t *sourceTask) CommitRecord(_ context.Context, rec connect.Record) error {
-	if t.syncs == "" || rec.SourcePartition == nil || rec.Offset < 0 {
-		return nil
+	if rec.SourcePartition == nil {
+		return nil // an offset sync
 	}
 	topic, _ := rec.SourcePartition["topic"].(string)
 	part, _ := rec.SourcePartition["partition"].(int32)
 	up, _ := rec.SourceOffset["offset"].(int64)
 	tp := connect.TopicPartition{Topic: topic, Partition: part}
+	if c, ok := t.partitions[tp]; ok {
+		c.inflight.commit(up, rec.Offset >= 0)
+	}
+	if t.syncs == "" || rec.Offset < 0 {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	last, seen := t.lastSync[tp]

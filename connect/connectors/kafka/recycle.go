@@ -1,0 +1,152 @@
+package kafka
+
+// The source task's consumer decompresses batches into buffers it borrows
+// from a fetchPool and decodes records into slices it borrows too; a record
+// is recycled (kgo's Record.Recycle) once the runtime committed its copy,
+// and a batch's memory goes back to the pool when its last record is.
+//
+// Why: a copy of compressed batches spends most of its time writing
+// decompressed bytes into memory the process has just been given. On this
+// project's 2-core VM a 1 KiB-record snappy copy decompressed at 0.36 GB/s
+// into fresh buffers, against 13.8 GB/s into a reused one (s2.Decode in a
+// loop), and fresh record slices cost as much again in page faults and
+// zeroing.
+//
+// Invariants:
+//   - Only records the runtime produced (CommitRecord with Offset >= 0) are
+//     recycled: a record a transform dropped or an error handler kept may
+//     still be referenced (a dead letter queue produces it later), so its
+//     batch's memory is left to the garbage collector.
+//   - Poll and CommitRecord run on the task's one loop goroutine (the
+//     runtime's contract), so the in-flight lists need no lock; the pool is
+//     shared with the consumer's goroutines and locks.
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// fetchPool keeps buffers and record slices for reuse (kgo.PoolDecompressBytes
+// and kgo.PoolRecords), up to maxPooledBytes of buffers, none over
+// maxPooledBuffer, and maxPooledSlices slices. A free list rather than a
+// sync.Pool: a copy collects garbage often, and sync.Pool empties itself
+// after two collections, handing out fresh memory again.
+type fetchPool struct {
+	mu          sync.Mutex
+	bytes       [][]byte
+	pooledBytes int
+	recs        [][]kgo.Record
+}
+
+const (
+	maxPooledBytes  = 256 << 20
+	maxPooledBuffer = 16 << 20
+	maxPooledSlices = 256
+	// pooledRound rounds the buffers this pool makes up, so that one fits
+	// the batches of about its size that follow once it is back.
+	pooledRound = 256 << 10
+)
+
+func (p *fetchPool) GetDecompressBytes(compressed []byte, codec kgo.CompressionCodecType) []byte {
+	want := 4 * len(compressed)
+	if codec == kgo.CodecSnappy {
+		if n, err := s2.DecodedLen(compressed); err == nil {
+			want = n
+		}
+	}
+	p.mu.Lock()
+	if i := slices.IndexFunc(p.bytes, func(b []byte) bool { return cap(b) >= want }); i >= 0 {
+		b := p.bytes[i]
+		p.bytes = slices.Delete(p.bytes, i, i+1)
+		p.pooledBytes -= cap(b)
+		p.mu.Unlock()
+		return b[:0]
+	}
+	p.mu.Unlock()
+	if want > maxPooledBuffer {
+		return nil // the codec sizes it; it will not be kept
+	}
+	return make([]byte, 0, (want+pooledRound-1)/pooledRound*pooledRound)
+}
+
+func (p *fetchPool) PutDecompressBytes(b []byte) {
+	if cap(b) > maxPooledBuffer {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pooledBytes+cap(b) <= maxPooledBytes {
+		p.bytes = append(p.bytes, b)
+		p.pooledBytes += cap(b)
+	}
+}
+
+func (p *fetchPool) GetRecords(n int) []kgo.Record {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i := slices.IndexFunc(p.recs, func(r []kgo.Record) bool { return cap(r) >= n }); i >= 0 {
+		r := p.recs[i]
+		p.recs = slices.Delete(p.recs, i, i+1)
+		return r[:0]
+	}
+	return make([]kgo.Record, 0, n)
+}
+
+func (p *fetchPool) PutRecords(r []kgo.Record) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.recs) < maxPooledSlices {
+		p.recs = append(p.recs, r)
+	}
+}
+
+// inflight is one source partition's polled records, in offset order, not
+// yet committed.
+type inflight struct {
+	recs []inflightRecord
+	head int // recs[:head] are done
+}
+
+type inflightRecord struct {
+	offset int64
+	rec    *kgo.Record // nil once committed
+}
+
+func (f *inflight) add(r *kgo.Record) {
+	f.recs = append(f.recs, inflightRecord{r.Offset, r})
+}
+
+// commit recycles the record at offset when produced is true and forgets
+// it either way.
+func (f *inflight) commit(offset int64, produced bool) {
+	live := f.recs[f.head:]
+	i, found := slices.BinarySearchFunc(live, offset, func(e inflightRecord, o int64) int {
+		switch {
+		case e.offset < o:
+			return -1
+		case e.offset > o:
+			return 1
+		}
+		return 0
+	})
+	if !found || live[i].rec == nil {
+		return
+	}
+	if produced {
+		live[i].rec.Recycle()
+	}
+	live[i].rec = nil
+	for f.head < len(f.recs) && f.recs[f.head].rec == nil {
+		f.head++
+	}
+	// Drop the done prefix once it is most of the slice, so the slice
+	// neither grows for ever nor moves on every commit.
+	if f.head > 1024 && f.head > len(f.recs)/2 {
+		n := copy(f.recs, f.recs[f.head:])
+		clear(f.recs[n:])
+		f.recs, f.head = f.recs[:n], 0
+	}
+}
