@@ -17,6 +17,9 @@ package kafka
 //     recycled: a record a transform dropped or an error handler kept may
 //     still be referenced (a dead letter queue produces it later), so its
 //     batch's memory is left to the garbage collector.
+//   - A record that is never committed (an aborted transaction's) is
+//     forgotten, not recycled, after maxInflight newer ones: the lists stay
+//     bounded and nothing is recycled that might still be read.
 //   - Poll and CommitRecord run on the task's one loop goroutine (the
 //     runtime's contract), so the in-flight lists need no lock; the pool is
 //     shared with the consumer's goroutines and locks.
@@ -112,10 +115,22 @@ type inflight struct {
 
 type inflightRecord struct {
 	offset int64
-	rec    *kgo.Record // nil once committed
+	rec    *kgo.Record // nil once committed or forgotten
 }
 
+// maxInflight bounds the records a partition keeps for recycling. A record
+// that is never committed (its transaction was aborted, or its send failed
+// and the failure was tolerated) is forgotten once this many newer ones
+// came, and its batch is left to the garbage collector; in a working copy
+// a partition has far fewer in flight (the producer buffers 50,000 records
+// at most).
+const maxInflight = 1 << 18
+
 func (f *inflight) add(r *kgo.Record) {
+	if len(f.recs)-f.head >= maxInflight {
+		f.recs[f.head].rec = nil
+		f.advance()
+	}
 	f.recs = append(f.recs, inflightRecord{r.Offset, r})
 }
 
@@ -139,11 +154,15 @@ func (f *inflight) commit(offset int64, produced bool) {
 		live[i].rec.Recycle()
 	}
 	live[i].rec = nil
+	f.advance()
+}
+
+// advance moves head past the done prefix and drops it once it is most of
+// the slice, so the slice neither grows for ever nor moves on every commit.
+func (f *inflight) advance() {
 	for f.head < len(f.recs) && f.recs[f.head].rec == nil {
 		f.head++
 	}
-	// Drop the done prefix once it is most of the slice, so the slice
-	// neither grows for ever nor moves on every commit.
 	if f.head > 1024 && f.head > len(f.recs)/2 {
 		n := copy(f.recs, f.recs[f.head:])
 		clear(f.recs[n:])

@@ -101,3 +101,24 @@ func TestInflightCommit(t *testing.T) {
 		t.Fatalf("%d entries left from offset %d, want 500 from %d", len(f.recs)-f.head, f.recs[f.head].offset, 10+2*2500)
 	}
 }
+
+// A record never committed (an aborted transaction's) does not keep its
+// partition's list growing: it is forgotten after maxInflight newer ones.
+func TestInflightForgetsTheNeverCommitted(t *testing.T) {
+	var f inflight
+	stuck := kgo.Record{Offset: 0}
+	f.add(&stuck)
+	recs := make([]kgo.Record, 3*maxInflight)
+	for i := range recs {
+		recs[i].Offset = int64(i + 1)
+		f.add(&recs[i])
+		f.commit(recs[i].Offset, true)
+		if live := len(f.recs) - f.head; live > maxInflight {
+			t.Fatalf("after %d records: %d live entries", i+1, live)
+		}
+	}
+	if len(f.recs) > maxInflight {
+		t.Errorf("%d entries kept, at most %d wanted", len(f.recs), maxInflight)
+	}
+	f.commit(0, true) // long forgotten: nothing to recycle
+}
