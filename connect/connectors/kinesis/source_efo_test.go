@@ -42,16 +42,7 @@ func TestSourceEFOCopiesEveryRecord(t *testing.T) {
 	if len(run.got) != 250 {
 		t.Fatalf("%d records, want 250", len(run.got))
 	}
-	all := tg.readAll(t, "src")
-	for _, id := range keysOf(all) {
-		w, g := all[id], got[id]
-		if len(w) != len(g) {
-			t.Fatalf("shard %s: %d records, want %d", id, len(g), len(w))
-		}
-		for i := range w {
-			checkRecord(t, g[i], w[i], id)
-		}
-	}
+	checkShards(t, got, tg.readAll(t, "src"))
 	if len(want) != 3 {
 		t.Fatalf("%d shards", len(want))
 	}

@@ -42,6 +42,13 @@ func testSourceCopiesEveryRecord(t *testing.T, kind targetKind, cbor string) {
 	if len(run.got) != 300 {
 		t.Fatalf("%d records, want 300", len(run.got))
 	}
+	checkShards(t, got, want)
+}
+
+// checkShards compares the source records of every shard, in order, with
+// the Kinesis records they copy.
+func checkShards(t *testing.T, got map[string][]connect.Record, want map[string][]types.Record) {
+	t.Helper()
 	for _, id := range keysOf(want) {
 		w, g := want[id], got[id]
 		if len(w) != len(g) {
