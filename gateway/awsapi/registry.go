@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/streambridge/bridge/internal/uuid"
 )
@@ -63,7 +64,12 @@ func (x *Exchange) Respond(v any) error {
 	if err != nil {
 		return err
 	}
-	x.W.Header().Set("Content-Type", contentType)
+	h := x.W.Header()
+	h.Set("Content-Type", contentType)
+	// A length lets net/http send the body as it is rather than in chunks
+	// once it passes its 2 KiB buffer (a ReceiveMessage of ten messages),
+	// which costs both ends.
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	x.W.WriteHeader(http.StatusOK)
 	_, _ = x.W.Write(body)
 	return nil

@@ -16,7 +16,7 @@ const (
 
 // MD5OfBody is MD5OfMessageBody: the hex MD5 of the body's UTF-8 bytes.
 func MD5OfBody(body string) string {
-	sum := md5.Sum([]byte(body))
+	sum := md5.Sum(readOnlyBytes(body))
 	return hex.EncodeToString(sum[:])
 }
 

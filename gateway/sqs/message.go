@@ -66,6 +66,10 @@ func ValidateBody(body string) error {
 // that byte: it cannot be a character of the set.
 func firstDisallowed(s string) (string, bool) {
 	for i := 0; i < len(s); {
+		if c := s[i]; c >= 0x20 && c < utf8.RuneSelf {
+			i++ // printable ASCII, most bodies' every byte
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n <= 1 {
 			return fmt.Sprintf("#x%X", s[i]), true

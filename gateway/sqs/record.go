@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/streambridge/bridge/internal/uuid"
 	"github.com/streambridge/bridge/mapping/recordbatch"
@@ -66,7 +67,7 @@ type outgoing struct {
 
 // record returns the message as a record to append.
 func (m *outgoing) record() recordbatch.Record {
-	r := recordbatch.Record{Value: []byte(m.body)}
+	r := recordbatch.Record{Value: readOnlyBytes(m.body)}
 	if m.groupID != "" {
 		r.Key = []byte(m.groupID)
 	}
@@ -96,6 +97,17 @@ func (m *outgoing) record() recordbatch.Record {
 		r.Headers = append(r.Headers, recordbatch.Header{Key: headerDedupID, Value: []byte(m.dedupID)})
 	}
 	return r
+}
+
+// readOnlyBytes views s as bytes, without the copy a conversion makes,
+// for bytes that are only read: a message's body is the largest thing a
+// send handles, and its record is only ever encoded into a batch (which
+// copies it) or inspected.
+func readOnlyBytes(s string) []byte {
+	if s == "" {
+		return []byte{} // empty, not nil: a nil value is a Kafka null
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // incoming is a message as a receive returns it.

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"sync"
 
 	"github.com/streambridge/bridge/store"
@@ -29,6 +30,11 @@ type Key struct {
 
 	mu  sync.Mutex
 	key []byte // nil until first use
+
+	// macs holds keyed HMACs to reset and reuse: a new one hashes the key
+	// twice more and allocates, for tokens of a few dozen bytes (every SQS
+	// receive and delete makes or checks one per message).
+	macs sync.Pool
 }
 
 // New returns the key kept under namespace and name in state.
@@ -42,7 +48,7 @@ func (k *Key) Seal(ctx context.Context, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(body, mac(key, body)...), nil
+	return append(body, k.mac(key, body)...), nil
 }
 
 // Open checks a token's MAC and returns its body; ok is false for a token
@@ -56,13 +62,19 @@ func (k *Key) Open(ctx context.Context, token []byte) (body []byte, ok bool, err
 		return nil, false, err
 	}
 	body = token[:len(token)-MACSize]
-	return body, hmac.Equal(mac(key, body), token[len(body):]), nil
+	return body, hmac.Equal(k.mac(key, body), token[len(body):]), nil
 }
 
-func mac(key, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
+func (k *Key) mac(key, body []byte) []byte {
+	m, ok := k.macs.Get().(hash.Hash)
+	if !ok {
+		m = hmac.New(sha256.New, key)
+	}
 	m.Write(body)
-	return m.Sum(nil)[:MACSize]
+	sum := m.Sum(make([]byte, 0, sha256.Size))[:MACSize]
+	m.Reset()
+	k.macs.Put(m)
+	return sum
 }
 
 // load returns the key, reading it from the state area, or making and
