@@ -65,7 +65,8 @@ type Config struct {
 }
 
 // Handler serves the SQS API in both its protocols (JSON 1.0 and Query)
-// on the AWS port. Shutdown ends the long polls in progress.
+// on the AWS port. Shutdown ends the long polls in progress and stops the
+// message move tasks, which New resumes.
 type Handler struct {
 	store    store.Store
 	cfg      Config
@@ -110,7 +111,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{
+	h := &Handler{
 		store:    cfg.Store,
 		cfg:      cfg,
 		log:      log,
@@ -123,7 +124,12 @@ func New(cfg Config) (*Handler, error) {
 		queues:   map[string]*queue{},
 		purged:   map[string]time.Time{},
 		draining: make(chan struct{}),
-	}, nil
+	}
+	// Move tasks a restart interrupted go on (movetasks_persist.go).
+	if err := h.resumeMoveTasks(context.Background()); err != nil {
+		return nil, fmt.Errorf("sqs: loading message move tasks: %w", err)
+	}
+	return h, nil
 }
 
 // Shutdown makes long polls answer now, with what they have. It does not

@@ -16,11 +16,11 @@ package sqs
 // MaxNumberOfMessagesPerSecond, steps are paced so that the messages moved
 // since the start never run ahead of that rate.
 //
-// Tasks are kept in memory, the 10 most recent per source queue (what
-// ListMessageMoveTasks can show): they do not survive a restart. A task cut
-// short by one leaves the messages it had not moved in the dead-letter
-// queue (those received and not yet moved become visible again when their
-// visibility timeout ends), and can be started again.
+// The 10 most recent tasks per source queue (what ListMessageMoveTasks
+// can show) are kept, in memory and in the store (movetasks_persist.go): a
+// task a restart interrupts goes on after it. Messages a task had received
+// and not moved when the bridge stopped become visible again when their
+// visibility timeout ends.
 //
 // Refusals are worded as the real service's, captured by LocalStack's
 // AWS-validated tests, except where noted.
@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,10 @@ const failNoQueue = "AWS.SimpleQueueService.NonExistentQueue"
 
 // moveTasks are a Handler's move tasks. The zero value is ready to use.
 type moveTasks struct {
+	// saveMu orders the writes of task records with DeleteQueue's
+	// (movetasks_persist.go); it is taken before mu.
+	saveMu sync.Mutex
+
 	mu       sync.Mutex
 	bySource map[string][]*moveTask // by source ARN, oldest first
 	byID     map[string]*moveTask
@@ -87,8 +92,9 @@ type moveTask struct {
 	rate         int64  // messages a second; 0 for no limit
 	started      int64  // Unix ms
 	toMove       int64
-	stop         chan struct{} // closed by a cancel or by Shutdown
+	stop         chan struct{} // closed by halt: a cancel, Shutdown, DeleteQueue
 	done         chan struct{} // closed when the goroutine ended
+	halted       bool          // stop is closed
 
 	status  string
 	moved   int64
@@ -156,7 +162,15 @@ func (h *Handler) startMessageMoveTask(ctx context.Context, _ *exchange, in *sta
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	task.handle = encodeTaskHandle(task.id, task.source)
-	if err := h.moves.add(task); err != nil {
+	dropped, err := h.moves.add(task)
+	if err != nil {
+		return nil, err
+	}
+	h.moves.mu.Lock()
+	rec := recordOf(task)
+	h.moves.mu.Unlock()
+	if err := h.saveMoveTask(ctx, rec, dropped...); err != nil {
+		h.moves.remove(task)
 		return nil, err
 	}
 	go h.runMove(task)
@@ -179,32 +193,57 @@ func (h *Handler) queueByARN(ctx context.Context, arn, param string) (*target, e
 	return t, err
 }
 
-// add registers a task, refusing a second active one on its source.
-func (m *moveTasks) add(task *moveTask) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.stopped {
-		return errors.Join(context.Canceled, errors.New("the handler is shutting down"))
-	}
+// init makes the maps and the tasks' context; the caller holds mu.
+func (m *moveTasks) init() {
 	if m.byID == nil {
 		m.bySource, m.byID = map[string][]*moveTask{}, map[string]*moveTask{}
 		m.base, m.endBase = context.WithCancel(context.Background())
 	}
+}
+
+// add registers a task, refusing a second active one on its source, and
+// returns the ended task it no longer lists, if any.
+func (m *moveTasks) add(task *moveTask) (dropped []*moveTask, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return nil, errors.Join(context.Canceled, errors.New("the handler is shutting down"))
+	}
+	m.init()
 	list := m.bySource[task.source]
 	for _, t := range list {
 		if t.status == moveRunning || t.status == moveCancelling {
-			return newError(ErrInvalidParameterValue, "There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
+			return nil, newError(ErrInvalidParameterValue, "There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
 		}
 	}
 	// Only the newest is ever active, so the ones dropped have ended.
 	if len(list) == maxListedMoveTasks {
+		dropped = list[:1:1]
 		delete(m.byID, list[0].id)
 		list = list[1:]
 	}
 	m.bySource[task.source] = append(list, task)
 	m.byID[task.id] = task
 	m.wg.Add(1)
-	return nil
+	return dropped, nil
+}
+
+// remove takes back a task add registered whose goroutine never started.
+func (m *moveTasks) remove(task *moveTask) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.byID, task.id)
+	m.bySource[task.source] = slices.DeleteFunc(m.bySource[task.source], func(t *moveTask) bool { return t == task })
+	close(task.done)
+	m.wg.Done()
+}
+
+// halt closes a task's stop channel once; the caller holds mu.
+func (t *moveTask) halt() {
+	if !t.halted {
+		t.halted = true
+		close(t.stop)
+	}
 }
 
 // stop stops every task and waits for them until ctx ends (Shutdown).
@@ -216,10 +255,9 @@ func (m *moveTasks) stop(ctx context.Context) error {
 	}
 	m.stopped = true
 	for _, t := range m.byID {
-		if t.status == moveRunning {
-			t.status = moveCancelling
-			close(t.stop)
-		}
+		// Still RUNNING, in memory and in the store: the next start
+		// resumes it.
+		t.halt()
 	}
 	endBase := m.endBase
 	m.mu.Unlock()
@@ -244,7 +282,6 @@ func (h *Handler) runMove(task *moveTask) {
 	failure, err := h.moveAll(task)
 	m := &h.moves
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	switch {
 	case failure != "":
 		task.status, task.failure = moveFailed, failure
@@ -253,8 +290,15 @@ func (h *Handler) runMove(task *moveTask) {
 		task.status, task.failure = moveFailed, "InternalError"
 	case task.status == moveCancelling:
 		task.status = moveCancelled
+	case task.halted:
+		// Shutdown: stays RUNNING, to be resumed.
 	default:
 		task.status = moveCompleted
+	}
+	rec := recordOf(task)
+	m.mu.Unlock()
+	if err := h.saveMoveTask(m.base, rec); err != nil {
+		h.log.Error("sqs: a message move task's end was not recorded", "task", task.id, "source", task.source, "status", rec.Status, "err", err)
 	}
 }
 
@@ -262,8 +306,11 @@ func (h *Handler) runMove(task *moveTask) {
 // fails: with a reason for the task (failure), or an error of the bridge.
 func (h *Handler) moveAll(task *moveTask) (failure string, err error) {
 	ctx := h.moves.base
-	begin := time.Now()
-	var moved int64
+	h.moves.mu.Lock()
+	before := task.moved // a resumed task's earlier progress
+	h.moves.mu.Unlock()
+	begin, saved := time.Now(), time.Now()
+	var moved int64 // since begin, which paces the rate
 	for {
 		n := moveBatch
 		if task.rate > 0 {
@@ -290,8 +337,15 @@ func (h *Handler) moveAll(task *moveTask) (failure string, err error) {
 		}
 		moved += int64(k)
 		h.moves.mu.Lock()
-		task.moved = moved
+		task.moved = before + moved
+		rec := recordOf(task)
 		h.moves.mu.Unlock()
+		if time.Since(saved) >= moveSaveInterval {
+			if err := h.saveMoveTask(ctx, rec); err != nil {
+				return "", err
+			}
+			saved = time.Now()
+		}
 	}
 }
 
@@ -438,19 +492,26 @@ func (h *Handler) cancelMessageMoveTask(ctx context.Context, _ *exchange, in *ca
 	}
 	m := &h.moves
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	t := m.byID[id]
 	if t == nil || t.source != source {
+		m.mu.Unlock()
 		return nil, errNoTask
 	}
 	if t.status != moveRunning {
+		m.mu.Unlock()
 		// SQS cancels only a RUNNING task; the code is a guess (the API
 		// lists UnsupportedOperation among this operation's errors).
 		return nil, newError(ErrUnsupportedOperation, "Only a message movement task in RUNNING status can be cancelled; this one is %s.", t.status)
 	}
 	t.status = moveCancelling
-	close(t.stop)
-	return &cancelMessageMoveTaskOutput{ApproximateNumberOfMessagesMoved: t.moved}, nil
+	t.halt()
+	rec := recordOf(t)
+	m.mu.Unlock()
+	// Durable before the answer: a restart must not resume it.
+	if err := h.saveMoveTask(ctx, rec); err != nil {
+		return nil, err
+	}
+	return &cancelMessageMoveTaskOutput{ApproximateNumberOfMessagesMoved: rec.Moved}, nil
 }
 
 // A task handle is, as SQS makes it, base64 of a JSON object naming the

@@ -230,33 +230,6 @@ func TestSDKMoveTaskCancel(t *testing.T) {
 	}
 }
 
-// Shutdown stops a running task and waits for it.
-func TestMoveTaskStopsAtShutdown(t *testing.T) {
-	sh := newSDKHandler(t)
-	src, _ := sh.redrivePair(t, "work", "dead", false)
-	sh.deadLetter(t, src, "", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10")
-	// One a second: the task would need 9 seconds to finish.
-	handle := sh.startTask(t, &awssqs.StartMessageMoveTaskInput{SourceArn: aws.String(sh.h.queueARN("dead")), MaxNumberOfMessagesPerSecond: aws.Int32(1)})
-	if err := sh.h.Shutdown(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel() // the task must have ended already
-	sh.h.waitMoveTask(ctx, handle)
-	sh.h.moves.mu.Lock()
-	defer sh.h.moves.mu.Unlock()
-	for _, task := range sh.h.moves.byID {
-		select {
-		case <-task.done:
-		default:
-			t.Fatal("a task outlived Shutdown")
-		}
-		if task.status != moveCancelled {
-			t.Fatalf("status after Shutdown: %s", task.status)
-		}
-	}
-}
-
 // A destination deleted while the task runs fails it; the message it was
 // moving stays in the dead-letter queue.
 func TestSDKMoveTaskFailsWithoutDestination(t *testing.T) {

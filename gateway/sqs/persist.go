@@ -50,7 +50,7 @@ func messagePrefix(queue string, partition int32) string {
 
 // queuePrefixes are the key prefixes of everything a queue keeps.
 func queuePrefixes(queue string) []string {
-	return []string{string(tagCursor) + queue + "\x00", string(tagMessage) + queue + "\x00", string(tagDedup) + queue + "\x00"}
+	return []string{string(tagCursor) + queue + "\x00", string(tagMessage) + queue + "\x00", string(tagDedup) + queue + "\x00", moveTaskPrefix(queue)}
 }
 
 // messageKey is where the state of the message at offset is kept.

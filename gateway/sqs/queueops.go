@@ -101,6 +101,7 @@ func (h *Handler) deleteQueue(ctx context.Context, _ *exchange, in *queueInput) 
 		p.close()
 	}
 	h.forget(t.name)
+	h.forgetMoveTasks(h.queueARN(t.name))
 	for _, p := range queuePrefixes(t.name) {
 		if err := h.store.DeletePrefix(ctx, stateNamespace, p); err != nil {
 			return nil, err
