@@ -126,6 +126,26 @@ func (h *Handler) resumeMoveTasks(ctx context.Context) error {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	// Keep the newest maxListedMoveTasks of each source, as add does; more
+	// are left only by a start whose record was written and whose drop of
+	// the oldest was not.
+	var extra []store.KV
+	for i := 0; i < len(recs); {
+		j := i
+		for j < len(recs) && recs[j].Source == recs[i].Source {
+			j++
+		}
+		for _, old := range recs[i:max(i, j-maxListedMoveTasks)] {
+			extra = append(extra, store.KV{Namespace: stateNamespace, Key: h.moveTaskKey(old.Source, old.ID)})
+		}
+		recs = slices.Delete(recs, i, max(i, j-maxListedMoveTasks))
+		i += min(j-i, maxListedMoveTasks)
+	}
+	if len(extra) > 0 {
+		if err := h.store.Update(ctx, extra...); err != nil {
+			return err
+		}
+	}
 	m := &h.moves
 	m.mu.Lock()
 	m.init()

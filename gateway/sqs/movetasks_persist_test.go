@@ -3,6 +3,7 @@ package sqs
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -129,32 +130,45 @@ func TestMoveTaskCancelSurvivesRestart(t *testing.T) {
 	}
 }
 
-// A CANCELLING record (a crash between the cancel's answer and the task's
-// end) loads as CANCELLED and is not resumed; a corrupt record is skipped.
+// Loading records: a CANCELLING one (a crash between the cancel's answer
+// and the task's end) loads as CANCELLED and is not resumed, a corrupt one
+// is skipped, and only the newest ten of a source are kept.
 func TestMoveTaskRecordsLoad(t *testing.T) {
 	dir, clock := t.TempDir(), &testClock{now: time.UnixMilli(1_750_000_000_000)}
 	sh := newSDKHandlerAt(t, dir, clock)
 	sh.createQueue(t, "dead", nil)
 	arn := sh.h.queueARN("dead")
-	rec := moveTaskRecord{ID: "11111111-1111-1111-1111-111111111111", Source: arn, Started: 1, ToMove: 3, Status: moveCancelling, Moved: 1}
-	sh.h.moves.mu.Lock()
-	sh.h.moves.init()
-	sh.h.moves.byID[rec.ID] = &moveTask{id: rec.ID, stop: make(chan struct{}), halted: true} // saveMoveTask writes known tasks only
-	sh.h.moves.mu.Unlock()
-	if err := sh.h.saveMoveTask(t.Context(), rec); err != nil {
-		t.Fatal(err)
+	put := func(key string, v []byte) {
+		t.Helper()
+		if err := sh.h.store.Update(t.Context(), store.KV{Namespace: stateNamespace, Key: key, Value: v}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := sh.h.store.Update(t.Context(), store.KV{Namespace: stateNamespace, Key: sh.h.moveTaskKey(arn, "broken"), Value: []byte("{")}); err != nil {
-		t.Fatal(err)
+	var ids []string
+	for i := range 12 {
+		rec := moveTaskRecord{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), Source: arn, Started: int64(1000 + i), ToMove: 3, Status: moveCompleted, Moved: 3}
+		if i == 11 {
+			rec.Status, rec.Moved = moveCancelling, 1
+		}
+		v, _ := json.Marshal(rec)
+		put(sh.h.moveTaskKey(arn, rec.ID), v)
+		ids = append(ids, rec.ID)
 	}
+	put(sh.h.moveTaskKey(arn, "broken"), []byte("{"))
 	sh.close()
 
 	sh = newSDKHandlerAt(t, dir, clock)
 	tasks := sh.listTasks(t, arn, 10)
-	if len(tasks) != 1 || aws.ToString(tasks[0].Status) != moveCancelled || tasks[0].ApproximateNumberOfMessagesMoved != 1 {
+	if len(tasks) != 10 || aws.ToString(tasks[0].Status) != moveCancelled || tasks[0].ApproximateNumberOfMessagesMoved != 1 ||
+		tasks[0].StartedTimestamp != 1011 || tasks[9].StartedTimestamp != 1002 {
 		t.Fatalf("loaded: %+v", tasks)
 	}
-	if stored, ok := sh.h.storedTask(t, encodeTaskHandle(rec.ID, arn)); !ok || stored.Status != moveCancelled {
-		t.Fatalf("record after loading: %+v %v", stored, ok)
+	if stored, ok := sh.h.storedTask(t, encodeTaskHandle(ids[11], arn)); !ok || stored.Status != moveCancelled {
+		t.Fatalf("the cancelling task's record after loading: %+v %v", stored, ok)
+	}
+	for _, id := range ids[:2] {
+		if _, ok := sh.h.storedTask(t, encodeTaskHandle(id, arn)); ok {
+			t.Fatalf("task %s, the eleventh newest or older, is still stored", id)
+		}
 	}
 }
