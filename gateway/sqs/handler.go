@@ -87,6 +87,10 @@ type Handler struct {
 	drainingOnce sync.Once
 
 	moves moveTasks // message move tasks (movetasks.go)
+
+	// inFlightLimit is SQS's in-flight quota per queue (inflight.go);
+	// tests lower it.
+	inFlightLimit int64
 }
 
 // New returns a Handler over cfg.Store.
@@ -124,6 +128,8 @@ func New(cfg Config) (*Handler, error) {
 		queues:   map[string]*queue{},
 		purged:   map[string]time.Time{},
 		draining: make(chan struct{}),
+
+		inFlightLimit: defaultInFlightLimit,
 	}
 	// Move tasks a restart interrupted go on (movetasks_persist.go).
 	if err := h.resumeMoveTasks(context.Background()); err != nil {

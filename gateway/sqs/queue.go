@@ -20,6 +20,9 @@ type queue struct {
 	// attempts are the FIFO receives by ReceiveRequestAttemptId
 	// (attempts.go).
 	attempts receiveAttempts
+	// inFlight is the last count against SQS's in-flight quota
+	// (inflight.go).
+	inFlight inFlightCheck
 }
 
 // openQueue loads the state of every partition of a queue's stream.

@@ -112,6 +112,16 @@ func (h *Handler) receiveMessage(ctx context.Context, x *exchange, in *receiveMe
 	}
 	ctx, stop := h.untilDraining(ctx)
 	defer stop()
+	full, err := t.q.inFlightFull(ctx, h.now().UnixMilli(), h.inFlightLimit)
+	if err != nil {
+		return nil, err
+	}
+	if full {
+		if err := atInFlightLimit(ctx, t.fifo, wait*1000); err != nil {
+			return nil, err
+		}
+		return &receiveMessageOutput{}, nil
+	}
 	r := receiveRequest{n: int(n), visibility: visibility * 1000, wait: wait * 1000}
 	var got []receivedMessage
 	if attempt != "" {
