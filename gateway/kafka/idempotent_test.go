@@ -213,15 +213,17 @@ type cuttingConn struct {
 func (c *cuttingConn) Write(p []byte) (int, error) {
 	if left := c.d.budget.Add(-int64(len(p))); left < 0 {
 		c.d.budget.Store(c.d.every)
-		c.d.cuts.Add(1)
-		// Part of the request goes out, then the connection dies: the
-		// server sees a truncated frame, or a whole request whose
-		// response the client never reads.
+		// Every other cut sends part of the request, so the server sees a
+		// truncated frame. The others send it whole and give the server
+		// time to take it before the connection dies, so the response is
+		// lost and the client retries a batch already stored.
 		n := len(p) / 2
-		if left%2 == 0 {
-			n = len(p)
+		if c.d.cuts.Add(1)%2 == 0 {
+			n, _ = c.Conn.Write(p)
+			time.Sleep(20 * time.Millisecond)
+		} else {
+			c.Conn.Write(p[:n])
 		}
-		c.Conn.Write(p[:n])
 		c.Conn.Close()
 		return n, net.ErrClosed
 	}
