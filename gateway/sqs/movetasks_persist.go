@@ -17,6 +17,7 @@ package sqs
 // message: each step moves before it deletes (movetasks.go).
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -118,29 +119,22 @@ func (h *Handler) resumeMoveTasks(ctx context.Context) error {
 		return err
 	}
 	slices.SortFunc(recs, func(a, b moveTaskRecord) int {
-		if c := strings.Compare(a.Source, b.Source); c != 0 {
-			return c
-		}
-		if a.Started != b.Started {
-			return int(min(max(a.Started-b.Started, -1), 1))
-		}
-		return strings.Compare(a.ID, b.ID)
+		return cmp.Or(strings.Compare(a.Source, b.Source), cmp.Compare(a.Started, b.Started), strings.Compare(a.ID, b.ID))
 	})
 	// Keep the newest maxListedMoveTasks of each source, as add does; more
 	// are left only by a start whose record was written and whose drop of
 	// the oldest was not.
 	var extra []store.KV
-	for i := 0; i < len(recs); {
-		j := i
-		for j < len(recs) && recs[j].Source == recs[i].Source {
-			j++
+	kept, perSource := recs[:0:0], map[string]int{}
+	for _, rec := range slices.Backward(recs) {
+		if perSource[rec.Source]++; perSource[rec.Source] > maxListedMoveTasks {
+			extra = append(extra, store.KV{Namespace: stateNamespace, Key: h.moveTaskKey(rec.Source, rec.ID)})
+			continue
 		}
-		for _, old := range recs[i:max(i, j-maxListedMoveTasks)] {
-			extra = append(extra, store.KV{Namespace: stateNamespace, Key: h.moveTaskKey(old.Source, old.ID)})
-		}
-		recs = slices.Delete(recs, i, max(i, j-maxListedMoveTasks))
-		i += min(j-i, maxListedMoveTasks)
+		kept = append(kept, rec)
 	}
+	slices.Reverse(kept)
+	recs = kept
 	if len(extra) > 0 {
 		if err := h.store.Update(ctx, extra...); err != nil {
 			return err
