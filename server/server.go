@@ -44,6 +44,10 @@ type Config struct {
 	// the background every FsyncInterval (zero: the store's default).
 	Fsync         embedded.Fsync
 	FsyncInterval time.Duration
+	// MemoryLimit, when positive, is the memory the process may use; the
+	// store sizes its caches and memtables to fit (embedded.PlanMemory).
+	// The Go collector's limit is the caller's to set: it is the process's.
+	MemoryLimit int64
 
 	// KeyringFile is the KMS keyring (security/kms) whose keys wrap the
 	// data keys of encrypted streams. Empty means DataDir/kms-keyring.json;
@@ -349,6 +353,7 @@ func (s *Server) openStore(ctx context.Context, cfg Config) error {
 		Registerer:    s.reg,
 		Fsync:         cfg.Fsync,
 		FsyncInterval: cfg.FsyncInterval,
+		MemoryLimit:   cfg.MemoryLimit,
 	}
 	if !cfg.InMemory {
 		dir, err := filepath.Abs(cfg.DataDir)

@@ -126,6 +126,7 @@ type storeOptions struct {
 	inMemory      bool
 	fsync         choice
 	fsyncInterval time.Duration
+	memoryLimit   memoryLimitFlag
 }
 
 func (*storeOptions) heading() string { return "Store" }
@@ -136,6 +137,8 @@ func (o *storeOptions) addFlags(fs *pflag.FlagSet) {
 	o.fsync = choice{value: "always", allowed: []string{"always", "os"}}
 	fs.Var(&o.fsync, "fsync", "when an acknowledged write is on disk: always (fsynced before the answer; a power cut loses nothing acknowledged) or os (written to the kernel before the answer, fsynced every --fsync-interval: kill -9 loses nothing, a power cut may lose the last interval)")
 	fs.DurationVar(&o.fsyncInterval, "fsync-interval", embedded.DefaultFsyncInterval, "with --fsync os: how often written data is fsynced in the background")
+	o.memoryLimit = memoryLimitFlag{auto: true}
+	fs.Var(&o.memoryLimit, "memory-limit", "the memory the bridge may use: its caches and memtables are sized to fit and Go's collector works to stay under it (auto: the limit of the container, or cgroup, it runs in; none: 256 MiB block cache, 256 MiB tail cache, 64 MiB memtables, and no collector limit)")
 }
 
 // check leaves an empty --data-dir to server.Config, which reports it

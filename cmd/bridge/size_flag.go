@@ -23,8 +23,21 @@ func (f sizeFlag) String() string {
 	if f.n == nil {
 		return "0"
 	}
-	n := int64(*f.n)
-	for i := 2; i >= 0; i-- { // the largest binary unit that divides it
+	return formatSize(int64(*f.n))
+}
+
+func (f sizeFlag) Set(s string) error {
+	v, err := parseSize(s, math.MaxInt32)
+	if err != nil {
+		return fmt.Errorf("%w, below 2 GiB", err)
+	}
+	*f.n = int(v)
+	return nil
+}
+
+// formatSize writes n in the largest binary unit that divides it.
+func formatSize(n int64) string {
+	for i := 2; i >= 0; i-- {
 		if u := sizeUnits[i]; n >= u.factor && n%u.factor == 0 {
 			return strconv.FormatInt(n/u.factor, 10) + u.suffix
 		}
@@ -32,7 +45,8 @@ func (f sizeFlag) String() string {
 	return strconv.FormatInt(n, 10)
 }
 
-func (f sizeFlag) Set(s string) error {
+// parseSize reads a byte count with an optional unit, at most limit bytes.
+func parseSize(s string, limit int64) (int64, error) {
 	s = strings.TrimSpace(s)
 	factor := int64(1)
 	for _, u := range sizeUnits {
@@ -42,11 +56,10 @@ func (f sizeFlag) Set(s string) error {
 		}
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < 0 || v > math.MaxInt32/factor {
-		return fmt.Errorf("%q is not a size: want a whole number of bytes, optionally with a unit (KiB, MiB, GiB, kB, MB, GB), below 2 GiB", s)
+	if err != nil || v < 0 || v > limit/factor {
+		return 0, fmt.Errorf("%q is not a size: want a whole number of bytes, optionally with a unit (KiB, MiB, GiB, kB, MB, GB)", s)
 	}
-	*f.n = int(v * factor)
-	return nil
+	return v * factor, nil
 }
 
 func (f sizeFlag) Type() string { return "size" }

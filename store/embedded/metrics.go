@@ -53,7 +53,7 @@ func newMetrics(reg prometheus.Registerer, s *Store) *metrics {
 			Name: "bridge_store_object_read_bytes_total", Help: "Bytes of object bodies read (gets and copies).",
 		}),
 	}
-	m.collectors = []prometheus.Collector{m.appendBytes, m.appendRecords, m.appendLatency, m.readBytes, m.streams, m.objectWrites, m.objectReads}
+	m.collectors = []prometheus.Collector{m.appendBytes, m.appendRecords, m.appendLatency, m.readBytes, m.streams, m.objectWrites, m.objectReads, memoryCollector{s}}
 	for _, c := range m.collectors {
 		if err := reg.Register(c); err != nil {
 			s.log.Warn("store: metric not registered", "err", err)
@@ -63,6 +63,37 @@ func newMetrics(reg prometheus.Registerer, s *Store) *metrics {
 	m.streams.Set(float64(len(s.streams)))
 	s.mu.RUnlock()
 	return m
+}
+
+// memoryCollector reports the memory the store holds for speed against
+// its plan (memory.go), read from pebble and the tail cache at each scrape.
+type memoryCollector struct{ s *Store }
+
+var (
+	memoryHeldDesc = prometheus.NewDesc("bridge_store_memory_bytes",
+		"Memory the store holds for speed: pebble's block cache, its memtables (zombies included: flushed, still referenced) and the tail cache.", []string{"kind"}, nil)
+	memoryPlannedDesc = prometheus.NewDesc("bridge_store_memory_planned_bytes",
+		"The most each kind of memory may hold (--memory-limit); memtables: one memtable's size, of which up to five exist at once.", []string{"kind"}, nil)
+)
+
+func (memoryCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- memoryHeldDesc
+	ch <- memoryPlannedDesc
+}
+
+func (c memoryCollector) Collect(ch chan<- prometheus.Metric) {
+	m := c.s.db.Metrics()
+	for _, v := range []struct {
+		kind          string
+		held, planned float64
+	}{
+		{"block_cache", float64(m.BlockCache.Size), float64(c.s.plan.BlockCache)},
+		{"memtables", float64(m.MemTable.Size + m.MemTable.ZombieSize), float64(c.s.plan.MemTable)},
+		{"tail_cache", float64(c.s.tail.used.Load()), float64(c.s.plan.TailCache)},
+	} {
+		ch <- prometheus.MustNewConstMetric(memoryHeldDesc, prometheus.GaugeValue, v.held, v.kind)
+		ch <- prometheus.MustNewConstMetric(memoryPlannedDesc, prometheus.GaugeValue, v.planned, v.kind)
+	}
 }
 
 func (m *metrics) appended(bytes, records int, took time.Duration) {

@@ -58,13 +58,24 @@ type Options struct {
 	// the clock for retention.
 	Now func() time.Time
 
-	// CacheSize is the block cache in bytes; zero means 256 MiB.
+	// MemoryLimit, when positive, is the memory the process may use; the
+	// block cache, the tail cache and the memtables left zero below are
+	// sized to fit it (PlanMemory).
+	MemoryLimit int64
+
+	// CacheSize is the block cache in bytes; zero means the MemoryLimit's
+	// share, or 256 MiB.
 	CacheSize int64
 
 	// TailCacheBytes bounds the memory holding each partition's latest
-	// batches, shared evenly by the partitions; zero means 256 MiB and a
-	// negative value turns the tail cache off.
+	// batches, shared evenly by the partitions; zero means the
+	// MemoryLimit's share, or 256 MiB, and a negative value turns the tail
+	// cache off.
 	TailCacheBytes int64
+
+	// MemTableSize is the size of each of pebble's memtables (up to five
+	// exist at once); zero means the MemoryLimit's share, or 64 MiB.
+	MemTableSize int64
 
 	// Keyring wraps the data keys of encrypted streams (encrypt.go). Nil:
 	// a stream cannot be encrypted, and sealed batches cannot be read.

@@ -66,6 +66,7 @@ type Store struct {
 	keyring store.Keyring // nil: no encryption at rest
 
 	tail tailBudget
+	plan MemoryPlan // the sizes of the caches and memtables (memory.go)
 
 	readAheadHits atomic.Int64 // reads answered by a read-ahead (tests)
 	tailHits      atomic.Int64 // reads answered by the tail cache (tests)
@@ -141,11 +142,17 @@ func Open(opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	cacheSize := opts.CacheSize
-	if cacheSize <= 0 {
-		cacheSize = 256 << 20
+	plan := PlanMemory(opts.MemoryLimit)
+	if opts.CacheSize > 0 {
+		plan.BlockCache = opts.CacheSize
 	}
-	popts := pebbleOptions(log, cacheSize)
+	if opts.TailCacheBytes != 0 {
+		plan.TailCache = opts.TailCacheBytes
+	}
+	if opts.MemTableSize > 0 {
+		plan.MemTable = opts.MemTableSize
+	}
+	popts := pebbleOptions(log, plan.BlockCache, plan.MemTable)
 	if opts.tune != nil {
 		opts.tune(popts)
 	}
@@ -184,10 +191,8 @@ func Open(opts Options) (*Store, error) {
 		streams: map[string]*stream{},
 		nextID:  1,
 	}
-	s.tail.bytes = opts.TailCacheBytes
-	if s.tail.bytes == 0 {
-		s.tail.bytes = defaultTailCacheBytes
-	}
+	s.plan = plan
+	s.tail.bytes = plan.TailCache
 	if err := s.recover(); err != nil {
 		db.Close()
 		return nil, err
@@ -221,7 +226,8 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.startCleaner(opts)
 	log.Info("store opened", "dir", dir, "in_memory", opts.InMemory, "fsync", opts.Fsync, "streams", len(s.streams),
-		"objects_dir", s.obj.files.dir, "buckets", len(s.obj.buckets))
+		"objects_dir", s.obj.files.dir, "buckets", len(s.obj.buckets),
+		"block_cache_bytes", plan.BlockCache, "tail_cache_bytes", plan.TailCache, "memtable_bytes", plan.MemTable)
 	return s, nil
 }
 
@@ -231,11 +237,11 @@ func Open(opts Options) (*Store, error) {
 // are separated into blob files: a read then learns a batch's length from
 // its key's blob handle and stops before fetching a batch that would not
 // fit, which took pebble reads from 0.4-0.6 to 0.9-1.6 GB/s (bench_test.go).
-func pebbleOptions(log *slog.Logger, cacheSize int64) *pebble.Options {
+func pebbleOptions(log *slog.Logger, cacheSize, memTableSize int64) *pebble.Options {
 	o := &pebble.Options{
 		FormatMajorVersion:          pebble.FormatNewest,
-		MemTableSize:                64 << 20,
-		MemTableStopWritesThreshold: 4,
+		MemTableSize:                uint64(memTableSize),
+		MemTableStopWritesThreshold: memTableStopWrites,
 		BytesPerSync:                1 << 20,
 		CacheSize:                   cacheSize,
 		Logger:                      pebbleLogger{log},

@@ -17,8 +17,6 @@ import (
 // within the budget. Reads still stop at the high watermark and never go
 // below the log start.
 
-const defaultTailCacheBytes = 256 << 20
-
 type tailBatch struct {
 	base, last int64
 	raw        []byte // immutable, in the clear
