@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,18 +93,37 @@ func mustCmd(t *testing.T, env []string, name string, args ...string) []byte {
 	return out
 }
 
-// buildImage builds the image with compose/build-image.sh under a tag of its
-// own and removes the tag at the end of the test.
+// testImage is the image the container tests share: built once per run,
+// under a tag of its own, removed when the tests end (removeTestImage).
+var testImage struct {
+	once sync.Once
+	tag  string
+	err  error
+}
+
+// buildImage builds the image with compose/build-image.sh, the first time a
+// test asks, and returns its tag.
 func buildImage(t *testing.T) string {
 	t.Helper()
-	tag := "streambridge/bridge:" + randomName("itest-")
-	mustCmd(t, nil, "bash", filepath.Join(composeDir, "build-image.sh"), tag)
-	t.Cleanup(func() {
-		if _, err := runCmd(nil, "docker", "rmi", tag); err != nil {
-			t.Errorf("removing the test image: %v", err)
+	testImage.once.Do(func() {
+		tag := "streambridge/bridge:" + randomName("itest-")
+		if _, testImage.err = runCmd(nil, "bash", filepath.Join(composeDir, "build-image.sh"), tag); testImage.err == nil {
+			testImage.tag = tag
 		}
 	})
-	return tag
+	if testImage.err != nil {
+		t.Fatal(testImage.err)
+	}
+	return testImage.tag
+}
+
+// removeTestImage removes the image buildImage built, if it did.
+func removeTestImage() error {
+	if testImage.tag == "" {
+		return nil
+	}
+	_, err := runCmd(nil, "docker", "rmi", testImage.tag)
+	return err
 }
 
 // composeProject is a compose project under a unique name.

@@ -47,7 +47,12 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	return m.Run()
+	code := m.Run()
+	if err := removeTestImage(); err != nil {
+		fmt.Fprintln(os.Stderr, "itest: removing the test image:", err)
+		code = max(code, 1)
+	}
+	return code
 }
 
 // bridgeBinary returns the path of the bridge binary, building it the first
