@@ -72,10 +72,10 @@ func (f *memoryLimitFlag) resolve(cgroupLimit func() (uint64, error)) (int64, st
 // store allocates outside the Go heap, and never under a quarter of the
 // limit. The third left over is for C's allocator's own overhead, the
 // binary, and the kernel's page cache of the process's files, which a
-// cgroup counts too. Measured with 512 MiB and 800 MB produced through
-// Kafka: with nine tenths the process peaked at 514 MiB resident, with
-// three quarters at 462 MiB, crowding the page cache out; with two thirds,
-// at (see README, "Memory").
+// cgroup counts too. Measured in a 512 MiB cgroup with 800 MB produced
+// and consumed through Kafka, the process peaked at 514 MiB resident with
+// nine tenths (the page cache squeezed to nothing), 440-464 MiB with three
+// quarters and 403-441 MiB with two thirds (README, "Memory").
 func goMemoryLimit(limit int64, plan embedded.MemoryPlan) int64 {
 	return max(limit/3*2-plan.OutsideGoHeap(), limit/4)
 }

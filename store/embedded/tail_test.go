@@ -58,13 +58,8 @@ func TestPartitionTailEviction(t *testing.T) {
 // The cache as a whole stays within its budget as streams are created,
 // appended to, split and deleted, and a deleted stream's cache is freed.
 func TestTailCacheStaysWithinBudget(t *testing.T) {
-	one := len(kafkaBatch(t, 5, "0", 0))
-	budget := int64(8 * one)
-	s, err := Open(Options{InMemory: true, TailCacheBytes: budget})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openEightBatchTail(t)
+	budget := s.tail.bytes
 	for i := range 4 {
 		name := fmt.Sprint("s", i)
 		mustCreate(t, s, name, 1)
@@ -97,14 +92,9 @@ func TestTailCacheStaysWithinBudget(t *testing.T) {
 // among idle ones uses the whole budget, and an idle partition's batches
 // age out when others append, rather than each partition keeping a share.
 func TestTailCacheKeepsTheNewestBatches(t *testing.T) {
-	one := len(kafkaBatch(t, 5, "0", 0))
-	budget := int64(8 * one)
-	s, err := Open(Options{InMemory: true, TailCacheBytes: budget})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for i := range 4 { // a share of two batches each
+	s, one := openEightBatchTail(t)
+	budget := s.tail.bytes
+	for i := range 4 {
 		mustCreate(t, s, fmt.Sprint("s", i), 1)
 	}
 	appendTo := func(name string, n int) {
@@ -151,4 +141,17 @@ func TestTailCacheKeepsTheNewestBatches(t *testing.T) {
 	check("s1 appended 1", map[string]int{"s0": 6, "s1": 1})
 	appendTo("s1", 11)
 	check("s1 appended 12", map[string]int{"s0": 0, "s1": 8})
+}
+
+// openEightBatchTail opens an in-memory store whose tail cache holds eight
+// batches of kafkaBatch(t, 5, "0", 0)'s size, one.
+func openEightBatchTail(t *testing.T) (s *Store, one int) {
+	t.Helper()
+	one = len(kafkaBatch(t, 5, "0", 0))
+	s, err := Open(Options{InMemory: true, TailCacheBytes: int64(8 * one)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, one
 }
