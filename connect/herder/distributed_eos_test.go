@@ -6,9 +6,11 @@ package herder_test
 // read_committed consumers checking that each record is seen exactly once.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -195,6 +197,50 @@ func (k *killSwitch) kill() {
 	}
 }
 
+// testLog is a buffer for the workers' logs, printed when the test fails:
+// a takeover that stalls in CI is otherwise a bare timeout.
+func testLog(t *testing.T) io.Writer {
+	t.Helper()
+	logsMu.Lock()
+	defer logsMu.Unlock()
+	if b, ok := logs[t]; ok {
+		return b
+	}
+	b := &lockedBuffer{}
+	logs[t] = b
+	t.Cleanup(func() {
+		logsMu.Lock()
+		delete(logs, t)
+		logsMu.Unlock()
+		if t.Failed() {
+			t.Logf("workers' logs:\n%s", b.String())
+		}
+	})
+	return b
+}
+
+var (
+	logsMu sync.Mutex
+	logs   = map[*testing.T]*lockedBuffer{}
+)
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // eosWorker is one distributed herder with the real runtime.
 type eosWorker struct {
 	h    *herder.Distributed
@@ -206,7 +252,7 @@ func startEOSWorker(t *testing.T, ctx context.Context, addr string, support herd
 	ks := &killSwitch{}
 	client := []kgo.Opt{kgo.Dialer(ks.dial)}
 	reg := eosRegistry()
-	log := slog.New(slog.DiscardHandler)
+	log := slog.New(slog.NewTextHandler(testLog(t), nil))
 	if os.Getenv("EOS_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
