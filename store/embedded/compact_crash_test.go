@@ -63,7 +63,7 @@ func compactChild(dir string) {
 			fmt.Fprintln(os.Stderr, "abort:", err)
 			os.Exit(3)
 		}
-		fmt.Printf("open %d\n", o.ProducerID)
+		fmt.Printf("open %d %d\n", o.ProducerID, o.FirstOffset)
 	}
 	for g := range 2 {
 		pid := int64(100 + g)
@@ -148,10 +148,24 @@ func TestCompactionSurvivesSIGKILL(t *testing.T) {
 		}
 		delete(pending, pid)
 	}
+	// abortOpen marks offs aborted from first on, the first offset of the
+	// transaction the store found open: offsets below it belong to an
+	// earlier transaction of the producer whose marker was appended but
+	// not acknowledged, of unknown outcome.
+	abortOpen := func(offs []int64, first int64) {
+		for _, off := range offs {
+			if off >= first {
+				a := acks[off]
+				a.txn = -1
+				acks[off] = a
+			}
+		}
+	}
 	for round := 1; round <= 4; round++ {
 		// The transactions a kill interrupted: aborted when the next child
 		// finds them open, else of unknown outcome (their marker may have
-		// been appended without its acknowledgement).
+		// been appended without its acknowledgement, and then a later
+		// transaction of the producer may be the open one).
 		carried := pending
 		pending = map[int64][]int64{}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCompactionSurvivesSIGKILL$")
@@ -183,13 +197,10 @@ func TestCompactionSurvivesSIGKILL(t *testing.T) {
 			case len(f) == 3 && f[0] == "end":
 				fmt.Sscanf(f[1], "%d", &pid)
 				decide(pid, map[string]int8{"commit": 1, "abort": -1}[f[2]])
-			case len(f) == 2 && f[0] == "open":
-				fmt.Sscanf(f[1], "%d", &pid)
-				for _, off := range carried[pid] { // the child aborted what its predecessor left open
-					a := acks[off]
-					a.txn = -1
-					acks[off] = a
-				}
+			case len(f) == 3 && f[0] == "open":
+				var first int64
+				fmt.Sscanf(f[1]+" "+f[2], "%d %d", &pid, &first)
+				abortOpen(carried[pid], first) // the child aborted what its predecessor left open
 			default:
 				t.Fatalf("child said %q", sc.Text())
 			}
@@ -212,7 +223,8 @@ func TestCompactionSurvivesSIGKILL(t *testing.T) {
 	}
 	for _, o := range open {
 		appendRaw(t, s, "c", marker(t, o.ProducerID, recordbatch.ControlAbort))
-		decide(o.ProducerID, -1)
+		abortOpen(pending[o.ProducerID], o.FirstOffset)
+		delete(pending, o.ProducerID)
 	}
 	counts := map[int8]int{}
 	for _, a := range acks {
