@@ -46,7 +46,6 @@ func (s *Store) reshape(ctx context.Context, name, op string, change func(*store
 		return store.Stream{}, err
 	}
 	defer s.exit()
-	defer s.trimTails() // after the locks below: new partitions shrink the share
 	st, err := s.stream(name)
 	if err != nil {
 		return store.Stream{}, err

@@ -465,7 +465,6 @@ func (s *Store) CreateStream(ctx context.Context, cfg store.StreamConfig) (store
 		return store.Stream{}, err
 	}
 	defer s.exit()
-	defer s.trimTails() // after the locks below: the share just shrank
 	if cfg.Name == "" {
 		return store.Stream{}, fmt.Errorf("%w: empty stream name", store.ErrInvalidArgument)
 	}

@@ -1,26 +1,29 @@
 package embedded
 
 import (
+	"container/heap"
 	"sync"
 	"sync/atomic"
 
 	"github.com/streambridge/bridge/store"
 )
 
-// The tail cache keeps the batches each partition appended last in memory,
-// so consumers at the tail (most consumers, most of the time) are answered
-// without touching pebble and without copying: a cached batch is immutable
-// and handed out as is. The store's budget is shared evenly by its
-// partitions; a partition evicts its oldest batches past its share when it
-// appends, and when new partitions shrink the share, Store.trimTails cuts
-// the others (idle ones included) down to it, so the cache as a whole stays
-// within the budget. Reads still stop at the high watermark and never go
-// below the log start.
+// The tail cache keeps the batches appended last in memory, so consumers at
+// the tail (most consumers, most of the time) are answered without touching
+// pebble and without copying: a cached batch is immutable and handed out as
+// is. The budget is the store's, not each partition's: when the cache as a
+// whole is over it, Store.trimTails evicts the batches appended longest ago,
+// whichever partitions hold them, as the OS page cache does for Kafka's log
+// segments. So one busy partition among many idle ones keeps the whole
+// budget, and an idle partition's batches age out instead of holding a share
+// nobody reads. Reads still stop at the high watermark and never go below
+// the log start.
 
 type tailBatch struct {
 	base, last int64
 	raw        []byte // immutable, in the clear
 	key        int64  // the data key that sealed it on disk, or noKey
+	seq        uint64 // store-wide order of the appends (tailBudget.seq)
 }
 
 type partitionTail struct {
@@ -49,46 +52,62 @@ func (t *partitionTail) evict(budget *tailBudget) {
 	}
 }
 
-// tailBudget is the store-wide cache budget, the partition count it is
-// shared by and the bytes cached in all.
+// tailBudget is the store-wide cache budget, the partition count, the
+// bytes cached in all and the order of the appends.
 type tailBudget struct {
 	bytes      int64 // <= 0: no tail cache
 	partitions atomic.Int64
 	used       atomic.Int64
+	seq        atomic.Uint64
 	trimming   sync.Mutex
 }
 
-func (b *tailBudget) share() int {
+// largest is the largest batch the cache takes: an even share of the budget
+// by the partitions, so a few huge batches do not push out every other
+// partition's tail at once.
+func (b *tailBudget) largest() int {
 	n := max(b.partitions.Load(), 1)
 	return int(b.bytes / n)
 }
 
 // add caches the batch just appended at base..last, which nothing may
 // modify from now on. Called under p.mu, so batches arrive in offset order.
+// The cache may then be over budget: the caller calls Store.trimTails.
 func (t *partitionTail) add(budget *tailBudget, base, last int64, raw []byte, key int64) {
-	share := budget.share()
-	if share <= 0 || len(raw) > share {
+	if largest := budget.largest(); largest <= 0 || len(raw) > largest {
 		t.reset(budget)
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: raw, key: key})
+	t.batches = append(t.batches, tailBatch{base: base, last: last, raw: raw, key: key, seq: budget.seq.Add(1)})
 	t.bytes += len(raw)
 	budget.used.Add(int64(len(raw)))
-	for t.bytes > share {
-		t.evict(budget)
-	}
 }
 
-// trim evicts the oldest batches until the partition holds at most share
-// bytes.
-func (t *partitionTail) trim(budget *tailBudget, share int) {
+// oldest is the append order of the partition's oldest cached batch; ok is
+// false when it caches none.
+func (t *partitionTail) oldest() (seq uint64, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.head == len(t.batches) {
+		return 0, false
+	}
+	return t.batches[t.head].seq, true
+}
+
+// evictOldest evicts the partition's oldest batch if it is still the one
+// appended at seq, and says whether the partition caches another.
+func (t *partitionTail) evictOldest(budget *tailBudget, seq uint64) (next uint64, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.bytes > share && t.head < len(t.batches) {
+	if t.head < len(t.batches) && t.batches[t.head].seq == seq {
 		t.evict(budget)
 	}
+	if t.head == len(t.batches) {
+		return 0, false
+	}
+	return t.batches[t.head].seq, true
 }
 
 func (t *partitionTail) reset(budget *tailBudget) {
@@ -98,27 +117,70 @@ func (t *partitionTail) reset(budget *tailBudget) {
 	t.mu.Unlock()
 }
 
-// trimTails cuts every partition's tail cache down to its share when the
-// cache as a whole is over budget: after partitions were added, those that
-// filled up to a larger share and went idle would otherwise keep it.
-// Callers hold no store, stream or partition lock. Partitions past the
-// share only exist after the partition count grew, so a trim is rare; one
-// runs at a time.
+// trimSlack is the fraction of the budget a trim frees beyond the overflow,
+// so that appends to a full cache trim once per budget/trimSlack bytes
+// rather than each time.
+const trimSlack = 16
+
+// trimTails evicts the batches appended longest ago, store-wide, while the
+// cache is over budget, down to a sixteenth under it. Callers hold no
+// store, stream or partition lock; one trim runs at a time, and an append
+// that finds one running leaves the overflow to it or to the next append.
 func (s *Store) trimTails() {
 	if s.tail.bytes <= 0 || s.tail.used.Load() <= s.tail.bytes || !s.tail.trimming.TryLock() {
 		return
 	}
 	defer s.tail.trimming.Unlock()
 	s.mu.RLock()
-	var parts []*partition
+	var tails []*partitionTail
 	for _, st := range s.streams {
-		parts = append(parts, *st.parts.Load()...)
+		for _, p := range *st.parts.Load() {
+			tails = append(tails, &p.tail)
+		}
 	}
 	s.mu.RUnlock()
-	share := s.tail.share()
-	for _, p := range parts {
-		p.tail.trim(&s.tail, share)
+	s.tail.trim(tails)
+}
+
+// trim evicts the oldest batches of tails, oldest first across them, until
+// the cache is a trimSlack-th of the budget under it.
+func (b *tailBudget) trim(tails []*partitionTail) {
+	target := b.bytes - b.bytes/trimSlack
+	h := make(tailHeap, 0, len(tails))
+	for _, t := range tails {
+		if seq, ok := t.oldest(); ok {
+			h = append(h, tailHeapEntry{t, seq})
+		}
 	}
+	heap.Init(&h)
+	for len(h) > 0 && b.used.Load() > target {
+		if seq, ok := h[0].t.evictOldest(b, h[0].seq); ok {
+			h[0].seq = seq
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
+		}
+	}
+}
+
+// tailHeap orders partitions by the append order of their oldest cached
+// batch, as of when the trim looked.
+type tailHeap []tailHeapEntry
+
+type tailHeapEntry struct {
+	t   *partitionTail
+	seq uint64
+}
+
+func (h tailHeap) Len() int           { return len(h) }
+func (h tailHeap) Less(i, j int) bool { return h[i].seq < h[j].seq }
+func (h tailHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *tailHeap) Push(x any)        { *h = append(*h, x.(tailHeapEntry)) }
+func (h *tailHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // read answers key from the cache when the batch holding key.offset is

@@ -9,8 +9,8 @@ import (
 	"github.com/streambridge/bridge/store"
 )
 
-// The cache keeps the newest batches within the partition's share, across
-// many evictions and compactions, and answers only what it holds.
+// The cache keeps the newest batches within the budget, across many
+// evictions and compactions, and answers only what it holds.
 func TestPartitionTailEviction(t *testing.T) {
 	var budget tailBudget
 	budget.bytes = 10 * 100 // ten 100-byte batches
@@ -18,6 +18,9 @@ func TestPartitionTailEviction(t *testing.T) {
 	var tail partitionTail
 	for i := int64(0); i < 1000; i++ {
 		tail.add(&budget, 2*i, 2*i+1, make([]byte, 100), noKey)
+		if budget.used.Load() > budget.bytes { // as Store.trimTails
+			budget.trim([]*partitionTail{&tail})
+		}
 		if tail.bytes > int(budget.bytes) {
 			t.Fatalf("after %d batches the cache holds %d bytes", i+1, tail.bytes)
 		}
@@ -41,7 +44,8 @@ func TestPartitionTailEviction(t *testing.T) {
 	if res, _, ok := tail.read(readKey{offset: 1995, end: 2000, maxBytes: 150}, store.ReadResult{}); !ok || len(res.Batches) != 1 {
 		t.Fatalf("after dropBelow: ok=%v %d batches (maxBytes 150 allows one)", ok, len(res.Batches))
 	}
-	// A batch over the share empties the cache rather than evicting it at once.
+	// A batch over the largest cached empties the partition's cache rather
+	// than evicting it at once.
 	tail.add(&budget, 2000, 2000, make([]byte, 2000), noKey)
 	if len(tail.batches)-tail.head != 0 || tail.bytes != 0 {
 		t.Fatalf("oversized batch: %d cached, %d bytes", len(tail.batches)-tail.head, tail.bytes)
@@ -51,17 +55,11 @@ func TestPartitionTailEviction(t *testing.T) {
 	}
 }
 
-// Partitions that filled up to a larger share and went idle are cut down
-// when new streams shrink the share, and a deleted stream's cache is freed:
-// the cache as a whole stays within its budget.
+// The cache as a whole stays within its budget as streams are created,
+// appended to, split and deleted, and a deleted stream's cache is freed.
 func TestTailCacheStaysWithinBudget(t *testing.T) {
-	one := len(kafkaBatch(t, 5, "0", 0))
-	budget := int64(8 * one)
-	s, err := Open(Options{InMemory: true, TailCacheBytes: budget})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openEightBatchTail(t)
+	budget := s.tail.bytes
 	for i := range 4 {
 		name := fmt.Sprint("s", i)
 		mustCreate(t, s, name, 1)
@@ -88,4 +86,72 @@ func TestTailCacheStaysWithinBudget(t *testing.T) {
 	if used := s.tail.used.Load(); used != 0 {
 		t.Fatalf("with every stream deleted the tail cache counts %d bytes", used)
 	}
+}
+
+// The cache keeps the batches appended last, store-wide: one busy partition
+// among idle ones uses the whole budget, and an idle partition's batches
+// age out when others append, rather than each partition keeping a share.
+func TestTailCacheKeepsTheNewestBatches(t *testing.T) {
+	s, one := openEightBatchTail(t)
+	budget := s.tail.bytes
+	for i := range 4 {
+		mustCreate(t, s, fmt.Sprint("s", i), 1)
+	}
+	appendTo := func(name string, n int) {
+		t.Helper()
+		for j := range n {
+			if _, err := s.AppendBatch(ctx, name, 0, kafkaBatch(t, 5, fmt.Sprint(j%10), 0), store.AppendOptions{}); err != nil { // batches of one size
+				t.Fatal(err)
+			}
+		}
+	}
+	cached := func(name string) int {
+		t.Helper()
+		st, err := s.stream(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.partition(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.tail.mu.RLock()
+		defer p.tail.mu.RUnlock()
+		return p.tail.bytes / one
+	}
+	check := func(when string, want map[string]int) {
+		t.Helper()
+		for name, n := range want {
+			if got := cached(name); got != n {
+				t.Errorf("%s: %s caches %d batches, want %d", when, name, got, n)
+			}
+		}
+		if used := s.tail.used.Load(); used > budget {
+			t.Errorf("%s: the cache holds %d bytes, budget %d", when, used, budget)
+		}
+	}
+
+	appendTo("s0", 12)
+	check("s0 alone appended 12", map[string]int{"s0": 8, "s1": 0})
+	hits := s.tailHits.Load()
+	if recs := readAll(t, s, "s0", 0, 20); len(recs) != 40 || s.tailHits.Load() == hits {
+		t.Errorf("reading s0's last 8 batches: %d records, tail hits %d -> %d; want 40, from the cache", len(recs), hits, s.tailHits.Load())
+	}
+	appendTo("s1", 1) // into a full cache: s0's oldest go, down to a sixteenth under the budget
+	check("s1 appended 1", map[string]int{"s0": 6, "s1": 1})
+	appendTo("s1", 11)
+	check("s1 appended 12", map[string]int{"s0": 0, "s1": 8})
+}
+
+// openEightBatchTail opens an in-memory store whose tail cache holds eight
+// batches of kafkaBatch(t, 5, "0", 0)'s size, one.
+func openEightBatchTail(t *testing.T) (s *Store, one int) {
+	t.Helper()
+	one = len(kafkaBatch(t, 5, "0", 0))
+	s, err := Open(Options{InMemory: true, TailCacheBytes: int64(8 * one)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, one
 }
