@@ -28,8 +28,9 @@ const maxInFlight = 32
 // key, version, correlation id and a client id length.
 const minFrame = 2 + 2 + 4 + 2
 
-// conn is one client connection. Its reader goroutine reads frames, decodes
-// them and runs their handlers in order; its writer goroutine completes the
+// conn is one client connection. Its receiving goroutine reads frames one
+// ahead of its reader goroutine, which decodes them and runs their handlers
+// in order; its writer goroutine completes the
 // deferred replies and writes responses in that same order. The queue
 // between them carries every request read, so the writer sees each one,
 // including those it will not answer (acks=0) and, after a write error,
@@ -102,42 +103,36 @@ func (c *conn) kill() {
 	_ = c.nc.Close()
 }
 
+// readLoop decodes the frames receive reads and runs their handlers, in
+// order, queueing each request for the writer.
 func (c *conn) readLoop() {
 	defer c.s.wg.Done()
 	defer close(c.queue)
 	if err := c.startTLS(); err != nil {
 		return
 	}
-	var size [4]byte
-	for {
-		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
-			c.readFailed(err)
-			return
-		}
-		n := int32(binary.BigEndian.Uint32(size[:]))
-		if (n < minFrame && !c.auth.raw) || n < 0 || n > c.s.cfg.MaxRequestBytes {
+	frames := make(chan receivedFrame)
+	stop := make(chan struct{})
+	defer close(stop)
+	c.s.wg.Add(1)
+	go c.receive(frames, stop)
+	for in := range frames {
+		frame := in.frame
+		if len(frame) < minFrame && !c.auth.raw {
+			putFrame(frame)
 			c.s.log.Warn("kafka: bad request size; closing connection",
-				"remote", c.remote.String(), "size", n, "max", c.s.cfg.MaxRequestBytes)
+				"remote", c.remote.String(), "size", len(frame), "max", c.s.cfg.MaxRequestBytes)
 			c.s.m.malformed.Inc()
 			return
 		}
-		// A frame of its own per request: decoded requests alias it (a
-		// produce's records go to the store without a copy).
-		frame := getFrame(int(n))
-		if _, err := io.ReadFull(c.nc, frame); err != nil {
-			putFrame(frame)
-			c.readFailed(err)
-			return
-		}
-		c.s.m.bytesIn.Add(float64(4 + n))
 		var (
 			inf *inflight
 			err error
 		)
 		if c.auth.raw {
-			inf, err = c.rawToken(frame, time.Now())
+			inf, err = c.rawToken(frame, in.received)
 		} else {
-			inf, err = c.dispatch(frame, time.Now())
+			inf, err = c.dispatch(frame, in.received)
 		}
 		if err != nil {
 			// A failed (or panicked) handler may have kept slices of
@@ -158,6 +153,56 @@ func (c *conn) readLoop() {
 		}
 		c.queue <- inf // the writer drains the queue until it is closed
 		if inf.reply.close {
+			return
+		}
+	}
+}
+
+// receivedFrame is one request frame as it came off the socket.
+type receivedFrame struct {
+	frame    []byte
+	received time.Time
+}
+
+// receive reads request frames into frames, one frame ahead of readLoop:
+// while a handler waits (a produce for its offloaded records' fsync, say),
+// the next request comes off the socket instead of waiting in the kernel's
+// buffer, so one connection's pipelined requests overlap their transfer
+// with the previous one's handling. One frame ahead, not more: a connection
+// holds at most one request beyond those being handled. Whether a frame is
+// a request or a raw SASL token depends on the requests before it, so the
+// frame's smallest size is readLoop's to check. It stops at the first read
+// error (the writer's close of the connection included) or when readLoop
+// is done (stop).
+func (c *conn) receive(frames chan<- receivedFrame, stop <-chan struct{}) {
+	defer c.s.wg.Done()
+	defer close(frames)
+	var size [4]byte
+	for {
+		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
+			c.readFailed(err)
+			return
+		}
+		n := int32(binary.BigEndian.Uint32(size[:]))
+		if n < 0 || n > c.s.cfg.MaxRequestBytes {
+			c.s.log.Warn("kafka: bad request size; closing connection",
+				"remote", c.remote.String(), "size", n, "max", c.s.cfg.MaxRequestBytes)
+			c.s.m.malformed.Inc()
+			return
+		}
+		// A frame of its own per request: decoded requests alias it (a
+		// produce's records go to the store without a copy).
+		frame := getFrame(int(n))
+		if _, err := io.ReadFull(c.nc, frame); err != nil {
+			putFrame(frame)
+			c.readFailed(err)
+			return
+		}
+		c.s.m.bytesIn.Add(float64(4 + n))
+		select {
+		case frames <- receivedFrame{frame: frame, received: time.Now()}:
+		case <-stop:
+			putFrame(frame)
 			return
 		}
 	}
