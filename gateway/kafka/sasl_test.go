@@ -24,10 +24,16 @@ import (
 // every mechanism enabled and alice (alice-secret) in its users file.
 func saslServer(t testing.TB, change ...func(*Config)) *testServer {
 	t.Helper()
+	return saslServerWith(t, nil, change...)
+}
+
+// saslServerWith is saslServer with users besides alice.
+func saslServerWith(t testing.TB, more []users.FileUser, change ...func(*Config)) *testServer {
+	t.Helper()
 	return startServer(t, append([]func(*Config){func(c *Config) {
-		u, err := users.Open(context.Background(), nil, []users.FileUser{
+		u, err := users.Open(context.Background(), nil, append([]users.FileUser{
 			{Name: "alice", Password: "alice-secret", Mechanisms: users.SCRAMMechanisms, Iterations: 4096},
-		})
+		}, more...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,22 +123,42 @@ func TestSASLRequestBeforeAuthentication(t *testing.T) {
 
 // TestSASLHandshakeV0RawTokens authenticates the pre-KIP-152 way: after
 // SaslHandshake v0 the PLAIN token goes as a raw frame and the answer
-// comes back as one (empty for PLAIN).
+// comes back as one (empty for PLAIN). Pipelined, the token is sent with
+// the handshake, before its answer: the connection reads it ahead of the
+// handshake's handling and must still take it as a raw token, even one
+// shorter than any request (user "a", password "b": 4 bytes).
 func TestSASLHandshakeV0RawTokens(t *testing.T) {
-	ts := saslServer(t)
+	ts := saslServerWith(t, []users.FileUser{{Name: "a", Password: "b", Mechanisms: users.SCRAMMechanisms, Iterations: 4096}})
 	for _, tc := range []struct {
-		pass string
-		ok   bool
-	}{{"alice-secret", true}, {"wrong", false}} {
+		user, pass string
+		ok         bool
+		pipelined  bool
+	}{
+		{"alice", "alice-secret", true, false}, {"alice", "wrong", false, false}, {"a", "b", true, false},
+		{"alice", "alice-secret", true, true}, {"alice", "wrong", false, true}, {"a", "b", true, true},
+	} {
 		c := dialRaw(t, ts.addr)
 		hs := kmsg.NewPtrSASLHandshakeRequest()
 		hs.Version, hs.Mechanism = 0, bsasl.Plain
-		if resp := c.roundTrip(t, hs).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != 0 {
-			t.Fatalf("handshake v0: error %d", resp.ErrorCode)
-		}
-		token := []byte("\x00alice\x00" + tc.pass)
-		if _, err := c.Conn.Write(append([]byte{0, 0, 0, byte(len(token))}, token...)); err != nil {
-			t.Fatal(err)
+		token := []byte("\x00" + tc.user + "\x00" + tc.pass)
+		rawToken := append([]byte{0, 0, 0, byte(len(token))}, token...)
+		if tc.pipelined {
+			c.corr++
+			if _, err := c.Conn.Write(append(c.f.AppendRequest(nil, hs, c.corr), rawToken...)); err != nil {
+				t.Fatal(err)
+			}
+			resp := hs.ResponseKind().(*kmsg.SASLHandshakeResponse)
+			resp.SetVersion(0)
+			if c.recv(t, c.corr, resp); resp.ErrorCode != 0 {
+				t.Fatalf("pipelined handshake v0: error %d", resp.ErrorCode)
+			}
+		} else {
+			if resp := c.roundTrip(t, hs).(*kmsg.SASLHandshakeResponse); resp.ErrorCode != 0 {
+				t.Fatalf("handshake v0: error %d", resp.ErrorCode)
+			}
+			if _, err := c.Conn.Write(rawToken); err != nil {
+				t.Fatal(err)
+			}
 		}
 		answer, err := c.readFrame()
 		if !tc.ok {
