@@ -30,9 +30,9 @@ const minFrame = 2 + 2 + 4 + 2
 
 // conn is one client connection. Its receiving goroutine reads frames one
 // ahead of its reader goroutine, which decodes them and runs their handlers
-// in order; its writer goroutine completes the
-// deferred replies and writes responses in that same order. The queue
-// between them carries every request read, so the writer sees each one,
+// in order; its writer goroutine completes the deferred replies and writes
+// responses in that same order. The queue between reader and writer
+// carries every request read, so the writer sees each one,
 // including those it will not answer (acks=0) and, after a write error,
 // those it can no longer answer: deferred work such as pending appends is
 // always completed, which the store requires.
