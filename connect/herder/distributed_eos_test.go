@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -197,33 +196,8 @@ func (k *killSwitch) kill() {
 	}
 }
 
-// testLog is a buffer for the workers' logs, printed when the test fails:
-// a takeover that stalls in CI is otherwise a bare timeout.
-func testLog(t *testing.T) io.Writer {
-	t.Helper()
-	logsMu.Lock()
-	defer logsMu.Unlock()
-	if b, ok := logs[t]; ok {
-		return b
-	}
-	b := &lockedBuffer{}
-	logs[t] = b
-	t.Cleanup(func() {
-		logsMu.Lock()
-		delete(logs, t)
-		logsMu.Unlock()
-		if t.Failed() {
-			t.Logf("workers' logs:\n%s", b.String())
-		}
-	})
-	return b
-}
-
-var (
-	logsMu sync.Mutex
-	logs   = map[*testing.T]*lockedBuffer{}
-)
-
+// lockedBuffer holds a worker's log, printed when the test fails: a
+// takeover that stalls in CI is otherwise a bare timeout.
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -252,7 +226,14 @@ func startEOSWorker(t *testing.T, ctx context.Context, addr string, support herd
 	ks := &killSwitch{}
 	client := []kgo.Opt{kgo.Dialer(ks.dial)}
 	reg := eosRegistry()
-	log := slog.New(slog.NewTextHandler(testLog(t), nil))
+	id := "w-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker %s's log:\n%s", id, logs.String())
+		}
+	})
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	if os.Getenv("EOS_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -260,7 +241,7 @@ func startEOSWorker(t *testing.T, ctx context.Context, addr string, support herd
 		Brokers: []string{addr}, Client: client,
 		Member: distributed.MemberConfig{GroupID: "eos-cluster", SessionTimeout: time.Second, HeartbeatInterval: 100 * time.Millisecond,
 			RebalanceTimeout: 5 * time.Second, MaxDelay: 300 * time.Millisecond},
-		URL: "http://127.0.0.1:1/", WorkerID: "w-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+		URL: "http://127.0.0.1:1/", WorkerID: id,
 		Registry: reg, ExactlyOnceSource: support, Logger: log,
 	})
 	if err != nil {
