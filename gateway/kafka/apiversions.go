@@ -2,8 +2,8 @@
 // version range its handler answers, straight from the registry, so what is
 // advertised is what is served. A request at a version above 4 cannot be
 // decoded (newer clients send their newest version first); conn.go answers
-// it with a v0 response carrying UNSUPPORTED_VERSION and the key list, and
-// the client retries at a version we listed, as KIP-511 prescribes. v3+
+// it with a v0 response carrying UNSUPPORTED_VERSION and ApiVersions' own
+// range, and the client retries at our newest, as KIP-511 prescribes. v3+
 // requests carry the client's software name and version, which we log at
 // debug level only.
 package kafka
@@ -45,7 +45,19 @@ func apiVersionsResponse(v int16, errorCode int16) *kmsg.ApiVersionsResponse {
 }
 
 // unsupportedAPIVersions is the answer to an ApiVersions request at a
-// version we do not speak: always encoded as v0.
+// version we do not speak: encoded as v0, with UNSUPPORTED_VERSION and
+// ApiVersions' own range alone, as Kafka answers since KIP-511 (2.4). The
+// single key is what tells a client to retry at our newest version; given
+// every key, franz-go takes the v0 answer as the list and never learns the
+// features (transaction.version) that only v3+ answers carry: its
+// transactional producers then began on transactions v1 and switched to
+// KIP-890 part 2 at their first EndTxn, which Kafka's never do.
 func unsupportedAPIVersions() *kmsg.ApiVersionsResponse {
-	return apiVersionsResponse(0, kerr.UnsupportedVersion.Code)
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.ErrorCode = kerr.UnsupportedVersion.Code
+	api, _ := lookup(int16(kmsg.ApiVersions))
+	k := kmsg.NewApiVersionsResponseApiKey()
+	k.ApiKey, k.MinVersion, k.MaxVersion = int16(kmsg.ApiVersions), api.MinVersion, api.MaxVersion
+	resp.ApiKeys = append(resp.ApiKeys, k)
+	return resp
 }
