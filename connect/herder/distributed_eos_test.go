@@ -234,6 +234,9 @@ func startEOSWorker(t *testing.T, ctx context.Context, addr string, support herd
 		}
 	})
 	log := slog.New(slog.NewTextHandler(logs, nil))
+	if os.Getenv("EOS_TEST_KGO_DEBUG") != "" { // the clients' debug log joins the worker's
+		client = append(client, kgo.WithLogger(kgo.BasicLogger(logs, kgo.LogLevelDebug, nil)))
+	}
 	if os.Getenv("EOS_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}

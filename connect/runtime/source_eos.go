@@ -94,6 +94,10 @@ type exactlyOnceSourceRunner struct {
 	offsets  TransactionalOffsetStore
 	requests *transactionRequests // transaction.boundary=connector, else nil
 	open     bool                 // a transaction is open
+	// published holds the offsets topics written to, and any topic the
+	// producer's metadata is known to list, as true (see
+	// awaitProducerMetadata).
+	published map[string]bool
 }
 
 func newExactlyOnceSourceRunner(t *taskRun, task connect.SourceTask, connCfg, taskCfg connect.Config) (*exactlyOnceSourceRunner, error) {
@@ -106,7 +110,7 @@ func newExactlyOnceSourceRunner(t *taskRun, task connect.SourceTask, connCfg, ta
 	}
 	r := &exactlyOnceSourceRunner{sourceRunner: s, connCfg: connCfg, eos: eos,
 		boundary: strings.ToLower(strings.TrimSpace(connCfg[connect.TransactionBoundary])),
-		interval: t.w.cfg.OffsetFlushInterval}
+		interval: t.w.cfg.OffsetFlushInterval, published: make(map[string]bool)}
 	switch r.boundary {
 	case "":
 		r.boundary = boundaryPoll
@@ -292,6 +296,7 @@ func (r *exactlyOnceSourceRunner) commitTransaction(ctx context.Context) error {
 	var offsetErr error
 	var mu sync.Mutex
 	for _, rec := range recs {
+		r.writingOffsetsTo(rec.Topic)
 		r.cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
 			if err != nil {
 				mu.Lock()
@@ -306,6 +311,7 @@ func (r *exactlyOnceSourceRunner) commitTransaction(ctx context.Context) error {
 	if offsetErr != nil {
 		return fail(fmt.Errorf("writing the source offsets: %w", offsetErr))
 	}
+	r.awaitProducerMetadata(ctx)
 	if err := r.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		return fail(fmt.Errorf("committing: %w", err))
 	}
@@ -339,6 +345,7 @@ func (r *exactlyOnceSourceRunner) abort(ctx context.Context) bool {
 		r.t.log.Warn("aborting the transaction's buffered records", "err", err)
 		ok = false
 	}
+	r.awaitProducerMetadata(ctx)
 	if err := r.cl.EndTransaction(ctx, kgo.TryAbort); err != nil {
 		r.t.log.Warn("aborting the transaction", "err", err)
 		ok = false
