@@ -35,6 +35,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 
 	"github.com/streambridge/bridge/bench/measure"
+	"github.com/streambridge/bridge/internal/kgotxn"
 )
 
 // Config is one benchmark run.
@@ -367,6 +368,7 @@ func produce(ctx context.Context, cfg Config, res *Result) error {
 			fail(err)
 			return false
 		}
+		kgotxn.AwaitProducerTopic(ctx, cl, cfg.Topic, time.Second) // see package kgotxn
 		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 			failed.Add(1)
 			fail(fmt.Errorf("commit: %w", err))
