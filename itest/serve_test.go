@@ -202,12 +202,13 @@ func launch(t *testing.T, env []string, args ...string) *proc {
 	return p
 }
 
-// cleanEnv is this process's environment without BRIDGE_* settings, so a
-// developer's shell cannot change what a test runs.
+// cleanEnv is this process's environment without BRIDGE_* settings and
+// the allocator settings bridge serve adds (TestServeAllocatorSettings),
+// so a developer's shell cannot change what a test runs.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BRIDGE_") {
+		if !strings.HasPrefix(kv, "BRIDGE_") && !strings.HasPrefix(kv, "GODEBUG=") && !strings.HasPrefix(kv, "GLIBC_TUNABLES=") {
 			env = append(env, kv)
 		}
 	}

@@ -118,6 +118,7 @@ func connectFiles(args []string) (worker connect.Config, connectors []connect.Co
 
 func runConnect(cmd *cobra.Command, opts *connectCmdOptions, l layered, args []string) error {
 	log := newLogger(cmd.ErrOrStderr(), opts.logFormat.value, opts.logLevel.value)
+	logAllocatorEnv(log)
 	props, connectors, err := connectFiles(args)
 	if err != nil {
 		return err

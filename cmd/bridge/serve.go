@@ -303,6 +303,7 @@ func runServe(cmd *cobra.Command, opts *serveOptions, l layered) error {
 	}
 	cfg, err := opts.serverConfig(log)
 	if err == nil {
+		logAllocatorEnv(log)
 		cfg.MemoryLimit = applyMemoryLimit(&opts.store.memoryLimit, log)
 		var hooks []afterStart
 		if h := opts.connectHook(log); h != nil {
