@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -10,9 +11,10 @@ import (
 // allocated memory spends a fifth of its CPU in page faults on a VM where a
 // fault costs about 11 µs, unless two settings of its memory allocators say
 // otherwise. Both are read once, from the environment, when a process
-// starts, so `bridge serve` and `bridge connect` execute themselves again,
-// once, with them added (reexecWithAllocatorEnv), unless the environment
-// already chooses a value:
+// starts, so `bridge serve` and `bridge connect` (and `bridge bench
+// connect`, whose process runs the worker it measures) execute themselves
+// again, once, with them added (reexecWithAllocatorEnv), unless the
+// environment already chooses a value:
 //
 //   - GODEBUG=madvdontneed=0: the Go runtime hands the heap pages its
 //     scavenger releases back with MADV_FREE instead of MADV_DONTNEED. After
@@ -43,18 +45,25 @@ var allocatorSettings = []struct {
 	{"GLIBC_TUNABLES", "glibc.malloc.hugetlb", "1", ":"},
 }
 
-// reexecCommands are the subcommands that run as servers.
-var reexecCommands = map[string]bool{"serve": true, "connect": true}
+// reexecCommands are the command paths that run a server: `bench connect`
+// runs the Connect worker it measures in its own process, so it runs with
+// the settings `bridge connect` has.
+var reexecCommands = [][]string{{"serve"}, {"connect"}, {"bench", "connect"}}
 
 // wantsAllocatorEnv reports whether a command line (without the program's
-// name) runs a server: its first argument that is not a flag is one of
+// name) runs a server: its arguments that are not flags start with one of
 // reexecCommands.
 func wantsAllocatorEnv(args []string) bool {
+	var words []string
 	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			continue
+		if !strings.HasPrefix(a, "-") {
+			words = append(words, a)
 		}
-		return reexecCommands[a]
+	}
+	for _, c := range reexecCommands {
+		if len(words) >= len(c) && slices.Equal(words[:len(c)], c) {
+			return true
+		}
 	}
 	return false
 }

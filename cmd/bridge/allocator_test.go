@@ -54,6 +54,8 @@ func TestWantsAllocatorEnv(t *testing.T) {
 		{[]string{"--help", "serve"}, true},
 		{[]string{"help", "serve"}, false},
 		{[]string{"bench", "kafka"}, false},
+		{[]string{"bench", "connect", "--records", "10"}, true},
+		{[]string{"bench"}, false},
 		{[]string{"version"}, false},
 		{nil, false},
 	} {
