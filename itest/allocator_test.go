@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,6 +36,14 @@ func TestServeAllocatorSettings(t *testing.T) {
 						got[k] = v
 					}
 				}
+			}
+			// Executed again, it keeps its name: what ps, pgrep and killall match.
+			comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", b.proc.cmd.Process.Pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name := filepath.Base(bridgeBinary(t)); strings.TrimSpace(string(comm)) != name[:min(len(name), 15)] {
+				t.Errorf("the server's process name is %q; want %q", strings.TrimSpace(string(comm)), name)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 			defer cancel()

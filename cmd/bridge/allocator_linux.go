@@ -17,7 +17,12 @@ func reexecWithAllocatorEnv(args []string) {
 	if !changed {
 		return
 	}
-	// /proc/self/exe is the running binary even if its path was replaced
-	// or removed since it started.
+	// The binary's own path keeps the process's name (ps, top, pgrep and
+	// killall read it from the file executed): executing /proc/self/exe
+	// would rename every server "exe". That link is the fallback, for a
+	// binary removed since it started.
+	if exe, err := os.Executable(); err == nil {
+		_ = syscall.Exec(exe, os.Args, env)
+	}
 	_ = syscall.Exec("/proc/self/exe", os.Args, env)
 }
