@@ -60,6 +60,10 @@ type Config struct {
 	// bench's own), to compare settings in one run.
 	Settings map[string]string
 	Log      io.Writer
+	// DuringCopy, when set, is called as a copy's clock starts, and the
+	// function it returns when the clock stops: a CPU profile of the copy
+	// alone, without the loading and the direct run.
+	DuringCopy func(pipeline string) (end func())
 }
 
 // Rate is one measured phase.
@@ -219,6 +223,9 @@ func (b *bench) copy(ctx context.Context, cfg connect.Config, done func(context.
 	cfg[connect.TasksMaxConfig] = fmt.Sprint(b.cfg.Tasks)
 	maps.Copy(cfg, b.cfg.Settings)
 	start := time.Now()
+	if b.cfg.DuringCopy != nil {
+		defer b.cfg.DuringCopy(b.cfg.Pipeline)()
+	}
 	h, err := w.StartConnector(ctx, name, cfg, runtime.Hooks{})
 	if err != nil {
 		return 0, err

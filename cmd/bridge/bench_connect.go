@@ -20,7 +20,9 @@ type benchConnectOptions struct {
 	inProcess bool
 	repeat    int
 	profile   string
-	serveArgs []string
+	// copyProfile is the start of the files of --copy-cpu-profile.
+	copyProfile string
+	serveArgs   []string
 }
 
 func newBenchConnectCmd() *cobra.Command {
@@ -58,6 +60,7 @@ the direct production's (the issue's goal: at least 0.7).
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the bridges in this process rather than in child processes")
 	fs.IntVar(&o.repeat, "repeat", 1, "run each pipeline this many times and report medians")
 	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the worker and the load generator) to this file")
+	fs.StringVar(&o.copyProfile, "copy-cpu-profile", "", "write a CPU profile of this process during each copy alone to FILE.PIPELINE.N (with --in-process the bridges are in it too)")
 	// A sink's copy starts with joining a consumer group; Kafka's 3 s
 	// initial rebalance delay would be a third of a short copy. Kafka's own
 	// test and development setups set it to 0, as this does by default.
@@ -71,6 +74,9 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 		if !slices.Contains(connectbench.Pipelines, p) {
 			return fmt.Errorf("unknown pipeline %q (want %v)", p, connectbench.Pipelines)
 		}
+	}
+	if o.profile != "" && o.copyProfile != "" {
+		return errors.New("--cpu-profile and --copy-cpu-profile cannot be used together (one CPU profile at a time)")
 	}
 	if o.profile != "" {
 		stop, err := startCPUProfile(o.profile)
@@ -92,6 +98,23 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 	cfg.Kafka, cfg.Kinesis = worker.addrs["kafka"], "http://"+worker.addrs["aws"]
 	cfg.Registry = plugins.Registry()
 	cfg.Log = stderr
+	if o.copyProfile != "" {
+		copies := map[string]int{}
+		cfg.DuringCopy = func(pipeline string) func() {
+			copies[pipeline]++
+			path := fmt.Sprintf("%s.%s.%d", o.copyProfile, pipeline, copies[pipeline])
+			stop, err := startCPUProfile(path)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench connect: %v\n", err)
+				return func() {}
+			}
+			return func() {
+				if err := stop(); err != nil {
+					fmt.Fprintf(stderr, "bench connect: %s: %v\n", path, err)
+				}
+			}
+		}
+	}
 	if slices.Contains(o.pipelines, "kafka-kafka") {
 		source, err := start(ctx, "", nil, []string{"kafka"}, stderr)
 		if err != nil {

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchConnect runs every pipeline of bridge bench connect on a few
+// records, its bridges in this process, and checks each has its row and
+// each copy its CPU profile (--copy-cpu-profile).
+func TestBenchConnect(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "copy")
+	var out, errOut strings.Builder
+	args := []string{"bench", "connect", "--in-process", "--records", "300", "--record-size", "100", "--partitions", "2",
+		"--distinct-values", "--copy-cpu-profile", prof}
+	if code := run(context.Background(), args, &out, &errOut, noEnv); code != 0 {
+		t.Fatalf("bridge %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"300 records of 100 bytes, 2 partitions, tasks.max 2", "direct MB/s", "kafka-kafka ", "kinesis-kafka ", "kafka-kinesis "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, p := range []string{"kafka-kafka", "kinesis-kafka", "kafka-kinesis"} {
+		st, err := os.Stat(prof + "." + p + ".1")
+		if err != nil || st.Size() == 0 {
+			t.Errorf("no CPU profile of the %s copy: %v", p, err)
+		}
+	}
+}
+
+func TestBenchConnectArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pipeline", "kafka-s3"}, `unknown pipeline "kafka-s3"`},
+		{[]string{"--cpu-profile", "a", "--copy-cpu-profile", "b"}, "--cpu-profile and --copy-cpu-profile cannot be used together"},
+	} {
+		t.Chdir(t.TempDir()) // where a profile would land if the check came too late
+		var out, errOut strings.Builder
+		args := append([]string{"bench", "connect", "--in-process"}, tc.args...)
+		if code := run(context.Background(), args, &out, &errOut, noEnv); code == 0 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("bridge %s: exit %d, stderr %q; want an error with %q", strings.Join(args, " "), code, errOut.String(), tc.want)
+		}
+	}
+}
