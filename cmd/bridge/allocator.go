@@ -33,8 +33,8 @@ import (
 //
 // What it saved, two bridges taking turns under `bridge bench kafka` (README,
 // "Allocator settings"): about a fifth of the server's CPU per record of 1 KiB
-// and of 10 MiB, with minor faults per run falling from 54,000-96,000 to a
-// few thousand.
+// and of 10 MiB, with minor faults per run falling from tens of thousands
+// to a few thousand or none.
 
 // allocatorSettings are the settings added, each as the variable, the
 // setting's name within it, its value and the variable's separator.
