@@ -5,23 +5,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestServeAllocatorSettings checks that bridge serve runs with the
 // allocator settings it adds to its environment (cmd/bridge/allocator.go)
-// and keeps a value the environment chose.
+// and keeps a value the environment chose, and that it advised the heap's
+// first gibibyte (or quarter of the machine) for transparent huge pages
+// unless GODEBUG=disablethp=1.
 func TestServeAllocatorSettings(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		env  []string
-		want map[string]string
+		name      string
+		env       []string
+		want      map[string]string
+		hugePages bool
 	}{
 		{"added", nil, map[string]string{
-			"GODEBUG": "madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}},
+			"GODEBUG": "madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, true},
 		{"the environment's kept", []string{"GODEBUG=madvdontneed=1"}, map[string]string{
-			"GODEBUG": "madvdontneed=1", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}},
+			"GODEBUG": "madvdontneed=1", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, true},
+		{"huge pages off", []string{"GODEBUG=disablethp=1"}, map[string]string{
+			"GODEBUG": "disablethp=1,madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := startBridge(t, tc.env, loopbackArgs(t.TempDir())...)
@@ -56,6 +63,40 @@ func TestServeAllocatorSettings(t *testing.T) {
 					t.Errorf("logged %s=%q; want %q", k, logged.str(k), v)
 				}
 			}
+			advised, _ := logged["huge_page_heap_bytes"].(float64)
+			if tc.hugePages != (advised >= 64<<20) {
+				t.Errorf("logged huge_page_heap_bytes=%v (error %q); want it %v", logged["huge_page_heap_bytes"], logged.str("huge_page_heap_error"), map[bool]string{true: "at least 64 MiB", false: "0"}[tc.hugePages])
+			}
+			// glibc's malloc (glibc.malloc.hugetlb=1) and the runtime's GC
+			// metadata flag a few megabytes of their own.
+			if flagged := hugePageFlagged(t, b.proc.cmd.Process.Pid); flagged < int64(advised) || !tc.hugePages && flagged >= 64<<20 {
+				t.Errorf("the server's mappings flagged for huge pages add up to %d bytes; it advised %v", flagged, advised)
+			}
 		})
 	}
+}
+
+// hugePageFlagged returns the size of the mappings of process pid flagged
+// for transparent huge pages (MADV_HUGEPAGE: "hg" in VmFlags).
+func hugePageFlagged(t *testing.T, pid int) int64 {
+	t.Helper()
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, size int64
+	for line := range strings.SplitSeq(string(smaps), "\n") {
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) >= 2 && fields[0] == "Size:":
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				t.Fatalf("smaps: %q: %v", line, err)
+			}
+			size = kb << 10
+		case len(fields) >= 1 && fields[0] == "VmFlags:" && slices.Contains(fields[1:], "hg"):
+			total += size
+		}
+	}
+	return total
 }

@@ -115,11 +115,45 @@ func hasSetting(list, name, sep string) bool {
 	return false
 }
 
+// settingValue returns the value list, name=value pairs separated by sep,
+// gives name: the last one, as the Go runtime reads GODEBUG.
+func settingValue(list, name, sep string) string {
+	value := ""
+	for kv := range strings.SplitSeq(list, sep) {
+		if k, v, _ := strings.Cut(kv, "="); strings.TrimSpace(k) == name {
+			value = strings.TrimSpace(v)
+		}
+	}
+	return value
+}
+
+// hugePageHeap is the heap's address space setUpHeap advised for
+// transparent huge pages, for the start's log line.
+var hugePageHeap struct {
+	bytes int
+	err   error
+}
+
+// setUpHeap advises the heap's first gibibyte for transparent huge pages
+// (adviseHugePageHeap) in the commands that run a server, unless
+// GODEBUG=disablethp=1, the runtime's own switch against huge pages for
+// the heap, says not to.
+func setUpHeap(args []string) {
+	if !wantsAllocatorEnv(args) || settingValue(os.Getenv("GODEBUG"), "disablethp", ",") == "1" {
+		return
+	}
+	_, hugePageHeap.bytes, hugePageHeap.err = adviseHugePageHeap(hugePageHeapSize())
+}
+
 // logAllocatorEnv logs the allocator settings the process runs with.
 func logAllocatorEnv(log *slog.Logger) {
-	attrs := make([]any, 0, 2*len(allocatorSettings))
+	attrs := make([]any, 0, 2*len(allocatorSettings)+4)
 	for _, s := range allocatorSettings {
 		attrs = append(attrs, s.env, os.Getenv(s.env))
+	}
+	attrs = append(attrs, "huge_page_heap_bytes", hugePageHeap.bytes)
+	if hugePageHeap.err != nil {
+		attrs = append(attrs, "huge_page_heap_error", hugePageHeap.err.Error())
 	}
 	log.Info("allocator settings", attrs...)
 }

@@ -64,3 +64,18 @@ func TestWantsAllocatorEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestSettingValue(t *testing.T) {
+	for _, tc := range []struct{ list, want string }{
+		{"", ""},
+		{"disablethp=1", "1"},
+		{"madvdontneed=0,disablethp=1", "1"},
+		{"disablethp=1,disablethp=0", "0"}, // the last one, as the runtime reads it
+		{" disablethp = 1 ", "1"},
+		{"xdisablethp=1", ""},
+	} {
+		if got := settingValue(tc.list, "disablethp", ","); got != tc.want {
+			t.Errorf("settingValue(%q) = %q; want %q", tc.list, got, tc.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 func main() {
 	reexecWithAllocatorEnv(os.Args[1:])
+	setUpHeap(os.Args[1:])
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 }
 
