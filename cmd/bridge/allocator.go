@@ -35,6 +35,13 @@ import (
 // "Allocator settings"): about a fifth of the server's CPU per record of 1 KiB
 // and of 10 MiB, with minor faults per run falling from tens of thousands
 // to a few thousand or none.
+//
+// Those spare the faults of memory used a second time. The first use of
+// each page of the Go heap still faulted, 4 KiB at a time, until a fresh
+// server's heap had grown to its working size (several hundred megabytes
+// and over a second of CPU): the same commands then advise the heap's
+// first gibibyte for transparent huge pages (setUpHeap,
+// adviseHugePageHeap), which the kernel then faults in 2 MiB at a time.
 
 // allocatorSettings are the settings added, each as the variable, the
 // setting's name within it, its value and the variable's separator.
