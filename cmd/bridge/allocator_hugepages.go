@@ -1,15 +1,19 @@
+//go:build linux && (amd64 || arm64)
+
 package main
 
 import (
+	"os"
 	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// hugePageSize is the size of a transparent huge page on amd64 and arm64
-// with 4 KiB pages, the only size the kernel gives anonymous memory on
-// request (MADV_HUGEPAGE).
+// hugePageSize is the size of a transparent huge page on amd64, and on arm64
+// with 4 KiB pages (hugePageHeapSize checks the page size), the size the
+// kernel gives anonymous memory on request (MADV_HUGEPAGE). Only 64-bit
+// address spaces have room for the range advised.
 const hugePageSize = 2 << 20
 
 // adviseHugePageHeap makes the first n bytes of address space the Go heap
@@ -54,7 +58,12 @@ func adviseHugePageHeap(n int) (uintptr, int, error) {
 // gibibyte, which covers the heap of a busy server with the default tail
 // cache, or a quarter of the machine's memory when that is less, so that
 // mapping it never meets the kernel's overcommit check on a small machine.
+// None with pages other than 4 KiB (arm64 kernels with 16 or 64 KiB pages
+// have larger huge pages).
 func hugePageHeapSize() int {
+	if os.Getpagesize() != 4096 {
+		return 0
+	}
 	size := 1 << 30
 	var info unix.Sysinfo_t
 	if unix.Sysinfo(&info) == nil {
