@@ -15,7 +15,7 @@ import (
 // allocator settings it adds to its environment (cmd/bridge/allocator.go)
 // and keeps a value the environment chose, and that it advised the heap's
 // first gibibyte (or quarter of the machine) for transparent huge pages
-// unless GODEBUG=disablethp=1.
+// when BRIDGE_HUGE_PAGE_HEAP=1 and GODEBUG=disablethp=1 do not forbid it.
 func TestServeAllocatorSettings(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -24,10 +24,12 @@ func TestServeAllocatorSettings(t *testing.T) {
 		hugePages bool
 	}{
 		{"added", nil, map[string]string{
-			"GODEBUG": "madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, true},
+			"GODEBUG": "madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, false},
 		{"the environment's kept", []string{"GODEBUG=madvdontneed=1"}, map[string]string{
-			"GODEBUG": "madvdontneed=1", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, true},
-		{"huge pages off", []string{"GODEBUG=disablethp=1"}, map[string]string{
+			"GODEBUG": "madvdontneed=1", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, false},
+		{"huge-page heap", []string{"BRIDGE_HUGE_PAGE_HEAP=1"}, map[string]string{
+			"GODEBUG": "madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, true},
+		{"huge-page heap forbidden", []string{"BRIDGE_HUGE_PAGE_HEAP=1", "GODEBUG=disablethp=1"}, map[string]string{
 			"GODEBUG": "disablethp=1,madvdontneed=0", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,10 +37,10 @@ import (
 // to a few thousand or none.
 //
 // Those spare the faults of memory used a second time. The first use of
-// each page of the Go heap still faulted, 4 KiB at a time, until a fresh
-// server's heap had grown to its working size (several hundred megabytes
-// and over a second of CPU): the same commands then advise the heap's
-// first gibibyte for transparent huge pages (setUpHeap,
+// each page of the Go heap still faults, 4 KiB at a time, until a fresh
+// server's heap has grown to its working size (several hundred megabytes
+// and over a second of CPU): with BRIDGE_HUGE_PAGE_HEAP=1 the same commands
+// advise the heap's first gibibyte for transparent huge pages (setUpHeap,
 // adviseHugePageHeap), which the kernel then faults in 2 MiB at a time.
 
 // allocatorSettings are the settings added, each as the variable, the
@@ -141,12 +141,26 @@ var hugePageHeap struct {
 	err   error
 }
 
+// hugePageHeapEnv, set to 1, turns the huge-page heap on.
+const hugePageHeapEnv = "BRIDGE_HUGE_PAGE_HEAP"
+
 // setUpHeap advises the heap's first gibibyte for transparent huge pages
-// (adviseHugePageHeap) in the commands that run a server, unless
-// GODEBUG=disablethp=1, the runtime's own switch against huge pages for
-// the heap, says not to.
+// (adviseHugePageHeap) in the commands that run a server, when
+// BRIDGE_HUGE_PAGE_HEAP=1 asks for it and GODEBUG=disablethp=1, the
+// runtime's own switch against huge pages for the heap, does not forbid it.
+//
+// It is off by default: a fault in an advised range may make the kernel
+// compact memory first when free 2 MiB blocks are short (THP defrag
+// "madvise", the usual default), a stall of the faulting thread. On the
+// 2-core CI machine, with dozens of servers started and stopped among
+// gigabytes of test data, the first full test run with it on took more than
+// half as long again as the run before it and a distributed Connect test
+// saw its workers miss 4 s heartbeats. That was not traced to the advice,
+// but it leaves it a choice for machines that run one long-lived server
+// (README, "Allocator settings").
 func setUpHeap(args []string) {
-	if !wantsAllocatorEnv(args) || settingValue(os.Getenv("GODEBUG"), "disablethp", ",") == "1" {
+	if !wantsAllocatorEnv(args) || os.Getenv(hugePageHeapEnv) != "1" ||
+		settingValue(os.Getenv("GODEBUG"), "disablethp", ",") == "1" {
 		return
 	}
 	_, hugePageHeap.bytes, hugePageHeap.err = adviseHugePageHeap(hugePageHeapSize())
