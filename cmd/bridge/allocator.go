@@ -83,7 +83,7 @@ func allocatorEnv(environ []string) ([]string, bool) {
 	changed := false
 	for _, s := range allocatorSettings {
 		i, cur := lookupEnviron(out, s.env)
-		if hasSetting(cur, s.name, s.sep) {
+		if _, named := lookupSetting(cur, s.name, s.sep); named {
 			continue
 		}
 		setting := s.name + "=" + s.value
@@ -111,27 +111,16 @@ func lookupEnviron(environ []string, key string) (int, string) {
 	return -1, ""
 }
 
-// hasSetting reports whether list, name=value pairs separated by sep,
-// sets name.
-func hasSetting(list, name, sep string) bool {
-	for kv := range strings.SplitSeq(list, sep) {
-		if k, _, _ := strings.Cut(kv, "="); strings.TrimSpace(k) == name {
-			return true
-		}
-	}
-	return false
-}
-
-// settingValue returns the value list, name=value pairs separated by sep,
-// gives name: the last one, as the Go runtime reads GODEBUG.
-func settingValue(list, name, sep string) string {
-	value := ""
+// lookupSetting returns the value list, name=value pairs separated by sep,
+// gives name (the last one, as the Go runtime reads GODEBUG) and whether
+// it names it at all.
+func lookupSetting(list, name, sep string) (value string, ok bool) {
 	for kv := range strings.SplitSeq(list, sep) {
 		if k, v, _ := strings.Cut(kv, "="); strings.TrimSpace(k) == name {
-			value = strings.TrimSpace(v)
+			value, ok = strings.TrimSpace(v), true
 		}
 	}
-	return value
+	return value, ok
 }
 
 // hugePageHeap is the heap's address space setUpHeap advised for
@@ -159,8 +148,10 @@ const hugePageHeapEnv = "BRIDGE_HUGE_PAGE_HEAP"
 // but it leaves it a choice for machines that run one long-lived server
 // (README, "Allocator settings").
 func setUpHeap(args []string) {
-	if !wantsAllocatorEnv(args) || os.Getenv(hugePageHeapEnv) != "1" ||
-		settingValue(os.Getenv("GODEBUG"), "disablethp", ",") == "1" {
+	if !wantsAllocatorEnv(args) || os.Getenv(hugePageHeapEnv) != "1" {
+		return
+	}
+	if v, _ := lookupSetting(os.Getenv("GODEBUG"), "disablethp", ","); v == "1" {
 		return
 	}
 	_, hugePageHeap.bytes, hugePageHeap.err = adviseHugePageHeap(hugePageHeapSize())

@@ -74,8 +74,8 @@ func TestSettingValue(t *testing.T) {
 		{" disablethp = 1 ", "1"},
 		{"xdisablethp=1", ""},
 	} {
-		if got := settingValue(tc.list, "disablethp", ","); got != tc.want {
-			t.Errorf("settingValue(%q) = %q; want %q", tc.list, got, tc.want)
+		if got, _ := lookupSetting(tc.list, "disablethp", ","); got != tc.want {
+			t.Errorf("lookupSetting(%q) = %q; want %q", tc.list, got, tc.want)
 		}
 	}
 }

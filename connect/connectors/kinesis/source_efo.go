@@ -183,9 +183,7 @@ func (t *SourceTask) subscribeDue() (waiting bool) {
 		if s.subscribed {
 			continue
 		}
-		t.mu.Lock()
-		ended, ready := s.ended, t.parentsFinished(s)
-		t.mu.Unlock()
+		ended, ready := t.readable(s)
 		switch {
 		case ended:
 		case !ready:

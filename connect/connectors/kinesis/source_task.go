@@ -352,9 +352,7 @@ func (t *SourceTask) round() ([]connect.Record, time.Duration, error) {
 		if s.ahead != nil {
 			continue
 		}
-		t.mu.Lock()
-		ended, ready := s.ended, t.parentsFinished(s)
-		t.mu.Unlock()
+		ended, ready := t.readable(s)
 		switch {
 		case ended:
 		case !ready:
@@ -384,6 +382,14 @@ func (t *SourceTask) startRead(s *shardReader) {
 		default:
 		}
 	}()
+}
+
+// readable reports whether s has ended and, if not, whether its parents
+// are finished so that it may be read.
+func (t *SourceTask) readable(s *shardReader) (ended, ready bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return s.ended, t.parentsFinished(s)
 }
 
 // parentsFinished reports whether s may be read. Call with t.mu held.
