@@ -64,6 +64,12 @@ type Config struct {
 	// function it returns when the clock stops: a CPU profile of the copy
 	// alone, without the loading and the direct run.
 	DuringCopy func(pipeline string) (end func())
+	// Settle, when set, is called before each timed phase (the direct run
+	// and the copy) and waits until the servers are done with what the
+	// phase before left them (measure.WaitIdle), so that a store's flushes
+	// of the loaded or directly produced records are not timed as part of
+	// the copy.
+	Settle func(ctx context.Context) error
 }
 
 // Rate is one measured phase.
@@ -126,6 +132,13 @@ type bench struct {
 	payloads [][]byte
 }
 
+func (b *bench) settle(ctx context.Context) error {
+	if b.cfg.Settle == nil {
+		return nil
+	}
+	return b.cfg.Settle(ctx)
+}
+
 func (b *bench) name(what string) string { return "connectbench-" + what + "-" + b.run }
 
 // records returns the bench's records for topic, keyed so they spread over
@@ -141,6 +154,9 @@ func (b *bench) records(topic string) []*kgo.Record {
 // produce writes the bench's records to topic at addr, creating it with the
 // bench's partition count, and returns how long it took.
 func (b *bench) produce(ctx context.Context, addr, topic string) (time.Duration, error) {
+	if err := b.settle(ctx); err != nil {
+		return 0, err
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond),
 		kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(100_000))
 	if err != nil {
@@ -219,6 +235,9 @@ func (b *bench) copy(ctx context.Context, cfg connect.Config, done func(context.
 		return 0, err
 	}
 	defer w.Close()
+	if err := b.settle(ctx); err != nil {
+		return 0, err
+	}
 	name := cfg[connect.NameConfig]
 	cfg[connect.TasksMaxConfig] = fmt.Sprint(b.cfg.Tasks)
 	maps.Copy(cfg, b.cfg.Settings)

@@ -52,6 +52,9 @@ func (b *bench) createStream(ctx context.Context, cl *kinesis.Client, name strin
 // 500 records from Tasks goroutines (the sink's batching and parallelism),
 // resending only failed entries, and returns how long it took.
 func (b *bench) putRecords(ctx context.Context, cl *kinesis.Client, stream string) (time.Duration, error) {
+	if err := b.settle(ctx); err != nil {
+		return 0, err
+	}
 	recs := make([]types.PutRecordsRequestEntry, b.cfg.Records)
 	for i := range recs {
 		recs[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprintf("key-%d", i)), Data: b.payloads[i%len(b.payloads)]}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +25,7 @@ type benchConnectOptions struct {
 	// copyProfile is the start of the files of --copy-cpu-profile.
 	copyProfile string
 	serveArgs   []string
+	settle      bool
 }
 
 func newBenchConnectCmd() *cobra.Command {
@@ -58,6 +61,7 @@ the direct production's (the issue's goal: at least 0.7).
 	fs.IntVar(&o.cfg.Partitions, "partitions", 4, "partitions of every topic, shards of every stream")
 	fs.IntVar(&o.cfg.Tasks, "tasks", 2, "the connector's tasks.max")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the bridges in this process rather than in child processes")
+	fs.BoolVar(&o.settle, "settle", true, "before each timed phase, wait (up to a minute) until the bridges are idle, so that what they do after a phase (the store's flushes) is not timed in the next")
 	fs.IntVar(&o.repeat, "repeat", 1, "run each pipeline this many times and report medians")
 	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the worker and the load generator) to this file")
 	fs.StringVar(&o.copyProfile, "copy-cpu-profile", "", "write a CPU profile of this process during each copy alone to FILE.PIPELINE.N (with --in-process the bridges are in it too)")
@@ -115,6 +119,7 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 			}
 		}
 	}
+	servers := []benchServer{worker}
 	if slices.Contains(o.pipelines, "kafka-kafka") {
 		source, err := start(ctx, "", nil, []string{"kafka"}, stderr)
 		if err != nil {
@@ -122,6 +127,10 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 		}
 		defer keepFirst(&err, source.stop)
 		cfg.SourceKafka = source.addr
+		servers = append(servers, source)
+	}
+	if o.settle {
+		cfg.Settle = settleFunc(servers, stderr)
 	}
 	fmt.Fprintf(stdout, "%d records of %d bytes, %d partitions, tasks.max %d, median of %d\n\n",
 		cfg.Records, cfg.RecordSize, cfg.Partitions, cfg.Tasks, o.repeat)
@@ -148,4 +157,34 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 		return errors.New("no pipeline to run")
 	}
 	return nil
+}
+
+// settleFunc returns a connectbench.Config.Settle that waits until servers
+// are idle (measure.WaitIdle): the child processes together, or this
+// process when the bridges run in it.
+func settleFunc(servers []benchServer, log io.Writer) func(context.Context) error {
+	cpus := []func() (float64, error){measure.ProcessCPU(os.Getpid())}
+	if !slices.ContainsFunc(servers, func(s benchServer) bool { return s.cpu == nil }) {
+		cpus = nil
+		for _, s := range servers {
+			cpus = append(cpus, s.cpu)
+		}
+	}
+	cpu := func() (float64, error) {
+		var sum float64
+		for _, f := range cpus {
+			s, err := f()
+			if err != nil {
+				return 0, err
+			}
+			sum += s
+		}
+		return sum, nil
+	}
+	return func(ctx context.Context) error {
+		start := time.Now()
+		err := measure.WaitIdle(ctx, cpu)
+		fmt.Fprintf(log, "bridges idle after %v\n", time.Since(start).Round(time.Millisecond))
+		return err
+	}
 }

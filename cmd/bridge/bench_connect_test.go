@@ -10,7 +10,8 @@ import (
 
 // TestBenchConnect runs every pipeline of bridge bench connect on a few
 // records, its bridges in this process, and checks each has its row and
-// each copy its CPU profile (--copy-cpu-profile).
+// each copy its CPU profile (--copy-cpu-profile), and that it waited for
+// the bridges to settle before the timed phases (--settle).
 func TestBenchConnect(t *testing.T) {
 	prof := filepath.Join(t.TempDir(), "copy")
 	var out, errOut strings.Builder
@@ -23,6 +24,11 @@ func TestBenchConnect(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// Each pipeline loads its source, then runs the direct phase and the
+	// copy, each after waiting for the bridges.
+	if n := strings.Count(errOut.String(), "bridges idle after"); n != 9 {
+		t.Errorf("stderr has %d lines on waiting for the bridges, want 9:\n%s", n, errOut.String())
 	}
 	for _, p := range []string{"kafka-kafka", "kinesis-kafka", "kafka-kinesis"} {
 		st, err := os.Stat(prof + "." + p + ".1")
