@@ -138,7 +138,7 @@ func (p *cborProtocol) DeserializeResponse(ctx context.Context, schema *smithy.O
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != contentTypeCBOR {
 		return p.json.DeserializeResponse(ctx, schema, reg, resp, out)
 	}
-	body, err := readBody(resp)
+	body, err := readBody(ctx, resp)
 	if err != nil {
 		return &smithy.DeserializationError{Err: err}
 	}
@@ -153,14 +153,15 @@ func (p *cborProtocol) DeserializeResponse(ctx context.Context, schema *smithy.O
 	return nil
 }
 
-// readBody reads an answer whole: its length is known, so one allocation
-// of the right size (the SDK's JSON path grows a buffer by doubling).
-func readBody(resp *smithyhttp.Response) ([]byte, error) {
+// readBody reads an answer whole: its length is known, so one buffer of
+// the right size (the SDK's JSON path grows a buffer by doubling), the
+// source task's to reuse when ctx has its answerSlot (answers.go).
+func readBody(ctx context.Context, resp *smithyhttp.Response) ([]byte, error) {
 	if resp.ContentLength > maxCBORAnswer {
 		return nil, fmt.Errorf("answer of %d bytes is over %d", resp.ContentLength, maxCBORAnswer)
 	}
 	if resp.ContentLength >= 0 {
-		b := make([]byte, resp.ContentLength)
+		b := answerBuffer(ctx, int(resp.ContentLength))
 		_, err := io.ReadFull(resp.Body, b)
 		return b, err
 	}

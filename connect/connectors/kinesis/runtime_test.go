@@ -54,10 +54,19 @@ func startWorker(t *testing.T, addr string, cfg connect.Config) {
 // through the real worker (converters, producer, offset commits), by
 // polling and by enhanced fan-out, and compares the topic with the stream
 // record for record: shard N in partition N, partition key as key, data as
-// value, arrival time as timestamp.
+// value, arrival time as timestamp. With answers of 7 records the task
+// reads many answers per shard and reuses their buffers (answers.go)
+// while records of later ones are still being produced.
 func TestRuntimeKinesisToKafka(t *testing.T) {
-	for _, consumer := range []string{consumerPolling, consumerEFO} {
-		t.Run(consumer, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, consumer, limit string
+	}{
+		{consumerPolling, consumerPolling, "1000"},
+		{consumerPolling + "/answers of 7", consumerPolling, "7"},
+		{consumerEFO, consumerEFO, "1000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			consumer := tc.consumer
 			tg := startBridge(t)
 			tg.createStream(t, "orders", 3)
 			tg.put(t, "orders", entries("order", 300, 41))
@@ -66,7 +75,7 @@ func TestRuntimeKinesisToKafka(t *testing.T) {
 			startWorker(t, addr, tg.config(connect.Config{
 				"name": "kinesis-in", "connector.class": "KinesisSource", "tasks.max": "2",
 				StreamConfig: "orders", TopicConfig: "copy", KafkaPartitionConfig: "preserve", ConsumerTypeConfig: consumer,
-				"key.converter": "org.apache.kafka.connect.storage.StringConverter",
+				RecordsLimitConfig: tc.limit, "key.converter": "org.apache.kafka.connect.storage.StringConverter",
 			}))
 			got := map[int32][]*kgo.Record{}
 			for _, r := range consumeN(t, addr, "copy", 300) {

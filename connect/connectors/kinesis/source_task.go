@@ -68,6 +68,9 @@ type SourceTask struct {
 	// pointers, when set, restores PayloadS3Pointer records from S3
 	// (source_pointers.go).
 	pointers *pointerResolver
+	// answerPool keeps the buffers GetRecords answers are read into
+	// (answers.go).
+	answerPool answerPool
 }
 
 // shardReader is one shard's reading state.
@@ -102,6 +105,9 @@ type shardReader struct {
 	// Guarded by SourceTask.mu.
 	ended   bool
 	pending int
+	// answers are the buffers of answers whose records are not all
+	// committed, oldest first (answers.go).
+	answers []*answer
 }
 
 // finished reports whether every record of the shard was read and
@@ -416,7 +422,8 @@ func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record
 			return nil, nil
 		}
 	}
-	resp, err := t.client.GetRecords(ctx, &awskinesis.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(t.limit)})
+	slot := answerSlot{pool: &t.answerPool}
+	resp, err := t.client.GetRecords(withAnswerSlot(ctx, &slot), &awskinesis.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(t.limit)})
 	if err != nil {
 		if errorCode(err) == codeExpiredIterator {
 			// Iterators live five minutes; renew from the last record.
@@ -443,7 +450,13 @@ func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record
 	if s.iterator == nil {
 		s.ended = true
 	}
+	if slot.buf != nil && len(out) > 0 {
+		s.keepAnswer(slot.buf, aws.ToString(resp.Records[len(resp.Records)-1].SequenceNumber), len(out))
+	}
 	t.mu.Unlock()
+	if slot.buf != nil && len(out) == 0 {
+		t.answerPool.put(slot.buf)
+	}
 	s.notBefore = time.Now().Add(t.pollInterval)
 	if len(resp.Records) > 0 && aws.ToInt64(resp.MillisBehindLatest) > 0 {
 		s.notBefore = time.Time{} // behind: read on at once
@@ -563,13 +576,22 @@ func (t *SourceTask) record(s *shardReader, r types.Record, pos position, key st
 }
 
 // CommitRecord implements connect.SourceTask: once every record of an ended
-// shard is committed, its children may be read.
+// shard is committed, its children may be read; once every record of an
+// answer is, its buffer is reused.
 func (t *SourceTask) CommitRecord(_ context.Context, rec connect.Record) error {
 	id, _ := rec.SourcePartition["shard"].(string)
+	seq, _ := rec.SourceOffset["sequence"].(string)
+	var free []byte
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if s, ok := t.byID[id]; ok && s.pending > 0 {
-		s.pending--
+	if s, ok := t.byID[id]; ok {
+		if s.pending > 0 {
+			s.pending--
+		}
+		free = s.committed(seq, rec.Offset >= 0)
+	}
+	t.mu.Unlock()
+	if free != nil {
+		t.answerPool.put(free)
 	}
 	return nil
 }

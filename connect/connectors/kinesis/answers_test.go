@@ -1,0 +1,167 @@
+package kinesis
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/streambridge/bridge/connect"
+)
+
+func TestCompareSequences(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"1", "1", 0},
+		{"9", "10", -1},
+		{"49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899", -1},
+		{"49590338271490256608559692538361571095921575989136588900", "4959033827149025660855969253836157109592157598913658889", 1},
+		{"200", "199", 1},
+	} {
+		if got := compareSequences(tc.a, tc.b); got != tc.want {
+			t.Errorf("compareSequences(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestAnswerReuse follows two answers of a shard through commits in an
+// order across both: each buffer comes back once its last record is
+// committed, and not at all when one of its records was dropped.
+func TestAnswerReuse(t *testing.T) {
+	var s shardReader
+	a, b := make([]byte, 10), make([]byte, 20)
+	s.keepAnswer(a, "103", 3) // records 101-103
+	s.keepAnswer(b, "105", 2) // records 104-105
+	steps := []struct {
+		seq      string
+		produced bool
+		free     []byte
+	}{
+		{"104", true, nil},
+		{"101", true, nil},
+		{"103", true, nil},
+		{"102", true, a},
+		{"105", false, nil}, // dropped: b is left to the collector
+	}
+	for i, st := range steps {
+		got := s.committed(st.seq, st.produced)
+		if (got == nil) != (st.free == nil) || (got != nil && &got[0] != &st.free[0]) {
+			t.Fatalf("step %d: commit of %s gave buffer %p, want %p", i, st.seq, got, st.free)
+		}
+	}
+	if len(s.answers) != 0 {
+		t.Errorf("%d answers left, want none", len(s.answers))
+	}
+	if got := s.committed("106", true); got != nil {
+		t.Errorf("commit of a record of no answer gave a buffer")
+	}
+}
+
+// TestAnswersPerShardBounded: answers whose records are never all committed
+// are forgotten once maxAnswersPerShard newer ones wait.
+func TestAnswersPerShardBounded(t *testing.T) {
+	var s shardReader
+	for i := range maxAnswersPerShard + 10 {
+		s.keepAnswer(make([]byte, 1), string(rune('a'+i%26)), 2)
+	}
+	if len(s.answers) != maxAnswersPerShard {
+		t.Errorf("%d answers kept, want %d", len(s.answers), maxAnswersPerShard)
+	}
+}
+
+func TestAnswerPool(t *testing.T) {
+	var p answerPool
+	b := p.get(1000)
+	if len(b) != 1000 || cap(b) != answerRound {
+		t.Fatalf("get(1000): len %d cap %d, want 1000 and %d", len(b), cap(b), answerRound)
+	}
+	p.put(b)
+	if c := p.get(answerRound); &c[0] != &b[0] {
+		t.Errorf("a buffer that fits was not reused")
+	}
+	big := p.get(maxPooledAnswer + 1)
+	p.put(big)
+	if p.bytes != 0 {
+		t.Errorf("a buffer over maxPooledAnswer was kept")
+	}
+	for range maxPooledAnswerBytes/answerRound + 4 {
+		p.put(make([]byte, answerRound))
+	}
+	if p.bytes > maxPooledAnswerBytes {
+		t.Errorf("pool keeps %d bytes, over %d", p.bytes, maxPooledAnswerBytes)
+	}
+	// Without a slot in the context, an answer gets a buffer of its own.
+	if got := answerBuffer(context.Background(), 5); len(got) != 5 {
+		t.Errorf("answerBuffer without a slot: len %d", len(got))
+	}
+	slot := answerSlot{pool: &p}
+	got := answerBuffer(withAnswerSlot(context.Background(), &slot), 5)
+	if &got[0] != &slot.buf[0] {
+		t.Errorf("answerBuffer with a slot did not leave its buffer in the slot")
+	}
+}
+
+// TestSourceReusesAnswersOnlyOnceCommitted reads a shard in answers of 7
+// records while committing only the first record of each poll: no answer's
+// buffer may be reused while records cut from it are uncommitted, so every
+// record keeps the data GetRecords gave. Once everything is committed as
+// produced the buffers are back in the task's pool.
+func TestSourceReusesAnswersOnlyOnceCommitted(t *testing.T) {
+	tg := startBridge(t)
+	tg.createStream(t, "src", 1)
+	tg.put(t, "src", entries("rec", 70, 5))
+	want := map[string][]byte{}
+	for _, recs := range tg.readAll(t, "src") {
+		for _, r := range recs {
+			want[aws.ToString(r.SequenceNumber)] = r.Data
+		}
+	}
+	run := startSource(t, tg.config(connect.Config{StreamConfig: "src", TopicConfig: "out", RecordsLimitConfig: "7"}), 1, nil)
+	run.hold = true
+	task := run.tasks[0]
+	produced := func(rec connect.Record) connect.Record {
+		rec.Offset = 0
+		return rec
+	}
+	committed := map[int]bool{}
+	for empty := 0; len(run.got) < len(want) && empty < 30; {
+		before := len(run.got)
+		if run.pollOnce() == 0 {
+			empty++
+			continue
+		}
+		if err := task.CommitRecord(t.Context(), produced(run.got[before])); err != nil {
+			t.Fatal(err)
+		}
+		committed[before] = true
+	}
+	if len(run.got) != len(want) {
+		t.Fatalf("%d records, want %d", len(run.got), len(want))
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, rec := range run.got {
+			seq := rec.SourceOffset["sequence"].(string)
+			if !bytes.Equal(rec.Value.([]byte), want[seq]) {
+				t.Fatalf("%s: record %s holds %q, GetRecords gave %q", when, seq, rec.Value, want[seq])
+			}
+		}
+	}
+	check("with most records uncommitted")
+	if task.answerPool.bytes != 0 {
+		t.Errorf("%d bytes of buffers back in the pool while every answer has uncommitted records", task.answerPool.bytes)
+	}
+	for i, rec := range run.got {
+		if !committed[i] {
+			if err := task.CommitRecord(t.Context(), produced(rec)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if task.answerPool.bytes == 0 {
+		t.Errorf("no buffer back in the pool once every record was committed")
+	}
+}
