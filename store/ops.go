@@ -117,6 +117,12 @@ type ReadResult struct {
 	// transaction, else the high watermark (never above it, never below the
 	// log start): a Committed read stops before it.
 	LastStableOffset int64
+	// Release, when not nil, hands the memory of Bytes and the batches'
+	// Raw back to the store for its next reads. A caller may call it once
+	// it holds no slice of them any more (calling it again does nothing);
+	// one that never calls it leaves the memory to the garbage collector.
+	// Nil where the memory is shared (a tail cache's batches).
+	Release func()
 	// Aborted, for a Committed read, lists the aborted transactions whose
 	// records may be among the returned batches (their abort marker is at or
 	// after the read offset and their first offset before the end of the

@@ -386,7 +386,10 @@ func (c *conn) write(w *bufio.Writer, inf *inflight, buf *[]byte, dead bool) err
 	}
 	var n int
 	if fr, ok := resp.(*fetchResponse); ok {
+		// Once written (into w's buffer, or through c.fetchBuf to the
+		// socket), the response's batches are no longer needed.
 		n, err = c.writeFetch(w, fr, inf, buf)
+		fr.done()
 	} else {
 		*buf = encodeResponse((*buf)[:0], inf, resp)
 		n, err = w.Write(*buf)

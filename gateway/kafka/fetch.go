@@ -69,6 +69,9 @@ type fetchPart struct {
 	done      bool      // failed or full: read no more
 	pointers  bool      // hand offloaded records over as pointers
 	committed bool      // read_committed: up to the last stable offset
+	// release collects the store reads the batches in out are slices of
+	// (the response's, fetchResponse.release).
+	release *[]func()
 }
 
 // pointerClientID is what a consumer puts in its client.id to get
@@ -136,7 +139,7 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 			*rp = kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = p.Partition
 			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = -1, -1, -1
-			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j], pointers: pointers, committed: req.IsolationLevel == 1}
+			fp := &fetchPart{topic: rt.Topic, partition: p.Partition, rp: rp, maxBytes: int(p.PartitionMaxBytes), next: p.FetchOffset, out: &resp.records[i][j], pointers: pointers, committed: req.IsolationLevel == 1, release: &resp.release}
 			switch {
 			case denied[rt.Topic]:
 				rp.ErrorCode = kerr.TopicAuthorizationFailed.Code
@@ -247,6 +250,13 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 			} else {
 				*fp.out = append(*fp.out, b.Raw)
 			}
+		}
+	}
+	if res.Release != nil {
+		if added == 0 {
+			res.Release() // nothing of it is in the response
+		} else {
+			*fp.release = append(*fp.release, res.Release)
 		}
 	}
 	fp.bytes += added

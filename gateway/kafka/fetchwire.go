@@ -21,6 +21,21 @@ import (
 type fetchResponse struct {
 	*kmsg.FetchResponse
 	records [][][][]byte
+	// release hands the store back the reads the records are slices of
+	// (store.ReadResult.Release): the connection calls done once it has
+	// written the response. A response that is never written (a dead
+	// connection, a down-converted legacy fetch) leaves them to the
+	// garbage collector.
+	release []func()
+}
+
+// done releases the reads r's records were cut from; r must not be
+// written after it.
+func (r *fetchResponse) done() {
+	for _, f := range r.release {
+		f()
+	}
+	r.release, r.records = nil, nil
 }
 
 // AppendTo encodes the response the kmsg way, records joined.

@@ -66,7 +66,12 @@ func serveGetRecords(ctx context.Context, h *Handler, in *getRecordsInput, w htt
 	}()
 	if _, isJSON := c.(jsonCodec); isJSON {
 		*buf = out.appendJSON((*buf)[:0])
-	} else if *buf, err = out.appendCBOR((*buf)[:0]); err != nil {
+	} else {
+		*buf, err = out.appendCBOR((*buf)[:0])
+	}
+	out.Records = nil
+	out.read.done()
+	if err != nil {
 		return err
 	}
 	body := *buf
@@ -96,6 +101,9 @@ type getRecordsOutput struct {
 	NextShardIterator  *string         `json:"NextShardIterator,omitempty"`
 	MillisBehindLatest int64           `json:"MillisBehindLatest"`
 	ChildShards        []childShard    `json:"ChildShards,omitempty"`
+	// read is the read the records are slices of: serveGetRecords
+	// releases it once the answer is encoded.
+	read shardRead
 }
 
 func getRecords(ctx context.Context, h *Handler, in *getRecordsInput) (*getRecordsOutput, error) {
@@ -158,7 +166,7 @@ func getRecords(ctx context.Context, h *Handler, in *getRecordsInput) (*getRecor
 		}
 		h.dataPlane().limiter.chargeRead(ref, size, h.now())
 	}
-	out := &getRecordsOutput{Records: r.Records, MillisBehindLatest: r.MillisBehind(h.now())}
+	out := &getRecordsOutput{Records: r.Records, MillisBehindLatest: r.MillisBehind(h.now()), read: r}
 	if out.Records == nil {
 		out.Records = []kinesisRecord{}
 	}

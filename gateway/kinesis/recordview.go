@@ -69,6 +69,10 @@ type shardRead struct {
 	// LastArrival is the arrival time of the last record returned (zero
 	// when none), for MillisBehindLatest.
 	LastArrival time.Time
+	// release hands the store back the memory of the reads the records
+	// are slices of (store.ReadResult.Release): call it once they are
+	// encoded.
+	release []func()
 }
 
 // MillisBehind reports how far the reader is behind the tip of the shard:
@@ -139,6 +143,9 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 		}
 		if err != nil {
 			return shardRead{Next: pos, Shard: sh}, err
+		}
+		if res.Release != nil {
+			out.release = append(out.release, res.Release)
 		}
 		if len(res.Batches) == 0 {
 			break
@@ -233,6 +240,15 @@ func (h *Handler) readShardView(ctx context.Context, st store.Stream, sh store.S
 		out.LastArrival = out.Records[n-1].ApproximateArrivalTimestamp.Time
 	}
 	return out, nil
+}
+
+// done releases the reads r's records were cut from: r's records must not
+// be used after it.
+func (r *shardRead) done() {
+	for _, f := range r.release {
+		f()
+	}
+	r.release = nil
 }
 
 // currentShard returns sh as it stands now: an open shard may have been

@@ -107,15 +107,18 @@ func BenchmarkAppendDurable(b *testing.B) {
 // the default: the data fits the tail cache (consumers at the tail). "hot"
 // turns the tail cache off and has a block cache the data fits in; "cold"
 // has an 8 MiB block cache, so every value is read from its file (consumers
-// catching up; the OS page cache still holds the file).
+// catching up; the OS page cache still holds the file). "-released" hand
+// each read's buffer back (ReadResult.Release), as Kinesis GetRecords does.
 func BenchmarkRead(b *testing.B) {
 	for _, bc := range []struct {
-		name    string
-		cache   int64
-		tail    int64
-		encrypt bool
-	}{{"tail-cache", 0, 0, false}, {"hot", 0, -1, false}, {"cold", 8 << 20, -1, false},
-		{"tail-cache-encrypted", 0, 0, true}, {"hot-encrypted", 0, -1, true}} {
+		name     string
+		cache    int64
+		tail     int64
+		encrypt  bool
+		released bool
+	}{{"tail-cache", 0, 0, false, false}, {"hot", 0, -1, false, false}, {"cold", 8 << 20, -1, false, false},
+		{"hot-released", 0, -1, false, true}, {"cold-released", 8 << 20, -1, false, true},
+		{"tail-cache-encrypted", 0, 0, true, false}, {"hot-encrypted", 0, -1, true, false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			s := benchStore(b, Options{CacheSize: bc.cache, TailCacheBytes: bc.tail}, bc.encrypt)
 			defer s.Close()
@@ -148,6 +151,9 @@ func BenchmarkRead(b *testing.B) {
 						total.Add(int64(len(batch.Raw)))
 						records.Add(batch.LastOffset - batch.BaseOffset + 1)
 						off = batch.LastOffset + 1
+					}
+					if bc.released && res.Release != nil {
+						res.Release()
 					}
 					if off >= hw {
 						off, p = 0, (p+1)%benchShards

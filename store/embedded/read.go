@@ -102,7 +102,7 @@ func (s *Store) read(ctx context.Context, st *stream, p *partition, key readKey,
 	// also one contiguous byte slice (ReadResult.Bytes): a Kafka fetch sends
 	// it as is. The buffer is sized by a pass over the keys first; Raw
 	// slices are cut at the end.
-	arena := make([]byte, 0, readSize(it, key))
+	arena := s.readBuffers.get(readSize(it, key))
 	seek()
 	var (
 		sizes   []int
@@ -146,6 +146,11 @@ func (s *Store) read(ctx context.Context, st *stream, p *partition, key readKey,
 	if err := it.Error(); err != nil {
 		return res, err
 	}
+	if len(res.Batches) == 0 {
+		s.readBuffers.put(arena)
+		return res, nil
+	}
+	res.Release = s.readBuffers.releaser(arena)
 	res.Bytes = arena[:len(arena):len(arena)]
 	for i := range res.Batches {
 		n := sizes[i]

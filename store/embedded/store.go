@@ -66,7 +66,9 @@ type Store struct {
 	keyring store.Keyring // nil: no encryption at rest
 
 	tail tailBudget
-	plan MemoryPlan // the sizes of the caches and memtables (memory.go)
+	// readBuffers keeps the buffers of released reads (readbuffers.go).
+	readBuffers readBufferPool
+	plan        MemoryPlan // the sizes of the caches and memtables (memory.go)
 
 	readAheadHits atomic.Int64 // reads answered by a read-ahead (tests)
 	tailHits      atomic.Int64 // reads answered by the tail cache (tests)
