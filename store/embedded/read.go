@@ -102,7 +102,7 @@ func (s *Store) read(ctx context.Context, st *stream, p *partition, key readKey,
 	// also one contiguous byte slice (ReadResult.Bytes): a Kafka fetch sends
 	// it as is. The buffer is sized by a pass over the keys first; Raw
 	// slices are cut at the end.
-	arena := s.readBuffers.get(readSize(it, key))
+	arena := s.readBuffers.Get(readSize(it, key))
 	seek()
 	var (
 		sizes   []int
@@ -147,10 +147,10 @@ func (s *Store) read(ctx context.Context, st *stream, p *partition, key readKey,
 		return res, err
 	}
 	if len(res.Batches) == 0 {
-		s.readBuffers.put(arena)
+		s.readBuffers.Put(arena)
 		return res, nil
 	}
-	res.Release = s.readBuffers.releaser(arena)
+	res.Release = releaser(s.readBuffers, arena)
 	res.Bytes = arena[:len(arena):len(arena)]
 	for i := range res.Batches {
 		n := sizes[i]

@@ -53,6 +53,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/streambridge/bridge/internal/bufpool"
 	"github.com/streambridge/bridge/mapping"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
@@ -67,7 +68,7 @@ type Store struct {
 
 	tail tailBudget
 	// readBuffers keeps the buffers of released reads (readbuffers.go).
-	readBuffers readBufferPool
+	readBuffers *bufpool.Pool
 	plan        MemoryPlan // the sizes of the caches and memtables (memory.go)
 
 	readAheadHits atomic.Int64 // reads answered by a read-ahead (tests)
@@ -184,14 +185,15 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	s := &Store{
-		db:      db,
-		noWAL:   opts.InMemory,
-		keyring: opts.Keyring,
-		log:     log,
-		now:     now,
-		closing: make(chan struct{}),
-		streams: map[string]*stream{},
-		nextID:  1,
+		readBuffers: newReadBuffers(),
+		db:          db,
+		noWAL:       opts.InMemory,
+		keyring:     opts.Keyring,
+		log:         log,
+		now:         now,
+		closing:     make(chan struct{}),
+		streams:     map[string]*stream{},
+		nextID:      1,
 	}
 	s.plan = plan
 	s.tail.bytes = plan.TailCache

@@ -30,18 +30,17 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streambridge/bridge/internal/bufpool"
 )
 
 // fetchPool keeps buffers and record slices for reuse (kgo.PoolDecompressBytes
-// and kgo.PoolRecords), up to maxPooledBytes of buffers, none over
-// maxPooledBuffer, and maxPooledSlices slices. A free list rather than a
-// sync.Pool: a copy collects garbage often, and sync.Pool empties itself
-// after two collections, handing out fresh memory again.
+// and kgo.PoolRecords): up to maxPooledBytes of buffers, none over
+// maxPooledBuffer (internal/bufpool), and maxPooledSlices slices.
 type fetchPool struct {
-	mu          sync.Mutex
-	bytes       [][]byte
-	pooledBytes int
-	recs        [][]kgo.Record
+	bytes *bufpool.Pool
+	mu    sync.Mutex
+	recs  [][]kgo.Record
 }
 
 const (
@@ -53,6 +52,10 @@ const (
 	pooledRound = 256 << 10
 )
 
+func newFetchPool() *fetchPool {
+	return &fetchPool{bytes: &bufpool.Pool{MaxBytes: maxPooledBytes, MaxBuffer: maxPooledBuffer, Round: pooledRound}}
+}
+
 func (p *fetchPool) GetDecompressBytes(compressed []byte, codec kgo.CompressionCodecType) []byte {
 	want := 4 * len(compressed)
 	if codec == kgo.CodecSnappy {
@@ -60,32 +63,13 @@ func (p *fetchPool) GetDecompressBytes(compressed []byte, codec kgo.CompressionC
 			want = n
 		}
 	}
-	p.mu.Lock()
-	if i := slices.IndexFunc(p.bytes, func(b []byte) bool { return cap(b) >= want }); i >= 0 {
-		b := p.bytes[i]
-		p.bytes = slices.Delete(p.bytes, i, i+1)
-		p.pooledBytes -= cap(b)
-		p.mu.Unlock()
-		return b[:0]
-	}
-	p.mu.Unlock()
 	if want > maxPooledBuffer {
-		return nil // the codec sizes it; it will not be kept
+		return nil // none kept is that large: the codec sizes it, and it will not be kept
 	}
-	return make([]byte, 0, (want+pooledRound-1)/pooledRound*pooledRound)
+	return p.bytes.Get(want)
 }
 
-func (p *fetchPool) PutDecompressBytes(b []byte) {
-	if cap(b) > maxPooledBuffer {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.pooledBytes+cap(b) <= maxPooledBytes {
-		p.bytes = append(p.bytes, b)
-		p.pooledBytes += cap(b)
-	}
-}
+func (p *fetchPool) PutDecompressBytes(b []byte) { p.bytes.Put(b) }
 
 func (p *fetchPool) GetRecords(n int) []kgo.Record {
 	p.mu.Lock()

@@ -237,7 +237,7 @@ func (t *sourceTask) Start(_ context.Context, tc connect.SourceTaskContext, cfg 
 	}
 	opts = append(opts, kgo.ConsumePartitions(assign),
 		kgo.FetchMaxWait(t.timeout), kgo.FetchMaxPartitionBytes(1<<20),
-		kgo.WithPools(&fetchPool{})) // recycle.go
+		kgo.WithPools(newFetchPool())) // recycle.go
 	t.cl, err = kgo.NewClient(opts...)
 	return err
 }

@@ -3,7 +3,7 @@ package kinesis
 // A GetRecords answer in CBOR is read whole into one buffer, and its
 // records' data are slices of it (cbor.go). The source task reads its
 // answers into buffers it reuses: an answer's buffer goes back to the
-// task's answerPool once Kafka has acknowledged every record it holds.
+// task's pool once Kafka has acknowledged every record it holds.
 //
 // Why: reading a megabyte answer into fresh memory cost the worker a page
 // fault per 4 KiB (about 11 µs each on this project's 2-core VM) or the
@@ -24,67 +24,29 @@ package kinesis
 //     CommitRecord removes); the pool has a lock of its own.
 
 import (
+	"cmp"
 	"context"
 	"slices"
-	"sync"
+
+	"github.com/streambridge/bridge/internal/bufpool"
 )
 
-// answerPool keeps answer buffers for reuse, up to maxPooledAnswerBytes of
-// them and none over maxPooledAnswer. A free list rather than a sync.Pool,
-// which empties itself after two garbage collections and would hand out
-// fresh memory again in a copy that collects often.
-type answerPool struct {
-	mu    sync.Mutex
-	free  [][]byte
-	bytes int
+// newAnswerPool returns a task's pool of answer buffers: up to 32 MiB of
+// them, none over 16 MiB (a 10 MiB answer's).
+func newAnswerPool() *bufpool.Pool {
+	return &bufpool.Pool{MaxBytes: 32 << 20, MaxBuffer: 16 << 20, Round: 256 << 10}
 }
 
-const (
-	maxPooledAnswerBytes = 32 << 20
-	maxPooledAnswer      = 16 << 20
-	// answerRound rounds new buffers up, so that a buffer fits the answers
-	// of about its size that follow once it is back.
-	answerRound = 256 << 10
-	// maxAnswersPerShard bounds the answers a shard keeps waiting for
-	// their records' commits; a working copy has a few (the producer
-	// buffers at most 50,000 records).
-	maxAnswersPerShard = 256
-)
-
-// get returns a buffer of length n.
-func (p *answerPool) get(n int) []byte {
-	p.mu.Lock()
-	if i := slices.IndexFunc(p.free, func(b []byte) bool { return cap(b) >= n }); i >= 0 {
-		b := p.free[i]
-		p.free = slices.Delete(p.free, i, i+1)
-		p.bytes -= cap(b)
-		p.mu.Unlock()
-		return b[:n]
-	}
-	p.mu.Unlock()
-	if n > maxPooledAnswer {
-		return make([]byte, n)
-	}
-	return make([]byte, n, (n+answerRound-1)/answerRound*answerRound)
-}
-
-func (p *answerPool) put(b []byte) {
-	if cap(b) > maxPooledAnswer {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bytes+cap(b) <= maxPooledAnswerBytes {
-		p.free = append(p.free, b)
-		p.bytes += cap(b)
-	}
-}
+// maxAnswersPerShard bounds the answers a shard keeps waiting for their
+// records' commits; a working copy has a few (the producer buffers at
+// most 50,000 records).
+const maxAnswersPerShard = 256
 
 // answerSlot, in a GetRecords call's context, has the CBOR protocol read
 // the answer into a buffer of pool and leaves the buffer in buf: the
 // caller then owns it.
 type answerSlot struct {
-	pool *answerPool
+	pool *bufpool.Pool
 	buf  []byte
 }
 
@@ -101,7 +63,7 @@ func answerBuffer(ctx context.Context, n int) []byte {
 	if s == nil || s.pool == nil {
 		return make([]byte, n)
 	}
-	s.buf = s.pool.get(n)
+	s.buf = s.pool.Get(n)[:n]
 	return s.buf
 }
 
@@ -147,17 +109,8 @@ func (s *shardReader) committed(seq string, produced bool) []byte {
 // compareSequences compares two Kinesis sequence numbers, decimal numbers
 // of up to 128 digits without leading zeros.
 func compareSequences(a, b string) int {
-	if len(a) != len(b) {
-		if len(a) < len(b) {
-			return -1
-		}
-		return 1
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a, b)
 }

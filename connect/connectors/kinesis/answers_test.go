@@ -72,35 +72,15 @@ func TestAnswersPerShardBounded(t *testing.T) {
 	}
 }
 
-func TestAnswerPool(t *testing.T) {
-	var p answerPool
-	b := p.get(1000)
-	if len(b) != 1000 || cap(b) != answerRound {
-		t.Fatalf("get(1000): len %d cap %d, want 1000 and %d", len(b), cap(b), answerRound)
-	}
-	p.put(b)
-	if c := p.get(answerRound); &c[0] != &b[0] {
-		t.Errorf("a buffer that fits was not reused")
-	}
-	big := p.get(maxPooledAnswer + 1)
-	p.put(big)
-	if p.bytes != 0 {
-		t.Errorf("a buffer over maxPooledAnswer was kept")
-	}
-	for range maxPooledAnswerBytes/answerRound + 4 {
-		p.put(make([]byte, answerRound))
-	}
-	if p.bytes > maxPooledAnswerBytes {
-		t.Errorf("pool keeps %d bytes, over %d", p.bytes, maxPooledAnswerBytes)
-	}
+func TestAnswerBuffer(t *testing.T) {
 	// Without a slot in the context, an answer gets a buffer of its own.
 	if got := answerBuffer(context.Background(), 5); len(got) != 5 {
 		t.Errorf("answerBuffer without a slot: len %d", len(got))
 	}
-	slot := answerSlot{pool: &p}
+	slot := answerSlot{pool: newAnswerPool()}
 	got := answerBuffer(withAnswerSlot(context.Background(), &slot), 5)
-	if &got[0] != &slot.buf[0] {
-		t.Errorf("answerBuffer with a slot did not leave its buffer in the slot")
+	if len(got) != 5 || &got[0] != &slot.buf[0] {
+		t.Errorf("answerBuffer with a slot: len %d, or its buffer is not left in the slot", len(got))
 	}
 }
 
@@ -151,8 +131,8 @@ func TestSourceReusesAnswersOnlyOnceCommitted(t *testing.T) {
 		}
 	}
 	check("with most records uncommitted")
-	if task.answerPool.bytes != 0 {
-		t.Errorf("%d bytes of buffers back in the pool while every answer has uncommitted records", task.answerPool.bytes)
+	if task.answerPool.Bytes() != 0 {
+		t.Errorf("%d bytes of buffers back in the pool while every answer has uncommitted records", task.answerPool.Bytes())
 	}
 	for i, rec := range run.got {
 		if !committed[i] {
@@ -161,7 +141,7 @@ func TestSourceReusesAnswersOnlyOnceCommitted(t *testing.T) {
 			}
 		}
 	}
-	if task.answerPool.bytes == 0 {
+	if task.answerPool.Bytes() == 0 {
 		t.Errorf("no buffer back in the pool once every record was committed")
 	}
 }

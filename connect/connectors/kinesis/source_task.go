@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/streambridge/bridge/connect"
+	"github.com/streambridge/bridge/internal/bufpool"
 )
 
 // SourceTask reads its shards with GetRecords, each shard's calls one after
@@ -70,7 +71,7 @@ type SourceTask struct {
 	pointers *pointerResolver
 	// answerPool keeps the buffers GetRecords answers are read into
 	// (answers.go).
-	answerPool answerPool
+	answerPool *bufpool.Pool
 }
 
 // shardReader is one shard's reading state.
@@ -146,6 +147,7 @@ func (t *SourceTask) Start(ctx context.Context, tc connect.SourceTaskContext, cf
 	if err != nil {
 		return err
 	}
+	t.answerPool = newAnswerPool()
 	infos, err := decodeShards(cfg[shardsConfig])
 	if err != nil {
 		return err
@@ -422,7 +424,7 @@ func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record
 			return nil, nil
 		}
 	}
-	slot := answerSlot{pool: &t.answerPool}
+	slot := answerSlot{pool: t.answerPool}
 	resp, err := t.client.GetRecords(withAnswerSlot(ctx, &slot), &awskinesis.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(t.limit)})
 	if err != nil {
 		if errorCode(err) == codeExpiredIterator {
@@ -455,7 +457,7 @@ func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record
 	}
 	t.mu.Unlock()
 	if slot.buf != nil && len(out) == 0 {
-		t.answerPool.put(slot.buf)
+		t.answerPool.Put(slot.buf)
 	}
 	s.notBefore = time.Now().Add(t.pollInterval)
 	if len(resp.Records) > 0 && aws.ToInt64(resp.MillisBehindLatest) > 0 {
@@ -591,7 +593,7 @@ func (t *SourceTask) CommitRecord(_ context.Context, rec connect.Record) error {
 	}
 	t.mu.Unlock()
 	if free != nil {
-		t.answerPool.put(free)
+		t.answerPool.Put(free)
 	}
 	return nil
 }
