@@ -41,9 +41,12 @@ type sinkRunner struct {
 	errs      *errorHandler
 	dlq       *deadLetterQueue
 
-	mu        sync.Mutex
-	started   bool // Start returned; Open/Close may be called
-	closed    bool // Stop called; callbacks must not touch the task
+	mu      sync.Mutex
+	started bool // Start returned; Open/Close may be called
+	closed  bool // Stop called; callbacks must not touch the task
+	// assigned is the group's assignment, which the client may receive
+	// before Start returns (it joins as soon as it is made): run opens what
+	// was assigned by then.
 	assigned  map[connect.TopicPartition]bool
 	current   map[connect.TopicPartition]int64 // next offset after what Put got
 	committed map[connect.TopicPartition]int64
@@ -129,6 +132,11 @@ func (s *sinkRunner) run(ctx context.Context) error {
 	s.mu.Lock()
 	err := s.task.Start(ctx, sinkContext{s}, s.taskCfg)
 	s.started = err == nil
+	if err == nil && len(s.assigned) > 0 {
+		if err := s.task.Open(ctx, sinkContext{s}.Assignment()); err != nil {
+			s.t.log.Error("sink task Open failed", "err", err)
+		}
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.cl.Close()
@@ -373,12 +381,15 @@ func toTPs(m map[string][]int32) []connect.TopicPartition {
 func (s *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, added map[string][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.started || s.closed {
+	if s.closed {
 		return
 	}
 	tps := toTPs(added)
 	for _, tp := range tps {
 		s.assigned[tp] = true
+	}
+	if !s.started {
+		return // run opens them once Start returns
 	}
 	if err := s.task.Open(ctx, tps); err != nil {
 		s.t.log.Error("sink task Open failed", "err", err)
@@ -405,7 +416,11 @@ func (s *sinkRunner) adjustOffsets(_ context.Context, offsets map[string]map[int
 func (s *sinkRunner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.started || s.closed {
+	if s.closed {
+		return
+	}
+	if !s.started {
+		s.forget(toTPs(revoked))
 		return
 	}
 	s.commit(ctx)
@@ -415,7 +430,11 @@ func (s *sinkRunner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[s
 func (s *sinkRunner) onLost(ctx context.Context, _ *kgo.Client, lost map[string][]int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.started || s.closed {
+	if s.closed {
+		return
+	}
+	if !s.started {
+		s.forget(toTPs(lost))
 		return
 	}
 	s.release(ctx, toTPs(lost))
@@ -426,6 +445,11 @@ func (s *sinkRunner) release(ctx context.Context, tps []connect.TopicPartition) 
 	if err := s.task.Close(ctx, tps); err != nil {
 		s.t.log.Warn("sink task Close", "err", err)
 	}
+	s.forget(tps)
+}
+
+// forget drops partitions the task no longer owns. Called with mu.
+func (s *sinkRunner) forget(tps []connect.TopicPartition) {
 	for _, tp := range tps {
 		delete(s.assigned, tp)
 		delete(s.current, tp)

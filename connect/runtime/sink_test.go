@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -201,6 +202,37 @@ func TestSinkTask(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The task's consumer joins its group as soon as it is made, so the group
+// may assign partitions before the task's loop starts: they are opened once
+// Start returns, and their records reach Put (they were dropped, and the
+// task wrote nothing, when a loaded machine let the join win that race).
+func TestSinkTaskAssignedBeforeStart(t *testing.T) {
+	addr := startKafka(t)
+	col := &collector{}
+	w, _, _ := newTestWorker(t, addr, sinkPlugin(col))
+	produce(t, addr, "in", values(10, "v%d")...)
+	cfg := connect.Config{"name": "sink", "connector.class": "test.CollectSinkConnector", "topics": "in"}
+	task, err := w.newTask(TaskID{"sink", 0}, sinkPlugin(col), cfg, connect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := task.body.(*sinkRunner)
+	eventually(t, "partitions assigned before the loop runs", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.assigned) == 3
+	})
+	go task.run()
+	eventually(t, "records put", func() bool { return len(col.values()) == 10 })
+	task.stop()
+	col.mu.Lock()
+	opened := col.opened
+	col.mu.Unlock()
+	if want := []connect.TopicPartition{{Topic: "in", Partition: 0}, {Topic: "in", Partition: 1}, {Topic: "in", Partition: 2}}; !slices.Equal(opened, want) {
+		t.Errorf("opened %v, want %v", opened, want)
 	}
 }
 
