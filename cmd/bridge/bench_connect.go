@@ -21,6 +21,7 @@ type benchConnectOptions struct {
 	pipelines []string
 	inProcess bool
 	repeat    int
+	warmup    int
 	profile   string
 	// copyProfile is the start of the files of --copy-cpu-profile.
 	copyProfile string
@@ -63,6 +64,7 @@ the direct production's (the issue's goal: at least 0.7).
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the bridges in this process rather than in child processes")
 	fs.BoolVar(&o.settle, "settle", true, "before each timed phase, wait (up to a minute) until the bridges are idle, so that what they do after a phase (the store's flushes) is not timed in the next")
 	fs.IntVar(&o.repeat, "repeat", 1, "run each pipeline this many times and report medians")
+	fs.IntVar(&o.warmup, "warmup", 0, "unmeasured runs of each pipeline before the measured ones (a fresh worker's and bridges' heaps fault in their pages on first use)")
 	fs.StringVar(&o.profile, "cpu-profile", "", "write a CPU profile of this process (the worker and the load generator) to this file")
 	fs.StringVar(&o.copyProfile, "copy-cpu-profile", "", "write a CPU profile of this process during each copy alone to FILE.PIPELINE.N (with --in-process the bridges are in it too)")
 	// A sink's copy starts with joining a consumer group; Kafka's 3 s
@@ -78,6 +80,9 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 		if !slices.Contains(connectbench.Pipelines, p) {
 			return fmt.Errorf("unknown pipeline %q (want %v)", p, connectbench.Pipelines)
 		}
+	}
+	if o.warmup < 0 {
+		return fmt.Errorf("--warmup %d: want 0 or more", o.warmup)
 	}
 	if o.profile != "" && o.copyProfile != "" {
 		return errors.New("--cpu-profile and --copy-cpu-profile cannot be used together (one CPU profile at a time)")
@@ -132,18 +137,20 @@ func runBenchConnect(ctx context.Context, o *benchConnectOptions, stdout, stderr
 	if o.settle {
 		cfg.Settle = settleFunc(servers, stderr)
 	}
-	fmt.Fprintf(stdout, "%d records of %d bytes, %d partitions, tasks.max %d, median of %d\n\n",
-		cfg.Records, cfg.RecordSize, cfg.Partitions, cfg.Tasks, o.repeat)
+	fmt.Fprintf(stdout, "%d records of %d bytes, %d partitions, tasks.max %d, median of %d after %d warm-up runs\n\n",
+		cfg.Records, cfg.RecordSize, cfg.Partitions, cfg.Tasks, o.repeat, o.warmup)
 	fmt.Fprintf(stdout, "%-14s %12s %12s %12s %12s %7s\n", "pipeline", "direct MB/s", "direct rec/s", "copy MB/s", "copy rec/s", "ratio")
 	for _, p := range o.pipelines {
 		cfg.Pipeline = p
 		var runs []connectbench.Result
-		for range max(o.repeat, 1) {
+		for i := range o.warmup + max(o.repeat, 1) {
 			r, err := connectbench.Run(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			runs = append(runs, r)
+			if i >= o.warmup {
+				runs = append(runs, r)
+			}
 		}
 		median := func(f func(connectbench.Result) float64) float64 { return measure.MedianOf(runs, f) }
 		fmt.Fprintf(stdout, "%-14s %12.1f %12.0f %12.1f %12.0f %6.2fx\n", p,

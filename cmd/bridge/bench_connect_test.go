@@ -38,6 +38,30 @@ func TestBenchConnect(t *testing.T) {
 	}
 }
 
+// --warmup runs a pipeline before the measured runs and leaves it out of
+// the medians: one pipeline, one warm-up and one measured run are two
+// copies, each after loading its source and a direct phase.
+func TestBenchConnectWarmup(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "copy")
+	var out, errOut strings.Builder
+	args := []string{"bench", "connect", "--in-process", "--records", "200", "--record-size", "100", "--partitions", "2",
+		"--pipeline", "kafka-kinesis", "--warmup", "1", "--copy-cpu-profile", prof}
+	if code := run(context.Background(), args, &out, &errOut, noEnv); code != 0 {
+		t.Fatalf("bridge %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	}
+	if want := "median of 1 after 1 warm-up runs"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	if n := strings.Count(errOut.String(), "bridges idle after"); n != 6 {
+		t.Errorf("stderr has %d lines on waiting for the bridges, want 6:\n%s", n, errOut.String())
+	}
+	for _, n := range []string{"1", "2"} {
+		if _, err := os.Stat(prof + ".kafka-kinesis." + n); err != nil {
+			t.Errorf("copy %s did not run: %v", n, err)
+		}
+	}
+}
+
 func TestBenchConnectArguments(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -45,6 +69,7 @@ func TestBenchConnectArguments(t *testing.T) {
 	}{
 		{[]string{"--pipeline", "kafka-s3"}, `unknown pipeline "kafka-s3"`},
 		{[]string{"--cpu-profile", "a", "--copy-cpu-profile", "b"}, "--cpu-profile and --copy-cpu-profile cannot be used together"},
+		{[]string{"--warmup", "-1"}, "--warmup -1: want 0 or more"},
 	} {
 		t.Chdir(t.TempDir()) // where a profile would land if the check came too late
 		var out, errOut strings.Builder
