@@ -9,10 +9,11 @@ import (
 // ConnectRecord with SourceRecord's and SinkRecord's fields.
 //
 // A source task returns records with Topic, Key/Value (and their schemas),
-// optionally Partition, Timestamp and Headers, and always SourcePartition and
-// SourceOffset: the position the runtime stores once the record is written, and
-// hands back through SourceTaskContext.Offset after a restart. A sink task
-// receives records with every field but the Source* ones filled.
+// optionally Partition, Timestamp, Headers and Handle, and always
+// SourcePartition and SourceOffset: the position the runtime stores once the
+// record is written, and hands back through SourceTaskContext.Offset after a
+// restart. A sink task receives records with every field but the Source* ones
+// and Handle filled.
 type Record struct {
 	Topic string
 	// Partition is the Kafka partition; -1 (NoPartition) lets the producer's
@@ -37,8 +38,21 @@ type Record struct {
 	// them until the record is committed, and may recognize a partition by
 	// its map (a task that shares one map per partition saves encoding it
 	// per record).
+	//
+	// SourceOffset may be nil on a record whose position a later record of
+	// the same SourcePartition carries (the last of a Poll's records from
+	// one upstream partition, say): the runtime then stores that later
+	// offset once every record up to it is written. A task that polls
+	// thousands of records a second spares a map per record that way, at
+	// the price of a restart after a crash copying again back to the last
+	// stored offset, as it would anyway.
 	SourcePartition map[string]any
 	SourceOffset    map[string]any
+
+	// Handle is the source task's own reference to the record (its
+	// upstream record, say), handed back in CommitRecord; the runtime and
+	// transforms never read it. A pointer in it costs no allocation.
+	Handle any
 }
 
 // NoPartition lets the producer choose a source record's partition.

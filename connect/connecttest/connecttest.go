@@ -27,7 +27,8 @@ func (c *SourceContext) Offset(partition map[string]any) (map[string]any, error)
 }
 
 // Store records recs' positions as the runtime would once Kafka acknowledged
-// them: the last offset per source partition wins.
+// them: the last offset per source partition wins; a record without one
+// (connect.Record.SourceOffset) leaves its partition's as it was.
 func (c *SourceContext) Store(recs ...connect.Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -35,6 +36,9 @@ func (c *SourceContext) Store(recs ...connect.Record) {
 		c.offsets = make(map[string]map[string]any)
 	}
 	for _, r := range recs {
+		if r.SourceOffset == nil {
+			continue
+		}
 		c.offsets[key(r.SourcePartition)] = roundTrip(r.SourceOffset)
 	}
 }

@@ -2,8 +2,9 @@ package kafka
 
 // The source task's consumer decompresses batches into buffers it borrows
 // from a fetchPool and decodes records into slices it borrows too; a record
-// is recycled (kgo's Record.Recycle) once the runtime committed its copy,
-// and a batch's memory goes back to the pool when its last record is.
+// is recycled (kgo's Record.Recycle) once the runtime committed its copy
+// (CommitRecord finds it through connect.Record.Handle), and a batch's
+// memory goes back to the pool when its last record is.
 //
 // Why: a third of a compressed copy's worker CPU went to s2.Decode, nearly
 // all of it in its stores into memory the process had just been given (on
@@ -17,12 +18,11 @@ package kafka
 //     recycled: a record a transform dropped or an error handler kept may
 //     still be referenced (a dead letter queue produces it later), so its
 //     batch's memory is left to the garbage collector.
-//   - A record that is never committed (an aborted transaction's) is
-//     forgotten, not recycled, after maxInflight newer ones: the lists stay
-//     bounded and nothing is recycled that might still be read.
-//   - Poll and CommitRecord run on the task's one loop goroutine (the
-//     runtime's contract), so the in-flight lists need no lock; the pool is
-//     shared with the consumer's goroutines and locks.
+//   - A record is recycled at most once: the runtime calls CommitRecord once
+//     per record. One that is never committed (an aborted transaction's) is
+//     not recycled: the task keeps no reference to it, and its batch's
+//     memory is left to the garbage collector.
+//   - The pool is shared with the consumer's goroutines and locks.
 
 import (
 	"slices"
@@ -87,69 +87,5 @@ func (p *fetchPool) PutRecords(r []kgo.Record) {
 	defer p.mu.Unlock()
 	if len(p.recs) < maxPooledSlices {
 		p.recs = append(p.recs, r)
-	}
-}
-
-// inflight is one source partition's polled records, in offset order, not
-// yet committed.
-type inflight struct {
-	recs []inflightRecord
-	head int // recs[:head] are done
-}
-
-type inflightRecord struct {
-	offset int64
-	rec    *kgo.Record // nil once committed or forgotten
-}
-
-// maxInflight bounds the records a partition keeps for recycling. A record
-// that is never committed (its transaction was aborted, or its send failed
-// and the failure was tolerated) is forgotten once this many newer ones
-// came, and its batch is left to the garbage collector; in a working copy
-// a partition has far fewer in flight (the producer buffers 50,000 records
-// at most).
-const maxInflight = 1 << 18
-
-func (f *inflight) add(r *kgo.Record) {
-	if len(f.recs)-f.head >= maxInflight {
-		f.recs[f.head].rec = nil
-		f.advance()
-	}
-	f.recs = append(f.recs, inflightRecord{r.Offset, r})
-}
-
-// commit recycles the record at offset when produced is true and forgets
-// it either way.
-func (f *inflight) commit(offset int64, produced bool) {
-	live := f.recs[f.head:]
-	i, found := slices.BinarySearchFunc(live, offset, func(e inflightRecord, o int64) int {
-		switch {
-		case e.offset < o:
-			return -1
-		case e.offset > o:
-			return 1
-		}
-		return 0
-	})
-	if !found || live[i].rec == nil {
-		return
-	}
-	if produced {
-		live[i].rec.Recycle()
-	}
-	live[i].rec = nil
-	f.advance()
-}
-
-// advance moves head past the done prefix and drops it once it is most of
-// the slice, so the slice neither grows for ever nor moves on every commit.
-func (f *inflight) advance() {
-	for f.head < len(f.recs) && f.recs[f.head].rec == nil {
-		f.head++
-	}
-	if f.head > 1024 && f.head > len(f.recs)/2 {
-		n := copy(f.recs, f.recs[f.head:])
-		clear(f.recs[n:])
-		f.recs, f.head = f.recs[:n], 0
 	}
 }
