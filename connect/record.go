@@ -43,9 +43,10 @@ type Record struct {
 	// the same SourcePartition carries (the last of a Poll's records from
 	// one upstream partition, say): the runtime then stores that later
 	// offset once every record up to it is written. A task that polls
-	// thousands of records a second spares a map per record that way, at
-	// the price of a restart after a crash copying again back to the last
-	// stored offset, as it would anyway.
+	// thousands of records a second spares a map per record that way; after
+	// a crash a restart copies again from the last stored offset, as it
+	// always does. (A record without an offset cannot be named in
+	// TransactionContext.CommitTransactionAfter.)
 	SourcePartition map[string]any
 	SourceOffset    map[string]any
 
