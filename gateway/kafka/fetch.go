@@ -211,8 +211,11 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 	var rewritten [][][]byte // batches changed on the way out, as pieces, by index; nil when none
 	for i, b := range res.Batches {
 		size := len(b.Raw)
+		var pieces [][]byte
+		release := func() {}
 		if marked(b.Raw) {
-			pieces, restored, ok, err := s.unoffload(ctx, fp, b.Raw, limit-added, first && added == 0)
+			var ok bool
+			pieces, size, release, ok, err = s.unoffload(ctx, fp, b.Raw, limit-added, first && added == 0)
 			if err != nil {
 				fp.done = true
 				if added == 0 && fp.bytes == 0 {
@@ -225,14 +228,20 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 				fp.done = true
 				break
 			}
+		}
+		if !(first && added == 0) && (added+size > limit) {
+			// Full: the rest waits for the next fetch, and nothing
+			// refers to the buffers of a batch that is not sent.
+			release()
+			fp.done = true
+			break
+		}
+		if pieces != nil {
+			*fp.release = append(*fp.release, release)
 			if rewritten == nil {
 				rewritten = make([][][]byte, len(res.Batches))
 			}
-			rewritten[i], size = pieces, restored
-		}
-		if !(first && added == 0) && (added+size > limit) {
-			fp.done = true // full: the rest waits for the next fetch
-			break
+			rewritten[i] = pieces
 		}
 		fp.next = b.LastOffset + 1
 		added += size
@@ -276,19 +285,34 @@ func marked(raw []byte) bool {
 // gets it, in pieces of size bytes in all: restored within room (ok is
 // false when it would not fit and force is not set), or, for a consumer
 // that asked for pointers, the stored pointer records without the
-// bridge's mark.
-func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room int, force bool) (pieces [][]byte, size int, ok bool, err error) {
+// bridge's mark. The payloads are read into pooled frames: release gives
+// them back, once the pieces are written or dropped.
+func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room int, force bool) (pieces [][]byte, size int, release func(), ok bool, err error) {
 	if fp.pointers || s.cfg.Offload == nil {
 		out := bytes.Clone(raw) // raw may be shared with other readers
 		recordbatch.ClearMarks(out)
-		return [][]byte{out}, len(out), true, nil
+		return [][]byte{out}, len(out), func() {}, true, nil
 	}
-	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, fp.topic, fp.partition, raw, fp.next, room, force)
+	var bufs [][]byte
+	release = func() {
+		for _, b := range bufs {
+			putFrame(b)
+		}
+	}
+	alloc := func(n int) []byte {
+		b := getFrame(n)
+		bufs = append(bufs, b)
+		return b
+	}
+	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, fp.topic, fp.partition, raw, fp.next, room, force, alloc)
+	if err != nil || !ok {
+		release()
+	}
 	if err != nil {
 		s.log.Warn("fetch: offloaded records cannot be restored", "topic", fp.topic, "partition", fp.partition, "err", err)
-		return nil, 0, false, refuse(kerr.KafkaStorageError, "offloaded records cannot be restored: %v", err)
+		return nil, 0, nil, false, refuse(kerr.KafkaStorageError, "offloaded records cannot be restored: %v", err)
 	}
-	return pieces, size, ok, nil
+	return pieces, size, release, ok, nil
 }
 
 // waitFetch blocks until one of the partitions still open for reading may

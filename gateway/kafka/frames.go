@@ -6,7 +6,8 @@ import (
 )
 
 // Request frames are pooled by size class: a producer sends the same large
-// frames (up to its batch size, 1 MiB by default) over and over, and a fresh
+// frames (up to its batch size, 1 MiB by default, or a batch of large records
+// per partition) over and over, and a fresh
 // allocation for each costs zeroing, page faults and garbage collections
 // for nothing. Only Produce frames go back to the pool, once the response
 // is written: the produce handler has copied the records into the store by
@@ -17,7 +18,7 @@ import (
 
 const (
 	minFrameClass = 10 // 1 KiB
-	maxFrameClass = 24 // 16 MiB; larger frames are allocated and dropped
+	maxFrameClass = 27 // 128 MiB; larger frames are allocated and dropped
 )
 
 var framePools [maxFrameClass - minFrameClass + 1]sync.Pool

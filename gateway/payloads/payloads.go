@@ -343,6 +343,11 @@ func sizeHeader(r *recordbatch.Record) int {
 // ErrMissing when the object or its bucket is gone, ErrMismatch when it is
 // not the size the pointer record says.
 func (o *Offloader) Load(ctx context.Context, p offload.Pointer, size int64) ([]byte, error) {
+	return o.load(ctx, p, size, nil)
+}
+
+// load is Load reading into a buffer from alloc (nil: a new one).
+func (o *Offloader) load(ctx context.Context, p offload.Pointer, size int64, alloc func(int) []byte) ([]byte, error) {
 	if o == nil || o.objects == nil {
 		return nil, fmt.Errorf("%w: no object store", ErrMissing)
 	}
@@ -358,7 +363,12 @@ func (o *Offloader) Load(ctx context.Context, p offload.Pointer, size int64) ([]
 	if size >= 0 && n != size || n > MaxPayload {
 		return nil, fmt.Errorf("%w: %s/%s holds %d bytes, its pointer says %d", ErrMismatch, p.Bucket, p.Key, n, size)
 	}
-	buf := make([]byte, n)
+	var buf []byte
+	if alloc != nil {
+		buf = alloc(int(n))
+	} else {
+		buf = make([]byte, n)
+	}
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, fmt.Errorf("payloads: reading %s/%s: %w", p.Bucket, p.Key, err)
 	}
@@ -386,11 +396,15 @@ func (o *Offloader) ObjectSize(ctx context.Context, p offload.Pointer) (int64, e
 // the payload and its size header goes. It reports whether r was a pointer
 // record.
 func (o *Offloader) Restore(ctx context.Context, r *recordbatch.Record) (bool, error) {
+	return o.restore(ctx, r, nil)
+}
+
+func (o *Offloader) restore(ctx context.Context, r *recordbatch.Record, alloc func(int) []byte) (bool, error) {
 	p, size, ok := PointerOf(r)
 	if !ok {
 		return false, nil
 	}
-	v, err := o.Load(ctx, p, size)
+	v, err := o.load(ctx, p, size, alloc)
 	if err != nil {
 		return true, err
 	}

@@ -25,7 +25,11 @@ import (
 // logged: the consumer gets the pointer rather than nothing, and one such
 // record does not make its partition unreadable. Other errors (reading
 // the object) are returned.
-func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition int32, raw []byte, from int64, room int, force bool) (pieces [][]byte, size int, fits bool, err error) {
+//
+// alloc, when not nil, gives the buffers the payloads are read into (n
+// bytes, contents garbage), so a caller can recycle them once the pieces
+// are written; nil allocates them.
+func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition int32, raw []byte, from int64, room int, force bool, alloc func(n int) []byte) (pieces [][]byte, size int, fits bool, err error) {
 	info, recs, err := recordbatch.Decode(raw)
 	if err != nil {
 		return nil, 0, false, err
@@ -50,7 +54,7 @@ func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition i
 		if !restore[i] {
 			continue
 		}
-		if _, err := o.Restore(ctx, &recs[i]); err != nil {
+		if _, err := o.restore(ctx, &recs[i], alloc); err != nil {
 			if !errors.Is(err, ErrMissing) && !errors.Is(err, ErrMismatch) {
 				return nil, 0, false, err
 			}

@@ -91,10 +91,15 @@ func (o *objFiles) create(bucket, file uint64) (vfs.File, error) {
 	if err != nil || !o.sync {
 		return f, err
 	}
-	// Start writing back every MiB as the body arrives (sync_file_range,
-	// not waited on), so the fsync at the end waits for the tail only.
-	// Under FsyncOS the close must not fsync either: the loop does.
-	f = vfs.NewSyncingFile(f, vfs.SyncingFileOptions{BytesPerSync: 1 << 20, NoSyncOnClose: o.lazy != nil})
+	if d := openDirect(f); d != f {
+		f = d
+	} else {
+		// Start writing back every MiB as the body arrives
+		// (sync_file_range, not waited on), so the fsync at the end
+		// waits for the tail only. Under FsyncOS the close must not
+		// fsync either: the loop does.
+		f = vfs.NewSyncingFile(f, vfs.SyncingFileOptions{BytesPerSync: 1 << 20, NoSyncOnClose: o.lazy != nil})
+	}
 	if o.lazy != nil {
 		return &lazyFile{File: f, path: path}, nil
 	}
@@ -192,6 +197,18 @@ type objectReader struct {
 func (r *objectReader) Read(p []byte) (int, error) {
 	if r.closed {
 		return 0, errors.New("store: read from a closed object reader")
+	}
+	pos, _ := r.r.Seek(0, io.SeekCurrent)
+	if left := r.last + 1 - r.first - pos; int64(len(p)) > left {
+		p = p[:left]
+	}
+	if n, done, err := readDirect(r.f, p, r.first+pos); done {
+		if n == 0 && err == nil {
+			err = io.ErrUnexpectedEOF // the file is shorter than its record says
+		}
+		r.r.Seek(pos+int64(n), io.SeekStart)
+		r.m.objectRead(n)
+		return n, err
 	}
 	n, err := r.r.Read(p)
 	r.m.objectRead(n)
