@@ -150,6 +150,13 @@ type PutOptions struct {
 	// already and writes fast (the offloader). S3's ETags are not MD5s
 	// for SSE-KMS or multipart objects either. Ignored with ExpectMD5.
 	ETag string
+	// Uncached keeps the body out of the operating system's page cache
+	// where the store can (the embedded store writes it with O_DIRECT on
+	// Linux): for large bodies read at most once, later (offloaded
+	// payloads), which the cache would hold for nothing at the cost of a
+	// copy and fresh pages. A body read right after it is written (an S3
+	// client's get after its put) is served faster cached.
+	Uncached bool
 }
 
 // CopyOptions are CopyObject's settings.

@@ -238,6 +238,8 @@ func (o *Offloader) offload(ctx context.Context, stream string, partition int32,
 			// The Kafka batch's CRC vouched for the bytes; an MD5 of
 			// them would cost a third of the produce's time.
 			ETag: hex.EncodeToString(id[:]),
+			// Read once, by a consumer that may come much later.
+			Uncached: true,
 		}); err != nil {
 			o.Discard(refs)
 			return nil, fmt.Errorf("offloading a %d-byte record to %s/%s: %w", size, pol.Bucket, key, err)

@@ -48,6 +48,13 @@ func TestDirectFileWrites(t *testing.T) {
 		"odd 1000":    func(p []byte) [][]byte { return split(p, 1000) },
 		"blocks+tail": func(p []byte) [][]byte { return split(p, 3*directAlign+5) },
 	}
+	cached, err := o.create(1, 1000, false)
+	if err == nil {
+		if _, isDirect := cached.(*directFile); isDirect {
+			t.Error("a file created without uncached writes past the page cache")
+		}
+		cached.Close()
+	}
 	id := uint64(0)
 	for _, size := range sizes {
 		data := patternData(size)
@@ -55,7 +62,7 @@ func TestDirectFileWrites(t *testing.T) {
 			for _, sync := range []bool{true, false} {
 				id++
 				t.Run(fmt.Sprintf("%d/%s/sync=%v", size, name, sync), func(t *testing.T) {
-					f, err := o.create(1, id)
+					f, err := o.create(1, id, true)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -97,16 +104,18 @@ func TestDirectFileWrites(t *testing.T) {
 	}
 }
 
-// TestObjectReadsDirect reads objects through GetObject with buffers and
-// ranges that take the direct path (aligned, large) and that do not.
+// TestObjectReadsDirect reads objects, written uncached or not, through
+// GetObject with buffers and ranges that take the direct path (aligned,
+// large) and that do not.
 func TestObjectReadsDirect(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "store"))
 	defer s.Close()
 	mustBucket(t, s, "b")
-	for _, size := range []int{directReadMin, 3*directChunk + 4097, 10 << 20} {
+	for i, size := range []int{directReadMin, 3*directChunk + 4097, 10 << 20} {
 		data := patternData(size)
 		key := fmt.Sprint(size)
-		putBytes(t, s, "b", key, data, store.PutOptions{})
+		// Direct reads see what went through the page cache too.
+		putBytes(t, s, "b", key, data, store.PutOptions{Uncached: i%2 == 0})
 		ranges := []*store.ByteRange{
 			nil,
 			{First: directAlign, Last: -1},    // aligned start

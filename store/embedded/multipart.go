@@ -300,7 +300,7 @@ func (s *Store) concatParts(ctx context.Context, b *bucket, parts []partRecord) 
 	if err != nil {
 		return 0, 0, err
 	}
-	f, err := s.obj.files.create(b.id, file)
+	f, err := s.obj.files.create(b.id, file, false)
 	if err != nil {
 		return 0, 0, err
 	}

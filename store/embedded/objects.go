@@ -45,7 +45,7 @@ func (s *Store) writeBody(ctx context.Context, b *bucket, body io.Reader, opts s
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.obj.files.create(b.id, id)
+	f, err := s.obj.files.create(b.id, id, opts.Uncached)
 	if err != nil {
 		return nil, err
 	}

@@ -80,9 +80,10 @@ func (o *objFiles) syncDir(dir string) error {
 	return err
 }
 
-// create makes file id's file in bucket's directory. A missing directory
+// create makes file id's file in bucket's directory, written past the page
+// cache when uncached (store.PutOptions.Uncached). A missing directory
 // means the bucket was deleted meanwhile.
-func (o *objFiles) create(bucket, file uint64) (vfs.File, error) {
+func (o *objFiles) create(bucket, file uint64, uncached bool) (vfs.File, error) {
 	path := o.path(bucket, file)
 	f, err := o.fs.Create(path, writeCategory)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -91,8 +92,12 @@ func (o *objFiles) create(bucket, file uint64) (vfs.File, error) {
 	if err != nil || !o.sync {
 		return f, err
 	}
-	if d := openDirect(f); d != f {
-		f = d
+	direct := f
+	if uncached {
+		direct = openDirect(f)
+	}
+	if direct != f {
+		f = direct
 	} else {
 		// Start writing back every MiB as the body arrives
 		// (sync_file_range, not waited on), so the fsync at the end
