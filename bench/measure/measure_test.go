@@ -68,3 +68,17 @@ func TestPercentile(t *testing.T) {
 		t.Error("edge cases")
 	}
 }
+
+func TestDiskWrite(t *testing.T) {
+	dir := t.TempDir()
+	got, err := DiskWrite(t.Context(), dir, 3<<20+1)
+	if err != nil || got <= 0 {
+		t.Fatalf("DiskWrite = %v, %v; want a positive rate", got, err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("left %d files behind", len(left))
+	}
+	if _, err := DiskWrite(t.Context(), dir, 0); err == nil {
+		t.Fatal("DiskWrite accepted 0 bytes")
+	}
+}

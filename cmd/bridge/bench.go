@@ -37,6 +37,7 @@ type benchKafkaOptions struct {
 	dataDir      string
 	compareKfake bool
 	loopback     bool
+	disk         bool
 	inProcess    bool
 	name         string
 	security     []string
@@ -70,6 +71,10 @@ server's CPU time per MB in and out. --in-process runs them in this process
 instead (one process to profile). --compare-loopback also
 measures the machine's ceiling for consuming: 1 MiB frames sent over
 127.0.0.1 and read into fresh buffers, with no broker work at all.
+--compare-disk measures the ceiling for producing durably: the sequential
+write speed of the file system of --data-dir (or of the temporary
+directory), as dd bs=1M oflag=direct conv=fdatasync measures it, for as
+many bytes as the load produces; the table adds produce's ratio to it.
 
 --security plaintext,ssl,sasl_ssl runs the same load over each Kafka
 security protocol of the --embedded bridge, as MSK offers them: ssl is
@@ -88,6 +93,7 @@ unmeasured runs each, and the table shows medians.
   bridge bench kafka --embedded --encryption --repeat 3
   bridge bench kafka --embedded --compare-kfake --fsync always,os --repeat 3
   bridge bench kafka --embedded --compare-kfake --record-size 10MiB --records 200
+  bridge bench kafka --embedded --compare-disk --record-size 10MiB --records 200
   bridge bench kafka --brokers 127.0.0.1:9092 --records 1000000 --producers 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -104,6 +110,7 @@ unmeasured runs each, and the table shows medians.
 	fs.BoolVar(&o.compareKfake, "compare-kfake", false, "also run the same load against an in-process kfake cluster and print the ratio")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the --embedded bridge and kfake in this process rather than in child processes (no server CPU figures)")
 	fs.BoolVar(&o.loopback, "compare-loopback", false, "also measure the machine's consume ceiling: 1 MiB frames over 127.0.0.1 into fresh buffers, no broker")
+	fs.BoolVar(&o.disk, "compare-disk", false, "also measure the durable produce ceiling: sequential direct writes of the same bytes to the file system of --data-dir (default: the temporary directory) and one fdatasync")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target"; with several --security modes, or a secured one, the modes)`)
 	fs.StringSliceVar(&o.security, "security", []string{securityPlaintext}, "with --embedded: the Kafka security protocols to run the load over, in turns: plaintext, ssl (mTLS), sasl_ssl (SCRAM-SHA-512 over TLS)")
 	fs.StringSliceVar(&o.fsync, "fsync", []string{"always"}, "with --embedded: the bridge's --fsync mode, always or os; both (always,os) start a bridge for each, loaded in turns")
@@ -128,14 +135,20 @@ unmeasured runs each, and the table shows medians.
 	return cmd
 }
 
-// kafkaTurn is one run of a target of bench kafka: a load's result, or the
-// loopback ceiling's MB/s, which takes its turn with the servers so that
-// it shares what the machine does meanwhile.
+// kafkaTurn is one run of a target of bench kafka: a load's result, or a
+// ceiling's MB/s (the loopback's, the disk's), which takes its turn with
+// the servers so that it shares what the machine does meanwhile.
 type kafkaTurn struct {
-	res      kafkabench.Result
-	loopback float64
-	isLoop   bool
+	res       kafkabench.Result
+	ceiling   float64
+	isCeiling bool
 }
+
+// Names of the ceilings' turns (benchTarget.name).
+const (
+	ceilingLoopback = "loopback"
+	ceilingDisk     = "disk"
+)
 
 func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.Writer) (err error) {
 	if o.embedded == (len(o.cfg.Brokers) > 0) {
@@ -269,16 +282,31 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	}
 	servers := len(targets)
 	if o.loopback {
-		if err := add(benchTarget{name: "loopback", endpoint: "127.0.0.1"}, nil); err != nil {
+		if err := add(benchTarget{name: ceilingLoopback, endpoint: "127.0.0.1"}, nil); err != nil {
 			return err
 		}
 	}
+	diskDir := cmp.Or(o.dataDir, os.TempDir())
+	if o.disk {
+		if err := add(benchTarget{name: ceilingDisk, endpoint: diskDir}, nil); err != nil {
+			return err
+		}
+	}
+	// What the load produces, and so what a ceiling's turn moves: at
+	// least 64 MiB, for a --duration run too.
+	loadBytes := max(int64(o.cfg.RecordSize)*o.cfg.Records, 64<<20)
 
 	turns, err := benchTurns(ctx, stdout, stderr, "kafka", targets, o.warmup, o.repeat,
 		func(ctx context.Context, t benchTarget) (kafkaTurn, error) {
-			if o.loopback && t.name == targets[servers].name {
-				mb, err := kafkabench.Loopback(ctx, 1<<20, max(int64(o.cfg.RecordSize)*o.cfg.Records, 64<<20))
-				return kafkaTurn{loopback: mb, isLoop: true}, err
+			// Targets after the servers are ceilings (a server may
+			// be named like one).
+			if slices.IndexFunc(targets, func(o benchTarget) bool { return o.name == t.name }) >= servers {
+				measureCeiling := func() (float64, error) { return kafkabench.Loopback(ctx, 1<<20, loadBytes) }
+				if t.name == ceilingDisk {
+					measureCeiling = func() (float64, error) { return measure.DiskWrite(ctx, diskDir, loadBytes) }
+				}
+				mb, err := measureCeiling()
+				return kafkaTurn{ceiling: mb, isCeiling: true}, err
 			}
 			cfg := o.cfg
 			cfg.Brokers, cfg.ServerCPU = strings.Split(t.endpoint, ","), t.cpu
@@ -290,8 +318,8 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 		},
 		func(t *kafkaTurn, name string) { t.res.Target = name },
 		func(runs []kafkaTurn) kafkaTurn {
-			if runs[0].isLoop {
-				return kafkaTurn{loopback: measure.MedianOf(runs, func(t kafkaTurn) float64 { return t.loopback }), isLoop: true}
+			if runs[0].isCeiling {
+				return kafkaTurn{ceiling: measure.MedianOf(runs, func(t kafkaTurn) float64 { return t.ceiling }), isCeiling: true}
 			}
 			res := make([]kafkabench.Result, len(runs))
 			for i, t := range runs {
@@ -309,8 +337,19 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 	if err := kafkabench.WriteTableRatios(stdout, o.cfg, ratios, results...); err != nil {
 		return err
 	}
-	if o.loopback {
-		fmt.Fprintf(stdout, "\nloopback ceiling      %8.1f MB/s  (1 MiB frames over 127.0.0.1 into fresh buffers, median; no broker can be consumed faster here)\n", turns[servers].loopback)
+	for i, t := range targets[servers:] {
+		mb := turns[servers+i].ceiling
+		switch t.name {
+		case ceilingLoopback:
+			fmt.Fprintf(stdout, "\nloopback ceiling      %8.1f MB/s  (1 MiB frames over 127.0.0.1 into fresh buffers, median; no broker can be consumed faster here)\n", mb)
+		case ceilingDisk:
+			fmt.Fprintf(stdout, "\ndisk write ceiling    %8.1f MB/s  (1 MiB direct writes and one fdatasync in %s, median; no durable produce can be faster here)\n", mb, t.endpoint)
+			for _, r := range results {
+				if mb > 0 {
+					fmt.Fprintf(stdout, "%-21s %8.2f x the disk's sequential write speed\n", r.Target+" produce", r.ProduceMBps()/mb)
+				}
+			}
+		}
 	}
 	return nil
 }

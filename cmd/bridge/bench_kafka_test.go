@@ -54,6 +54,12 @@ func TestBenchKafkaSecurity(t *testing.T) {
 		{"or as --name says", []string{"--in-process", "--security", "ssl", "--name", "b"}, []string{
 			" b\n", "produce p99 ms",
 		}, []string{"ssl"}, []string{"bench kafka: b at 127.0.0.1:"}},
+		{"with the disk's and the loopback's ceilings", []string{"--in-process", "--compare-disk", "--compare-loopback"}, []string{
+			"disk write ceiling", "loopback ceiling", "bridge produce ", " x the disk's sequential write speed",
+		}, nil, []string{"bench kafka: disk at ", "bench kafka: loopback at 127.0.0.1"}},
+		{"a server named like a ceiling is loaded", []string{"--in-process", "--name", "disk"}, []string{
+			" disk\n", "produce MB/s",
+		}, []string{"ceiling"}, []string{"bench kafka: disk at 127.0.0.1:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut strings.Builder
