@@ -100,9 +100,15 @@ func objectsChild(dir, round string) {
 						fail("churn put", err)
 					}
 				default:
+					// Every other one past the page cache (O_DIRECT),
+					// over several of its 1 MiB chunks.
+					uncached := n%2 == 1
 					size := rng.IntN(1 << 20)
+					if uncached {
+						size = rng.IntN(3 << 20)
+					}
 					info, err := s.PutObject(context.Background(), "d", "put/"+tag, bytes.NewReader(objectBody(tag, size)),
-						store.PutOptions{Size: int64(size), Checksums: []string{"CRC32C"}})
+						store.PutOptions{Size: int64(size), Checksums: []string{"CRC32C"}, Uncached: uncached})
 					if err != nil {
 						fail("put", err)
 					}
