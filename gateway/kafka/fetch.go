@@ -49,6 +49,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streambridge/bridge/gateway/payloads"
+	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 	"github.com/streambridge/bridge/store"
 )
@@ -69,6 +70,7 @@ type fetchPart struct {
 	done      bool      // failed or full: read no more
 	pointers  bool      // hand offloaded records over as pointers
 	committed bool      // read_committed: up to the last stable offset
+	restored  bool      // payloads were read from objects into out
 	// release collects the store reads the batches in out are slices of
 	// (the response's, fetchResponse.release).
 	release *[]func()
@@ -174,7 +176,28 @@ func (s *Server) fetch(ctx context.Context, req *kmsg.FetchRequest, received tim
 			break
 		}
 	}
+	for _, fp := range parts {
+		if fp.restored && s.readahead != nil {
+			go s.readAhead(fp.topic, fp.partition, fp.next, fp.committed)
+		}
+	}
 	return resp
+}
+
+// readAhead starts reading the payloads of a partition's batch at next, the
+// offset a consumer that was just sent restored payloads asks for next:
+// they are read while this response is written and the consumer works
+// (payloads.Readahead), not when its next fetch arrives.
+func (s *Server) readAhead(topic string, partition int32, next int64, committed bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res, err := s.store.Read(ctx, topic, partition, next, store.ReadLimits{MaxBytes: 1, Committed: committed})
+	if res.Release != nil {
+		defer res.Release()
+	}
+	if err == nil && len(res.Batches) > 0 && marked(res.Batches[0].Raw) {
+		s.readahead.Ahead(topic, partition, res.Batches[0].Raw, next)
+	}
 }
 
 // fetchPartition reads what fits of one partition into fp, within room
@@ -237,6 +260,7 @@ func (s *Server) fetchPartition(ctx context.Context, fp *fetchPart, room int, fi
 			break
 		}
 		if pieces != nil {
+			fp.restored = fp.restored || !fp.pointers
 			*fp.release = append(*fp.release, release)
 			if rewritten == nil {
 				rewritten = make([][][]byte, len(res.Batches))
@@ -299,12 +323,20 @@ func (s *Server) unoffload(ctx context.Context, fp *fetchPart, raw []byte, room 
 			putFrame(b)
 		}
 	}
-	alloc := func(n int) []byte {
-		b := getFrame(n)
-		bufs = append(bufs, b)
-		return b
-	}
-	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, fp.topic, fp.partition, raw, fp.next, room, force, alloc)
+	pieces, size, ok, err = s.cfg.Offload.RestoreBatch(ctx, fp.topic, fp.partition, raw, fp.next, room, force, payloads.RestoreOptions{
+		Alloc: func(n int) []byte {
+			b := getFrame(n)
+			bufs = append(bufs, b)
+			return b
+		},
+		Ahead: func(p offload.Pointer, size int64) []byte {
+			b := s.readahead.Take(p, size)
+			if b != nil {
+				bufs = append(bufs, b)
+			}
+			return b
+		},
+	})
 	if err != nil || !ok {
 		release()
 	}

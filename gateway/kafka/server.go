@@ -126,7 +126,13 @@ type Server struct {
 	wg     sync.WaitGroup // connection goroutines
 
 	sessions *fetchSessions // fetch sessions (fetchsession.go)
+	// readahead reads the payloads of the batch after what a fetch
+	// restored, into pooled frames (nil without Config.Offload).
+	readahead *payloads.Readahead
 }
+
+// readaheadBytes bounds the payloads read ahead for fetches at once.
+const readaheadBytes = 64 << 20
 
 // New checks cfg and builds a server; Serve starts it.
 func New(cfg Config) (*Server, error) {
@@ -165,6 +171,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.producers = newProducerStates(s)
 	s.pids.s = s
+	if cfg.Offload != nil {
+		s.readahead = cfg.Offload.NewReadahead(getFrame, putFrame, readaheadBytes)
+	}
 	var err error
 	if s.users = cfg.Users; s.users == nil {
 		if s.users, err = users.Open(context.Background(), cfg.Store, nil); err != nil {

@@ -222,7 +222,7 @@ func TestOffloadPutRecordOverThreshold(t *testing.T) {
 		t.Errorf("stored pointer records: %d, want 3", pointers)
 	}
 	// A Kafka consumer gets the batch restored too (gateway/kafka's Fetch).
-	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, "low", 0, res.Batches[0].Raw, 0, 1<<20, false, nil)
+	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, "low", 0, res.Batches[0].Raw, 0, 1<<20, false, payloads.RestoreOptions{})
 	if err != nil || !fits {
 		t.Fatalf("RestoreBatch: fits %v, %v", fits, err)
 	}
@@ -423,7 +423,7 @@ func TestOffloadClientPointers(t *testing.T) {
 			t.Errorf("record %d: %d bytes (%.40q), want %d (%.40q)", i, len(got[i].Data), got[i].Data, len(want[i]), want[i])
 		}
 	}
-	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, "ptr", 0, res.Batches[0].Raw, 0, 8<<20, false, nil)
+	pieces, _, fits, err := ts.cfg.Offload.RestoreBatch(ctx, "ptr", 0, res.Batches[0].Raw, 0, 8<<20, false, payloads.RestoreOptions{})
 	if err != nil || !fits {
 		t.Fatalf("RestoreBatch: fits %v, %v", fits, err)
 	}

@@ -398,17 +398,23 @@ func (o *Offloader) ObjectSize(ctx context.Context, p offload.Pointer) (int64, e
 // the payload and its size header goes. It reports whether r was a pointer
 // record.
 func (o *Offloader) Restore(ctx context.Context, r *recordbatch.Record) (bool, error) {
-	return o.restore(ctx, r, nil)
+	return o.restore(ctx, r, RestoreOptions{})
 }
 
-func (o *Offloader) restore(ctx context.Context, r *recordbatch.Record, alloc func(int) []byte) (bool, error) {
+func (o *Offloader) restore(ctx context.Context, r *recordbatch.Record, opts RestoreOptions) (bool, error) {
 	p, size, ok := PointerOf(r)
 	if !ok {
 		return false, nil
 	}
-	v, err := o.load(ctx, p, size, alloc)
-	if err != nil {
-		return true, err
+	var v []byte
+	if opts.Ahead != nil {
+		v = opts.Ahead(p, size)
+	}
+	if v == nil {
+		var err error
+		if v, err = o.load(ctx, p, size, opts.Alloc); err != nil {
+			return true, err
+		}
 	}
 	i := sizeHeader(r)
 	r.Headers = append(r.Headers[:i:i], r.Headers[i+1:]...)

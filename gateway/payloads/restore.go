@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
 )
 
@@ -26,10 +27,8 @@ import (
 // record does not make its partition unreadable. Other errors (reading
 // the object) are returned.
 //
-// alloc, when not nil, gives the buffers the payloads are read into (n
-// bytes, contents garbage), so a caller can recycle them once the pieces
-// are written; nil allocates them.
-func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition int32, raw []byte, from int64, room int, force bool, alloc func(n int) []byte) (pieces [][]byte, size int, fits bool, err error) {
+// opts says where the payloads' memory comes from.
+func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition int32, raw []byte, from int64, room int, force bool, opts RestoreOptions) (pieces [][]byte, size int, fits bool, err error) {
 	info, recs, err := recordbatch.Decode(raw)
 	if err != nil {
 		return nil, 0, false, err
@@ -54,7 +53,7 @@ func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition i
 		if !restore[i] {
 			continue
 		}
-		if _, err := o.restore(ctx, &recs[i], alloc); err != nil {
+		if _, err := o.restore(ctx, &recs[i], opts); err != nil {
 			if !errors.Is(err, ErrMissing) && !errors.Is(err, ErrMismatch) {
 				return nil, 0, false, err
 			}
@@ -70,6 +69,17 @@ func (o *Offloader) RestoreBatch(ctx context.Context, stream string, partition i
 		size += len(p)
 	}
 	return pieces, size, true, nil
+}
+
+// RestoreOptions are RestoreBatch's optional settings.
+type RestoreOptions struct {
+	// Alloc gives the buffers payloads are read into (n bytes, contents
+	// garbage), so a caller can recycle them once the pieces are written;
+	// nil allocates them.
+	Alloc func(n int) []byte
+	// Ahead, when set, is asked first for a payload read ahead
+	// (Readahead.Take): a payload it returns is not read again.
+	Ahead func(p offload.Pointer, size int64) []byte
 }
 
 // vectorFrom is the value size from which a restored batch refers to the

@@ -211,7 +211,7 @@ func TestOffloadReceiveKafkaRecordAsPointer(t *testing.T) {
 	o.expectEmpty(t, url)
 
 	// A Kafka consumer reading the record now gets the pointer record.
-	pieces, _, _, err := o.off.RestoreBatch(t.Context(), "big", 0, o.storedBatch(t, "big"), 0, 64<<20, true, nil)
+	pieces, _, _, err := o.off.RestoreBatch(t.Context(), "big", 0, o.storedBatch(t, "big"), 0, 64<<20, true, payloads.RestoreOptions{})
 	out := bytes.Join(pieces, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +335,7 @@ func (o *offloadSDK) checkRestored(t *testing.T, stream string, payload []byte) 
 	if err != nil || !info.ClientPointers() {
 		t.Fatalf("the pointer message's batch is not marked ClientPointers (%v)", err)
 	}
-	pieces, _, fits, err := o.off.RestoreBatch(t.Context(), stream, 0, raw, 0, 64<<20, false, nil)
+	pieces, _, fits, err := o.off.RestoreBatch(t.Context(), stream, 0, raw, 0, 64<<20, false, payloads.RestoreOptions{})
 	out := bytes.Join(pieces, nil)
 	if err != nil || !fits {
 		t.Fatal(fits, err)
@@ -431,7 +431,7 @@ func TestOffloadSendBatchMarks(t *testing.T) {
 		t.Fatalf("SendMessageBatch: %v %+v", err, out)
 	}
 	raw := o.storedBatch(t, "q")
-	pieces, _, _, err := o.off.RestoreBatch(t.Context(), "q", 0, raw, 0, 64<<20, true, nil)
+	pieces, _, _, err := o.off.RestoreBatch(t.Context(), "q", 0, raw, 0, 64<<20, true, payloads.RestoreOptions{})
 	restored := bytes.Join(pieces, nil)
 	if err != nil {
 		t.Fatal(err)
