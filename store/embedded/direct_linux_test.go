@@ -164,3 +164,53 @@ func patternData(n int) []byte {
 	}
 	return b
 }
+
+// refusingFile fails its first write with EINVAL, as a device whose block
+// is larger than directAlign refuses a direct write.
+type refusingFile struct {
+	vfs.File
+	refused bool
+}
+
+func (f *refusingFile) Write(p []byte) (int, error) {
+	if !f.refused {
+		f.refused = true
+		return 0, unix.EINVAL
+	}
+	return f.File.Write(p)
+}
+
+// TestDirectFileFallsBack writes through the page cache what a direct
+// write was refused, and everything after it.
+func TestDirectFileFallsBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	f, err := vfs.Default.Create(path, writeCategory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := openDirect(&refusingFile{File: f}).(*directFile)
+	if !ok {
+		if directSupported(t, filepath.Dir(path)) {
+			t.Fatal("openDirect refused a file on a file system that takes O_DIRECT")
+		}
+		t.Skip("no O_DIRECT on this file system: nothing to fall back from")
+	}
+	data := patternData(2*directChunk + 123)
+	for _, p := range split(data, 70000) {
+		if _, err := d.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d.direct {
+		t.Error("still direct after the device refused a direct write")
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+		t.Fatalf("file holds %d bytes, want the %d written", len(got), len(data))
+	}
+}
