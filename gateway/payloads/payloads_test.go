@@ -11,15 +11,20 @@ import (
 	"github.com/streambridge/bridge/store/embedded"
 )
 
-func TestOffloadAndRestoreRecords(t *testing.T) {
-	ctx := context.Background()
+// newTestOffloader returns an Offloader with a threshold of 100 bytes over
+// an in-memory store, and a stream "t" offloading to bucket.
+func newTestOffloader(t *testing.T, bucket string) (*Offloader, *store.Stream) {
 	s, err := embedded.Open(embedded.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	o := New(s, Policy{Threshold: 100}, nil)
-	st := &store.Stream{Name: "t", Config: map[string]string{ConfigBucket: "my-bucket"}}
+	t.Cleanup(func() { s.Close() })
+	return New(s, Policy{Threshold: 100}, nil), &store.Stream{Name: "t", Config: map[string]string{ConfigBucket: bucket}}
+}
+
+func TestOffloadAndRestoreRecords(t *testing.T) {
+	ctx := context.Background()
+	o, st := newTestOffloader(t, "my-bucket")
 	big := bytes.Repeat([]byte("x"), 500)
 	recs := []recordbatch.Record{
 		{Key: []byte("a"), Value: []byte("small")},

@@ -8,8 +8,6 @@ import (
 
 	"github.com/streambridge/bridge/mapping/offload"
 	"github.com/streambridge/bridge/mapping/recordbatch"
-	"github.com/streambridge/bridge/store"
-	"github.com/streambridge/bridge/store/embedded"
 )
 
 // TestReadahead reads ahead the payloads of an offloaded batch from a given
@@ -17,13 +15,7 @@ import (
 // batches of client pointers alone.
 func TestReadahead(t *testing.T) {
 	ctx := context.Background()
-	s, err := embedded.Open(embedded.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	o := New(s, Policy{Threshold: 100}, nil)
-	st := &store.Stream{Name: "t", Config: map[string]string{ConfigBucket: "b"}}
+	o, st := newTestOffloader(t, "b")
 	payloads := [][]byte{bytes.Repeat([]byte("a"), 400), bytes.Repeat([]byte("b"), 500), bytes.Repeat([]byte("c"), 600)}
 	var recs []recordbatch.Record
 	for _, p := range payloads {
