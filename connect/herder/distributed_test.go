@@ -386,12 +386,18 @@ func TestDistributedRebalanceConflicts(t *testing.T) {
 		t.Fatalf("create: %d %s", code, body)
 	}
 	// The new connector needs a rebalance, which waits for the blocker:
-	// once each worker has read it, its writes answer 409.
+	// once each worker has read it, its writes answer 409. A worker may
+	// refuse writes before it has read the connector (its group is
+	// rebalancing already), so both are waited for.
 	sameConfig := `{"connector.class":"` + herdertest.SourceClass + `","topic":"t","tasks.max":"1"}`
 	for _, w := range ws {
-		waitFor(t, ctx, w.id+" refusing writes", func() (bool, string) {
+		waitFor(t, ctx, w.id+" refusing writes, connector one read", func() (bool, string) {
 			code, body := call(t, ctx, "PUT", w.url+"/connectors/one/config", sameConfig)
-			return code == 409, fmt.Sprintf("%d %s", code, body)
+			if code != 409 {
+				return false, fmt.Sprintf("PUT config: %d %s", code, body)
+			}
+			code, body = call(t, ctx, "GET", w.url+"/connectors/one", "")
+			return code == 200, fmt.Sprintf("GET: %d %s", code, body)
 		})
 	}
 	stale := `{"error_code":409,"message":"` + herder.StaleConfigMessage + `"}` + "\n"
