@@ -28,6 +28,7 @@ func newBenchCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchSQSCmd(), newBenchS3Cmd(), newBenchConnectCmd(), newBenchKfakeServerCmd(), newBenchGofakes3ServerCmd())
+	cmd.AddCommand(newBenchSQSFloorServerCmds()...)
 	return cmd
 }
 
@@ -403,7 +404,7 @@ func parseBenchFsync(o *benchKafkaOptions, security []string) ([]string, error) 
 // --in-process one in this process.
 func startBenchKfake(ctx context.Context, o *benchKafkaOptions) (benchServer, error) {
 	if !o.inProcess {
-		return startChildKfake(ctx)
+		return startChildReference(ctx, "kfake-server")
 	}
 	addr, stop, err := kafkabench.StartKfake()
 	if err != nil {

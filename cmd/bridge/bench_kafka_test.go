@@ -9,9 +9,10 @@ import (
 
 // TestMain lets this test binary stand in for the bridge binary: the
 // benches start their servers as children running `os.Executable() serve
-// ...`, which under go test is this binary, so that path is tested too.
+// ...` or `os.Executable() bench NAME-server`, which under go test is this
+// binary, so that path is tested too.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "serve" {
+	if len(os.Args) > 1 && os.Args[1] == "serve" || len(os.Args) > 2 && os.Args[1] == "bench" && strings.HasSuffix(os.Args[2], "-server") {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, noEnv))
 	}
 	os.Exit(m.Run())

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -91,24 +93,6 @@ func startChildBridge(ctx context.Context, dataDir string, serveArgs, listeners 
 	}, nil
 }
 
-// startChildKfake runs an in-memory kfake cluster in a child process
-// (`bridge bench kfake-server`).
-func startChildKfake(ctx context.Context) (benchServer, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return benchServer{}, err
-	}
-	cmd := exec.Command(exe, "bench", "kfake-server")
-	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
-		a, ok := strings.CutPrefix(string(line), "listening ")
-		return a, ok
-	})
-	if err != nil {
-		return benchServer{}, fmt.Errorf("kfake: %w", err)
-	}
-	return benchServer{addr: addr, cpu: measure.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
-}
-
 // startChild starts cmd and waits until listening finds the address in a
 // line of its stderr (bridge serve logs there) or stdout. Later lines keep
 // being passed to listening, whose result is then ignored. exited receives
@@ -182,6 +166,55 @@ func newBenchKfakeServerCmd() *cobra.Command {
 			defer cancel()
 			<-ctx.Done()
 			return nil
+		},
+	}
+}
+
+// startChildReference runs `bridge bench NAME` (kfake-server, or one of the
+// hidden commands newBenchReferenceServerCmd makes) as a reference server
+// in a child process, so that its CPU is measured apart from the load
+// generator's.
+func startChildReference(ctx context.Context, name string) (benchServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return benchServer{}, err
+	}
+	cmd := exec.Command(exe, "bench", name)
+	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
+		return strings.CutPrefix(string(line), "listening ")
+	})
+	if err != nil {
+		return benchServer{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return benchServer{addr: addr, cpu: measure.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
+}
+
+// newBenchReferenceServerCmd makes a hidden `bridge bench NAME`: it serves
+// the handler newHandler returns over HTTP on 127.0.0.1 (a port of the
+// system's choosing), prints "listening ADDR", and on SIGINT or SIGTERM
+// stops and calls the handler's cleanup.
+func newBenchReferenceServerCmd(name, short string, newHandler func() (http.Handler, func() error, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:    name,
+		Short:  short,
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			handler, cleanup, err := newHandler()
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return errors.Join(err, cleanup())
+			}
+			srv := &http.Server{Handler: handler}
+			go func() { _ = srv.Serve(ln) }()
+			fmt.Fprintf(cmd.OutOrStdout(), "listening %s\n", ln.Addr())
+			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer cancel()
+			<-ctx.Done()
+			return errors.Join(srv.Close(), cleanup())
 		},
 	}
 }

@@ -9,19 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"os/signal"
-	"strings"
-	"syscall"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/spf13/cobra"
 
-	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/bench/s3bench"
 )
 
@@ -94,7 +87,7 @@ func runBenchS3(ctx context.Context, o *benchS3Options, stdout, stderr io.Writer
 		return err
 	}
 	if o.compareGofakes3 {
-		srv, err := startChildGofakes3(ctx)
+		srv, err := startChildReference(ctx, "gofakes3-server")
 		if err != nil {
 			return err
 		}
@@ -120,43 +113,11 @@ func runBenchS3(ctx context.Context, o *benchS3Options, stdout, stderr io.Writer
 	return s3bench.WriteTable(stdout, o.cfg, results...)
 }
 
-// startChildGofakes3 runs `bridge bench gofakes3-server` as the reference.
-func startChildGofakes3(ctx context.Context) (benchServer, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return benchServer{}, err
-	}
-	cmd := exec.Command(exe, "bench", "gofakes3-server")
-	addr, exited, err := startChild(ctx, cmd, func(line []byte) (string, bool) {
-		return strings.CutPrefix(string(line), "listening ")
-	})
-	if err != nil {
-		return benchServer{}, fmt.Errorf("gofakes3: %w", err)
-	}
-	return benchServer{addr: addr, cpu: measure.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
-}
-
 // newBenchGofakes3ServerCmd is the hidden `bridge bench gofakes3-server`:
-// gofakes3 with its in-memory backend on 127.0.0.1, printing "listening
-// ADDR", until SIGINT or SIGTERM.
+// gofakes3 with its in-memory backend, the S3 bench's reference.
 func newBenchGofakes3ServerCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "gofakes3-server",
-		Short:  "Run gofakes3, an in-memory S3 emulator (the bench reference), until interrupted",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			srv := &http.Server{Handler: gofakes3.New(s3mem.New()).Server()}
-			go func() { _ = srv.Serve(ln) }()
-			fmt.Fprintf(cmd.OutOrStdout(), "listening %s\n", ln.Addr())
-			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer cancel()
-			<-ctx.Done()
-			return srv.Close()
-		},
-	}
+	return newBenchReferenceServerCmd("gofakes3-server", "Run gofakes3, an in-memory S3 emulator (the bench reference), until interrupted",
+		func() (http.Handler, func() error, error) {
+			return gofakes3.New(s3mem.New()).Server(), func() error { return nil }, nil
+		})
 }

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
 	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/bench/sqsbench"
+	"github.com/streambridge/bridge/bench/sqsfloor"
 )
 
 type benchSQSOptions struct {
@@ -21,6 +24,7 @@ type benchSQSOptions struct {
 	dataDir   string
 	name      string
 	compare   []string // name=URL or URL
+	floor     bool
 	repeat    int
 	warmup    int
 	quiet     bool
@@ -60,10 +64,16 @@ against other endpoints in the same invocation and prints the ratios
 target/other; with --repeat N the targets take turns and the table shows
 medians, after --warmup unmeasured runs per target.
 scripts/sqs-references.sh start runs the local-aws-sqs emulator to compare
-with. For a server on this machine in another process the table adds its
-CPU microseconds per message.
+with. --compare-floor adds two targets in child processes: floor, an SQS
+endpoint that does the least the load needs (queues in memory, no
+visibility timeouts), and floor-fsync, the same writing each call's changes
+to a file in $TMPDIR and syncing them before it answers: the most this
+machine and this load generator allow, without and with durability. For a
+server on this machine in another process the table adds its CPU
+microseconds per message.
 
   bridge bench sqs --embedded --compare-endpoint local-aws-sqs=http://127.0.0.1:9324
+  bridge bench sqs --embedded --compare-floor --phases pipeline --senders 16 --receivers 16
   bridge bench sqs --endpoint http://127.0.0.1:4566 --fifo --body-size 65536 --messages 10000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -76,6 +86,7 @@ CPU microseconds per message.
 	fs.BoolVar(&o.inProcess, "in-process", false, "with --embedded: run the bridge in this process rather than in a child process (no server CPU figures)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --embedded: the data dir to use (default: a temporary one, removed afterwards)")
 	fs.StringArrayVar(&o.compare, "compare-endpoint", nil, "[NAME=]URL of another SQS endpoint to run the same load against (repeatable)")
+	fs.BoolVar(&o.floor, "compare-floor", false, "also run the load against the floor (bench/sqsfloor: standard queues in memory doing the least the load needs), without and with a synced log, in child processes")
 	fs.StringVar(&o.name, "name", "", `column name of the target in the table (default "bridge" with --embedded, else "target")`)
 	fs.StringVar(&o.cfg.Region, "region", sqsbench.DefaultRegion, "region the requests are signed for (credentials are dummy ones)")
 	fs.StringVar(&o.cfg.Queue, "queue", "bench", "start of the queue's name; each run adds a random suffix (and .fifo)")
@@ -113,6 +124,23 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	if o.floor {
+		if o.cfg.FIFO {
+			return errors.New("--compare-floor: the floor serves standard queues only, not --fifo")
+		}
+		for _, f := range []struct{ name, command string }{{"floor", "sqs-floor-server"}, {"floor-fsync", "sqs-floor-fsync-server"}} {
+			srv, err := startChildReference(ctx, f.command)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if stopErr := srv.stop(); err == nil && stopErr != nil {
+					err = fmt.Errorf("stopping %s: %w", f.name, stopErr)
+				}
+			}()
+			targets = append(targets, benchTarget{name: f.name, endpoint: "http://" + srv.addr, cpu: srv.cpu})
+		}
+	}
 	stopProfile, err := startCPUProfile(o.profile)
 	if err != nil {
 		return err
@@ -139,4 +167,31 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 		return err
 	}
 	return sqsbench.WriteTable(stdout, o.cfg, results...)
+}
+
+// floorLogSize is the ring the durable floor writes its calls to.
+const floorLogSize = 64 << 20
+
+// newBenchSQSFloorServerCmds are the hidden `bridge bench sqs-floor-server`
+// and `sqs-floor-fsync-server` that --compare-floor starts: the floor in
+// memory, and the floor with a SyncLog in a temporary directory.
+func newBenchSQSFloorServerCmds() []*cobra.Command {
+	return []*cobra.Command{
+		newBenchReferenceServerCmd("sqs-floor-server", "Run the SQS floor (bench/sqsfloor, the least the SQS bench's load needs) until interrupted",
+			func() (http.Handler, func() error, error) {
+				return &sqsfloor.Handler{}, func() error { return nil }, nil
+			}),
+		newBenchReferenceServerCmd("sqs-floor-fsync-server", "Run the SQS floor with each call's changes synced to a log until interrupted",
+			func() (http.Handler, func() error, error) {
+				dir, err := os.MkdirTemp("", "bridge-bench-floor-")
+				if err != nil {
+					return nil, nil, err
+				}
+				log, err := sqsfloor.OpenSyncLog(filepath.Join(dir, "log"), floorLogSize)
+				if err != nil {
+					return nil, nil, errors.Join(err, os.RemoveAll(dir))
+				}
+				return &sqsfloor.Handler{Log: log}, func() error { return errors.Join(log.Close(), os.RemoveAll(dir)) }, nil
+			}),
+	}
 }

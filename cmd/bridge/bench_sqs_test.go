@@ -114,6 +114,23 @@ func TestBenchSQS(t *testing.T) {
 	}
 }
 
+// TestBenchSQSFloor runs the floors (`bridge bench sqs-floor-server` and
+// `sqs-floor-fsync-server`, this test binary standing in for the bridge)
+// next to a bridge in this process.
+func TestBenchSQSFloor(t *testing.T) {
+	var out, errOut strings.Builder
+	args := []string{"bench", "sqs", "--embedded", "--in-process", "--compare-floor", "--messages", "300", "--wait", "1",
+		"--receivers", "1", "--phases", "pipeline", "--warmup", "0", "--quiet"}
+	if code := run(t.Context(), args, &out, &errOut, noEnv); code != 0 {
+		t.Fatalf("bridge %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"bridge/floor ", "bridge/floor-fsync", "pipeline msgs/s", "server CPU us/msg pipeline"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBenchSQSArguments(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -127,6 +144,7 @@ func TestBenchSQSArguments(t *testing.T) {
 		{[]string{"--endpoint", "http://127.0.0.1:1", "--name", "x", "--compare-endpoint", "x=http://127.0.0.1:2"}, `two targets named "x"`},
 		{[]string{"--endpoint", "http://127.0.0.1:1", "--batch", "11", "--warmup", "0"}, "batch 11"},
 		{[]string{"--endpoint", "http://127.0.0.1:1", "--phases", "receive", "--warmup", "0"}, "receiving needs the send phase"},
+		{[]string{"--endpoint", "http://127.0.0.1:1", "--fifo", "--compare-floor"}, "the floor serves standard queues only"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut strings.Builder
