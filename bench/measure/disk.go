@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"os"
 	"time"
-	"unsafe"
+
+	"github.com/streambridge/bridge/internal/directio"
 )
 
-// diskBlock is the size of each write DiskWrite makes, and the alignment of
-// its buffer (direct I/O wants the address aligned to the device's block).
-const (
-	diskBlock = 1 << 20
-	diskAlign = 4096
-)
+// diskBlock is the size of each write DiskWrite makes.
+const diskBlock = 1 << 20
 
 // DiskWrite measures the sequential write speed of dir's file system the way
 // `dd bs=1M oflag=direct conv=fdatasync` does: totalBytes (rounded up to a
@@ -32,11 +29,9 @@ func DiskWrite(ctx context.Context, dir string, totalBytes int64) (mbPerSec floa
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	direct := setDirect(f)
+	direct := directio.SetDirect(f.Fd(), true) == nil
 
-	raw := make([]byte, diskBlock+diskAlign)
-	off := int(-uintptr(unsafe.Pointer(&raw[0])) & (diskAlign - 1))
-	block := raw[off : off+diskBlock]
+	block := directio.AlignedBuffer(diskBlock)
 	for i := range block {
 		block[i] = byte(i*31 + i>>11) // not a zero page the device might elide
 	}

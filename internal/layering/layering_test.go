@@ -20,7 +20,7 @@ var rules = []struct {
 }{
 	{"mapping", []string{"mapping/..."}, "mapping is pure translation: it imports nothing else of ours"},
 	{"store", []string{"mapping/..."}, "store defines the model and the interfaces every backend implements"},
-	{"store/embedded", []string{"store", "mapping/...", "internal/bufpool"}, "a backend sees the model (and a buffer free list), not the front ends"},
+	{"store/embedded", []string{"store", "mapping/...", "internal/bufpool", "internal/directio"}, "a backend sees the model (and a buffer free list, and direct I/O), not the front ends"},
 	{"gateway/kafka", []string{"gateway/payloads", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/kinesis", []string{"gateway/payloads", "gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},
 	{"gateway/sqs", []string{"gateway/payloads", "gateway/awsapi/...", "store", "mapping/...", "internal/...", "security/..."}, "front ends use the store interfaces only, never a backend, and never each other"},

@@ -5,10 +5,11 @@ package embedded
 import (
 	"errors"
 	"sync"
-	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/streambridge/bridge/internal/directio"
 )
 
 // Object bodies are written with O_DIRECT where the file system takes it:
@@ -19,20 +20,18 @@ import (
 // and leaves the closing fsync only the device's cache to flush.
 //
 // Direct I/O wants the buffer's address, the file offset and the length
-// aligned to the device's logical block. directAlign covers every block
-// size up to a page; a device that wants more refuses the first write
-// (EINVAL) and the file goes on through the page cache, as does the tail
-// of every file that is not a whole number of blocks.
+// aligned to the device's logical block (directio.Align); a device that
+// wants more refuses the first write (EINVAL) and the file goes on through
+// the page cache, as does the tail of every file that is not a whole
+// number of blocks.
 const (
-	directAlign = 4096
+	directAlign = directio.Align
 	directChunk = 1 << 20 // bytes gathered per direct write
 )
 
 // directBufs recycles the aligned buffers a directFile gathers writes in.
 var directBufs = sync.Pool{New: func() any {
-	b := make([]byte, directChunk+directAlign)
-	off := int(-uintptr(unsafe.Pointer(&b[0])) & (directAlign - 1))
-	b = b[off : off+directChunk : off+directChunk]
+	b := directio.AlignedBuffer(directChunk)
 	return &b
 }}
 
@@ -53,24 +52,10 @@ type directFile struct {
 // itself when the file system refuses O_DIRECT (tmpfs, FUSE, ...).
 func openDirect(f vfs.File) vfs.File {
 	fd := f.Fd()
-	if fd == vfs.InvalidFd || setDirect(int(fd), true) != nil {
+	if fd == vfs.InvalidFd || directio.SetDirect(fd, true) != nil {
 		return f
 	}
 	return &directFile{File: f, fd: int(fd), buf: directBufs.Get().(*[]byte), direct: true}
-}
-
-func setDirect(fd int, on bool) error {
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	if err != nil {
-		return err
-	}
-	if on {
-		flags |= unix.O_DIRECT
-	} else {
-		flags &^= unix.O_DIRECT
-	}
-	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
-	return err
 }
 
 func (d *directFile) Write(p []byte) (int, error) {
@@ -84,7 +69,7 @@ func (d *directFile) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		// An aligned run of whole blocks needs no gathering: copyBody's
 		// buffers are large allocations, which Go aligns to its pages.
-		if d.n == 0 && d.direct && aligned(p) && len(p) >= directAlign {
+		if d.n == 0 && d.direct && directio.IsAligned(p) && len(p) >= directAlign {
 			k := len(p) &^ (directAlign - 1)
 			if err := d.writeOut(p[:k]); err != nil {
 				return written, err
@@ -105,17 +90,13 @@ func (d *directFile) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-func aligned(p []byte) bool {
-	return uintptr(unsafe.Pointer(&p[0]))&(directAlign-1) == 0
-}
-
 // writeOut writes p, a whole number of blocks while direct, at the end of
 // the file. A direct write the device refuses is written again through the
 // page cache, and so is the rest of the file.
 func (d *directFile) writeOut(p []byte) error {
 	_, err := d.File.Write(p)
 	if err != nil && d.direct && errors.Is(err, unix.EINVAL) {
-		if err = setDirect(d.fd, false); err == nil {
+		if err = directio.SetDirect(uintptr(d.fd), false); err == nil {
 			d.direct = false
 			_, err = d.File.Write(p)
 		}
@@ -142,7 +123,7 @@ func (d *directFile) flush() error {
 		err = d.writeOut(buf[:whole])
 	}
 	if err == nil && whole < len(buf) {
-		if err = setDirect(d.fd, false); err == nil {
+		if err = directio.SetDirect(uintptr(d.fd), false); err == nil {
 			d.direct = false
 			err = d.writeOut(buf[whole:])
 		}
@@ -197,14 +178,14 @@ const directReadMin = 256 << 10
 // kernel before it reads, so the bytes are the file's either way.
 func readDirect(f vfs.File, p []byte, off int64) (n int, done bool, err error) {
 	fd := f.Fd()
-	if len(p) < directReadMin || fd == vfs.InvalidFd || !aligned(p) || off&(directAlign-1) != 0 {
+	if len(p) < directReadMin || fd == vfs.InvalidFd || !directio.IsAligned(p) || off&(directAlign-1) != 0 {
 		return 0, false, nil
 	}
 	p = p[:len(p)&^(directAlign-1)]
-	if setDirect(int(fd), true) != nil {
+	if directio.SetDirect(fd, true) != nil {
 		return 0, false, nil
 	}
-	defer setDirect(int(fd), false)
+	defer directio.SetDirect(fd, false)
 	n, err = unix.Pread(int(fd), p, off)
 	if errors.Is(err, unix.EINVAL) {
 		return 0, false, nil
