@@ -27,7 +27,8 @@ func newBenchCmd() *cobra.Command {
 		Short: "Load generators for the bridge or any compatible server",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchSQSCmd(), newBenchS3Cmd(), newBenchConnectCmd(), newBenchKfakeServerCmd(), newBenchGofakes3ServerCmd())
+	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchSQSCmd(), newBenchS3Cmd(), newBenchConnectCmd(), newBenchKfakeServerCmd())
+	cmd.AddCommand(newBenchS3ServerCmds()...)
 	cmd.AddCommand(newBenchSQSFloorServerCmds()...)
 	return cmd
 }

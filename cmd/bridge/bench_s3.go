@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/streambridge/bridge/bench/s3bench"
+	"github.com/streambridge/bridge/bench/s3floor"
 )
 
 type benchS3Options struct {
@@ -26,6 +27,7 @@ type benchS3Options struct {
 	name            string
 	compare         []string
 	compareGofakes3 bool
+	compareFloor    bool
 	repeat, warmup  int
 	quiet           bool
 }
@@ -44,7 +46,9 @@ MB.
 The target is any S3 endpoint (--endpoint, path-style) or a bridge started by
 this command with a temporary data dir (--embedded). --compare-gofakes3 runs
 the same load against gofakes3 (an in-memory S3 emulator written in Go, in a
-child process) and prints the ratios; --compare-endpoint [NAME=]URL adds
+child process) and prints the ratios; --compare-floor adds the floor
+(bench/s3floor: remembers each object's size, hashes and stores nothing;
+no S3 server is faster under this load); --compare-endpoint [NAME=]URL adds
 other endpoints. With --repeat N the targets take turns.
 
   bridge bench s3 --embedded --compare-gofakes3 --object-size 16777216 --repeat 3`,
@@ -61,6 +65,7 @@ other endpoints. With --repeat N the targets take turns.
 	fs.StringVar(&o.name, "name", "", `column name of the target (default "bridge" with --embedded, else "target")`)
 	fs.StringArrayVar(&o.compare, "compare-endpoint", nil, "[NAME=]URL of another S3 endpoint to run the same load against (repeatable)")
 	fs.BoolVar(&o.compareGofakes3, "compare-gofakes3", false, "also run the load against gofakes3 (in-memory S3 emulator) in a child process")
+	fs.BoolVar(&o.compareFloor, "compare-floor", false, "also run the load against the floor (bench/s3floor: object sizes in memory, no bytes kept, nothing hashed) in a child process")
 	fs.StringVar(&o.cfg.Region, "region", s3bench.DefaultRegion, "region the requests are signed for (credentials are dummy ones)")
 	fs.StringVar(&o.cfg.Bucket, "bucket", "bench", "start of the bucket's name; each run adds a random suffix")
 	fs.IntVar(&o.cfg.ObjectSize, "object-size", 1<<20, "size of each object in bytes")
@@ -86,17 +91,23 @@ func runBenchS3(ctx context.Context, o *benchS3Options, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if o.compareGofakes3 {
-		srv, err := startChildReference(ctx, "gofakes3-server")
+	for _, ref := range []struct {
+		on            bool
+		name, command string
+	}{{o.compareGofakes3, "gofakes3", "gofakes3-server"}, {o.compareFloor, "floor", "s3-floor-server"}} {
+		if !ref.on {
+			continue
+		}
+		srv, err := startChildReference(ctx, ref.command)
 		if err != nil {
 			return err
 		}
 		defer func() {
 			if stopErr := srv.stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping gofakes3: %w", stopErr)
+				err = fmt.Errorf("stopping %s: %w", ref.name, stopErr)
 			}
 		}()
-		targets = append(targets, benchTarget{name: "gofakes3", endpoint: "http://" + srv.addr, cpu: srv.cpu})
+		targets = append(targets, benchTarget{name: ref.name, endpoint: "http://" + srv.addr, cpu: srv.cpu})
 	}
 	results, err := runAWSBench(ctx, stdout, stderr,
 		awsBench{api: "s3", embedded: o.embedded, inProcess: o.inProcess, dataDir: o.dataDir, warmup: o.warmup, repeat: o.repeat}, targets,
@@ -113,11 +124,18 @@ func runBenchS3(ctx context.Context, o *benchS3Options, stdout, stderr io.Writer
 	return s3bench.WriteTable(stdout, o.cfg, results...)
 }
 
-// newBenchGofakes3ServerCmd is the hidden `bridge bench gofakes3-server`:
-// gofakes3 with its in-memory backend, the S3 bench's reference.
-func newBenchGofakes3ServerCmd() *cobra.Command {
-	return newBenchReferenceServerCmd("gofakes3-server", "Run gofakes3, an in-memory S3 emulator (the bench reference), until interrupted",
-		func() (http.Handler, func() error, error) {
-			return gofakes3.New(s3mem.New()).Server(), func() error { return nil }, nil
-		})
+// newBenchS3ServerCmds are the hidden `bridge bench gofakes3-server`
+// (gofakes3 with its in-memory backend, the S3 bench's reference) and
+// `bridge bench s3-floor-server` (bench/s3floor).
+func newBenchS3ServerCmds() []*cobra.Command {
+	return []*cobra.Command{
+		newBenchReferenceServerCmd("gofakes3-server", "Run gofakes3, an in-memory S3 emulator (the bench reference), until interrupted",
+			func() (http.Handler, func() error, error) {
+				return gofakes3.New(s3mem.New()).Server(), func() error { return nil }, nil
+			}),
+		newBenchReferenceServerCmd("s3-floor-server", "Run the S3 floor (bench/s3floor, the least the S3 bench's load needs) until interrupted",
+			func() (http.Handler, func() error, error) {
+				return &s3floor.Handler{}, func() error { return nil }, nil
+			}),
+	}
 }
