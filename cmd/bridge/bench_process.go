@@ -189,6 +189,39 @@ func startChildReference(ctx context.Context, name string) (benchServer, error) 
 	return benchServer{addr: addr, cpu: measure.ProcessCPU(cmd.Process.Pid), stop: func() error { return stopChild(cmd, exited) }}, nil
 }
 
+// benchReference is a reference server an AWS bench can compare with: the
+// target's name in the table, and the hidden `bridge bench` command that
+// serves it.
+type benchReference struct{ name, command string }
+
+// startReferenceTargets starts each reference in a child process
+// (startChildReference) and returns them as targets, and stop, which ends
+// them all.
+func startReferenceTargets(ctx context.Context, refs []benchReference) (targets []benchTarget, stop func() error, err error) {
+	var stops []func() error
+	stop = func() error {
+		var errs []error
+		for _, s := range stops {
+			errs = append(errs, s())
+		}
+		return errors.Join(errs...)
+	}
+	for _, ref := range refs {
+		srv, err := startChildReference(ctx, ref.command)
+		if err != nil {
+			return nil, nil, errors.Join(err, stop())
+		}
+		stops = append(stops, func() error {
+			if err := srv.stop(); err != nil {
+				return fmt.Errorf("stopping %s: %w", ref.name, err)
+			}
+			return nil
+		})
+		targets = append(targets, benchTarget{name: ref.name, endpoint: "http://" + srv.addr, cpu: srv.cpu})
+	}
+	return targets, stop, nil
+}
+
 // newBenchReferenceServerCmd makes a hidden `bridge bench NAME`: it serves
 // the handler newHandler returns over HTTP on 127.0.0.1 (a port of the
 // system's choosing), prints "listening ADDR", and on SIGINT or SIGTERM

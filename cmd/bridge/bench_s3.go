@@ -91,24 +91,19 @@ func runBenchS3(ctx context.Context, o *benchS3Options, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	for _, ref := range []struct {
-		on            bool
-		name, command string
-	}{{o.compareGofakes3, "gofakes3", "gofakes3-server"}, {o.compareFloor, "floor", "s3-floor-server"}} {
-		if !ref.on {
-			continue
-		}
-		srv, err := startChildReference(ctx, ref.command)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := srv.stop(); err == nil && stopErr != nil {
-				err = fmt.Errorf("stopping %s: %w", ref.name, stopErr)
-			}
-		}()
-		targets = append(targets, benchTarget{name: ref.name, endpoint: "http://" + srv.addr, cpu: srv.cpu})
+	var refs []benchReference
+	if o.compareGofakes3 {
+		refs = append(refs, benchReference{"gofakes3", "gofakes3-server"})
 	}
+	if o.compareFloor {
+		refs = append(refs, benchReference{"floor", "s3-floor-server"})
+	}
+	more, stop, err := startReferenceTargets(ctx, refs)
+	if err != nil {
+		return err
+	}
+	defer keepFirst(&err, stop)
+	targets = append(targets, more...)
 	results, err := runAWSBench(ctx, stdout, stderr,
 		awsBench{api: "s3", embedded: o.embedded, inProcess: o.inProcess, dataDir: o.dataDir, warmup: o.warmup, repeat: o.repeat}, targets,
 		func(ctx context.Context, endpoint string, serverCPU func() (float64, error)) (s3bench.Result, error) {

@@ -128,18 +128,12 @@ func runBenchSQS(ctx context.Context, o *benchSQSOptions, stdout, stderr io.Writ
 		if o.cfg.FIFO {
 			return errors.New("--compare-floor: the floor serves standard queues only, not --fifo")
 		}
-		for _, f := range []struct{ name, command string }{{"floor", "sqs-floor-server"}, {"floor-fsync", "sqs-floor-fsync-server"}} {
-			srv, err := startChildReference(ctx, f.command)
-			if err != nil {
-				return err
-			}
-			defer func() {
-				if stopErr := srv.stop(); err == nil && stopErr != nil {
-					err = fmt.Errorf("stopping %s: %w", f.name, stopErr)
-				}
-			}()
-			targets = append(targets, benchTarget{name: f.name, endpoint: "http://" + srv.addr, cpu: srv.cpu})
+		floors, stop, err := startReferenceTargets(ctx, []benchReference{{"floor", "sqs-floor-server"}, {"floor-fsync", "sqs-floor-fsync-server"}})
+		if err != nil {
+			return err
 		}
+		defer keepFirst(&err, stop)
+		targets = append(targets, floors...)
 	}
 	stopProfile, err := startCPUProfile(o.profile)
 	if err != nil {
