@@ -429,9 +429,13 @@ func TestDistributedRebalanceConflicts(t *testing.T) {
 		if code, body := w.send(t, ctx, "POST", "/connectors", connector(name)); code != 201 {
 			t.Fatalf("%s: create after the rebalance: %d %s", w.id, code, body)
 		}
-		if code, body := call(t, ctx, "GET", w.url+"/connectors/"+name, ""); code != 200 {
-			t.Errorf("%s: GET %s: %d %s", w.id, name, code, body)
-		}
+		// A create through a follower is written by the leader; the
+		// follower serves it once it has read the config topic that far,
+		// as in Kafka Connect, so its GET may lag the 201 briefly.
+		waitFor(t, ctx, w.id+" serving "+name, func() (bool, string) {
+			code, body := call(t, ctx, "GET", w.url+"/connectors/"+name, "")
+			return code == 200, fmt.Sprintf("GET %s: %d %s", name, code, body)
+		})
 	}
 	// The same connector created through both workers at once: the leader
 	// serves both creates one after the other, so exactly one is created.
