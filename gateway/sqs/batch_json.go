@@ -19,89 +19,70 @@ type fastJSON interface {
 	decodeFastJSON(body []byte) bool
 }
 
-func (in *sendMessageBatchInput) decodeFastJSON(body []byte) bool {
+// decodeBatchJSON reads {"QueueUrl": "...", "Entries": [{...}, ...]},
+// each entry's members through entryMember, which reads the value of key
+// into e and reports whether it could.
+func decodeBatchJSON[E any](body []byte, entryMember func(d *awsapi.JSONScanner, e *E, key []byte) bool) (queueURL string, entries []E, ok bool) {
 	d := awsapi.JSONScanner{B: body}
-	var out sendMessageBatchInput
-	ok := d.Object(func(key []byte) bool {
+	ok = d.Object(func(key []byte) bool {
+		var ok bool
 		switch string(key) {
 		case "QueueUrl":
-			s, ok := d.Text()
-			out.QueueUrl = s
-			return ok
+			queueURL, ok = d.Text()
 		case "Entries":
-			out.Entries = out.Entries[:0] // encoding/json keeps the last of repeated keys
-			return d.Array(func() bool {
-				var e sendMessageBatchEntry
-				if !d.Object(func(key []byte) bool {
-					switch string(key) {
-					case "Id":
-						s, ok := d.Text()
-						e.Id = s
-						return ok
-					case "MessageBody":
-						return d.TextPtr(&e.MessageBody)
-					case "DelaySeconds":
-						return d.Int32Ptr(&e.DelaySeconds)
-					case "MessageGroupId":
-						s, ok := d.Text()
-						e.MessageGroupId = s
-						return ok
-					case "MessageDeduplicationId":
-						return d.TextPtr(&e.MessageDeduplicationId)
-					}
-					return false
-				}) {
+			entries = entries[:0] // encoding/json keeps the last of repeated keys
+			ok = d.Array(func() bool {
+				var e E
+				if !d.Object(func(key []byte) bool { return entryMember(&d, &e, key) }) {
 					return false
 				}
-				out.Entries = append(out.Entries, e)
+				entries = append(entries, e)
 				return true
 			})
 		}
-		return false
+		return ok
 	})
-	if !ok || !d.End() {
-		return false
+	return queueURL, entries, ok && d.End()
+}
+
+func (in *sendMessageBatchInput) decodeFastJSON(body []byte) bool {
+	url, entries, ok := decodeBatchJSON(body, func(d *awsapi.JSONScanner, e *sendMessageBatchEntry, key []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "Id":
+			e.Id, ok = d.Text()
+		case "MessageBody":
+			ok = d.TextPtr(&e.MessageBody)
+		case "DelaySeconds":
+			ok = d.Int32Ptr(&e.DelaySeconds)
+		case "MessageGroupId":
+			e.MessageGroupId, ok = d.Text()
+		case "MessageDeduplicationId":
+			ok = d.TextPtr(&e.MessageDeduplicationId)
+		}
+		return ok
+	})
+	if ok {
+		*in = sendMessageBatchInput{QueueUrl: url, Entries: entries}
 	}
-	*in = out
-	return true
+	return ok
 }
 
 func (in *deleteMessageBatchInput) decodeFastJSON(body []byte) bool {
-	d := awsapi.JSONScanner{B: body}
-	var out deleteMessageBatchInput
-	ok := d.Object(func(key []byte) bool {
+	url, entries, ok := decodeBatchJSON(body, func(d *awsapi.JSONScanner, e *deleteMessageBatchEntry, key []byte) bool {
+		var ok bool
 		switch string(key) {
-		case "QueueUrl":
-			s, ok := d.Text()
-			out.QueueUrl = s
-			return ok
-		case "Entries":
-			out.Entries = out.Entries[:0]
-			return d.Array(func() bool {
-				var e deleteMessageBatchEntry
-				if !d.Object(func(key []byte) bool {
-					var ok bool
-					switch string(key) {
-					case "Id":
-						e.Id, ok = d.Text()
-					case "ReceiptHandle":
-						e.ReceiptHandle, ok = d.Text()
-					}
-					return ok
-				}) {
-					return false
-				}
-				out.Entries = append(out.Entries, e)
-				return true
-			})
+		case "Id":
+			e.Id, ok = d.Text()
+		case "ReceiptHandle":
+			e.ReceiptHandle, ok = d.Text()
 		}
-		return false
+		return ok
 	})
-	if !ok || !d.End() {
-		return false
+	if ok {
+		*in = deleteMessageBatchInput{QueueUrl: url, Entries: entries}
 	}
-	*in = out
-	return true
+	return ok
 }
 
 func (in *receiveMessageInput) decodeFastJSON(body []byte) bool {
