@@ -44,9 +44,13 @@ type Config struct {
 	// Kinesis is the Kinesis endpoint (http://host:port) of the kinesis
 	// pipelines; for kafka-kinesis it must be a bridge whose Kafka is Kafka,
 	// where a stream is a topic and the copy is counted by end offsets.
-	Kinesis    string
-	Records    int
-	RecordSize int
+	Kinesis string
+	// KinesisFloor, when set, is a Kinesis endpoint doing the least a
+	// source needs (bench/kinesisfloor) that kinesis-kafka copies from
+	// too, into a topic of its own: Result.FloorCopy.
+	KinesisFloor string
+	Records      int
+	RecordSize   int
 	// DistinctValues makes every record's value different
 	// (measure.DistinctPayloads) rather than one of 16 (measure.Payloads).
 	DistinctValues bool
@@ -62,14 +66,19 @@ type Config struct {
 	Log      io.Writer
 	// DuringCopy, when set, is called as a copy's clock starts, and the
 	// function it returns when the clock stops: a CPU profile of the copy
-	// alone, without the loading and the direct run.
-	DuringCopy func(pipeline string) (end func())
+	// alone, without the loading and the direct run. Its argument is the
+	// pipeline, with "-floor" for the copy from KinesisFloor.
+	DuringCopy func(copy string) (end func())
 	// Settle, when set, is called before each timed phase (the direct run
 	// and the copy) and waits until the servers are done with what the
 	// phase before left them (measure.WaitIdle), so that a store's flushes
 	// of the loaded or directly produced records are not timed as part of
 	// the copy.
 	Settle func(ctx context.Context) error
+	// CPU, when set, reports the CPU seconds so far of every process the
+	// bench involves (this one and the servers'); with KinesisFloor it
+	// gives Result.Bound.
+	CPU func() (float64, error)
 }
 
 // Rate is one measured phase.
@@ -90,6 +99,12 @@ type Result struct {
 	// Direct is producing the records straight into the target (franz-go
 	// for Kafka, PutRecords for Kinesis); Copy is the connector's copy.
 	Direct, Copy Rate
+	// FloorCopy is kinesis-kafka's copy from Config.KinesisFloor; zero
+	// otherwise.
+	FloorCopy Rate
+	// Bound is, with FloorCopy, the highest ratio any kinesis-kafka copy
+	// can reach on this machine (wireBound); 0 when not measured.
+	Bound float64
 }
 
 // Ratio is the copy's rate over the direct one.
@@ -98,6 +113,15 @@ func (r Result) Ratio() float64 {
 		return 0
 	}
 	return r.Copy.MBps / r.Direct.MBps
+}
+
+// FloorRatio is the floor copy's rate over the direct one: what the ratio
+// would be with a source that costs nothing but the Kinesis API.
+func (r Result) FloorRatio() float64 {
+	if r.Direct.MBps == 0 {
+		return 0
+	}
+	return r.FloorCopy.MBps / r.Direct.MBps
 }
 
 // Pipelines lists the pipelines Run knows.
@@ -152,21 +176,23 @@ func (b *bench) records(topic string) []*kgo.Record {
 }
 
 // produce writes the bench's records to topic at addr, creating it with the
-// bench's partition count, and returns how long it took.
-func (b *bench) produce(ctx context.Context, addr, topic string) (time.Duration, error) {
+// bench's partition count, and returns how long it took and the CPU seconds
+// the bench's processes used meanwhile (-1 without Config.CPU).
+func (b *bench) produce(ctx context.Context, addr, topic string) (time.Duration, float64, error) {
 	if err := b.settle(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond),
 		kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(100_000))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer cl.Close()
 	if err := b.createTopic(ctx, cl, topic); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	recs := b.records(topic)
+	cpu := measure.CPUSince(b.cfg.CPU)
 	start := time.Now()
 	errc := make(chan error, 1)
 	for _, r := range recs {
@@ -180,14 +206,15 @@ func (b *bench) produce(ctx context.Context, addr, topic string) (time.Duration,
 		})
 	}
 	if err := cl.Flush(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	d, used := time.Since(start), cpu()
 	select {
 	case err := <-errc:
-		return 0, err
+		return 0, 0, err
 	default:
 	}
-	return time.Since(start), nil
+	return d, used, nil
 }
 
 func (b *bench) createTopic(ctx context.Context, cl *kgo.Client, topic string) error {
@@ -224,8 +251,9 @@ func (b *bench) waitFor(ctx context.Context, addr, topic string) error {
 }
 
 // copy runs the connector cfg describes on a fresh worker until done says
-// the target has every record, and returns the time from the start.
-func (b *bench) copy(ctx context.Context, cfg connect.Config, done func(context.Context) error) (time.Duration, error) {
+// the target has every record, and returns the time from the start. label
+// names the copy for Config.DuringCopy.
+func (b *bench) copy(ctx context.Context, label string, cfg connect.Config, done func(context.Context) error) (time.Duration, error) {
 	w, err := runtime.NewWorker(runtime.WorkerConfig{
 		Registry: b.cfg.Registry, Kafka: []kgo.Opt{kgo.SeedBrokers(b.cfg.Kafka)},
 		Offsets: &runtime.MemoryOffsetStore{}, OffsetFlushInterval: time.Second,
@@ -243,7 +271,7 @@ func (b *bench) copy(ctx context.Context, cfg connect.Config, done func(context.
 	maps.Copy(cfg, b.cfg.Settings)
 	start := time.Now()
 	if b.cfg.DuringCopy != nil {
-		defer b.cfg.DuringCopy(b.cfg.Pipeline)()
+		defer b.cfg.DuringCopy(label)()
 	}
 	h, err := w.StartConnector(ctx, name, cfg, runtime.Hooks{})
 	if err != nil {
@@ -267,17 +295,17 @@ func (b *bench) copy(ctx context.Context, cfg connect.Config, done func(context.
 func (b *bench) kafkaToKafka(ctx context.Context) (Result, error) {
 	src, ref := b.name("src"), b.name("ref")
 	fmt.Fprintf(b.cfg.Log, "loading %d records into %s at %s\n", b.cfg.Records, src, b.cfg.SourceKafka)
-	if _, err := b.produce(ctx, b.cfg.SourceKafka, src); err != nil {
+	if _, _, err := b.produce(ctx, b.cfg.SourceKafka, src); err != nil {
 		return Result{}, err
 	}
-	direct, err := b.produce(ctx, b.cfg.Kafka, ref)
+	direct, _, err := b.produce(ctx, b.cfg.Kafka, ref)
 	if err != nil {
 		return Result{}, err
 	}
 	if err := b.precreate(ctx, src); err != nil {
 		return Result{}, err
 	}
-	d, err := b.copy(ctx, connect.Config{
+	d, err := b.copy(ctx, b.cfg.Pipeline, connect.Config{
 		"name": "bench-kafka", "connector.class": "io.streambridge.connect.kafka.KafkaSourceConnector",
 		"source.bootstrap.servers": b.cfg.SourceKafka, "topics": src, "offset.syncs.topic": "",
 	}, func(ctx context.Context) error { return b.waitFor(ctx, b.cfg.Kafka, src) })

@@ -3,6 +3,7 @@ package connectbench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/streambridge/bridge/bench/measure"
 	"github.com/streambridge/bridge/bench/sdkclient"
 	"github.com/streambridge/bridge/connect"
 )
@@ -22,18 +24,18 @@ const (
 	benchRegion = "us-east-1"
 )
 
-func (b *bench) kinesisClient() *kinesis.Client {
+func (b *bench) kinesisClient(endpoint string) *kinesis.Client {
 	return kinesis.New(kinesis.Options{
 		Region:       benchRegion,
-		BaseEndpoint: aws.String(b.cfg.Kinesis),
+		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(benchKeyID, benchSecret, ""),
 		HTTPClient:   sdkclient.New(b.cfg.Tasks + 4),
 	})
 }
 
-// awsSettings are the connectors' settings for the bench's endpoint.
-func (b *bench) awsSettings(cfg connect.Config) connect.Config {
-	cfg["aws.endpoint.url"] = b.cfg.Kinesis
+// awsSettings are the connectors' settings for a Kinesis endpoint.
+func awsSettings(endpoint string, cfg connect.Config) connect.Config {
+	cfg["aws.endpoint.url"] = endpoint
 	cfg["aws.region"] = benchRegion
 	cfg["aws.access.key.id"] = benchKeyID
 	cfg["aws.secret.access.key"] = benchSecret
@@ -95,38 +97,105 @@ func (b *bench) putRecords(ctx context.Context, cl *kinesis.Client, stream strin
 }
 
 func (b *bench) kinesisToKafka(ctx context.Context) (Result, error) {
-	cl := b.kinesisClient()
 	stream, ref, topic := b.name("stream"), b.name("ref"), b.name("copy")
-	if err := b.createStream(ctx, cl, stream); err != nil {
+	if err := b.loadStream(ctx, b.cfg.Kinesis, stream); err != nil {
 		return Result{}, err
 	}
-	fmt.Fprintf(b.cfg.Log, "loading %d records into stream %s\n", b.cfg.Records, stream)
-	if _, err := b.putRecords(ctx, cl, stream); err != nil {
-		return Result{}, err
-	}
-	direct, err := b.produce(ctx, b.cfg.Kafka, ref)
+	direct, directCPU, err := b.produce(ctx, b.cfg.Kafka, ref)
 	if err != nil {
 		return Result{}, err
 	}
-	if err := b.precreate(ctx, topic); err != nil {
+	d, err := b.copyStream(ctx, b.cfg.Pipeline, b.cfg.Kinesis, stream, topic)
+	if err != nil {
 		return Result{}, err
 	}
-	d, err := b.copy(ctx, b.awsSettings(connect.Config{
+	res := b.result(direct, d)
+	if b.cfg.KinesisFloor == "" {
+		return res, nil
+	}
+	// The same copy from the floor, into a topic of its own.
+	stream, topic = b.name("floor-stream"), b.name("floor-copy")
+	if err := b.loadStream(ctx, b.cfg.KinesisFloor, stream); err != nil {
+		return Result{}, fmt.Errorf("floor: %w", err)
+	}
+	d, err = b.copyStream(ctx, b.cfg.Pipeline+"-floor", b.cfg.KinesisFloor, stream, topic)
+	if err != nil {
+		return Result{}, fmt.Errorf("floor: %w", err)
+	}
+	// The floor keeps streams in memory: free this run's.
+	if _, err := b.kinesisClient(b.cfg.KinesisFloor).DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(stream)}); err != nil {
+		return Result{}, fmt.Errorf("floor: %w", err)
+	}
+	res.FloorCopy = rate(b.cfg.Records, b.cfg.RecordSize, d)
+	if res.Bound, err = b.wireBound(ctx, direct, directCPU); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// wireBound is the highest ratio a kinesis-kafka copy can reach here. A copy
+// does at least what the direct run did (the same records produced into the
+// same Kafka) and, on top, carries every byte of the records' data from a
+// Kinesis endpoint over a socket: the Kinesis API has no compression, while
+// the direct run's batches may be compressed (to a fifteenth, with the 16
+// repeated values). Moving the bytes costs at least what measure.Loopback
+// pays for them, with a stream per shard (the most GetRecords calls a copy
+// has at once) and 1 MiB answers. With both cores busy from start to end,
+// the copy cannot take less than (direct CPU + loopback CPU) / cores, nor
+// less than the loopback's own time; the bound is the direct run's time
+// over that. It leaves out everything else a copy does (reading the stream,
+// encoding and decoding the answers, the worker's records), so real copies
+// stay well below it.
+func (b *bench) wireBound(ctx context.Context, direct time.Duration, directCPU float64) (float64, error) {
+	if directCPU < 0 {
+		return 0, nil
+	}
+	if err := b.settle(ctx); err != nil {
+		return 0, err
+	}
+	bytes := int64(b.cfg.Records) * int64(b.cfg.RecordSize)
+	frame := int(min(1<<20, bytes/int64(b.cfg.Partitions)))
+	if frame == 0 {
+		return 0, nil
+	}
+	mbps, cpuMsPerMB, err := measure.Loopback(ctx, frame, bytes, b.cfg.Partitions)
+	if err != nil {
+		return 0, fmt.Errorf("loopback: %w", err)
+	}
+	mb := float64(bytes) / 1e6
+	least := max(direct.Seconds(), (directCPU+cpuMsPerMB*mb/1e3)/float64(runtime.NumCPU()), mb/mbps)
+	return direct.Seconds() / least, nil
+}
+
+// loadStream creates stream at endpoint and puts the bench's records in it.
+func (b *bench) loadStream(ctx context.Context, endpoint, stream string) error {
+	cl := b.kinesisClient(endpoint)
+	if err := b.createStream(ctx, cl, stream); err != nil {
+		return err
+	}
+	fmt.Fprintf(b.cfg.Log, "loading %d records into stream %s at %s\n", b.cfg.Records, stream, endpoint)
+	_, err := b.putRecords(ctx, cl, stream)
+	return err
+}
+
+// copyStream copies stream at endpoint into topic (created first) with the
+// KinesisSourceConnector and returns how long it took.
+func (b *bench) copyStream(ctx context.Context, label, endpoint, stream, topic string) (time.Duration, error) {
+	if err := b.precreate(ctx, topic); err != nil {
+		return 0, err
+	}
+	return b.copy(ctx, label, awsSettings(endpoint, connect.Config{
 		"name": "bench-kinesis-source", "connector.class": "io.streambridge.connect.kinesis.KinesisSourceConnector",
 		"kinesis.stream": stream, "topic": topic,
 		"key.converter": "org.apache.kafka.connect.storage.StringConverter",
 	}), func(ctx context.Context) error { return b.waitFor(ctx, b.cfg.Kafka, topic) })
-	if err != nil {
-		return Result{}, err
-	}
-	return b.result(direct, d), nil
 }
 
 func (b *bench) kafkaToKinesis(ctx context.Context) (Result, error) {
-	cl := b.kinesisClient()
+	cl := b.kinesisClient(b.cfg.Kinesis)
 	topic, ref, stream := b.name("src"), b.name("ref"), b.name("stream")
 	fmt.Fprintf(b.cfg.Log, "loading %d records into topic %s\n", b.cfg.Records, topic)
-	if _, err := b.produce(ctx, b.cfg.Kafka, topic); err != nil {
+	if _, _, err := b.produce(ctx, b.cfg.Kafka, topic); err != nil {
 		return Result{}, err
 	}
 	for _, s := range []string{ref, stream} {
@@ -139,7 +208,7 @@ func (b *bench) kafkaToKinesis(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	// On the bridge a stream is a topic: its end offsets count the copy.
-	d, err := b.copy(ctx, b.awsSettings(connect.Config{
+	d, err := b.copy(ctx, b.cfg.Pipeline, awsSettings(b.cfg.Kinesis, connect.Config{
 		"name": "bench-kinesis-sink", "connector.class": "io.streambridge.connect.kinesis.KinesisSinkConnector",
 		"topics": topic, "kinesis.stream": stream,
 	}), func(ctx context.Context) error { return b.waitFor(ctx, b.cfg.Kafka, stream) })

@@ -86,16 +86,6 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestLoopback(t *testing.T) {
-	got, err := Loopback(t.Context(), 64<<10, 4<<20)
-	if err != nil || got <= 0 {
-		t.Fatalf("Loopback = %v, %v; want a positive rate", got, err)
-	}
-	if _, err := Loopback(t.Context(), 0, 1); err == nil {
-		t.Fatal("Loopback accepted a zero frame size")
-	}
-}
-
 // TestWriteTableRatios checks the columns of a table comparing several
 // targets with one (each security mode with plaintext, say).
 func TestWriteTableRatios(t *testing.T) {

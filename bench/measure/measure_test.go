@@ -82,3 +82,21 @@ func TestDiskWrite(t *testing.T) {
 		t.Fatal("DiskWrite accepted 0 bytes")
 	}
 }
+
+func TestLoopback(t *testing.T) {
+	for _, streams := range []int{1, 3} {
+		mbps, cpu, err := Loopback(t.Context(), 64<<10, 4<<20, streams)
+		if err != nil || mbps <= 0 || cpu <= 0 {
+			t.Fatalf("Loopback(%d streams) = %v MB/s, %v ms CPU/MB, %v; want positive figures", streams, mbps, cpu, err)
+		}
+	}
+	for _, bad := range []struct {
+		frame  int
+		total  int64
+		stream int
+	}{{0, 1, 1}, {64, 64, 0}, {64, 100, 2}} {
+		if _, _, err := Loopback(t.Context(), bad.frame, bad.total, bad.stream); err == nil {
+			t.Errorf("Loopback(%d, %d, %d) accepted", bad.frame, bad.total, bad.stream)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(newBenchKafkaCmd(), newBenchKinesisCmd(), newBenchSQSCmd(), newBenchS3Cmd(), newBenchConnectCmd(), newBenchKfakeServerCmd())
 	cmd.AddCommand(newBenchS3ServerCmds()...)
 	cmd.AddCommand(newBenchSQSFloorServerCmds()...)
+	cmd.AddCommand(newBenchKinesisFloorServerCmd())
 	return cmd
 }
 
@@ -303,7 +304,10 @@ func runBenchKafka(ctx context.Context, o *benchKafkaOptions, stdout, stderr io.
 			// Targets after the servers are ceilings (a server may
 			// be named like one).
 			if slices.IndexFunc(targets, func(o benchTarget) bool { return o.name == t.name }) >= servers {
-				measureCeiling := func() (float64, error) { return kafkabench.Loopback(ctx, 1<<20, loadBytes) }
+				measureCeiling := func() (float64, error) {
+					mb, _, err := measure.Loopback(ctx, 1<<20, loadBytes, 1)
+					return mb, err
+				}
 				if t.name == ceilingDisk {
 					measureCeiling = func() (float64, error) { return measure.DiskWrite(ctx, diskDir, loadBytes) }
 				}

@@ -62,6 +62,39 @@ func TestBenchConnectWarmup(t *testing.T) {
 	}
 }
 
+// --compare-floor copies kinesis-kafka's records a second time, from the
+// Kinesis floor in a child process (its copy is timed until every record is
+// in Kafka), and computes the bound; other pipelines' rows stay as they are.
+func TestBenchConnectFloor(t *testing.T) {
+	var out, errOut strings.Builder
+	args := []string{"bench", "connect", "--in-process", "--records", "300", "--record-size", "100", "--partitions", "2",
+		"--pipeline", "kinesis-kafka,kafka-kinesis", "--compare-floor"}
+	if code := run(context.Background(), args, &out, &errOut, noEnv); code != 0 {
+		t.Fatalf("bridge %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"floor copy MB/s", "floor ratio", "bound"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		fields := strings.Fields(l)
+		switch {
+		case strings.HasPrefix(l, "kinesis-kafka "):
+			if len(fields) != 9 || fields[7] == "0.00x" || fields[8] == "0.00x" {
+				t.Errorf("kinesis-kafka row without the floor's copy and the bound: %q", l)
+			}
+		case strings.HasPrefix(l, "kafka-kinesis "):
+			if len(fields) != 6 {
+				t.Errorf("kafka-kinesis row with more than its own figures: %q", l)
+			}
+		}
+	}
+	if !strings.Contains(errOut.String(), "loading 300 records into stream connectbench-floor-stream-") {
+		t.Errorf("the floor's stream was not loaded:\n%s", errOut.String())
+	}
+}
+
 func TestBenchConnectArguments(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -70,6 +103,7 @@ func TestBenchConnectArguments(t *testing.T) {
 		{[]string{"--pipeline", "kafka-s3"}, `unknown pipeline "kafka-s3"`},
 		{[]string{"--cpu-profile", "a", "--copy-cpu-profile", "b"}, "--cpu-profile and --copy-cpu-profile cannot be used together"},
 		{[]string{"--warmup", "-1"}, "--warmup -1: want 0 or more"},
+		{[]string{"--pipeline", "kafka-kafka", "--compare-floor"}, "--compare-floor: the floor is a Kinesis source"},
 	} {
 		t.Chdir(t.TempDir()) // where a profile would land if the check came too late
 		var out, errOut strings.Builder
