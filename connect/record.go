@@ -46,14 +46,41 @@ type Record struct {
 	// thousands of records a second spares a map per record that way; after
 	// a crash a restart copies again from the last stored offset, as it
 	// always does. (A record without an offset cannot be named in
-	// TransactionContext.CommitTransactionAfter.)
+	// TransactionContext.CommitTransactionAfter.) A task that wants every
+	// record's position stored without a map per record gives each a
+	// LazyOffset as Handle instead.
 	SourcePartition map[string]any
 	SourceOffset    map[string]any
 
 	// Handle is the source task's own reference to the record (its
-	// upstream record, say), handed back in CommitRecord; the runtime and
-	// transforms never read it. A pointer in it costs no allocation.
+	// upstream record, say), handed back in CommitRecord; transforms never
+	// read it, and the runtime only asks a LazyOffset for the offset. A
+	// pointer in it costs no allocation.
 	Handle any
+}
+
+// LazyOffset is a source record's Handle that knows the record's offset. A
+// record whose SourceOffset is nil and whose Handle is a LazyOffset has the
+// offset SourceOffset returns. The runtime asks for it only when it stores
+// it (for the last written record of each source partition, at a commit),
+// so a task that polls thousands of records a second spares a map per
+// record and still has every record's exact position stored. SourceOffset
+// must return the same offset every time, from any goroutine.
+type LazyOffset interface {
+	SourceOffset() map[string]any
+}
+
+// OffsetOf is a source record's offset: SourceOffset, else what its Handle
+// gives when it is a LazyOffset; nil when a later record of its partition
+// carries its position.
+func OffsetOf(rec Record) map[string]any {
+	if rec.SourceOffset != nil {
+		return rec.SourceOffset
+	}
+	if l, ok := rec.Handle.(LazyOffset); ok {
+		return l.SourceOffset()
+	}
+	return nil
 }
 
 // NoPartition lets the producer choose a source record's partition.

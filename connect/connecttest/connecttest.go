@@ -28,7 +28,7 @@ func (c *SourceContext) Offset(partition map[string]any) (map[string]any, error)
 
 // Store records recs' positions as the runtime would once Kafka acknowledged
 // them: the last offset per source partition wins; a record without one
-// (connect.Record.SourceOffset) leaves its partition's as it was.
+// (connect.OffsetOf) leaves its partition's as it was.
 func (c *SourceContext) Store(recs ...connect.Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -36,10 +36,11 @@ func (c *SourceContext) Store(recs ...connect.Record) {
 		c.offsets = make(map[string]map[string]any)
 	}
 	for _, r := range recs {
-		if r.SourceOffset == nil {
+		offset := connect.OffsetOf(r)
+		if offset == nil {
 			continue
 		}
-		c.offsets[key(r.SourcePartition)] = roundTrip(r.SourceOffset)
+		c.offsets[key(r.SourcePartition)] = roundTrip(offset)
 	}
 }
 

@@ -142,7 +142,7 @@ func (s *sourceRunner) run(ctx context.Context) error {
 // poll's slice, which the runtime owns from then on: it is kept, not copied,
 // until the record is committed.
 func (s *sourceRunner) send(ctx context.Context, rec *connect.Record) error {
-	pos := s.submitted.submit(rec.SourcePartition, rec.SourceOffset)
+	pos := s.submitted.submit(rec)
 	out := rec
 	if s.chain != nil {
 		skip, err := s.errs.execute(ctx, StageTransformation, nil, func() (err error) {
@@ -385,12 +385,14 @@ func (s *submitted) keyOf(partition map[string]any) string {
 // costs no allocation of its own.
 type submittedQueue struct {
 	partition map[string]any
-	offsets   []map[string]any
-	acked     []bool
-	base      uint64
+	// offsets are the records' SourceOffset maps, their Handles when those
+	// are connect.LazyOffsets (asked only for the offset stored), or nil.
+	offsets []any
+	acked   []bool
+	base    uint64
 	// done is the latest offset whose record and all before it are acked,
 	// not yet stored.
-	done map[string]any
+	done any
 }
 
 // submittedRecord is a handle on one submitted record.
@@ -399,7 +401,14 @@ type submittedRecord struct {
 	seq uint64
 }
 
-func (s *submitted) submit(partition, offset map[string]any) submittedRecord {
+func (s *submitted) submit(rec *connect.Record) submittedRecord {
+	partition := rec.SourcePartition
+	var offset any
+	if rec.SourceOffset != nil {
+		offset = rec.SourceOffset
+	} else if l, ok := rec.Handle.(connect.LazyOffset); ok {
+		offset = l
+	}
 	key := s.keyOf(partition)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -441,7 +450,7 @@ func (s *submitted) committable() []SourceOffset {
 		clear(q.offsets[:n])
 		q.offsets, q.acked, q.base = q.offsets[n:], q.acked[n:], q.base+uint64(n)
 		if q.done != nil && q.partition != nil {
-			out = append(out, SourceOffset{Partition: q.partition, Offset: q.done})
+			out = append(out, SourceOffset{Partition: q.partition, Offset: offsetValue(q.done)})
 			q.done = nil
 		}
 		if len(q.offsets) == 0 && q.done == nil {
@@ -449,6 +458,15 @@ func (s *submitted) committable() []SourceOffset {
 		}
 	}
 	return out
+}
+
+// offsetValue is a submitted offset's map.
+func offsetValue(offset any) map[string]any {
+	if l, ok := offset.(connect.LazyOffset); ok {
+		return l.SourceOffset()
+	}
+	m, _ := offset.(map[string]any)
+	return m
 }
 
 // requeue puts back offsets a failed store did not keep, unless a later

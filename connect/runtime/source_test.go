@@ -154,13 +154,22 @@ func TestSourceTaskWritesAndResumes(t *testing.T) {
 }
 
 // TestSubmittedRecords: an offset is committable only when every earlier
-// record of its source partition is acknowledged.
+// record of its source partition is acknowledged; a record without an
+// offset counts toward a later one, and a LazyOffset handle is asked for
+// its offset only when that is the one stored.
 func TestSubmittedRecords(t *testing.T) {
 	var s submitted
 	pa, pb := map[string]any{"p": "a"}, map[string]any{"p": "b"}
-	a1 := s.submit(pa, map[string]any{"n": 1})
-	a2 := s.submit(pa, map[string]any{"n": 2})
-	b1 := s.submit(pb, map[string]any{"n": 1})
+	rec := func(p map[string]any, n int) *connect.Record {
+		return &connect.Record{SourcePartition: p, SourceOffset: map[string]any{"n": n}}
+	}
+	lazy := func(p map[string]any, n int) (*connect.Record, *countingOffset) {
+		h := &countingOffset{n: n}
+		return &connect.Record{SourcePartition: p, Handle: h}, h
+	}
+	a1 := s.submit(rec(pa, 1))
+	a2 := s.submit(rec(pa, 2))
+	b1 := s.submit(rec(pb, 1))
 	s.ack(a2)
 	s.ack(b1)
 	got := s.committable()
@@ -175,6 +184,29 @@ func TestSubmittedRecords(t *testing.T) {
 	if got := s.committable(); len(got) != 0 {
 		t.Fatalf("committable again = %v", got)
 	}
+
+	r3, h3 := lazy(pa, 3)
+	r4, h4 := lazy(pa, 4)
+	a3, a4 := s.submit(r3), s.submit(r4)
+	a5 := s.submit(&connect.Record{SourcePartition: pa}) // no offset of its own
+	s.ack(a3)
+	s.ack(a4)
+	s.ack(a5)
+	got = s.committable()
+	if len(got) != 1 || got[0].Offset["n"] != 4 {
+		t.Fatalf("committable = %v, want a at 4", got)
+	}
+	if h3.asked != 0 || h4.asked != 1 {
+		t.Errorf("lazy offsets asked %d and %d times, want 0 and 1", h3.asked, h4.asked)
+	}
+}
+
+// countingOffset is a connect.LazyOffset that counts how often it is asked.
+type countingOffset struct{ n, asked int }
+
+func (c *countingOffset) SourceOffset() map[string]any {
+	c.asked++
+	return map[string]any{"n": c.n}
 }
 
 // TestSourceTaskTransforms: the connector's transformation chain runs

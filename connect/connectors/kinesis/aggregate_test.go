@@ -180,8 +180,8 @@ func TestSourceDeaggregates(t *testing.T) {
 				t.Fatalf("first aggregate gave %d records", len(first))
 			}
 			for k, r := range first {
-				if r.SourceOffset["subsequence"] != int64(k) {
-					t.Fatalf("record %d offset %v", k, r.SourceOffset)
+				if connect.OffsetOf(r)["subsequence"] != int64(k) {
+					t.Fatalf("record %d offset %v", k, connect.OffsetOf(r))
 				}
 				if h, _ := r.Header("kinesis.subsequence"); string(h) != fmt.Sprint(k) {
 					t.Fatalf("record %d subsequence header %q", k, h)
@@ -201,8 +201,8 @@ func TestSourceDeaggregates(t *testing.T) {
 			if !reflect.DeepEqual(keys, want) {
 				t.Fatalf("records after the restart:\n%q\nwant\n%q", keys, want)
 			}
-			if _, ok := got[10].SourceOffset["subsequence"]; ok {
-				t.Errorf("plain record has a subsequence: %v", got[10].SourceOffset)
+			if _, ok := connect.OffsetOf(got[10])["subsequence"]; ok {
+				t.Errorf("plain record has a subsequence: %v", connect.OffsetOf(got[10]))
 			}
 		})
 	}

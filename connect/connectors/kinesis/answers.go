@@ -14,20 +14,19 @@ package kinesis
 //   - A buffer is reused only when every record cut from it was produced
 //     (CommitRecord with Offset >= 0). A record a transform dropped or an
 //     error handler kept may still be referenced (a dead letter queue
-//     produces it later): its answer is forgotten and left to the garbage
-//     collector. So is an answer one of whose records is never committed
-//     once maxAnswersPerShard newer ones wait.
+//     produces it later): its answer's buffer is left to the garbage
+//     collector. So is the buffer of an answer one of whose records is
+//     never committed: nothing but its records holds it.
 //   - Records of one shard are committed in any order (they may go to
-//     several partitions), so a record finds its answer by its sequence
-//     number: answers hold increasing, disjoint ranges of a shard.
-//   - shardReader.answers is guarded by SourceTask.mu (read's goroutine adds,
-//     CommitRecord removes); the pool has a lock of its own.
+//     several partitions): a record finds its answer through its Handle
+//     (sourceRef).
+//   - An answer's counts are guarded by SourceTask.mu; the pool has a lock
+//     of its own.
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
+	"github.com/streambridge/bridge/connect"
 	"github.com/streambridge/bridge/internal/bufpool"
 )
 
@@ -36,11 +35,6 @@ import (
 func newAnswerPool() *bufpool.Pool {
 	return &bufpool.Pool{MaxBytes: 32 << 20, MaxBuffer: 16 << 20, Round: 256 << 10}
 }
-
-// maxAnswersPerShard bounds the answers a shard keeps waiting for their
-// records' commits; a working copy has a few (the producer buffers at
-// most 50,000 records).
-const maxAnswersPerShard = 256
 
 // answerSlot, in a GetRecords call's context, has the CBOR protocol read
 // the answer into a buffer of pool and leaves the buffer in buf: the
@@ -67,50 +61,45 @@ func answerBuffer(ctx context.Context, n int) []byte {
 	return s.buf
 }
 
-// answer is a buffer some of whose records are not yet committed.
+// answer is what one GetRecords answer (or enhanced fan-out event) handed
+// out: its shard, how many of its records are not yet committed, and the
+// buffer they were cut from.
 type answer struct {
+	shard *shardReader
+	// buf is nil when there is none to reuse (an answer in JSON, an
+	// event) and once given back.
 	buf     []byte
-	last    string // the sequence number of its last record
-	left    int    // its records not yet committed
-	dropped bool   // one of them was committed without being produced
+	left    int
+	dropped bool // one of its records was committed without being produced
 }
 
-// keepAnswer records that n records up to sequence last were cut from buf.
+// sourceRef is a record's connect.Record.Handle: its answer and position,
+// and so its offset (a connect.LazyOffset). An answer's refs are one slice,
+// so a record costs no allocation of its own for them, and the runtime
+// builds an offset map only for the offsets it stores.
+type sourceRef struct {
+	answer *answer
+	pos    position
+}
+
+var _ connect.LazyOffset = (*sourceRef)(nil)
+
+// SourceOffset implements connect.LazyOffset.
+func (r *sourceRef) SourceOffset() map[string]any { return r.pos.offset() }
+
+// committed counts a commit of one of the answer's records and returns its
+// buffer when that was its last record and every one of them was produced.
 // Call with SourceTask.mu held.
-func (s *shardReader) keepAnswer(buf []byte, last string, n int) {
-	if len(s.answers) >= maxAnswersPerShard {
-		s.answers[0] = nil
-		s.answers = s.answers[1:] // forgotten: left to the collector
-	}
-	s.answers = append(s.answers, &answer{buf: buf, last: last, left: n})
-}
-
-// committed counts a commit of the record at sequence seq and returns the
-// buffer of its answer when that was the answer's last record and every
-// one of them was produced. Call with SourceTask.mu held.
-func (s *shardReader) committed(seq string, produced bool) []byte {
-	i := slices.IndexFunc(s.answers, func(a *answer) bool { return compareSequences(seq, a.last) <= 0 })
-	if i < 0 {
-		return nil
-	}
-	a := s.answers[i]
+func (a *answer) committed(produced bool) []byte {
 	a.left--
 	a.dropped = a.dropped || !produced
-	if a.left > 0 {
+	if a.left > 0 || a.buf == nil {
 		return nil
 	}
-	s.answers = slices.Delete(s.answers, i, i+1)
+	buf := a.buf
+	a.buf = nil
 	if a.dropped {
 		return nil
 	}
-	return a.buf
-}
-
-// compareSequences compares two Kinesis sequence numbers, decimal numbers
-// of up to 128 digits without leading zeros.
-func compareSequences(a, b string) int {
-	if c := cmp.Compare(len(a), len(b)); c != 0 {
-		return c
-	}
-	return cmp.Compare(a, b)
+	return buf
 }

@@ -10,65 +10,33 @@ import (
 	"github.com/streambridge/bridge/connect"
 )
 
-func TestCompareSequences(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"1", "1", 0},
-		{"9", "10", -1},
-		{"49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899", -1},
-		{"49590338271490256608559692538361571095921575989136588900", "4959033827149025660855969253836157109592157598913658889", 1},
-		{"200", "199", 1},
-	} {
-		if got := compareSequences(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareSequences(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 // TestAnswerReuse follows two answers of a shard through commits in an
 // order across both: each buffer comes back once its last record is
 // committed, and not at all when one of its records was dropped.
 func TestAnswerReuse(t *testing.T) {
 	var s shardReader
-	a, b := make([]byte, 10), make([]byte, 20)
-	s.keepAnswer(a, "103", 3) // records 101-103
-	s.keepAnswer(b, "105", 2) // records 104-105
+	a := &answer{shard: &s, buf: make([]byte, 10), left: 3}
+	b := &answer{shard: &s, buf: make([]byte, 20), left: 2}
+	abuf := a.buf
 	steps := []struct {
-		seq      string
+		answer   *answer
 		produced bool
 		free     []byte
 	}{
-		{"104", true, nil},
-		{"101", true, nil},
-		{"103", true, nil},
-		{"102", true, a},
-		{"105", false, nil}, // dropped: b is left to the collector
+		{b, true, nil},
+		{a, true, nil},
+		{a, true, nil},
+		{a, true, abuf},
+		{b, false, nil}, // dropped: b's buffer is left to the collector
 	}
 	for i, st := range steps {
-		got := s.committed(st.seq, st.produced)
+		got := st.answer.committed(st.produced)
 		if (got == nil) != (st.free == nil) || (got != nil && &got[0] != &st.free[0]) {
-			t.Fatalf("step %d: commit of %s gave buffer %p, want %p", i, st.seq, got, st.free)
+			t.Fatalf("step %d: commit gave buffer %p, want %p", i, got, st.free)
 		}
 	}
-	if len(s.answers) != 0 {
-		t.Errorf("%d answers left, want none", len(s.answers))
-	}
-	if got := s.committed("106", true); got != nil {
-		t.Errorf("commit of a record of no answer gave a buffer")
-	}
-}
-
-// TestAnswersPerShardBounded: answers whose records are never all committed
-// are forgotten once maxAnswersPerShard newer ones wait.
-func TestAnswersPerShardBounded(t *testing.T) {
-	var s shardReader
-	for i := range maxAnswersPerShard + 10 {
-		s.keepAnswer(make([]byte, 1), string(rune('a'+i%26)), 2)
-	}
-	if len(s.answers) != maxAnswersPerShard {
-		t.Errorf("%d answers kept, want %d", len(s.answers), maxAnswersPerShard)
+	if a.buf != nil || b.buf != nil {
+		t.Errorf("answers still hold their buffers after their last commits")
 	}
 }
 
@@ -124,7 +92,7 @@ func TestSourceReusesAnswersOnlyOnceCommitted(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		for _, rec := range run.got {
-			seq := rec.SourceOffset["sequence"].(string)
+			seq := connect.OffsetOf(rec)["sequence"].(string)
 			if !bytes.Equal(rec.Value.([]byte), want[seq]) {
 				t.Fatalf("%s: record %s holds %q, GetRecords gave %q", when, seq, rec.Value, want[seq])
 			}

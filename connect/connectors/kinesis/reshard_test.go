@@ -90,7 +90,7 @@ func checkOnceParentsFirst(t *testing.T, tg *target, stream string, recs []conne
 			first[id] = i
 		}
 		last[id] = i
-		seq := r.SourceOffset["sequence"].(string)
+		seq := connect.OffsetOf(r)["sequence"].(string)
 		if p := prevSeq[id]; p != "" && (len(seq) < len(p) || len(seq) == len(p) && seq < p) {
 			t.Errorf("shard %s: sequence %s after %s", id, seq, p)
 		}
@@ -140,8 +140,8 @@ func TestSourceChildWaitsForParentCommit(t *testing.T) {
 	if n := run.pollOnce(); n != 0 {
 		t.Fatalf("%d child records before the parent's last record was committed", n)
 	}
-	if last.SourceOffset["closed"] != true {
-		t.Errorf("the parent's last record's offset %v does not say closed", last.SourceOffset)
+	if connect.OffsetOf(last)["closed"] != true {
+		t.Errorf("the parent's last record's offset %v does not say closed", connect.OffsetOf(last))
 	}
 	run.held = []heldRecord{{run.tasks[0], last}}
 	run.commit()

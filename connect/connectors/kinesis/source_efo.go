@@ -156,19 +156,12 @@ func (t *SourceTask) drainEFO(ev efoEvent) ([]connect.Record, error) {
 func (t *SourceTask) handleEFO(ev efoEvent, out []connect.Record) []connect.Record {
 	s := ev.shard
 	first := len(out)
+	refs := make([]sourceRef, 0, len(ev.records))
+	var last position
 	for _, r := range ev.records {
-		out = t.convert(s, r, out)
+		out, refs = t.convert(s, r, out, refs, &last)
 	}
-	if ev.end && len(out) > first {
-		// As polling does: a restart then skips the shard without a call.
-		out[len(out)-1].SourceOffset["closed"] = true
-	}
-	t.mu.Lock()
-	s.pending += len(out) - first
-	if ev.end {
-		s.ended = true
-	}
-	t.mu.Unlock()
+	t.handOut(s, out[first:], refs, last, nil, ev.end)
 	if ev.end {
 		t.adoptChildren(ev.children)
 	}

@@ -85,9 +85,9 @@ func (r *pointerResolver) resolve(ctx context.Context, recs []connect.Record, st
 			recs[i].Value = payload
 		case errors.Is(err, errPayloadGone):
 			r.log.Warn("kinesis source: a pointer record's object is gone; copied as the pointer it is",
-				"shard", recs[i].SourcePartition["shard"], "sequence", recs[i].SourceOffset["sequence"], "bucket", p.Bucket, "key", p.Key)
+				"shard", recs[i].SourcePartition["shard"], "sequence", sequenceOf(recs[i]), "bucket", p.Bucket, "key", p.Key)
 		default:
-			return fmt.Errorf("restoring the payload of shard %v sequence %v: %w", recs[i].SourcePartition["shard"], recs[i].SourceOffset["sequence"], err)
+			return fmt.Errorf("restoring the payload of shard %v sequence %v: %w", recs[i].SourcePartition["shard"], sequenceOf(recs[i]), err)
 		}
 	}
 	return nil

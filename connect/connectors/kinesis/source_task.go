@@ -106,9 +106,6 @@ type shardReader struct {
 	// Guarded by SourceTask.mu.
 	ended   bool
 	pending int
-	// answers are the buffers of answers whose records are not all
-	// committed, oldest first (answers.go).
-	answers []*answer
 }
 
 // finished reports whether every record of the shard was read and
@@ -435,30 +432,14 @@ func (t *SourceTask) read(ctx context.Context, s *shardReader) ([]connect.Record
 		}
 		return nil, err
 	}
-	var out []connect.Record
+	out := make([]connect.Record, 0, len(resp.Records))
+	refs := make([]sourceRef, 0, len(resp.Records))
+	var last position
 	for _, r := range resp.Records {
-		out = t.convert(s, r, out)
+		out, refs = t.convert(s, r, out, refs, &last)
 	}
 	s.iterator = resp.NextShardIterator
-	if s.iterator == nil {
-		// The shard is closed and read to its end. The last record says so,
-		// which lets a restart skip the shard without a call.
-		if n := len(out); n > 0 {
-			out[n-1].SourceOffset["closed"] = true
-		}
-	}
-	t.mu.Lock()
-	s.pending += len(out)
-	if s.iterator == nil {
-		s.ended = true
-	}
-	if slot.buf != nil && len(out) > 0 {
-		s.keepAnswer(slot.buf, aws.ToString(resp.Records[len(resp.Records)-1].SequenceNumber), len(out))
-	}
-	t.mu.Unlock()
-	if slot.buf != nil && len(out) == 0 {
-		t.answerPool.Put(slot.buf)
-	}
+	t.handOut(s, out, refs, last, slot.buf, s.iterator == nil)
 	s.notBefore = time.Now().Add(t.pollInterval)
 	if len(resp.Records) > 0 && aws.ToInt64(resp.MillisBehindLatest) > 0 {
 		s.notBefore = time.Time{} // behind: read on at once
@@ -521,7 +502,10 @@ func (t *SourceTask) startingPosition(s *shardReader) types.StartingPosition {
 
 // convert appends the Connect records of one Kinesis record: itself, or the
 // user records of a KPL aggregate (minus those a resume skips).
-func (t *SourceTask) convert(s *shardReader, r types.Record, out []connect.Record) []connect.Record {
+// convert appends r's records (its user records, for a KPL aggregate) to
+// out and their positions to refs, and sets *last to the position of the
+// last one handed out or skipped.
+func (t *SourceTask) convert(s *shardReader, r types.Record, out []connect.Record, refs []sourceRef, last *position) ([]connect.Record, []sourceRef) {
 	seq := aws.ToString(r.SequenceNumber)
 	if t.deaggregate && isAggregate(r.Data) {
 		subs, err := deaggregate(r.Data)
@@ -533,21 +517,51 @@ func (t *SourceTask) convert(s *shardReader, r types.Record, out []connect.Recor
 			s.resume = nil
 			for k, sub := range subs {
 				pos := position{Sequence: seq, Subsequence: int64(k)}
-				s.last = &pos
+				*last = pos
 				if int64(k) <= skipUpTo {
 					continue
 				}
 				out = append(out, t.record(s, r, pos, sub.PartitionKey, sub.Data))
+				refs = append(refs, sourceRef{pos: pos})
 			}
-			return out
+			return out, refs
 		}
 		t.log.Warn("kinesis source: record starts like a KPL aggregate but is not one; copied as it is",
 			"shard", s.info.ID, "sequence", seq, "err", err)
 	}
 	s.resume = nil
 	pos := position{Sequence: seq, Subsequence: -1}
-	s.last = &pos
-	return append(out, t.record(s, r, pos, aws.ToString(r.PartitionKey), r.Data))
+	*last = pos
+	return append(out, t.record(s, r, pos, aws.ToString(r.PartitionKey), r.Data)), append(refs, sourceRef{pos: pos})
+}
+
+// handOut finishes the records converted from one answer (buf, its buffer
+// or nil): each gets its sourceRef as Handle, which gives its offset
+// (connect.LazyOffset: a map per record was a tenth of a copy's CPU), the
+// last one's with "closed" when the shard ended (end), which lets a
+// restart skip the shard without a call. last is the position of the last
+// record handed out or skipped: where the shard reads on.
+func (t *SourceTask) handOut(s *shardReader, recs []connect.Record, refs []sourceRef, last position, buf []byte, end bool) {
+	if n := len(recs); n > 0 {
+		a := &answer{shard: s, buf: buf, left: n}
+		for i := range recs {
+			refs[i].answer = a
+			recs[i].Handle = &refs[i]
+		}
+		refs[n-1].pos.Closed = end
+		s.last = &refs[n-1].pos
+	} else if last.Sequence != "" {
+		s.last = &last // every record skipped: resumed past an aggregate
+	}
+	t.mu.Lock()
+	s.pending += len(recs)
+	if end {
+		s.ended = true
+	}
+	t.mu.Unlock()
+	if buf != nil && len(recs) == 0 {
+		t.answerPool.Put(buf)
+	}
 }
 
 func (t *SourceTask) record(s *shardReader, r types.Record, pos position, key string, data []byte) connect.Record {
@@ -560,7 +574,6 @@ func (t *SourceTask) record(s *shardReader, r types.Record, pos position, key st
 		ValueSchema:     valueSchema,
 		Value:           data,
 		SourcePartition: s.srcPart,
-		SourceOffset:    pos.offset(),
 	}
 	if r.ApproximateArrivalTimestamp != nil {
 		rec.Timestamp = *r.ApproximateArrivalTimestamp
@@ -581,21 +594,29 @@ func (t *SourceTask) record(s *shardReader, r types.Record, pos position, key st
 // shard is committed, its children may be read; once every record of an
 // answer is, its buffer is reused.
 func (t *SourceTask) CommitRecord(_ context.Context, rec connect.Record) error {
-	id, _ := rec.SourcePartition["shard"].(string)
-	seq, _ := rec.SourceOffset["sequence"].(string)
-	var free []byte
-	t.mu.Lock()
-	if s, ok := t.byID[id]; ok {
-		if s.pending > 0 {
-			s.pending--
-		}
-		free = s.committed(seq, rec.Offset >= 0)
+	ref, ok := rec.Handle.(*sourceRef)
+	if !ok {
+		return nil
 	}
+	a := ref.answer
+	t.mu.Lock()
+	if a.shard.pending > 0 {
+		a.shard.pending--
+	}
+	free := a.committed(rec.Offset >= 0)
 	t.mu.Unlock()
 	if free != nil {
 		t.answerPool.Put(free)
 	}
 	return nil
+}
+
+// sequenceOf is the sequence number of a record the task handed out.
+func sequenceOf(rec connect.Record) string {
+	if ref, ok := rec.Handle.(*sourceRef); ok {
+		return ref.pos.Sequence
+	}
+	return ""
 }
 
 // Commit implements connect.SourceTask: Kinesis keeps no consumer state.

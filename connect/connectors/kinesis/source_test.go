@@ -68,8 +68,10 @@ func checkRecord(t *testing.T, g connect.Record, w types.Record, shard string) {
 	switch {
 	case g.Key != aws.ToString(w.PartitionKey) || !bytes.Equal(g.Value.([]byte), w.Data):
 		t.Errorf("shard %s seq %s: got %v=%q, want %s=%q", shard, seq, g.Key, g.Value, aws.ToString(w.PartitionKey), w.Data)
-	case g.SourceOffset["sequence"] != seq:
-		t.Errorf("shard %s: offset %v, want sequence %s", shard, g.SourceOffset, seq)
+	case g.SourceOffset != nil:
+		t.Errorf("shard %s seq %s: an offset map per record (%v), not a connect.LazyOffset handle", shard, seq, g.SourceOffset)
+	case connect.OffsetOf(g)["sequence"] != seq:
+		t.Errorf("shard %s: offset %v, want sequence %s", shard, connect.OffsetOf(g), seq)
 	case !g.Timestamp.Equal(aws.ToTime(w.ApproximateArrivalTimestamp)):
 		t.Errorf("shard %s seq %s: timestamp %v, want %v", shard, seq, g.Timestamp, w.ApproximateArrivalTimestamp)
 	case g.Topic != "out" || g.Partition != idx || g.Offset != -1:
