@@ -146,8 +146,11 @@ func (p *cborProtocol) DeserializeResponse(ctx context.Context, schema *smithy.O
 		return p.jsonError(ctx, schema, reg, resp, body, out)
 	}
 	var a getRecordsAnswer
-	if err := cborDecode.Unmarshal(body, &a); err != nil {
-		return &smithy.DeserializationError{Err: err}
+	if !a.decodeFast(body) {
+		a = getRecordsAnswer{}
+		if err := cborDecode.Unmarshal(body, &a); err != nil {
+			return &smithy.DeserializationError{Err: err}
+		}
 	}
 	a.fill(records)
 	return nil
@@ -282,16 +285,21 @@ func (t *cborTime) UnmarshalCBOR(b []byte) error {
 	if err := cborDecode.Unmarshal(b, &n); err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
+	var err error
+	t.Time, err = epochTime(n)
+	return err
+}
+
+// epochTime is the time n (seconds below 1e11, else milliseconds) names.
+func epochTime(n float64) (time.Time, error) {
 	switch {
 	case math.IsNaN(n) || math.IsInf(n, 0) || n < 0:
-		return fmt.Errorf("timestamp: %v", n)
+		return time.Time{}, fmt.Errorf("timestamp: %v", n)
 	case n < 1e11:
 		sec, frac := math.Modf(n)
-		t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6)
-	default:
-		t.Time = time.UnixMilli(int64(n))
+		return time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6), nil
 	}
-	return nil
+	return time.UnixMilli(int64(n)), nil
 }
 
 // The event stream calls (SubscribeToShard) stay JSON.
