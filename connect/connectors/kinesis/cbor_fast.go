@@ -87,6 +87,30 @@ func (r *cborReader) null() bool {
 
 const cborNullByte = 0xf6
 
+// fields reads a definite map with text keys, calling field with each key
+// to read its value; field returns the key's bit, 0 for a key it does not
+// know. It reports false for a malformed map, an unknown key or one seen
+// twice.
+func (r *cborReader) fields(field func(key []byte) uint8) bool {
+	major, n := r.head()
+	if !r.ok || major != 5 {
+		return false
+	}
+	var seen uint8
+	for range n {
+		key := r.content(3)
+		if !r.ok {
+			return false
+		}
+		bit := field(key)
+		if bit == 0 || !r.ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return true
+}
+
 // decodeFast decodes body into a, reporting false (a then to be decoded
 // again by the codec) unless body is a definite map of Records,
 // NextShardIterator (text or null) and MillisBehindLatest (an unsigned
@@ -97,42 +121,31 @@ const cborNullByte = 0xf6
 // an unsigned integer or a double), each at most once.
 func (a *getRecordsAnswer) decodeFast(body []byte) bool {
 	r := cborReader{b: body, ok: true}
-	major, fields := r.head()
-	if !r.ok || major != 5 {
-		return false
-	}
-	var seen uint8
-	for range fields {
-		var bit uint8
-		switch string(r.content(3)) {
+	ok := r.fields(func(key []byte) uint8 {
+		switch string(key) {
 		case "Records":
-			bit = 1
 			a.decodeRecords(&r)
+			return 1
 		case "NextShardIterator":
-			bit = 2
 			if !r.null() {
 				it := r.text()
 				a.NextShardIterator = &it
 			}
+			return 2
 		case "MillisBehindLatest":
-			bit = 4
 			if !r.null() {
 				major, n := r.head()
 				if major != 0 || n > math.MaxInt64 {
-					return false
+					r.ok = false
 				}
 				ms := int64(n)
 				a.MillisBehindLatest = &ms
 			}
-		default:
-			return false
+			return 4
 		}
-		if !r.ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
-	return r.ok && r.off == len(body)
+		return 0
+	})
+	return ok && r.off == len(body)
 }
 
 // maxFastRecords is the codec's MaxArrayElements: a longer array is the
@@ -157,40 +170,28 @@ func (a *getRecordsAnswer) decodeRecords(r *cborReader) {
 }
 
 func decodeRecordFast(r *cborReader, rec *cborRecord) bool {
-	major, fields := r.head()
-	if !r.ok || major != 5 {
-		return false
-	}
-	var seen uint8
-	for range fields {
-		var bit uint8
-		switch string(r.content(3)) {
+	return r.fields(func(key []byte) uint8 {
+		switch string(key) {
 		case "SequenceNumber":
-			bit = 1
 			rec.SequenceNumber = r.text()
+			return 1
 		case "PartitionKey":
-			bit = 2
 			rec.PartitionKey = r.text()
+			return 2
 		case "EncryptionType":
-			bit = 4
 			rec.EncryptionType = r.text()
+			return 4
 		case "Data":
-			bit = 8
 			rec.Data = r.content(2)
+			return 8
 		case "ApproximateArrivalTimestamp":
-			bit = 16
 			if !decodeTimeFast(r, &rec.ApproximateArrivalTimestamp) {
-				return false
+				r.ok = false
 			}
-		default:
-			return false
+			return 16
 		}
-		if !r.ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
-	return r.ok
+		return 0
+	})
 }
 
 // decodeTimeFast reads tag 1 around an unsigned integer or a double, what
