@@ -393,6 +393,9 @@ type submittedQueue struct {
 	// done is the latest offset whose record and all before it are acked,
 	// not yet stored.
 	done any
+	// idle: the queue was empty at the last committable and nothing was
+	// submitted since; empty again at the next, it is dropped.
+	idle bool
 }
 
 // submittedRecord is a handle on one submitted record.
@@ -422,6 +425,7 @@ func (s *submitted) submit(rec *connect.Record) submittedRecord {
 	}
 	q.offsets = append(q.offsets, offset)
 	q.acked = append(q.acked, false)
+	q.idle = false
 	return submittedRecord{q, q.base + uint64(len(q.offsets)-1)}
 }
 
@@ -445,16 +449,26 @@ func (s *submitted) committable() []SourceOffset {
 			}
 			n++
 		}
-		// Drop the prefix; clear it first so the maps can be collected
-		// while the backing arrays live on.
-		clear(q.offsets[:n])
-		q.offsets, q.acked, q.base = q.offsets[n:], q.acked[n:], q.base+uint64(n)
+		// Drop the prefix and move the rest (records not yet acknowledged,
+		// usually few) to the front, keeping the arrays: a partition's
+		// queue grows to a commit interval's records once and is reused
+		// from then on, rather than grown from nothing by doubling after
+		// every commit (fresh memory to fault in and zero, 2-4% of a fast
+		// copy's CPU). What moved is cleared behind it, so no map or
+		// handle is kept alive.
+		rest := copy(q.offsets, q.offsets[n:])
+		clear(q.offsets[rest:])
+		copy(q.acked, q.acked[n:])
+		q.offsets, q.acked, q.base = q.offsets[:rest], q.acked[:rest], q.base+uint64(n)
 		if q.done != nil && q.partition != nil {
 			out = append(out, SourceOffset{Partition: q.partition, Offset: offsetValue(q.done)})
 			q.done = nil
 		}
 		if len(q.offsets) == 0 && q.done == nil {
-			delete(s.partitions, key)
+			if q.idle {
+				delete(s.partitions, key) // a partition no longer polled
+			}
+			q.idle = true
 		}
 	}
 	return out

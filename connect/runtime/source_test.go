@@ -199,6 +199,36 @@ func TestSubmittedRecords(t *testing.T) {
 	if h3.asked != 0 || h4.asked != 1 {
 		t.Errorf("lazy offsets asked %d and %d times, want 0 and 1", h3.asked, h4.asked)
 	}
+
+	// A partition's queue keeps its arrays across commits: records still
+	// unacknowledged move to the front and keep their handles working.
+	q := s.partitions[s.keyOf(pa)]
+	for i := range 100 {
+		s.ack(s.submit(rec(pa, 10+i)))
+	}
+	a6 := s.submit(rec(pa, 200))
+	a7 := s.submit(rec(pa, 201))
+	grown := cap(q.offsets)
+	if got := s.committable(); len(got) != 1 || got[0].Offset["n"] != 109 {
+		t.Fatalf("committable = %v, want a at 109", got)
+	}
+	if len(q.offsets) != 2 || cap(q.offsets) != grown || q.offsets[0].(map[string]any)["n"] != 200 {
+		t.Fatalf("queue after the commit: %d entries (capacity %d, was %d), first %v", len(q.offsets), cap(q.offsets), grown, q.offsets[0])
+	}
+	if q.offsets[:cap(q.offsets)][2] != nil {
+		t.Error("an offset left behind the moved records")
+	}
+	s.ack(a7)
+	s.ack(a6)
+	if got := s.committable(); len(got) != 1 || got[0].Offset["n"] != 201 {
+		t.Fatalf("committable = %v, want a at 201", got)
+	}
+	// Empty at two commits in a row, the queue is dropped; b's went the
+	// same way.
+	s.committable()
+	if _, ok := s.partitions[s.keyOf(pa)]; ok || len(s.partitions) != 0 {
+		t.Errorf("%d queues kept after two empty commits", len(s.partitions))
+	}
 }
 
 // countingOffset is a connect.LazyOffset that counts how often it is asked.
@@ -243,4 +273,25 @@ func TestTaskProgress(t *testing.T) {
 		p, ok := w.TaskProgress(id)
 		return ok && p.RecordsIn == 300 && p.RecordsOut == 300 && !p.LastCommit.IsZero()
 	})
+}
+
+// BenchmarkSubmitted tracks a commit interval's records of one partition
+// (10,000), all acknowledged, then commits, as a running source task does
+// over and over.
+func BenchmarkSubmitted(b *testing.B) {
+	var s submitted
+	p := map[string]any{"p": "a"}
+	recs := make([]connect.Record, 10_000)
+	for i := range recs {
+		recs[i] = connect.Record{SourcePartition: p, SourceOffset: map[string]any{"n": i}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range recs {
+			s.ack(s.submit(&recs[i]))
+		}
+		if len(s.committable()) != 1 {
+			b.Fatal("no offset to store")
+		}
+	}
 }
