@@ -500,11 +500,10 @@ func (t *SourceTask) startingPosition(s *shardReader) types.StartingPosition {
 	}
 }
 
-// convert appends the Connect records of one Kinesis record: itself, or the
-// user records of a KPL aggregate (minus those a resume skips).
-// convert appends r's records (its user records, for a KPL aggregate) to
-// out and their positions to refs, and sets *last to the position of the
-// last one handed out or skipped.
+// convert appends the Connect records of one Kinesis record (itself, or the
+// user records of a KPL aggregate minus those a resume skips) to out and
+// their positions to refs, and sets *last to the position of the last one
+// handed out or skipped.
 func (t *SourceTask) convert(s *shardReader, r types.Record, out []connect.Record, refs []sourceRef, last *position) ([]connect.Record, []sourceRef) {
 	seq := aws.ToString(r.SequenceNumber)
 	if t.deaggregate && isAggregate(r.Data) {
