@@ -16,14 +16,10 @@
 package kinesisfloor
 
 import (
-	"crypto/md5"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
-	"math/bits"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +27,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/streambridge/bridge/mapping"
 )
 
 // Handler serves the floor's streams. The zero value is ready to use.
@@ -42,6 +40,7 @@ type Handler struct {
 type stream struct {
 	name   string
 	shards []*shard
+	ranges []mapping.HashRange // the shards' hash keys, as CreateStream splits them
 }
 
 // shard holds its records encoded: items is the CBOR of every record, one
@@ -190,7 +189,7 @@ func (h *Handler) createStream(name string, shards int) (any, error) {
 	if h.streams == nil {
 		h.streams = map[string]*stream{}
 	}
-	s := &stream{name: name, shards: make([]*shard, shards)}
+	s := &stream{name: name, shards: make([]*shard, shards), ranges: mapping.EvenSplit(shards)}
 	for i := range s.shards {
 		s.shards[i] = &shard{}
 	}
@@ -211,46 +210,17 @@ func (s *stream) arn() string {
 	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", region, account, s.name)
 }
 
-// listShards describes the shards, open, splitting the hash key space
-// evenly as CreateStream does.
+// listShards describes the shards, open.
 func (s *stream) listShards() []any {
-	space := new(big.Int).Lsh(big.NewInt(1), 128)
-	step := new(big.Int).Div(space, big.NewInt(int64(len(s.shards))))
 	out := make([]any, len(s.shards))
-	for i := range s.shards {
-		start := new(big.Int).Mul(step, big.NewInt(int64(i)))
-		end := new(big.Int).Add(start, step)
-		if i == len(s.shards)-1 {
-			end = space
-		}
-		end.Sub(end, big.NewInt(1))
+	for i, r := range s.ranges {
 		out[i] = map[string]any{
-			"ShardId":             shardID(i),
-			"HashKeyRange":        map[string]string{"StartingHashKey": start.String(), "EndingHashKey": end.String()},
-			"SequenceNumberRange": map[string]string{"StartingSequenceNumber": sequence(i, 0)},
+			"ShardId":             mapping.ShardID(i),
+			"HashKeyRange":        map[string]string{"StartingHashKey": r.Start.String(), "EndingHashKey": r.End.String()},
+			"SequenceNumberRange": map[string]string{"StartingSequenceNumber": mapping.SequenceNumber(i, 0)},
 		}
 	}
 	return out
-}
-
-func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
-
-func parseShardID(id string) (int, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(id, "shardId-"))
-	return n, err == nil && strings.HasPrefix(id, "shardId-")
-}
-
-// sequence is record pos of shard i's sequence number: digits, as long as
-// Kinesis's, that sort as the records do.
-func sequence(i, pos int) string { return fmt.Sprintf("49%06d%048d", i, pos) }
-
-func parseSequence(seq string) (shard, pos int, ok bool) {
-	if len(seq) != 56 || !strings.HasPrefix(seq, "49") {
-		return 0, 0, false
-	}
-	shard, err1 := strconv.Atoi(seq[2:8])
-	pos, err2 := strconv.Atoi(seq[8:])
-	return shard, pos, err1 == nil && err2 == nil
 }
 
 // putRecords appends each record to the shard its partition key's MD5
@@ -263,11 +233,10 @@ func (s *stream) putRecords(in *request) (any, error) {
 	out := make([]result, len(in.Records))
 	now := time.Now()
 	for i, r := range in.Records {
-		hash := md5.Sum([]byte(r.PartitionKey))
-		idx, _ := bits.Mul64(binary.BigEndian.Uint64(hash[:8]), uint64(len(s.shards)))
+		idx := mapping.ShardForHashKey(s.ranges, mapping.HashPartitionKey(r.PartitionKey))
 		sh := s.shards[idx]
 		sh.mu.Lock()
-		seq := sequence(int(idx), len(sh.ends))
+		seq := mapping.SequenceNumber(idx, int64(len(sh.ends)))
 		item, err := cbor.Marshal(cborRecord{seq, cbor.Tag{Number: 1, Content: now.UnixMilli()}, r.Data, r.PartitionKey})
 		if err == nil {
 			sh.items = append(sh.items, item...)
@@ -278,7 +247,7 @@ func (s *stream) putRecords(in *request) (any, error) {
 		if err != nil {
 			return nil, &apiError{"InternalFailure", err.Error()}
 		}
-		out[i] = result{seq, shardID(int(idx))}
+		out[i] = result{seq, mapping.ShardID(idx)}
 	}
 	return map[string]any{"FailedRecordCount": 0, "Records": out}, nil
 }
@@ -287,8 +256,8 @@ func (s *stream) putRecords(in *request) (any, error) {
 func (s *stream) iterator(shard, pos int) string { return fmt.Sprintf("%s/%d/%d", s.name, shard, pos) }
 
 func (s *stream) shardIterator(in *request) (any, error) {
-	idx, ok := parseShardID(in.ShardId)
-	if !ok || idx < 0 || idx >= len(s.shards) {
+	idx, err := mapping.ParseShardID(in.ShardId)
+	if err != nil || idx >= len(s.shards) {
 		return nil, errNotFound("shard " + in.ShardId)
 	}
 	sh := s.shards[idx]
@@ -301,11 +270,11 @@ func (s *stream) shardIterator(in *request) (any, error) {
 	case "LATEST":
 		pos = count
 	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
-		seqShard, seqPos, ok := parseSequence(in.StartingSequenceNumber)
-		if !ok || seqShard != idx {
+		seqShard, seqPos, err := mapping.ParseSequenceNumber(in.StartingSequenceNumber)
+		if err != nil || seqShard != idx {
 			return nil, errInvalid("StartingSequenceNumber " + in.StartingSequenceNumber + " is not of shard " + in.ShardId)
 		}
-		pos = seqPos
+		pos = int(seqPos)
 		if in.ShardIteratorType == "AFTER_SEQUENCE_NUMBER" {
 			pos++
 		}
